@@ -1,0 +1,1 @@
+"""Processing algorithms: thin wrappers that read parameters, call ``core`` and style outputs."""

@@ -1,0 +1,176 @@
+"""The thin base class every algorithm derives from, and the glue shared by all of them:
+reading factor rasters and vector geometries for the core, turning core errors into
+messages a user can act on."""
+import os
+
+from qgis.core import (QgsCoordinateTransform, QgsProcessingAlgorithm, QgsProcessingException,
+                       QgsProcessingParameterEnum, QgsProcessingParameterMultipleLayers,
+                       QgsProcessingParameterRasterLayer, QgsRasterLayer)
+from qgis.PyQt.QtCore import QCoreApplication
+from qgis.PyQt.QtGui import QIcon
+
+from ..core import deps
+from ..core.errors import Cancelled, HazardError
+from ..core.progress import Feedback
+from . import compat
+
+PLUGIN_DIR = os.path.dirname(os.path.dirname(__file__))
+HELP_URL = "https://github.com/hazard-susceptibility/hazard_susceptibility#readme"
+
+GROUPS = {
+    "data": "Data preparation",
+    "sampling": "Sampling",
+    "modelling": "Modelling",
+    "mapping": "Mapping",
+    "hnn": "Hierarchical NN",
+    "multihazard": "Multi-hazard",
+    "reports": "Reports",
+    "workflows": "Workflows",
+}
+
+RESAMPLING = ["bilinear", "cubic", "near", "average"]
+
+
+class HazardAlgorithm(QgsProcessingAlgorithm):
+    """Common behaviour: names, help, icon, dependency checks and error translation.
+
+    Subclasses set ``NAME``, ``DISPLAY``, ``GROUP`` (a key of :data:`GROUPS`), ``HELP`` and
+    ``REQUIRES`` (import names of optional packages), and implement ``initAlgorithm`` and
+    ``run(parameters, context, feedback, core_feedback)``.
+    """
+
+    NAME = ""
+    DISPLAY = ""
+    GROUP = "data"
+    HELP = ""
+    REQUIRES = ()
+
+    def tr(self, text):
+        return QCoreApplication.translate("HazardSusceptibility", text)
+
+    def createInstance(self):
+        return type(self)()
+
+    def name(self):
+        return self.NAME
+
+    def displayName(self):
+        return self.tr(self.DISPLAY)
+
+    def group(self):
+        return self.tr(GROUPS[self.GROUP])
+
+    def groupId(self):
+        return self.GROUP
+
+    def shortHelpString(self):
+        return self.tr(self.HELP)
+
+    def helpUrl(self):
+        return HELP_URL
+
+    def icon(self):
+        return QIcon(os.path.join(PLUGIN_DIR, "icons", "hazard.svg"))
+
+    def missing_packages(self):
+        return deps.missing(self.REQUIRES)
+
+    def canExecute(self):
+        missing = self.missing_packages()
+        if missing:
+            return False, self._missing_message(missing)
+        return True, ""
+
+    @staticmethod
+    def _missing_message(missing):
+        return (f"This algorithm needs the Python package(s) {', '.join(missing)}, which are not "
+                f"installed in the Python that QGIS uses. Install them with: "
+                f"{deps.pip_command(missing)} (on Windows, from the OSGeo4W Shell), "
+                f"then restart QGIS.")
+
+    def processAlgorithm(self, parameters, context, feedback):
+        missing = self.missing_packages()
+        if missing:
+            raise QgsProcessingException(self._missing_message(missing))
+        fb = Feedback(progress=feedback.setProgress if feedback else None,
+                      is_cancelled=feedback.isCanceled if feedback else None,
+                      log=feedback.pushInfo if feedback else None, start=0.0, end=100.0)
+        try:
+            return self.run(parameters, context, feedback, fb)
+        except Cancelled:
+            raise QgsProcessingException(self.tr("Cancelled: no output was written."))
+        except HazardError as exc:
+            where = f" [{exc.input_name}]" if getattr(exc, "input_name", None) else ""
+            raise QgsProcessingException(f"{exc}{where}")
+
+    def run(self, parameters, context, feedback, fb):
+        raise NotImplementedError
+
+    # -- shared parameters ----------------------------------------------------------------
+    def add_factor_parameters(self, optional_reference=True):
+        self.addParameter(QgsProcessingParameterMultipleLayers(
+            "FACTORS", self.tr("Continuous factor rasters"), compat.TYPE_RASTER))
+        self.addParameter(QgsProcessingParameterMultipleLayers(
+            "CATEGORICAL", self.tr("Categorical factor rasters (resampled by nearest neighbour)"),
+            compat.TYPE_RASTER, optional=True))
+        self.addParameter(QgsProcessingParameterRasterLayer(
+            "REFERENCE", self.tr("Reference grid (default: the first continuous factor)"),
+            optional=optional_reference))
+        self.addParameter(QgsProcessingParameterEnum(
+            "RESAMPLING", self.tr("Resampling of continuous factors"), RESAMPLING,
+            defaultValue=0))
+
+    def factor_stack(self, parameters, context):
+        """An :class:`AlignedStack` of every band of the factor layers on the reference grid."""
+        from ..core.raster import AlignedStack, Grid, bands_of
+        bands = []
+        for key, categorical in (("FACTORS", False), ("CATEGORICAL", True)):
+            for layer in self.parameterAsLayerList(parameters, key, context) or []:
+                bands.extend(bands_of(raster_path(layer, key), layer.name(), categorical))
+        if not bands:
+            raise QgsProcessingException(self.tr("Give at least one factor raster [FACTORS]."))
+        ref = self.parameterAsRasterLayer(parameters, "REFERENCE", context)
+        if ref is not None:
+            grid = Grid.from_path(raster_path(ref, "REFERENCE"))
+        else:
+            grid = Grid.from_path(bands[0].path)
+        resampling = RESAMPLING[self.parameterAsEnum(parameters, "RESAMPLING", context)]
+        return AlignedStack(bands, grid, resampling)
+
+
+def raster_path(layer, param):
+    """The GDAL dataset name of a raster layer, or a clear error."""
+    if not isinstance(layer, QgsRasterLayer) or not layer.isValid():
+        raise QgsProcessingException(f"The raster given for {param} could not be opened.")
+    if layer.providerType() != "gdal":
+        raise QgsProcessingException(
+            f"Raster '{layer.name()}' [{param}] comes from the '{layer.providerType()}' "
+            f"provider; save it as a GeoTIFF (Export > Save As) and use that file.")
+    return layer.source()
+
+
+def source_geometries(source, param, crs, context, feedback=None):
+    """WKB of every feature of ``source`` in ``crs`` (None for null geometries), in order,
+    together with the features (for their attributes)."""
+    if source is None:
+        raise QgsProcessingException(f"The layer given for {param} could not be opened.")
+    if not source.sourceCrs().isValid():
+        raise QgsProcessingException(
+            f"Layer [{param}] has no valid CRS: set its CRS (Layer Properties > Source).")
+    xf = None
+    if source.sourceCrs() != crs:
+        xf = QgsCoordinateTransform(source.sourceCrs(), crs, context.transformContext())
+        if feedback:
+            feedback.pushInfo(f"{param}: reprojecting from {source.sourceCrs().authid()} to "
+                              f"{crs.authid() or crs.description()}.")
+    wkbs, feats = [], []
+    for f in source.getFeatures():
+        g = f.geometry()
+        if g is None or g.isNull() or g.isEmpty():
+            wkbs.append(None)
+        else:
+            if xf is not None:
+                g.transform(xf)
+            wkbs.append(bytes(g.asWkb()))
+        feats.append(f)
+    return wkbs, feats

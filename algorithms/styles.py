@@ -1,0 +1,111 @@
+"""Styles for the plugin's outputs.
+
+A style is a function that sets a renderer on a layer. :func:`attach_style` applies it twice:
+it saves it with a file output (GeoPackage: in the database; GeoTIFF: a .qml beside it) so that
+``qgis_process`` users get it, and attaches a post-processor that styles the layer Processing
+loads into the project.
+"""
+import os
+
+from qgis.core import (QgsClassificationQuantile, QgsColorRampShader, QgsGraduatedSymbolRenderer,
+                       QgsProcessingLayerPostProcessorInterface, QgsRasterBandStats,
+                       QgsRasterLayer, QgsRasterShader, QgsSingleBandPseudoColorRenderer,
+                       QgsStyle, QgsVectorLayer)
+
+from . import compat
+
+# post-processors must outlive the algorithm run that created them
+_KEEP = []
+
+
+def _ramp(name):
+    ramp = QgsStyle.defaultStyle().colorRamp(name)
+    if ramp is None:
+        ramp = QgsStyle.defaultStyle().colorRamp("Spectral")
+    return ramp
+
+
+def graduated(field, classes=5, ramp="Viridis"):
+    """Quantile classes of a numeric field."""
+    def apply(layer):
+        if not isinstance(layer, QgsVectorLayer) or layer.fields().indexOf(field) < 0:
+            return
+        r = QgsGraduatedSymbolRenderer(field)
+        r.setClassificationMethod(QgsClassificationQuantile())
+        r.setSourceColorRamp(_ramp(ramp))
+        r.updateClasses(layer, classes)
+        layer.setRenderer(r)
+    return apply
+
+
+def raster_pseudocolor(band=1, ramp="Viridis"):
+    """Continuous pseudocolour of one band between its minimum and maximum."""
+    def apply(layer):
+        if not isinstance(layer, QgsRasterLayer):
+            return
+        prov = layer.dataProvider()
+        st = prov.bandStatistics(band, QgsRasterBandStats.Min | QgsRasterBandStats.Max)
+        lo, hi = st.minimumValue, st.maximumValue
+        if not (hi > lo):
+            hi = lo + 1.0
+        fcn = QgsColorRampShader(lo, hi)
+        fcn.setSourceColorRamp(_ramp(ramp))
+        fcn.setColorRampType(QgsColorRampShader.Interpolated)
+        fcn.classifyColorRamp(5, band, layer.extent(), prov)
+        shader = QgsRasterShader(lo, hi)
+        shader.setRasterShaderFunction(fcn)
+        r = QgsSingleBandPseudoColorRenderer(prov, band, shader)
+        r.setClassificationMin(lo)
+        r.setClassificationMax(hi)
+        layer.setRenderer(r)
+    return apply
+
+
+class StylePostProcessor(QgsProcessingLayerPostProcessorInterface):
+    def __init__(self, style):
+        super().__init__()
+        self.style = style
+
+    def postProcessLayer(self, layer, context, feedback):  # noqa: N802
+        if layer is not None and layer.isValid():
+            self.style(layer)
+            layer.triggerRepaint()
+
+
+def _file_layer(dest, kind):
+    path = dest.split("|")[0]
+    if not os.path.isfile(path):
+        return None
+    layer = QgsRasterLayer(dest, "styled") if kind == "raster" else QgsVectorLayer(dest, "styled",
+                                                                                 "ogr")
+    return layer if layer.isValid() else None
+
+
+def attach_style(context, dest, style, kind, name=None):
+    """Save ``style`` with the output ``dest`` and style it when it loads into the project."""
+    layer = _file_layer(dest, kind)
+    if layer is not None:
+        style(layer)
+        compat.save_default_style(layer)
+        del layer
+    if context.willLoadLayerOnCompletion(dest):
+        pp = StylePostProcessor(style)
+        _KEEP.append(pp)
+        details = context.layerToLoadOnCompletionDetails(dest)
+        details.setPostProcessor(pp)
+        if name:
+            details.name = name
+
+
+def single_symbol(color, kind="fill", size=2.0):
+    """One colour for every feature: polygons filled, points as circles."""
+    def apply(layer):
+        from qgis.core import QgsFillSymbol, QgsMarkerSymbol, QgsSingleSymbolRenderer
+        if kind == "marker":
+            sym = QgsMarkerSymbol.createSimple({"name": "circle", "color": color,
+                                                "size": str(size), "outline_color": "white"})
+        else:
+            sym = QgsFillSymbol.createSimple({"color": color, "outline_color": "#333333",
+                                              "outline_width": "0.1"})
+        layer.setRenderer(QgsSingleSymbolRenderer(sym))
+    return apply

@@ -1,0 +1,61 @@
+"""The Processing provider (id ``hazard``) and the plugin class that registers it.
+
+The provider is registered in ``initProcessing()`` so that ``qgis_process`` and the Graphical
+Modeler see it without a GUI. Nothing here touches ``iface`` at import time, and no optional
+Python package is imported: algorithms import them when they run.
+"""
+import os
+
+from qgis.core import QgsApplication, QgsProcessingProvider
+from qgis.PyQt.QtGui import QIcon
+
+PLUGIN_DIR = os.path.dirname(__file__)
+
+
+def _algorithm_classes():
+    from .algorithms.align_factors import AlignFactors
+    from .algorithms.sample_area import CreateSampleArea
+    from .algorithms.slope_unit_stats import SlopeUnitStatistics
+    return [AlignFactors, SlopeUnitStatistics, CreateSampleArea]
+
+
+class HazardProvider(QgsProcessingProvider):
+    def id(self):
+        return "hazard"
+
+    def name(self):
+        return "Hazard susceptibility"
+
+    def longName(self):
+        return "Hazard Susceptibility Toolkit"
+
+    def icon(self):
+        return QIcon(os.path.join(PLUGIN_DIR, "icons", "hazard.svg"))
+
+    def svgIconPath(self):
+        return os.path.join(PLUGIN_DIR, "icons", "hazard.svg")
+
+    def loadAlgorithms(self):
+        for cls in _algorithm_classes():
+            self.addAlgorithm(cls())
+
+
+class HazardSusceptibilityPlugin:
+    """QGIS plugin object: owns the provider."""
+
+    def __init__(self, iface=None):
+        self.iface = iface
+        self.provider = None
+
+    def initProcessing(self):  # noqa: N802 (QGIS API name)
+        if self.provider is None:
+            self.provider = HazardProvider()
+            QgsApplication.processingRegistry().addProvider(self.provider)
+
+    def initGui(self):  # noqa: N802
+        self.initProcessing()
+
+    def unload(self):
+        if self.provider is not None:
+            QgsApplication.processingRegistry().removeProvider(self.provider)
+            self.provider = None
