@@ -35,7 +35,7 @@ class AlignFactors(HazardAlgorithm):
             "OUTPUT", self.tr("Aligned factor stack")))
         self.addOutput(QgsProcessingOutputString("FACTOR_NAMES", self.tr("Factor (band) names")))
 
-    def run(self, parameters, context, feedback, fb):
+    def compute(self, parameters, context, feedback, fb):
         out = self.parameterAsOutputLayer(parameters, "OUTPUT", context)
         if os.path.splitext(out)[1].lower() not in (".tif", ".tiff"):
             raise QgsProcessingException(self.tr("The aligned stack is written as GeoTIFF: "

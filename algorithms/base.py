@@ -36,7 +36,7 @@ class HazardAlgorithm(QgsProcessingAlgorithm):
 
     Subclasses set ``NAME``, ``DISPLAY``, ``GROUP`` (a key of :data:`GROUPS`), ``HELP`` and
     ``REQUIRES`` (import names of optional packages), and implement ``initAlgorithm`` and
-    ``run(parameters, context, feedback, core_feedback)``.
+    ``compute(parameters, context, feedback, core_feedback)``.
     """
 
     NAME = ""
@@ -96,14 +96,14 @@ class HazardAlgorithm(QgsProcessingAlgorithm):
                       is_cancelled=feedback.isCanceled if feedback else None,
                       log=feedback.pushInfo if feedback else None, start=0.0, end=100.0)
         try:
-            return self.run(parameters, context, feedback, fb)
+            return self.compute(parameters, context, feedback, fb)
         except Cancelled:
             raise QgsProcessingException(self.tr("Cancelled: no output was written."))
         except HazardError as exc:
             where = f" [{exc.input_name}]" if getattr(exc, "input_name", None) else ""
             raise QgsProcessingException(f"{exc}{where}")
 
-    def run(self, parameters, context, feedback, fb):
+    def compute(self, parameters, context, feedback, fb):
         raise NotImplementedError
 
     # -- shared parameters ----------------------------------------------------------------

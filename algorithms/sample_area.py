@@ -45,7 +45,7 @@ class CreateSampleArea(HazardAlgorithm):
         self.addOutput(QgsProcessingOutputVectorLayer("SLOPE_UNITS", self.tr("Slope units")))
         self.addOutput(QgsProcessingOutputFile("TRUTH", self.tr("True processes (JSON)")))
 
-    def run(self, parameters, context, feedback, fb):
+    def compute(self, parameters, context, feedback, fb):
         folder = self.parameterAsString(parameters, "OUTPUT_FOLDER", context)
         seed = self.parameterAsInt(parameters, "SEED", context)
         size = self.parameterAsInt(parameters, "SIZE", context)

@@ -44,7 +44,7 @@ class SlopeUnitStatistics(HazardAlgorithm):
         self.addParameter(QgsProcessingParameterFeatureSink(
             "OUTPUT", self.tr("Slope-unit statistics"), compat.TYPE_VECTOR_POLYGON))
 
-    def run(self, parameters, context, feedback, fb):
+    def compute(self, parameters, context, feedback, fb):
         units = self.parameterAsSource(parameters, "SLOPE_UNITS", context)
         if units is None:
             raise QgsProcessingException(self.tr("The slope-unit layer could not be opened "

@@ -1,0 +1,77 @@
+"""End to end: the plugin enabled in a test profile, run by qgis_process."""
+import json
+import os
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+from osgeo import ogr
+
+from tests.conftest import ROOT
+
+QP = os.path.join(ROOT, "scripts", "qgis_process")
+
+
+@pytest.fixture(scope="module")
+def qgis_process(tmp_path_factory):
+    if not (os.path.exists("/usr/bin/qgis_process.bin") or shutil.which("qgis_process")):
+        pytest.skip("qgis_process is not installed")
+    profile = tmp_path_factory.mktemp("profile")
+    env = dict(os.environ, HAZARD_QGIS_PROFILE=str(profile), QT_QPA_PLATFORM="offscreen")
+
+    def _run(*args):
+        res = subprocess.run([QP, *args], capture_output=True, text=True, env=env, timeout=600)
+        return res
+    return _run
+
+
+def test_plugin_is_listed(qgis_process):
+    res = qgis_process("list")
+    assert res.returncode == 0, res.stderr
+    assert "hazard:slopeunitstats" in res.stdout and "hazard:alignfactors" in res.stdout
+
+
+def test_slopeunitstats_through_qgis_process(qgis_process, sample_area, tmp_path):
+    folder, _ = sample_area
+    out = tmp_path / "su.gpkg"
+    res = qgis_process("run", "hazard:slopeunitstats", "--json", "--",
+                       f"SLOPE_UNITS={folder / 'slope_units.gpkg'}",
+                       f"FACTORS={folder / 'factors' / 'slope.tif'}",
+                       f"FACTORS={folder / 'factors' / 'rainfall.tif'}",
+                       f"CATEGORICAL={folder / 'factors' / 'lithology.tif'}",
+                       f"LANDSLIDES={folder / 'landslides.gpkg'}", f"OUTPUT={out}")
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    result = json.loads(res.stdout[res.stdout.index("{"):])
+    assert result["results"]["OUTPUT"] == str(out)
+    ds = ogr.Open(str(out))
+    lyr = ds.GetLayer()
+    names = [lyr.GetLayerDefn().GetFieldDefn(i).GetName()
+             for i in range(lyr.GetLayerDefn().GetFieldCount())]
+    for n in ("slope_mean", "slope_std", "rainfall_mean", "lithology_major", "su_area",
+              "ls_area", "n_pixels"):
+        assert n in names
+    rows = [(f.GetField("slope_mean"), f.GetField("n_pixels"), f.GetField("su_area"))
+            for f in lyr]
+    m = np.array([r[0] for r in rows if r[0] is not None])
+    assert len(rows) == 0 + _count(folder / "slope_units.gpkg")
+    assert 5 < m.mean() < 45
+    # n_pixels * pixel area approximates the unit area
+    n = np.array([r[1] for r in rows], float)
+    a = np.array([r[2] for r in rows])
+    assert abs(n.sum() * 900 / a.sum() - 1) < 0.05
+    assert (tmp_path / "su.qml").exists()  # the style travels with the file
+
+
+def _count(path):
+    ds = ogr.Open(str(path))
+    return ds.GetLayer().GetFeatureCount()
+
+
+def test_bad_input_fails_loudly(qgis_process, tmp_path):
+    out = tmp_path / "x.gpkg"
+    res = qgis_process("run", "hazard:slopeunitstats", "--",
+                       f"SLOPE_UNITS={tmp_path / 'missing.gpkg'}",
+                       f"FACTORS={tmp_path / 'missing.tif'}", f"OUTPUT={out}")
+    assert res.returncode != 0
+    assert not out.exists()

@@ -1,0 +1,26 @@
+"""Headless QGIS (pytest-qgis, offscreen) with Processing and this plugin's provider."""
+import pytest
+
+
+@pytest.fixture(scope="session")
+def provider(qgis_app, qgis_processing):
+    from qgis.core import QgsApplication
+
+    from hazard_susceptibility.provider import HazardSusceptibilityPlugin
+    plugin = HazardSusceptibilityPlugin(None)
+    plugin.initProcessing()
+    yield QgsApplication.processingRegistry().providerById("hazard")
+    plugin.unload()
+
+
+@pytest.fixture()
+def run(provider):
+    """processing.run with a fresh context; returns the results dict."""
+    import processing
+    from qgis.core import QgsProcessingContext, QgsProcessingFeedback, QgsProject
+
+    def _run(alg, params, context=None):
+        ctx = context or QgsProcessingContext()
+        ctx.setProject(QgsProject.instance())
+        return processing.run(alg, params, context=ctx, feedback=QgsProcessingFeedback())
+    return _run

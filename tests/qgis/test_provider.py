@@ -1,0 +1,58 @@
+import re
+import subprocess
+import sys
+
+from tests.conftest import PLUGINS
+
+
+def test_provider_registers_with_every_algorithm(provider):
+    ids = sorted(a.id() for a in provider.algorithms())
+    assert {"hazard:alignfactors", "hazard:slopeunitstats", "hazard:createsamplearea"} <= set(ids)
+    assert provider.id() == "hazard" and not provider.icon().isNull()
+
+
+def test_every_algorithm_has_help_and_a_clean_id(provider):
+    for alg in provider.algorithms():
+        assert re.fullmatch(r"[a-z0-9]+", alg.name()), alg.name()
+        assert re.fullmatch(r"[a-z0-9]+", alg.groupId()), alg.groupId()
+        assert len(alg.shortHelpString()) > 200, alg.id()
+        assert alg.displayName() and alg.group()
+        assert isinstance(alg.createInstance(), type(alg))
+
+
+HIDDEN = r"""
+import sys
+HIDE = {"sklearn", "xgboost", "tensorflow", "shap", "jenkspy", "kmeans1d", "imblearn",
+        "skops", "pandas", "matplotlib", "dask", "betacal", "keras"}
+class Block:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in HIDE:
+            raise ImportError("hidden for this test: " + name)
+        return None
+sys.meta_path.insert(0, Block())
+sys.path.insert(0, %r)
+from qgis.core import QgsApplication
+app = QgsApplication([], False)
+app.initQgis()
+from hazard_susceptibility.provider import HazardSusceptibilityPlugin
+from hazard_susceptibility.core import deps
+assert not deps.available("sklearn") and deps.available("numpy")
+p = HazardSusceptibilityPlugin(None)
+p.initProcessing()
+algs = QgsApplication.processingRegistry().providerById("hazard").algorithms()
+assert len(algs) >= 3
+from hazard_susceptibility.algorithms.base import HazardAlgorithm
+class NeedsML(HazardAlgorithm):
+    NAME = "needsml"
+    REQUIRES = ("sklearn", "xgboost")
+ok, msg = NeedsML().canExecute()
+assert not ok and "scikit-learn" in msg and "xgboost" in msg and "-m pip install" in msg, msg
+print("loaded", len(algs))
+"""
+
+
+def test_provider_loads_without_ml_packages_and_names_the_missing_ones():
+    res = subprocess.run([sys.executable, "-c", HIDDEN % PLUGINS], capture_output=True,
+                         text=True, env={"QT_QPA_PLATFORM": "offscreen", "PATH": "/usr/bin"})
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert "loaded" in res.stdout
