@@ -24,7 +24,7 @@ osr.UseExceptions()
 NODATA = -9999.0
 #: creation options of every GeoTIFF the plugin writes
 GTIFF_OPTIONS = ["TILED=YES", "COMPRESS=DEFLATE", "PREDICTOR=2", "BIGTIFF=IF_SAFER",
-                 "BLOCKXSIZE=256", "BLOCKYSIZE=256"]
+                 "BLOCKXSIZE=256", "BLOCKYSIZE=256", "INTERLEAVE=BAND"]
 #: bytes of float64 data one block may hold per band (bounds the memory of every pass)
 BLOCK_BYTES = 16 * 1024 * 1024
 
@@ -268,6 +268,7 @@ class AlignedStack:
         self.resampling = resampling
         self._sources = []  # (dataset, band index, nodata or None)
         self._vsimem = []
+        self._datasets = {}
         for b in self.bands:
             self._sources.append(self._open_aligned(b))
 
@@ -283,7 +284,9 @@ class AlignedStack:
         return len(self.bands)
 
     def _open_aligned(self, b):
-        ds = open_raster(b.path, b.layer_name)
+        ds = self._datasets.get(b.path)
+        if ds is None:
+            ds = self._datasets[b.path] = open_raster(b.path, b.layer_name)
         if b.band < 1 or b.band > ds.RasterCount:
             raise InputError(f"Raster '{b.layer_name}' has no band {b.band}.", b.layer_name)
         band = ds.GetRasterBand(b.band)
@@ -323,16 +326,36 @@ class AlignedStack:
     def read_band(self, i, window):
         ds, bidx, nodata = self._sources[i]
         arr = ds.GetRasterBand(bidx).ReadAsArray(window.col, window.row, window.cols,
-                                                   window.rows).astype(np.float64, copy=False)
+                                                   window.rows, buf_type=gdal.GDT_Float64)
         if nodata is not None and not math.isnan(nodata):
-            arr = np.where(arr == nodata, np.nan, arr)
+            arr[arr == nodata] = np.nan
         return arr
 
     def read(self, window, masked=True):
-        """Array (nbands, rows, cols), NaN on the combined nodata mask when ``masked``."""
+        """Array (nbands, rows, cols), NaN on the combined nodata mask when ``masked``.
+
+        Bands of one file read directly (no warping) are fetched in a single call, so a
+        multi-band stack is decompressed once per block, not once per band.
+        """
         out = np.empty((len(self.bands), window.rows, window.cols), np.float64)
-        for i in range(len(self.bands)):
-            out[i] = self.read_band(i, window)
+        done = set()
+        for i, (ds, bidx, nodata) in enumerate(self._sources):
+            if i in done:
+                continue
+            group = [k for k in range(i, len(self._sources))
+                     if self._sources[k][0] is ds and k not in done]
+            if len(group) > 1:
+                arr = ds.ReadAsArray(window.col, window.row, window.cols, window.rows,
+                                     band_list=[self._sources[k][1] for k in group],
+                                     buf_type=gdal.GDT_Float64)
+                for k, a in zip(group, arr):
+                    nd = self._sources[k][2]
+                    if nd is not None and not math.isnan(nd):
+                        a[a == nd] = np.nan
+                    out[k] = a
+            else:
+                out[i] = self.read_band(i, window)
+            done.update(group)
         if masked and len(self.bands) > 1:
             bad = np.isnan(out).any(axis=0)
             out[:, bad] = np.nan
@@ -343,6 +366,7 @@ class AlignedStack:
 
     def close(self):
         self._sources = []
+        self._datasets = {}
         for p in self._vsimem:
             try:
                 gdal.Unlink(p)

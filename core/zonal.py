@@ -118,20 +118,21 @@ def zonal_statistics(stack, geoms, feedback=None, tmpdir=None):
             z = ids[ok]
             if z.size:
                 count += np.bincount(z, minlength=nz + 1)
-                vals = data[:, ok]
-                if shift is None:
-                    # shifting by a typical value keeps the sum of squares well conditioned
-                    shift = vals.mean(axis=1)
-                vals = vals - shift[:, None]
                 for j in cats:
                     cls = data[j, ok]
                     for v in np.unique(cls):
                         sel = cls == v
                         acc = class_counts[j].setdefault(float(v), np.zeros(nz + 1, np.int64))
                         acc += np.bincount(z[sel], minlength=nz + 1)
+                if shift is None:
+                    # shifting by a typical value keeps the sum of squares well conditioned
+                    shift = np.array([data[j, ok][:1000].mean() for j in range(nb)])
                 for j in range(nb):
-                    s1[j] += np.bincount(z, weights=vals[j], minlength=nz + 1)
-                    s2[j] += np.bincount(z, weights=vals[j] * vals[j], minlength=nz + 1)
+                    v = data[j][ok]
+                    v -= shift[j]
+                    s1[j] += np.bincount(z, weights=v, minlength=nz + 1)
+                    v *= v
+                    s2[j] += np.bincount(z, weights=v, minlength=nz + 1)
             fb.report(0.05 + 0.95 * (k + 1) / len(wins))
         ids_ds = None
     if shift is None:
