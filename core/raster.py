@@ -364,6 +364,11 @@ class AlignedStack:
     def windows(self, block_bytes=BLOCK_BYTES):
         return iter_windows(self.grid, len(self.bands), block_bytes)
 
+    def reopen(self):
+        """An independent stack over the same bands and grid (GDAL datasets are not
+        thread-safe: each thread reads through its own)."""
+        return AlignedStack(self.bands, self.grid, self.resampling)
+
     def close(self):
         self._sources = []
         self._datasets = {}

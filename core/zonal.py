@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import os
 import tempfile
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -14,7 +16,7 @@ from osgeo import gdal, ogr, osr
 
 from .errors import InputError
 from .progress import as_feedback
-from .raster import GTIFF_OPTIONS, iter_windows
+from .raster import GTIFF_OPTIONS, Grid, Window, iter_windows
 
 gdal.UseExceptions()
 ogr.UseExceptions()
@@ -87,56 +89,57 @@ class ZonalResult:
     majority: dict = None  # band index -> (n_zones,) most frequent class (categorical bands)
 
 
-def zonal_statistics(stack, geoms, feedback=None, tmpdir=None):
+def zonal_statistics(stack, geoms, feedback=None, tmpdir=None, workers=None):
     """Mean, population standard deviation and valid-pixel count of every band per zone.
 
     ``geoms`` are OGR polygons in the stack's CRS, zone k being ``geoms[k]`` (None allowed).
     Zones share the stack's combined nodata mask, so one count serves every band.
+
+    The grid is cut into row strips processed by ``workers`` threads (default: the CPU count,
+    at most 4); each strip rasterises the zones that touch it into its own temporary GeoTIFF
+    and reads its blocks through its own datasets. GDAL's I/O and rasterisation release the
+    GIL, so the strips really run in parallel, and the sums are exact whatever the split.
     """
     fb = as_feedback(feedback)
     nz, nb = len(geoms), len(stack)
-    count = np.zeros(nz + 1, np.int64)
-    s1 = np.zeros((nb, nz + 1), np.float64)
-    s2 = np.zeros((nb, nz + 1), np.float64)
-    shift = None
     cats = [j for j, c in enumerate(getattr(stack, "categorical", [False] * nb)) if c]
-    class_counts = {j: {} for j in cats}  # band -> class value -> counts per zone
+    wins = list(iter_windows(stack.grid, nb + 1))
+    if workers is None:
+        workers = min(4, os.cpu_count() or 1)
+    n_tasks = max(1, min(len(wins), max(workers, 8)))
+    bounds = np.linspace(0, len(wins), n_tasks + 1).astype(int)
+    tasks = [wins[a:b] for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
+    env = _envelopes(geoms)
+    # a shift per band (a typical value) keeps the sums of squares well conditioned
+    shift = _typical_values(stack)
+    done = [0]
+    lock = threading.Lock()
+
+    def tick():
+        with lock:
+            done[0] += 1
+            fb.report(done[0] / len(wins))
+
     with tempfile.TemporaryDirectory(prefix="hazard_zonal_", dir=tmpdir) as td:
-        ids_ds = rasterize_ids(geoms, stack.grid, os.path.join(td, "ids.tif"))
-        fb.report(0.05)
-        ids_band = ids_ds.GetRasterBand(1)
-        wins = list(iter_windows(stack.grid, nb + 1))
-        for k, win in enumerate(wins):
-            fb.check()
-            ids = ids_band.ReadAsArray(win.col, win.row, win.cols, win.rows)
-            inside = ids > 0
-            if not inside.any():
-                fb.report(0.05 + 0.95 * (k + 1) / len(wins))
-                continue
-            data = stack.read(win)
-            ok = inside & ~np.isnan(data[0])
-            z = ids[ok]
-            if z.size:
-                count += np.bincount(z, minlength=nz + 1)
-                for j in cats:
-                    cls = data[j, ok]
-                    for v in np.unique(cls):
-                        sel = cls == v
-                        acc = class_counts[j].setdefault(float(v), np.zeros(nz + 1, np.int64))
-                        acc += np.bincount(z[sel], minlength=nz + 1)
-                if shift is None:
-                    # shifting by a typical value keeps the sum of squares well conditioned
-                    shift = np.array([data[j, ok][:1000].mean() for j in range(nb)])
-                for j in range(nb):
-                    v = data[j][ok]
-                    v -= shift[j]
-                    s1[j] += np.bincount(z, weights=v, minlength=nz + 1)
-                    v *= v
-                    s2[j] += np.bincount(z, weights=v, minlength=nz + 1)
-            fb.report(0.05 + 0.95 * (k + 1) / len(wins))
-        ids_ds = None
-    if shift is None:
-        shift = np.zeros(nb)
+        def run(k):
+            return _zonal_strip(stack, geoms, env, tasks[k], shift, cats,
+                                os.path.join(td, f"ids_{k}.tif"), fb, tick)
+        if workers > 1 and len(tasks) > 1:
+            with ThreadPoolExecutor(max_workers=workers) as ex:
+                parts = list(ex.map(run, range(len(tasks))))
+        else:
+            parts = [run(k) for k in range(len(tasks))]
+    count = sum(p[0] for p in parts)
+    s1 = sum(p[1] for p in parts)
+    s2 = sum(p[2] for p in parts)
+    class_counts = {j: {} for j in cats}
+    for p in parts:
+        for j in cats:
+            for v, c in p[3][j].items():
+                if v in class_counts[j]:
+                    class_counts[j][v] = class_counts[j][v] + c
+                else:
+                    class_counts[j][v] = c
     c = count[1:].astype(np.float64)
     with np.errstate(invalid="ignore", divide="ignore"):
         m = s1[:, 1:] / c
@@ -155,6 +158,72 @@ def zonal_statistics(stack, geoms, feedback=None, tmpdir=None):
         maj = np.asarray(values)[np.argmax(table, axis=0)]  # ties: the lowest class
         majority[j] = np.where(count[1:] > 0, maj, np.nan)
     return ZonalResult(count[1:], mean, std, list(stack.names), majority)
+
+
+def _typical_values(stack):
+    """One valid value per band (from the first block holding data), 0 when none."""
+    for win in stack.windows():
+        data = stack.read(win)
+        ok = ~np.isnan(data[0])
+        if ok.any():
+            return data[:, ok][:, :1000].mean(axis=1)
+    return np.zeros(len(stack))
+
+
+def _zonal_strip(stack, geoms, env, wins, shift, cats, ids_path, fb, tick):
+    """Sums over the windows ``wins`` (contiguous rows): count, sum, sum of squares and
+    class counts per zone, with the strip's own id raster and datasets."""
+    nz, nb = len(geoms), len(stack)
+    count = np.zeros(nz + 1, np.int64)
+    s1 = np.zeros((nb, nz + 1), np.float64)
+    s2 = np.zeros((nb, nz + 1), np.float64)
+    class_counts = {j: {} for j in cats}
+    r0 = wins[0].row
+    rows = wins[-1].row + wins[-1].rows - r0
+    strip = Window(r0, 0, rows, stack.grid.xsize)
+    sgrid = Grid(stack.grid.crs_wkt, stack.grid.window_transform(strip), stack.grid.xsize, rows)
+    ex = sgrid.extent
+    touch = ~np.isnan(env[:, 0]) & (env[:, 0] <= ex[2]) & (env[:, 2] >= ex[0]) & \
+        (env[:, 1] <= ex[3]) & (env[:, 3] >= ex[1])
+    idx = np.nonzero(touch)[0]
+    if len(idx) == 0:
+        for _ in wins:
+            tick()
+        return count, s1, s2, class_counts
+    ids_ds = rasterize_ids([geoms[i] for i in idx], sgrid, ids_path, values=idx + 1)
+    ids_band = ids_ds.GetRasterBand(1)
+    local = stack.reopen()
+    try:
+        for win in wins:
+            fb.check()
+            ids = ids_band.ReadAsArray(0, win.row - r0, win.cols, win.rows)
+            inside = ids > 0
+            if not inside.any():
+                tick()
+                continue
+            data = local.read(win)
+            ok = inside & ~np.isnan(data[0])
+            z = ids[ok]
+            if z.size:
+                count += np.bincount(z, minlength=nz + 1)
+                for j in cats:
+                    cls = data[j, ok]
+                    for v in np.unique(cls):
+                        sel = cls == v
+                        acc = class_counts[j].setdefault(float(v), np.zeros(nz + 1, np.int64))
+                        acc += np.bincount(z[sel], minlength=nz + 1)
+                for j in range(nb):
+                    v = data[j][ok]
+                    v -= shift[j]
+                    s1[j] += np.bincount(z, weights=v, minlength=nz + 1)
+                    v *= v
+                    s2[j] += np.bincount(z, weights=v, minlength=nz + 1)
+            tick()
+    finally:
+        local.close()
+        ids_band = None
+        ids_ds = None
+    return count, s1, s2, class_counts
 
 
 def polygon_areas(geoms):
