@@ -461,6 +461,9 @@ class RasterWriter:
             if self.nodata is not None and arr.dtype.kind == "f":
                 arr = np.where(np.isnan(arr), self.nodata, arr)
             self.ds.GetRasterBand(first + i + 1).WriteArray(arr, window.col, window.row)
+        # hand the finished tiles to the file now: otherwise GDAL's block cache keeps every
+        # dirty block of a band-interleaved file and memory grows with the raster size
+        self.ds.FlushCache()
 
     def set_metadata(self, items, band=None):
         target = self.ds if band is None else self.ds.GetRasterBand(band + 1)
