@@ -26,7 +26,7 @@ NODATA = -9999.0
 GTIFF_OPTIONS = ["TILED=YES", "COMPRESS=DEFLATE", "PREDICTOR=2", "BIGTIFF=IF_SAFER",
                  "BLOCKXSIZE=256", "BLOCKYSIZE=256", "INTERLEAVE=BAND"]
 #: bytes of float64 data one block may hold per band (bounds the memory of every pass)
-BLOCK_BYTES = 16 * 1024 * 1024
+BLOCK_BYTES = 8 * 1024 * 1024
 
 _COMPLEX = {gdal.GDT_CInt16, gdal.GDT_CInt32, gdal.GDT_CFloat32, gdal.GDT_CFloat64}
 
@@ -145,18 +145,23 @@ class Window:
 
 
 def iter_windows(grid, nbands=1, block_bytes=BLOCK_BYTES):
-    """Row strips covering every pixel of ``grid`` exactly once.
+    """Blocks covering every pixel of ``grid`` exactly once, in row-major order.
 
-    The strip height is chosen so that one strip of ``nbands`` float64 bands stays within
-    ``block_bytes`` (at least one row), which bounds the memory of every block-wise pass.
+    A block of ``nbands`` float64 bands stays within ``block_bytes``, whatever the raster's
+    width or height, which bounds the memory of every block-wise pass. Blocks are aligned on
+    the 256 x 256 tiles the plugin writes, so no tile is written twice: full-width strips of a
+    multiple of 256 rows when they fit, else 256-row blocks of a multiple of 256 columns.
     """
-    row_bytes = max(1, grid.xsize) * 8 * max(1, nbands)
-    rows = max(1, int(block_bytes // row_bytes))
-    # align strips on the 256-row tiles that the plugin writes
-    if rows > 256:
-        rows -= rows % 256
+    budget = max(1, int(block_bytes // (8 * max(1, nbands))))  # pixels per block
+    if grid.xsize * 256 <= budget or grid.ysize <= 1:
+        rows = max(256, (budget // max(1, grid.xsize)) // 256 * 256)
+        cols = grid.xsize
+    else:
+        rows = 256
+        cols = max(256, (budget // rows) // 256 * 256)
     for r in range(0, grid.ysize, rows):
-        yield Window(r, 0, min(rows, grid.ysize - r), grid.xsize)
+        for c in range(0, grid.xsize, cols):
+            yield Window(r, c, min(rows, grid.ysize - r), min(cols, grid.xsize - c))
 
 
 def open_raster(path, name=None):

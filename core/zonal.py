@@ -196,7 +196,7 @@ def _zonal_strip(stack, geoms, env, wins, shift, cats, ids_path, fb, tick):
     try:
         for win in wins:
             fb.check()
-            ids = ids_band.ReadAsArray(0, win.row - r0, win.cols, win.rows)
+            ids = ids_band.ReadAsArray(win.col, win.row - r0, win.cols, win.rows)
             inside = ids > 0
             if not inside.any():
                 tick()
