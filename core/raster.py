@@ -328,10 +328,11 @@ class AlignedStack:
                              f"grid.", b.layer_name)
         return out, 1, None
 
-    def read_band(self, i, window):
+    def read_band(self, i, window, out=None):
         ds, bidx, nodata = self._sources[i]
         arr = ds.GetRasterBand(bidx).ReadAsArray(window.col, window.row, window.cols,
-                                                   window.rows, buf_type=gdal.GDT_Float64)
+                                                   window.rows, buf_type=gdal.GDT_Float64,
+                                                   buf_obj=out)
         if nodata is not None and not math.isnan(nodata):
             arr[arr == nodata] = np.nan
         return arr
@@ -339,31 +340,35 @@ class AlignedStack:
     def read(self, window, masked=True):
         """Array (nbands, rows, cols), NaN on the combined nodata mask when ``masked``.
 
-        Bands of one file read directly (no warping) are fetched in a single call, so a
-        multi-band stack is decompressed once per block, not once per band.
+        Consecutive bands of one file read directly (no warping) are fetched in a single call
+        into the output buffer, so a multi-band stack is decompressed once per block.
         """
-        out = np.empty((len(self.bands), window.rows, window.cols), np.float64)
-        done = set()
-        for i, (ds, bidx, nodata) in enumerate(self._sources):
-            if i in done:
-                continue
-            group = [k for k in range(i, len(self._sources))
-                     if self._sources[k][0] is ds and k not in done]
-            if len(group) > 1:
-                arr = ds.ReadAsArray(window.col, window.row, window.cols, window.rows,
-                                     band_list=[self._sources[k][1] for k in group],
-                                     buf_type=gdal.GDT_Float64)
-                for k, a in zip(group, arr):
+        n = len(self.bands)
+        out = np.empty((n, window.rows, window.cols), np.float64)
+        i = 0
+        while i < n:
+            ds = self._sources[i][0]
+            j = i + 1
+            while j < n and self._sources[j][0] is ds:
+                j += 1
+            if j - i > 1:
+                ds.ReadAsArray(window.col, window.row, window.cols, window.rows,
+                               band_list=[self._sources[k][1] for k in range(i, j)],
+                               buf_type=gdal.GDT_Float64, buf_obj=out[i:j])
+                for k in range(i, j):
                     nd = self._sources[k][2]
                     if nd is not None and not math.isnan(nd):
+                        a = out[k]
                         a[a == nd] = np.nan
-                    out[k] = a
             else:
-                out[i] = self.read_band(i, window)
-            done.update(group)
-        if masked and len(self.bands) > 1:
-            bad = np.isnan(out).any(axis=0)
-            out[:, bad] = np.nan
+                self.read_band(i, window, out[i])
+            i = j
+        if masked and n > 1:
+            bad = np.isnan(out[0])
+            for k in range(1, n):
+                bad |= np.isnan(out[k])
+            if bad.any():
+                out[:, bad] = np.nan
         return out
 
     def windows(self, block_bytes=BLOCK_BYTES):

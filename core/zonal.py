@@ -49,11 +49,12 @@ def _memory_layer(geoms, srs_wkt, field_values=None):
     lyr = ds.CreateLayer("zones", srs, ogr.wkbUnknown)
     lyr.CreateField(ogr.FieldDefn("zid", ogr.OFTInteger))
     defn = lyr.GetLayerDefn()
-    for i, g in enumerate(geoms):
+    values = np.arange(1, len(geoms) + 1) if field_values is None else field_values
+    for g, v in zip(geoms, values.tolist() if hasattr(values, "tolist") else values):
         if g is None:
             continue
         f = ogr.Feature(defn)
-        f.SetField("zid", int(field_values[i]) if field_values is not None else i + 1)
+        f.SetField(0, int(v))
         f.SetGeometry(g)
         lyr.CreateFeature(f)
     return ds, lyr
@@ -89,16 +90,16 @@ class ZonalResult:
     majority: dict = None  # band index -> (n_zones,) most frequent class (categorical bands)
 
 
-def zonal_statistics(stack, geoms, feedback=None, tmpdir=None, workers=None):
+def zonal_statistics(stack, geoms, feedback=None, workers=None):
     """Mean, population standard deviation and valid-pixel count of every band per zone.
 
     ``geoms`` are OGR polygons in the stack's CRS, zone k being ``geoms[k]`` (None allowed).
     Zones share the stack's combined nodata mask, so one count serves every band.
 
     The grid is cut into row strips processed by ``workers`` threads (default: the CPU count,
-    at most 4); each strip rasterises the zones that touch it into its own temporary GeoTIFF
-    and reads its blocks through its own datasets. GDAL's I/O and rasterisation release the
-    GIL, so the strips really run in parallel, and the sums are exact whatever the split.
+    at most 4); each strip rasterises the zones that touch it block by block in memory and
+    reads through its own datasets (GDAL releases the GIL while it works). The sums are exact
+    whatever the split, and memory is bounded by the block size.
     """
     fb = as_feedback(feedback)
     nz, nb = len(geoms), len(stack)
@@ -106,7 +107,7 @@ def zonal_statistics(stack, geoms, feedback=None, tmpdir=None, workers=None):
     wins = list(iter_windows(stack.grid, nb + 1))
     if workers is None:
         workers = min(4, os.cpu_count() or 1)
-    n_tasks = max(1, min(len(wins), max(workers, 8)))
+    n_tasks = max(1, min(len(wins), workers))
     bounds = np.linspace(0, len(wins), n_tasks + 1).astype(int)
     tasks = [wins[a:b] for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
     env = _envelopes(geoms)
@@ -120,15 +121,14 @@ def zonal_statistics(stack, geoms, feedback=None, tmpdir=None, workers=None):
             done[0] += 1
             fb.report(done[0] / len(wins))
 
-    with tempfile.TemporaryDirectory(prefix="hazard_zonal_", dir=tmpdir) as td:
-        def run(k):
-            return _zonal_strip(stack, geoms, env, tasks[k], shift, cats,
-                                os.path.join(td, f"ids_{k}.tif"), fb, tick)
-        if workers > 1 and len(tasks) > 1:
-            with ThreadPoolExecutor(max_workers=workers) as ex:
-                parts = list(ex.map(run, range(len(tasks))))
-        else:
-            parts = [run(k) for k in range(len(tasks))]
+    def run(k):
+        return _zonal_strip(stack, geoms, env, tasks[k], shift, cats, fb, tick)
+
+    if workers > 1 and len(tasks) > 1:
+        with ThreadPoolExecutor(max_workers=workers) as ex:
+            parts = list(ex.map(run, range(len(tasks))))
+    else:
+        parts = [run(k) for k in range(len(tasks))]
     count = sum(p[0] for p in parts)
     s1 = sum(p[1] for p in parts)
     s2 = sum(p[2] for p in parts)
@@ -170,9 +170,10 @@ def _typical_values(stack):
     return np.zeros(len(stack))
 
 
-def _zonal_strip(stack, geoms, env, wins, shift, cats, ids_path, fb, tick):
+def _zonal_strip(stack, geoms, env, wins, shift, cats, fb, tick):
     """Sums over the windows ``wins`` (contiguous rows): count, sum, sum of squares and
-    class counts per zone, with the strip's own id raster and datasets."""
+    class counts per zone. The zones touching the strip go into the strip's own OGR layer,
+    rasterised window by window in memory; the strip reads through its own datasets."""
     nz, nb = len(geoms), len(stack)
     count = np.zeros(nz + 1, np.int64)
     s1 = np.zeros((nb, nz + 1), np.float64)
@@ -190,30 +191,45 @@ def _zonal_strip(stack, geoms, env, wins, shift, cats, ids_path, fb, tick):
         for _ in wins:
             tick()
         return count, s1, s2, class_counts
-    ids_ds = rasterize_ids([geoms[i] for i in idx], sgrid, ids_path, values=idx + 1)
-    ids_band = ids_ds.GetRasterBand(1)
+    ds_vec, lyr = _memory_layer([geoms[i] for i in idx], stack.grid.crs_wkt, idx + 1)
     local = stack.reopen()
+    mem = gdal.GetDriverByName("MEM")
     try:
         for win in wins:
             fb.check()
-            ids = ids_band.ReadAsArray(win.col, win.row - r0, win.cols, win.rows)
+            # the window's ids, rasterised in memory (bounded by the window's size)
+            wt = stack.grid.window_transform(win)
+            ids_ds = mem.Create("", win.cols, win.rows, 1, gdal.GDT_Int32)
+            ids_ds.SetGeoTransform(wt)
+            band = ids_ds.GetRasterBand(1)
+            band.Fill(0)
+            wx = Grid(stack.grid.crs_wkt, wt, win.cols, win.rows).extent
+            lyr.SetSpatialFilterRect(*wx)
+            gdal.RasterizeLayer(ids_ds, [1], lyr, options=["ATTRIBUTE=zid"])
+            ids = band.ReadAsArray()
+            band = None
+            ids_ds = None
             inside = ids > 0
             if not inside.any():
                 tick()
                 continue
-            data = local.read(win)
-            ok = inside & ~np.isnan(data[0])
-            z = ids[ok]
-            if z.size:
+            data = local.read(win, masked=False)
+            ok = inside
+            for j in range(nb):  # the combined mask, without writing NaN into every band
+                ok &= ~np.isnan(data[j])
+            # pixels outside every zone or off the mask count in bin 0, which is dropped: no
+            # gathering of the valid pixels is needed (NaN only ever lands in bin 0)
+            z = np.where(ok, ids, 0).ravel()
+            if ok.any():
                 count += np.bincount(z, minlength=nz + 1)
                 for j in cats:
-                    cls = data[j, ok]
-                    for v in np.unique(cls):
-                        sel = cls == v
+                    cls = data[j].ravel()
+                    for v in np.unique(cls[ok.ravel()]):
+                        sel = (cls == v) & (z > 0)
                         acc = class_counts[j].setdefault(float(v), np.zeros(nz + 1, np.int64))
                         acc += np.bincount(z[sel], minlength=nz + 1)
                 for j in range(nb):
-                    v = data[j][ok]
+                    v = data[j].ravel()
                     v -= shift[j]
                     s1[j] += np.bincount(z, weights=v, minlength=nz + 1)
                     v *= v
@@ -221,8 +237,8 @@ def _zonal_strip(stack, geoms, env, wins, shift, cats, ids_path, fb, tick):
             tick()
     finally:
         local.close()
-        ids_band = None
-        ids_ds = None
+        lyr = None
+        ds_vec = None
     return count, s1, s2, class_counts
 
 
