@@ -26,7 +26,7 @@ NODATA = -9999.0
 GTIFF_OPTIONS = ["TILED=YES", "COMPRESS=DEFLATE", "PREDICTOR=2", "BIGTIFF=IF_SAFER",
                  "BLOCKXSIZE=256", "BLOCKYSIZE=256", "INTERLEAVE=BAND"]
 #: bytes of float64 data one block may hold per band (bounds the memory of every pass)
-BLOCK_BYTES = 8 * 1024 * 1024
+BLOCK_BYTES = 2 * 1024 * 1024
 
 _COMPLEX = {gdal.GDT_CInt16, gdal.GDT_CInt32, gdal.GDT_CFloat32, gdal.GDT_CFloat64}
 

@@ -214,12 +214,12 @@ def _zonal_strip(stack, geoms, env, wins, shift, cats, fb, tick):
                 tick()
                 continue
             data = local.read(win, masked=False)
-            ok = inside
-            for j in range(nb):  # the combined mask, without writing NaN into every band
-                ok &= ~np.isnan(data[j])
+            # the combined mask in one pass: a NaN in any band makes the band sum NaN
+            ok = inside & ~np.isnan(data.sum(axis=0))
             # pixels outside every zone or off the mask count in bin 0, which is dropped: no
             # gathering of the valid pixels is needed (NaN only ever lands in bin 0)
-            z = np.where(ok, ids, 0).ravel()
+            # intp once: bincount would otherwise convert the int32 ids on every call
+            z = np.where(ok, ids, 0).astype(np.intp).ravel()
             if ok.any():
                 count += np.bincount(z, minlength=nz + 1)
                 for j in cats:
