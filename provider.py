@@ -14,9 +14,10 @@ PLUGIN_DIR = os.path.dirname(__file__)
 
 def _algorithm_classes():
     from .algorithms.align_factors import AlignFactors
+    from .algorithms.geodetector import GeoDetector
     from .algorithms.sample_area import CreateSampleArea
     from .algorithms.slope_unit_stats import SlopeUnitStatistics
-    return [AlignFactors, SlopeUnitStatistics, CreateSampleArea]
+    return [AlignFactors, SlopeUnitStatistics, CreateSampleArea, GeoDetector]
 
 
 class HazardProvider(QgsProcessingProvider):

@@ -50,3 +50,12 @@ def double_field(name):
 
 def int_field(name):
     return _field(name, "Int")
+
+
+try:  # 3.36+
+    FIELD_NUMERIC = Qgis.ProcessingFieldParameterDataType.Numeric
+    FIELD_ANY = Qgis.ProcessingFieldParameterDataType.Any
+except AttributeError:
+    from qgis.core import QgsProcessingParameterField as _F
+    FIELD_NUMERIC = _F.Numeric
+    FIELD_ANY = _F.Any

@@ -526,3 +526,27 @@ def check_valid(stack, own_valid, combined):
     if combined == 0:
         raise InputError("The factor rasters have no pixel where all of them hold data: their "
                          "valid areas do not overlap.", "FACTORS")
+
+
+def sample_at(stack, x, y, feedback=None):
+    """Values of every band of ``stack`` at points (x, y) in its CRS: array (n, bands), NaN
+    where a point falls outside the grid or on the combined nodata mask. Reads block by block,
+    touching only the blocks that hold points."""
+    fb = as_feedback(feedback)
+    x = np.asarray(x, float)
+    y = np.asarray(y, float)
+    out = np.full((x.size, len(stack)), np.nan)
+    row, col = stack.grid.rowcol(x, y)
+    inside = (row >= 0) & (row < stack.grid.ysize) & (col >= 0) & (col < stack.grid.xsize)
+    if not inside.any():
+        return out
+    wins = list(stack.windows())
+    for k, win in enumerate(wins):
+        sel = inside & (row >= win.row) & (row < win.row + win.rows) & \
+            (col >= win.col) & (col < win.col + win.cols)
+        if sel.any():
+            fb.check()
+            data = stack.read(win)
+            out[sel] = data[:, row[sel] - win.row, col[sel] - win.col].T
+        fb.report((k + 1) / len(wins))
+    return out

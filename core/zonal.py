@@ -318,3 +318,41 @@ def slope_unit_statistics(stack, unit_geoms, landslide_geoms=None, feedback=None
     if landslide_geoms is not None:
         cols["ls_area"] = overlap_area(unit_geoms, landslide_geoms, fb.sub(0.8, 1.0))
     return cols
+
+
+def zone_codes(values):
+    """Sorted distinct zone values and the code 1..Z of each input value."""
+    vals = np.asarray(values, dtype=object)
+    uniq = sorted({v for v in vals.tolist() if v is not None})
+    index = {v: i + 1 for i, v in enumerate(uniq)}
+    return uniq, np.array([index.get(v, 0) for v in vals.tolist()], np.int64)
+
+
+def zones_raster(geoms, values, grid, path):
+    """Rasterise zone polygons on ``grid`` as codes 1..Z (0 = outside, nodata).
+    Returns the distinct zone values, code k standing for ``values[k - 1]``."""
+    uniq, codes = zone_codes(values)
+    ds = rasterize_ids(geoms, grid, path, values=codes)
+    ds.GetRasterBand(1).SetNoDataValue(0)
+    ds.FlushCache()
+    ds = None
+    return uniq
+
+
+def points_in_zones(x, y, geoms, values):
+    """Zone value of each point (the first polygon that contains it), None outside all."""
+    env = _envelopes(geoms)
+    out = [None] * len(x)
+    ok = ~np.isnan(env[:, 0])
+    for k, (px, py) in enumerate(zip(np.asarray(x, float), np.asarray(y, float))):
+        cand = np.nonzero(ok & (env[:, 0] <= px) & (env[:, 2] >= px) & (env[:, 1] <= py)
+                          & (env[:, 3] >= py))[0]
+        if len(cand) == 0:
+            continue
+        pt = ogr.Geometry(ogr.wkbPoint)
+        pt.AddPoint_2D(float(px), float(py))
+        for i in cand:
+            if geoms[i].Contains(pt):
+                out[k] = values[i]
+                break
+    return out

@@ -102,3 +102,116 @@ def test_bad_input():
         gd.factor_detector([1.0, np.nan, 3.0], [1, 2, 1])
     with pytest.raises(InputError, match="constant"):
         gd.factor_detector([1.0, 1.0, 1.0, 1.0], [1, 2, 1, 2])
+
+
+# ---- tables and rasters, per zone ---------------------------------------------------------
+def _synthetic(n=4000, seed=0):
+    rng = np.random.default_rng(seed)
+    a = rng.random(n)               # drives y strongly, by steps
+    b = rng.random(n)               # weak effect
+    c = rng.integers(1, 4, n)       # categorical with an effect
+    noise = rng.random(n)           # no effect
+    y = 3.0 * (a > 0.5) + 0.3 * b + 0.8 * (c == 2) + rng.normal(0, 0.3, n)
+    return y, np.column_stack([a, b, c, noise])
+
+
+def test_run_on_a_table_ranks_the_true_drivers():
+    from hazard_susceptibility.core.geodetector_run import run_chunks, table_chunks
+    y, X = _synthetic()
+    chunks, dropped = table_chunks(y, X)
+    res, plan = run_chunks(chunks, ["a", "b", "c", "noise"], [False, False, True, False],
+                           classes=4, top_n=3)
+    r = res["all"]
+    assert dropped == 0 and r.n == 4000
+    assert [f["factor"] for f in r.factors][:2] == ["a", "c"]
+    assert r.factors[-1]["factor"] == "noise" and r.factors[-1]["p"] > 0.01
+    # q equals the array implementation on the same strata
+    sa = gd.quantile_strata(X[:, 0], 4)
+    assert r.factors[0]["q"] == pytest.approx(gd.q_statistic(y, sa), rel=1e-12)
+    # interaction of a and c equals q of their overlay
+    inter = {(i["factor_1"], i["factor_2"]): i for i in r.interactions}
+    q12 = gd.q_statistic(y, gd.overlay(sa, X[:, 2]))
+    assert inter[("a", "c")]["q12"] == pytest.approx(q12, rel=1e-12)
+    assert len(r.interactions) == 3 and len(r.ecological) == 3
+    # risk detector on the top factor (a): 4 strata, means rise across the 0.5 step
+    risk = [x for x in r.risk if x["factor"] == "a"]
+    assert len(risk) == 4 and risk[-1]["mean"] - risk[0]["mean"] > 2.5
+
+
+def test_run_per_zone_equals_runs_on_each_zone():
+    from hazard_susceptibility.core.geodetector_run import run_chunks, table_chunks
+    y, X = _synthetic(3000, 1)
+    zones = np.repeat([1.0, 2.0, 3.0], 1000)
+    y[zones == 3] = y[zones == 3] * 0 + np.random.default_rng(9).normal(size=1000)
+    chunks, _ = table_chunks(y, X, zones)
+    res, _ = run_chunks(chunks, ["a", "b", "c", "noise"], [False, False, True, False], 4)
+    assert set(res) == {"1", "2", "3"}
+    for zv in (1.0, 3.0):
+        sel = zones == zv
+        c2, _ = table_chunks(y[sel], X[sel])
+        alone, _ = run_chunks(c2, ["a", "b", "c", "noise"], [False, False, True, False], 4)
+        got = {f["factor"]: f["q"] for f in res[f"{zv:g}"].factors}
+        exp = {f["factor"]: f["q"] for f in alone["all"].factors}
+        assert got == pytest.approx(exp, rel=1e-10)
+    assert res["1"].factors[0]["q"] > 0.5 and res["3"].factors[0]["q"] < 0.05
+
+
+def test_raster_run_equals_table_run(tmp_path):
+    from hazard_susceptibility.core.geodetector_run import (raster_chunks, run_chunks,
+                                                            table_chunks)
+    from hazard_susceptibility.core.raster import AlignedStack, Band, Grid
+    from tests.helpers import write_raster
+    y, X = _synthetic(300 * 300, 2)
+    y[5] = np.nan
+    t = (700000.0, 10, 0, 9500000.0, 0, -10)
+    arrs = [y.reshape(300, 300)] + [X[:, j].reshape(300, 300) for j in range(4)]
+    arrs[0] = np.where(np.isnan(arrs[0]), -9999, arrs[0])
+    paths = [write_raster(tmp_path / f"{n}.tif", a, t, nodata=-9999)
+             for n, a in zip(["y", "a", "b", "c", "noise"], arrs)]
+    bands = [Band(p, 1, n, categorical=(n == "c")) for p, n in zip(paths, ["y", "a", "b", "c",
+                                                                          "noise"])]
+    with AlignedStack(bands, Grid.from_path(paths[0])) as st:
+        chunks, total = raster_chunks(st, 0)
+        res_r, plan = run_chunks(chunks, ["a", "b", "c", "noise"], [False, False, True, False],
+                                 5)
+    assert total is None and plan.total == 300 * 300 - 1
+    ok = np.isfinite(y)
+    c2, _ = table_chunks(y[ok], X[ok].astype(np.float32).astype(float))
+    res_t, _ = run_chunks(c2, ["a", "b", "c", "noise"], [False, False, True, False], 5)
+    qa = {f["factor"]: f["q"] for f in res_r["all"].factors}
+    qb = {f["factor"]: f["q"] for f in res_t["all"].factors}
+    assert qa == pytest.approx(qb, rel=1e-6)
+
+
+def test_sampling_is_seeded(tmp_path):
+    from hazard_susceptibility.core.geodetector_run import raster_chunks, run_chunks
+    from hazard_susceptibility.core.raster import AlignedStack, Band, Grid
+    from tests.helpers import write_raster
+    y, X = _synthetic(200 * 200, 3)
+    t = (700000.0, 10, 0, 9500000.0, 0, -10)
+    paths = [write_raster(tmp_path / f"{i}.tif", a.reshape(200, 200), t)
+             for i, a in enumerate([y, X[:, 0], X[:, 1]])]
+    bands = [Band(p, 1, f"b{i}") for i, p in enumerate(paths)]
+
+    def once(seed):
+        with AlignedStack(bands, Grid.from_path(paths[0])) as st:
+            chunks, _ = raster_chunks(st, 0, sample_size=5000, seed=seed)
+            res, plan = run_chunks(chunks, ["a", "b"], [False, False], 5, seed=seed)
+        return res["all"], plan
+
+    r1, p1 = once(4)
+    r2, _ = once(4)
+    r3, _ = once(5)
+    assert r1.n == 5000 and p1.total == 5000
+    assert r1.factors == r2.factors and r1.factors != r3.factors
+
+
+def test_natural_breaks_match_jenkspy():
+    jenkspy = pytest.importorskip("jenkspy")
+    from hazard_susceptibility.core.breaks import classify, gvf, natural_breaks
+    rng = np.random.default_rng(0)
+    v = np.concatenate([rng.normal(0, 1, 300), rng.normal(6, 1, 200), rng.normal(12, 2, 100)])
+    ours = natural_breaks(v, 4)
+    ref = jenkspy.jenks_breaks(v.tolist(), n_classes=4)
+    np.testing.assert_allclose(ours, ref[1:-1])
+    assert 0.8 < gvf(v, classify(v, ours)) <= 1.0
