@@ -83,7 +83,7 @@ def main():
         chunks, _ = raster_chunks(st, 0, sample_size=4_000_000, seed=1)
         parts = list(chunks())
     y_all = np.concatenate([p[0] for p in parts])
-    X_all = np.concatenate([p[1] for p in parts])
+    X_all = np.concatenate([p[1] for p in parts], axis=1).T
     n, t_theirs = 100_000, 0.0
     while True:
         df = pd.DataFrame(X_all[:n], columns=FACTORS)
