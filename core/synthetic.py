@@ -6,7 +6,8 @@
   aspect, plan and profile curvature, TWI, distance to rivers (from D8 flow accumulation), NDVI,
   lithology (categorical), rainfall (a coarser grid in geographic WGS 84, as climate data come),
   PGA (a coarser 120 m grid) and a pure-noise factor;
-* ``landslides.gpkg``: polygons with heavy-tailed areas, placed by a known logistic process;
+* ``landslides.gpkg``: polygons with heavy-tailed areas, placed by a known logistic process, and
+  ``landslide_points.gpkg``: their initiation (scarp) points, where the process acted;
 * ``floods.gpkg``: points in low flat land near rivers from a second known process;
 * ``zones.gpkg`` / ``zones.tif``: four contextual zones;
 * ``slope_units.gpkg``: a few thousand slope units bounded by ridges and channels
@@ -393,9 +394,22 @@ def _generate(folder, seed, size, fb, n_landslides, n_floods, channel_cells, min
         f.SetField("area_m2", float(poly.GetArea()))
         f.SetGeometry(poly)
         ls_lyr.CreateFeature(f)
-        ls_records.append((int(r), int(c)))
+        ls_records.append((px, py))
     ls_lyr.CommitTransaction()
     ls_ds = None
+    # the initiation (scarp) points, as inventories often give them
+    pt_ds, pt_lyr = _gpkg(os.path.join(folder, "landslide_points.gpkg"), "landslide_points",
+                          ogr.wkbPoint, srs, [("ls_id", ogr.OFTInteger)])
+    pt_lyr.StartTransaction()
+    for k, (px, py) in enumerate(ls_records):
+        g = ogr.Geometry(ogr.wkbPoint)
+        g.AddPoint_2D(px, py)
+        f = ogr.Feature(pt_lyr.GetLayerDefn())
+        f.SetField("ls_id", k + 1)
+        f.SetGeometry(g)
+        pt_lyr.CreateFeature(f)
+    pt_lyr.CommitTransaction()
+    pt_ds = None
     fb.report(0.5)
     fb.check()
 
