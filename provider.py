@@ -14,10 +14,22 @@ PLUGIN_DIR = os.path.dirname(__file__)
 
 def _algorithm_classes():
     from .algorithms.align_factors import AlignFactors
+    from .algorithms.augment_kde import KdeAugmentation
     from .algorithms.geodetector import GeoDetector
+    from .algorithms.merge_samples import MergeSamples
     from .algorithms.sample_area import CreateSampleArea
+    from .algorithms.sample_buffer import BufferAbsences
+    from .algorithms.sample_mahalanobis import MahalanobisAbsences
+    from .algorithms.sample_multiratio import MultiRatioAbsences
+    from .algorithms.sample_ocsvm import OcsvmAbsences
+    from .algorithms.sample_slope import SlopeAbsences
+    from .algorithms.sample_susceptibility import SusceptibilityRatioAbsences
+    from .algorithms.sample_threshold import FactorThresholdAbsences
     from .algorithms.slope_unit_stats import SlopeUnitStatistics
-    return [AlignFactors, SlopeUnitStatistics, CreateSampleArea, GeoDetector]
+    return [AlignFactors, SlopeUnitStatistics, CreateSampleArea,
+            MahalanobisAbsences, SlopeAbsences, BufferAbsences, MultiRatioAbsences,
+            SusceptibilityRatioAbsences, FactorThresholdAbsences, OcsvmAbsences,
+            KdeAugmentation, MergeSamples, GeoDetector]
 
 
 class HazardProvider(QgsProcessingProvider):

@@ -107,9 +107,10 @@ class HazardAlgorithm(QgsProcessingAlgorithm):
         raise NotImplementedError
 
     # -- shared parameters ----------------------------------------------------------------
-    def add_factor_parameters(self, optional_reference=True):
+    def add_factor_parameters(self, optional_reference=True, optional=False):
         self.addParameter(QgsProcessingParameterMultipleLayers(
-            "FACTORS", self.tr("Continuous factor rasters"), compat.TYPE_RASTER))
+            "FACTORS", self.tr("Continuous factor rasters"), compat.TYPE_RASTER,
+            optional=optional))
         self.addParameter(QgsProcessingParameterMultipleLayers(
             "CATEGORICAL", self.tr("Categorical factor rasters (resampled by nearest neighbour)"),
             compat.TYPE_RASTER, optional=True))
@@ -120,10 +121,13 @@ class HazardAlgorithm(QgsProcessingAlgorithm):
             "RESAMPLING", self.tr("Resampling of continuous factors"), RESAMPLING,
             defaultValue=0))
 
-    def factor_stack(self, parameters, context):
-        """An :class:`AlignedStack` of every band of the factor layers on the reference grid."""
+    def factor_stack(self, parameters, context, first=()):
+        """An :class:`AlignedStack` of every band of the factor layers on the reference grid;
+        ``first`` are (layer, key, categorical) put before them (e.g. a slope raster)."""
         from ..core.raster import AlignedStack, Grid, bands_of
         bands = []
+        for layer, key, categorical in first:
+            bands.extend(bands_of(raster_path(layer, key), layer.name(), categorical))
         for key, categorical in (("FACTORS", False), ("CATEGORICAL", True)):
             for layer in self.parameterAsLayerList(parameters, key, context) or []:
                 bands.extend(bands_of(raster_path(layer, key), layer.name(), categorical))

@@ -39,7 +39,7 @@ def _field(name, kind):
     from qgis.core import QgsField
     if QGIS_VERSION_INT >= 33800:
         from qgis.PyQt.QtCore import QMetaType
-        return QgsField(name, getattr(QMetaType.Type, kind))
+        return QgsField(name, getattr(QMetaType.Type, {"String": "QString"}.get(kind, kind)))
     from qgis.PyQt.QtCore import QVariant
     return QgsField(name, getattr(QVariant, kind))
 
@@ -50,6 +50,10 @@ def double_field(name):
 
 def int_field(name):
     return _field(name, "Int")
+
+
+def string_field(name):
+    return _field(name, "String")
 
 
 try:  # 3.36+
