@@ -75,6 +75,7 @@ class HtmlReport:
         buf = io.BytesIO()
         fig.tight_layout()
         fig.savefig(buf, format="png")
+        fig.clf()  # free the figure's artists now, not at interpreter exit
         data = base64.b64encode(buf.getvalue()).decode("ascii")
         self.parts.append(f'<p><img alt="{html.escape(alt)}" src="data:image/png;base64,{data}"/>'
                           f"</p>")

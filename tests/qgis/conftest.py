@@ -22,5 +22,10 @@ def run(provider):
     def _run(alg, params, context=None):
         ctx = context or QgsProcessingContext()
         ctx.setProject(QgsProject.instance())
-        return processing.run(alg, params, context=ctx, feedback=QgsProcessingFeedback())
+        try:
+            return processing.run(alg, params, context=ctx, feedback=QgsProcessingFeedback())
+        finally:
+            # a context that outlives QGIS (held by some traceback until exit) would free its
+            # layers after GDAL is gone: empty its store now
+            ctx.temporaryLayerStore().removeAllMapLayers()
     return _run
