@@ -194,3 +194,20 @@ def test_merge_samples(run, sample_area, tmp_path):
     assert sum(r["label"] == 0 for r in rows) == 30
     assert {r["sampler"] for r in rows if r["label"] == 0} == {"buffer_random"}
     assert sum(r["label"] == 1 for r in rows) > 300
+
+
+def test_categorical_factors_do_not_enter_the_distance(run, sample_area, tmp_path):
+    folder, _ = sample_area
+    common = {"PRESENCES": str(folder / "landslide_points.gpkg"), "COUNT": 20,
+              "FACTORS": _f(folder, ["slope", "ndvi", "twi"])}
+    a = run("hazard:mahalanobisabsences", dict(
+        common, OUTPUT=str(tmp_path / "a.gpkg"), OUTPUT_D2=str(tmp_path / "a.tif"),
+        OUTPUT_MASK=str(tmp_path / "am.tif")))
+    b = run("hazard:mahalanobisabsences", dict(
+        common, CATEGORICAL=_f(folder, ["lithology"]), OUTPUT=str(tmp_path / "b.gpkg"),
+        OUTPUT_D2=str(tmp_path / "b.tif"), OUTPUT_MASK=str(tmp_path / "bm.tif")))
+    da = gdal.Open(a["OUTPUT_D2"]).ReadAsArray()
+    db = gdal.Open(b["OUTPUT_D2"]).ReadAsArray()
+    ok = (da != -9999) & (db != -9999)
+    assert ok.mean() > 0.9
+    np.testing.assert_allclose(db[ok], da[ok], rtol=1e-5)
