@@ -14,6 +14,7 @@ PLUGIN_DIR = os.path.dirname(__file__)
 
 def _algorithm_classes():
     from .algorithms.align_factors import AlignFactors
+    from .algorithms.apply_model import ApplyModel
     from .algorithms.augment_kde import KdeAugmentation
     from .algorithms.geodetector import GeoDetector
     from .algorithms.merge_samples import MergeSamples
@@ -26,10 +27,11 @@ def _algorithm_classes():
     from .algorithms.sample_susceptibility import SusceptibilityRatioAbsences
     from .algorithms.sample_threshold import FactorThresholdAbsences
     from .algorithms.slope_unit_stats import SlopeUnitStatistics
+    from .algorithms.train_model import TrainModel
     return [AlignFactors, SlopeUnitStatistics, CreateSampleArea,
             MahalanobisAbsences, SlopeAbsences, BufferAbsences, MultiRatioAbsences,
             SusceptibilityRatioAbsences, FactorThresholdAbsences, OcsvmAbsences,
-            KdeAugmentation, MergeSamples, GeoDetector]
+            KdeAugmentation, MergeSamples, TrainModel, ApplyModel, GeoDetector]
 
 
 class HazardProvider(QgsProcessingProvider):

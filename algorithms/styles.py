@@ -109,3 +109,46 @@ def single_symbol(color, kind="fill", size=2.0):
                                               "outline_width": "0.1"})
         layer.setRenderer(QgsSingleSymbolRenderer(sym))
     return apply
+
+
+CLASS_COLORS = ["#1a9641", "#a6d96a", "#ffffbf", "#fdae61", "#d7191c"]
+
+
+def susceptibility_classes(names):
+    """Paletted classes 1..5 labelled very low .. very high, green to red."""
+    def apply(layer):
+        from qgis.core import QgsPalettedRasterRenderer
+        from qgis.PyQt.QtGui import QColor
+        if not isinstance(layer, QgsRasterLayer):
+            return
+        colors = CLASS_COLORS if len(names) == 5 else [CLASS_COLORS[min(4, i)]
+                                                         for i in range(len(names))]
+        classes = [QgsPalettedRasterRenderer.Class(i + 1, QColor(c), n)
+                   for i, (c, n) in enumerate(zip(colors, names))]
+        layer.setRenderer(QgsPalettedRasterRenderer(layer.dataProvider(), 1, classes))
+    return apply
+
+
+def probability():
+    """Probabilities 0..1 on a green-to-red ramp."""
+    def apply(layer):
+        if not isinstance(layer, QgsRasterLayer):
+            return
+        prov = layer.dataProvider()
+        fcn = QgsColorRampShader(0.0, 1.0)
+        fcn.setSourceColorRamp(_ramp("RdYlGn"))
+        fcn.setColorRampType(QgsColorRampShader.Interpolated)
+        fcn.classifyColorRamp(5, 1, layer.extent(), prov)
+        # green (low) to red (high): the RdYlGn ramp runs red to green, invert its items
+        items = fcn.colorRampItemList()
+        colors = [it.color for it in items][::-1]
+        for it, c in zip(items, colors):
+            it.color = c
+        fcn.setColorRampItemList(items)
+        shader = QgsRasterShader(0.0, 1.0)
+        shader.setRasterShaderFunction(fcn)
+        r = QgsSingleBandPseudoColorRenderer(prov, 1, shader)
+        r.setClassificationMin(0.0)
+        r.setClassificationMax(1.0)
+        layer.setRenderer(r)
+    return apply

@@ -60,3 +60,169 @@ def class_counts(path, limits, feedback=None):
         counts += np.bincount(c, minlength=len(counts))
         fb.report((k + 1) / len(wins))
     return counts
+
+
+def match_factors(bands, wanted, wanted_categorical=None):
+    """Reorder ``bands`` to the model's factor names ``wanted``; an error lists what is missing.
+    Returns (bands in order, names of unused bands)."""
+    from .errors import InputError
+    by_name = {b.name: b for b in bands}
+    missing = [n for n in wanted if n not in by_name]
+    if missing:
+        raise InputError(f"The model needs the factor(s) {', '.join(missing)}, which are not "
+                         f"among the rasters given ({', '.join(by_name) or 'none'}). Give rasters "
+                         f"named as in training (layer names or band descriptions).", "FACTORS")
+    ordered = [by_name[n] for n in wanted]
+    if wanted_categorical is not None:
+        for b, c in zip(ordered, wanted_categorical):
+            b.categorical = bool(c)
+    return ordered, [n for n in by_name if n not in wanted]
+
+
+def _predict_window(stack_args, window, predict):
+    """Read one window through a private stack and predict its valid pixels (any thread or
+    process)."""
+    from .raster import AlignedStack
+    bands, grid, resampling = stack_args
+    with AlignedStack(bands, grid, resampling) as st:
+        data = st.read(window)
+    ok = ~np.isnan(data[0])
+    out = np.full((window.rows, window.cols), np.nan, np.float32)
+    if ok.any():
+        out[ok] = np.asarray(predict(data[:, ok].T), np.float32)
+    return out
+
+
+def apply_to_raster(stack, predict, path, workers=1, scheduler=None, feedback=None,
+                    sample=1_000_000, seed=0):
+    """Predict every valid pixel into a GeoTIFF, tile by tile.
+
+    Tiles run on ``workers`` local threads (in order, with a bounded number in flight, so memory
+    stays bounded), or on an existing Dask cluster given its scheduler address. The result does
+    not depend on the number of workers. Returns (valid pixels, seeded sample of values)."""
+    import collections
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+    fb = as_feedback(feedback)
+    rng = np.random.default_rng(seed)
+    keep_p = min(1.0, sample / max(1, stack.grid.xsize * stack.grid.ysize))
+    wins = list(stack.windows())
+    args = (stack.bands, stack.grid, stack.resampling)
+    local = threading.local()
+
+    def run_local(win):
+        st = getattr(local, "stack", None)
+        if st is None:
+            st = local.stack = stack.reopen()
+        data = st.read(win)
+        ok = ~np.isnan(data[0])
+        out = np.full((win.rows, win.cols), np.nan, np.float32)
+        if ok.any():
+            out[ok] = np.asarray(predict(data[:, ok].T), np.float32)
+        return out
+
+    kept, n_valid = [], 0
+    w = RasterWriter(path, stack.grid, ["probability"])
+
+    def consume(win, out, k):
+        nonlocal n_valid
+        valid = out[~np.isnan(out)].astype(float)
+        n_valid += valid.size
+        if valid.size:
+            kept.append(valid[rng.random(valid.size) < keep_p])
+        w.write(win, out)
+        fb.report((k + 1) / len(wins))
+
+    try:
+        if scheduler:
+            client = _dask_client(scheduler)
+            remote_predict = client.scatter(predict, broadcast=True)
+            pending = collections.deque()
+            k = 0
+            for win in wins:
+                pending.append((win, client.submit(_predict_window, args, win, remote_predict,
+                                                   pure=False)))
+                if len(pending) >= 2 * max(1, len(client.scheduler_info()["workers"])):
+                    pw, fut = pending.popleft()
+                    fb.check()
+                    consume(pw, fut.result(), k)
+                    k += 1
+            while pending:
+                pw, fut = pending.popleft()
+                fb.check()
+                consume(pw, fut.result(), k)
+                k += 1
+        elif workers > 1:
+            with ThreadPoolExecutor(max_workers=workers) as ex:
+                pending = collections.deque()
+                k = 0
+                for win in wins:
+                    pending.append((win, ex.submit(run_local, win)))
+                    if len(pending) >= 2 * workers:
+                        pw, fut = pending.popleft()
+                        fb.check()
+                        consume(pw, fut.result(), k)
+                        k += 1
+                while pending:
+                    pw, fut = pending.popleft()
+                    fb.check()
+                    consume(pw, fut.result(), k)
+                    k += 1
+        else:
+            for k, win in enumerate(wins):
+                fb.check()
+                consume(win, run_local(win), k)
+    finally:
+        w.close()
+    values = np.concatenate(kept) if kept else np.empty(0)
+    if values.size > sample:
+        values = rng.choice(values, sample, replace=False)
+    return n_valid, values
+
+
+def _dask_client(address):
+    from .deps import require
+    from .errors import InputError
+    require("dask")
+    import cloudpickle
+    from dask.distributed import Client
+    import sys
+    core_pkg = sys.modules[__package__]  # the workers need not have the plugin installed
+    try:
+        cloudpickle.register_pickle_by_value(core_pkg)
+    except (ValueError, AttributeError):
+        pass
+    try:
+        return Client(address, timeout=10, set_as_default=False)
+    except (OSError, TimeoutError) as exc:
+        raise InputError(f"Cannot reach the Dask scheduler at '{address}': {exc}",
+                         "DASK_SCHEDULER")
+
+
+def write_classes(prob_path, limits, out_path, feedback=None):
+    """A Byte raster of classes 1..len(limits)+1 (0 = nodata) from a probability raster."""
+    from osgeo import gdal
+    fb = as_feedback(feedback)
+    ds = open_raster(prob_path)
+    grid = Grid.from_dataset(ds)
+    band = ds.GetRasterBand(1)
+    nd = band.GetNoDataValue()
+    names = CLASS_NAMES if len(limits) == 4 else [f"class {i + 1}" for i in range(len(limits) + 1)]
+    w = RasterWriter(out_path, grid, ["susceptibility_class"], gdal.GDT_Byte, 0)
+    counts = np.zeros(len(limits) + 1, np.int64)
+    try:
+        wins = list(iter_windows(grid))
+        for k, win in enumerate(wins):
+            fb.check()
+            a = band.ReadAsArray(win.col, win.row, win.cols, win.rows).astype(float)
+            if nd is not None:
+                a[a == nd] = np.nan
+            c = classify(a, limits) + 1
+            c[np.isnan(a)] = 0
+            counts += np.bincount(c[c > 0] - 1, minlength=len(counts))
+            w.write(win, c.astype(np.uint8))
+            fb.report((k + 1) / len(wins))
+        w.set_metadata({"classes": ",".join(names)})
+    finally:
+        w.close()
+    return counts, names

@@ -13,8 +13,17 @@ def provider(qgis_app, qgis_processing):
     plugin.unload()
 
 
+@pytest.fixture(scope="module")
+def run_module(provider):
+    return _runner()
+
+
 @pytest.fixture()
 def run(provider):
+    return _runner()
+
+
+def _runner():
     """processing.run with a fresh context; returns the results dict."""
     import processing
     from qgis.core import QgsProcessingContext, QgsProcessingFeedback, QgsProject

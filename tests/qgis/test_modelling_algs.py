@@ -1,0 +1,83 @@
+"""Train, apply and evaluate on the sample study area."""
+import numpy as np
+import pytest
+from osgeo import gdal
+
+FACTS = ["slope", "ndvi", "pga", "rainfall", "plan_curv", "twi", "noise", "aspect"]
+
+
+def _f(folder, names):
+    return [str(folder / "factors" / f"{n}.tif") for n in names]
+
+
+@pytest.fixture(scope="module")
+def samples(run_module, sample_area, tmp_path_factory):
+    folder, _ = sample_area
+    d = tmp_path_factory.mktemp("samples")
+    res = run_module("hazard:bufferabsences", {
+        "PRESENCES": str(folder / "landslide_points.gpkg"), "FACTORS": _f(folder, ["slope"]),
+        "RATIO": 2.0, "MIN_DISTANCE": 60.0, "SEED": 1, "OUTPUT": str(d / "s.gpkg")})
+    return res["OUTPUT"]
+
+
+@pytest.mark.parametrize("kind", [0, 1, 2])
+def test_train_reaches_auc_and_ranks_true_factors(run, sample_area, samples, tmp_path, kind):
+    import json
+    import zipfile
+    folder, truth = sample_area
+    res = run("hazard:trainmodel", {
+        "SAMPLES": samples, "FACTORS": _f(folder, FACTS),
+        "CATEGORICAL": _f(folder, ["lithology"]), "MODEL": kind, "TREES": 200,
+        "OUTPUT_MODEL": str(tmp_path / "m.hsm"), "OUTPUT_HTML": str(tmp_path / "m.html"),
+        "OUTPUT_CSV": str(tmp_path / "m.csv")})
+    with zipfile.ZipFile(res["OUTPUT_MODEL"]) as z:
+        man = json.loads(z.read("manifest.json"))
+    assert man["test_metrics"]["AUC"] >= 0.80
+    imp = man["importance"]
+    true = [f for f in truth["true_factors"]["landslide"] if f in imp]
+    noise = [f for f in truth["noise_factors"] if f in imp]
+    assert min(imp[f] for f in ["slope", "pga"]) > max(imp[f] for f in noise)
+    assert "ROC" in (tmp_path / "m.html").read_text()
+    assert (tmp_path / "m.csv").read_text().startswith("set,")
+
+
+def test_apply_model_rasters_in_parallel_equal_serial(run, sample_area, samples, tmp_path):
+    folder, _ = sample_area
+    run("hazard:trainmodel", {
+        "SAMPLES": samples, "FACTORS": _f(folder, FACTS), "MODEL": 1, "TREES": 50,
+        "OUTPUT_MODEL": str(tmp_path / "m.hsm"), "OUTPUT_HTML": str(tmp_path / "m.html")})
+    outs = {}
+    for w in (1, 2):
+        r = run("hazard:applymodel", {
+            "MODEL": str(tmp_path / "m.hsm"), "FACTORS": _f(folder, FACTS[::-1]), "WORKERS": w,
+            "OUTPUT": str(tmp_path / f"p{w}.tif"), "OUTPUT_CLASSES": str(tmp_path / f"c{w}.tif")})
+        outs[w] = gdal.Open(r["OUTPUT"]).ReadAsArray()
+        assert 0.5 < r["GVF"] <= 1.0
+    np.testing.assert_array_equal(outs[1], outs[2])
+    c = gdal.Open(str(tmp_path / "c1.tif")).ReadAsArray()
+    assert set(np.unique(c)) <= {0, 1, 2, 3, 4, 5} and (c == 5).any()
+    from qgis.core import QgsRasterLayer
+    assert QgsRasterLayer(str(tmp_path / "c1.tif"), "c").renderer().type() == "paletted"
+
+
+def test_apply_model_missing_factor_is_listed(run, sample_area, samples, tmp_path):
+    from qgis.core import QgsProcessingException
+    folder, _ = sample_area
+    run("hazard:trainmodel", {
+        "SAMPLES": samples, "FACTORS": _f(folder, ["slope", "ndvi"]), "MODEL": 2,
+        "OUTPUT_MODEL": str(tmp_path / "m.hsm"), "OUTPUT_HTML": str(tmp_path / "m.html")})
+    with pytest.raises(QgsProcessingException, match="needs the factor\\(s\\) ndvi"):
+        run("hazard:applymodel", {"MODEL": str(tmp_path / "m.hsm"),
+                                  "FACTORS": _f(folder, ["slope"]),
+                                  "OUTPUT": str(tmp_path / "p.tif")})
+    assert not (tmp_path / "p.tif").exists()
+
+
+def test_train_bad_inputs(run, sample_area, samples, tmp_path):
+    from qgis.core import QgsProcessingException
+    folder, _ = sample_area
+    with pytest.raises(QgsProcessingException, match="no field 'nolabel'"):
+        run("hazard:trainmodel", {
+            "SAMPLES": samples, "LABEL_FIELD": "nolabel", "FACTORS": _f(folder, ["slope"]),
+            "OUTPUT_MODEL": str(tmp_path / "m.hsm"), "OUTPUT_HTML": str(tmp_path / "m.html")})
+    assert not (tmp_path / "m.hsm").exists()
