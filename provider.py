@@ -16,6 +16,9 @@ def _algorithm_classes():
     from .algorithms.align_factors import AlignFactors
     from .algorithms.apply_model import ApplyModel
     from .algorithms.augment_kde import KdeAugmentation
+    from .algorithms.evaluate_map import EvaluateMap
+    from .algorithms.factor_screening import FactorScreening
+    from .algorithms.frequency_ratio import FrequencyRatio
     from .algorithms.geodetector import GeoDetector
     from .algorithms.merge_samples import MergeSamples
     from .algorithms.sample_area import CreateSampleArea
@@ -31,7 +34,8 @@ def _algorithm_classes():
     return [AlignFactors, SlopeUnitStatistics, CreateSampleArea,
             MahalanobisAbsences, SlopeAbsences, BufferAbsences, MultiRatioAbsences,
             SusceptibilityRatioAbsences, FactorThresholdAbsences, OcsvmAbsences,
-            KdeAugmentation, MergeSamples, TrainModel, ApplyModel, GeoDetector]
+            KdeAugmentation, MergeSamples, TrainModel, ApplyModel, EvaluateMap, FrequencyRatio,
+            FactorScreening, GeoDetector]
 
 
 class HazardProvider(QgsProcessingProvider):

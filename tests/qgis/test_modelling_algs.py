@@ -81,3 +81,39 @@ def test_train_bad_inputs(run, sample_area, samples, tmp_path):
             "SAMPLES": samples, "LABEL_FIELD": "nolabel", "FACTORS": _f(folder, ["slope"]),
             "OUTPUT_MODEL": str(tmp_path / "m.hsm"), "OUTPUT_HTML": str(tmp_path / "m.html")})
     assert not (tmp_path / "m.hsm").exists()
+
+
+def test_evaluate_frequency_ratio_and_screening(run, sample_area, samples, tmp_path):
+    import csv
+    folder, _ = sample_area
+    run("hazard:trainmodel", {
+        "SAMPLES": samples, "FACTORS": _f(folder, FACTS), "MODEL": 1, "TREES": 100,
+        "OUTPUT_MODEL": str(tmp_path / "m.hsm"), "OUTPUT_HTML": str(tmp_path / "m.html")})
+    run("hazard:applymodel", {"MODEL": str(tmp_path / "m.hsm"), "FACTORS": _f(folder, FACTS),
+                              "OUTPUT": str(tmp_path / "p.tif")})
+    res = run("hazard:evaluatemap", {
+        "PROBABILITY": str(tmp_path / "p.tif"), "HAZARDS": str(folder / "landslide_points.gpkg"),
+        "OUTPUT_HTML": str(tmp_path / "e.html"), "OUTPUT_CSV": str(tmp_path / "e.csv")})
+    rows = list(csv.DictReader(open(res["OUTPUT_CSV"])))
+    auc = float(rows[0]["AUC"])
+    assert auc > 0.8
+    scai = [float(r["SCAI"]) for r in rows[1:]]
+    assert len(scai) == 5 and scai[0] > scai[-1]  # consistent: falls from very low to very high
+    res = run("hazard:frequencyratio", {
+        "HAZARDS": str(folder / "landslide_points.gpkg"), "FACTORS": _f(folder, ["slope",
+                                                                                 "aspect"]),
+        "CATEGORICAL": _f(folder, ["lithology"]), "OUTPUT_HTML": str(tmp_path / "fr.html"),
+        "OUTPUT_CSV": str(tmp_path / "fr.csv"), "OUTPUT_INDEX": str(tmp_path / "fri.tif")})
+    fr = list(csv.DictReader(open(res["OUTPUT_CSV"])))
+    slope = [r for r in fr if r["factor"] == "slope"]
+    assert len(slope) == 5 and float(slope[-1]["FR"]) > float(slope[0]["FR"])
+    assert len([r for r in fr if r["factor"] == "aspect"]) == 8
+    assert len([r for r in fr if r["factor"] == "lithology"]) == 4
+    lith = {r["class"]: float(r["FR"]) for r in fr if r["factor"] == "lithology"}
+    assert lith["2"] > lith["3"]  # the generator's lithology effects: +0.9 against -0.8
+    assert gdal.Open(res["OUTPUT_INDEX"]).ReadAsArray().max() > 0
+    res = run("hazard:factorscreening", {
+        "FACTORS": _f(folder, ["elevation", "rainfall", "slope", "twi"]),
+        "OUTPUT_HTML": str(tmp_path / "v.html"), "OUTPUT_CSV": str(tmp_path / "v.csv")})
+    v = {r["factor"]: float(r["VIF"]) for r in csv.DictReader(open(res["OUTPUT_CSV"]))}
+    assert all(x >= 1.0 for x in v.values()) and len(v) == 4
