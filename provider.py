@@ -16,6 +16,7 @@ def _algorithm_classes():
     from .algorithms.align_factors import AlignFactors
     from .algorithms.apply_model import ApplyModel
     from .algorithms.augment_kde import KdeAugmentation
+    from .algorithms.compare_sampling import CompareSampling
     from .algorithms.evaluate_map import EvaluateMap
     from .algorithms.factor_screening import FactorScreening
     from .algorithms.frequency_ratio import FrequencyRatio
@@ -35,7 +36,7 @@ def _algorithm_classes():
             MahalanobisAbsences, SlopeAbsences, BufferAbsences, MultiRatioAbsences,
             SusceptibilityRatioAbsences, FactorThresholdAbsences, OcsvmAbsences,
             KdeAugmentation, MergeSamples, TrainModel, ApplyModel, EvaluateMap, FrequencyRatio,
-            FactorScreening, GeoDetector]
+            FactorScreening, CompareSampling, GeoDetector]
 
 
 class HazardProvider(QgsProcessingProvider):

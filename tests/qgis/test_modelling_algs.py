@@ -117,3 +117,27 @@ def test_evaluate_frequency_ratio_and_screening(run, sample_area, samples, tmp_p
         "OUTPUT_HTML": str(tmp_path / "v.html"), "OUTPUT_CSV": str(tmp_path / "v.csv")})
     v = {r["factor"]: float(r["VIF"]) for r in csv.DictReader(open(res["OUTPUT_CSV"]))}
     assert all(x >= 1.0 for x in v.values()) and len(v) == 4
+
+
+def test_compare_mahalanobis_against_slope_threshold(run, sample_area, tmp_path):
+    import csv
+    folder, _ = sample_area
+    pts = str(folder / "landslide_points.gpkg")
+    facts = _f(folder, ["slope", "ndvi", "pga", "rainfall", "twi"])
+    a = run("hazard:mahalanobisabsences", {
+        "PRESENCES": pts, "FACTORS": facts, "RATIO": 1, "OUTPUT": str(tmp_path / "a.gpkg"),
+        "OUTPUT_D2": str(tmp_path / "d2.tif"), "OUTPUT_MASK": str(tmp_path / "mk.tif")})
+    b = run("hazard:slopeabsences", {
+        "PRESENCES": pts, "SLOPE": facts[0], "FACTORS": facts[1:], "RATIO": 1,
+        "OUTPUT": str(tmp_path / "b.gpkg")})
+    res = run("hazard:comparesampling", {
+        "SCENARIOS": [a["OUTPUT"], b["OUTPUT"]], "FACTORS": facts, "TREES": 100,
+        "OUTPUT_HTML": str(tmp_path / "c.html"), "OUTPUT_CSV": str(tmp_path / "c.csv"),
+        "OUTPUT_MAPS": str(tmp_path / "maps")})
+    rows = list(csv.DictReader(open(res["OUTPUT_CSV"])))
+    assert [r["scenario"] for r in rows] == ["a", "b"]
+    assert rows[0]["factors"] == "5" and rows[1]["factors"] == "4"  # slope left out of b
+    for r in rows:
+        assert 0.5 < float(r["AUC"]) <= 1.0
+    assert len(list((tmp_path / "maps").glob("*.tif"))) == 2
+    assert "SCAI" in (tmp_path / "c.html").read_text()
