@@ -141,3 +141,26 @@ def test_compare_mahalanobis_against_slope_threshold(run, sample_area, tmp_path)
         assert 0.5 < float(r["AUC"]) <= 1.0
     assert len(list((tmp_path / "maps").glob("*.tif"))) == 2
     assert "SCAI" in (tmp_path / "c.html").read_text()
+
+
+def test_slope_unit_model_from_feature_fields(run, sample_area, tmp_path):
+    folder, _ = sample_area
+    su = run("hazard:slopeunitstats", {
+        "SLOPE_UNITS": str(folder / "slope_units.gpkg"),
+        "FACTORS": _f(folder, ["slope", "ndvi", "pga", "noise"]),
+        "LANDSLIDES": str(folder / "landslides.gpkg"), "OUTPUT": str(tmp_path / "su.gpkg")})
+    lab = run("native:fieldcalculator", {
+        "INPUT": su["OUTPUT"], "FIELD_NAME": "label", "FIELD_TYPE": 1, "FIELD_LENGTH": 1,
+        "FORMULA": 'if("ls_area" > 0, 1, 0)', "OUTPUT": str(tmp_path / "lab.gpkg")})
+    fields = ["slope_mean", "slope_std", "ndvi_mean", "pga_mean", "noise_mean", "su_area"]
+    run("hazard:trainmodel", {
+        "SAMPLES": lab["OUTPUT"], "FEATURE_FIELDS": fields, "MODEL": 2,
+        "OUTPUT_MODEL": str(tmp_path / "su.hsm"), "OUTPUT_HTML": str(tmp_path / "su.html")})
+    res = run("hazard:applymodel", {"MODEL": str(tmp_path / "su.hsm"), "UNITS": lab["OUTPUT"],
+                                    "OUTPUT_UNITS": str(tmp_path / "out.gpkg")})
+    from qgis.core import QgsVectorLayer
+    lyr = QgsVectorLayer(res["OUTPUT_UNITS"], "o", "ogr")
+    p = np.array([f["probability"] for f in lyr.getFeatures()], float)
+    lab_ = np.array([f["label"] for f in lyr.getFeatures()])
+    assert np.isfinite(p).all() and p[lab_ == 1].mean() > p[lab_ == 0].mean()
+    assert lyr.renderer().type() == "graduatedSymbol"
