@@ -25,3 +25,28 @@ def sample_area(size, seed=42):
     if not os.path.exists(os.path.join(folder, "truth.json")):
         generate_study_area(folder, seed=seed, size=size)
     return folder
+
+
+def mosaic_bands(folder, names, tiles):
+    """A ``tiles`` x ``tiles`` VRT mosaic of the sample area's factor rasters, one Band per
+    factor (the sample repeated side by side): large rasters for benchmarks, no disk needed."""
+    from osgeo import gdal
+    from hazard_susceptibility.core.raster import Band
+    bands = []
+    for n in names:
+        ds = gdal.Open(os.path.join(folder, "factors", n + ".tif"))
+        gt = ds.GetGeoTransform()
+        w, h = gt[1] * ds.RasterXSize, -gt[5] * ds.RasterYSize
+        parts = []
+        for i in range(tiles):
+            for j in range(tiles):
+                p = f"/vsimem/{n}_{tiles}_{i}_{j}.vrt"
+                gdal.Translate(p, ds, format="VRT")
+                t = gdal.Open(p, gdal.GA_Update)
+                t.SetGeoTransform((gt[0] + j * w, gt[1], 0, gt[3] - i * h, 0, gt[5]))
+                t = None
+                parts.append(p)
+        out = f"/vsimem/{n}_{tiles}_mosaic.vrt"
+        gdal.BuildVRT(out, parts)
+        bands.append(Band(out, 1, n))
+    return bands

@@ -20,24 +20,9 @@ from osgeo import gdal
 from hazard_susceptibility.core import sampling as smp
 from hazard_susceptibility.core.raster import AlignedStack, Band, Grid, RasterWriter
 folder, tiles, mode = {folder!r}, {tiles}, {mode!r}
-bands = []
-for n in {names!r}:
-    src = os.path.join(folder, "factors", n + ".tif")
-    ds = gdal.Open(src)
-    gt = ds.GetGeoTransform()
-    w, h = gt[1] * ds.RasterXSize, -gt[5] * ds.RasterYSize
-    parts = []
-    for i in range(tiles):
-        for j in range(tiles):
-            p = "/vsimem/%s_%d_%d.vrt" % (n, i, j)
-            gdal.Translate(p, ds, format="VRT")
-            t = gdal.Open(p, gdal.GA_Update)
-            t.SetGeoTransform((gt[0] + j * w, gt[1], 0, gt[3] - i * h, 0, gt[5]))
-            t = None
-            parts.append(p)
-    out = "/vsimem/%s_mosaic.vrt" % n
-    gdal.BuildVRT(out, parts)
-    bands.append(Band(out, 1, n))
+sys.path.insert(0, {bench!r})
+from _common import mosaic_bands
+bands = mosaic_bands(folder, {names!r}, tiles)
 grid = Grid.from_path(bands[0].path)
 rng = np.random.default_rng(0)
 with AlignedStack(bands, grid) as st:
@@ -65,7 +50,8 @@ print(grid.xsize * grid.ysize, dt, n, resource.getrusage(resource.RUSAGE_SELF).r
 
 
 def run(folder, tiles, mode):
-    code = CHILD.format(plugins=PLUGINS, folder=folder, tiles=tiles, mode=mode, names=NAMES,
+    code = CHILD.format(plugins=PLUGINS, bench=os.path.dirname(os.path.abspath(__file__)),
+                        folder=folder, tiles=tiles, mode=mode, names=NAMES,
                         work=WORK)
     env = dict(os.environ, GDAL_CACHEMAX="64")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

@@ -100,7 +100,6 @@ def apply_to_raster(stack, predict, path, workers=1, scheduler=None, feedback=No
     Tiles run on ``workers`` local threads (in order, with a bounded number in flight, so memory
     stays bounded), or on an existing Dask cluster given its scheduler address. The result does
     not depend on the number of workers. Returns (valid pixels, seeded sample of values)."""
-    import collections
     import threading
     from concurrent.futures import ThreadPoolExecutor
     fb = as_feedback(feedback)
@@ -137,37 +136,12 @@ def apply_to_raster(stack, predict, path, workers=1, scheduler=None, feedback=No
         if scheduler:
             client = _dask_client(scheduler)
             remote_predict = client.scatter(predict, broadcast=True)
-            pending = collections.deque()
-            k = 0
-            for win in wins:
-                pending.append((win, client.submit(_predict_window, args, win, remote_predict,
-                                                   pure=False)))
-                if len(pending) >= 2 * max(1, len(client.scheduler_info()["workers"])):
-                    pw, fut = pending.popleft()
-                    fb.check()
-                    consume(pw, fut.result(), k)
-                    k += 1
-            while pending:
-                pw, fut = pending.popleft()
-                fb.check()
-                consume(pw, fut.result(), k)
-                k += 1
+            in_flight = 2 * max(1, len(client.scheduler_info()["workers"]))
+            _in_order(wins, lambda win: client.submit(_predict_window, args, win, remote_predict,
+                                                      pure=False), in_flight, consume, fb)
         elif workers > 1:
             with ThreadPoolExecutor(max_workers=workers) as ex:
-                pending = collections.deque()
-                k = 0
-                for win in wins:
-                    pending.append((win, ex.submit(run_local, win)))
-                    if len(pending) >= 2 * workers:
-                        pw, fut = pending.popleft()
-                        fb.check()
-                        consume(pw, fut.result(), k)
-                        k += 1
-                while pending:
-                    pw, fut = pending.popleft()
-                    fb.check()
-                    consume(pw, fut.result(), k)
-                    k += 1
+                _in_order(wins, lambda win: ex.submit(run_local, win), 2 * workers, consume, fb)
         else:
             for k, win in enumerate(wins):
                 fb.check()
@@ -178,6 +152,20 @@ def apply_to_raster(stack, predict, path, workers=1, scheduler=None, feedback=No
     if values.size > sample:
         values = rng.choice(values, sample, replace=False)
     return n_valid, values
+
+
+def _in_order(wins, submit, in_flight, consume, fb):
+    """Submit tiles with at most ``in_flight`` pending and consume results in tile order."""
+    import collections
+    pending = collections.deque()
+    k = 0
+    for win in wins:
+        pending.append((win, submit(win)))
+        while len(pending) >= in_flight or (win is wins[-1] and pending):
+            pw, fut = pending.popleft()
+            fb.check()
+            consume(pw, fut.result(), k)
+            k += 1
 
 
 def _dask_client(address):
