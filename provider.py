@@ -21,6 +21,10 @@ def _algorithm_classes():
     from .algorithms.factor_screening import FactorScreening
     from .algorithms.frequency_ratio import FrequencyRatio
     from .algorithms.geodetector import GeoDetector
+    from .algorithms.hnn_apply import ApplyHnn
+    from .algorithms.hnn_size_classes import HnnSizeClasses
+    from .algorithms.hnn_tests import HnnAblation, HnnLossWeights
+    from .algorithms.hnn_train import TrainHnn
     from .algorithms.merge_samples import MergeSamples
     from .algorithms.sample_area import CreateSampleArea
     from .algorithms.sample_buffer import BufferAbsences
@@ -36,7 +40,8 @@ def _algorithm_classes():
             MahalanobisAbsences, SlopeAbsences, BufferAbsences, MultiRatioAbsences,
             SusceptibilityRatioAbsences, FactorThresholdAbsences, OcsvmAbsences,
             KdeAugmentation, MergeSamples, TrainModel, ApplyModel, EvaluateMap, FrequencyRatio,
-            FactorScreening, CompareSampling, GeoDetector]
+            FactorScreening, CompareSampling, HnnSizeClasses, TrainHnn, ApplyHnn, HnnLossWeights,
+            HnnAblation, GeoDetector]
 
 
 class HazardProvider(QgsProcessingProvider):

@@ -409,3 +409,16 @@ def load_hnn(path):
             raise InputError(f"The Keras model in '{path}' was refused or is damaged: {exc}",
                              "MODEL")
     return model, man
+
+
+def evaluate(res, X, classes, test_idx):
+    """Binary AUC and class metrics of a trained network on the units ``test_idx``."""
+    from sklearn.metrics import confusion_matrix, roc_auc_score
+    pb, pc = predict(res, X[test_idx])
+    y = np.asarray(classes)[test_idx]
+    out = {"binary_auc": float(roc_auc_score(y > 0, pb)) if len(np.unique(y > 0)) == 2
+           else float("nan")}
+    out.update(class_metrics(y, pc, res.n_classes))
+    out["confusion"] = confusion_matrix(y, pc.argmax(axis=1),
+                                        labels=list(range(res.n_classes))).tolist()
+    return out, pb, pc

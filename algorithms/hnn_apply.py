@@ -1,0 +1,37 @@
+"""hazard:applyhnn: an HNN model file on slope units."""
+import numpy as np
+from qgis.core import QgsProcessingException, QgsProcessingParameterFile
+
+from ..core import hnn
+from .hnn_common import HnnAlgorithm
+
+
+class ApplyHnn(HnnAlgorithm):
+    NAME = "applyhnn"
+    DISPLAY = "Apply Hierarchical Neural Network"
+    REQUIRES = ("tensorflow",)
+    HELP = (
+        "Applies a model file from 'Train Hierarchical Neural Network' to slope units that carry "
+        "the same feature fields (by name): writes P(landslide), P(class c) for every size "
+        "class and the most likely class. The Keras model is loaded in safe mode, so a model "
+        "file cannot run code.")
+
+    def initAlgorithm(self, config=None):
+        self.addParameter(QgsProcessingParameterFile(
+            "MODEL", self.tr("HNN model file (.hnn)"), extension="hnn"))
+        self.add_units(class_field=False)
+        self.add_units_output()
+
+    def compute(self, parameters, context, feedback, fb):
+        model, man = hnn.load_hnn(self.parameterAsFile(parameters, "MODEL", context))
+        src = self.parameterAsSource(parameters, "UNITS", context)
+        if src is None:
+            raise QgsProcessingException("The slope-unit layer could not be opened [UNITS].")
+        missing = [n for n in man["features"] if src.fields().indexOf(n) < 0]
+        if missing:
+            raise QgsProcessingException(f"The slope units lack the model's feature field(s) "
+                                         f"{', '.join(missing)} [UNITS].")
+        parameters = dict(parameters, FEATURE_FIELDS=man["features"])
+        src, feats, names, X, _ = self.units(parameters, context, need_classes=False)
+        pb, pc = hnn.predict(model, X, np.array(man["mean"]), np.array(man["std"]))
+        return {"OUTPUT": self.write_units(parameters, context, src, feats, pb, pc)}
