@@ -36,10 +36,28 @@ def missing(modules):
 
 def require(module):
     """Import and return ``module``, or raise :class:`DependencyError` naming its pip package."""
+    import sys
     pip_name, purpose = OPTIONAL.get(module, (module, ""))
     if not available(module):
         raise DependencyError(module, pip_name, purpose)
+    if module in ("tensorflow", "keras", "shap") and "tensorflow" not in sys.modules:
+        pin_system_sqlite()
     return importlib.import_module(module)
+
+
+def pin_system_sqlite():
+    """TensorFlow loads its libraries with RTLD_GLOBAL and they carry their own copy of SQLite;
+    Qt's SQLite driver (used by QGIS) would then bind its sqlite3_* calls to TensorFlow's copy
+    and crash when QGIS closes its databases at exit. Loading the system SQLite globally before
+    TensorFlow keeps those calls on the system library."""
+    import ctypes
+    import ctypes.util
+    name = ctypes.util.find_library("sqlite3")
+    if name:
+        try:
+            ctypes.CDLL(name, mode=ctypes.RTLD_GLOBAL)
+        except OSError:
+            pass
 
 
 def pip_command(packages):

@@ -123,8 +123,7 @@ class Architecture:
 
 
 def _tf():
-    tf = require("tensorflow")
-    return tf
+    return require("tensorflow")
 
 
 def build_model(n_features, n_classes, arch, alpha):

@@ -272,7 +272,7 @@ def shap_values(estimator, kind, X):
         from .deps import available
         if not available("shap"):
             return None
-        import shap
+        shap = require("shap")
         sv = shap.TreeExplainer(estimator).shap_values(X, check_additivity=False)
         sv = np.asarray(sv)
         if sv.ndim == 3:  # (n, columns, classes) or (classes, n, columns)

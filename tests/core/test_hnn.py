@@ -1,7 +1,10 @@
 import numpy as np
 import pytest
 
-tf = pytest.importorskip("tensorflow")
+from hazard_susceptibility.core.deps import available  # noqa: E402
+
+if not available("tensorflow"):  # imported through the plugin (core.deps.require), not here
+    pytest.skip("tensorflow is not installed", allow_module_level=True)
 
 from hazard_susceptibility.core import hnn  # noqa: E402
 from hazard_susceptibility.core.errors import InputError  # noqa: E402
