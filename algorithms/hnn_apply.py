@@ -1,8 +1,7 @@
 """hazard:applyhnn: an HNN model file on slope units."""
-import numpy as np
 from qgis.core import QgsProcessingException, QgsProcessingParameterFile
 
-from ..core import hnn
+from ..core import hnn, worker
 from .hnn_common import HnnAlgorithm
 
 
@@ -23,7 +22,8 @@ class ApplyHnn(HnnAlgorithm):
         self.add_units_output()
 
     def compute(self, parameters, context, feedback, fb):
-        model, man = hnn.load_hnn(self.parameterAsFile(parameters, "MODEL", context))
+        path = self.parameterAsFile(parameters, "MODEL", context)
+        man = hnn.read_manifest(path)
         src = self.parameterAsSource(parameters, "UNITS", context)
         if src is None:
             raise QgsProcessingException("The slope-unit layer could not be opened [UNITS].")
@@ -33,5 +33,6 @@ class ApplyHnn(HnnAlgorithm):
                                          f"{', '.join(missing)} [UNITS].")
         parameters = dict(parameters, FEATURE_FIELDS=man["features"])
         src, feats, names, X, _ = self.units(parameters, context, need_classes=False)
-        pb, pc = hnn.predict(model, X, np.array(man["mean"]), np.array(man["std"]))
-        return {"OUTPUT": self.write_units(parameters, context, src, feats, pb, pc)}
+        _, arr = worker.run("predict", {"model_path": path}, {"X": X}, fb)
+        return {"OUTPUT": self.write_units(parameters, context, src, feats, arr["pb"],
+                                           arr["pc"])}

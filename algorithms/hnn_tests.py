@@ -2,7 +2,7 @@
 import numpy as np
 from qgis.core import QgsProcessingParameterFileDestination
 
-from ..core import hnn
+from ..core import worker
 from ..core.report import HtmlReport, figure, write_csv
 from .hnn_common import HnnAlgorithm, factor_groups
 
@@ -16,15 +16,14 @@ class _HnnTest(HnnAlgorithm):
         self.addParameter(QgsProcessingParameterFileDestination(
             "OUTPUT_CSV", self.tr("Table (CSV)"), self.tr("CSV files (*.csv)"), optional=True))
 
-    def _run(self, parameters, context, fb, X, classes, alpha, cols=None, step=(0, 1)):
-        K = int(classes.max()) + 1
-        test = self.test_split(classes, parameters, context)
-        Xc = X if cols is None else X[:, cols]
-        res = hnn.train_hnn(Xc, classes, K, self.arch(parameters, context), alpha,
-                            test_idx=test, feedback=fb.sub(*step),
-                            **self.train_kwargs(parameters, context))
-        ev, _, _ = hnn.evaluate(res, Xc, classes, test)
-        return ev
+    def _evaluate(self, parameters, context, fb, X, classes, configs):
+        """Train and evaluate one network per config ({alpha, cols}) in the worker process."""
+        kw = self.train_kwargs(parameters, context)
+        result, _ = worker.run("evaluate_many", dict(
+            kw, n_classes=int(classes.max()) + 1, arch=self.arch(parameters, context).to_json(),
+            configs=configs), {"X": X, "classes": classes,
+                               "test": self.test_split(classes, parameters, context)}, fb)
+        return result["results"]
 
     def _write(self, parameters, context, title, rows, note, fig):
         rep = HtmlReport(title)
@@ -50,11 +49,11 @@ class HnnLossWeights(_HnnTest):
 
     def compute(self, parameters, context, feedback, fb):
         _, _, _, X, classes = self.units(parameters, context)
-        rows = []
         alphas = np.round(np.linspace(0, 1, 11), 1)
-        for k, a in enumerate(alphas):
-            ev = self._run(parameters, context, fb, X, classes, float(a),
-                           step=(k / 11, (k + 1) / 11))
+        evs = self._evaluate(parameters, context, fb, X, classes,
+                             [{"alpha": float(a)} for a in alphas])
+        rows = []
+        for a, ev in zip(alphas, evs):
             rows.append({"alpha": float(a), "binary_AUC": ev["binary_auc"],
                          "class_AUC_macro_ovr": ev["macro_ovr"],
                          "class_AUC_weighted_ovo": ev["weighted_ovo"]})
@@ -83,13 +82,13 @@ class HnnAblation(_HnnTest):
         _, _, names, X, classes = self.units(parameters, context)
         alpha = self.parameterAsDouble(parameters, "ALPHA", context)
         groups = factor_groups(names)
-        n = len(groups) + 1
-        full = self._run(parameters, context, fb, X, classes, alpha, step=(0, 1 / n))
+        configs = [{"alpha": alpha}] + [
+            {"alpha": alpha, "cols": [j for j in range(len(names)) if j not in cols]}
+            for cols in groups.values()]
+        evs = self._evaluate(parameters, context, fb, X, classes, configs)
+        full = evs[0]
         rows = []
-        for k, (factor, cols) in enumerate(groups.items(), 1):
-            keep = [j for j in range(len(names)) if j not in cols]
-            ev = self._run(parameters, context, fb, X, classes, alpha, keep,
-                           step=(k / n, (k + 1) / n))
+        for factor, ev in zip(groups, evs[1:]):
             row = {"factor": factor, "binary_AUC": ev["binary_auc"],
                    "binary_drop": full["binary_auc"] - ev["binary_auc"]}
             for c, a in full["per_class"].items():

@@ -1,11 +1,9 @@
 """hazard:trainhnn: the Hierarchical Neural Network on slope units."""
-import numpy as np
-from qgis.core import (QgsCoordinateReferenceSystem, QgsProcessingParameterFileDestination,
-                       QgsProcessingParameterNumber)
+from qgis.core import QgsProcessingParameterFileDestination, QgsProcessingParameterNumber
 
-from ..core import hnn
+from ..core import hnn, worker
 from ..core import metrics as mt
-from ..core.report import HtmlReport, figure, write_csv
+from ..core.report import HtmlReport, figure
 from ..core.zonal import geometries_from_wkb
 from . import compat
 from .base import source_geometries
@@ -58,41 +56,36 @@ class TrainHnn(HnnAlgorithm):
         alpha = self.parameterAsDouble(parameters, "ALPHA", context)
         kw = self.train_kwargs(parameters, context)
         arch = self.arch(parameters, context)
-        search_rows = []
         trials = self.parameterAsInt(parameters, "SEARCH_TRIALS", context)
-        if trials:
-            arch, search_rows = hnn.monte_carlo_search(
-                X, classes, K, trials, self.parameterAsInt(parameters, "SEARCH_REPEATS", context),
-                alpha, kw["epochs"], kw["patience"], kw["seed"], test, fb.sub(0, 0.5))
-            feedback.pushInfo(f"Search picked {arch.to_json()}")
-        res = hnn.train_hnn(X, classes, K, arch, alpha, test_idx=test,
-                            feedback=fb.sub(0.5 if trials else 0, 0.9), **kw)
-        ev, pb_t, pc_t = hnn.evaluate(res, X, classes, test)
-        glm_auc, glm_p = hnn.glm_baseline(X, classes, res.train_idx, test, kw["seed"])
-        pb, pc = hnn.predict(res, X)
+        result, arr = worker.run("train", {
+            "n_classes": K, "arch": arch.to_json(), "alpha": alpha, "trials": trials,
+            "repeats": self.parameterAsInt(parameters, "SEARCH_REPEATS", context),
+            "model_path": self.parameterAsFileOutput(parameters, "OUTPUT_MODEL", context),
+            "manifest": {"features": names, "seed": kw["seed"],
+                         "crs_authid": src.sourceCrs().authid()}, **kw},
+            {"X": X, "classes": classes, "test": test}, fb.sub(0, 0.9))
+        ev = result["metrics"]
+        glm_auc, glm_p = result["glm_auc"], arr["glm_p"]
         crs = src.sourceCrs()
         wkbs, _ = source_geometries(src, "UNITS", crs, context)
         moran = hnn.morans_i((classes > 0).astype(float),
                              hnn.queen_neighbours(geometries_from_wkb(wkbs)))
         path = self.parameterAsFileOutput(parameters, "OUTPUT_MODEL", context)
-        hnn.save_hnn(path, res, {"features": names, "metrics": {k: v for k, v in ev.items()
-                                                                if k != "confusion"},
-                                 "glm_auc": glm_auc, "seed": kw["seed"],
-                                 "crs_authid": crs.authid()})
-        dest = self.write_units(parameters, context, src, feats, pb, pc)
+        dest = self.write_units(parameters, context, src, feats, arr["pb"], arr["pc"])
         html = self.parameterAsFileOutput(parameters, "OUTPUT_HTML", context)
-        _report(html, res, ev, glm_auc, classes[test], pb_t, glm_p, pc_t, moran, search_rows,
-                names)
+        _report(html, result, alpha, ev, glm_auc, classes[test], arr["pb_test"], glm_p,
+                arr["pc_test"], moran, names)
         feedback.pushInfo(f"binary AUC {ev['binary_auc']:.3f} (GLM {glm_auc:.3f}); class AUC "
                           f"macro OvR {ev['macro_ovr']:.3f}; Moran's I {moran['I']:.4f}")
         return {"OUTPUT_MODEL": path, "OUTPUT": dest, "OUTPUT_HTML": html}
 
 
-def _report(path, res, ev, glm_auc, y_test, pb, glm_p, pc, moran, search_rows, names):
+def _report(path, result, alpha, ev, glm_auc, y_test, pb, glm_p, pc, moran, names):
+    history, search_rows = result["history"], result["search"]
     rep = HtmlReport("Hierarchical Neural Network")
-    rep.paragraph(f"Architecture {res.arch.to_json()}, alpha {res.alpha}; {len(names)} features; "
-                  f"epochs run {len(res.history['loss'])}; SMOTE class counts "
-                  f"{res.smote_counts['before']} -> {res.smote_counts['after']} (training part "
+    rep.paragraph(f"Architecture {result['arch']}, alpha {alpha}; {len(names)} features; "
+                  f"epochs run {len(history['loss'])}; SMOTE class counts "
+                  f"{result['smote']['before']} -> {result['smote']['after']} (training part "
                   f"only).")
     rep.heading("Test metrics")
     rep.table([{"binary AUC (HNN)": ev["binary_auc"], "binary AUC (GLM)": glm_auc,
@@ -101,7 +94,7 @@ def _report(path, res, ev, glm_auc, y_test, pb, glm_p, pc, moran, search_rows, n
     rep.table([{"class": c, "one-vs-rest AUC": a} for c, a in ev["per_class"].items()])
     fig, ax = figure(6, 3.2)
     for k in ("loss", "val_loss"):
-        ax.plot(res.history[k], label=k)
+        ax.plot(history[k], label=k)
     ax.set_xlabel("epoch")
     ax.legend()
     ax.set_title("Training curves")
@@ -111,7 +104,8 @@ def _report(path, res, ev, glm_auc, y_test, pb, glm_p, pc, moran, search_rows, n
     ax.plot(*mt.roc_curve(yb, pb), label=f"HNN (AUC {ev['binary_auc']:.3f})")
     ax.plot(*mt.roc_curve(yb, glm_p), label=f"GLM (AUC {glm_auc:.3f})")
     for c in ev["per_class"]:
-        ax.plot(*mt.roc_curve(y_test == c, pc[:, c]), lw=0.8, ls=":", label=f"class {c} vs rest")
+        ax.plot(*mt.roc_curve(y_test == int(c), pc[:, int(c)]), lw=0.8, ls=":",
+                label=f"class {c} vs rest")
     ax.plot([0, 1], [0, 1], "k--", lw=0.6)
     ax.set_xlabel("false positive rate")
     ax.set_ylabel("true positive rate")

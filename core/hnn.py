@@ -384,6 +384,18 @@ def save_hnn(path, res, manifest):
     return path
 
 
+def read_manifest(path):
+    """The manifest of an HNN model file (no TensorFlow needed)."""
+    try:
+        with zipfile.ZipFile(path) as z:
+            man = json.loads(z.read("manifest.json"))
+    except (zipfile.BadZipFile, OSError, KeyError) as exc:
+        raise InputError(f"'{path}' is not an HNN model file of this plugin: {exc}", "MODEL")
+    if man.get("format") != FORMAT:
+        raise InputError(f"'{path}' has format {man.get('format')!r}, not {FORMAT!r}.", "MODEL")
+    return man
+
+
 def load_hnn(path):
     """(keras model, manifest); the Keras file is loaded in safe mode (no lambda layers or
     arbitrary code)."""

@@ -110,3 +110,37 @@ def test_model_file_round_trip(tmp_path):
     qb, qc = hnn.predict(r, X)
     np.testing.assert_allclose(pb, qb, rtol=1e-5)
     np.testing.assert_allclose(pc, qc, rtol=1e-5)
+
+
+def test_worker_training_reports_progress_and_stops_when_cancelled(tmp_path):
+    import time
+
+    from hazard_susceptibility.core import worker
+    from hazard_susceptibility.core.errors import Cancelled
+    from hazard_susceptibility.core.progress import Feedback
+    X, c = _units(2000)
+    seen = []
+    fb = Feedback(progress=seen.append, is_cancelled=lambda: any(v > 0.05 for v in seen))
+    t0 = time.time()
+    with pytest.raises(Cancelled):
+        worker.run("train", {"n_classes": 3, "arch": hnn.Architecture(2, 32, 2, 32).to_json(),
+                             "alpha": 0.8, "trials": 0, "repeats": 1, "epochs": 2000,
+                             "patience": 2000, "val_share": 0.2, "seed": 0,
+                             "model_path": str(tmp_path / "m.hnn")},
+                   {"X": X, "classes": c, "test": np.arange(0, 2000, 5)}, fb)
+    assert time.time() - t0 < 60 and seen and not (tmp_path / "m.hnn").exists()
+
+
+def test_worker_trains_like_the_core(tmp_path):
+    from hazard_susceptibility.core import worker
+    X, c = _units(400)
+    test = np.arange(0, 400, 5)
+    result, arr = worker.run("train", {
+        "n_classes": 3, "arch": hnn.Architecture(1, 8, 1, 8).to_json(), "alpha": 0.8,
+        "trials": 0, "repeats": 1, "epochs": 3, "patience": 3, "val_share": 0.2, "seed": 1,
+        "model_path": str(tmp_path / "m.hnn")}, {"X": X, "classes": c, "test": test})
+    res = hnn.train_hnn(X, c, 3, hnn.Architecture(1, 8, 1, 8), 0.8, 3, 3, 0.2, test, 1)
+    pb, _ = hnn.predict(res, X)
+    np.testing.assert_allclose(arr["pb"], pb, rtol=1e-4, atol=1e-6)
+    ev, _, _ = hnn.evaluate(res, X, c, test)
+    assert result["metrics"]["binary_auc"] == pytest.approx(ev["binary_auc"], abs=1e-6)
