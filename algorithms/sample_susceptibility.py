@@ -5,7 +5,7 @@ from qgis.core import (QgsProcessingException, QgsProcessingParameterFileDestina
 
 from ..core import sampling as smp
 from ..core.breaks import gvf, natural_breaks, classify
-from ..core.mapping import CLASS_NAMES, class_counts, predict_to_raster
+from ..core.mapping import CLASS_NAMES, apply_to_raster, class_counts
 from ..core.raster import AtomicOutput
 from ..core.report import HtmlReport, figure
 from . import compat
@@ -57,8 +57,9 @@ class SusceptibilityRatioAbsences(SamplingAlgorithm):
             rf = RandomForestClassifier(self.parameterAsInt(parameters, "TREES", context),
                                         random_state=seed, n_jobs=1).fit(X, y)
             with AtomicOutput(map_path) as tmp:
-                n_valid, sample = predict_to_raster(stack, lambda v: rf.predict_proba(v)[:, 1],
-                                                    tmp, fb.sub(0.15, 0.6), seed=seed)
+                n_valid, sample = apply_to_raster(stack, lambda v: rf.predict_proba(v)[:, 1],
+                                                  tmp, 1, None, fb.sub(0.15, 0.6),
+                                                  sample=100_000, seed=seed)
                 limits = natural_breaks(sample, 5, sample=0, seed=seed)
                 if len(limits) < 4:
                     raise QgsProcessingException("The initial map has fewer than 5 distinct "

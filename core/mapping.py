@@ -10,38 +10,6 @@ from .raster import Grid, RasterWriter, iter_windows, open_raster
 CLASS_NAMES = ["very low", "low", "moderate", "high", "very high"]
 
 
-def predict_to_raster(stack, predict, path, feedback=None, sample=100_000, seed=0):
-    """Write ``predict(X (n, bands)) -> (n,)`` of every valid pixel to a GeoTIFF.
-
-    Returns (number of valid pixels, a seeded random sample of at most ``sample`` predicted
-    values, for class breaks)."""
-    fb = as_feedback(feedback)
-    rng = np.random.default_rng(seed)
-    keep_p = min(1.0, sample / max(1, stack.grid.xsize * stack.grid.ysize))
-    wins = list(stack.windows())
-    kept, n_valid = [], 0
-    w = RasterWriter(path, stack.grid, ["probability"])
-    try:
-        for k, win in enumerate(wins):
-            fb.check()
-            data = stack.read(win)
-            ok = ~np.isnan(data[0])
-            out = np.full((win.rows, win.cols), np.nan, np.float32)
-            if ok.any():
-                p = np.asarray(predict(data[:, ok].T), float)
-                out[ok] = p
-                n_valid += int(ok.sum())
-                kept.append(p[rng.random(p.size) < keep_p])
-            w.write(win, out)
-            fb.report((k + 1) / len(wins))
-    finally:
-        w.close()
-    sample_values = np.concatenate(kept) if kept else np.empty(0)
-    if sample_values.size > sample:
-        sample_values = rng.choice(sample_values, sample, replace=False)
-    return n_valid, sample_values
-
-
 def class_counts(path, limits, feedback=None):
     """Pixels of a (probability) raster in each class of ``limits``."""
     fb = as_feedback(feedback)
@@ -79,18 +47,22 @@ def match_factors(bands, wanted, wanted_categorical=None):
     return ordered, [n for n in by_name if n not in wanted]
 
 
-def _predict_window(stack_args, window, predict):
-    """Read one window through a private stack and predict its valid pixels (any thread or
-    process)."""
-    from .raster import AlignedStack
-    bands, grid, resampling = stack_args
-    with AlignedStack(bands, grid, resampling) as st:
-        data = st.read(window)
+def _predict_block(stack, window, predict):
+    """Predictions of the valid pixels of one window (NaN elsewhere)."""
+    data = stack.read(window)
     ok = ~np.isnan(data[0])
     out = np.full((window.rows, window.cols), np.nan, np.float32)
     if ok.any():
         out[ok] = np.asarray(predict(data[:, ok].T), np.float32)
     return out
+
+
+def _predict_window(stack_args, window, predict):
+    """One window through a private stack (a Dask task in another process)."""
+    from .raster import AlignedStack
+    bands, grid, resampling = stack_args
+    with AlignedStack(bands, grid, resampling) as st:
+        return _predict_block(st, window, predict)
 
 
 def apply_to_raster(stack, predict, path, workers=1, scheduler=None, feedback=None,
@@ -113,12 +85,7 @@ def apply_to_raster(stack, predict, path, workers=1, scheduler=None, feedback=No
         st = getattr(local, "stack", None)
         if st is None:
             st = local.stack = stack.reopen()
-        data = st.read(win)
-        ok = ~np.isnan(data[0])
-        out = np.full((win.rows, win.cols), np.nan, np.float32)
-        if ok.any():
-            out[ok] = np.asarray(predict(data[:, ok].T), np.float32)
-        return out
+        return _predict_block(st, win, predict)
 
     kept, n_valid = [], 0
     w = RasterWriter(path, stack.grid, ["probability"])
