@@ -1,0 +1,172 @@
+"""Building blocks of the flood-landslide multi-hazard method (paper 002, METHODS.md section 4):
+the multivariate-Gaussian negative log-likelihood of Early Fusion, beta calibration, overlapping
+tiles merged by inverse-distance weighting, and bivariate classes."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .errors import InputError
+
+LEVELS = ["VL", "L", "M", "H", "VH"]
+
+
+# -- Early Fusion: the MVG negative log-likelihood --------------------------------------------
+def n_chol(h):
+    """Number of lower-triangular entries of an h x h Cholesky factor."""
+    return h * (h + 1) // 2
+
+
+def chol_from_raw(raw, h):
+    """Lower-triangular L (n, h, h) from raw outputs (n, h(h+1)/2): the diagonal entries are
+    predicted in log space and exponentiated, so L_ii > 0 and Sigma = L L^T is positive
+    definite. Order: row by row, (0,0), (1,0), (1,1), (2,0), ..."""
+    raw = np.asarray(raw, float)
+    n = raw.shape[0]
+    L = np.zeros((n, h, h))
+    k = 0
+    for i in range(h):
+        for j in range(i + 1):
+            L[:, i, j] = np.exp(raw[:, k]) if i == j else raw[:, k]
+            k += 1
+    return L
+
+
+def mvg_nll(y, mu, raw):
+    """Per-sample NLL = 1/2 ||L^-1 (y - mu)||^2 + sum_i log L_ii + (H/2) log 2 pi."""
+    y = np.asarray(y, float)
+    mu = np.asarray(mu, float)
+    h = y.shape[1]
+    L = chol_from_raw(raw, h)
+    d = y - mu
+    z = np.stack([np.linalg.solve(L[i], d[i]) for i in range(len(d))])
+    logdet_half = np.log(np.diagonal(L, axis1=1, axis2=2)).sum(axis=1)
+    return 0.5 * (z * z).sum(axis=1) + logdet_half + 0.5 * h * math.log(2 * math.pi)
+
+
+def uncertainty_and_correlation(raw, h=2):
+    """Joint log-uncertainty log det Sigma = 2 sum log L_ii and, for h = 2, the inter-hazard
+    correlation rho = Sigma_12 / sqrt(Sigma_11 Sigma_22) (within [-1, 1])."""
+    L = chol_from_raw(raw, h)
+    S = L @ np.transpose(L, (0, 2, 1))
+    logdet = 2 * np.log(np.diagonal(L, axis1=1, axis2=2)).sum(axis=1)
+    rho = S[:, 0, 1] / np.sqrt(S[:, 0, 0] * S[:, 1, 1]) if h >= 2 else np.zeros(len(L))
+    return logdet, np.clip(rho, -1, 1)
+
+
+def keras_mvg_nll(h):
+    """The same loss for Keras: y_pred = [mu (h) | raw L entries (h(h+1)/2)]."""
+    from .deps import require
+    tf = require("tensorflow")
+
+    def loss(y_true, y_pred):
+        mu = y_pred[:, :h]
+        raw = y_pred[:, h:]
+        rows = []
+        k = 0
+        for i in range(h):
+            row = []
+            for j in range(h):
+                if j < i:
+                    row.append(raw[:, k + j])
+                elif j == i:
+                    row.append(tf.exp(raw[:, k + j]))
+                else:
+                    row.append(tf.zeros_like(raw[:, 0]))
+            k += i + 1
+            rows.append(tf.stack(row, axis=-1))
+        L = tf.stack(rows, axis=1)
+        d = tf.expand_dims(tf.cast(y_true, y_pred.dtype) - mu, -1)
+        z = tf.linalg.triangular_solve(L, d, lower=True)
+        quad = 0.5 * tf.reduce_sum(tf.square(z), axis=[1, 2])
+        logdiag = tf.reduce_sum(tf.math.log(tf.linalg.diag_part(L)), axis=1)
+        return quad + logdiag + 0.5 * h * math.log(2 * math.pi)
+    return loss
+
+
+# -- beta calibration -------------------------------------------------------------------------
+class BetaCalibration:
+    """Beta calibration (Kull et al. 2017), the 'abm' family: logit(q) = a ln p - b ln(1-p) + c
+    with a, b >= 0, fitted by logistic regression on [ln p, -ln(1-p)]; a coefficient that would
+    be negative is dropped and the fit repeated, as the betacal package does."""
+
+    def fit(self, p, y):
+        from sklearn.linear_model import LogisticRegression
+        p = np.clip(np.asarray(p, float), 1e-12, 1 - 1e-12)
+        y = np.asarray(y).astype(int)
+        X = np.column_stack([np.log(p), -np.log(1 - p)])
+        lr = LogisticRegression(C=1e12, max_iter=10000, tol=1e-10).fit(X, y)
+        a, b = lr.coef_[0]
+        if a < 0 or b < 0:
+            keep = 1 if a < 0 else 0
+            lr = LogisticRegression(C=1e12, max_iter=10000, tol=1e-10).fit(X[:, [keep]], y)
+            coef = [0.0, 0.0]
+            coef[keep] = float(lr.coef_[0][0])
+            a, b = coef
+        self.a, self.b, self.c = float(a), float(b), float(lr.intercept_[0])
+        return self
+
+    def predict(self, p):
+        p = np.clip(np.asarray(p, float), 1e-12, 1 - 1e-12)
+        z = self.a * np.log(p) - self.b * np.log(1 - p) + self.c
+        return 1 / (1 + np.exp(-z))
+
+
+# -- tiles ------------------------------------------------------------------------------------
+def tiles(grid, size, overlap):
+    """Lattice tiles of ``size`` pixels with ``overlap`` pixels on every side: a list of
+    (padded Window, core Window)."""
+    from .raster import Window
+    if size <= 0:
+        raise InputError("The tile size must be positive.", "TILE_SIZE")
+    if overlap < 0 or overlap >= size:
+        raise InputError(f"The overlap ({overlap} px) must be smaller than the tile size "
+                         f"({size} px).", "OVERLAP")
+    out = []
+    for r in range(0, grid.ysize, size):
+        for c in range(0, grid.xsize, size):
+            core = Window(r, c, min(size, grid.ysize - r), min(size, grid.xsize - c))
+            r0, c0 = max(0, r - overlap), max(0, c - overlap)
+            r1 = min(grid.ysize, r + core.rows + overlap)
+            c1 = min(grid.xsize, c + core.cols + overlap)
+            out.append((Window(r0, c0, r1 - r0, c1 - c0), core))
+    return out
+
+
+def edge_weights(rows, cols):
+    """Inverse-distance weights of a tile: the distance (in pixels) of each pixel centre to the
+    tile's nearest edge, so a pixel's weight falls to zero at the tile's edge."""
+    r = np.arange(rows) + 0.5
+    c = np.arange(cols) + 0.5
+    dr = np.minimum(r, rows - r)
+    dc = np.minimum(c, cols - c)
+    return np.minimum(dr[:, None], dc[None, :])
+
+
+def merge_tiles(shape, results):
+    """Weighted mean of overlapping tile predictions: ``results`` are (padded Window, array)."""
+    num = np.zeros(shape)
+    den = np.zeros(shape)
+    for win, arr in results:
+        w = edge_weights(win.rows, win.cols)
+        ok = ~np.isnan(arr)
+        sl = win.slices
+        num[sl] += np.where(ok, arr * w, 0.0)
+        den[sl] += np.where(ok, w, 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(den > 0, num / den, np.nan)
+
+
+# -- bivariate classes ------------------------------------------------------------------------
+def bivariate_codes(flood_levels, landslide_levels):
+    """code = 5 * flood level + landslide level (levels 0..4 = VL..VH); -1 where either is
+    missing."""
+    f = np.asarray(flood_levels)
+    s = np.asarray(landslide_levels)
+    out = 5 * f + s
+    return np.where((f < 0) | (s < 0), -1, out)
+
+
+def bivariate_label(code):
+    return f"{LEVELS[code // 5]}-{LEVELS[code % 5]}"
