@@ -3,7 +3,8 @@ reading factor rasters and vector geometries for the core, turning core errors i
 messages a user can act on."""
 import os
 
-from qgis.core import (QgsCoordinateTransform, QgsProcessingAlgorithm, QgsProcessingException,
+from qgis.core import (QgsCoordinateTransform, QgsMessageLog, QgsProcessingAlgorithm,
+                       QgsProcessingException,
                        QgsProcessingParameterEnum, QgsProcessingParameterMultipleLayers,
                        QgsProcessingParameterRasterLayer, QgsRasterLayer)
 from qgis.PyQt.QtCore import QCoreApplication
@@ -96,7 +97,9 @@ class HazardAlgorithm(QgsProcessingAlgorithm):
                       is_cancelled=feedback.isCanceled if feedback else None,
                       log=feedback.pushInfo if feedback else None, start=0.0, end=100.0)
         try:
-            return self.compute(parameters, context, feedback, fb)
+            results = self.compute(parameters, context, feedback, fb)
+            self._provenance(parameters, context, results)
+            return results
         except Cancelled:
             raise QgsProcessingException(self.tr("Cancelled: no output was written."))
         except HazardError as exc:
@@ -105,6 +108,26 @@ class HazardAlgorithm(QgsProcessingAlgorithm):
 
     def compute(self, parameters, context, feedback, fb):
         raise NotImplementedError
+
+    def _provenance(self, parameters, context, results):
+        """JSON sidecars beside the file outputs: how they were made (core.provenance)."""
+        from ..core import provenance
+        plain, inputs = {}, []
+        for d in self.parameterDefinitions():
+            name = d.name()
+            if name not in parameters or d.isDestination():
+                continue
+            value = _plain(parameters[name], context)
+            plain[name] = value
+            for v in value if isinstance(value, list) else [value]:
+                inputs.append(v)
+        outputs = []
+        for v in (results or {}).values():
+            outputs.extend(v if isinstance(v, list) else [v])
+        try:
+            provenance.write(self.id(), plain, inputs, outputs)
+        except OSError as exc:  # a read-only folder must not fail the run
+            QgsMessageLog.logMessage(f"No provenance written: {exc}", "Hazard susceptibility")
 
     # -- shared parameters ----------------------------------------------------------------
     def add_factor_parameters(self, optional_reference=True, optional=False):
@@ -140,6 +163,30 @@ class HazardAlgorithm(QgsProcessingAlgorithm):
             grid = Grid.from_path(bands[0].path)
         resampling = RESAMPLING[self.parameterAsEnum(parameters, "RESAMPLING", context)]
         return AlignedStack(bands, grid, resampling)
+
+
+def _plain(value, context):
+    """A parameter value as plain JSON data: layers as their source, lists element-wise."""
+    from qgis.core import (QgsMapLayer, QgsProcessingFeatureSourceDefinition,
+                           QgsProcessingOutputLayerDefinition, QgsProperty)
+    if isinstance(value, (list, tuple)):
+        return [_plain(v, context) for v in value]
+    if isinstance(value, QgsMapLayer):
+        return value.source()
+    if isinstance(value, QgsProcessingFeatureSourceDefinition):
+        value = value.source
+    if isinstance(value, QgsProcessingOutputLayerDefinition):
+        value = value.sink
+    if isinstance(value, QgsProperty):
+        return value.staticValue() if value.propertyType() == QgsProperty.StaticProperty \
+            else value.expressionString()
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        if isinstance(value, str):
+            lyr = context.getMapLayer(value) if hasattr(context, "getMapLayer") else None
+            if lyr is not None and lyr.id() == value:
+                return lyr.source()
+        return value
+    return str(value)
 
 
 def raster_path(layer, param):

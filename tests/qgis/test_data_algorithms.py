@@ -166,3 +166,17 @@ def test_non_numeric_factor(run, sample_area, tmp_path):
         "SLOPE_UNITS": str(folder / "slope_units.gpkg"),
         "FACTORS": _factor_paths(folder, ["slope"]) + [cplx], "OUTPUT": out},
         "'cplx'.*complex", out)
+
+
+def test_outputs_carry_their_provenance(run, sample_area, tmp_path):
+    import hashlib
+    import json
+    folder, _ = sample_area
+    slope = str(folder / "factors" / "slope.tif")
+    out = str(tmp_path / "stack.tif")
+    run("hazard:alignfactors", {"FACTORS": [slope], "OUTPUT": out})
+    rec = json.loads(open(out + ".provenance.json").read())
+    assert rec["algorithm"] == "hazard:alignfactors"
+    assert rec["parameters"]["FACTORS"] == [slope]
+    assert rec["inputs_sha256"][slope] == hashlib.sha256(open(slope, "rb").read()).hexdigest()
+    assert rec["plugin_version"] == "0.1.0" and "numpy" in rec["packages"]
