@@ -25,6 +25,7 @@ def _algorithm_classes():
     from .algorithms.hnn_size_classes import HnnSizeClasses
     from .algorithms.hnn_tests import HnnAblation, HnnLossWeights
     from .algorithms.hnn_train import TrainHnn
+    from .algorithms.install_dependencies import InstallDependencies
     from .algorithms.merge_samples import MergeSamples
     from .algorithms.sample_area import CreateSampleArea
     from .algorithms.sample_buffer import BufferAbsences
@@ -41,7 +42,7 @@ def _algorithm_classes():
             SusceptibilityRatioAbsences, FactorThresholdAbsences, OcsvmAbsences,
             KdeAugmentation, MergeSamples, TrainModel, ApplyModel, EvaluateMap, FrequencyRatio,
             FactorScreening, CompareSampling, HnnSizeClasses, TrainHnn, ApplyHnn, HnnLossWeights,
-            HnnAblation, GeoDetector]
+            HnnAblation, GeoDetector, InstallDependencies]
 
 
 class HazardProvider(QgsProcessingProvider):
@@ -73,6 +74,8 @@ class HazardSusceptibilityPlugin:
         self.provider = None
 
     def initProcessing(self):  # noqa: N802 (QGIS API name)
+        from .core.installer import add_to_path
+        add_to_path()  # packages installed by 'Install Python dependencies', after QGIS's own
         if self.provider is None:
             self.provider = HazardProvider()
             QgsApplication.processingRegistry().addProvider(self.provider)
