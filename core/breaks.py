@@ -67,12 +67,13 @@ def gvf(values, codes):
     c = np.asarray(codes)
     ok = np.isfinite(v) & (c >= 0)
     v, c = v[ok], c[ok]
-    sdam = ((v - v.mean()) ** 2).sum()
+    d = v - v.mean()  # centred: the sums of squares below do not cancel catastrophically
+    sdam = (d * d).sum()
     if sdam == 0:
         return 1.0
     n = np.bincount(c)
-    s = np.bincount(c, weights=v)
-    s2 = np.bincount(c, weights=v * v)
+    s = np.bincount(c, weights=d)
+    s2 = np.bincount(c, weights=d * d)
     with np.errstate(invalid="ignore", divide="ignore"):
-        sdcm = np.nansum(s2 - np.where(n > 0, s * s / n, 0.0))
-    return float(1.0 - sdcm / sdam)
+        sdcm = np.nansum(np.maximum(s2 - np.where(n > 0, s * s / n, 0.0), 0.0))
+    return float(min(max(1.0 - sdcm / sdam, 0.0), 1.0))

@@ -107,9 +107,9 @@ def _check(y, strata, name="factor"):
     if y.shape != s.shape:
         raise InputError(f"Response and {name} strata differ in length ({y.size} vs {s.size}).",
                          name)
-    if np.isnan(y).any():
-        raise InputError("The response holds NaN (nodata): drop those samples first.",
-                         "RESPONSE")
+    if not np.isfinite(y).all():
+        raise InputError("The response holds NaN or infinite values (nodata): drop those "
+                         "samples first.", "RESPONSE")
     if y.size < 3:
         raise InputError("GeoDetector needs at least 3 samples.", "RESPONSE")
     return y, s
@@ -126,10 +126,14 @@ class FactorResult:
 
 
 def q_from_stats(st):
-    sst = st.sst()
+    with np.errstate(over="ignore", invalid="ignore"):
+        sst, ssw = st.sst(), st.ssw()
+    if not (np.isfinite(sst) and np.isfinite(ssw)):
+        raise InputError("The response values are too large for sums of squares in double "
+                         "precision: rescale the response.", "RESPONSE")
     if sst <= 0:
         raise InputError("The response is constant: q is undefined.", "RESPONSE")
-    return min(max(1.0 - st.ssw() / sst, 0.0), 1.0)
+    return min(max(1.0 - ssw / sst, 0.0), 1.0)
 
 
 def factor_from_stats(st, name="factor"):

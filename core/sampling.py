@@ -241,15 +241,28 @@ def mahalanobis_model(values, names, alpha=0.05, dof="p-1", allow_pinv=False, co
         raise InputError(f"{n} presences for {p} factors: the covariance is singular. Mahalanobis "
                          f"sampling needs more presences than factors ({', '.join(names)}); use "
                          f"fewer factors.", "PRESENCES")
-    mean = X.mean(axis=0)
-    cov = np.cov(X, rowvar=False).reshape(p, p)
+    bad = [names[j] for j in range(p) if not np.isfinite(X[:, j]).all()]
+    if bad:
+        raise InputError(f"Factor(s) {', '.join(bad)} have missing or infinite values at some "
+                         f"presences: drop those presences or fix the rasters' nodata.",
+                         "FACTORS")
+    with np.errstate(over="ignore", invalid="ignore"):
+        mean = X.mean(axis=0)
+        cov = np.cov(X, rowvar=False).reshape(p, p)
+    if not (np.isfinite(mean).all() and np.isfinite(cov).all()):
+        raise InputError("The factor values are too large for a covariance in double "
+                         "precision: rescale the factors.", "FACTORS")
     sd = np.sqrt(np.diag(cov))
     const = [names[i] for i in range(p) if sd[i] == 0]
     if const:
         raise InputError(f"Factor(s) {', '.join(const)} are constant over the presences: the "
                          f"covariance is singular; leave them out.", "FACTORS")
     corr = cov / np.outer(sd, sd)
-    w, v = np.linalg.eigh(corr)
+    try:
+        w, v = np.linalg.eigh(corr)
+    except np.linalg.LinAlgError:
+        raise InputError("The factors' covariance over the presences could not be decomposed: "
+                         "check the factor values.", "FACTORS")
     cond = w.max() / max(w.min(), 1e-300)
     pinv = False
     if cond > cond_max:
