@@ -227,6 +227,9 @@ class MahalanobisModel:
     dof: int
     alpha: float
     pseudo_inverse: bool = False
+    sd: np.ndarray = None        # D2 is computed on z-scores with the correlation matrix's
+    vecs: np.ndarray = None      # eigen-decomposition: sum((V^T z)^2 / w) is never negative
+    inv_vals: np.ndarray = None  # 1 / eigenvalue (0 for the pseudo-inverse's dropped ones)
 
 
 def mahalanobis_model(values, names, alpha=0.05, dof="p-1", allow_pinv=False, cond_max=1e10):
@@ -273,15 +276,15 @@ def mahalanobis_model(values, names, alpha=0.05, dof="p-1", allow_pinv=False, co
                              f"ill-conditioned (condition number {cond:.3g}): "
                              f"{', '.join(involved)} are (nearly) collinear. Leave one of them "
                              f"out, or allow the pseudo-inverse.", "FACTORS")
-        inv = np.linalg.pinv(cov)
         pinv = True
-    else:
-        inv = np.linalg.inv(cov)
+    inv_vals = np.where(w > w.max() / cond_max, 1.0 / np.maximum(w, 1e-300), 0.0) if pinv \
+        else 1.0 / w
+    inv = (v * inv_vals) @ v.T / np.outer(sd, sd)
     k = p - 1 if dof == "p-1" else p
     if k < 1:
         raise InputError("With one factor, dof = p - 1 is 0: use dof = p.", "DOF")
     c = float(stats.chi2.ppf(1 - alpha, k))
-    return MahalanobisModel(mean, cov, inv, list(names), c, k, alpha, pinv)
+    return MahalanobisModel(mean, cov, inv, list(names), c, k, alpha, pinv, sd, v, inv_vals)
 
 
 def mahalanobis_d2(model, X):
@@ -289,10 +292,12 @@ def mahalanobis_d2(model, X):
     X = np.asarray(X, float)
     if X.ndim == 3:
         p = X.shape[0]
-        d = X.reshape(p, -1) - model.mean[:, None]
-        return np.einsum("in,in->n", d, model.inv @ d).reshape(X.shape[1:])
-    d = X - model.mean
-    return np.einsum("ni,ni->n", d, d @ model.inv)
+        z = (X.reshape(p, -1) - model.mean[:, None]) / model.sd[:, None]
+        y = model.vecs.T @ z
+        return np.einsum("in,in->n", y, y * model.inv_vals[:, None]).reshape(X.shape[1:])
+    z = (X - model.mean) / model.sd
+    y = z @ model.vecs
+    return np.einsum("ni,ni->n", y, y * model.inv_vals)
 
 
 # -- one-class SVM, KDE -----------------------------------------------------------------------
