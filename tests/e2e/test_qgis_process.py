@@ -75,3 +75,32 @@ def test_bad_input_fails_loudly(qgis_process, tmp_path):
                        f"FACTORS={tmp_path / 'missing.tif'}", f"OUTPUT={out}")
     assert res.returncode != 0
     assert not out.exists()
+
+
+def test_batch_script_runs_concurrently_without_clashes(qgis_process, sample_area, tmp_path):
+    """Two runs at the same time (batch --jobs 2): no shared temporary file, same results as
+    one at a time."""
+    import csv
+    import sys
+    folder, _ = sample_area
+    env = dict(os.environ, HAZARD_QGIS_PROFILE=str(tmp_path / "profile"),
+               QT_QPA_PLATFORM="offscreen")
+    src = tmp_path / "in"
+    src.mkdir()
+    for n in ("slope", "ndvi", "twi"):
+        shutil.copy(folder / "factors" / f"{n}.tif", src / f"{n}.tif")
+    script = os.path.join(ROOT, "scripts", "batch.py")
+    for jobs, out in ((2, "par"), (1, "seq")):
+        res = subprocess.run([sys.executable, script, "hazard:alignfactors",
+                              "--over", f"FACTORS={src}/*.tif",
+                              "--set", f"REFERENCE={src}/slope.tif",
+                              "--set", f"OUTPUT={tmp_path}/{out}/{{stem}}.tif",
+                              "--jobs", str(jobs), "--log", str(tmp_path / f"{out}.csv")],
+                             capture_output=True, text=True, env=env, timeout=600)
+        assert res.returncode == 0, res.stdout + res.stderr
+        rows = list(csv.DictReader(open(tmp_path / f"{out}.csv")))
+        assert [r["status"] for r in rows] == ["ok"] * 3
+    for n in ("slope", "ndvi", "twi"):
+        a, b = tmp_path / "par" / f"{n}.tif", tmp_path / "seq" / f"{n}.tif"
+        from osgeo import gdal
+        assert (gdal.Open(str(a)).ReadAsArray() == gdal.Open(str(b)).ReadAsArray()).all()
