@@ -1,0 +1,81 @@
+"""Cancellation and determinism across algorithms."""
+import os
+import time
+
+import numpy as np
+import pytest
+from osgeo import gdal
+
+
+def _f(folder, names):
+    return [str(folder / "factors" / f"{n}.tif") for n in names]
+
+
+class CancelAt:
+    """A feedback that cancels once progress passes ``at`` percent."""
+
+    def __new__(cls, at):
+        from qgis.core import QgsProcessingFeedback
+
+        class F(QgsProcessingFeedback):
+            def setProgress(self, p):  # noqa: N802
+                super().setProgress(p)
+                if p >= at and not self.isCanceled():
+                    self.cancel()
+        return F()
+
+
+@pytest.mark.parametrize("alg,params,outputs", [
+    ("hazard:mahalanobisabsences",
+     lambda f, t: {"PRESENCES": str(f / "landslide_points.gpkg"),
+                   "FACTORS": _f(f, ["slope", "ndvi", "twi"]), "RATIO": 1,
+                   "OUTPUT": str(t / "m.gpkg"), "OUTPUT_D2": str(t / "d2.tif"),
+                   "OUTPUT_MASK": str(t / "mask.tif")}, ["m.gpkg", "d2.tif", "mask.tif"]),
+    ("hazard:alignfactors",
+     lambda f, t: {"FACTORS": _f(f, ["slope", "ndvi", "rainfall"]),
+                   "OUTPUT": str(t / "stack.tif")}, ["stack.tif"]),
+    ("hazard:slopeunitstats",
+     lambda f, t: {"SLOPE_UNITS": str(f / "slope_units.gpkg"),
+                   "FACTORS": _f(f, ["slope", "ndvi"]), "OUTPUT": str(t / "su.gpkg")},
+     ["su.gpkg"]),
+])
+def test_cancelled_runs_stop_and_leave_no_output(provider, sample_area, tmp_path, alg, params,
+                                                 outputs):
+    import processing
+    from qgis.core import QgsProcessingContext, QgsProcessingException, QgsProject
+    folder, _ = sample_area
+    ctx = QgsProcessingContext()
+    ctx.setProject(QgsProject.instance())
+    t0 = time.time()
+    with pytest.raises(QgsProcessingException, match="Cancelled"):
+        processing.run(alg, params(folder, tmp_path), context=ctx, feedback=CancelAt(20))
+    ctx.temporaryLayerStore().removeAllMapLayers()
+    assert time.time() - t0 < 30
+    for o in outputs:
+        assert not (tmp_path / o).exists(), o
+    assert not [p for p in os.listdir(tmp_path) if ".partial" in p]
+
+
+def test_same_seed_same_rasters_and_tables(run, sample_area, tmp_path):
+    folder, _ = sample_area
+    facts = _f(folder, ["slope", "ndvi", "pga", "twi"])
+    outs = []
+    for k in (1, 2):
+        d = tmp_path / f"run{k}"
+        d.mkdir()
+        run("hazard:mahalanobisabsences", {
+            "PRESENCES": str(folder / "landslide_points.gpkg"), "FACTORS": facts, "RATIO": 1,
+            "SEED": 7, "OUTPUT": str(d / "s.gpkg"), "OUTPUT_D2": str(d / "d2.tif"),
+            "OUTPUT_MASK": str(d / "mask.tif")})
+        run("hazard:trainmodel", {"SAMPLES": str(d / "s.gpkg"), "FACTORS": facts, "MODEL": 0,
+                                  "TREES": 50, "SEED": 7, "OUTPUT_MODEL": str(d / "m.hsm"),
+                                  "OUTPUT_HTML": str(d / "m.html"),
+                                  "OUTPUT_CSV": str(d / "m.csv")})
+        run("hazard:applymodel", {"MODEL": str(d / "m.hsm"), "FACTORS": facts, "WORKERS": 2,
+                                  "OUTPUT": str(d / "p.tif"),
+                                  "OUTPUT_CLASSES": str(d / "c.tif")})
+        outs.append(d)
+    a, b = outs
+    for name in ("d2.tif", "mask.tif", "p.tif", "c.tif"):
+        assert (a / name).read_bytes() == (b / name).read_bytes(), name
+    assert (a / "m.csv").read_text() == (b / "m.csv").read_text()
