@@ -170,3 +170,89 @@ def bivariate_codes(flood_levels, landslide_levels):
 
 def bivariate_label(code):
     return f"{LEVELS[code // 5]}-{LEVELS[code % 5]}"
+
+
+# -- samples and zone-wise feature selection --------------------------------------------------
+def split_three(labels, groups, shares=(0.8, 0.1, 0.1), seed=0):
+    """'train'/'val'/'test' per sample, stratified by (group, label): within each stratum the
+    samples are shuffled (seeded) and cut at the cumulative shares."""
+    labels = np.asarray(labels)
+    groups = np.asarray(groups).astype(str)
+    rng = np.random.default_rng(seed)
+    out = np.empty(len(labels), dtype=object)
+    for g in np.unique(groups):
+        for lab in np.unique(labels[groups == g]):
+            idx = np.nonzero((groups == g) & (labels == lab))[0]
+            idx = idx[rng.permutation(len(idx))]
+            n = len(idx)
+            n_tr = int(round(shares[0] * n))
+            n_va = int(round(shares[1] * n))
+            out[idx[:n_tr]] = "train"
+            out[idx[n_tr:n_tr + n_va]] = "val"
+            out[idx[n_tr + n_va:]] = "test"
+    return out
+
+
+def pearson_screen(X, names, r_max=0.7):
+    """Drop one factor of each pair with |r| > r_max, in factor order (the later one goes):
+    returns (kept names, {dropped: (kept partner, r)})."""
+    X = np.asarray(X, float)
+    sd = X.std(axis=0)
+    r = np.corrcoef(X, rowvar=False) if X.shape[1] > 1 else np.ones((1, 1))
+    kept, dropped = [], {}
+    for j, n in enumerate(names):
+        if sd[j] == 0:
+            dropped[n] = ("(constant)", float("nan"))
+            continue
+        partner = next((k for k in kept if abs(r[names.index(k), j]) > r_max), None)
+        if partner is None:
+            kept.append(n)
+        else:
+            dropped[n] = (partner, float(r[names.index(partner), j]))
+    return kept, dropped
+
+
+def shap_shares(X, y, seed=0):
+    """Share (%) of the mean |SHAP| of each column in an XGBoost model of y on X."""
+    from .deps import require
+    xgb = require("xgboost")
+    m = xgb.XGBClassifier(n_estimators=200, max_depth=4, learning_rate=0.1, subsample=0.8,
+                          random_state=seed, n_jobs=1, tree_method="hist").fit(X, y)
+    contrib = m.get_booster().predict(xgb.DMatrix(X), pred_contribs=True)[:, :-1]
+    mean_abs = np.abs(contrib).mean(axis=0)
+    tot = mean_abs.sum()
+    return 100 * mean_abs / tot if tot > 0 else np.zeros(X.shape[1])
+
+
+def zone_feature_selection(X, hazard, label, zone, names, r_max=0.7, seed=0, min_samples=20):
+    """Per zone: Pearson screening, then a factor is dropped only if its SHAP share is zero for
+    every hazard in that zone. Returns rows (zone, factor, kept, reason, shap shares) and
+    {zone: kept factor names}."""
+    X = np.asarray(X, float)
+    rows, kept_by_zone = [], {}
+    for z in np.unique(zone):
+        in_z = zone == z
+        kept, dropped = pearson_screen(X[in_z], names, r_max)
+        cols = [names.index(n) for n in kept]
+        shares = {}
+        for h in np.unique(hazard):
+            sel = in_z & (hazard == h)
+            if sel.sum() < min_samples or len(np.unique(label[sel])) < 2:
+                continue
+            shares[h] = dict(zip(kept, shap_shares(X[sel][:, cols], label[sel], seed)))
+        final = [n for n in kept if not shares or any(s[n] > 0 for s in shares.values())]
+        kept_by_zone[str(z)] = final
+        for n in names:
+            row = {"zone": str(z), "factor": n, "kept": n in final}
+            if n in dropped:
+                p, r = dropped[n]
+                row["reason"] = f"|r| = {abs(r):.2f} with {p}" if p != "(constant)" \
+                    else "constant in the zone"
+            elif n not in final:
+                row["reason"] = "SHAP share 0 for every hazard"
+            else:
+                row["reason"] = ""
+            for h, s in shares.items():
+                row[f"shap_{h}_pct"] = float(s.get(n, float("nan")))
+            rows.append(row)
+    return rows, kept_by_zone

@@ -69,3 +69,35 @@ def test_bivariate_codes_and_labels():
     codes = mh.bivariate_codes([0, 4, 2, -1], [0, 4, 3, 1])
     assert codes.tolist() == [0, 24, 13, -1]
     assert mh.bivariate_label(13) == "M-H" and mh.bivariate_label(24) == "VH-VH"
+
+
+def test_split_three_is_stratified_by_zone_and_label():
+    labels = np.r_[np.ones(100), np.zeros(100), np.ones(50), np.zeros(50)]
+    zones = np.r_[np.full(200, "a"), np.full(100, "b")]
+    s = mh.split_three(labels, zones, seed=0)
+    for z, n in (("a", 100), ("b", 50)):
+        for lab in (0, 1):
+            sel = (zones == z) & (labels == lab)
+            assert (s[sel] == "train").sum() == round(0.8 * n)
+            assert (s[sel] == "val").sum() == round(0.1 * n)
+    assert (mh.split_three(labels, zones, seed=0) == s).all()
+
+
+def test_zone_feature_selection_drops_correlated_and_useless_factors():
+    pytest.importorskip("xgboost")
+    rng = np.random.default_rng(0)
+    n = 600
+    a = rng.normal(size=n)
+    twin = a * 0.99 + rng.normal(scale=0.05, size=n)  # |r| > 0.7 with a
+    b = rng.normal(size=n)
+    const_in_z2 = np.where(np.arange(n) < 300, rng.normal(size=n), 1.0)
+    X = np.column_stack([a, twin, b, const_in_z2])
+    zone = np.where(np.arange(n) < 300, "1", "2")
+    hazard = np.where(np.arange(n) % 2 == 0, "flood", "landslide")
+    label = (a + 0.5 * b + rng.normal(scale=0.5, size=n) > 0).astype(int)
+    rows, kept = mh.zone_feature_selection(X, hazard, label, zone, ["a", "twin", "b", "c"])
+    assert "twin" not in kept["1"] and "a" in kept["1"] and "b" in kept["1"]
+    assert "c" not in kept["2"]
+    reasons = {(r["zone"], r["factor"]): r["reason"] for r in rows}
+    assert reasons[("1", "twin")].startswith("|r| = ") and "with a" in reasons[("1", "twin")]
+    assert reasons[("2", "c")] == "constant in the zone"
