@@ -27,6 +27,8 @@ def _algorithm_classes():
     from .algorithms.hnn_train import TrainHnn
     from .algorithms.install_dependencies import InstallDependencies
     from .algorithms.merge_samples import MergeSamples
+    from .algorithms.mh_features import ZoneFeatureSelection
+    from .algorithms.mh_samples import MultiHazardSamples
     from .algorithms.sample_area import CreateSampleArea
     from .algorithms.sample_buffer import BufferAbsences
     from .algorithms.sample_mahalanobis import MahalanobisAbsences
@@ -42,7 +44,8 @@ def _algorithm_classes():
             SusceptibilityRatioAbsences, FactorThresholdAbsences, OcsvmAbsences,
             KdeAugmentation, MergeSamples, TrainModel, ApplyModel, EvaluateMap, FrequencyRatio,
             FactorScreening, CompareSampling, HnnSizeClasses, TrainHnn, ApplyHnn, HnnLossWeights,
-            HnnAblation, GeoDetector, InstallDependencies]
+            HnnAblation, MultiHazardSamples, ZoneFeatureSelection, GeoDetector,
+            InstallDependencies]
 
 
 class HazardProvider(QgsProcessingProvider):

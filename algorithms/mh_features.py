@@ -1,0 +1,90 @@
+"""hazard:zonefeatureselection: Pearson screening and SHAP shares per zone (paper 002 table 4)."""
+import json
+
+import numpy as np
+from qgis.core import (QgsCoordinateReferenceSystem, QgsProcessingException,
+                       QgsProcessingOutputString, QgsProcessingParameterFeatureSource,
+                       QgsProcessingParameterFileDestination, QgsProcessingParameterNumber)
+
+from ..core.multihazard import zone_feature_selection
+from ..core.raster import sample_at
+from ..core.report import HtmlReport, write_csv
+from ..core.zonal import geometries_from_wkb
+from . import compat
+from .base import HazardAlgorithm, source_geometries
+
+
+class ZoneFeatureSelection(HazardAlgorithm):
+    NAME = "zonefeatureselection"
+    DISPLAY = "Zone-wise feature selection"
+    GROUP = "multihazard"
+    REQUIRES = ("xgboost",)
+    HELP = (
+        "Selects the factors of each contextual zone as paper 002 (FL-MHSM, table 4) does: "
+        "first one factor of each pair with |Pearson r| above the threshold (default 0.7) is "
+        "dropped (the later one in the factor order; constant factors too), then an XGBoost "
+        "model per hazard gives each remaining factor's share of the mean |SHAP|; a factor is "
+        "dropped only if its share is zero for every hazard of the zone.<br>"
+        "Input: the samples of 'Prepare multi-hazard samples' (fields hazard, label, zone and, "
+        "if present, split: only 'train' samples are used).<br>"
+        "<b>Outputs</b>: the kept/dropped table (HTML and CSV) and FEATURES, a JSON text "
+        "{zone: [factors]} that the training step takes.")
+
+    def initAlgorithm(self, config=None):
+        self.addParameter(QgsProcessingParameterFeatureSource(
+            "SAMPLES", self.tr("Multi-hazard samples"), [compat.TYPE_VECTOR_POINT]))
+        self.add_factor_parameters()
+        self.addParameter(QgsProcessingParameterNumber(
+            "R_MAX", self.tr("|r| threshold"), compat.NUMBER_DOUBLE, 0.7, minValue=0.0,
+            maxValue=1.0))
+        self.addParameter(QgsProcessingParameterNumber(
+            "SEED", self.tr("Random seed"), compat.NUMBER_INTEGER, 42, minValue=0))
+        self.addParameter(QgsProcessingParameterFileDestination(
+            "OUTPUT_HTML", self.tr("Feature-selection report"), self.tr("HTML files (*.html)")))
+        self.addParameter(QgsProcessingParameterFileDestination(
+            "OUTPUT_CSV", self.tr("Feature-selection table (CSV)"), self.tr("CSV files (*.csv)"),
+            optional=True))
+        self.addOutput(QgsProcessingOutputString("FEATURES", self.tr("Kept factors per zone "
+                                                                     "(JSON)")))
+
+    def compute(self, parameters, context, feedback, fb):
+        src = self.parameterAsSource(parameters, "SAMPLES", context)
+        need = ["hazard", "label", "zone"]
+        missing = [n for n in need if src is None or src.fields().indexOf(n) < 0]
+        if missing:
+            raise QgsProcessingException(f"The sample layer lacks the field(s) "
+                                         f"{', '.join(missing)}: use the output of 'Prepare "
+                                         f"multi-hazard samples' [SAMPLES].")
+        has_split = src.fields().indexOf("split") >= 0
+        with self.factor_stack(parameters, context) as stack:
+            crs = QgsCoordinateReferenceSystem.fromWkt(stack.grid.crs_wkt)
+            wkbs, feats = source_geometries(src, "SAMPLES", crs, context)
+            keep = [not has_split or f["split"] == "train" for f in feats]
+            pts = [g.GetPoint_2D() if g is not None else (np.nan, np.nan)
+                   for g in geometries_from_wkb(wkbs)]
+            xy = np.array([p for p, k in zip(pts, keep) if k], float).reshape(-1, 2)
+            X = sample_at(stack, xy[:, 0], xy[:, 1], fb.sub(0, 0.2))
+            names = stack.names
+        sel = [f for f, k in zip(feats, keep) if k]
+        hazard = np.array([str(f["hazard"]) for f in sel])
+        label = np.array([int(f["label"]) for f in sel])
+        zone = np.array([str(f["zone"]) for f in sel])
+        ok = np.isfinite(X).all(axis=1)
+        rows, kept = zone_feature_selection(X[ok], hazard[ok], label[ok], zone[ok], names,
+                                            self.parameterAsDouble(parameters, "R_MAX", context),
+                                            self.parameterAsInt(parameters, "SEED", context))
+        rep = HtmlReport("Zone-wise feature selection")
+        rep.paragraph("Pearson screening, then SHAP shares per hazard (paper 002, table 4).",
+                      note=True)
+        cols = sorted({c for r in rows for c in r}, key=lambda c: (c not in (
+            "zone", "factor", "kept", "reason"), c))
+        rep.table(rows, cols, left=("zone", "factor", "reason"))
+        html = self.parameterAsFileOutput(parameters, "OUTPUT_HTML", context)
+        rep.write(html)
+        out = {"OUTPUT_HTML": html, "FEATURES": json.dumps(kept)}
+        csv = self.parameterAsFileOutput(parameters, "OUTPUT_CSV", context)
+        if csv:
+            out["OUTPUT_CSV"] = write_csv(csv, rows, cols)
+        for z, k in kept.items():
+            feedback.pushInfo(f"zone {z}: {', '.join(k)}")
+        return out
