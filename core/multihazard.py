@@ -256,3 +256,32 @@ def zone_feature_selection(X, hazard, label, zone, names, r_max=0.7, seed=0, min
                 row[f"shap_{h}_pct"] = float(s.get(n, float("nan")))
             rows.append(row)
     return rows, kept_by_zone
+
+
+# -- Late Fusion ------------------------------------------------------------------------------
+LF_SPACE = {"n_estimators": [100, 200, 400], "max_depth": [3, 4, 6, 8],
+            "learning_rate": [0.03, 0.1, 0.3], "subsample": [0.7, 0.85, 1.0],
+            "colsample_bytree": [0.7, 0.85, 1.0]}
+
+
+def train_late_fusion(X, y, seed=0, n_iter=10, cv=3):
+    """One XGBoost classifier for one hazard (and zone): hyperparameters by randomized search
+    with stratified k-fold CV (AUC) over n_estimators, max_depth, learning_rate, subsample,
+    colsample_bytree and scale_pos_weight (1, or the absence/presence ratio). Returns
+    (fitted best estimator, best parameters, best CV AUC)."""
+    from sklearn.model_selection import RandomizedSearchCV, StratifiedKFold
+    from .deps import require
+    xgb = require("xgboost")
+    y = np.asarray(y).astype(int)
+    n1, n0 = int(y.sum()), int((1 - y).sum())
+    if min(n0, n1) < cv:
+        raise InputError(f"{n1} presences and {n0} absences: too few for {cv}-fold "
+                         f"cross-validation.", "SAMPLES")
+    space = dict(LF_SPACE, scale_pos_weight=sorted({1.0, round(n0 / n1, 3)}))
+    search = RandomizedSearchCV(
+        xgb.XGBClassifier(random_state=seed, n_jobs=1, tree_method="hist",
+                          eval_metric="logloss"),
+        space, n_iter=n_iter, scoring="roc_auc", random_state=seed, refit=True,
+        cv=StratifiedKFold(cv, shuffle=True, random_state=seed), n_jobs=1)
+    search.fit(np.asarray(X, float), y)
+    return search.best_estimator_, search.best_params_, float(search.best_score_)

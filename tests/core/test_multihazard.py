@@ -101,3 +101,16 @@ def test_zone_feature_selection_drops_correlated_and_useless_factors():
     reasons = {(r["zone"], r["factor"]): r["reason"] for r in rows}
     assert reasons[("1", "twin")].startswith("|r| = ") and "with a" in reasons[("1", "twin")]
     assert reasons[("2", "c")] == "constant in the zone"
+
+
+def test_late_fusion_search_is_seeded_and_learns():
+    pytest.importorskip("xgboost")
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(400, 4))
+    y = (X[:, 0] - X[:, 1] + rng.normal(scale=0.5, size=400) > 0.5).astype(int)
+    est, params, auc = mh.train_late_fusion(X, y, seed=1, n_iter=4)
+    est2, params2, auc2 = mh.train_late_fusion(X, y, seed=1, n_iter=4)
+    assert params == params2 and auc == auc2 and auc > 0.8
+    assert set(params) == set(mh.LF_SPACE) | {"scale_pos_weight"}
+    with pytest.raises(InputError, match="too few"):
+        mh.train_late_fusion(X[:5], np.array([1, 0, 0, 0, 0]))
