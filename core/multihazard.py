@@ -285,3 +285,87 @@ def train_late_fusion(X, y, seed=0, n_iter=10, cv=3):
         cv=StratifiedKFold(cv, shuffle=True, random_state=seed), n_jobs=1)
     search.fit(np.asarray(X, float), y)
     return search.best_estimator_, search.best_params_, float(search.best_score_)
+
+
+# -- Early Fusion and the Mixture of Experts (Keras; run them in the worker inside QGIS) -------
+def build_early_fusion(n_features, h=2, noise=0.01, dropout=0.10, lr=1e-3):
+    """Gaussian noise on the inputs -> Dense 256 (GELU, LayerNorm) with a residual 256 block ->
+    128 -> 64 (GELU, LayerNorm), dropout 0.1 -> linear outputs: h means and h(h+1)/2 entries
+    of the lower-triangular L (diagonal in log space). Loss: the MVG negative log-likelihood."""
+    from .deps import require
+    keras = require("tensorflow").keras
+    x_in = keras.Input((n_features,), name="factors")
+    x = keras.layers.GaussianNoise(noise)(x_in)
+    x = keras.layers.Dense(256, activation="gelu")(x)
+    x = keras.layers.LayerNormalization()(x)
+    r = keras.layers.Dense(256, activation="gelu")(x)
+    x = keras.layers.LayerNormalization()(keras.layers.Add()([x, r]))
+    x = keras.layers.Dropout(dropout)(x)
+    for units in (128, 64):
+        x = keras.layers.Dense(units, activation="gelu")(x)
+        x = keras.layers.LayerNormalization()(x)
+    out = keras.layers.Dense(h + n_chol(h), name="mvg")(x)
+    model = keras.Model(x_in, out, name="early_fusion")
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=lr), loss=keras_mvg_nll(h))
+    return model
+
+
+def train_early_fusion(X, Y, Xval, Yval, seed=0, epochs=100, batch=256, patience=10,
+                       feedback=None):
+    """Fit the Early Fusion network on z-scored factors X and the hazards' labels Y (n, h);
+    then beta-calibrate sigmoid(mu_h) on the validation split. Returns (model, mean, std,
+    calibrators)."""
+    from .deps import require
+    from .hnn import _Progress, set_seed
+    from .progress import as_feedback
+    tf = require("tensorflow")
+    fb = as_feedback(feedback)
+    mean, std = X.mean(axis=0), X.std(axis=0)
+    std[std == 0] = 1.0
+    set_seed(seed)
+    model = build_early_fusion(X.shape[1], Y.shape[1])
+    es = tf.keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience,
+                                          restore_best_weights=True)
+    model.fit((X - mean) / std, Y.astype("float32"), validation_data=(
+        (Xval - mean) / std, Yval.astype("float32")), epochs=epochs, batch_size=batch,
+        verbose=0, callbacks=[es, _Progress(fb, epochs)])
+    raw = model.predict((Xval - mean) / std, verbose=0)
+    cal = [BetaCalibration().fit(1 / (1 + np.exp(-raw[:, j])), Yval[:, j])
+           for j in range(Y.shape[1])]
+    return model, mean, std, cal
+
+
+def early_fusion_outputs(model, mean, std, cal, X):
+    """Calibrated probabilities (n, h), joint log-uncertainty and correlation."""
+    raw = model.predict((np.asarray(X, float) - mean) / std, verbose=0)
+    h = len(cal)
+    p = np.column_stack([c.predict(1 / (1 + np.exp(-raw[:, j]))) for j, c in enumerate(cal)])
+    logdet, rho = uncertainty_and_correlation(raw[:, h:], h)
+    return p, logdet, rho
+
+
+def build_gate(n_experts=2, h=2, smoothing=0.05, lr=1e-3):
+    """The MoE gate on z = [p_LF(h...), p_EF(h...)]: Dense 32 ReLU, dropout 0.2, Dense 16 ReLU,
+    dropout 0.1, Dense n_experts softmax = expert weights; p_MoE,h = sum_e w_e p_e,h; loss: binary
+    cross-entropy with label smoothing summed over hazards. Returns (model giving p_MoE, model
+    giving the weights; they share their layers)."""
+    from .deps import require
+    tf = require("tensorflow")
+    keras = tf.keras
+    z_in = keras.Input((n_experts * h,), name="expert_probabilities")
+    g = keras.layers.Dense(32, activation="relu")(z_in)
+    g = keras.layers.Dropout(0.2)(g)
+    g = keras.layers.Dense(16, activation="relu")(g)
+    g = keras.layers.Dropout(0.1)(g)
+    w = keras.layers.Dense(n_experts, activation="softmax", name="weights")(g)
+    experts = keras.layers.Reshape((n_experts, h))(z_in)
+    p = keras.layers.Dot(axes=(1, 1), name="moe")([w, experts])
+    model = keras.Model(z_in, p, name="moe_gate")  # trained on p_MoE
+    weights = keras.Model(z_in, w, name="moe_weights")  # the same layers, to read w
+    bce = keras.losses.BinaryCrossentropy(label_smoothing=smoothing,
+                                          reduction="sum_over_batch_size")
+
+    def loss(y_true, y_pred):  # mean BCE over hazards x h = the sum over hazards
+        return float(h) * bce(y_true, y_pred)
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=lr), loss=loss)
+    return model, weights
