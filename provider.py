@@ -65,8 +65,11 @@ class HazardProvider(QgsProcessingProvider):
         return os.path.join(PLUGIN_DIR, "icons", "hazard.svg")
 
     def loadAlgorithms(self):
+        from .algorithms.workflow import WORKFLOWS, Workflow
         for cls in _algorithm_classes():
             self.addAlgorithm(cls())
+        for key in WORKFLOWS:  # the Graphical Modeler models shipped in models/
+            self.addAlgorithm(Workflow(key))
 
 
 class HazardSusceptibilityPlugin:

@@ -104,3 +104,20 @@ def test_batch_script_runs_concurrently_without_clashes(qgis_process, sample_are
         a, b = tmp_path / "par" / f"{n}.tif", tmp_path / "seq" / f"{n}.tif"
         from osgeo import gdal
         assert (gdal.Open(str(a)).ReadAsArray() == gdal.Open(str(b)).ReadAsArray()).all()
+
+
+def test_shipped_workflow_runs_through_qgis_process(qgis_process, sample_area, tmp_path):
+    """The Graphical Modeler model of paper 003's workflow, end to end."""
+    folder, _ = sample_area
+    f = folder / "factors"
+    res = qgis_process("run", "hazard:workflowmahalanobis", "--",
+                       f"inventory={folder / 'landslide_points.gpkg'}",
+                       f"factors={f / 'slope.tif'}", f"factors={f / 'ndvi.tif'}",
+                       f"factors={f / 'twi.tif'}", "seed=42",
+                       f"evaluation:Evaluation report={tmp_path / 'eval.html'}",
+                       f"map:Susceptibility classes={tmp_path / 'classes.tif'}")
+    assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-2000:]
+    assert "SCAI" in (tmp_path / "eval.html").read_text()
+    from osgeo import gdal
+    c = gdal.Open(str(tmp_path / "classes.tif")).ReadAsArray()
+    assert set(np.unique(c)) <= {0, 1, 2, 3, 4, 5} and (c == 5).any()
