@@ -69,7 +69,12 @@ class HazardProvider(QgsProcessingProvider):
         for cls in _algorithm_classes():
             self.addAlgorithm(cls())
         for key in WORKFLOWS:  # the Graphical Modeler models shipped in models/
-            self.addAlgorithm(Workflow(key))
+            try:
+                self.addAlgorithm(Workflow(key))
+            except Exception as exc:  # a damaged model must not take the provider down
+                from qgis.core import QgsMessageLog
+                QgsMessageLog.logMessage(f"Workflow {key} not loaded: {exc}",
+                                         "Hazard susceptibility")
 
 
 class HazardSusceptibilityPlugin:

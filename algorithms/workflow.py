@@ -13,6 +13,13 @@ WORKFLOWS = {
         "(1:1), a random forest on the samples, the susceptibility map with 5 natural-breaks "
         "classes, and its evaluation with SCAI. Open models/landslide_mahalanobis.model3 in "
         "the Graphical Modeler to see or change the chain."),
+    "workflowhnn": (
+        "landslide_size_hnn.model3", "Workflow: landslide occurrence and size per slope unit",
+        "Paper 000's workflow as a Graphical Modeler model: slope-unit statistics of the factors "
+        "with the landslide area per unit, units without data left out, landslide size classes, "
+        "and the Hierarchical Neural Network with its report (ROC against the GLM, class AUCs, "
+        "Moran's I). Open models/landslide_size_hnn.model3 in the Graphical Modeler to see or "
+        "change the chain."),
 }
 
 

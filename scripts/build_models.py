@@ -84,10 +84,75 @@ def main():
         "HAZARDS": P.fromModelParameter("inventory"), "SEED": P.fromModelParameter("seed")},
         {"OUTPUT_HTML": "Evaluation report"}, 200, 560)
     os.makedirs(os.path.join(ROOT, "models"), exist_ok=True)
-    path = os.path.join(ROOT, "models", "landslide_mahalanobis.model3")
-    ok = m.toFile(path)
-    print("wrote" if ok else "FAILED", path)
+    ok = save(m, "landslide_mahalanobis.model3")
+    ok &= save(hnn_workflow(), "landslide_size_hnn.model3")
     os._exit(0 if ok else 1)
+
+
+def save(model, name):
+    path = os.path.join(ROOT, "models", name)
+    ok = model.toFile(path)
+    print("wrote" if ok else "FAILED", path)
+    return ok
+
+
+def hnn_workflow():
+    """Paper 000: slope units + factors + landslide polygons -> statistics -> size classes ->
+    Hierarchical Neural Network and its report."""
+    from qgis.core import (QgsProcessing, QgsProcessingModelAlgorithm,
+                           QgsProcessingModelChildAlgorithm,
+                           QgsProcessingModelChildParameterSource as P, QgsProcessingModelOutput,
+                           QgsProcessingModelParameter, QgsProcessingParameterFeatureSource,
+                           QgsProcessingParameterMultipleLayers, QgsProcessingParameterNumber)
+    from qgis.PyQt.QtCore import QPointF
+    m = QgsProcessingModelAlgorithm("landslide_size_hnn", "Workflows", "workflows")
+    for k, (defn, x) in enumerate([
+            (QgsProcessingParameterFeatureSource("units", "Slope units",
+                                                 [QgsProcessing.TypeVectorPolygon]), 100),
+            (QgsProcessingParameterMultipleLayers("factors", "Continuous factor rasters",
+                                                  QgsProcessing.TypeRaster), 300),
+            (QgsProcessingParameterFeatureSource("landslides", "Landslide polygons",
+                                                 [QgsProcessing.TypeVectorPolygon]), 500),
+            (QgsProcessingParameterNumber("seed", "Random seed",
+                                          QgsProcessingParameterNumber.Integer, 42), 700),
+            (QgsProcessingParameterNumber("epochs", "Maximum epochs",
+                                          QgsProcessingParameterNumber.Integer, 300), 900)]):
+        p = QgsProcessingModelParameter(defn.name())
+        p.setPosition(QPointF(x, 60))
+        m.addModelParameter(defn, p)
+
+    def child(alg_id, cid, params, outputs, y):
+        c = QgsProcessingModelChildAlgorithm(alg_id)
+        c.setChildId(cid)
+        c.setDescription(cid.replace("_", " "))
+        c.setPosition(QPointF(300, y))
+        for k, v in params.items():
+            c.addParameterSources(k, [v])
+        outs = {}
+        for name, text in outputs.items():
+            o = QgsProcessingModelOutput(text)
+            o.setChildOutputName(name)
+            o.setChildId(cid)
+            o.setDefaultValue("TEMPORARY_OUTPUT")
+            outs[text] = o
+        c.setModelOutputs(outs)
+        m.addChildAlgorithm(c)
+
+    child("hazard:slopeunitstats", "statistics", {
+        "SLOPE_UNITS": P.fromModelParameter("units"), "FACTORS": P.fromModelParameter("factors"),
+        "LANDSLIDES": P.fromModelParameter("landslides")}, {}, 200)
+    child("native:extractbyexpression", "units_with_data", {
+        "INPUT": P.fromChildOutput("statistics", "OUTPUT"),
+        "EXPRESSION": P.fromStaticValue('"n_pixels" > 0')}, {}, 320)
+    child("hazard:hnnsizeclasses", "size_classes", {
+        "UNITS": P.fromChildOutput("units_with_data", "OUTPUT")},
+        {"OUTPUT_HTML": "Size-class report"}, 440)
+    child("hazard:trainhnn", "hnn", {
+        "UNITS": P.fromChildOutput("size_classes", "OUTPUT"), "SEED": P.fromModelParameter("seed"),
+        "EPOCHS": P.fromModelParameter("epochs")},
+        {"OUTPUT": "Slope units with probabilities", "OUTPUT_MODEL": "HNN model",
+         "OUTPUT_HTML": "HNN report"}, 560)
+    return m
 
 
 if __name__ == "__main__":

@@ -121,3 +121,16 @@ def test_shipped_workflow_runs_through_qgis_process(qgis_process, sample_area, t
     from osgeo import gdal
     c = gdal.Open(str(tmp_path / "classes.tif")).ReadAsArray()
     assert set(np.unique(c)) <= {0, 1, 2, 3, 4, 5} and (c == 5).any()
+
+
+def test_shipped_hnn_workflow_runs_through_qgis_process(qgis_process, sample_area, tmp_path):
+    """The Graphical Modeler model of paper 000's workflow, end to end (TensorFlow in its
+    worker process, since it cannot run inside qgis_process)."""
+    folder, _ = sample_area
+    f = folder / "factors"
+    res = qgis_process("run", "hazard:workflowhnn", "--",
+                       f"units={folder / 'slope_units.gpkg'}", f"factors={f / 'slope.tif'}",
+                       f"factors={f / 'pga.tif'}", f"landslides={folder / 'landslides.gpkg'}",
+                       "epochs=20", f"hnn:HNN report={tmp_path / 'hnn.html'}")
+    assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-2000:]
+    assert "Moran" in (tmp_path / "hnn.html").read_text()
