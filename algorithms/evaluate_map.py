@@ -5,7 +5,6 @@ from qgis.core import (QgsProcessingParameterFeatureSource, QgsProcessingParamet
                        QgsProcessingParameterRasterLayer, QgsProcessingParameterString)
 
 from ..core.evaluation import HIST_BINS, evaluate_map
-from ..core.mapping import CLASS_NAMES
 from ..core.raster import AlignedStack, Band, Grid
 from ..core.report import HtmlReport, figure, write_csv
 from ..core.training import METRIC_COLS

@@ -8,7 +8,6 @@ only when every type it contains is on an allow-list. Pickle is never used.
 """
 from __future__ import annotations
 
-import io
 import json
 import zipfile
 from dataclasses import dataclass, field

@@ -396,12 +396,6 @@ class AlignedStack:
         self.close()
 
 
-def reference_grid(path, band_name=None):
-    """The grid of a raster, checked to be usable as reference."""
-    ds = open_raster(path, band_name)
-    return Grid.from_dataset(ds)
-
-
 class AtomicOutput:
     """A temporary path beside ``path`` that replaces ``path`` only on success.
 

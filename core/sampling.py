@@ -15,7 +15,7 @@ import numpy as np
 
 from .errors import InputError
 from .progress import as_feedback
-from .raster import Window, sample_at
+from .raster import sample_at
 
 LABEL_ABSENCE, LABEL_PRESENCE = 0, 1
 

@@ -77,7 +77,7 @@ def train(X, y, names, categorical, kind, params=None, validation=None, seed=0, 
                           mt.threshold_metrics(y[~test], p_tr, threshold),
                           mt.threshold_metrics(y[test], p_te, threshold))
         res.roc = {"train": mt.roc_curve(y[~test], p_tr), "test": mt.roc_curve(y[test], p_te)}
-        fit_X, fit_y = Xt[~test], y[~test]
+        fit_X = Xt[~test]
     elif method in ("blocks", "groups"):
         if method == "blocks":
             if coords is None:
@@ -110,14 +110,14 @@ def train(X, y, names, categorical, kind, params=None, validation=None, seed=0, 
         res.folds = folds
         res.roc = {"train (all samples)": mt.roc_curve(y, p_all),
                    "out-of-fold": mt.roc_curve(y[done], oof[done])}
-        fit_X, fit_y = Xt, y
+        fit_X = Xt
     elif method == "none":
         est = _fit(kind, params, seed, Xt, y)
         p = est.predict_proba(Xt)[:, 1]
         res = TrainResult(est, enc, kind, dict(params or {}), seed, validation,
                           mt.threshold_metrics(y, p, threshold))
         res.roc = {"train": mt.roc_curve(y, p)}
-        fit_X, fit_y = Xt, y
+        fit_X = Xt
     else:
         raise InputError(f"Unknown validation '{method}'.", "VALIDATION")
     res.importance = importance(res.estimator, kind, enc)

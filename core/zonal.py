@@ -6,7 +6,6 @@ centre lies inside it. The standard deviation is the population one (ddof=0), as
 from __future__ import annotations
 
 import os
-import tempfile
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
