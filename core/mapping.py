@@ -10,23 +10,31 @@ from .raster import Grid, RasterWriter, iter_windows, open_raster
 CLASS_NAMES = ["very low", "low", "moderate", "high", "very high"]
 
 
-def class_counts(path, limits, feedback=None):
-    """Pixels of a (probability) raster in each class of ``limits``."""
+def _raster_blocks(path, feedback=None):
+    """(grid, iterator of (window, float array with NaN on nodata)) of a single-band raster."""
     fb = as_feedback(feedback)
     ds = open_raster(path)
     grid = Grid.from_dataset(ds)
-    band = ds.GetRasterBand(1)
-    nd = band.GetNoDataValue()
-    counts = np.zeros(len(limits) + 1, np.int64)
     wins = list(iter_windows(grid))
-    for k, win in enumerate(wins):
-        fb.check()
-        a = band.ReadAsArray(win.col, win.row, win.cols, win.rows).astype(float)
-        if nd is not None:
-            a[a == nd] = np.nan
-        c = classify(a[~np.isnan(a)], limits)
-        counts += np.bincount(c, minlength=len(counts))
-        fb.report((k + 1) / len(wins))
+
+    def blocks():  # holds the dataset for as long as it is iterated
+        band = ds.GetRasterBand(1)
+        nd = band.GetNoDataValue()
+        for k, win in enumerate(wins):
+            fb.check()
+            a = band.ReadAsArray(win.col, win.row, win.cols, win.rows).astype(float)
+            if nd is not None:
+                a[a == nd] = np.nan
+            yield win, a
+            fb.report((k + 1) / len(wins))
+    return grid, blocks()
+
+
+def class_counts(path, limits, feedback=None):
+    """Pixels of a (probability) raster in each class of ``limits``."""
+    counts = np.zeros(len(limits) + 1, np.int64)
+    for _, a in _raster_blocks(path, feedback)[1]:
+        counts += np.bincount(classify(a[~np.isnan(a)], limits), minlength=len(counts))
     return counts
 
 
@@ -157,26 +165,16 @@ def _dask_client(address):
 def write_classes(prob_path, limits, out_path, feedback=None):
     """A Byte raster of classes 1..len(limits)+1 (0 = nodata) from a probability raster."""
     from osgeo import gdal
-    fb = as_feedback(feedback)
-    ds = open_raster(prob_path)
-    grid = Grid.from_dataset(ds)
-    band = ds.GetRasterBand(1)
-    nd = band.GetNoDataValue()
+    grid, blocks = _raster_blocks(prob_path, feedback)
     names = CLASS_NAMES if len(limits) == 4 else [f"class {i + 1}" for i in range(len(limits) + 1)]
     w = RasterWriter(out_path, grid, ["susceptibility_class"], gdal.GDT_Byte, 0)
     counts = np.zeros(len(limits) + 1, np.int64)
     try:
-        wins = list(iter_windows(grid))
-        for k, win in enumerate(wins):
-            fb.check()
-            a = band.ReadAsArray(win.col, win.row, win.cols, win.rows).astype(float)
-            if nd is not None:
-                a[a == nd] = np.nan
+        for win, a in blocks:
             c = classify(a, limits) + 1
             c[np.isnan(a)] = 0
             counts += np.bincount(c[c > 0] - 1, minlength=len(counts))
             w.write(win, c.astype(np.uint8))
-            fb.report((k + 1) / len(wins))
         w.set_metadata({"classes": ",".join(names)})
     finally:
         w.close()

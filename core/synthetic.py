@@ -104,6 +104,21 @@ def _gpkg(path, name, geom_type, srs, fields):
     return ds, lyr
 
 
+def _write_points(path, layer, id_field, xy, srs):
+    """A point GeoPackage with an id field numbered from 1."""
+    ds, lyr = _gpkg(path, layer, ogr.wkbPoint, srs, [(id_field, ogr.OFTInteger)])
+    lyr.StartTransaction()
+    for k, (px, py) in enumerate(xy):
+        g = ogr.Geometry(ogr.wkbPoint)
+        g.AddPoint_2D(float(px), float(py))
+        f = ogr.Feature(lyr.GetLayerDefn())
+        f.SetField(id_field, k + 1)
+        f.SetGeometry(g)
+        lyr.CreateFeature(f)
+    lyr.CommitTransaction()
+    ds = None  # noqa: F841 (closes the file)
+
+
 def _calibrate(logit, target, rng_free=True):
     """Intercept b0 such that sum(sigmoid(logit + b0)) == target (bisection)."""
     lo, hi = -40.0, 10.0
@@ -398,18 +413,8 @@ def _generate(folder, seed, size, fb, n_landslides, n_floods, channel_cells, min
     ls_lyr.CommitTransaction()
     ls_ds = None
     # the initiation (scarp) points, as inventories often give them
-    pt_ds, pt_lyr = _gpkg(os.path.join(folder, "landslide_points.gpkg"), "landslide_points",
-                          ogr.wkbPoint, srs, [("ls_id", ogr.OFTInteger)])
-    pt_lyr.StartTransaction()
-    for k, (px, py) in enumerate(ls_records):
-        g = ogr.Geometry(ogr.wkbPoint)
-        g.AddPoint_2D(px, py)
-        f = ogr.Feature(pt_lyr.GetLayerDefn())
-        f.SetField("ls_id", k + 1)
-        f.SetGeometry(g)
-        pt_lyr.CreateFeature(f)
-    pt_lyr.CommitTransaction()
-    pt_ds = None
+    _write_points(os.path.join(folder, "landslide_points.gpkg"), "landslide_points", "ls_id",
+                  ls_records, srs)
     fb.report(0.5)
     fb.check()
 
@@ -419,18 +424,9 @@ def _generate(folder, seed, size, fb, n_landslides, n_floods, channel_cells, min
     p_fl = 1 / (1 + np.exp(-(flogit + f0)))
     fhits = np.nonzero(rng.random(shape) < p_fl)
     fj = rng.uniform(-0.45, 0.45, (len(fhits[0]), 2))
-    fl_ds, fl_lyr = _gpkg(os.path.join(folder, "floods.gpkg"), "floods", ogr.wkbPoint, srs,
-                          [("fl_id", ogr.OFTInteger)])
-    fl_lyr.StartTransaction()
-    for k, (r, c) in enumerate(zip(*fhits)):
-        g = ogr.Geometry(ogr.wkbPoint)
-        g.AddPoint_2D(x0 + (c + 0.5 + fj[k, 0]) * CELL, y0 - (r + 0.5 + fj[k, 1]) * CELL)
-        f = ogr.Feature(fl_lyr.GetLayerDefn())
-        f.SetField("fl_id", k + 1)
-        f.SetGeometry(g)
-        fl_lyr.CreateFeature(f)
-    fl_lyr.CommitTransaction()
-    fl_ds = None
+    _write_points(os.path.join(folder, "floods.gpkg"), "floods", "fl_id",
+                  [(x0 + (c + 0.5 + fj[k, 0]) * CELL, y0 - (r + 0.5 + fj[k, 1]) * CELL)
+                   for k, (r, c) in enumerate(zip(*fhits))], srs)
     fb.report(0.55)
 
     # --- contextual zones: 4 regions with wavy borders ---------------------------------------
