@@ -27,8 +27,11 @@ def _algorithm_classes():
     from .algorithms.hnn_train import TrainHnn
     from .algorithms.install_dependencies import InstallDependencies
     from .algorithms.merge_samples import MergeSamples
+    from .algorithms.mh_evaluate import EvaluateMultiHazard
     from .algorithms.mh_features import ZoneFeatureSelection
+    from .algorithms.mh_map import MapMultiHazard
     from .algorithms.mh_samples import MultiHazardSamples
+    from .algorithms.mh_train import TrainMultiHazard
     from .algorithms.sample_area import CreateSampleArea
     from .algorithms.sample_buffer import BufferAbsences
     from .algorithms.sample_mahalanobis import MahalanobisAbsences
@@ -44,7 +47,8 @@ def _algorithm_classes():
             SusceptibilityRatioAbsences, FactorThresholdAbsences, OcsvmAbsences,
             KdeAugmentation, MergeSamples, TrainModel, ApplyModel, EvaluateMap, FrequencyRatio,
             FactorScreening, CompareSampling, HnnSizeClasses, TrainHnn, ApplyHnn, HnnLossWeights,
-            HnnAblation, MultiHazardSamples, ZoneFeatureSelection, GeoDetector,
+            HnnAblation, MultiHazardSamples, ZoneFeatureSelection, TrainMultiHazard,
+            MapMultiHazard, EvaluateMultiHazard, GeoDetector,
             InstallDependencies]
 
 

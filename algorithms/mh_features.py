@@ -2,16 +2,14 @@
 import json
 
 import numpy as np
-from qgis.core import (QgsCoordinateReferenceSystem, QgsProcessingException,
-                       QgsProcessingOutputString, QgsProcessingParameterFeatureSource,
+from qgis.core import (QgsProcessingOutputString, QgsProcessingParameterFeatureSource,
                        QgsProcessingParameterFileDestination, QgsProcessingParameterNumber)
 
 from ..core.multihazard import zone_feature_selection
-from ..core.raster import sample_at
 from ..core.report import HtmlReport, write_csv
-from ..core.zonal import geometries_from_wkb
 from . import compat
-from .base import HazardAlgorithm, source_geometries
+from .base import HazardAlgorithm
+from .mh_common import read_samples
 
 
 class ZoneFeatureSelection(HazardAlgorithm):
@@ -48,27 +46,13 @@ class ZoneFeatureSelection(HazardAlgorithm):
                                                                      "(JSON)")))
 
     def compute(self, parameters, context, feedback, fb):
-        src = self.parameterAsSource(parameters, "SAMPLES", context)
-        need = ["hazard", "label", "zone"]
-        missing = [n for n in need if src is None or src.fields().indexOf(n) < 0]
-        if missing:
-            raise QgsProcessingException(f"The sample layer lacks the field(s) "
-                                         f"{', '.join(missing)}: use the output of 'Prepare "
-                                         f"multi-hazard samples' [SAMPLES].")
-        has_split = src.fields().indexOf("split") >= 0
         with self.factor_stack(parameters, context) as stack:
-            crs = QgsCoordinateReferenceSystem.fromWkt(stack.grid.crs_wkt)
-            wkbs, feats = source_geometries(src, "SAMPLES", crs, context)
-            keep = [not has_split or f["split"] == "train" for f in feats]
-            pts = [g.GetPoint_2D() if g is not None else (np.nan, np.nan)
-                   for g in geometries_from_wkb(wkbs)]
-            xy = np.array([p for p, k in zip(pts, keep) if k], float).reshape(-1, 2)
-            X = sample_at(stack, xy[:, 0], xy[:, 1], fb.sub(0, 0.2))
+            src = self.parameterAsSource(parameters, "SAMPLES", context)
+            has_split = src is not None and src.fields().indexOf("split") >= 0
+            d = read_samples(self, parameters, context, stack, fb.sub(0, 0.2),
+                             ["train"] if has_split else None)
             names = stack.names
-        sel = [f for f, k in zip(feats, keep) if k]
-        hazard = np.array([str(f["hazard"]) for f in sel])
-        label = np.array([int(f["label"]) for f in sel])
-        zone = np.array([str(f["zone"]) for f in sel])
+        X, hazard, label, zone = d["X"], d["hazard"], d["label"], d["zone"]
         ok = np.isfinite(X).all(axis=1)
         rows, kept = zone_feature_selection(X[ok], hazard[ok], label[ok], zone[ok], names,
                                             self.parameterAsDouble(parameters, "R_MAX", context),

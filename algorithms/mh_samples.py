@@ -1,15 +1,13 @@
 """hazard:multihazardsamples: presences, KDE augmentation and one-class-SVM absences per
 hazard, zones and a stratified 80/10/10 split per zone (paper 002)."""
 import numpy as np
-from qgis.core import (QgsCoordinateReferenceSystem, QgsProcessingException,
-                       QgsProcessingParameterFeatureSource, QgsProcessingParameterField,
+from qgis.core import (QgsProcessingException, QgsProcessingParameterFeatureSource,
                        QgsProcessingParameterNumber)
 
 from ..core import sampling as smp
 from ..core.multihazard import split_three
-from ..core.zonal import geometries_from_wkb, points_in_zones
 from . import compat
-from .base import source_geometries
+from .mh_common import add_zone_parameters, zones_at
 from .report_common import hazard_xy
 from .sampling_base import SamplingAlgorithm
 
@@ -26,7 +24,7 @@ class MultiHazardSamples(SamplingAlgorithm):
         "are reprojected), synthetic presences from a Gaussian KDE at least the spacing apart "
         "(marked augmented = 1; ratio 0 switches it off), and one-class-SVM absences at least "
         "the minimum distance from that hazard's presences. Every sample gets its contextual "
-        "zone (from the zone polygons; overlapping zone polygons are refused) and a split "
+        "zone (from the zone polygons, whose overlaps are refused, or from a categorical zone raster) and a split "
         "stratified by zone and label: 80% train, 10% validation, 10% test.<br>"
         "<b>Output</b>: one point layer with hazard, label, augmented, sampler, zone and split. "
         "A zone without any presence of a hazard is reported in the log.")
@@ -39,10 +37,7 @@ class MultiHazardSamples(SamplingAlgorithm):
             "LANDSLIDES", self.tr("Landslide presences"), [compat.TYPE_VECTOR_POINT,
                                                            compat.TYPE_VECTOR_POLYGON]))
         self.add_factor_parameters()
-        self.addParameter(QgsProcessingParameterFeatureSource(
-            "ZONES", self.tr("Contextual zones (polygons)"), [compat.TYPE_VECTOR_POLYGON]))
-        self.addParameter(QgsProcessingParameterField(
-            "ZONE_FIELD", self.tr("Zone field"), "zone", "ZONES", optional=True))
+        add_zone_parameters(self)
         self.addParameter(QgsProcessingParameterNumber(
             "KDE_RATIO", self.tr("Synthetic presences per presence (KDE; 0: none)"),
             compat.NUMBER_DOUBLE, 0.5, minValue=0.0))
@@ -63,8 +58,7 @@ class MultiHazardSamples(SamplingAlgorithm):
         rng = np.random.default_rng(seed)
         min_d = self.parameterAsDouble(parameters, "MIN_DISTANCE", context)
         with self.factor_stack(parameters, context) as stack:
-            crs = QgsCoordinateReferenceSystem.fromWkt(stack.grid.crs_wkt)
-            zgeoms, zvalues = self._zones(parameters, context, crs)
+            zones_at(self, parameters, context, stack, np.empty(0), np.empty(0))  # check early
             cols = {k: [] for k in ("x", "y", "hazard", "label", "augmented", "sampler")}
             for h, (key, name) in enumerate((("FLOODS", "flood"), ("LANDSLIDES", "landslide"))):
                 step = fb.sub(h / 2, (h + 1) / 2)
@@ -96,9 +90,10 @@ class MultiHazardSamples(SamplingAlgorithm):
                 feedback.pushInfo(f"{name}: {len(pres)} presences, {n_kde} synthetic, {n_abs} "
                                   f"absences")
             crs_wkt = stack.grid.crs_wkt
-        cols = {k: np.concatenate(v) for k, v in cols.items()}
-        zone = np.array([z if z is not None else "" for z in
-                         points_in_zones(cols["x"], cols["y"], zgeoms, zvalues)], object)
+            cols = {k: np.concatenate(v) for k, v in cols.items()}
+            zone = np.array([z if z is not None else "" for z in
+                             zones_at(self, parameters, context, stack, cols["x"], cols["y"])],
+                            object)
         outside = zone == ""
         if outside.any():
             feedback.pushWarning(f"{int(outside.sum())} sample(s) outside every zone were left "
@@ -119,26 +114,3 @@ class MultiHazardSamples(SamplingAlgorithm):
         cols["sampler"] = cols["sampler"].astype(str)
         return {"OUTPUT": self.write_samples(parameters, context, crs_wkt, x, y, cols,
                                              layer_name="Multi-hazard samples")}
-
-    def _zones(self, parameters, context, crs):
-        src = self.parameterAsSource(parameters, "ZONES", context)
-        field = self.parameterAsString(parameters, "ZONE_FIELD", context) or "zone"
-        if src is None or src.fields().indexOf(field) < 0:
-            raise QgsProcessingException(f"The zone layer needs the field '{field}' "
-                                         f"[ZONE_FIELD].")
-        wkbs, feats = source_geometries(src, "ZONES", crs, context)
-        geoms = geometries_from_wkb(wkbs)
-        values = [str(f[field]) for f in feats]
-        for i in range(len(geoms)):
-            for j in range(i + 1, len(geoms)):
-                gi, gj = geoms[i], geoms[j]
-                if gi is None or gj is None or values[i] == values[j]:
-                    continue
-                if gi.Intersects(gj):
-                    inter = gi.Intersection(gj)
-                    if inter is not None and inter.GetArea() > 1e-6 * min(gi.GetArea(),
-                                                                         gj.GetArea()):
-                        raise QgsProcessingException(
-                            f"Zones {values[i]} and {values[j]} overlap: each place must belong "
-                            f"to one zone; fix the zone polygons [ZONES].")
-        return geoms, values

@@ -152,3 +152,29 @@ def probability():
         r.setClassificationMax(1.0)
         layer.setRenderer(r)
     return apply
+
+
+def bivariate_colors():
+    """25 colours of the 5x5 bivariate palette: white to blue along the flood levels, white to
+    red along the landslide levels, multiplied (dark purple where both are very high)."""
+    def lerp(c, t):
+        return [1 + (v - 1) * t for v in c]
+    flood, slide = (0.13, 0.40, 0.67), (0.70, 0.09, 0.17)
+    out = []
+    for code in range(25):
+        f, s = lerp(flood, (code // 5) / 4), lerp(slide, (code % 5) / 4)
+        out.append("#" + "".join(f"{int(round(255 * a * b)):02x}" for a, b in zip(f, s)))
+    return out
+
+
+def bivariate(labels):
+    """Paletted classes 0..24 (code = 5 * flood level + landslide level) with their labels."""
+    def apply(layer):
+        from qgis.core import QgsPalettedRasterRenderer
+        from qgis.PyQt.QtGui import QColor
+        if not isinstance(layer, QgsRasterLayer):
+            return
+        classes = [QgsPalettedRasterRenderer.Class(c, QColor(col), lab)
+                   for (c, lab), col in zip(labels, bivariate_colors())]
+        layer.setRenderer(QgsPalettedRasterRenderer(layer.dataProvider(), 1, classes))
+    return apply

@@ -34,15 +34,26 @@ def chol_from_raw(raw, h):
 
 
 def mvg_nll(y, mu, raw):
-    """Per-sample NLL = 1/2 ||L^-1 (y - mu)||^2 + sum_i log L_ii + (H/2) log 2 pi."""
+    """Per-sample NLL = 1/2 ||L^-1 (y - mu)||^2 + sum_i log L_ii + (H/2) log 2 pi.
+
+    A label that is not known (NaN) is marginalised out: the NLL is that of the Gaussian of the
+    observed labels, mean mu_o and covariance Sigma_oo (0 when no label is known)."""
     y = np.asarray(y, float)
     mu = np.asarray(mu, float)
     h = y.shape[1]
     L = chol_from_raw(raw, h)
-    d = y - mu
-    z = np.stack([np.linalg.solve(L[i], d[i]) for i in range(len(d))])
-    logdet_half = np.log(np.diagonal(L, axis1=1, axis2=2)).sum(axis=1)
-    return 0.5 * (z * z).sum(axis=1) + logdet_half + 0.5 * h * math.log(2 * math.pi)
+    out = np.zeros(len(y))
+    for i in range(len(y)):
+        o = ~np.isnan(y[i])
+        if o.all():
+            z = np.linalg.solve(L[i], y[i] - mu[i])
+            out[i] = 0.5 * z @ z + np.log(np.diag(L[i])).sum() + 0.5 * h * math.log(2 * math.pi)
+        elif o.any():
+            S = (L[i] @ L[i].T)[np.ix_(o, o)]
+            d = y[i, o] - mu[i, o]
+            out[i] = 0.5 * d @ np.linalg.solve(S, d) + 0.5 * np.linalg.slogdet(S)[1] + \
+                0.5 * o.sum() * math.log(2 * math.pi)
+    return out
 
 
 def uncertainty_and_correlation(raw, h=2):
@@ -56,7 +67,10 @@ def uncertainty_and_correlation(raw, h=2):
 
 
 def keras_mvg_nll(h):
-    """The same loss for Keras: y_pred = [mu (h) | raw L entries (h(h+1)/2)]."""
+    """The same loss for Keras: y_pred = [mu (h) | raw L entries (h(h+1)/2)]. Labels that are
+    not known are NaN: a sample with one known label contributes that label's marginal NLL
+    (variance Sigma_jj = sum_k L_jk^2), a sample with none contributes 0 (with two hazards these
+    are all the cases; for more, a sample must have all labels or one)."""
     from .deps import require
     tf = require("tensorflow")
 
@@ -77,11 +91,18 @@ def keras_mvg_nll(h):
             k += i + 1
             rows.append(tf.stack(row, axis=-1))
         L = tf.stack(rows, axis=1)
-        d = tf.expand_dims(tf.cast(y_true, y_pred.dtype) - mu, -1)
-        z = tf.linalg.triangular_solve(L, d, lower=True)
+        y = tf.cast(y_true, y_pred.dtype)
+        known = tf.math.logical_not(tf.math.is_nan(y))
+        n_known = tf.reduce_sum(tf.cast(known, y.dtype), axis=1)
+        d = tf.where(known, tf.where(known, y, tf.zeros_like(y)) - mu, tf.zeros_like(mu))
+        z = tf.linalg.triangular_solve(L, tf.expand_dims(d, -1), lower=True)
         quad = 0.5 * tf.reduce_sum(tf.square(z), axis=[1, 2])
         logdiag = tf.reduce_sum(tf.math.log(tf.linalg.diag_part(L)), axis=1)
-        return quad + logdiag + 0.5 * h * math.log(2 * math.pi)
+        full = quad + logdiag + 0.5 * h * math.log(2 * math.pi)
+        var = tf.reduce_sum(tf.square(L), axis=2)  # Sigma_jj
+        marg = 0.5 * tf.square(d) / var + 0.5 * tf.math.log(var) + 0.5 * math.log(2 * math.pi)
+        single = tf.reduce_sum(tf.where(known, marg, tf.zeros_like(marg)), axis=1)
+        return tf.where(n_known >= h, full, tf.where(n_known > 0, single, tf.zeros_like(full)))
     return loss
 
 
@@ -304,17 +325,23 @@ def build_early_fusion(n_features, h=2, noise=0.01, dropout=0.10, lr=1e-3):
     for units in (128, 64):
         x = keras.layers.Dense(units, activation="gelu")(x)
         x = keras.layers.LayerNormalization()(x)
-    out = keras.layers.Dense(h + n_chol(h), name="mvg")(x)
+    # start from mu = 0 and L = 0.5 I (small output weights): without it the first steps are
+    # spent undoing huge initial losses of a near-singular Sigma
+    bias = np.zeros(h + n_chol(h), np.float32)
+    bias[[h + i * (i + 1) // 2 + i for i in range(h)]] = math.log(0.5)
+    out = keras.layers.Dense(h + n_chol(h), name="mvg", kernel_initializer=keras.initializers
+                             .RandomNormal(stddev=1e-3),
+                             bias_initializer=keras.initializers.Constant(bias))(x)
     model = keras.Model(x_in, out, name="early_fusion")
     model.compile(optimizer=keras.optimizers.Adam(learning_rate=lr), loss=keras_mvg_nll(h))
     return model
 
 
 def train_early_fusion(X, Y, Xval, Yval, seed=0, epochs=100, batch=256, patience=10,
-                       feedback=None):
+                       feedback=None, cal_rows=None):
     """Fit the Early Fusion network on z-scored factors X and the hazards' labels Y (n, h);
-    then beta-calibrate sigmoid(mu_h) on the validation split. Returns (model, mean, std,
-    calibrators)."""
+    then beta-calibrate sigmoid(mu_h) on the validation split (on the rows ``cal_rows[h]`` of
+    it when given). Returns (model, mean, std, calibrators, history)."""
     from .deps import require
     from .hnn import _Progress, set_seed
     from .progress import as_feedback
@@ -326,13 +353,17 @@ def train_early_fusion(X, Y, Xval, Yval, seed=0, epochs=100, batch=256, patience
     model = build_early_fusion(X.shape[1], Y.shape[1])
     es = tf.keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience,
                                           restore_best_weights=True)
-    model.fit((X - mean) / std, Y.astype("float32"), validation_data=(
+    hist = model.fit((X - mean) / std, Y.astype("float32"), validation_data=(
         (Xval - mean) / std, Yval.astype("float32")), epochs=epochs, batch_size=batch,
         verbose=0, callbacks=[es, _Progress(fb, epochs)])
+    fb.check()
     raw = model.predict((Xval - mean) / std, verbose=0)
-    cal = [BetaCalibration().fit(1 / (1 + np.exp(-raw[:, j])), Yval[:, j])
-           for j in range(Y.shape[1])]
-    return model, mean, std, cal
+    cal = []
+    for j in range(Y.shape[1]):
+        rows = np.ones(len(Yval), bool) if cal_rows is None else np.asarray(cal_rows[j])
+        cal.append(BetaCalibration().fit(1 / (1 + np.exp(-raw[rows, j])), Yval[rows, j]))
+    history = {k: [float(v) for v in vals] for k, vals in hist.history.items()}
+    return model, mean, std, cal, history
 
 
 def early_fusion_outputs(model, mean, std, cal, X):
@@ -342,6 +373,22 @@ def early_fusion_outputs(model, mean, std, cal, X):
     p = np.column_stack([c.predict(1 / (1 + np.exp(-raw[:, j]))) for j, c in enumerate(cal)])
     logdet, rho = uncertainty_and_correlation(raw[:, h:], h)
     return p, logdet, rho
+
+
+def masked_bce(smoothing=0.05):
+    """Binary cross-entropy with label smoothing, summed over the hazards whose label is known
+    (NaN: unknown), per sample."""
+    from .deps import require
+    tf = require("tensorflow")
+
+    def loss(y_true, y_pred):
+        y = tf.cast(y_true, y_pred.dtype)
+        known = tf.math.logical_not(tf.math.is_nan(y))
+        ys = tf.where(known, y, tf.zeros_like(y)) * (1 - smoothing) + 0.5 * smoothing
+        p = tf.clip_by_value(y_pred, 1e-7, 1 - 1e-7)
+        e = -(ys * tf.math.log(p) + (1 - ys) * tf.math.log(1 - p))
+        return tf.reduce_sum(tf.where(known, e, tf.zeros_like(e)), axis=1)
+    return loss
 
 
 def build_gate(n_experts=2, h=2, smoothing=0.05, lr=1e-3):
@@ -357,15 +404,14 @@ def build_gate(n_experts=2, h=2, smoothing=0.05, lr=1e-3):
     g = keras.layers.Dropout(0.2)(g)
     g = keras.layers.Dense(16, activation="relu")(g)
     g = keras.layers.Dropout(0.1)(g)
-    w = keras.layers.Dense(n_experts, activation="softmax", name="weights")(g)
+    # zero output weights: the gate starts as the equal-weight ensemble and moves from there
+    # only as far as the validation rows support
+    w = keras.layers.Dense(n_experts, activation="softmax", name="weights",
+                           kernel_initializer="zeros")(g)
     experts = keras.layers.Reshape((n_experts, h))(z_in)
     p = keras.layers.Dot(axes=(1, 1), name="moe")([w, experts])
     model = keras.Model(z_in, p, name="moe_gate")  # trained on p_MoE
     weights = keras.Model(z_in, w, name="moe_weights")  # the same layers, to read w
-    bce = keras.losses.BinaryCrossentropy(label_smoothing=smoothing,
-                                          reduction="sum_over_batch_size")
-
-    def loss(y_true, y_pred):  # mean BCE over hazards x h = the sum over hazards
-        return float(h) * bce(y_true, y_pred)
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate=lr), loss=loss)
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=lr),
+                  loss=masked_bce(smoothing))
     return model, weights

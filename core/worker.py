@@ -88,6 +88,8 @@ def run(op, params, arrays, feedback=None, timeout=None):
             time.sleep(0.05)
         reader.join(2)
         err_reader.join(2)
+        for pipe in (proc.stdout, proc.stderr):
+            pipe.close()
         for line in lines[seen:]:
             _handle(line, fb)
         if os.path.exists(os.path.join(td, "error.json")):
@@ -191,7 +193,39 @@ def _op_predict(hnn, p, a, fb):
         {"pb": pb, "pc": pc}
 
 
-OPS = {"train": _op_train, "evaluate_many": _op_evaluate_many, "predict": _op_predict}
+def _op_mh_train(hnn, p, a, fb):
+    """Train the multi-hazard model set and write the bundle."""
+    from . import mh_train
+    keys = ("radius", "min_samples", "min_val", "seed", "n_iter", "ef_epochs", "gate_epochs",
+            "patience", "batch")
+    res = mh_train.train(a["X"], p["names"], p["categorical"], a["hazard"], a["label"],
+                         a["zone"], a["split"], a["x"], a["y"], p.get("features_by_zone"),
+                         feedback=fb.sub(0, 0.98), **{k: p[k] for k in keys if k in p})
+    mh_train.save_bundle(p["bundle_path"], res, p.get("manifest"))
+    return ({"metrics": res.metrics, "notes": res.notes, "sources": res.sources,
+             "history": {k: s.history for k, s in res.sets.items()},
+             "lf_params": {k: s.lf_params for k, s in res.sets.items()},
+             "features": {k: [res.names[i] for i in s.features] for k, s in res.sets.items()}},
+            {})
+
+
+def _op_mh_map(hnn, p, a, fb):
+    """Map a multi-hazard bundle over the factor rasters."""
+    from . import mh_map, mh_train
+    from .raster import Band, Grid
+    pred = mh_train.Predictor.from_file(p["bundle_path"])
+    bands = [Band(**b) for b in p["bands"]]
+    g = p["grid"]
+    grid = Grid(g["crs_wkt"], tuple(g["transform"]), g["xsize"], g["ysize"])
+    summary = mh_map.map_multihazard(
+        pred, bands, grid, Band(**p["zone_band"]), p["zone_names"], p["outputs"],
+        p.get("bivariate"), p.get("bivariate_model", "moe"), p["size"], p["overlap"],
+        p["workers"], p.get("scheduler"), p["sample"], p["seed"], feedback=fb)
+    return summary, {}
+
+
+OPS = {"train": _op_train, "evaluate_many": _op_evaluate_many, "predict": _op_predict,
+       "mh_train": _op_mh_train, "mh_map": _op_mh_map}
 
 
 if __name__ == "__main__":

@@ -128,7 +128,7 @@ def test_early_fusion_learns_and_gives_valid_uncertainty():
     X = rng.normal(size=(1500, 5))
     Y = np.column_stack([(X[:, 0] + rng.normal(scale=0.5, size=1500) > 0),
                          (X[:, 1] - X[:, 0] + rng.normal(scale=0.5, size=1500) > 0.5)]).astype(int)
-    model, mean, std, cal = mh.train_early_fusion(X[:1200], Y[:1200], X[1200:], Y[1200:],
+    model, mean, std, cal, _ = mh.train_early_fusion(X[:1200], Y[:1200], X[1200:], Y[1200:],
                                                   epochs=60, batch=64, patience=10)
     p, logdet, rho = mh.early_fusion_outputs(model, mean, std, cal, X[1200:])
     from sklearn.metrics import roc_auc_score
