@@ -9,8 +9,8 @@ from qgis.core import (QgsProcessingException, QgsProcessingParameterEnum,
                        QgsProcessingParameterFile, QgsProcessingParameterNumber,
                        QgsProcessingParameterRasterDestination, QgsProcessingParameterString)
 
-from ..core import mh_map, worker
-from ..core.mh_train import read_manifest
+from ..core import mh_map
+from ..core.mh_train import Predictor, read_manifest
 from ..core.raster import AtomicOutput
 from . import compat
 from .base import HazardAlgorithm
@@ -36,7 +36,7 @@ class MapMultiHazard(HazardAlgorithm):
     NAME = "mapmultihazard"
     DISPLAY = "Map multi-hazard susceptibility"
     GROUP = "multihazard"
-    REQUIRES = ("tensorflow", "xgboost", "sklearn", "kmeans1d")
+    REQUIRES = ("xgboost", "sklearn", "scipy", "kmeans1d", "threadpoolctl")
     HELP = (
         "Applies a model bundle from 'Train multi-hazard models' over the factor rasters "
         "(matched by name) and the contextual zones: each zone's pixels go through that zone's "
@@ -51,12 +51,13 @@ class MapMultiHazard(HazardAlgorithm):
         "level, styled with a 5x5 palette whose legend reads 'flood X - landslide Y'.<br>"
         "<b>Tiles</b>: lattice tiles of the given size with an overlap on every side are "
         "predicted independently, on local threads (default) or on an existing Dask cluster "
-        "given its scheduler address (its workers need tensorflow and xgboost); overlaps are "
+        "given its scheduler address (its workers need numpy, scipy and xgboost: the networks "
+        "are evaluated in numpy, identically in every thread and process); overlaps are "
         "merged by inverse-distance weighting (a pixel's weight falls to zero at a tile's "
         "edge), so no seam remains, and rows are written as soon as no tile can touch them "
         "again (memory does not grow with the raster's height). The result does not depend on "
-        "the number of workers. TensorFlow runs in a separate Python process; cancelling stops "
-        "it.")
+        "the number of workers; progress is reported per tile and a cancel stops after the "
+        "tile at hand, leaving no output.")
 
     def initAlgorithm(self, config=None):
         self.addParameter(QgsProcessingParameterFile(
@@ -124,19 +125,15 @@ class MapMultiHazard(HazardAlgorithm):
                 tmp_paths = {product: stages.enter_context(AtomicOutput(dest))
                              for product, dest in outputs.values()}
                 biv_tmp = stages.enter_context(AtomicOutput(biv)) if biv else None
-                summary, _ = worker.run("mh_map", {
-                    "bundle_path": path, "bands": [vars(b) for b in bands],
-                    "grid": {"crs_wkt": grid.crs_wkt, "transform": list(grid.transform),
-                             "xsize": grid.xsize, "ysize": grid.ysize},
-                    "zone_band": vars(zb), "zone_names": {str(k): v for k, v in codes.items()},
-                    "outputs": tmp_paths, "bivariate": biv_tmp,
-                    "bivariate_model": BIVARIATE_MODELS[self.parameterAsEnum(
-                        parameters, "BIVARIATE_MODEL", context)],
-                    "size": size, "overlap": overlap, "workers": workers,
-                    "scheduler": (self.parameterAsString(parameters, "DASK_SCHEDULER", context)
-                                  or "").strip() or None,
-                    "sample": self.parameterAsInt(parameters, "BREAK_SAMPLE", context),
-                    "seed": self.parameterAsInt(parameters, "SEED", context)}, {}, fb)
+                summary = mh_map.map_multihazard(
+                    Predictor.from_file(path), bands, grid, zb, codes, tmp_paths, biv_tmp,
+                    BIVARIATE_MODELS[self.parameterAsEnum(parameters, "BIVARIATE_MODEL",
+                                                          context)],
+                    size, overlap, workers,
+                    (self.parameterAsString(parameters, "DASK_SCHEDULER", context)
+                     or "").strip() or None,
+                    self.parameterAsInt(parameters, "BREAK_SAMPLE", context),
+                    self.parameterAsInt(parameters, "SEED", context), fb)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
         if summary.get("unknown_zones"):

@@ -44,8 +44,9 @@ class TrainMultiHazard(HazardAlgorithm):
         "the models trained on all zones, and the report says so.<br>"
         "Input: the samples of 'Prepare multi-hazard samples' (hazard, label, zone, split) and "
         "optionally the FEATURES of 'Zone-wise feature selection'.<br>"
-        "<b>Outputs</b>: one model bundle (.mhz: a zip of XGBoost JSON, Keras weights in HDF5 "
-        "and a JSON manifest; nothing in it can run code), and a report with paper 002's table "
+        "<b>Outputs</b>: one model bundle (.mhz: a zip of XGBoost JSON, the networks' weights "
+        "as plain arrays and a JSON manifest; the networks are rebuilt from the plugin's code, "
+        "so nothing in the file can run code), and a report with paper 002's table "
         "5: AUC, precision, recall, F1 (threshold 0.5), Brier and accuracy on each zone's test "
         "split and macro-averaged over zones, for LF, EF and MoE. TensorFlow runs in a separate "
         "Python process; cancelling stops it.")

@@ -177,6 +177,10 @@ def map_multihazard(predictor, bands, grid, zone_band, zone_names, outputs, biva
 
     writers = {p: RasterWriter(path, grid, [p]) for p, path in products.items()}
     order = list(products)
+    # parallelism comes from the tiles: BLAS runs single-threaded, as on Dask's workers, so
+    # every pixel gets the same numbers whoever computes its tile
+    from threadpoolctl import threadpool_limits
+    blas = threadpool_limits(1, user_api="blas")
     try:
         merger = _StripMerger(grid, writers, size, overlap, on_rows)
         local = threading.local()
@@ -218,6 +222,7 @@ def map_multihazard(predictor, bands, grid, zone_band, zone_names, outputs, biva
         for st in stacks:
             st.close()
     finally:
+        blas.restore_original_limits()
         for w in writers.values():
             w.close()
     summary = {"valid_pixels": n_valid[0], "unknown_zones": unknown, "tiles": len(tl)}

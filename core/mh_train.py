@@ -2,7 +2,7 @@
 Fusion XGBoost per hazard, an Early Fusion MVG-NLL network for both hazards and a soft-gating
 Mixture of Experts trained on the validation split's expert outputs; a zone with too few
 samples of a hazard falls back to the model trained on all zones. The set is saved as one
-bundle file in safe formats (XGBoost JSON, Keras weights in HDF5, JSON), and applied with
+bundle file in safe formats (XGBoost JSON, network weights as plain .npz arrays, JSON), and applied with
 :class:`Predictor`.
 
 Labels for the Early Fusion network and the gate: each sample was drawn for one hazard and
@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import tempfile
 import threading
 import zipfile
 from dataclasses import dataclass, field
@@ -85,12 +83,12 @@ class ModelSet:
     encoding: Encoding
     lf: dict = field(default_factory=dict)  # hazard -> XGBClassifier
     lf_params: dict = field(default_factory=dict)
-    ef: object = None  # Keras model
+    ef: object = None  # the Keras model (training only)
+    ef_w: list = None  # its weights: inference runs in numpy
     ef_mean: np.ndarray = None
     ef_std: np.ndarray = None
     ef_cal: list = None  # BetaCalibration per hazard
-    gate: object = None  # Keras model giving p_MoE
-    gate_weights: object = None  # the same layers giving (w_LF, w_EF)
+    gate_w: list = None  # weights of the MoE gate
     history: dict = field(default_factory=dict)
 
     def columns(self, Xall):
@@ -101,7 +99,7 @@ class ModelSet:
 
     def ef_raw(self, Xall):
         Z = (self.columns(Xall) - self.ef_mean) / self.ef_std
-        return _call(self.ef, Z)
+        return mh.early_fusion_forward(self.ef_w, Z).astype(float)
 
     def ef_predict(self, Xall):
         """Calibrated probabilities (n, 2), joint log-uncertainty and correlation."""
@@ -111,14 +109,6 @@ class ModelSet:
                              for j, c in enumerate(self.ef_cal)])
         logdet, rho = mh.uncertainty_and_correlation(raw[:, H:], H)
         return p, logdet, rho
-
-
-def _call(model, X, batch=65536):
-    """Keras inference without ``predict``'s per-call machinery (thread-safe, batch-exact)."""
-    out = []
-    for s in range(0, len(X), batch):
-        out.append(np.asarray(model(np.asarray(X[s:s + batch], np.float32), training=False)))
-    return np.concatenate(out) if out else np.empty((0, 0), np.float32)
 
 
 def _counts_ok(y, min_n):
@@ -247,6 +237,7 @@ def train(X, names, categorical, hazard, label, zone, split, x, y, features_by_z
                 C[tr], Y[tr], C[va], Y[va], seed=seed, epochs=ef_epochs, batch=batch,
                 patience=patience, feedback=step.sub(0.3, 0.8), cal_rows=cal_rows)
             ms.ef, ms.ef_mean, ms.ef_std, ms.ef_cal = model, mean, std, cal
+            ms.ef_w = model.get_weights()
             ms.history["ef"] = hist
         fb.check()
     # resolve the sources of every zone, then train the gates on validation outputs
@@ -277,7 +268,7 @@ def train(X, names, categorical, hazard, label, zone, split, x, y, features_by_z
             Zv, Yv = experts(key, va), Y[va]
         set_seed(seed)
         gate, weights, hist = train_gate(Zv, Yv, seed, gate_epochs, batch, patience)
-        sets[key].gate, sets[key].gate_weights = gate, weights
+        sets[key].gate_w = gate.get_weights()
         sets[key].history["gate"] = hist
     fb.report(0.97)
     # test metrics per zone and hazard, then macro averages over zones
@@ -388,10 +379,10 @@ class Predictor:
         if need_ef:
             out["p_ef"], out["logdet"], out["rho"] = sets[src["ef"]].ef_predict(Xall)
         if "moe" in wanted:
-            zz = np.column_stack([out["p_lf"], out["p_ef"]]).astype(np.float32)
+            zz = np.column_stack([out["p_lf"], out["p_ef"]]).astype(np.float32)  # as in training
             g = sets[src["gate"]]
-            out["p_moe"] = _call(g.gate, zz).astype(float)
-            out["w_ef"] = _call(g.gate_weights, zz)[:, 1].astype(float)
+            p_moe, w = mh.gate_forward(g.gate_w, zz, len(HAZARDS))
+            out["p_moe"], out["w_ef"] = p_moe.astype(float), w[:, 1].astype(float)
         return out
 
     @property
@@ -400,24 +391,24 @@ class Predictor:
 
 
 # -- the bundle file ---------------------------------------------------------------------------
-def _weights_bytes(model):
-    with tempfile.TemporaryDirectory(prefix="hazard_mh_") as td:
-        p = os.path.join(td, "m.weights.h5")
-        model.save_weights(p)
-        with open(p, "rb") as fh:
-            return fh.read()
+def _weights_bytes(weights):
+    """Network weights as an .npz (plain arrays, read back with allow_pickle=False)."""
+    buf = io.BytesIO()
+    np.savez_compressed(buf, *weights)
+    return buf.getvalue()
 
 
-def _load_weights(model, data):
-    with tempfile.TemporaryDirectory(prefix="hazard_mh_") as td:
-        p = os.path.join(td, "m.weights.h5")
-        with open(p, "wb") as fh:
-            fh.write(data)
-        model.load_weights(p)
+def _load_weights(data, n, what):
+    with np.load(io.BytesIO(data), allow_pickle=False) as z:
+        weights = [z[f"arr_{i}"].astype(np.float64) for i in range(len(z.files))]
+    if len(weights) != n:
+        raise InputError(f"The {what} weights in the bundle do not fit the network ({len(weights)} "
+                         f"arrays, {n} expected).", "MODEL")
+    return weights
 
 
 def save_bundle(path, result, manifest=None):
-    """One zip: manifest.json, XGBoost JSON per LF model, Keras weights (HDF5) of the EF
+    """One zip: manifest.json, XGBoost JSON per LF model, the weights (.npz arrays) of the EF
     networks and gates. Nothing in it can run code: the networks are rebuilt from the code of
     this plugin and only their weights are read."""
     from .models import versions
@@ -433,14 +424,14 @@ def save_bundle(path, result, manifest=None):
                 for h, est in ms.lf.items():
                     z.writestr(f"{key}/lf_{h}.json", bytes(est.get_booster().save_raw(
                         raw_format="json")))
-                if ms.ef is not None:
-                    entry.update(ef_inputs=int(ms.ef.input_shape[-1]),
+                if ms.ef_w is not None:
+                    entry.update(ef_inputs=int(ms.ef_w[0].shape[0]),
                                  ef_mean=ms.ef_mean.tolist(), ef_std=ms.ef_std.tolist(),
                                  ef_cal=[[c.a, c.b, c.c] for c in ms.ef_cal])
-                    z.writestr(f"{key}/ef.weights.h5", _weights_bytes(ms.ef))
-                if ms.gate is not None:
+                    z.writestr(f"{key}/ef_weights.npz", _weights_bytes(ms.ef_w))
+                if ms.gate_w is not None:
                     entry["gate"] = True
-                    z.writestr(f"{key}/gate.weights.h5", _weights_bytes(ms.gate))
+                    z.writestr(f"{key}/gate_weights.npz", _weights_bytes(ms.gate_w))
                 man["sets"][key] = entry
             z.writestr("manifest.json", json.dumps(man, indent=1, default=_json_default))
     return path
@@ -485,8 +476,7 @@ def _load_bundle(data):
                 est.set_params(n_jobs=1)
                 ms.lf[h] = est
             if "ef_inputs" in e:
-                ms.ef = mh.build_early_fusion(e["ef_inputs"], len(HAZARDS))
-                _load_weights(ms.ef, z.read(f"{key}/ef.weights.h5"))
+                ms.ef_w = _load_weights(z.read(f"{key}/ef_weights.npz"), 18, "Early Fusion")
                 ms.ef_mean, ms.ef_std = np.array(e["ef_mean"]), np.array(e["ef_std"])
                 ms.ef_cal = []
                 for a, b, c in e["ef_cal"]:
@@ -494,7 +484,6 @@ def _load_bundle(data):
                     cal.a, cal.b, cal.c = a, b, c
                     ms.ef_cal.append(cal)
             if e.get("gate"):
-                ms.gate, ms.gate_weights = mh.build_gate(2, len(HAZARDS))
-                _load_weights(ms.gate, z.read(f"{key}/gate.weights.h5"))
+                ms.gate_w = _load_weights(z.read(f"{key}/gate_weights.npz"), 6, "gate")
             sets[key] = ms
     return sets, man["sources"], man

@@ -415,3 +415,49 @@ def build_gate(n_experts=2, h=2, smoothing=0.05, lr=1e-3):
     model.compile(optimizer=keras.optimizers.Adam(learning_rate=lr),
                   loss=masked_bce(smoothing))
     return model, weights
+
+
+# -- inference without TensorFlow --------------------------------------------------------------
+# The networks are small: their forward passes in numpy give the same numbers in every thread,
+# process and Dask worker (TensorFlow's kernels change their summation order with the thread
+# count), and mapping then needs neither TensorFlow nor its process isolation. They run in
+# float64 and the maps are stored as float32: the last-bit differences of vectorised kernels
+# between batch sizes vanish in that rounding.
+LN_EPSILON = 1e-3  # keras.layers.LayerNormalization's default
+
+
+def _gelu(x):
+    from scipy.special import erf
+    return 0.5 * x * (1 + erf(x / math.sqrt(2)))
+
+
+def _layer_norm(x, gamma, beta, eps=LN_EPSILON):
+    m = x.mean(axis=-1, keepdims=True)
+    v = ((x - m) ** 2).mean(axis=-1, keepdims=True)
+    return (x - m) / np.sqrt(v + eps) * gamma + beta
+
+
+def early_fusion_forward(weights, Z):
+    """Raw outputs [mu | L entries] of the Early Fusion network (weights in Keras'
+    ``get_weights`` order of :func:`build_early_fusion`) for z-scored inputs ``Z``."""
+    (k1, b1, g1, e1, k2, b2, g2, e2, k3, b3, g3, e3, k4, b4, g4, e4, k5, b5) = \
+        [np.asarray(w, np.float64) for w in weights]
+    x = np.asarray(Z, np.float64)
+    x = _layer_norm(_gelu(x @ k1 + b1), g1, e1)
+    x = _layer_norm(x + _gelu(x @ k2 + b2), g2, e2)
+    x = _layer_norm(_gelu(x @ k3 + b3), g3, e3)
+    x = _layer_norm(_gelu(x @ k4 + b4), g4, e4)
+    return x @ k5 + b5
+
+
+def gate_forward(weights, z, h=2):
+    """(p_MoE (n, h), expert weights (n, n_experts)) of the gate of :func:`build_gate`."""
+    k1, b1, k2, b2, k3, b3 = [np.asarray(w, np.float64) for w in weights]
+    z = np.asarray(z, np.float64)
+    g = np.maximum(z @ k1 + b1, 0)
+    g = np.maximum(g @ k2 + b2, 0)
+    a = g @ k3 + b3
+    a = np.exp(a - a.max(axis=1, keepdims=True))
+    w = a / a.sum(axis=1, keepdims=True)
+    experts = z.reshape(len(z), -1, h)
+    return np.einsum("ne,neh->nh", w, experts), w

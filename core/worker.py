@@ -209,23 +209,8 @@ def _op_mh_train(hnn, p, a, fb):
             {})
 
 
-def _op_mh_map(hnn, p, a, fb):
-    """Map a multi-hazard bundle over the factor rasters."""
-    from . import mh_map, mh_train
-    from .raster import Band, Grid
-    pred = mh_train.Predictor.from_file(p["bundle_path"])
-    bands = [Band(**b) for b in p["bands"]]
-    g = p["grid"]
-    grid = Grid(g["crs_wkt"], tuple(g["transform"]), g["xsize"], g["ysize"])
-    summary = mh_map.map_multihazard(
-        pred, bands, grid, Band(**p["zone_band"]), p["zone_names"], p["outputs"],
-        p.get("bivariate"), p.get("bivariate_model", "moe"), p["size"], p["overlap"],
-        p["workers"], p.get("scheduler"), p["sample"], p["seed"], feedback=fb)
-    return summary, {}
-
-
 OPS = {"train": _op_train, "evaluate_many": _op_evaluate_many, "predict": _op_predict,
-       "mh_train": _op_mh_train, "mh_map": _op_mh_map}
+       "mh_train": _op_mh_train}
 
 
 if __name__ == "__main__":

@@ -59,3 +59,110 @@ def test_overlapping_zones_are_refused(run, sample_area, tmp_path):
             "FACTORS": _f(folder, ["slope"]), "ZONES": buf["OUTPUT"],
             "OUTPUT": str(tmp_path / "mh.gpkg")})
     assert not (tmp_path / "mh.gpkg").exists()
+
+
+MODEL_FACTS = ["slope", "dist_river", "elevation", "twi", "ndvi", "pga", "rainfall",
+               "plan_curv", "prof_curv", "noise"]
+
+
+@pytest.fixture(scope="module")
+def mh_run(run_module, sample_area, tmp_path_factory):
+    """The whole multi-hazard chain of paper 002 on the sample area, once per module."""
+    pytest.importorskip("xgboost")
+    from hazard_susceptibility.core.deps import available
+    if not available("tensorflow"):
+        pytest.skip("tensorflow is not installed")
+    folder, _ = sample_area
+    tmp = tmp_path_factory.mktemp("mh_chain")
+    fac = {"FACTORS": _f(folder, MODEL_FACTS),
+           "CATEGORICAL": [str(folder / "factors" / "lithology.tif")],
+           "REFERENCE": str(folder / "dem.tif")}
+    s = run_module("hazard:multihazardsamples", dict(
+        fac, FLOODS=str(folder / "floods.gpkg"), LANDSLIDES=str(folder / "landslide_points.gpkg"),
+        ZONES=str(folder / "zones.gpkg"), KDE_RATIO=1.5, SEED=42, OUTPUT=str(tmp / "mh.gpkg")))
+    fs = run_module("hazard:zonefeatureselection", dict(
+        fac, SAMPLES=s["OUTPUT"], OUTPUT_HTML=str(tmp / "fs.html")))
+    tr = run_module("hazard:trainmultihazard", dict(
+        fac, SAMPLES=s["OUTPUT"], FEATURES=fs["FEATURES"], SEED=42,
+        OUTPUT_MODEL=str(tmp / "m.mhz"), OUTPUT_HTML=str(tmp / "train.html"),
+        OUTPUT_CSV=str(tmp / "train.csv")))
+    outs = {k: str(tmp / f"{k.lower()}.tif") for k in (
+        "OUTPUT_MOE_FLOOD", "OUTPUT_MOE_LANDSLIDE", "OUTPUT_LF_FLOOD", "OUTPUT_LF_LANDSLIDE",
+        "OUTPUT_EF_FLOOD", "OUTPUT_EF_LANDSLIDE", "OUTPUT_UNCERTAINTY", "OUTPUT_CORRELATION",
+        "OUTPUT_BIVARIATE")}
+    mp = run_module("hazard:mapmultihazard", dict(
+        fac, MODEL=tr["OUTPUT_MODEL"], ZONES=str(folder / "zones.gpkg"), TILE_SIZE=256,
+        OVERLAP=32, WORKERS=2, **outs))
+    ev = run_module("hazard:evaluatemultihazard", dict(
+        MAP_MOE_FLOOD=mp["OUTPUT_MOE_FLOOD"], MAP_MOE_LANDSLIDE=mp["OUTPUT_MOE_LANDSLIDE"],
+        MAP_LF_FLOOD=mp["OUTPUT_LF_FLOOD"], MAP_LF_LANDSLIDE=mp["OUTPUT_LF_LANDSLIDE"],
+        MAP_EF_FLOOD=mp["OUTPUT_EF_FLOOD"], MAP_EF_LANDSLIDE=mp["OUTPUT_EF_LANDSLIDE"],
+        BIVARIATE=mp["OUTPUT_BIVARIATE"], FLOODS=str(folder / "floods.gpkg"),
+        LANDSLIDES=str(folder / "landslides.gpkg"), UNCERTAINTY=mp["OUTPUT_UNCERTAINTY"],
+        CORRELATION=mp["OUTPUT_CORRELATION"], ZONES=str(folder / "zones.gpkg"),
+        OUTPUT_HTML=str(tmp / "eval.html"), OUTPUT_JACCARD_CSV=str(tmp / "jac.csv"),
+        OUTPUT_DENSITY_CSV=str(tmp / "dens.csv"), OUTPUT_ZONAL_CSV=str(tmp / "zonal.csv")))
+    return dict(samples=s, train=tr, map=mp, eval=ev, tmp=tmp, fac=fac, folder=folder)
+
+
+def test_moe_is_as_good_as_the_better_expert_on_the_sample_area(mh_run):
+    rows = list(csv.DictReader(open(mh_run["train"]["OUTPUT_CSV"])))
+    macro = {(r["hazard"], r["model"]): float(r["auc"]) for r in rows if r["zone"] == "macro"}
+    for h in ("flood", "landslide"):
+        best = max(macro[(h, "LF")], macro[(h, "EF")])
+        assert macro[(h, "MOE")] >= best - 0.02, (h, macro)
+        assert macro[(h, "MOE")] >= 0.80, (h, macro)
+    assert {r["zone"] for r in rows} == {"1", "2", "3", "4", "macro"}
+    html = open(mh_run["train"]["OUTPUT_HTML"]).read()
+    assert "Macro-averaged" in html and "<img" in html
+
+
+def test_maps_bivariate_classes_and_styles(mh_run):
+    from osgeo import gdal
+    from qgis.core import QgsRasterLayer
+    mp = mh_run["map"]
+    moe = gdal.Open(mp["OUTPUT_MOE_FLOOD"]).ReadAsArray()
+    lf = gdal.Open(mp["OUTPUT_LF_FLOOD"]).ReadAsArray()
+    ef = gdal.Open(mp["OUTPUT_EF_FLOOD"]).ReadAsArray()
+    ok = moe > -1
+    assert ok.mean() > 0.9
+    lo, hi = np.minimum(lf, ef)[ok], np.maximum(lf, ef)[ok]
+    assert ((moe[ok] >= lo - 1e-5) & (moe[ok] <= hi + 1e-5)).all()  # MoE between the experts
+    rho = gdal.Open(mp["OUTPUT_CORRELATION"]).ReadAsArray()[ok]
+    assert (np.abs(rho) <= 1).all()
+    biv = gdal.Open(mp["OUTPUT_BIVARIATE"]).ReadAsArray()
+    assert set(np.unique(biv[ok])) == set(range(25))
+    lyr = QgsRasterLayer(mp["OUTPUT_BIVARIATE"], "b")
+    lyr.loadDefaultStyle()
+    assert lyr.renderer().type() == "paletted"
+    labels = [c.label for c in lyr.renderer().classes()]
+    assert len(labels) == 25 and labels[8] == "flood L - landslide H"
+
+
+def test_evaluation_tables(mh_run):
+    jac = list(csv.DictReader(open(mh_run["eval"]["OUTPUT_JACCARD_CSV"])))
+    assert {(r["hazard"], r["pair"]) for r in jac} == {
+        (h, p) for h in ("flood", "landslide") for p in ("MOE-LF", "MOE-EF", "LF-EF")}
+    assert all(0 < float(r["jaccard"]) <= 1 for r in jac)
+    dens = list(csv.DictReader(open(mh_run["eval"]["OUTPUT_DENSITY_CSV"])))
+    for inv in ("flood inventory", "landslide inventory", "both inventories"):
+        assert sum(float(r["percent"]) for r in dens if r["inventory"] == inv) == \
+            pytest.approx(100)
+    # floods concentrate in high flood levels, landslides in high landslide levels
+    fl = [r for r in dens if r["inventory"] == "flood inventory"]
+    assert sum(float(r["percent"]) for r in fl if int(r["code"]) >= 15) > 50
+    ls = [r for r in dens if r["inventory"] == "landslide inventory"]
+    assert sum(float(r["percent"]) for r in ls if int(r["code"]) % 5 >= 3) > 50
+    zonal = list(csv.DictReader(open(mh_run["eval"]["OUTPUT_ZONAL_CSV"])))
+    assert [r["zone"] for r in zonal] == ["1", "2", "3", "4"]
+    assert all(-1 <= float(r["mean_rho"]) <= 1 for r in zonal)
+
+
+def test_tile_smaller_than_overlap_and_foreign_zones_are_refused(mh_run, run):
+    from qgis.core import QgsProcessingException
+    base = dict(mh_run["fac"], MODEL=mh_run["train"]["OUTPUT_MODEL"],
+                ZONES=str(mh_run["folder"] / "zones.gpkg"),
+                OUTPUT_MOE_FLOOD=str(mh_run["tmp"] / "x.tif"))
+    with pytest.raises(QgsProcessingException, match=r"OVERLAP"):
+        run("hazard:mapmultihazard", dict(base, TILE_SIZE=32, OVERLAP=40))
+    assert not (mh_run["tmp"] / "x.tif").exists()
