@@ -466,6 +466,14 @@ def _load_bundle(data):
     from .deps import require
     xgb = require("xgboost")
     man = read_manifest(data)
+    try:
+        return _read_sets(xgb, man, data), man["sources"], man
+    except (KeyError, ValueError, zipfile.BadZipFile) as exc:
+        raise InputError(f"The model bundle is damaged or incomplete ({exc}): train it again "
+                         f"with 'Train multi-hazard models'.", "MODEL")
+
+
+def _read_sets(xgb, man, data):
     sets = {}
     with zipfile.ZipFile(io.BytesIO(data)) as z:
         for key, e in man["sets"].items():
@@ -486,4 +494,4 @@ def _load_bundle(data):
             if e.get("gate"):
                 ms.gate_w = _load_weights(z.read(f"{key}/gate_weights.npz"), 6, "gate")
             sets[key] = ms
-    return sets, man["sources"], man
+    return sets

@@ -1,5 +1,5 @@
 """The multi-hazard model set, its maps and their evaluation, on a synthetic region whose two
-processes we know (flood driven by factor a, landslide by factor b; zone 2 has few floods)."""
+processes we know (flood driven by factor a, landslide by factor b; zone 2 has no flood)."""
 import pickle
 
 import numpy as np
@@ -101,10 +101,10 @@ def _region(tmp_path):
                  1 / (1 + np.exp(-4 * (X[:, 1] - 0.3))))
     label = (rng.random(3000) < p).astype(int)
     zone = np.where(cols < SHAPE[1] // 2, "1", "2")
-    # zone 2 keeps only 6 flood presences: its flood model must fall back to all zones
+    # zone 2 holds no flood presence: its flood models must fall back to all zones
     fz2 = np.nonzero((zone == "2") & (hazard == "flood") & (label == 1))[0]
     drop = np.zeros(3000, bool)
-    drop[fz2[6:]] = True
+    drop[fz2] = True
     keep = ~drop
     X, hazard, label, zone = X[keep], hazard[keep], label[keep], zone[keep]
     x = T[0] + (cols[keep] + 0.5) * T[1]
@@ -132,6 +132,8 @@ def test_training_recovers_both_processes_and_falls_back(trained):
     assert res.sources["2"]["lf_flood"] == "all" and res.sources["1"]["lf_flood"] == "1"
     assert res.sources["2"]["ef"] == "all" and res.sources["1"]["ef"] == "1"
     assert any("Zone 2" in n and "flood" in n for n in res.notes)
+    assert any("Zone 2: its flood test samples hold one class only" in n for n in res.notes)
+    assert not any(r["zone"] == "2" and r["hazard"] == "flood" for r in res.metrics)
     macro = {(r["hazard"], r["model"]): r for r in res.metrics if r["zone"] == "macro"}
     for h in mh_train.HAZARDS:
         for m in ("LF", "EF", "MOE"):

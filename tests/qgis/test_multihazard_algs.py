@@ -166,3 +166,19 @@ def test_tile_smaller_than_overlap_and_foreign_zones_are_refused(mh_run, run):
     with pytest.raises(QgsProcessingException, match=r"OVERLAP"):
         run("hazard:mapmultihazard", dict(base, TILE_SIZE=32, OVERLAP=40))
     assert not (mh_run["tmp"] / "x.tif").exists()
+
+
+def test_hazard_layers_in_another_crs_give_the_same_samples(run, sample_area, tmp_path):
+    folder, _ = sample_area
+    geo = run("native:reprojectlayer", {"INPUT": str(folder / "floods.gpkg"),
+                                        "TARGET_CRS": "EPSG:4326",
+                                        "OUTPUT": str(tmp_path / "floods_wgs84.gpkg")})
+    common = {"LANDSLIDES": str(folder / "landslide_points.gpkg"),
+              "FACTORS": _f(folder, ["slope", "dist_river"]),
+              "ZONES": str(folder / "zones.gpkg"), "KDE_RATIO": 0, "SEED": 3}
+    a = _rows(run("hazard:multihazardsamples", dict(
+        common, FLOODS=str(folder / "floods.gpkg"), OUTPUT=str(tmp_path / "a.gpkg")))["OUTPUT"])
+    b = _rows(run("hazard:multihazardsamples", dict(
+        common, FLOODS=geo["OUTPUT"], OUTPUT=str(tmp_path / "b.gpkg")))["OUTPUT"])
+    key = lambda r: (r["hazard"], r["label"], r["zone"], r["split"])  # noqa: E731
+    assert sorted(map(key, a)) == sorted(map(key, b))
