@@ -20,6 +20,17 @@ WORKFLOWS = {
         "and the Hierarchical Neural Network with its report (ROC against the GLM, class AUCs, "
         "Moran's I). Open models/landslide_size_hnn.model3 in the Graphical Modeler to see or "
         "change the chain."),
+    "workflowmultihazard": (
+        "flood_landslide_multihazard.model3",
+        "Workflow: flood-landslide multi-hazard susceptibility",
+        "Paper 002's workflow (FL-MHSM) as a Graphical Modeler model: multi-hazard samples (KDE "
+        "augmentation, one-class-SVM absences, 80/10/10 per zone), zone-wise feature selection, "
+        "Late Fusion, Early Fusion and the Mixture of Experts per zone, the maps on overlapping "
+        "tiles with uncertainty, correlation and the 25-class bivariate map, the evaluation "
+        "report (Jaccard, MH density, zonal uncertainty) and GeoDetector on the MoE maps per "
+        "zone (all factors, interactions among the top 5, risk detector on the top one). Open "
+        "models/flood_landslide_multihazard.model3 in the Graphical Modeler to see or change "
+        "the chain."),
 }
 
 

@@ -1,6 +1,9 @@
 """Build the Graphical Modeler workflows shipped in models/ (run with QGIS's Python).
 
-    QT_QPA_PLATFORM=offscreen .venv/bin/python scripts/build_models.py
+    QT_HASH_SEED=0 QT_QPA_PLATFORM=offscreen .venv/bin/python scripts/build_models.py
+
+(QT_HASH_SEED=0 keeps the XML attribute order stable, so unchanged models do not show up
+in a diff.)
 
 The .model3 files are written from code so that they stay in step with the algorithms'
 parameters; the provider offers them in its "Workflows" group (algorithms/workflow.py).
@@ -114,6 +117,76 @@ def hnn_workflow():
     return m
 
 
+def multihazard_workflow():
+    """Paper 002: factors + two inventories + zones -> samples -> feature selection -> LF, EF
+    and MoE per zone -> maps with the bivariate classes -> evaluation and GeoDetector."""
+    from qgis.core import (QgsProcessing, QgsProcessingModelAlgorithm,
+                           QgsProcessingModelChildParameterSource as P,
+                           QgsProcessingParameterFeatureSource, QgsProcessingParameterField,
+                           QgsProcessingParameterMultipleLayers, QgsProcessingParameterNumber)
+    m = QgsProcessingModelAlgorithm("flood_landslide_multihazard", "Workflows", "workflows")
+    hazard_types = [QgsProcessing.TypeVectorPoint, QgsProcessing.TypeVectorPolygon]
+    _inputs(m, [QgsProcessingParameterFeatureSource("floods", "Flood inventory", hazard_types),
+                QgsProcessingParameterFeatureSource("landslides", "Landslide inventory",
+                                                    hazard_types),
+                QgsProcessingParameterMultipleLayers("factors", "Continuous factor rasters",
+                                                     QgsProcessing.TypeRaster),
+                QgsProcessingParameterMultipleLayers("categorical", "Categorical factor rasters",
+                                                     QgsProcessing.TypeRaster, optional=True),
+                QgsProcessingParameterFeatureSource("zones", "Contextual zones (polygons)",
+                                                    [QgsProcessing.TypeVectorPolygon]),
+                QgsProcessingParameterField("zone_field", "Zone field", "zone", "zones"),
+                QgsProcessingParameterNumber("seed", "Random seed",
+                                             QgsProcessingParameterNumber.Integer, 42),
+                QgsProcessingParameterNumber("kde_ratio", "Synthetic presences per presence",
+                                             QgsProcessingParameterNumber.Double, 1.5),
+                QgsProcessingParameterNumber("tile_size", "Tile size (pixels)",
+                                             QgsProcessingParameterNumber.Integer, 512)])
+    seed = P.fromModelParameter("seed")
+    fac = {"FACTORS": P.fromModelParameter("factors"),
+           "CATEGORICAL": P.fromModelParameter("categorical")}
+    zones = {"ZONES": P.fromModelParameter("zones"),
+             "ZONE_FIELD": P.fromModelParameter("zone_field")}
+    _child(m, "hazard:multihazardsamples", "samples", dict(
+        fac, **zones, FLOODS=P.fromModelParameter("floods"),
+        LANDSLIDES=P.fromModelParameter("landslides"),
+        KDE_RATIO=P.fromModelParameter("kde_ratio"), SEED=seed),
+        {"OUTPUT": "Multi-hazard samples"}, 200)
+    _child(m, "hazard:zonefeatureselection", "features", dict(
+        fac, SAMPLES=P.fromChildOutput("samples", "OUTPUT"), SEED=seed),
+        {"OUTPUT_HTML": "Feature-selection report"}, 320)
+    _child(m, "hazard:trainmultihazard", "models", dict(
+        fac, SAMPLES=P.fromChildOutput("samples", "OUTPUT"),
+        FEATURES=P.fromChildOutput("features", "FEATURES"), SEED=seed),
+        {"OUTPUT_MODEL": "Model bundle", "OUTPUT_HTML": "Training report (table 5)"}, 440)
+    maps = {"OUTPUT_MOE_FLOOD": "Flood susceptibility (MoE)",
+            "OUTPUT_MOE_LANDSLIDE": "Landslide susceptibility (MoE)",
+            "OUTPUT_LF_FLOOD": "Flood susceptibility (LF)",
+            "OUTPUT_LF_LANDSLIDE": "Landslide susceptibility (LF)",
+            "OUTPUT_EF_FLOOD": "Flood susceptibility (EF)",
+            "OUTPUT_EF_LANDSLIDE": "Landslide susceptibility (EF)",
+            "OUTPUT_UNCERTAINTY": "Joint log-uncertainty", "OUTPUT_CORRELATION":
+            "Inter-hazard correlation", "OUTPUT_BIVARIATE": "Bivariate classes"}
+    _child(m, "hazard:mapmultihazard", "maps", dict(
+        fac, **zones, MODEL=P.fromChildOutput("models", "OUTPUT_MODEL"),
+        TILE_SIZE=P.fromModelParameter("tile_size"), SEED=seed), maps, 560)
+    out = lambda k: P.fromChildOutput("maps", k)  # noqa: E731
+    _child(m, "hazard:evaluatemultihazard", "evaluation", dict(
+        zones, MAP_MOE_FLOOD=out("OUTPUT_MOE_FLOOD"),
+        MAP_MOE_LANDSLIDE=out("OUTPUT_MOE_LANDSLIDE"), MAP_LF_FLOOD=out("OUTPUT_LF_FLOOD"),
+        MAP_LF_LANDSLIDE=out("OUTPUT_LF_LANDSLIDE"), MAP_EF_FLOOD=out("OUTPUT_EF_FLOOD"),
+        MAP_EF_LANDSLIDE=out("OUTPUT_EF_LANDSLIDE"), BIVARIATE=out("OUTPUT_BIVARIATE"),
+        FLOODS=P.fromModelParameter("floods"), LANDSLIDES=P.fromModelParameter("landslides"),
+        UNCERTAINTY=out("OUTPUT_UNCERTAINTY"), CORRELATION=out("OUTPUT_CORRELATION"), SEED=seed),
+        {"OUTPUT_HTML": "Evaluation report"}, 680)
+    for k, h in enumerate(("flood", "landslide")):
+        _child(m, "hazard:geodetector", f"geodetector_{h}", dict(
+            fac, **zones, RESPONSE=out(f"OUTPUT_MOE_{h.upper()}"),
+            TOP_N=P.fromStaticValue(5), SEED=seed),
+            {"OUTPUT_HTML": f"GeoDetector report ({h})"}, 800 + 120 * k)
+    return m
+
+
 def main():
     from qgis.core import QgsApplication
     app = QgsApplication([], False)
@@ -125,7 +198,8 @@ def main():
     os.makedirs(os.path.join(ROOT, "models"), exist_ok=True)
     ok = True
     for model, name in ((mahalanobis_workflow(), "landslide_mahalanobis.model3"),
-                        (hnn_workflow(), "landslide_size_hnn.model3")):
+                        (hnn_workflow(), "landslide_size_hnn.model3"),
+                        (multihazard_workflow(), "flood_landslide_multihazard.model3")):
         path = os.path.join(ROOT, "models", name)
         done = model.toFile(path)
         print("wrote" if done else "FAILED", path)

@@ -9,7 +9,7 @@ qp="$here/scripts/qgis_process"
 mkdir -p "$out"
 step() { echo; echo "== $*"; }
 
-step "1/11 Sample study area (seed $seed)"
+step "1/17 Sample study area (seed $seed)"
 "$qp" run hazard:createsamplearea -- SEED="$seed" OUTPUT_FOLDER="$out/sample_area" | tail -n 12
 sa="$out/sample_area"
 cont=(elevation slope aspect plan_curv prof_curv twi dist_river ndvi rainfall pga noise)
@@ -17,10 +17,10 @@ factor_args=()
 for f in "${cont[@]}"; do factor_args+=("FACTORS=$sa/factors/$f.tif"); done
 factor_args+=("CATEGORICAL=$sa/factors/lithology.tif" "REFERENCE=$sa/dem.tif")
 
-step "2/11 Align the 12 factors (rainfall comes in WGS 84, PGA at 120 m) to the DEM's grid"
+step "2/17 Align the 12 factors (rainfall comes in WGS 84, PGA at 120 m) to the DEM's grid"
 "$qp" run hazard:alignfactors -- "${factor_args[@]}" OUTPUT="$out/factors_aligned.tif" | tail -n 4
 
-step "3/11 Slope-unit statistics with landslide area per unit"
+step "3/17 Slope-unit statistics with landslide area per unit"
 "$qp" run hazard:slopeunitstats -- SLOPE_UNITS="$sa/slope_units.gpkg" "${factor_args[@]}" \
   LANDSLIDES="$sa/landslides.gpkg" OUTPUT="$out/slope_unit_stats.gpkg" | tail -n 3
 
@@ -30,13 +30,13 @@ for f in elevation plan_curv prof_curv twi dist_river ndvi rainfall pga; do
 done
 sampling+=("CATEGORICAL=$sa/factors/lithology.tif" "REFERENCE=$sa/dem.tif")
 
-step "4/11 Absences by Mahalanobis distance (paper 003), 1:1, at least 100 m from landslides"
+step "4/17 Absences by Mahalanobis distance (paper 003), 1:1, at least 100 m from landslides"
 "$qp" run hazard:mahalanobisabsences -- PRESENCES="$sa/landslide_points.gpkg" "${sampling[@]}" \
   FACTORS="$sa/factors/slope.tif" RATIO=1 MIN_DISTANCE=100 SEED="$seed" \
   OUTPUT="$out/samples_mahalanobis.gpkg" OUTPUT_D2="$out/mahalanobis_d2.tif" \
   OUTPUT_MASK="$out/mahalanobis_space.tif" OUTPUT_HTML="$out/mahalanobis_summary.html" | tail -n 6
 
-step "5/11 Absences on slopes below 3 degrees (the common practice paper 003 compares against)"
+step "5/17 Absences on slopes below 3 degrees (the common practice paper 003 compares against)"
 "$qp" run hazard:slopeabsences -- PRESENCES="$sa/landslide_points.gpkg" \
   SLOPE="$sa/factors/slope.tif" "${sampling[@]}" THRESHOLD=3 RATIO=1 MIN_DISTANCE=100 \
   SEED="$seed" OUTPUT="$out/samples_slope.gpkg" | tail -n 4
@@ -47,36 +47,85 @@ for f in elevation plan_curv prof_curv twi dist_river ndvi rainfall pga slope; d
 done
 model_factors+=("CATEGORICAL=$sa/factors/lithology.tif" "REFERENCE=$sa/dem.tif")
 
-step "6/11 Train a random forest on the Mahalanobis samples (70/30 split)"
+step "6/17 Train a random forest on the Mahalanobis samples (70/30 split)"
 "$qp" run hazard:trainmodel -- SAMPLES="$out/samples_mahalanobis.gpkg" "${model_factors[@]}" \
   MODEL=0 TREES=300 SEED="$seed" OUTPUT_MODEL="$out/model_rf.hsm" \
   OUTPUT_HTML="$out/model_rf_report.html" OUTPUT_CSV="$out/model_rf_metrics.csv" | tail -n 4
 
-step "7/11 Map susceptibility: probability and 5 natural-breaks classes"
+step "7/17 Map susceptibility: probability and 5 natural-breaks classes"
 "$qp" run hazard:applymodel -- MODEL="$out/model_rf.hsm" "${model_factors[@]}" \
   OUTPUT="$out/susceptibility.tif" OUTPUT_CLASSES="$out/susceptibility_classes.tif" | tail -n 4
 
-step "8/11 Evaluate the map against the landslide polygons (AUC, kappa, SCAI, LSI)"
+step "8/17 Evaluate the map against the landslide polygons (AUC, kappa, SCAI, LSI)"
 "$qp" run hazard:evaluatemap -- PROBABILITY="$out/susceptibility.tif" \
   HAZARDS="$sa/landslides.gpkg" SEED="$seed" OUTPUT_HTML="$out/evaluation.html" \
   OUTPUT_CSV="$out/evaluation.csv" | tail -n 3
 
-step "9/11 Compare Mahalanobis and slope-threshold sampling (paper 003)"
+step "9/17 Compare Mahalanobis and slope-threshold sampling (paper 003)"
 "$qp" run hazard:comparesampling -- SCENARIOS="$out/samples_mahalanobis.gpkg" \
   SCENARIOS="$out/samples_slope.gpkg" "${model_factors[@]}" TREES=200 SEED="$seed" \
   OUTPUT_HTML="$out/comparison.html" OUTPUT_CSV="$out/comparison.csv" \
   OUTPUT_MAPS="$out/comparison_maps" | tail -n 4
 
-step "10/11 Landslide size classes per slope unit (paper 000: GVF >= 0.85, small classes merged)"
+step "10/17 Landslide size classes per slope unit (paper 000: GVF >= 0.85, small classes merged)"
 "$qp" run native:extractbyexpression -- INPUT="$out/slope_unit_stats.gpkg" \
   EXPRESSION='"n_pixels" > 0' OUTPUT="$out/slope_units_valid.gpkg" > /dev/null
 "$qp" run hazard:hnnsizeclasses -- UNITS="$out/slope_units_valid.gpkg" AREA_FIELD=ls_area \
   OUTPUT="$out/slope_units_classes.gpkg" OUTPUT_HTML="$out/size_classes.html" | tail -n 3
 
-step "11/11 A small Hierarchical Neural Network: occurrence and size class per slope unit"
+step "11/17 A small Hierarchical Neural Network: occurrence and size class per slope unit"
 "$qp" run hazard:trainhnn -- UNITS="$out/slope_units_classes.gpkg" N1=2 U1=16 N2=1 U2=16 \
   EPOCHS=100 PATIENCE=10 SEED="$seed" OUTPUT_MODEL="$out/hnn.hnn" \
   OUTPUT="$out/slope_units_hnn.gpkg" OUTPUT_HTML="$out/hnn_report.html" | tail -n 4
+
+mh_args=()
+for f in slope dist_river elevation twi ndvi pga rainfall plan_curv prof_curv noise; do
+  mh_args+=("FACTORS=$sa/factors/$f.tif")
+done
+mh_args+=("CATEGORICAL=$sa/factors/lithology.tif" "REFERENCE=$sa/dem.tif")
+mh="$out/multihazard"
+mkdir -p "$mh"
+
+step "12/17 Multi-hazard samples: KDE-augmented presences, one-class-SVM absences, 4 zones, 80/10/10"
+"$qp" run hazard:multihazardsamples -- FLOODS="$sa/floods.gpkg" \
+  LANDSLIDES="$sa/landslide_points.gpkg" "${mh_args[@]}" ZONES="$sa/zones.gpkg" KDE_RATIO=1.5 \
+  SEED="$seed" OUTPUT="$mh/samples.gpkg" | tail -n 3
+
+step "13/17 Zone-wise feature selection (Pearson |r| > 0.7, SHAP shares; paper 002 table 4)"
+features=$("$qp" run hazard:zonefeatureselection -- SAMPLES="$mh/samples.gpkg" "${mh_args[@]}" \
+  SEED="$seed" OUTPUT_HTML="$mh/feature_selection.html" OUTPUT_CSV="$mh/feature_selection.csv" \
+  | sed -n 's/^FEATURES:\t//p')
+echo "kept per zone: $features"
+
+step "14/17 Late Fusion (XGBoost), Early Fusion (MVG-NLL network) and the Mixture of Experts per zone"
+"$qp" run hazard:trainmultihazard -- SAMPLES="$mh/samples.gpkg" "${mh_args[@]}" \
+  FEATURES="$features" SEED="$seed" OUTPUT_MODEL="$mh/models.mhz" \
+  OUTPUT_HTML="$mh/training_report.html" OUTPUT_CSV="$mh/table5_metrics.csv" | grep -E "macro|WARN" || true
+
+step "15/17 Map flood and landslide susceptibility on overlapping tiles (256 px, 32 px overlap)"
+"$qp" run hazard:mapmultihazard -- MODEL="$mh/models.mhz" "${mh_args[@]}" ZONES="$sa/zones.gpkg" \
+  TILE_SIZE=256 OVERLAP=32 OUTPUT_MOE_FLOOD="$mh/moe_flood.tif" \
+  OUTPUT_MOE_LANDSLIDE="$mh/moe_landslide.tif" OUTPUT_LF_FLOOD="$mh/lf_flood.tif" \
+  OUTPUT_LF_LANDSLIDE="$mh/lf_landslide.tif" OUTPUT_EF_FLOOD="$mh/ef_flood.tif" \
+  OUTPUT_EF_LANDSLIDE="$mh/ef_landslide.tif" OUTPUT_UNCERTAINTY="$mh/uncertainty.tif" \
+  OUTPUT_CORRELATION="$mh/correlation.tif" OUTPUT_BIVARIATE="$mh/bivariate.tif" | grep -E "breaks|pixels"
+
+step "16/17 Multi-hazard evaluation: Jaccard of H+VH areas, MH density, zonal uncertainty (table 6)"
+"$qp" run hazard:evaluatemultihazard -- MAP_MOE_FLOOD="$mh/moe_flood.tif" \
+  MAP_MOE_LANDSLIDE="$mh/moe_landslide.tif" MAP_LF_FLOOD="$mh/lf_flood.tif" \
+  MAP_LF_LANDSLIDE="$mh/lf_landslide.tif" MAP_EF_FLOOD="$mh/ef_flood.tif" \
+  MAP_EF_LANDSLIDE="$mh/ef_landslide.tif" BIVARIATE="$mh/bivariate.tif" \
+  FLOODS="$sa/floods.gpkg" LANDSLIDES="$sa/landslides.gpkg" UNCERTAINTY="$mh/uncertainty.tif" \
+  CORRELATION="$mh/correlation.tif" ZONES="$sa/zones.gpkg" OUTPUT_HTML="$mh/evaluation.html" \
+  OUTPUT_JACCARD_CSV="$mh/jaccard.csv" OUTPUT_DENSITY_CSV="$mh/mh_density.csv" \
+  OUTPUT_ZONAL_CSV="$mh/zonal_means.csv" | grep Jaccard
+
+step "17/17 GeoDetector on the MoE maps per zone (all factors, interactions of the top 5, risk of the top 1)"
+for h in flood landslide; do
+  "$qp" run hazard:geodetector -- RESPONSE="$mh/moe_$h.tif" "${mh_args[@]}" \
+    ZONES="$sa/zones.gpkg" ZONE_FIELD=zone TOP_N=5 SEED="$seed" \
+    OUTPUT_HTML="$mh/geodetector_$h.html" OUTPUT_TABLES="$mh/geodetector_$h" | tail -n 1
+done
 
 cat <<MSG
 
@@ -104,8 +153,15 @@ Demo done. Written to $out:
   hnn.hnn, hnn_report.html, slope_units_hnn.gpkg
                                the HNN, its report (ROC against the GLM, class AUCs, Moran's I)
                                and the slope units with P(landslide) and P(class)
+  multihazard/                 paper 002: samples.gpkg; feature_selection.html (table 4);
+                               models.mhz and training_report.html (table 5: LF, EF, MoE per
+                               zone and macro); moe_/lf_/ef_flood|landslide.tif probabilities,
+                               uncertainty.tif, correlation.tif, bivariate.tif (25 classes,
+                               5x5 palette); evaluation.html (Jaccard, MH density, table 6);
+                               geodetector_flood|landslide.html on the MoE maps per zone
 
 Open them in QGIS: drag the files from a file manager onto the map, or
   qgis $out/susceptibility_classes.tif $out/samples_mahalanobis.gpkg $sa/landslides.gpkg
+  qgis $mh/bivariate.tif $sa/floods.gpkg $sa/landslides.gpkg
 and open the .html reports in a web browser.
 MSG

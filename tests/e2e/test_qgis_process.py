@@ -134,3 +134,29 @@ def test_shipped_hnn_workflow_runs_through_qgis_process(qgis_process, sample_are
                        "epochs=20", f"hnn:HNN report={tmp_path / 'hnn.html'}")
     assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-2000:]
     assert "Moran" in (tmp_path / "hnn.html").read_text()
+
+
+def test_shipped_multihazard_workflow_runs_through_qgis_process(qgis_process, sample_area,
+                                                                tmp_path):
+    """The Graphical Modeler model of paper 002's workflow, end to end: samples, feature
+    selection, LF/EF/MoE (TensorFlow in its worker process), maps, evaluation, GeoDetector."""
+    folder, _ = sample_area
+    f = folder / "factors"
+    res = qgis_process("run", "hazard:workflowmultihazard", "--",
+                       f"floods={folder / 'floods.gpkg'}",
+                       f"landslides={folder / 'landslide_points.gpkg'}",
+                       *[f"factors={f / n}.tif" for n in ("slope", "dist_river", "elevation",
+                                                          "ndvi", "pga")],
+                       f"zones={folder / 'zones.gpkg'}", "zone_field=zone", "tile_size=256",
+                       f"models:Training report (table 5)={tmp_path / 'train.html'}",
+                       f"maps:Bivariate classes={tmp_path / 'biv.tif'}",
+                       f"evaluation:Evaluation report={tmp_path / 'eval.html'}",
+                       f"geodetector_landslide:GeoDetector report (landslide)="
+                       f"{tmp_path / 'gd.html'}")
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    assert "Macro-averaged" in (tmp_path / "train.html").read_text()
+    assert "Jaccard" in (tmp_path / "eval.html").read_text()
+    assert "Interaction detector" in (tmp_path / "gd.html").read_text()
+    from osgeo import gdal
+    b = gdal.Open(str(tmp_path / "biv.tif")).ReadAsArray()
+    assert set(np.unique(b)) - {255} == set(range(25))

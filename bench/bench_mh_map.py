@@ -1,0 +1,149 @@
+"""Multi-hazard mapping on about 100 million pixels (a VRT mosaic of the sample area: 10 factors
+and the 4 contextual zones repeated 17 x 17):
+
+* speed-up from 1 to 2 local workers, and to a 2-worker dask.distributed LocalCluster;
+* the overhead of overlapping tiles merged by inverse-distance weighting against predicting
+  every pixel once (the same tiles with no overlap);
+* peak memory for a quarter of the mosaic and for all of it (flat in raster size).
+
+These use the Late Fusion products (two XGBoost models per zone): what is measured is the
+tiling, the merge and the parallel machinery, the same for every product. The cost of the full
+set (LF + EF network + gate, uncertainty and correlation) is measured per million pixels on a
+3 x 3 mosaic. The bundle is trained here on the sample area's inventories with a reduced search
+space (100 trees, depth 4), so the benchmark takes minutes, not hours.
+"""
+import os
+import subprocess
+import sys
+import time
+
+from _common import PLUGINS, WORK, sample_area
+
+NAMES = ["slope", "dist_river", "elevation", "twi", "ndvi", "pga", "rainfall", "plan_curv",
+         "prof_curv", "noise"]
+
+CHILD = r"""
+import os, resource, sys, time
+sys.path.insert(0, {plugins!r}); sys.path.insert(0, {bench!r})
+from _common import mosaic_bands
+from hazard_susceptibility.core import mh_map, mh_train
+from hazard_susceptibility.core.raster import Band, Grid
+bands = mosaic_bands({folder!r}, {names!r} + ["zones"], {tiles})
+zone = bands.pop()
+grid = Grid.from_path(bands[0].path)
+pred = mh_train.Predictor.from_file({bundle!r})
+products = {products!r}
+outs = {{p: os.path.join({work!r}, "mh_%s.tif" % p) for p in products}}
+kw = dict(size=512, overlap={overlap}, workers={workers})
+cluster = None
+if {dask}:
+    from distributed import LocalCluster
+    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                           dashboard_address=None)
+    kw.update(workers=1, scheduler=cluster.scheduler_address)
+t0 = time.perf_counter()
+mh_map.map_multihazard(pred, bands, grid, zone, {{1: "1", 2: "2", 3: "3", 4: "4"}}, outs, **kw)
+out = {{"t": time.perf_counter() - t0, "px": grid.xsize * grid.ysize,
+       "rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0}}
+if cluster is not None:
+    cluster.close()
+print(repr(out))
+"""
+
+
+def zones_as_factor(folder):
+    """The sample's zone raster beside its factors, so the mosaic helper repeats it too."""
+    import shutil
+    dst = os.path.join(folder, "factors", "zones.tif")
+    if not os.path.exists(dst):
+        shutil.copy(os.path.join(folder, "zones.tif"), dst)
+
+
+def train_bundle(folder, path):
+    """A bundle from the sample's inventories (flood points, landslide polygon centroids), as
+    many random absences, 80/10/10."""
+    import numpy as np
+    from osgeo import ogr
+    from hazard_susceptibility.core import mh_train
+    from hazard_susceptibility.core import multihazard as mh
+    from hazard_susceptibility.core.raster import AlignedStack, Band, Grid, sample_at
+    if os.path.exists(path):
+        return
+    mh.LF_SPACE = {"n_estimators": [100], "max_depth": [4], "learning_rate": [0.1],
+                   "subsample": [0.85], "colsample_bytree": [0.85]}
+    grid = Grid.from_path(os.path.join(folder, "dem.tif"))
+    bands = [Band(os.path.join(folder, "factors", n + ".tif"), 1, n) for n in NAMES]
+    rng = np.random.default_rng(0)
+    xs, ys, hz, lab = [], [], [], []
+    for name, f in (("flood", "floods.gpkg"), ("landslide", "landslides.gpkg")):
+        ds = ogr.Open(os.path.join(folder, f))  # keep the dataset while reading its layer
+        pts = np.array([g.GetGeometryRef().Centroid().GetPoint_2D() for g in ds.GetLayer(0)])
+        ds = None
+        ext = grid.extent
+        rnd = np.column_stack([rng.uniform(ext[0], ext[2], len(pts)),
+                               rng.uniform(ext[1], ext[3], len(pts))])
+        for p, lb in ((pts, 1), (rnd, 0)):
+            xs.append(p[:, 0])
+            ys.append(p[:, 1])
+            hz += [name] * len(p)
+            lab += [lb] * len(p)
+    x, y = np.concatenate(xs), np.concatenate(ys)
+    hz, lab = np.array(hz), np.array(lab)
+    with AlignedStack(bands + [Band(os.path.join(folder, "zones.tif"), 1, "zone", True)],
+                      grid) as st:
+        v = sample_at(st, x, y)
+    ok = np.isfinite(v).all(axis=1)
+    X, zone = v[ok, :-1], v[ok, -1].astype(int).astype(str)
+    hz, lab, x, y = hz[ok], lab[ok], x[ok], y[ok]
+    split = mh.split_three(lab, np.char.add(zone, hz), seed=0)
+    res = mh_train.train(X, NAMES, [False] * len(NAMES), hz, lab, zone, split, x, y, seed=0,
+                         n_iter=1, ef_epochs=30, gate_epochs=50)
+    mh_train.save_bundle(path, res)
+
+
+def run(folder, bundle, tiles, products, overlap=32, workers=1, dask=False):
+    code = CHILD.format(plugins=PLUGINS, bench=os.path.dirname(os.path.abspath(__file__)),
+                        folder=folder, names=NAMES, tiles=tiles, bundle=bundle,
+                        products=products, work=WORK, overlap=overlap, workers=workers,
+                        dask=dask)
+    env = dict(os.environ, GDAL_CACHEMAX="64", OMP_NUM_THREADS="1")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    if out.returncode:
+        raise SystemExit(out.stderr[-3000:])
+    return eval(out.stdout.strip().splitlines()[-1])  # our own child's repr of a dict
+
+
+def main():
+    folder = sample_area(600)
+    zones_as_factor(folder)
+    os.makedirs(WORK, exist_ok=True)
+    bundle = os.path.join(WORK, "bench_bundle.mhz")
+    train_bundle(folder, bundle)
+    lf = ["lf_flood", "lf_landslide"]
+    full = ["moe_flood", "moe_landslide", "logdet", "rho"]
+    f1 = run(folder, bundle, 3, full, workers=1)
+    f2 = run(folder, bundle, 3, full, workers=2)
+    print(f"full set (LF + EF + gate, {len(full)} rasters), {f1['px'] / 1e6:.1f} million pixels: "
+          f"1 worker {f1['t']:.1f} s ({f1['t'] / f1['px'] * 1e6:.1f} s per million pixels), "
+          f"2 workers {f2['t']:.1f} s (speed-up {f1['t'] / f2['t']:.2f}x)")
+    tiles = 17
+    a = run(folder, bundle, tiles, lf, workers=1)
+    print(f"Late Fusion maps, {a['px'] / 1e6:.0f} million pixels, tiles 512 px + 32 px overlap:")
+    print(f"  1 worker: {a['t']:.1f} s (peak memory {a['rss']:.0f} MiB)")
+    b = run(folder, bundle, tiles, lf, overlap=0, workers=1)
+    print(f"  no overlap (every pixel predicted once): {b['t']:.1f} s; overlap and merge "
+          f"overhead {a['t'] / b['t']:.2f}x (compute alone: "
+          f"{((512 + 64) / 512) ** 2:.2f}x more pixels)")
+    c = run(folder, bundle, tiles, lf, workers=2)
+    print(f"  2 local workers: {c['t']:.1f} s, speed-up {a['t'] / c['t']:.2f}x")
+    d = run(folder, bundle, tiles, lf, dask=True)
+    print(f"  2-worker dask LocalCluster: {d['t']:.1f} s, speed-up {a['t'] / d['t']:.2f}x")
+    q = run(folder, bundle, tiles // 2, lf, workers=1)
+    print(f"peak memory: {q['rss']:.0f} MiB for {q['px'] / 1e6:.0f} million pixels, "
+          f"{a['rss']:.0f} MiB for {a['px'] / 1e6:.0f} million (ratio {a['rss'] / q['rss']:.2f})")
+
+
+if __name__ == "__main__":
+    t = time.perf_counter()
+    main()
+    print(f"(benchmark wall time {time.perf_counter() - t:.0f} s)")
