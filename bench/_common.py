@@ -27,9 +27,12 @@ def sample_area(size, seed=42):
     return folder
 
 
-def mosaic_bands(folder, names, tiles):
+def mosaic_bands(folder, names, tiles, where="/vsimem"):
     """A ``tiles`` x ``tiles`` VRT mosaic of the sample area's factor rasters, one Band per
-    factor (the sample repeated side by side): large rasters for benchmarks, no disk needed."""
+    factor (the sample repeated side by side): large rasters for benchmarks, no disk needed
+    (give a folder as ``where`` for other processes, e.g. Dask workers, to see them)."""
+    if where != "/vsimem":
+        os.makedirs(where, exist_ok=True)
     from osgeo import gdal
     from hazard_susceptibility.core.raster import Band
     bands = []
@@ -40,13 +43,13 @@ def mosaic_bands(folder, names, tiles):
         parts = []
         for i in range(tiles):
             for j in range(tiles):
-                p = f"/vsimem/{n}_{tiles}_{i}_{j}.vrt"
+                p = f"{where}/{n}_{tiles}_{i}_{j}.vrt"
                 gdal.Translate(p, ds, format="VRT")
                 t = gdal.Open(p, gdal.GA_Update)
                 t.SetGeoTransform((gt[0] + j * w, gt[1], 0, gt[3] - i * h, 0, gt[5]))
                 t = None
                 parts.append(p)
-        out = f"/vsimem/{n}_{tiles}_mosaic.vrt"
+        out = f"{where}/{n}_{tiles}_mosaic.vrt"
         gdal.BuildVRT(out, parts)
         bands.append(Band(out, 1, n))
     return bands

@@ -28,7 +28,9 @@ sys.path.insert(0, {plugins!r}); sys.path.insert(0, {bench!r})
 from _common import mosaic_bands
 from hazard_susceptibility.core import mh_map, mh_train
 from hazard_susceptibility.core.raster import Band, Grid
-bands = mosaic_bands({folder!r}, {names!r} + ["zones"], {tiles})
+# Dask's worker processes read the mosaic too: keep it on disk for them
+where = os.path.join({work!r}, "mosaic") if {dask} else "/vsimem"
+bands = mosaic_bands({folder!r}, {names!r} + ["zones"], {tiles}, where)
 zone = bands.pop()
 grid = Grid.from_path(bands[0].path)
 pred = mh_train.Predictor.from_file({bundle!r})

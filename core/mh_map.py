@@ -34,9 +34,9 @@ def _wanted_models(products):
 
 
 def predict_tile(stack, pad, predictor, zone_names, products):
-    """Every requested product on one padded tile: dict product -> float32 (rows, cols), NaN on
-    nodata or outside the zones the bundle knows. Each zone's portion of the tile goes through
-    that zone's models."""
+    """Every requested product on one window: dict product -> float32 (rows, cols), NaN on
+    nodata or outside the zones the bundle knows. Each zone's portion of the window goes
+    through that zone's models."""
     data = stack.read(pad)
     zcode = data[-1]
     out = {p: np.full((pad.rows, pad.cols), np.nan, np.float32) for p in products}
@@ -58,47 +58,50 @@ def predict_tile(stack, pad, predictor, zone_names, products):
 
 
 def _tile_task(stack_args, pad, predictor, zone_names, products):
-    """One tile through a private stack (a Dask task in another process)."""
+    """One window through a private stack (a Dask task in another process)."""
     bands, grid = stack_args
     with AlignedStack(bands, grid) as st:
         return predict_tile(st, pad, predictor, zone_names, products)
 
 
 class _StripMerger:
-    """Inverse-distance-weighted merge of row-major tiles. Rows no later tile can touch are
-    written out and dropped, so at most a tile row (plus overlaps) is held in memory."""
+    """Inverse-distance-weighted merge of the tiles of one column band, row by row of tiles.
 
-    def __init__(self, grid, writers, size, overlap, on_rows=None):
-        self.grid, self.writers, self.size, self.overlap = grid, writers, size, overlap
-        self.top = 0
-        self.num = {p: np.zeros((0, grid.xsize)) for p in writers}
-        self.den = np.zeros((0, grid.xsize))
-        self.on_rows = on_rows
+    Each tile brings its prediction on ``sub`` (its padded window clipped to the band's
+    columns) and its weights from the whole padded window, so a pixel's weight still falls to
+    zero at its tile's edge. Rows no later tile can touch are written out and dropped: memory
+    holds one band's tile row (plus overlaps), whatever the raster's size."""
 
-    def add(self, pad, arrays):
-        end = pad.row + pad.rows - self.top
+    def __init__(self, window, writers, on_rows=None):
+        self.win, self.writers, self.on_rows = window, writers, on_rows
+        self.top = window.row
+        self.num = {p: np.zeros((0, window.cols)) for p in writers}
+        self.den = np.zeros((0, window.cols))
+
+    def add(self, pad, sub, arrays):
+        end = sub.row + sub.rows - self.top
         if end > len(self.den):
-            grow = end - len(self.den)
-            self.den = np.vstack([self.den, np.zeros((grow, self.grid.xsize))])
+            grow = np.zeros((end - len(self.den), self.win.cols))
+            self.den = np.vstack([self.den, grow])
             for p in self.num:
-                self.num[p] = np.vstack([self.num[p], np.zeros((grow, self.grid.xsize))])
-        w = mh.edge_weights(pad.rows, pad.cols)
-        r0, c0 = pad.row - self.top, pad.col
-        sl = (slice(r0, r0 + pad.rows), slice(c0, c0 + pad.cols))
-        first = next(iter(arrays.values()))
-        ok = ~np.isnan(first)
+                self.num[p] = np.vstack([self.num[p], grow])
+        w = mh.edge_weights(pad.rows, pad.cols)[sub.row - pad.row:sub.row - pad.row + sub.rows,
+                                                 sub.col - pad.col:sub.col - pad.col + sub.cols]
+        r0, c0 = sub.row - self.top, sub.col - self.win.col
+        sl = (slice(r0, r0 + sub.rows), slice(c0, c0 + sub.cols))
+        ok = ~np.isnan(next(iter(arrays.values())))
         self.den[sl] += np.where(ok, w, 0.0)
         for p in self.num:
             a = arrays[p]
             self.num[p][sl] += np.where(ok & ~np.isnan(a), a * w, 0.0)
 
     def flush(self, until):
-        """Write rows [top, until) and drop them."""
+        """Write rows [top, until) of the band and drop them."""
         n = until - self.top
         if n <= 0:
             return
         den = self.den[:n]
-        win = Window(self.top, 0, n, self.grid.xsize)
+        win = Window(self.top, self.win.col, n, self.win.cols)
         merged = {}
         with np.errstate(invalid="ignore", divide="ignore"):
             for p, w in self.writers.items():
@@ -112,9 +115,39 @@ class _StripMerger:
         self.top = until
 
 
+def tile_plan(grid, size, overlap, band_px=4096):
+    """The order of work: column bands of about ``band_px`` pixels, each a list of items
+    (band window, padded tile window, the part of it to predict, rows final after it or None),
+    row-major within the band. Every model here is pointwise (a pixel's prediction depends on
+    its own factor values only), so a tile is predicted on its padded window clipped to the
+    band; the overlap rows and columns are predicted by every tile that covers them and merged
+    by their weights."""
+    tl = mh.tiles(grid, size, overlap)
+    cols = sorted({core.col for _, core in tl})
+    per_band = max(1, band_px // size)
+    plan = []
+    for b in range(0, len(cols), per_band):
+        c0 = cols[b]
+        c1 = cols[b + per_band] if b + per_band < len(cols) else grid.xsize
+        band = Window(0, c0, grid.ysize, c1 - c0)
+        items = []
+        for pad, core in tl:
+            lo, hi = max(pad.col, c0), min(pad.col + pad.cols, c1)
+            if hi > lo:
+                items.append([band, pad, Window(pad.row, lo, pad.rows, hi - lo), core.row])
+        starts = sorted({it[3] for it in items})
+        nxt = {r: (starts[i + 1] - overlap if i + 1 < len(starts) else grid.ysize)
+               for i, r in enumerate(starts)}
+        for k, it in enumerate(items):  # the last item of a tile row finalises rows
+            last = k + 1 == len(items) or items[k + 1][3] != it[3]
+            it[3] = nxt[it[3]] if last else None
+        plan.extend(tuple(it) for it in items)
+    return plan, len(tl)
+
+
 def map_multihazard(predictor, bands, grid, zone_band, zone_names, outputs, bivariate=None,
                     bivariate_model="moe", size=512, overlap=32, workers=1, scheduler=None,
-                    sample=1_000_000, seed=0, feedback=None):
+                    sample=1_000_000, seed=0, feedback=None, band_px=4096):
     """Write the products named in ``outputs`` (product -> GeoTIFF path) and, if ``bivariate``
     is a path, the bivariate classes of ``bivariate_model``. ``zone_band`` is a raster of zone
     codes; ``zone_names`` maps a code to its zone's name. Returns a summary dict (breaks,
@@ -149,14 +182,7 @@ def map_multihazard(predictor, bands, grid, zone_band, zone_names, outputs, biva
         raise InputError(f"Unknown product(s) {bad}: choose among {', '.join(PRODUCTS)}.")
     if not products:
         raise InputError("Choose at least one output.", "OUTPUTS")
-    tl = mh.tiles(grid, size, overlap)
-    row_ends = {}
-    for k, (pad, core) in enumerate(tl):
-        row_ends[core.row] = k
-    next_row = {}
-    starts = sorted(row_ends)
-    for i, r in enumerate(starts):
-        next_row[row_ends[r]] = starts[i + 1] - overlap if i + 1 < len(starts) else grid.ysize
+    plan, n_tiles = tile_plan(grid, size, overlap, band_px)
     rng = np.random.default_rng(seed)
     keep_p = min(1.0, sample / max(1, grid.xsize * grid.ysize))
     kept = {h: [] for h in HAZARDS}
@@ -182,24 +208,28 @@ def map_multihazard(predictor, bands, grid, zone_band, zone_names, outputs, biva
     from threadpoolctl import threadpool_limits
     blas = threadpool_limits(1, user_api="blas")
     try:
-        merger = _StripMerger(grid, writers, size, overlap, on_rows)
+        state = {"merger": None}
         local = threading.local()
         stacks = []
 
         def run_local(item):
-            pad, _ = item
             st = getattr(local, "stack", None)
             if st is None:
                 st = local.stack = AlignedStack(stack_bands, grid)
                 stacks.append(st)
-            return predict_tile(st, pad, predictor, zone_names, order)
+            return predict_tile(st, item[2], predictor, zone_names, order)
 
         def consume(item, arrays, k):
-            pad, _ = item
-            merger.add(pad, arrays)
-            if k in next_row:
-                merger.flush(next_row[k])
-            fb.report(0.9 * (k + 1) / len(tl))
+            band, pad, sub, final = item
+            m = state["merger"]
+            if m is None or m.win is not band:
+                if m is not None:
+                    m.flush(grid.ysize)
+                m = state["merger"] = _StripMerger(band, writers, on_rows)
+            m.add(pad, sub, arrays)
+            if final is not None:
+                m.flush(final)
+            fb.report(0.9 * (k + 1) / len(plan))
 
         with AlignedStack(stack_bands, grid):  # fail early on bad rasters, in this thread
             pass
@@ -207,25 +237,26 @@ def map_multihazard(predictor, bands, grid, zone_band, zone_names, outputs, biva
             client = _dask_client(scheduler)
             remote = client.scatter(predictor, broadcast=True)
             in_flight = 2 * max(1, len(client.scheduler_info()["workers"]))
-            _in_order(tl, lambda it: client.submit(_tile_task, (stack_bands, grid), it[0], remote,
-                                                   zone_names, order, pure=False),
+            _in_order(plan, lambda it: client.submit(_tile_task, (stack_bands, grid), it[2],
+                                                     remote, zone_names, order, pure=False),
                       in_flight, consume, fb)
         elif workers > 1:
             from concurrent.futures import ThreadPoolExecutor
             with ThreadPoolExecutor(max_workers=workers) as ex:
-                _in_order(tl, lambda it: ex.submit(run_local, it), 2 * workers, consume, fb)
+                _in_order(plan, lambda it: ex.submit(run_local, it), 2 * workers, consume, fb)
         else:
-            for k, it in enumerate(tl):
+            for k, it in enumerate(plan):
                 fb.check()
                 consume(it, run_local(it), k)
-        merger.flush(grid.ysize)
+        if state["merger"] is not None:
+            state["merger"].flush(grid.ysize)
         for st in stacks:
             st.close()
     finally:
         blas.restore_original_limits()
         for w in writers.values():
             w.close()
-    summary = {"valid_pixels": n_valid[0], "unknown_zones": unknown, "tiles": len(tl)}
+    summary = {"valid_pixels": n_valid[0], "unknown_zones": unknown, "tiles": n_tiles}
     if bivariate:
         values = {h: np.concatenate(kept[h]) if kept[h] else np.empty(0) for h in HAZARDS}
         if values[HAZARDS[0]].size == 0:

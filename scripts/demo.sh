@@ -4,7 +4,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 seed=${1:-42}
-out="$here/demo_output"
+out="${DEMO_OUT:-$here/demo_output}"
 qp="$here/scripts/qgis_process"
 mkdir -p "$out"
 step() { echo; echo "== $*"; }

@@ -181,7 +181,8 @@ def test_maps_are_seamless_and_independent_of_the_workers(trained):
     zone = Band(d["zpath"])
     runs = {"untiled": dict(size=1000, overlap=0, workers=1),
             "tiles1": dict(size=48, overlap=8, workers=1),
-            "tiles2": dict(size=48, overlap=8, workers=2)}
+            "tiles2": dict(size=48, overlap=8, workers=2),
+            "bands": dict(size=48, overlap=8, workers=2, band_px=96)}  # 2 column bands
     pytest.importorskip("distributed")
     from distributed import LocalCluster
     out = {}
@@ -197,11 +198,11 @@ def test_maps_are_seamless_and_independent_of_the_workers(trained):
                 str(tmp / f"{name}_biv.tif")), s)
     base, biv, s = out["untiled"]
     assert s["valid_pixels"] == SHAPE[0] * SHAPE[1]
-    for name in ("tiles1", "tiles2", "dask"):
+    for name in ("tiles1", "tiles2", "dask", "bands"):
         maps, b2, s2 = out[name]
         for p in mh_map.PRODUCTS:  # the inverse-distance merge leaves no seam
             np.testing.assert_allclose(maps[p], base[p], rtol=1e-5, atol=5e-6, err_msg=p)  # float32 network
-        if name != "tiles1":
+        if name in ("tiles2", "dask"):
             for p in mh_map.PRODUCTS:  # same tiles, same numbers, whoever computes them
                 np.testing.assert_array_equal(maps[p], out["tiles1"][0][p], err_msg=p)
             np.testing.assert_array_equal(b2, out["tiles1"][1])
@@ -224,23 +225,30 @@ class _Writer:
         self.out[win.slices] = a
 
 
-def test_strip_merge_holds_one_tile_row_and_equals_the_truth():
-    grid = Grid("", (0, 1, 0, 0, 0, -1), 70, 203)
-    truth = np.random.default_rng(2).random((203, 70))
+def test_band_merge_holds_one_tile_row_of_a_band_and_equals_the_truth():
+    grid = Grid("", (0, 1, 0, 0, 0, -1), 170, 203)
+    truth = np.random.default_rng(2).random((203, 170))
     size, overlap = 25, 6
     w = _Writer(truth.shape)
-    m = mh_map._StripMerger(grid, {"p": w}, size, overlap)
-    tl = mh.tiles(grid, size, overlap)
-    held = 0
-    starts = sorted({c.row for _, c in tl})
-    for k, (pad, core) in enumerate(tl):
-        m.add(pad, {"p": truth[pad.slices]})
-        held = max(held, len(m.den))
-        if k + 1 == len(tl) or tl[k + 1][1].row != core.row:
-            i = starts.index(core.row)
-            m.flush(starts[i + 1] - overlap if i + 1 < len(starts) else grid.ysize)
+    plan, n = mh_map.tile_plan(grid, size, overlap, band_px=50)
+    assert n == 9 * 7 and len({it[0].col for it in plan}) == 4  # bands of 2 tile columns
+    m, held = None, 0
+    for band, pad, sub, final in plan:
+        assert sub.col >= band.col and sub.col + sub.cols <= band.col + band.cols
+        if m is None or m.win is not band:
+            if m is not None:
+                m.flush(grid.ysize)
+            m = mh_map._StripMerger(band, {"p": w})
+        m.add(pad, sub, {"p": truth[sub.slices]})
+        held = max(held, m.den.size)
+        if final is not None:
+            m.flush(final)
+    m.flush(grid.ysize)
     np.testing.assert_allclose(w.out, truth, rtol=1e-6)  # maps are stored as float32
-    assert held <= size + 3 * overlap  # never the whole raster
+    assert held <= 50 * (size + 3 * overlap)  # one band's tile row, never the raster
+    # the weights of the tiles covering a pixel are those of the whole padded tiles
+    plan1, _ = mh_map.tile_plan(grid, size, overlap, band_px=10_000)
+    assert all(p.cols == s.cols for _, p, s, _ in plan1)
 
 
 def test_jaccard_density_and_zonal_means_by_hand(tmp_path):

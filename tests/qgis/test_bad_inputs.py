@@ -25,7 +25,34 @@ def bad(sample_area, tmp_path_factory):
     lyr = ds.CreateLayer("pts", s, ogr.wkbPoint)
     lyr.CreateField(ogr.FieldDefn("label", ogr.OFTInteger))
     ds = None
+    # two points, and a layer whose label field holds text
+    for name, labels in (("tiny_pts", [1, 1]), ("text_label", ["yes", "no"] * 10)):
+        ds = ogr.GetDriverByName("GPKG").CreateDataSource(str(d / f"{name}.gpkg"))
+        lyr = ds.CreateLayer("pts", s, ogr.wkbPoint)
+        lyr.CreateField(ogr.FieldDefn("label", ogr.OFTString if name == "text_label"
+                                      else ogr.OFTInteger))
+        for i, lab in enumerate(labels):
+            f = ogr.Feature(lyr.GetLayerDefn())
+            f.SetField("label", lab)
+            g = ogr.Geometry(ogr.wkbPoint)
+            g.AddPoint_2D(700000.0 + 300 * i, 9560000.0 - 200 * i)
+            f.SetGeometry(g)
+            lyr.CreateFeature(f)
+        ds = None
+    # a raster without a CRS, and files that only pretend to be models
+    from osgeo import gdal
+    g = gdal.Open(str(folder / "factors" / "slope.tif"))
+    nocrs = gdal.GetDriverByName("GTiff").CreateCopy(str(d / "nocrs.tif"), g)
+    nocrs.SetProjection("")
+    nocrs = None
+    for ext in ("hsm", "hnn", "mhz"):
+        (d / f"fake.{ext}").write_text("not a model")
     return {
+        "tiny_pts": str(d / "tiny_pts.gpkg"),
+        "text_label": str(d / "text_label.gpkg"),
+        "nocrs": str(d / "nocrs.tif"),
+        "fake_hsm": str(d / "fake.hsm"), "fake_hnn": str(d / "fake.hnn"),
+        "fake_mhz": str(d / "fake.mhz"),
         "empty_pts": str(d / "empty_pts.gpkg"),
         "empty_polys": write_polygons(d / "empty_polys.gpkg", []),
         "far": write_raster(d / "far.tif", np.ones((10, 10)), (100000, 30, 0, 1000000, 0, -30)),
@@ -61,6 +88,52 @@ CASES = [
      "HAZARDS"),
     ("hazard:geodetector", lambda b: {"RESPONSE": b["nodata"], "FACTORS": [b["slope"]]},
      "complete sample"),
+    # wrong geometry type, caught by the parameter's own check
+    ("hazard:slopeunitstats", lambda b: {"SLOPE_UNITS": b["pts"], "FACTORS": [b["slope"]]},
+     "SLOPE_UNITS"),
+    # a raster without a CRS
+    ("hazard:bufferabsences", lambda b: {"PRESENCES": b["pts"], "FACTORS": [b["nocrs"]]},
+     "nocrs"),
+    # wrong types: text labels; files that are not model files
+    ("hazard:trainmodel", lambda b: {"SAMPLES": b["text_label"], "FACTORS": [b["slope"]]},
+     "LABEL_FIELD"),
+    ("hazard:applymodel", lambda b: {"MODEL": b["fake_hsm"], "FACTORS": [b["slope"]]}, "MODEL"),
+    ("hazard:applyhnn", lambda b: {"MODEL": b["fake_hnn"], "UNITS": b["units"]}, "MODEL"),
+    ("hazard:mapmultihazard", lambda b: {"MODEL": b["fake_mhz"], "FACTORS": [b["slope"]],
+                                        "ZONES": b["units"]}, "MODEL"),
+    # tiny samples
+    ("hazard:ocsvmabsences", lambda b: {"PRESENCES": b["tiny_pts"], "FACTORS": [b["slope"]]},
+     "PRESENCES"),
+    ("hazard:multihazardsamples", lambda b: {"FLOODS": b["tiny_pts"], "LANDSLIDES": b["pts"],
+                                            "FACTORS": [b["slope"]], "ZONES": b["units"],
+                                            "ZONE_FIELD": "uid"}, "FLOODS"),
+    ("hazard:trainmodel", lambda b: {"SAMPLES": b["tiny_pts"], "FACTORS": [b["slope"]]},
+     "SAMPLES"),
+    # empty layers, missing fields, nodata and no overlap over the other algorithms
+    ("hazard:multiratioabsences", lambda b: {"PRESENCES": b["empty_pts"],
+                                            "FACTORS": [b["slope"]]}, "PRESENCES"),
+    ("hazard:susceptibilityratioabsences", lambda b: {"PRESENCES": b["pts"],
+                                                     "FACTORS": [b["far"]]}, "far"),
+    ("hazard:factorthresholdabsences", lambda b: {"PRESENCES": b["pts"],
+                                                 "FACTORS": [b["slope"]],
+                                                 "THRESHOLD_FACTOR": b["nodata"]}, "nodata"),
+    ("hazard:mergesamples", lambda b: {"PRESENCES": b["empty_pts"], "ABSENCES": b["pts"]},
+     "PRESENCES"),
+    ("hazard:frequencyratio", lambda b: {"HAZARDS": b["empty_pts"], "FACTORS": [b["slope"]]},
+     "HAZARDS"),
+    ("hazard:factorscreening", lambda b: {"SAMPLES": b["pts"], "FACTORS": [b["nodata"]]},
+     "nodata"),
+    ("hazard:comparesampling", lambda b: {"SCENARIOS": [b["empty_pts"]],
+                                         "FACTORS": [b["slope"]]}, "SCENARIOS"),
+    ("hazard:trainhnn", lambda b: {"UNITS": b["units"], "FEATURE_FIELDS": ["uid"]},
+     "CLASS_FIELD"),
+    ("hazard:hnnlossweights", lambda b: {"UNITS": b["empty_polys"]}, "UNITS"),
+    ("hazard:hnnablation", lambda b: {"UNITS": b["units"]}, "FEATURE_FIELDS"),
+    ("hazard:zonefeatureselection", lambda b: {"SAMPLES": b["pts"], "FACTORS": [b["slope"]]},
+     "SAMPLES"),
+    ("hazard:trainmultihazard", lambda b: {"SAMPLES": b["pts"], "FACTORS": [b["slope"]]},
+     "SAMPLES"),
+    ("hazard:evaluatemultihazard", lambda b: {"MAP_MOE_FLOOD": b["slope"]}, "Nothing to evaluate"),
 ]
 
 

@@ -11,6 +11,36 @@ def _f(folder, names):
     return [str(folder / "factors" / f"{n}.tif") for n in names]
 
 
+MH_FACTS = ["slope", "dist_river", "ndvi", "pga"]
+_MH = {}
+
+
+def _mh_samples(folder):
+    """Multi-hazard samples of the sample area (made once)."""
+    if "samples" not in _MH:
+        import processing
+        out = str(folder.parent / "reliability_mh_samples.gpkg")
+        processing.run("hazard:multihazardsamples", {
+            "FLOODS": str(folder / "floods.gpkg"),
+            "LANDSLIDES": str(folder / "landslide_points.gpkg"), "FACTORS": _f(folder, MH_FACTS),
+            "ZONES": str(folder / "zones.gpkg"), "OUTPUT": out})
+        _MH["samples"] = out
+    return _MH["samples"]
+
+
+def _mh_bundle(folder):
+    """A small multi-hazard bundle (few epochs; made once)."""
+    if "bundle" not in _MH:
+        import processing
+        out = str(folder.parent / "reliability_mh.mhz")
+        processing.run("hazard:trainmultihazard", {
+            "SAMPLES": _mh_samples(folder), "FACTORS": _f(folder, MH_FACTS), "N_ITER": 1,
+            "EF_EPOCHS": 3, "GATE_EPOCHS": 3, "OUTPUT_MODEL": out,
+            "OUTPUT_HTML": str(folder.parent / "reliability_mh.html")})
+        _MH["bundle"] = out
+    return _MH["bundle"]
+
+
 class CancelAt:
     """A feedback that cancels once progress passes ``at`` percent."""
 
@@ -38,17 +68,31 @@ class CancelAt:
      lambda f, t: {"SLOPE_UNITS": str(f / "slope_units.gpkg"),
                    "FACTORS": _f(f, ["slope", "ndvi"]), "OUTPUT": str(t / "su.gpkg")},
      ["su.gpkg"]),
+    ("hazard:trainmultihazard",  # TensorFlow in its worker process: the worker is stopped
+     lambda f, t: {"SAMPLES": str(_mh_samples(f)), "FACTORS": _f(f, MH_FACTS),
+                   "OUTPUT_MODEL": str(t / "m.mhz"), "OUTPUT_HTML": str(t / "m.html")},
+     ["m.mhz", "m.html"]),
+    ("hazard:mapmultihazard",
+     lambda f, t: {"MODEL": str(_mh_bundle(f)), "FACTORS": _f(f, MH_FACTS),
+                   "ZONES": str(f / "zones.gpkg"), "TILE_SIZE": 64, "OVERLAP": 8,
+                   "OUTPUT_MOE_FLOOD": str(t / "moe.tif"),
+                   "OUTPUT_BIVARIATE": str(t / "biv.tif")}, ["moe.tif", "biv.tif"]),
 ])
 def test_cancelled_runs_stop_and_leave_no_output(provider, sample_area, tmp_path, alg, params,
                                                  outputs):
     import processing
     from qgis.core import QgsProcessingContext, QgsProcessingException, QgsProject
     folder, _ = sample_area
+    if "multihazard" in alg:
+        from hazard_susceptibility.core.deps import available
+        if not (available("tensorflow") and available("xgboost")):
+            pytest.skip("tensorflow or xgboost is not installed")
+    p = params(folder, tmp_path)
     ctx = QgsProcessingContext()
     ctx.setProject(QgsProject.instance())
     t0 = time.time()
     with pytest.raises(QgsProcessingException, match="Cancelled"):
-        processing.run(alg, params(folder, tmp_path), context=ctx, feedback=CancelAt(20))
+        processing.run(alg, p, context=ctx, feedback=CancelAt(20))
     ctx.temporaryLayerStore().removeAllMapLayers()
     assert time.time() - t0 < 30
     for o in outputs:
