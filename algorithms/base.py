@@ -93,6 +93,7 @@ class HazardAlgorithm(QgsProcessingAlgorithm):
         missing = self.missing_packages()
         if missing:
             raise QgsProcessingException(self._missing_message(missing))
+        self._check_geometry_types(parameters, context)
         fb = Feedback(progress=feedback.setProgress if feedback else None,
                       is_cancelled=feedback.isCanceled if feedback else None,
                       log=feedback.pushInfo if feedback else None, start=0.0, end=100.0)
@@ -108,6 +109,32 @@ class HazardAlgorithm(QgsProcessingAlgorithm):
 
     def compute(self, parameters, context, feedback, fb):
         raise NotImplementedError
+
+    def _check_geometry_types(self, parameters, context):
+        """Refuse a vector layer whose geometry type its parameter does not accept (QGIS does
+        not check it for layers given as file paths)."""
+        from qgis.core import QgsProcessingParameterFeatureSource, QgsWkbTypes
+        wanted = {int(compat.TYPE_VECTOR_POINT): QgsWkbTypes.PointGeometry,
+                  int(compat.TYPE_VECTOR_POLYGON): QgsWkbTypes.PolygonGeometry,
+                  int(compat.TYPE_VECTOR_LINE): QgsWkbTypes.LineGeometry}
+        for d in self.parameterDefinitions():
+            if not isinstance(d, QgsProcessingParameterFeatureSource) or \
+                    parameters.get(d.name()) is None:
+                continue
+            types = [int(t) for t in d.dataTypes()]
+            if not types or any(t not in wanted for t in types):
+                continue  # any geometry accepted
+            src = self.parameterAsSource(parameters, d.name(), context)
+            if src is None:
+                continue
+            gtype = QgsWkbTypes.geometryType(src.wkbType())
+            if gtype not in [wanted[t] for t in types]:
+                names = {QgsWkbTypes.PointGeometry: "points", QgsWkbTypes.LineGeometry: "lines",
+                         QgsWkbTypes.PolygonGeometry: "polygons"}
+                accepted = " or ".join(names[wanted[t]] for t in types)
+                raise QgsProcessingException(
+                    f"{d.description()} must hold {accepted}; the layer given holds "
+                    f"{names.get(gtype, 'no geometry')} [{d.name()}].")
 
     def _provenance(self, parameters, context, results):
         """JSON sidecars beside the file outputs: how they were made (core.provenance)."""
@@ -161,6 +188,12 @@ class HazardAlgorithm(QgsProcessingAlgorithm):
             grid = Grid.from_path(raster_path(ref, "REFERENCE"))
         else:
             grid = Grid.from_path(bands[0].path)
+        if not grid.crs_wkt:
+            name = ref.name() if ref is not None else bands[0].layer_name
+            raise QgsProcessingException(
+                f"Raster '{name}' (the reference grid) has no coordinate reference system: "
+                f"assign one (Layer Properties > Source) or give another reference grid "
+                f"[{'REFERENCE' if ref is not None else name}].")
         resampling = RESAMPLING[self.parameterAsEnum(parameters, "RESAMPLING", context)]
         return AlignedStack(bands, grid, resampling)
 

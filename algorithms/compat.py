@@ -14,11 +14,13 @@ try:
     TYPE_RASTER = Qgis.ProcessingSourceType.Raster
     TYPE_VECTOR_POINT = Qgis.ProcessingSourceType.VectorPoint
     TYPE_VECTOR_POLYGON = Qgis.ProcessingSourceType.VectorPolygon
+    TYPE_VECTOR_LINE = Qgis.ProcessingSourceType.VectorLine
     TYPE_VECTOR_ANY = Qgis.ProcessingSourceType.VectorAnyGeometry
 except AttributeError:
     TYPE_RASTER = QgsProcessing.TypeRaster
     TYPE_VECTOR_POINT = QgsProcessing.TypeVectorPoint
     TYPE_VECTOR_POLYGON = QgsProcessing.TypeVectorPolygon
+    TYPE_VECTOR_LINE = QgsProcessing.TypeVectorLine
     TYPE_VECTOR_ANY = QgsProcessing.TypeVectorAnyGeometry
 
 

@@ -1,6 +1,6 @@
 """hazard:factorscreening: VIF and Pearson correlation of the factors."""
 import numpy as np
-from qgis.core import (QgsProcessingParameterFeatureSource, QgsProcessingParameterFileDestination,
+from qgis.core import (QgsProcessingException, QgsProcessingParameterFeatureSource, QgsProcessingParameterFileDestination,
                        QgsProcessingParameterNumber)
 
 from ..core import metrics as mt
@@ -61,7 +61,15 @@ class FactorScreening(HazardAlgorithm):
                                    fb.sub(0, 0.5), what="pixels")
                 xy = (x, y)
             X = sample_at(stack, *xy)[:, cont]
+        empty = [n for j, n in enumerate(names) if not np.isfinite(X[:, j]).any()]
+        if empty:
+            raise QgsProcessingException(f"No sample has a value of {', '.join(empty)}: the "
+                                         f"raster is nodata there or does not cover the samples "
+                                         f"[{empty[0]}].")
         X = X[np.isfinite(X).all(axis=1)]
+        if len(X) < len(names) + 2:
+            raise QgsProcessingException(f"Only {len(X)} sample(s) have every factor: at least "
+                                         f"{len(names) + 2} are needed for VIF [SAMPLES].")
         v = mt.vif(X, names)
         r = np.corrcoef(X, rowvar=False).reshape(len(names), len(names))
         rows = [{"factor": n, "VIF": vi, "flag": vi > vmax} for n, vi in zip(names, v)]

@@ -84,6 +84,10 @@ class HnnAlgorithm(HazardAlgorithm):
         if not names:
             raise QgsProcessingException("No feature field: choose them [FEATURE_FIELDS], or "
                                          "run 'Slope-unit statistics' first.")
+        absent = [n for n in names if src.fields().indexOf(n) < 0]
+        if absent:
+            raise QgsProcessingException(f"The slope-unit layer has no field "
+                                         f"{', '.join(absent)} [FEATURE_FIELDS].")
         feats = list(src.getFeatures())
         X = np.array([[_num(f[n]) for n in names] for f in feats], float)
         bad = ~np.isfinite(X).all(axis=1)

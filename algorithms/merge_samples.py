@@ -34,6 +34,10 @@ class MergeSamples(HazardAlgorithm):
         absn = self.parameterAsSource(parameters, "ABSENCES", context)
         if pres is None or absn is None:
             raise QgsProcessingException("The presence or absence layer could not be opened.")
+        for src, key in ((pres, "PRESENCES"), (absn, "ABSENCES")):
+            if src.featureCount() == 0:
+                raise QgsProcessingException(f"The layer [{key}] is empty: a training layer "
+                                             f"needs presences and absences.")
         fields = QgsFields()
         fields.append(compat.int_field("label"))
         fields.append(compat.string_field("sampler"))

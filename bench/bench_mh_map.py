@@ -4,7 +4,8 @@ and the 4 contextual zones repeated 17 x 17):
 * speed-up from 1 to 2 local workers, and to a 2-worker dask.distributed LocalCluster;
 * the overhead of overlapping tiles merged by inverse-distance weighting against predicting
   every pixel once (the same tiles with no overlap);
-* peak memory for a quarter of the mosaic and for all of it (flat in raster size).
+* peak memory for a quarter of the mosaic and for all of it (flat in raster size), also above
+  the memory of only reading each mosaic (``bench_mh_map.py memory`` runs just this part).
 
 These use the Late Fusion products (two XGBoost models per zone): what is measured is the
 tiling, the merge and the parallel machinery, the same for every product. The cost of the full
@@ -44,7 +45,14 @@ if {dask}:
                            dashboard_address=None)
     kw.update(workers=1, scheduler=cluster.scheduler_address)
 t0 = time.perf_counter()
-mh_map.map_multihazard(pred, bands, grid, zone, {{1: "1", 2: "2", 3: "3", 4: "4"}}, outs, **kw)
+if {read_only}:  # the baseline: reading the mosaic once, block by block
+    from hazard_susceptibility.core.raster import AlignedStack
+    with AlignedStack(bands + [zone], grid) as st:
+        for win in st.windows():
+            st.read(win)
+else:
+    mh_map.map_multihazard(pred, bands, grid, zone, {{1: "1", 2: "2", 3: "3", 4: "4"}}, outs,
+                           **kw)
 out = {{"t": time.perf_counter() - t0, "px": grid.xsize * grid.ysize,
        "rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0}}
 if cluster is not None:
@@ -103,16 +111,30 @@ def train_bundle(folder, path):
     mh_train.save_bundle(path, res)
 
 
-def run(folder, bundle, tiles, products, overlap=32, workers=1, dask=False):
+def run(folder, bundle, tiles, products, overlap=32, workers=1, dask=False, read_only=False):
     code = CHILD.format(plugins=PLUGINS, bench=os.path.dirname(os.path.abspath(__file__)),
                         folder=folder, names=NAMES, tiles=tiles, bundle=bundle,
                         products=products, work=WORK, overlap=overlap, workers=workers,
-                        dask=dask)
+                        dask=dask, read_only=read_only)
     env = dict(os.environ, GDAL_CACHEMAX="64", OMP_NUM_THREADS="1")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     if out.returncode:
         raise SystemExit(out.stderr[-3000:])
     return eval(out.stdout.strip().splitlines()[-1])  # our own child's repr of a dict
+
+
+def memory(folder, bundle, lf, tiles, full=None):
+    """Peak memory of mapping a quarter and all of the mosaic, and of only reading each: the
+    VRT mosaic itself grows with its number of pieces, so ours is also given above reading."""
+    q = run(folder, bundle, tiles // 2, lf, workers=1)
+    f = full or run(folder, bundle, tiles, lf, workers=1)
+    rq = run(folder, bundle, tiles // 2, lf, read_only=True)
+    rf = run(folder, bundle, tiles, lf, read_only=True)
+    print(f"peak memory: {q['rss']:.0f} MiB for {q['px'] / 1e6:.0f} million pixels, "
+          f"{f['rss']:.0f} MiB for {f['px'] / 1e6:.0f} million (ratio {f['rss'] / q['rss']:.2f}); "
+          f"reading the same mosaics alone: {rq['rss']:.0f} and {rf['rss']:.0f} MiB, so the "
+          f"mapping adds {q['rss'] - rq['rss']:.0f} and {f['rss'] - rf['rss']:.0f} MiB "
+          f"(ratio {(f['rss'] - rf['rss']) / (q['rss'] - rq['rss']):.2f})")
 
 
 def main():
@@ -122,6 +144,8 @@ def main():
     bundle = os.path.join(WORK, "bench_bundle.mhz")
     train_bundle(folder, bundle)
     lf = ["lf_flood", "lf_landslide"]
+    if sys.argv[1:] == ["memory"]:  # only the memory part
+        return memory(folder, bundle, lf, 17)
     full = ["moe_flood", "moe_landslide", "logdet", "rho"]
     f1 = run(folder, bundle, 3, full, workers=1)
     f2 = run(folder, bundle, 3, full, workers=2)
@@ -140,9 +164,7 @@ def main():
     print(f"  2 local workers: {c['t']:.1f} s, speed-up {a['t'] / c['t']:.2f}x")
     d = run(folder, bundle, tiles, lf, dask=True)
     print(f"  2-worker dask LocalCluster: {d['t']:.1f} s, speed-up {a['t'] / d['t']:.2f}x")
-    q = run(folder, bundle, tiles // 2, lf, workers=1)
-    print(f"peak memory: {q['rss']:.0f} MiB for {q['px'] / 1e6:.0f} million pixels, "
-          f"{a['rss']:.0f} MiB for {a['px'] / 1e6:.0f} million (ratio {a['rss'] / q['rss']:.2f})")
+    memory(folder, bundle, lf, tiles, a)
 
 
 if __name__ == "__main__":

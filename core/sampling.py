@@ -307,6 +307,9 @@ def ocsvm_absences(stack, presences, count, rng, min_distance=100.0, nu=0.1, gam
     presence coordinates calls outliers, at least ``min_distance`` from every presence."""
     from sklearn.svm import OneClassSVM
     fb = as_feedback(feedback)
+    if len(presences.x) < 3:
+        raise InputError(f"Only {len(presences.x)} presence(s) on valid pixels: a one-class SVM "
+                         f"of their locations needs at least 3.", "PRESENCES")
     P = np.column_stack([presences.x, presences.y])
     mu, sd = P.mean(axis=0), P.std(axis=0)
     sd[sd == 0] = 1.0

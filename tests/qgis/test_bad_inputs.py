@@ -61,6 +61,7 @@ def bad(sample_area, tmp_path_factory):
         "slope": str(folder / "factors" / "slope.tif"),
         "pts": str(folder / "landslide_points.gpkg"),
         "units": str(folder / "slope_units.gpkg"),
+        "zones": str(folder / "zones.gpkg"),
         "dir": d,
     }
 
@@ -105,15 +106,15 @@ CASES = [
     ("hazard:ocsvmabsences", lambda b: {"PRESENCES": b["tiny_pts"], "FACTORS": [b["slope"]]},
      "PRESENCES"),
     ("hazard:multihazardsamples", lambda b: {"FLOODS": b["tiny_pts"], "LANDSLIDES": b["pts"],
-                                            "FACTORS": [b["slope"]], "ZONES": b["units"],
-                                            "ZONE_FIELD": "uid"}, "FLOODS"),
+                                            "FACTORS": [b["slope"]], "ZONES": b["zones"]},
+     "FLOODS"),
     ("hazard:trainmodel", lambda b: {"SAMPLES": b["tiny_pts"], "FACTORS": [b["slope"]]},
      "SAMPLES"),
     # empty layers, missing fields, nodata and no overlap over the other algorithms
     ("hazard:multiratioabsences", lambda b: {"PRESENCES": b["empty_pts"],
                                             "FACTORS": [b["slope"]]}, "PRESENCES"),
     ("hazard:susceptibilityratioabsences", lambda b: {"PRESENCES": b["pts"],
-                                                     "FACTORS": [b["far"]]}, "far"),
+                                                     "FACTORS": [b["far"]]}, "PRESENCES"),
     ("hazard:factorthresholdabsences", lambda b: {"PRESENCES": b["pts"],
                                                  "FACTORS": [b["slope"]],
                                                  "THRESHOLD_FACTOR": b["nodata"]}, "nodata"),
@@ -125,8 +126,10 @@ CASES = [
      "nodata"),
     ("hazard:comparesampling", lambda b: {"SCENARIOS": [b["empty_pts"]],
                                          "FACTORS": [b["slope"]]}, "SCENARIOS"),
-    ("hazard:trainhnn", lambda b: {"UNITS": b["units"], "FEATURE_FIELDS": ["uid"]},
+    ("hazard:trainhnn", lambda b: {"UNITS": b["units"], "FEATURE_FIELDS": ["area_m2"]},
      "CLASS_FIELD"),
+    ("hazard:trainhnn", lambda b: {"UNITS": b["units"], "FEATURE_FIELDS": ["no_such_field"]},
+     "FEATURE_FIELDS"),
     ("hazard:hnnlossweights", lambda b: {"UNITS": b["empty_polys"]}, "UNITS"),
     ("hazard:hnnablation", lambda b: {"UNITS": b["units"]}, "FEATURE_FIELDS"),
     ("hazard:zonefeatureselection", lambda b: {"SAMPLES": b["pts"], "FACTORS": [b["slope"]]},
@@ -149,7 +152,7 @@ def test_bad_input_is_refused_cleanly(run, provider, bad, alg, params, names, tm
         outs[d.name()] = str(tmp_path / f"{d.name().lower()}.{ext}")
     p.update(outs)
     inputs = [v for v in p.values() if isinstance(v, str) and os.path.isfile(v)]
-    inputs += [x for v in p.values() if isinstance(v, list) for x in v]
+    inputs += [x for v in p.values() if isinstance(v, list) for x in v if os.path.isfile(x)]
     before = _sha(inputs)
     with pytest.raises(QgsProcessingException) as exc:
         run(alg, p)
