@@ -41,8 +41,9 @@ def _zone_polygons(alg, parameters, context, crs):
                 continue
             if gi.Intersects(gj):
                 inter = gi.Intersection(gj)
-                if inter is not None and inter.GetArea() > 1e-6 * min(gi.GetArea(),
-                                                                     gj.GetArea()):
+                # neighbours share a boundary (a line): only a 2-D intersection is an overlap
+                if inter is not None and inter.GetDimension() == 2 and \
+                        inter.GetArea() > 1e-6 * min(gi.GetArea(), gj.GetArea()):
                     raise QgsProcessingException(
                         f"Zones {values[i]} and {values[j]} overlap: each place must belong to "
                         f"one zone; fix the zone polygons [ZONES].")
