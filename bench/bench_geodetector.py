@@ -106,11 +106,11 @@ def main():
     # like for like: ours on the very arrays theirs was given, in memory, chunked as a raster
     # would be (1 million pixels per chunk)
     cat = [b.categorical for b in bands[1:]]
-    Xn, yn = X_all[:n], y_all[:n]
+    Xn, yn = np.ascontiguousarray(X_all[:n].T), y_all[:n]  # factors as rows, as read
 
     def mem_chunks():
         for s0 in range(0, n, 1_000_000):
-            yield yn[s0:s0 + 1_000_000], Xn[s0:s0 + 1_000_000].T, None
+            yield yn[s0:s0 + 1_000_000], Xn[:, s0:s0 + 1_000_000], None
     t_mem = min(timed(run_chunks, mem_chunks, FACTORS, cat, 5, top_n=0)[0] for _ in range(3))
     res_mem, _ = run_chunks(mem_chunks, FACTORS, cat, 5, top_n=0)
     q_mem = {f["factor"]: f["q"] for f in res_mem["all"].factors}
