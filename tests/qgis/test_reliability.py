@@ -28,6 +28,22 @@ def _mh_samples(folder):
     return _MH["samples"]
 
 
+def _rf_model(folder):
+    """A small random forest on Mahalanobis samples (made once)."""
+    if "rf" not in _MH:
+        import processing
+        s = str(folder.parent / "reliability_rf_samples.gpkg")
+        processing.run("hazard:bufferabsences", {
+            "PRESENCES": str(folder / "landslide_points.gpkg"), "FACTORS": _f(folder, MH_FACTS),
+            "OUTPUT": s})
+        out = str(folder.parent / "reliability_rf.hsm")
+        processing.run("hazard:trainmodel", {
+            "SAMPLES": s, "FACTORS": _f(folder, MH_FACTS), "MODEL": 0, "TREES": 50,
+            "OUTPUT_MODEL": out, "OUTPUT_HTML": str(folder.parent / "reliability_rf.html")})
+        _MH["rf"] = out
+    return _MH["rf"]
+
+
 def _mh_bundle(folder):
     """A small multi-hazard bundle (few epochs; made once)."""
     if "bundle" not in _MH:
@@ -68,6 +84,15 @@ class CancelAt:
      lambda f, t: {"SLOPE_UNITS": str(f / "slope_units.gpkg"),
                    "FACTORS": _f(f, ["slope", "ndvi"]), "OUTPUT": str(t / "su.gpkg")},
      ["su.gpkg"]),
+    ("hazard:applymodel",
+     lambda f, t: {"MODEL": str(_rf_model(f)), "FACTORS": _f(f, MH_FACTS), "WORKERS": 1,
+                   "OUTPUT": str(t / "p.tif"), "OUTPUT_CLASSES": str(t / "c.tif")},
+     ["p.tif", "c.tif"]),
+    ("hazard:geodetector",
+     lambda f, t: {"RESPONSE": str(f / "factors" / "slope.tif"),
+                   "FACTORS": _f(f, ["ndvi", "twi", "pga", "dist_river"]), "TOP_N": 4,
+                   "OUTPUT_HTML": str(t / "gd.html"), "OUTPUT_TABLES": str(t / "gd")},
+     ["gd.html", "gd"]),
     ("hazard:trainmultihazard",  # TensorFlow in its worker process: the worker is stopped
      lambda f, t: {"SAMPLES": str(_mh_samples(f)), "FACTORS": _f(f, MH_FACTS),
                    "OUTPUT_MODEL": str(t / "m.mhz"), "OUTPUT_HTML": str(t / "m.html")},
