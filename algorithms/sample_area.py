@@ -2,7 +2,7 @@
 import glob
 import os
 
-from qgis.core import (QgsProcessingContext, QgsProcessingOutputFile,
+from qgis.core import (QgsProcessingContext, QgsProcessingException, QgsProcessingOutputFile,
                        QgsProcessingOutputMultipleLayers, QgsProcessingOutputRasterLayer,
                        QgsProcessingOutputVectorLayer, QgsProcessingParameterFolderDestination,
                        QgsProcessingParameterNumber)
@@ -47,6 +47,8 @@ class CreateSampleArea(HazardAlgorithm):
 
     def compute(self, parameters, context, feedback, fb):
         folder = self.parameterAsString(parameters, "OUTPUT_FOLDER", context)
+        if os.path.exists(folder) and not os.path.isdir(folder):
+            raise QgsProcessingException(f"'{folder}' is a file, not a folder [OUTPUT_FOLDER].")
         seed = self.parameterAsInt(parameters, "SEED", context)
         size = self.parameterAsInt(parameters, "SIZE", context)
         truth = generate_study_area(folder, seed, size, fb)

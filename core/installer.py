@@ -12,7 +12,7 @@ import subprocess
 import sys
 
 from .deps import available
-from .errors import Cancelled, HazardError
+from .errors import Cancelled, HazardError, InputError
 from .progress import as_feedback
 from .worker import python_executable
 
@@ -57,7 +57,18 @@ def add_to_path(target=None):
 
 def plan(packages=None, target=None, find_links=None):
     """The pip command and the packages it would install."""
-    pk = packages or [f"{n}=={v}" for n, v in pinned()]
+    pins = dict(pinned())
+    if packages:  # a pinned package given by name gets its pinned version
+        pk = []
+        for spec in packages:
+            name = re.split(r"[=<>!~ ]", spec.strip(), 1)[0].lower().replace("_", "-")
+            if name in NEVER:
+                raise InputError(f"'{name}' is QGIS's own: the plugin never installs over it.",
+                                 "PACKAGES")
+            pk.append(f"{name}=={pins[name]}" if spec.strip().lower() == name and name in pins
+                      else spec.strip())
+    else:
+        pk = [f"{n}=={v}" for n, v in pins.items()]
     target = target or default_target()
     cmd = [python_executable(), "-m", "pip", "install", "--no-deps", "--upgrade", "--target",
            target, "--disable-pip-version-check"]
