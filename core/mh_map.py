@@ -182,95 +182,97 @@ def map_multihazard(predictor, bands, grid, zone_band, zone_names, outputs, biva
         raise InputError(f"Unknown product(s) {bad}: choose among {', '.join(PRODUCTS)}.")
     if not products:
         raise InputError("Choose at least one output.", "OUTPUTS")
-    plan, n_tiles = tile_plan(grid, size, overlap, band_px)
-    rng = np.random.default_rng(seed)
-    keep_p = min(1.0, sample / max(1, grid.xsize * grid.ysize))
-    kept = {h: [] for h in HAZARDS}
-    n_valid = [0]
-
-    def on_rows(merged):
-        if not bivariate:
-            first = next(iter(merged.values()))
-            n_valid[0] += int((~np.isnan(first)).sum())
-            return
-        a = merged[f"{bivariate_model}_{HAZARDS[0]}"]
-        b = merged[f"{bivariate_model}_{HAZARDS[1]}"]
-        ok = ~np.isnan(a) & ~np.isnan(b)
-        n_valid[0] += int(ok.sum())
-        pick = ok & (rng.random(a.shape) < keep_p)
-        kept[HAZARDS[0]].append(a[pick].astype(float))
-        kept[HAZARDS[1]].append(b[pick].astype(float))
-
-    writers = {p: RasterWriter(path, grid, [p]) for p, path in products.items()}
-    order = list(products)
-    # parallelism comes from the tiles: BLAS runs single-threaded, as on Dask's workers, so
-    # every pixel gets the same numbers whoever computes its tile
-    from threadpoolctl import threadpool_limits
-    blas = threadpool_limits(1, user_api="blas")
     try:
-        state = {"merger": None}
-        local = threading.local()
-        stacks = []
+        plan, n_tiles = tile_plan(grid, size, overlap, band_px)
+        rng = np.random.default_rng(seed)
+        keep_p = min(1.0, sample / max(1, grid.xsize * grid.ysize))
+        kept = {h: [] for h in HAZARDS}
+        n_valid = [0]
 
-        def run_local(item):
-            st = getattr(local, "stack", None)
-            if st is None:
-                st = local.stack = AlignedStack(stack_bands, grid)
-                stacks.append(st)
-            return predict_tile(st, item[2], predictor, zone_names, order)
+        def on_rows(merged):
+            if not bivariate:
+                first = next(iter(merged.values()))
+                n_valid[0] += int((~np.isnan(first)).sum())
+                return
+            a = merged[f"{bivariate_model}_{HAZARDS[0]}"]
+            b = merged[f"{bivariate_model}_{HAZARDS[1]}"]
+            ok = ~np.isnan(a) & ~np.isnan(b)
+            n_valid[0] += int(ok.sum())
+            pick = ok & (rng.random(a.shape) < keep_p)
+            kept[HAZARDS[0]].append(a[pick].astype(float))
+            kept[HAZARDS[1]].append(b[pick].astype(float))
 
-        def consume(item, arrays, k):
-            band, pad, sub, final = item
-            m = state["merger"]
-            if m is None or m.win is not band:
-                if m is not None:
-                    m.flush(grid.ysize)
-                m = state["merger"] = _StripMerger(band, writers, on_rows)
-            m.add(pad, sub, arrays)
-            if final is not None:
-                m.flush(final)
-            fb.report(0.9 * (k + 1) / len(plan))
+        writers = {p: RasterWriter(path, grid, [p]) for p, path in products.items()}
+        order = list(products)
+        # parallelism comes from the tiles: BLAS runs single-threaded, as on Dask's workers, so
+        # every pixel gets the same numbers whoever computes its tile
+        from threadpoolctl import threadpool_limits
+        blas = threadpool_limits(1, user_api="blas")
+        try:
+            state = {"merger": None}
+            local = threading.local()
+            stacks = []
 
-        with AlignedStack(stack_bands, grid):  # fail early on bad rasters, in this thread
-            pass
-        if scheduler:
-            client = _dask_client(scheduler)
-            remote = client.scatter(predictor, broadcast=True)
-            in_flight = 2 * max(1, len(client.scheduler_info()["workers"]))
-            _in_order(plan, lambda it: client.submit(_tile_task, (stack_bands, grid), it[2],
-                                                     remote, zone_names, order, pure=False),
-                      in_flight, consume, fb)
-        elif workers > 1:
-            from concurrent.futures import ThreadPoolExecutor
-            with ThreadPoolExecutor(max_workers=workers) as ex:
-                _in_order(plan, lambda it: ex.submit(run_local, it), 2 * workers, consume, fb)
-        else:
-            for k, it in enumerate(plan):
-                fb.check()
-                consume(it, run_local(it), k)
-        if state["merger"] is not None:
-            state["merger"].flush(grid.ysize)
-        for st in stacks:
-            st.close()
-    finally:
-        blas.restore_original_limits()
-        for w in writers.values():
-            w.close()
-    summary = {"valid_pixels": n_valid[0], "unknown_zones": unknown, "tiles": n_tiles}
-    if bivariate:
-        values = {h: np.concatenate(kept[h]) if kept[h] else np.empty(0) for h in HAZARDS}
-        if values[HAZARDS[0]].size == 0:
-            raise InputError("No pixel was predicted: check that the factors and the zones "
-                             "overlap.", "ZONES")
-        breaks = {h: natural_breaks(values[h], 5, sample=sample, seed=seed).tolist()
-                  for h in HAZARDS}
-        counts = write_bivariate(products[f"{bivariate_model}_{HAZARDS[0]}"],
-                                 products[f"{bivariate_model}_{HAZARDS[1]}"], breaks, bivariate,
-                                 fb.sub(0.9, 1.0))
-        summary.update(breaks=breaks, counts=counts.tolist())
-    if tmpdir:
-        import shutil
-        shutil.rmtree(tmpdir, ignore_errors=True)
+            def run_local(item):
+                st = getattr(local, "stack", None)
+                if st is None:
+                    st = local.stack = AlignedStack(stack_bands, grid)
+                    stacks.append(st)
+                return predict_tile(st, item[2], predictor, zone_names, order)
+
+            def consume(item, arrays, k):
+                band, pad, sub, final = item
+                m = state["merger"]
+                if m is None or m.win is not band:
+                    if m is not None:
+                        m.flush(grid.ysize)
+                    m = state["merger"] = _StripMerger(band, writers, on_rows)
+                m.add(pad, sub, arrays)
+                if final is not None:
+                    m.flush(final)
+                fb.report(0.9 * (k + 1) / len(plan))
+
+            with AlignedStack(stack_bands, grid):  # fail early on bad rasters, in this thread
+                pass
+            if scheduler:
+                client = _dask_client(scheduler)
+                remote = client.scatter(predictor, broadcast=True)
+                in_flight = 2 * max(1, len(client.scheduler_info()["workers"]))
+                _in_order(plan, lambda it: client.submit(_tile_task, (stack_bands, grid), it[2],
+                                                         remote, zone_names, order, pure=False),
+                          in_flight, consume, fb)
+            elif workers > 1:
+                from concurrent.futures import ThreadPoolExecutor
+                with ThreadPoolExecutor(max_workers=workers) as ex:
+                    _in_order(plan, lambda it: ex.submit(run_local, it), 2 * workers, consume, fb)
+            else:
+                for k, it in enumerate(plan):
+                    fb.check()
+                    consume(it, run_local(it), k)
+            if state["merger"] is not None:
+                state["merger"].flush(grid.ysize)
+            for st in stacks:
+                st.close()
+        finally:
+            blas.restore_original_limits()
+            for w in writers.values():
+                w.close()
+        summary = {"valid_pixels": n_valid[0], "unknown_zones": unknown, "tiles": n_tiles}
+        if bivariate:
+            values = {h: np.concatenate(kept[h]) if kept[h] else np.empty(0) for h in HAZARDS}
+            if values[HAZARDS[0]].size == 0:
+                raise InputError("No pixel was predicted: check that the factors and the zones "
+                                 "overlap.", "ZONES")
+            breaks = {h: natural_breaks(values[h], 5, sample=sample, seed=seed).tolist()
+                      for h in HAZARDS}
+            counts = write_bivariate(products[f"{bivariate_model}_{HAZARDS[0]}"],
+                                     products[f"{bivariate_model}_{HAZARDS[1]}"], breaks, bivariate,
+                                     fb.sub(0.9, 1.0))
+            summary.update(breaks=breaks, counts=counts.tolist())
+    finally:  # the temporary maps of the bivariate classes go, whatever happened
+        if tmpdir:
+            import shutil
+            shutil.rmtree(tmpdir, ignore_errors=True)
     fb.report(1.0)
     return summary
 
