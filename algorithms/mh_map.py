@@ -54,8 +54,9 @@ class MapMultiHazard(HazardAlgorithm):
         "given its scheduler address (its workers need numpy, scipy and xgboost: the networks "
         "are evaluated in numpy, identically in every thread and process); overlaps are "
         "merged by inverse-distance weighting (a pixel's weight falls to zero at a tile's "
-        "edge), so no seam remains, and rows are written as soon as no tile can touch them "
-        "again (memory does not grow with the raster's height). The result does not depend on "
+        "edge), so no seam remains. The raster is done in column bands of about 4096 pixels and "
+        "rows are written as soon as no tile can touch them again, so memory does not grow "
+        "with the raster's size. The result does not depend on "
         "the number of workers; progress is reported per tile and a cancel stops after the "
         "tile at hand, leaving no output.")
 
