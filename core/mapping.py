@@ -65,12 +65,54 @@ def _predict_block(stack, window, predict):
     return out
 
 
-def _predict_window(stack_args, window, predict):
-    """One window through a private stack (a Dask task in another process)."""
+def run_tiles(items, compute, consume, stack_args, shared, workers=1, scheduler=None,
+              feedback=None):
+    """Run ``compute(stack, item, shared)`` for every item and hand each result, in item order,
+    to ``consume(item, result, k)``.
+
+    Locally the items run on ``workers`` threads, each reading through its own
+    ``AlignedStack(*stack_args)`` (GDAL datasets are not thread-safe), with at most 2 x workers
+    items in flight, so memory stays bounded. Given a Dask ``scheduler`` address, each item is a
+    task in another process with a private stack, and ``shared`` (the model) is sent to every
+    worker once. ``compute`` must be a module-level function."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
     from .raster import AlignedStack
-    bands, grid, resampling = stack_args
-    with AlignedStack(bands, grid, resampling) as st:
-        return _predict_block(st, window, predict)
+    fb = as_feedback(feedback)
+    local = threading.local()
+    stacks = []
+
+    def run_local(item):
+        st = getattr(local, "stack", None)
+        if st is None:
+            st = local.stack = AlignedStack(*stack_args)
+            stacks.append(st)
+        return compute(st, item, shared)
+
+    try:
+        if scheduler:
+            client = _dask_client(scheduler)
+            remote = client.scatter(shared, broadcast=True)
+            in_flight = 2 * max(1, len(client.scheduler_info()["workers"]))
+            _in_order(items, lambda it: client.submit(_remote_task, compute, stack_args, it,
+                                                      remote, pure=False), in_flight, consume, fb)
+        elif workers > 1:
+            with ThreadPoolExecutor(max_workers=workers) as ex:
+                _in_order(items, lambda it: ex.submit(run_local, it), 2 * workers, consume, fb)
+        else:
+            for k, it in enumerate(items):
+                fb.check()
+                consume(it, run_local(it), k)
+    finally:
+        for st in stacks:
+            st.close()
+
+
+def _remote_task(compute, stack_args, item, shared):
+    """One item through a private stack (a Dask task in another process)."""
+    from .raster import AlignedStack
+    with AlignedStack(*stack_args) as st:
+        return compute(st, item, shared)
 
 
 def apply_to_raster(stack, predict, path, workers=1, scheduler=None, feedback=None,
@@ -80,21 +122,10 @@ def apply_to_raster(stack, predict, path, workers=1, scheduler=None, feedback=No
     Tiles run on ``workers`` local threads (in order, with a bounded number in flight, so memory
     stays bounded), or on an existing Dask cluster given its scheduler address. The result does
     not depend on the number of workers. Returns (valid pixels, seeded sample of values)."""
-    import threading
-    from concurrent.futures import ThreadPoolExecutor
     fb = as_feedback(feedback)
     rng = np.random.default_rng(seed)
     keep_p = min(1.0, sample / max(1, stack.grid.xsize * stack.grid.ysize))
     wins = list(stack.windows())
-    args = (stack.bands, stack.grid, stack.resampling)
-    local = threading.local()
-
-    def run_local(win):
-        st = getattr(local, "stack", None)
-        if st is None:
-            st = local.stack = stack.reopen()
-        return _predict_block(st, win, predict)
-
     kept, n_valid = [], 0
     w = RasterWriter(path, stack.grid, ["probability"])
 
@@ -108,19 +139,8 @@ def apply_to_raster(stack, predict, path, workers=1, scheduler=None, feedback=No
         fb.report((k + 1) / len(wins))
 
     try:
-        if scheduler:
-            client = _dask_client(scheduler)
-            remote_predict = client.scatter(predict, broadcast=True)
-            in_flight = 2 * max(1, len(client.scheduler_info()["workers"]))
-            _in_order(wins, lambda win: client.submit(_predict_window, args, win, remote_predict,
-                                                      pure=False), in_flight, consume, fb)
-        elif workers > 1:
-            with ThreadPoolExecutor(max_workers=workers) as ex:
-                _in_order(wins, lambda win: ex.submit(run_local, win), 2 * workers, consume, fb)
-        else:
-            for k, win in enumerate(wins):
-                fb.check()
-                consume(win, run_local(win), k)
+        run_tiles(wins, _predict_block, consume, (stack.bands, stack.grid, stack.resampling),
+                  predict, workers, scheduler, fb)
     finally:
         w.close()
     values = np.concatenate(kept) if kept else np.empty(0)

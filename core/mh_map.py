@@ -7,7 +7,6 @@ from __future__ import annotations
 import collections
 import os
 import tempfile
-import threading
 
 import numpy as np
 
@@ -57,11 +56,10 @@ def predict_tile(stack, pad, predictor, zone_names, products):
     return out
 
 
-def _tile_task(stack_args, pad, predictor, zone_names, products):
-    """One window through a private stack (a Dask task in another process)."""
-    bands, grid = stack_args
-    with AlignedStack(bands, grid) as st:
-        return predict_tile(st, pad, predictor, zone_names, products)
+def _predict_item(stack, item, shared):
+    """A tile-plan item's part to predict (see :func:`tile_plan`), for ``run_tiles``."""
+    predictor, zone_names, products = shared
+    return predict_tile(stack, item[2], predictor, zone_names, products)
 
 
 class _StripMerger:
@@ -152,7 +150,7 @@ def map_multihazard(predictor, bands, grid, zone_band, zone_names, outputs, biva
     is a path, the bivariate classes of ``bivariate_model``. ``zone_band`` is a raster of zone
     codes; ``zone_names`` maps a code to its zone's name. Returns a summary dict (breaks,
     class counts, valid pixels, pixels in zones the bundle does not know)."""
-    from .mapping import _dask_client, _in_order
+    from .mapping import run_tiles
     fb = as_feedback(feedback)
     man = predictor.manifest
     names = man["names"]
@@ -210,15 +208,6 @@ def map_multihazard(predictor, bands, grid, zone_band, zone_names, outputs, biva
         blas = threadpool_limits(1, user_api="blas")
         try:
             state = {"merger": None}
-            local = threading.local()
-            stacks = []
-
-            def run_local(item):
-                st = getattr(local, "stack", None)
-                if st is None:
-                    st = local.stack = AlignedStack(stack_bands, grid)
-                    stacks.append(st)
-                return predict_tile(st, item[2], predictor, zone_names, order)
 
             def consume(item, arrays, k):
                 band, pad, sub, final = item
@@ -234,25 +223,10 @@ def map_multihazard(predictor, bands, grid, zone_band, zone_names, outputs, biva
 
             with AlignedStack(stack_bands, grid):  # fail early on bad rasters, in this thread
                 pass
-            if scheduler:
-                client = _dask_client(scheduler)
-                remote = client.scatter(predictor, broadcast=True)
-                in_flight = 2 * max(1, len(client.scheduler_info()["workers"]))
-                _in_order(plan, lambda it: client.submit(_tile_task, (stack_bands, grid), it[2],
-                                                         remote, zone_names, order, pure=False),
-                          in_flight, consume, fb)
-            elif workers > 1:
-                from concurrent.futures import ThreadPoolExecutor
-                with ThreadPoolExecutor(max_workers=workers) as ex:
-                    _in_order(plan, lambda it: ex.submit(run_local, it), 2 * workers, consume, fb)
-            else:
-                for k, it in enumerate(plan):
-                    fb.check()
-                    consume(it, run_local(it), k)
+            run_tiles(plan, _predict_item, consume, (stack_bands, grid),
+                      (predictor, zone_names, order), workers, scheduler, fb)
             if state["merger"] is not None:
                 state["merger"].flush(grid.ysize)
-            for st in stacks:
-                st.close()
         finally:
             blas.restore_original_limits()
             for w in writers.values():
