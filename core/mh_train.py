@@ -59,17 +59,12 @@ def joint_labels(x, y, hazard, label, radius):
 
 
 def scores(y, p, threshold=0.5):
-    """AUC, precision, recall, F1, Brier and accuracy (paper 002 table 5)."""
-    from .metrics import confusion, roc_auc
-    y = np.asarray(y).astype(int)
-    p = np.asarray(p, float)
-    tp, fp, tn, fn = confusion(y, p, threshold)
-    prec = tp / (tp + fp) if tp + fp else float("nan")
-    rec = tp / (tp + fn) if tp + fn else float("nan")
-    f1 = 2 * prec * rec / (prec + rec) if prec + rec > 0 else float("nan")
-    auc = roc_auc(y, p) if 0 < y.sum() < len(y) else float("nan")
-    return {"auc": auc, "precision": prec, "recall": rec, "f1": f1,
-            "brier": float(np.mean((p - y) ** 2)), "accuracy": (tp + tn) / len(y)}
+    """AUC, precision, recall, F1, Brier and accuracy (paper 002 table 5): the
+    single-hazard metrics of :func:`metrics.threshold_metrics` (both classes needed)."""
+    from .metrics import threshold_metrics
+    m = threshold_metrics(y, p, threshold)
+    return {"auc": m["AUC"], "precision": m["precision"], "recall": m["recall"],
+            "f1": m["F1"], "brier": m["Brier"], "accuracy": m["accuracy"]}
 
 
 # -- one set of models (a zone, or all zones) --------------------------------------------------
@@ -411,7 +406,7 @@ def save_bundle(path, result, manifest=None):
     """One zip: manifest.json, XGBoost JSON per LF model, the weights (.npz arrays) of the EF
     networks and gates. Nothing in it can run code: the networks are rebuilt from the code of
     this plugin and only their weights are read."""
-    from .models import versions
+    from .models import _json_default, versions
     from .raster import AtomicOutput
     man = dict(manifest or {}, format=FORMAT, hazards=list(HAZARDS), names=result.names,
                categorical=result.categorical, zones=result.zones, sources=result.sources,
@@ -435,16 +430,6 @@ def save_bundle(path, result, manifest=None):
                 man["sets"][key] = entry
             z.writestr("manifest.json", json.dumps(man, indent=1, default=_json_default))
     return path
-
-
-def _json_default(o):
-    if isinstance(o, np.integer):
-        return int(o)
-    if isinstance(o, np.floating):
-        return float(o)
-    if isinstance(o, np.ndarray):
-        return o.tolist()
-    raise TypeError(type(o).__name__)
 
 
 def read_manifest(data, path="the bundle"):
