@@ -270,16 +270,8 @@ def write_bivariate(flood_path, landslide_path, breaks, out_path, feedback=None)
         wins = list(iter_windows(grid, 2))
         for k, win in enumerate(wins):
             fb.check()
-            lv = []
-            for ds in (fa, la):
-                b = ds.GetRasterBand(1)
-                a = b.ReadAsArray(win.col, win.row, win.cols, win.rows).astype(float)
-                nd = b.GetNoDataValue()
-                if nd is not None:
-                    a[a == nd] = np.nan
-                lv.append(a)
-            codes = mh.bivariate_codes(classify(lv[0], breaks[HAZARDS[0]]),
-                                       classify(lv[1], breaks[HAZARDS[1]]))
+            codes = mh.bivariate_codes(classify(_read(fa, win), breaks[HAZARDS[0]]),
+                                       classify(_read(la, win), breaks[HAZARDS[1]]))
             counts += np.bincount(codes[codes >= 0], minlength=25)
             w.write(win, np.where(codes < 0, BIVARIATE_NODATA, codes).astype(np.uint8))
             fb.report((k + 1) / len(wins))
@@ -365,19 +357,16 @@ def mh_density(bivariate_path, points):
     """% of inventory points in each of the 25 bivariate cells: ``points`` {name: (x, y)}
     (map CRS). Returns {name: 5x5 array of % (rows flood level, columns landslide level)} and
     the number of points on a class of each."""
-    ds = open_raster(bivariate_path)
-    grid = Grid.from_dataset(ds)
-    band = ds.GetRasterBand(1)
+    from .raster import sample_at
     out, n_on = {}, {}
-    for name, (x, y) in points.items():
-        row, col = grid.rowcol(np.asarray(x, float), np.asarray(y, float))
-        inside = (row >= 0) & (row < grid.ysize) & (col >= 0) & (col < grid.xsize)
-        codes = np.array([band.ReadAsArray(int(c), int(r), 1, 1)[0, 0]
-                          for r, c in zip(row[inside], col[inside])], int)
-        codes = codes[codes < 25]
-        counts = np.bincount(codes, minlength=25).astype(float)
-        n_on[name] = int(codes.size)
-        out[name] = (100 * counts / codes.size if codes.size else counts).reshape(5, 5)
+    with AlignedStack([Band(bivariate_path, 1, "bivariate", True)],
+                      Grid.from_path(bivariate_path)) as st:
+        for name, (x, y) in points.items():
+            v = sample_at(st, x, y)[:, 0]  # NaN outside the raster and on nodata
+            codes = v[np.isfinite(v) & (v < 25)].astype(int)
+            counts = np.bincount(codes, minlength=25).astype(float)
+            n_on[name] = int(codes.size)
+            out[name] = (100 * counts / codes.size if codes.size else counts).reshape(5, 5)
     return out, n_on
 
 
