@@ -66,18 +66,22 @@ def _code_name(v):
     return str(int(v)) if float(v).is_integer() else str(v)
 
 
-def zones_at(alg, parameters, context, stack, x, y):
-    """The zone name of each point (None outside every zone)."""
+def zone_lookup(alg, parameters, context, stack):
+    """A function giving the zone name of each point (x, y arrays; None outside every zone).
+    The zones are read and checked (overlaps refused) once, here."""
     has_poly, ras = _which(alg, parameters, context)
     if has_poly:
         crs = QgsCoordinateReferenceSystem.fromWkt(stack.grid.crs_wkt)
         geoms, values = _zone_polygons(alg, parameters, context, crs)
-        return points_in_zones(x, y, geoms, values)
+        return lambda x, y: points_in_zones(x, y, geoms, values)
     from ..core.raster import AlignedStack
     band = Band(raster_path(ras, "ZONE_RASTER"), 1, "zone", True, ras.name())
-    with AlignedStack([band], stack.grid) as zs:
-        v = sample_at(zs, x, y)[:, 0]
-    return [None if not np.isfinite(a) or a == 0 else _code_name(a) for a in v]
+
+    def lookup(x, y):
+        with AlignedStack([band], stack.grid) as zs:
+            v = sample_at(zs, x, y)[:, 0]
+        return [None if not np.isfinite(a) or a == 0 else _code_name(a) for a in v]
+    return lookup
 
 
 def zone_band(alg, parameters, context, grid, folder, names=None):

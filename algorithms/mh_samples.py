@@ -7,7 +7,7 @@ from qgis.core import (QgsProcessingException, QgsProcessingParameterFeatureSour
 from ..core import sampling as smp
 from ..core.multihazard import split_three
 from . import compat
-from .mh_common import add_zone_parameters, zones_at
+from .mh_common import add_zone_parameters, zone_lookup
 from .report_common import hazard_xy
 from .sampling_base import SamplingAlgorithm
 
@@ -58,7 +58,7 @@ class MultiHazardSamples(SamplingAlgorithm):
         rng = np.random.default_rng(seed)
         min_d = self.parameterAsDouble(parameters, "MIN_DISTANCE", context)
         with self.factor_stack(parameters, context) as stack:
-            zones_at(self, parameters, context, stack, np.empty(0), np.empty(0))  # check early
+            zones_at = zone_lookup(self, parameters, context, stack)  # checked before sampling
             cols = {k: [] for k in ("x", "y", "hazard", "label", "augmented", "sampler")}
             for h, (key, name) in enumerate((("FLOODS", "flood"), ("LANDSLIDES", "landslide"))):
                 step = fb.sub(h / 2, (h + 1) / 2)
@@ -92,8 +92,7 @@ class MultiHazardSamples(SamplingAlgorithm):
             crs_wkt = stack.grid.crs_wkt
             cols = {k: np.concatenate(v) for k, v in cols.items()}
             zone = np.array([z if z is not None else "" for z in
-                             zones_at(self, parameters, context, stack, cols["x"], cols["y"])],
-                            object)
+                             zones_at(cols["x"], cols["y"])], object)
         outside = zone == ""
         if outside.any():
             feedback.pushWarning(f"{int(outside.sum())} sample(s) outside every zone were left "
