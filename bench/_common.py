@@ -1,5 +1,6 @@
 """Helpers shared by the benchmarks: import path, timing, sample data."""
 import os
+import subprocess
 import sys
 import time
 
@@ -53,3 +54,18 @@ def mosaic_bands(folder, names, tiles, where="/vsimem"):
         gdal.BuildVRT(out, parts)
         bands.append(Band(out, 1, n))
     return bands
+
+
+def run_child(code, **env):
+    """Run ``code`` in a fresh Python (so its peak memory is its own), GDAL's block cache at
+    64 MB plus ``env``; returns its standard output, or stops with its error."""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env=dict(os.environ, GDAL_CACHEMAX="64", **env))
+    if out.returncode:
+        raise SystemExit(out.stderr[-3000:])
+    return out.stdout
+
+
+def child_result(code, **env):
+    """The dict a child prints as its last line (the repr of our own child's dict)."""
+    return eval(run_child(code, **env).strip().splitlines()[-1])

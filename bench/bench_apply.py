@@ -9,11 +9,9 @@ Also: natural breaks of 10 million values, ours (exact, O(k n)) against jenkspy 
 20,000-value sample (jenkspy is O(k n^2)).
 """
 import os
-import subprocess
-import sys
 import time
 
-from _common import PLUGINS, WORK, sample_area
+from _common import PLUGINS, WORK, child_result, sample_area
 
 NAMES = ["elevation", "slope", "aspect", "plan_curv", "prof_curv", "twi", "dist_river", "ndvi",
          "noise", "lithology"]
@@ -68,10 +66,7 @@ def run(folder, tiles, mode):
     code = CHILD.format(plugins=PLUGINS, bench=os.path.dirname(os.path.abspath(__file__)),
                         folder=folder, tiles=tiles, mode=mode, names=NAMES,
                         work=WORK)
-    env = dict(os.environ, GDAL_CACHEMAX="64", OMP_NUM_THREADS="1")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True, env=env)
-    return eval(out.stdout.strip().splitlines()[-1])  # our own child's repr of a dict
+    return child_result(code, OMP_NUM_THREADS="1")
 
 
 def natural_breaks_bench():

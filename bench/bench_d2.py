@@ -3,11 +3,9 @@ sample area): its time against only reading the same stack, in the same run (tar
 2x), and peak memory for a quarter and the whole of it, each in its own process (flat).
 """
 import os
-import subprocess
-import sys
 import time
 
-from _common import PLUGINS, WORK, sample_area
+from _common import PLUGINS, WORK, run_child, sample_area
 
 NAMES = ["elevation", "slope", "aspect", "plan_curv", "prof_curv", "twi", "dist_river", "ndvi",
          "noise", "lithology"]
@@ -53,10 +51,7 @@ def run(folder, tiles, mode):
     code = CHILD.format(plugins=PLUGINS, bench=os.path.dirname(os.path.abspath(__file__)),
                         folder=folder, tiles=tiles, mode=mode, names=NAMES,
                         work=WORK)
-    env = dict(os.environ, GDAL_CACHEMAX="64")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True, env=env)
-    px, dt, n, kb = out.stdout.split()
+    px, dt, n, kb = run_child(code).split()
     return int(px), float(dt), int(n), int(kb) / 1024.0
 
 

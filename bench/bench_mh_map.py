@@ -14,11 +14,10 @@ set (LF + EF network + gate, uncertainty and correlation) is measured per millio
 space (100 trees, depth 4), so the benchmark takes minutes, not hours.
 """
 import os
-import subprocess
 import sys
 import time
 
-from _common import PLUGINS, WORK, sample_area
+from _common import PLUGINS, WORK, child_result, sample_area
 
 NAMES = ["slope", "dist_river", "elevation", "twi", "ndvi", "pga", "rainfall", "plan_curv",
          "prof_curv", "noise"]
@@ -116,11 +115,7 @@ def run(folder, bundle, tiles, products, overlap=32, workers=1, dask=False, read
                         folder=folder, names=NAMES, tiles=tiles, bundle=bundle,
                         products=products, work=WORK, overlap=overlap, workers=workers,
                         dask=dask, read_only=read_only)
-    env = dict(os.environ, GDAL_CACHEMAX="64", OMP_NUM_THREADS="1")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
-    if out.returncode:
-        raise SystemExit(out.stderr[-3000:])
-    return eval(out.stdout.strip().splitlines()[-1])  # our own child's repr of a dict
+    return child_result(code, OMP_NUM_THREADS="1")
 
 
 def memory(folder, bundle, lf, tiles, full=None):
