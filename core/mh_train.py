@@ -78,8 +78,7 @@ class ModelSet:
     encoding: Encoding
     lf: dict = field(default_factory=dict)  # hazard -> XGBClassifier
     lf_params: dict = field(default_factory=dict)
-    ef: object = None  # the Keras model (training only)
-    ef_w: list = None  # its weights: inference runs in numpy
+    ef_w: list = None  # weights of the Early Fusion network: inference runs in numpy
     ef_mean: np.ndarray = None
     ef_std: np.ndarray = None
     ef_cal: list = None  # BetaCalibration per hazard
@@ -165,7 +164,7 @@ def train(X, names, categorical, hazard, label, zone, split, x, y, features_by_z
             raise InputError(f"Zone {z}'s feature list names {', '.join(missing)}, which are not "
                              f"among the factors given.", "FEATURES")
 
-    def make_set(key, rows):
+    def make_set(key):
         if key == ALL:
             wanted = set().union(*[features_by_zone.get(z, names) for z in zones]) \
                 if features_by_zone else set(names)
@@ -210,7 +209,7 @@ def train(X, names, categorical, hazard, label, zone, split, x, y, features_by_z
     for k, key in enumerate(keys):
         step = fb.sub(k / steps, (k + 1) / steps)
         rows = np.ones(len(X), bool) if key == ALL else zone == key
-        ms = sets[key] = make_set(key, rows)
+        ms = sets[key] = make_set(key)
         C = ms.columns(X)
         own_plan = plan.get(key)
         # Late Fusion
@@ -231,8 +230,7 @@ def train(X, names, categorical, hazard, label, zone, split, x, y, features_by_z
             model, mean, std, cal, hist = mh.train_early_fusion(
                 C[tr], Y[tr], C[va], Y[va], seed=seed, epochs=ef_epochs, batch=batch,
                 patience=patience, feedback=step.sub(0.3, 0.8), cal_rows=cal_rows)
-            ms.ef, ms.ef_mean, ms.ef_std, ms.ef_cal = model, mean, std, cal
-            ms.ef_w = model.get_weights()
+            ms.ef_w, ms.ef_mean, ms.ef_std, ms.ef_cal = model.get_weights(), mean, std, cal
             ms.history["ef"] = hist
         fb.check()
     # resolve the sources of every zone, then train the gates on validation outputs
@@ -245,11 +243,11 @@ def train(X, names, categorical, hazard, label, zone, split, x, y, features_by_z
         src = sources[z]
         Xr = X[rows_mask]
         lf = np.column_stack([sets[src[f"lf_{h}"]].lf_predict(h, Xr) for h in HAZARDS])
-        ef, logdet, rho = sets[src["ef"]].ef_predict(Xr)
+        ef = sets[src["ef"]].ef_predict(Xr)[0]
         return np.column_stack([lf, ef]).astype(np.float32)
 
     gate_keys = sorted({s["gate"] for s in sources.values()}, key=lambda k: (k == ALL, k))
-    for k, key in enumerate(gate_keys):
+    for key in gate_keys:
         if key == ALL:
             Zs, Ys = [], []
             for z in zones:
@@ -262,7 +260,7 @@ def train(X, names, categorical, hazard, label, zone, split, x, y, features_by_z
             va = (zone == key) & (split == "val")
             Zv, Yv = experts(key, va), Y[va]
         set_seed(seed)
-        gate, weights, hist = train_gate(Zv, Yv, seed, gate_epochs, batch, patience)
+        gate, hist = train_gate(Zv, Yv, seed, gate_epochs, batch, patience)
         sets[key].gate_w = gate.get_weights()
         sets[key].history["gate"] = hist
     fb.report(0.97)
@@ -304,7 +302,7 @@ def train_gate(Z, Y, seed=0, epochs=200, batch=256, patience=10, holdout=0.2):
     seeded ``holdout`` share of these (validation-split) rows."""
     from .deps import require
     tf = require("tensorflow")
-    gate, weights = mh.build_gate(n_experts=2, h=len(HAZARDS))
+    gate, _ = mh.build_gate(n_experts=2, h=len(HAZARDS))
     rng = np.random.default_rng(seed)
     perm = rng.permutation(len(Z))
     n_ho = max(1, int(round(holdout * len(Z))))
@@ -314,7 +312,7 @@ def train_gate(Z, Y, seed=0, epochs=200, batch=256, patience=10, holdout=0.2):
     h = gate.fit(Z[fit], Y[fit].astype("float32"), validation_data=(
         Z[ho], Y[ho].astype("float32")), epochs=epochs, batch_size=batch, verbose=0,
         callbacks=[es], shuffle=True)
-    return gate, weights, {k: [float(v) for v in vals] for k, vals in h.history.items()}
+    return gate, {k: [float(v) for v in vals] for k, vals in h.history.items()}
 
 
 # -- applying the set --------------------------------------------------------------------------
