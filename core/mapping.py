@@ -5,7 +5,7 @@ import numpy as np
 
 from .breaks import classify
 from .progress import as_feedback
-from .raster import Grid, RasterWriter, iter_windows, open_raster
+from .raster import Grid, RasterWriter, iter_windows, open_raster, read_window
 
 CLASS_NAMES = ["very low", "low", "moderate", "high", "very high"]
 
@@ -18,14 +18,9 @@ def _raster_blocks(path, feedback=None):
     wins = list(iter_windows(grid))
 
     def blocks():  # holds the dataset for as long as it is iterated
-        band = ds.GetRasterBand(1)
-        nd = band.GetNoDataValue()
         for k, win in enumerate(wins):
             fb.check()
-            a = band.ReadAsArray(win.col, win.row, win.cols, win.rows).astype(float)
-            if nd is not None:
-                a[a == nd] = np.nan
-            yield win, a
+            yield win, read_window(ds, win)
             fb.report((k + 1) / len(wins))
     return grid, blocks()
 

@@ -15,7 +15,7 @@ from .breaks import classify, natural_breaks
 from .errors import InputError
 from .mh_train import HAZARDS, MODELS
 from .progress import as_feedback
-from .raster import AlignedStack, Band, Grid, RasterWriter, Window, open_raster
+from .raster import AlignedStack, Band, Grid, RasterWriter, Window, open_raster, read_window
 
 # products a map run can write: "<model>_<hazard>" probabilities, EF's joint log-uncertainty
 # (log det Sigma), the inter-hazard correlation, and the gate's weight of the EF expert
@@ -270,8 +270,8 @@ def write_bivariate(flood_path, landslide_path, breaks, out_path, feedback=None)
         wins = list(iter_windows(grid, 2))
         for k, win in enumerate(wins):
             fb.check()
-            codes = mh.bivariate_codes(classify(_read(fa, win), breaks[HAZARDS[0]]),
-                                       classify(_read(la, win), breaks[HAZARDS[1]]))
+            codes = mh.bivariate_codes(classify(read_window(fa, win), breaks[HAZARDS[0]]),
+                                       classify(read_window(la, win), breaks[HAZARDS[1]]))
             counts += np.bincount(codes[codes >= 0], minlength=25)
             w.write(win, np.where(codes < 0, BIVARIATE_NODATA, codes).astype(np.uint8))
             fb.report((k + 1) / len(wins))
@@ -282,15 +282,6 @@ def write_bivariate(flood_path, landslide_path, breaks, out_path, feedback=None)
 
 
 # -- evaluation of the maps --------------------------------------------------------------------
-def _read(ds, win):
-    b = ds.GetRasterBand(1)
-    a = b.ReadAsArray(win.col, win.row, win.cols, win.rows).astype(float)
-    nd = b.GetNoDataValue()
-    if nd is not None:
-        a[a == nd] = np.nan
-    return a
-
-
 def _check_same_grid(paths):
     grids = {k: Grid.from_path(p) for k, p in paths.items()}
     first_key, first = next(iter(grids.items()))
@@ -318,7 +309,7 @@ def jaccard_high(maps, sample=1_000_000, seed=0, feedback=None):
         fb.check()
         pick = rng.random((win.rows, win.cols)) < keep_p
         for key, d in ds.items():
-            a = _read(d, win)
+            a = read_window(d, win)
             kept[key].append(a[pick & ~np.isnan(a)])
         fb.report(0.5 * (k + 1) / len(wins))
     limits = {}
@@ -334,7 +325,7 @@ def jaccard_high(maps, sample=1_000_000, seed=0, feedback=None):
     union = collections.Counter()
     for k, win in enumerate(wins):  # pass 2: intersections and unions
         fb.check()
-        high = {key: classify(_read(d, win), limits[key]) >= 3 for key, d in ds.items()}
+        high = {key: classify(read_window(d, win), limits[key]) >= 3 for key, d in ds.items()}
         for h in hazards:
             for a, b in pairs:
                 if (a, h) in high and (b, h) in high:
@@ -386,9 +377,9 @@ def zonal_means(paths, zone_path, zone_names, feedback=None):
     wins = list(iter_windows(grid, len(paths) + 1))
     for i, win in enumerate(wins):
         fb.check()
-        z = np.nan_to_num(_read(zds, win), nan=0).astype(np.int64).ravel()
+        z = np.nan_to_num(read_window(zds, win), nan=0).astype(np.int64).ravel()
         for k, d in ds.items():
-            a = _read(d, win).ravel()
+            a = read_window(d, win).ravel()
             ok = ~np.isnan(a) & (z > 0) & (z < nz)
             sums[k] += np.bincount(z[ok], a[ok], minlength=nz)
             cnt[k] += np.bincount(z[ok], minlength=nz)

@@ -522,6 +522,16 @@ def check_valid(stack, own_valid, combined):
                          "valid areas do not overlap.", "FACTORS")
 
 
+def read_window(ds, window, band=1):
+    """One band of a dataset in ``window`` as float64, NaN on its nodata value."""
+    b = ds.GetRasterBand(band)
+    a = b.ReadAsArray(window.col, window.row, window.cols, window.rows).astype(float)
+    nd = b.GetNoDataValue()
+    if nd is not None:
+        a[a == nd] = np.nan
+    return a
+
+
 def sample_at(stack, x, y, feedback=None):
     """Values of every band of ``stack`` at points (x, y) in its CRS: array (n, bands), NaN
     where a point falls outside the grid or on the combined nodata mask. Reads block by block,
