@@ -6,10 +6,12 @@ Nodata is carried as NaN in the float arrays handed to the methods; written rast
 """
 from __future__ import annotations
 
+import functools
 import math
 import os
 import re
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -27,6 +29,10 @@ GTIFF_OPTIONS = ["TILED=YES", "COMPRESS=DEFLATE", "PREDICTOR=2", "BIGTIFF=IF_SAF
                  "BLOCKXSIZE=256", "BLOCKYSIZE=256", "INTERLEAVE=BAND"]
 #: bytes of float64 data one block may hold per band (bounds the memory of every pass)
 BLOCK_BYTES = 2 * 1024 * 1024
+
+#: threads GDAL may use to decode the compressed blocks of one read (GDAL_NUM_THREADS);
+#: HAZARD_GDAL_THREADS overrides it (e.g. 1 when many processes share a machine)
+DECODE_THREADS = os.environ.get("HAZARD_GDAL_THREADS", "ALL_CPUS")
 
 _COMPLEX = {gdal.GDT_CInt16, gdal.GDT_CInt32, gdal.GDT_CFloat32, gdal.GDT_CFloat64}
 
@@ -123,9 +129,14 @@ class Grid:
         return Window(0, 0, self.ysize, self.xsize)
 
 
+@functools.lru_cache(maxsize=256)
 def same_crs(wkt_a, wkt_b):
+    """Whether two WKT strings describe the same CRS (cached: stacks compare every band's CRS
+    with the grid's, and parsing WKT costs about a millisecond)."""
+    if wkt_a == wkt_b:
+        return True
     if not wkt_a or not wkt_b:
-        return wkt_a == wkt_b
+        return False
     a, b = osr.SpatialReference(), osr.SpatialReference()
     a.ImportFromWkt(wkt_a)
     b.ImportFromWkt(wkt_b)
@@ -166,7 +177,9 @@ def iter_windows(grid, nbands=1, block_bytes=BLOCK_BYTES):
 
 def open_raster(path, name=None):
     try:
-        ds = gdal.Open(str(path))
+        # GeoTIFF takes its decoding threads when the dataset opens
+        with decoding_threads():
+            ds = gdal.Open(str(path))
     except RuntimeError as exc:
         raise InputError(f"Cannot open raster '{name or path}': {exc}", name) from exc
     if ds is None:
@@ -289,16 +302,16 @@ class AlignedStack:
         return len(self.bands)
 
     def _open_aligned(self, b):
-        ds = self._datasets.get(b.path)
-        if ds is None:
-            ds = self._datasets[b.path] = open_raster(b.path, b.layer_name)
+        if b.path not in self._datasets:
+            ds = open_raster(b.path, b.layer_name)
+            self._datasets[b.path] = (ds, Grid.from_dataset(ds))
+        ds, src_grid = self._datasets[b.path]
         if b.band < 1 or b.band > ds.RasterCount:
             raise InputError(f"Raster '{b.layer_name}' has no band {b.band}.", b.layer_name)
         band = ds.GetRasterBand(b.band)
         if band.DataType in _COMPLEX:
             raise InputError(f"Raster '{b.layer_name}' holds complex numbers; factors must be "
                              f"real-valued numbers.", b.layer_name)
-        src_grid = Grid.from_dataset(ds)
         if not src_grid.crs_wkt and self.grid.crs_wkt:
             raise InputError(f"Raster '{b.layer_name}' has no coordinate reference system; "
                              f"assign one (Layer Properties > Source) and run again.",
@@ -330,9 +343,10 @@ class AlignedStack:
 
     def read_band(self, i, window, out=None):
         ds, bidx, nodata = self._sources[i]
-        arr = ds.GetRasterBand(bidx).ReadAsArray(window.col, window.row, window.cols,
-                                                   window.rows, buf_type=gdal.GDT_Float64,
-                                                   buf_obj=out)
+        with decoding_threads():
+            arr = ds.GetRasterBand(bidx).ReadAsArray(window.col, window.row, window.cols,
+                                                       window.rows, buf_type=gdal.GDT_Float64,
+                                                       buf_obj=out)
         if nodata is not None and not math.isnan(nodata):
             arr[arr == nodata] = np.nan
         return arr
@@ -352,9 +366,10 @@ class AlignedStack:
             while j < n and self._sources[j][0] is ds:
                 j += 1
             if j - i > 1:
-                ds.ReadAsArray(window.col, window.row, window.cols, window.rows,
-                               band_list=[self._sources[k][1] for k in range(i, j)],
-                               buf_type=gdal.GDT_Float64, buf_obj=out[i:j])
+                with decoding_threads():
+                    ds.ReadAsArray(window.col, window.row, window.cols, window.rows,
+                                   band_list=[self._sources[k][1] for k in range(i, j)],
+                                   buf_type=gdal.GDT_Float64, buf_obj=out[i:j])
                 for k in range(i, j):
                     nd = self._sources[k][2]
                     if nd is not None and not math.isnan(nd):
@@ -522,10 +537,29 @@ def check_valid(stack, own_valid, combined):
                          "valid areas do not overlap.", "FACTORS")
 
 
+@contextmanager
+def decoding_threads():
+    """Let GDAL decode the blocks of the reads made inside on several threads.
+
+    GDAL's Python bindings hold the GIL while a read decompresses, so Python threads do not
+    overlap decoding; GDAL_NUM_THREADS (GeoTIFF, GDAL >= 3.6; older GDAL ignores it) makes one
+    read decode its tiles in parallel. A GeoTIFF takes the setting when it is opened, a VRT's
+    sources when a read opens them: both are wrapped. Set for the calling thread only, and
+    restored after.
+    """
+    prev = gdal.GetThreadLocalConfigOption("GDAL_NUM_THREADS", None)
+    gdal.SetThreadLocalConfigOption("GDAL_NUM_THREADS", DECODE_THREADS)
+    try:
+        yield
+    finally:
+        gdal.SetThreadLocalConfigOption("GDAL_NUM_THREADS", prev)
+
+
 def read_window(ds, window, band=1):
     """One band of a dataset in ``window`` as float64, NaN on its nodata value."""
     b = ds.GetRasterBand(band)
-    a = b.ReadAsArray(window.col, window.row, window.cols, window.rows).astype(float)
+    with decoding_threads():
+        a = b.ReadAsArray(window.col, window.row, window.cols, window.rows).astype(float)
     nd = b.GetNoDataValue()
     if nd is not None:
         a[a == nd] = np.nan
