@@ -47,15 +47,19 @@ def _memory_layer(geoms, srs_wkt, field_values=None):
         srs.ImportFromWkt(srs_wkt)
     lyr = ds.CreateLayer("zones", srs, ogr.wkbUnknown)
     lyr.CreateField(ogr.FieldDefn("zid", ogr.OFTInteger))
-    defn = lyr.GetLayerDefn()
     values = np.arange(1, len(geoms) + 1) if field_values is None else field_values
+    # one feature object refilled for every polygon (the layer stores a copy): a third
+    # faster than a new feature each time, which counts for thousands of slope units
+    f = ogr.Feature(lyr.GetLayerDefn())
+    set_fid, set_value, set_geom, create = f.SetFID, f.SetFieldInteger64, f.SetGeometry, \
+        lyr.CreateFeature
     for g, v in zip(geoms, values.tolist() if hasattr(values, "tolist") else values):
         if g is None:
             continue
-        f = ogr.Feature(defn)
-        f.SetField(0, int(v))
-        f.SetGeometry(g)
-        lyr.CreateFeature(f)
+        set_fid(-1)
+        set_value(0, int(v))
+        set_geom(g)
+        create(f)
     return ds, lyr
 
 
@@ -89,7 +93,7 @@ class ZonalResult:
     majority: dict = None  # band index -> (n_zones,) most frequent class (categorical bands)
 
 
-def zonal_statistics(stack, geoms, feedback=None, workers=None):
+def zonal_statistics(stack, geoms, feedback=None, workers=None, envelopes=None):
     """Mean, population standard deviation and valid-pixel count of every band per zone.
 
     ``geoms`` are OGR polygons in the stack's CRS, zone k being ``geoms[k]`` (None allowed).
@@ -97,8 +101,10 @@ def zonal_statistics(stack, geoms, feedback=None, workers=None):
 
     The grid is cut into row strips processed by ``workers`` threads (default: the CPU count,
     at most 4); each strip rasterises the zones that touch it block by block in memory and
-    reads through its own datasets (GDAL releases the GIL while it works). The sums are exact
-    whatever the split, and memory is bounded by the block size.
+    reads through its own datasets (GDAL decodes each read on several threads, see
+    :func:`core.raster.decoding_threads`; numpy's reductions run outside the GIL). The sums are
+    exact whatever the split, and memory is bounded by the block size. ``envelopes``: the
+    zones' bounding boxes when the caller has them (:func:`_envelopes`).
     """
     fb = as_feedback(feedback)
     nz, nb = len(geoms), len(stack)
@@ -109,9 +115,7 @@ def zonal_statistics(stack, geoms, feedback=None, workers=None):
     n_tasks = max(1, min(len(wins), workers))
     bounds = np.linspace(0, len(wins), n_tasks + 1).astype(int)
     tasks = [wins[a:b] for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
-    env = _envelopes(geoms)
-    # a shift per band (a typical value) keeps the sums of squares well conditioned
-    shift = _typical_values(stack)
+    env = _envelopes(geoms) if envelopes is None else envelopes
     done = [0]
     lock = threading.Lock()
 
@@ -120,17 +124,42 @@ def zonal_statistics(stack, geoms, feedback=None, workers=None):
             done[0] += 1
             fb.report(done[0] / len(wins))
 
-    def run(k):
-        return _zonal_strip(stack, geoms, env, tasks[k], shift, cats, fb, tick)
+    # each strip's zone layer and datasets are made here, one strip after the other: that is
+    # Python-bound work, and two threads doing it at once only hand the GIL to and fro
+    inputs = []
+    try:
+        for wins_k in tasks:
+            inputs.append(_strip_inputs(stack, geoms, env, wins_k))
 
-    if workers > 1 and len(tasks) > 1:
-        with ThreadPoolExecutor(max_workers=workers) as ex:
-            parts = list(ex.map(run, range(len(tasks))))
-    else:
-        parts = [run(k) for k in range(len(tasks))]
+        def run(k):
+            return _zonal_strip(stack, nz, tasks[k], inputs[k], cats, fb, tick)
+
+        if workers > 1 and len(tasks) > 1:
+            with ThreadPoolExecutor(max_workers=workers) as ex:
+                parts = list(ex.map(run, range(len(tasks))))
+        else:
+            parts = [run(k) for k in range(len(tasks))]
+    finally:
+        for inp in inputs:
+            if inp is not None:
+                inp[2].close()
+        inputs = None
     count = sum(p[0] for p in parts)
-    s1 = sum(p[1] for p in parts)
-    s2 = sum(p[2] for p in parts)
+    # each strip summed v - a with its own shift a (a typical value of the band, which keeps
+    # the sums of squares well conditioned); move every strip to the first strip's shift c:
+    # sum(v - c) = sum(v - a) + n d and sum((v - c)^2) = sum((v - a)^2) + 2 d sum(v - a) + n d^2
+    # with d = a - c
+    shifts = [p[4] for p in parts if p[4] is not None]
+    shift = shifts[0] if shifts else np.zeros(nb)
+    s1 = np.zeros((nb, nz + 1))
+    s2 = np.zeros((nb, nz + 1))
+    for p in parts:
+        if p[4] is None:
+            continue
+        d = (p[4] - shift)[:, None]
+        n = p[0][None, :]
+        s2 += p[2] + 2 * d * p[1] + n * d * d
+        s1 += p[1] + n * d
     class_counts = {j: {} for j in cats}
     for p in parts:
         for j in cats:
@@ -159,25 +188,9 @@ def zonal_statistics(stack, geoms, feedback=None, workers=None):
     return ZonalResult(count[1:], mean, std, list(stack.names), majority)
 
 
-def _typical_values(stack):
-    """One valid value per band (from the first block holding data), 0 when none."""
-    for win in stack.windows():
-        data = stack.read(win)
-        ok = ~np.isnan(data[0])
-        if ok.any():
-            return data[:, ok][:, :1000].mean(axis=1)
-    return np.zeros(len(stack))
-
-
-def _zonal_strip(stack, geoms, env, wins, shift, cats, fb, tick):
-    """Sums over the windows ``wins`` (contiguous rows): count, sum, sum of squares and
-    class counts per zone. The zones touching the strip go into the strip's own OGR layer,
-    rasterised window by window in memory; the strip reads through its own datasets."""
-    nz, nb = len(geoms), len(stack)
-    count = np.zeros(nz + 1, np.int64)
-    s1 = np.zeros((nb, nz + 1), np.float64)
-    s2 = np.zeros((nb, nz + 1), np.float64)
-    class_counts = {j: {} for j in cats}
+def _strip_inputs(stack, geoms, env, wins):
+    """The OGR layer of the zones touching the strip of windows ``wins`` (contiguous rows)
+    and the strip's own datasets: (vector dataset, layer, stack), None when no zone does."""
     r0 = wins[0].row
     rows = wins[-1].row + wins[-1].rows - r0
     strip = Window(r0, 0, rows, stack.grid.xsize)
@@ -187,58 +200,80 @@ def _zonal_strip(stack, geoms, env, wins, shift, cats, fb, tick):
         (env[:, 1] <= ex[3]) & (env[:, 3] >= ex[1])
     idx = np.nonzero(touch)[0]
     if len(idx) == 0:
+        return None
+    ds_vec, lyr = _memory_layer([geoms[i] for i in idx], stack.grid.crs_wkt, idx + 1)
+    return ds_vec, lyr, stack.reopen()
+
+
+def _zonal_strip(stack, nz, wins, inputs, cats, fb, tick):
+    """Sums over the windows ``wins`` (contiguous rows) for ``nz`` zones: count, sum and sum
+    of squares of the values minus the strip's shift (a typical value per band, from its
+    first valid pixels; None when the strip has none), class counts per zone, and the shift.
+    ``inputs`` from :func:`_strip_inputs`: the zones are rasterised window by window in
+    memory and the strip reads through its own datasets."""
+    nb = len(stack)
+    count = np.zeros(nz + 1, np.int64)
+    s1 = np.zeros((nb, nz + 1), np.float64)
+    s2 = np.zeros((nb, nz + 1), np.float64)
+    class_counts = {j: {} for j in cats}
+    shift = None
+    if inputs is None:
         for _ in wins:
             tick()
-        return count, s1, s2, class_counts
-    ds_vec, lyr = _memory_layer([geoms[i] for i in idx], stack.grid.crs_wkt, idx + 1)
-    local = stack.reopen()
+        return count, s1, s2, class_counts, shift
+    _, lyr, local = inputs
     mem = gdal.GetDriverByName("MEM")
-    try:
-        for win in wins:
-            fb.check()
-            # the window's ids, rasterised in memory (bounded by the window's size)
-            wt = stack.grid.window_transform(win)
-            ids_ds = mem.Create("", win.cols, win.rows, 1, gdal.GDT_Int32)
-            ids_ds.SetGeoTransform(wt)
-            band = ids_ds.GetRasterBand(1)
-            band.Fill(0)
-            wx = Grid(stack.grid.crs_wkt, wt, win.cols, win.rows).extent
-            lyr.SetSpatialFilterRect(*wx)
-            gdal.RasterizeLayer(ids_ds, [1], lyr, options=["ATTRIBUTE=zid"])
-            ids = band.ReadAsArray()
-            band = None
-            ids_ds = None
-            inside = ids > 0
-            if not inside.any():
-                tick()
-                continue
-            data = local.read(win, masked=False)
-            # the combined mask in one pass: a NaN in any band makes the band sum NaN
-            ok = inside & ~np.isnan(data.sum(axis=0))
-            # pixels outside every zone or off the mask count in bin 0, which is dropped: no
-            # gathering of the valid pixels is needed (NaN only ever lands in bin 0)
-            # intp once: bincount would otherwise convert the int32 ids on every call
-            z = np.where(ok, ids, 0).astype(np.intp).ravel()
-            if ok.any():
-                count += np.bincount(z, minlength=nz + 1)
-                for j in cats:
-                    cls = data[j].ravel()
-                    for v in np.unique(cls[ok.ravel()]):
-                        sel = (cls == v) & (z > 0)
-                        acc = class_counts[j].setdefault(float(v), np.zeros(nz + 1, np.int64))
-                        acc += np.bincount(z[sel], minlength=nz + 1)
-                for j in range(nb):
-                    v = data[j].ravel()
-                    v -= shift[j]
-                    s1[j] += np.bincount(z, weights=v, minlength=nz + 1)
-                    v *= v
-                    s2[j] += np.bincount(z, weights=v, minlength=nz + 1)
+    for win in wins:
+        fb.check()
+        # the window's ids, rasterised in memory (bounded by the window's size)
+        wt = stack.grid.window_transform(win)
+        ids_ds = mem.Create("", win.cols, win.rows, 1, gdal.GDT_Int32)
+        ids_ds.SetGeoTransform(wt)
+        band = ids_ds.GetRasterBand(1)
+        band.Fill(0)
+        wx = Grid(stack.grid.crs_wkt, wt, win.cols, win.rows).extent
+        lyr.SetSpatialFilterRect(*wx)
+        gdal.RasterizeLayer(ids_ds, [1], lyr, options=["ATTRIBUTE=zid"])
+        ids = band.ReadAsArray()
+        band = None
+        ids_ds = None
+        inside = ids > 0
+        if not inside.any():
             tick()
-    finally:
-        local.close()
-        lyr = None
-        ds_vec = None
-    return count, s1, s2, class_counts
+            continue
+        data = local.read(win, masked=False)
+        # the combined mask in one pass: a NaN in any band makes the band sum NaN
+        ok = inside & ~np.isnan(data.sum(axis=0))
+        # pixels outside every zone or off the mask count in bin 0, which is dropped: no
+        # gathering of the valid pixels is needed (NaN only ever lands in bin 0)
+        # intp once: bincount would otherwise convert the int32 ids on every call
+        z = np.where(ok, ids, 0).astype(np.intp).ravel()
+        if ok.any():
+            # zones are contiguous patches, so along the rows the id changes rarely: sum
+            # each run of equal ids (a sequential pass), then spread the few run sums over
+            # the zones with bincount, far cheaper than a bincount over every pixel
+            starts = np.flatnonzero(np.concatenate(([True], z[1:] != z[:-1])))
+            zr = z[starts]
+            lengths = np.diff(np.append(starts, z.size))
+            count += np.bincount(zr, weights=lengths, minlength=nz + 1).astype(np.int64)
+            for j in cats:
+                cls = data[j].ravel()
+                for v in np.unique(cls[ok.ravel()]):
+                    sel = (cls == v) & (z > 0)
+                    acc = class_counts[j].setdefault(float(v), np.zeros(nz + 1, np.int64))
+                    acc += np.bincount(z[sel], minlength=nz + 1)
+            flat = data.reshape(nb, -1)
+            if shift is None:
+                shift = flat[:, ok.ravel()][:, :1000].mean(axis=1)
+            flat -= shift[:, None]
+            r1 = np.add.reduceat(flat, starts, axis=1)
+            flat *= flat
+            r2 = np.add.reduceat(flat, starts, axis=1)
+            for j in range(nb):
+                s1[j] += np.bincount(zr, weights=r1[j], minlength=nz + 1)
+                s2[j] += np.bincount(zr, weights=r2[j], minlength=nz + 1)
+        tick()
+    return count, s1, s2, class_counts, shift
 
 
 def polygon_areas(geoms):
@@ -300,7 +335,8 @@ def slope_unit_statistics(stack, unit_geoms, landslide_geoms=None, feedback=None
     if not hit.any():
         raise InputError("No slope unit overlaps the factor rasters: check the CRS and extent of "
                          "the slope-unit layer and of the factors.", "SLOPE_UNITS")
-    stats = zonal_statistics(stack, unit_geoms, fb.sub(0, 0.8 if landslide_geoms else 1.0))
+    stats = zonal_statistics(stack, unit_geoms, fb.sub(0, 0.8 if landslide_geoms else 1.0),
+                             envelopes=uenv)
     if stats.count.sum() == 0:
         raise InputError("No pixel centre with data in every factor falls inside a slope unit: "
                          "the slope units and the valid factor pixels do not overlap.",
