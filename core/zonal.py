@@ -128,8 +128,9 @@ def zonal_statistics(stack, geoms, feedback=None, workers=None, envelopes=None):
     # Python-bound work, and two threads doing it at once only hand the GIL to and fro
     inputs = []
     try:
-        for wins_k in tasks:
-            inputs.append(_strip_inputs(stack, geoms, env, wins_k))
+        for k, wins_k in enumerate(tasks):
+            # the first strip reads through the caller's stack (idle meanwhile)
+            inputs.append(_strip_inputs(stack, geoms, env, wins_k, reopen=k > 0))
 
         def run(k):
             return _zonal_strip(stack, nz, tasks[k], inputs[k], cats, fb, tick)
@@ -141,7 +142,7 @@ def zonal_statistics(stack, geoms, feedback=None, workers=None, envelopes=None):
             parts = [run(k) for k in range(len(tasks))]
     finally:
         for inp in inputs:
-            if inp is not None:
+            if inp is not None and inp[2] is not stack:
                 inp[2].close()
         inputs = None
     count = sum(p[0] for p in parts)
@@ -188,9 +189,10 @@ def zonal_statistics(stack, geoms, feedback=None, workers=None, envelopes=None):
     return ZonalResult(count[1:], mean, std, list(stack.names), majority)
 
 
-def _strip_inputs(stack, geoms, env, wins):
+def _strip_inputs(stack, geoms, env, wins, reopen=True):
     """The OGR layer of the zones touching the strip of windows ``wins`` (contiguous rows)
-    and the strip's own datasets: (vector dataset, layer, stack), None when no zone does."""
+    and the strip's own datasets (``stack`` itself unless ``reopen``): (vector dataset, layer,
+    stack), None when no zone does."""
     r0 = wins[0].row
     rows = wins[-1].row + wins[-1].rows - r0
     strip = Window(r0, 0, rows, stack.grid.xsize)
@@ -202,7 +204,7 @@ def _strip_inputs(stack, geoms, env, wins):
     if len(idx) == 0:
         return None
     ds_vec, lyr = _memory_layer([geoms[i] for i in idx], stack.grid.crs_wkt, idx + 1)
-    return ds_vec, lyr, stack.reopen()
+    return ds_vec, lyr, stack.reopen() if reopen else stack
 
 
 def _zonal_strip(stack, nz, wins, inputs, cats, fb, tick):
