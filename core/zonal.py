@@ -15,7 +15,7 @@ from osgeo import gdal, ogr, osr
 
 from .errors import InputError
 from .progress import as_feedback
-from .raster import GTIFF_OPTIONS, Grid, Window, iter_windows
+from .raster import GTIFF_OPTIONS, Grid, iter_windows
 
 gdal.UseExceptions()
 ogr.UseExceptions()
@@ -99,12 +99,13 @@ def zonal_statistics(stack, geoms, feedback=None, workers=None, envelopes=None):
     ``geoms`` are OGR polygons in the stack's CRS, zone k being ``geoms[k]`` (None allowed).
     Zones share the stack's combined nodata mask, so one count serves every band.
 
-    The grid is cut into row strips processed by ``workers`` threads (default: the CPU count,
-    at most 4); each strip rasterises the zones that touch it block by block in memory and
-    reads through its own datasets (GDAL decodes each read on several threads, see
-    :func:`core.raster.decoding_threads`; numpy's reductions run outside the GIL). The sums are
-    exact whatever the split, and memory is bounded by the block size. ``envelopes``: the
-    zones' bounding boxes when the caller has them (:func:`_envelopes`).
+    Blocks are handed out one at a time to ``workers`` threads (default: the CPU count, at
+    most 4), so the threads stay busy until the last block whatever each block costs. Every
+    thread reads through its own datasets (GDAL decodes each read on several threads, see
+    :func:`core.raster.decoding_threads`); the zones, one in-memory OGR layer, are rasterised
+    block by block under a lock (an OGR layer is not thread-safe). The sums are exact whatever
+    the split, and memory is bounded by the block size. ``envelopes``: the zones' bounding
+    boxes when the caller has them (:func:`_envelopes`).
     """
     fb = as_feedback(feedback)
     nz, nb = len(geoms), len(stack)
@@ -112,42 +113,48 @@ def zonal_statistics(stack, geoms, feedback=None, workers=None, envelopes=None):
     wins = list(iter_windows(stack.grid, nb + 1))
     if workers is None:
         workers = min(4, os.cpu_count() or 1)
-    n_tasks = max(1, min(len(wins), workers))
-    bounds = np.linspace(0, len(wins), n_tasks + 1).astype(int)
-    tasks = [wins[a:b] for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
+    n_workers = max(1, min(len(wins), workers))
     env = _envelopes(geoms) if envelopes is None else envelopes
-    done = [0]
+    gx = stack.grid.extent
+    touch = ~np.isnan(env[:, 0]) & (env[:, 0] <= gx[2]) & (env[:, 2] >= gx[0]) & \
+        (env[:, 1] <= gx[3]) & (env[:, 3] >= gx[1])
+    idx = np.nonzero(touch)[0]
+    todo = iter(wins)
     lock = threading.Lock()
+    done = [0]
 
-    def tick():
+    def next_window():
         with lock:
-            done[0] += 1
-            fb.report(done[0] / len(wins))
+            win = next(todo, None)
+            if win is not None and done[0]:
+                fb.report(done[0] / len(wins))
+            done[0] += win is not None
+            return win
 
-    # each strip's zone layer and datasets are made here, one strip after the other: that is
-    # Python-bound work, and two threads doing it at once only hand the GIL to and fro
-    inputs = []
-    try:
-        for k, wins_k in enumerate(tasks):
-            # the first strip reads through the caller's stack (idle meanwhile)
-            inputs.append(_strip_inputs(stack, geoms, env, wins_k, reopen=k > 0))
+    if len(idx) == 0:
+        parts = []
+    else:
+        ds_vec, lyr = _memory_layer([geoms[i] for i in idx], stack.grid.crs_wkt, idx + 1)
+        rasterize = _window_rasterizer(stack.grid, lyr)
+        # the first thread reads through the caller's stack (idle meanwhile)
+        stacks = [stack] + [stack.reopen() for _ in range(n_workers - 1)]
+        try:
+            def run(k):
+                return _zonal_worker(stacks[k], nz, next_window, rasterize, cats, fb)
 
-        def run(k):
-            return _zonal_strip(stack, nz, tasks[k], inputs[k], cats, fb, tick)
-
-        if workers > 1 and len(tasks) > 1:
-            with ThreadPoolExecutor(max_workers=workers) as ex:
-                parts = list(ex.map(run, range(len(tasks))))
-        else:
-            parts = [run(k) for k in range(len(tasks))]
-    finally:
-        for inp in inputs:
-            if inp is not None and inp[2] is not stack:
-                inp[2].close()
-        inputs = None
-    count = sum(p[0] for p in parts)
-    # each strip summed v - a with its own shift a (a typical value of the band, which keeps
-    # the sums of squares well conditioned); move every strip to the first strip's shift c:
+            if n_workers > 1:
+                with ThreadPoolExecutor(max_workers=n_workers) as ex:
+                    parts = list(ex.map(run, range(n_workers)))
+            else:
+                parts = [run(0)]
+        finally:
+            for st in stacks[1:]:
+                st.close()
+            del rasterize, lyr, ds_vec  # the layer before its dataset
+    fb.report(1.0)
+    count = sum((p[0] for p in parts), np.zeros(nz + 1, np.int64))
+    # each thread summed v - a with its own shift a (a typical value of the band, which keeps
+    # the sums of squares well conditioned); move every thread to the first one's shift c:
     # sum(v - c) = sum(v - a) + n d and sum((v - c)^2) = sum((v - a)^2) + 2 d sum(v - a) + n d^2
     # with d = a - c
     shifts = [p[4] for p in parts if p[4] is not None]
@@ -189,59 +196,47 @@ def zonal_statistics(stack, geoms, feedback=None, workers=None, envelopes=None):
     return ZonalResult(count[1:], mean, std, list(stack.names), majority)
 
 
-def _strip_inputs(stack, geoms, env, wins, reopen=True):
-    """The OGR layer of the zones touching the strip of windows ``wins`` (contiguous rows)
-    and the strip's own datasets (``stack`` itself unless ``reopen``): (vector dataset, layer,
-    stack), None when no zone does."""
-    r0 = wins[0].row
-    rows = wins[-1].row + wins[-1].rows - r0
-    strip = Window(r0, 0, rows, stack.grid.xsize)
-    sgrid = Grid(stack.grid.crs_wkt, stack.grid.window_transform(strip), stack.grid.xsize, rows)
-    ex = sgrid.extent
-    touch = ~np.isnan(env[:, 0]) & (env[:, 0] <= ex[2]) & (env[:, 2] >= ex[0]) & \
-        (env[:, 1] <= ex[3]) & (env[:, 3] >= ex[1])
-    idx = np.nonzero(touch)[0]
-    if len(idx) == 0:
-        return None
-    ds_vec, lyr = _memory_layer([geoms[i] for i in idx], stack.grid.crs_wkt, idx + 1)
-    return ds_vec, lyr, stack.reopen() if reopen else stack
+def _window_rasterizer(grid, lyr):
+    """A function giving the zone ids (int32, 0 outside every zone) of a window of ``grid``,
+    rasterised in memory from ``lyr`` (field ``zid``); calls are serialised by a lock."""
+    mem = gdal.GetDriverByName("MEM")
+    lock = threading.Lock()
+
+    def rasterize(win):
+        wt = grid.window_transform(win)
+        with lock:
+            ids_ds = mem.Create("", win.cols, win.rows, 1, gdal.GDT_Int32)
+            ids_ds.SetGeoTransform(wt)
+            band = ids_ds.GetRasterBand(1)
+            band.Fill(0)
+            lyr.SetSpatialFilterRect(*Grid(grid.crs_wkt, wt, win.cols, win.rows).extent)
+            gdal.RasterizeLayer(ids_ds, [1], lyr, options=["ATTRIBUTE=zid"])
+            ids = band.ReadAsArray()
+            band = ids_ds = None
+        return ids
+
+    return rasterize
 
 
-def _zonal_strip(stack, nz, wins, inputs, cats, fb, tick):
-    """Sums over the windows ``wins`` (contiguous rows) for ``nz`` zones: count, sum and sum
-    of squares of the values minus the strip's shift (a typical value per band, from its
-    first valid pixels; None when the strip has none), class counts per zone, and the shift.
-    ``inputs`` from :func:`_strip_inputs`: the zones are rasterised window by window in
-    memory and the strip reads through its own datasets."""
-    nb = len(stack)
+def _zonal_worker(local, nz, next_window, rasterize, cats, fb):
+    """Sums over the windows taken from ``next_window`` until it gives None, for ``nz``
+    zones: count, sum and sum of squares of the values minus the thread's shift (a typical
+    value per band, from its first valid pixels; None when it saw none), class counts per
+    zone, and the shift. Reads through ``local``, a stack of its own."""
+    nb = len(local)
     count = np.zeros(nz + 1, np.int64)
     s1 = np.zeros((nb, nz + 1), np.float64)
     s2 = np.zeros((nb, nz + 1), np.float64)
     class_counts = {j: {} for j in cats}
     shift = None
-    if inputs is None:
-        for _ in wins:
-            tick()
-        return count, s1, s2, class_counts, shift
-    _, lyr, local = inputs
-    mem = gdal.GetDriverByName("MEM")
-    for win in wins:
+    while True:
         fb.check()
-        # the window's ids, rasterised in memory (bounded by the window's size)
-        wt = stack.grid.window_transform(win)
-        ids_ds = mem.Create("", win.cols, win.rows, 1, gdal.GDT_Int32)
-        ids_ds.SetGeoTransform(wt)
-        band = ids_ds.GetRasterBand(1)
-        band.Fill(0)
-        wx = Grid(stack.grid.crs_wkt, wt, win.cols, win.rows).extent
-        lyr.SetSpatialFilterRect(*wx)
-        gdal.RasterizeLayer(ids_ds, [1], lyr, options=["ATTRIBUTE=zid"])
-        ids = band.ReadAsArray()
-        band = None
-        ids_ds = None
+        win = next_window()
+        if win is None:
+            break
+        ids = rasterize(win)
         inside = ids > 0
         if not inside.any():
-            tick()
             continue
         data = local.read(win, masked=False)
         # the combined mask in one pass: a NaN in any band makes the band sum NaN
@@ -274,7 +269,6 @@ def _zonal_strip(stack, nz, wins, inputs, cats, fb, tick):
             for j in range(nb):
                 s1[j] += np.bincount(zr, weights=r1[j], minlength=nz + 1)
                 s2[j] += np.bincount(zr, weights=r2[j], minlength=nz + 1)
-        tick()
     return count, s1, s2, class_counts, shift
 
 
