@@ -10,7 +10,9 @@ import functools
 import math
 import os
 import re
+import threading
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -289,6 +291,20 @@ class AlignedStack:
         self._datasets = {}
         for b in self.bands:
             self._sources.append(self._open_aligned(b))
+        # runs of consecutive bands read in one call, grouped by source file: the files of a
+        # stack are read in parallel, each file's runs by one thread (a dataset is not
+        # thread-safe, and a file's warped bands share its handle)
+        runs, i = [], 0
+        while i < len(self.bands):
+            j = i + 1
+            while j < len(self.bands) and self._sources[j][0] is self._sources[i][0]:
+                j += 1
+            runs.append((i, j))
+            i = j
+        by_file = {}
+        for i, j in runs:
+            by_file.setdefault(self.bands[i].path, []).append((i, j))
+        self._file_runs = list(by_file.values())
 
     @property
     def names(self):
@@ -355,29 +371,20 @@ class AlignedStack:
         """Array (nbands, rows, cols), NaN on the combined nodata mask when ``masked``.
 
         Consecutive bands of one file read directly (no warping) are fetched in a single call
-        into the output buffer, so a multi-band stack is decompressed once per block.
+        into the output buffer, so a multi-band stack is decompressed once per block. The
+        files of a stack are read by a shared pool of threads (GDAL releases the GIL while it
+        decodes): a block of a stack of single-band files decodes on every core.
         """
         n = len(self.bands)
         out = np.empty((n, window.rows, window.cols), np.float64)
-        i = 0
-        while i < n:
-            ds = self._sources[i][0]
-            j = i + 1
-            while j < n and self._sources[j][0] is ds:
-                j += 1
-            if j - i > 1:
-                with decoding_threads():
-                    ds.ReadAsArray(window.col, window.row, window.cols, window.rows,
-                                   band_list=[self._sources[k][1] for k in range(i, j)],
-                                   buf_type=gdal.GDT_Float64, buf_obj=out[i:j])
-                for k in range(i, j):
-                    nd = self._sources[k][2]
-                    if nd is not None and not math.isnan(nd):
-                        a = out[k]
-                        a[a == nd] = np.nan
-            else:
-                self.read_band(i, window, out[i])
-            i = j
+        if len(self._file_runs) > 1:
+            pool = _read_pool()
+            jobs = [pool.submit(self._read_runs, runs, window, out) for runs in self._file_runs]
+            for job in jobs:
+                job.result()
+        else:
+            for runs in self._file_runs:
+                self._read_runs(runs, window, out)
         if masked and n > 1:
             bad = np.isnan(out[0])
             for k in range(1, n):
@@ -385,6 +392,22 @@ class AlignedStack:
             if bad.any():
                 out[:, bad] = np.nan
         return out
+
+    def _read_runs(self, runs, window, out):
+        for i, j in runs:
+            if j - i == 1:
+                self.read_band(i, window, out[i])
+                continue
+            ds = self._sources[i][0]
+            with decoding_threads():
+                ds.ReadAsArray(window.col, window.row, window.cols, window.rows,
+                               band_list=[self._sources[k][1] for k in range(i, j)],
+                               buf_type=gdal.GDT_Float64, buf_obj=out[i:j])
+            for k in range(i, j):
+                nd = self._sources[k][2]
+                if nd is not None and not math.isnan(nd):
+                    a = out[k]
+                    a[a == nd] = np.nan
 
     def windows(self, block_bytes=BLOCK_BYTES):
         return iter_windows(self.grid, len(self.bands), block_bytes)
@@ -535,6 +558,21 @@ def check_valid(stack, own_valid, combined):
     if combined == 0:
         raise InputError("The factor rasters have no pixel where all of them hold data: their "
                          "valid areas do not overlap.", "FACTORS")
+
+
+_POOL_LOCK = threading.Lock()
+_POOL = []
+
+
+def _read_pool():
+    """The process's pool of reading threads (one per CPU, at most 8), made on first use.
+    Its tasks are single reads that never wait on other tasks, so threads of any caller may
+    share it without deadlock."""
+    with _POOL_LOCK:
+        if not _POOL:
+            _POOL.append(ThreadPoolExecutor(max_workers=max(1, min(8, os.cpu_count() or 1)),
+                                            thread_name_prefix="hazard-read"))
+        return _POOL[0]
 
 
 @contextmanager
