@@ -12,12 +12,20 @@ from .deps import require
 from .errors import InputError
 
 
-def quantile_breaks(values, k):
-    """Inner class limits (k - 1 values at most; ties collapse) of k quantile classes."""
+def quantile_breaks(values, k, overwrite=False):
+    """Inner class limits (k - 1 values at most; ties collapse) of k quantile classes.
+    ``overwrite``: ``values`` (float64) may be sorted in place."""
     v = np.asarray(values, float)
-    v = v[np.isfinite(v)]
+    if not np.isfinite(v).all():
+        v = v[np.isfinite(v)]
     if v.size == 0:
         raise InputError("No finite value to classify.")
+    # np.quantile on sorted values: the same numbers, and numpy's vectorised sort beats the
+    # selection np.quantile does on unsorted ones
+    if overwrite and v is values:
+        v.sort()
+    else:
+        v = np.sort(v)
     return np.unique(np.quantile(v, np.linspace(0, 1, k + 1)[1:-1]))
 
 
@@ -50,9 +58,13 @@ def classify(values, limits):
     v = np.asarray(values, float)
     limits = np.asarray(limits, float)
     if len(limits) <= 8:  # a few comparisons beat a binary search per value
-        out = np.zeros(v.shape, np.intp)
+        # counted in one byte per value (a third of the time of counting in intp)
+        acc = np.zeros(v.shape, np.uint8)
+        above = np.empty(v.shape, bool)
         for lim in limits:
-            out += v > lim
+            np.greater(v, lim, out=above)
+            acc += above
+        out = acc.astype(np.intp)
     else:
         out = np.searchsorted(limits, v, side="left").astype(np.intp)
     nan = np.isnan(v)

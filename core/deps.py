@@ -18,6 +18,7 @@ OPTIONAL = {
     "matplotlib": ("matplotlib", "for report figures"),
     "scipy": ("scipy", "for statistics"),
     "dask": ("dask[distributed]", "for Dask clusters"),
+    "numba": ("numba", "to compile GeoDetector's inner loops (optional: numpy otherwise)"),
 }
 
 

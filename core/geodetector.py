@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .errors import InputError
+from .kernels import sums_by_codes
 
 INTERACTION_TYPES = ("nonlinear-weaken", "uni-weaken", "bi-enhance", "independent",
                      "nonlinear-enhance")
@@ -48,23 +49,13 @@ class Strata:
         size = int(codes.max()) + 1 if size is None else size
         if shift is None:
             shift = float(y.mean()) if y.size else 0.0
-        d = y - shift
-        return cls(np.bincount(codes, minlength=size),
-                   np.bincount(codes, weights=d, minlength=size),
-                   np.bincount(codes, weights=d * d, minlength=size), shift)
+        return cls(*sums_by_codes(codes, y - shift, size), shift)
 
-    def add(self, y, codes, d2=None):
-        """Accumulate more samples (y finite, codes in range). When several factors share the
-        same y, pass ``y - shift`` as ``y`` and its square as ``d2`` to compute them once."""
-        if d2 is None:
-            d = np.asarray(y, float) - self.shift
-            d2 = d * d
-        else:
-            d = y
-        size = len(self.n)
-        self.n += np.bincount(codes, minlength=size)
-        self.s1 += np.bincount(codes, weights=d, minlength=size)
-        self.s2 += np.bincount(codes, weights=d2, minlength=size)
+    def add_sums(self, n, s1, s2):
+        """Add per-stratum count, sum and sum of squares (of y minus this shift)."""
+        self.n += n
+        self.s1 += s1
+        self.s2 += s2
 
     def nonempty(self):
         keep = self.n > 0

@@ -146,16 +146,29 @@ def apply_to_raster(stack, predict, path, workers=1, scheduler=None, feedback=No
 
 def _in_order(wins, submit, in_flight, consume, fb):
     """Submit tiles with at most ``in_flight`` pending and consume results in tile order."""
+    for k, (win, result) in enumerate(ordered_results(wins, submit, in_flight, fb.check)):
+        consume(win, result, k)
+
+
+def ordered_results(items, submit, in_flight, check=None):
+    """Yield ``(item, submit(item).result())`` in item order, with at most ``in_flight``
+    items submitted and not yet yielded (memory stays bounded whatever the number of items).
+    ``items`` may be any iterable, e.g. a generator reading raster blocks; ``check`` (e.g. a
+    cancellation check) runs before each result is awaited."""
     import collections
     pending = collections.deque()
-    k = 0
-    for win in wins:
-        pending.append((win, submit(win)))
-        while len(pending) >= in_flight or (win is wins[-1] and pending):
-            pw, fut = pending.popleft()
-            fb.check()
-            consume(pw, fut.result(), k)
-            k += 1
+    for it in items:
+        pending.append((it, submit(it)))
+        while len(pending) >= in_flight:
+            it0, fut = pending.popleft()
+            if check:
+                check()
+            yield it0, fut.result()
+    while pending:
+        it0, fut = pending.popleft()
+        if check:
+            check()
+        yield it0, fut.result()
 
 
 def _dask_client(address):

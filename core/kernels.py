@@ -1,0 +1,126 @@
+"""Compiled inner loops for per-stratum statistics, the hot spot of GeoDetector on rasters.
+
+Each function has two implementations with the same results: a numba-compiled loop that
+classifies and accumulates in one pass over the values (no temporary arrays, and it releases the
+GIL, so threads really run in parallel), and a numpy one (classification by comparisons, then
+``bincount``) used when numba is not installed or ``HAZARD_NUMBA=0``. numba comes with shap;
+the compiled code is cached beside this file (or in the user's cache) after the first call.
+
+Both accumulate count, sum of ``d`` and sum of ``d * d`` per stratum code, ``d`` being the
+response minus a shift; a value equal to a limit goes to the lower class (as
+:func:`core.breaks.classify`).
+"""
+from __future__ import annotations
+
+import os
+import threading
+
+import numpy as np
+
+_LOCK = threading.Lock()
+_COMPILED = {}
+#: stripes of bins the loops spread consecutive values over: strata come in long runs of one
+#: code on rasters, and adding into the same bin again and again waits on the previous addition
+LANES = 4
+
+
+def _jit():
+    """The compiled loops, or None without numba (or with HAZARD_NUMBA=0)."""
+    with _LOCK:
+        if "loops" in _COMPILED:
+            return _COMPILED["loops"]
+        loops = None
+        if os.environ.get("HAZARD_NUMBA", "1") != "0":
+            try:
+                loops = _compile()
+            except (ImportError, OSError):  # numba missing or unusable: numpy it is
+                loops = None
+        _COMPILED["loops"] = loops
+        return loops
+
+
+def _compile():
+    import numba
+
+    @numba.njit(nogil=True, cache=True)
+    def by_limits(x, limits, offset, d, out):
+        nlim = limits.shape[0]
+        with_offset = offset.shape[0] > 0
+        for i in range(x.shape[0]):
+            v = x[i]
+            c = 0
+            for k in range(nlim):
+                if v > limits[k]:
+                    c += 1
+            if with_offset:
+                c += offset[i]
+            lane = i & 3
+            di = d[i]
+            out[0, c, lane] += 1.0
+            out[1, c, lane] += di
+            out[2, c, lane] += di * di
+
+    @numba.njit(nogil=True, cache=True)
+    def by_codes(codes, d, out):
+        for i in range(codes.shape[0]):
+            c = codes[i]
+            lane = i & 3
+            di = d[i]
+            out[0, c, lane] += 1.0
+            out[1, c, lane] += di
+            out[2, c, lane] += di * di
+
+    return by_limits, by_codes
+
+
+def _finish(out):
+    """(count, sum, sum of squares) from the striped accumulators (3, size, LANES)."""
+    tot = out.sum(axis=2)
+    return tot[0].astype(np.int64), tot[1], tot[2]
+
+
+def sums_by_limits(x, limits, d, size, offset=None):
+    """Per-stratum (count, sum of d, sum of d^2) of the values ``x`` classified by ``limits``
+    (code = number of limits below the value) plus ``offset`` (e.g. zone index x codes per
+    zone), over ``size`` strata. ``x`` must be finite."""
+    x = np.ascontiguousarray(x, np.float64)
+    d = np.ascontiguousarray(d, np.float64)
+    limits = np.ascontiguousarray(limits, np.float64)
+    loops = _jit()
+    if loops is not None:
+        out = np.zeros((3, size, LANES))
+        off = np.zeros(0, np.intp) if offset is None else np.ascontiguousarray(offset, np.intp)
+        loops[0](x, limits, off, d, out)
+        return _finish(out)
+    from .breaks import classify
+    codes = classify(x, limits)
+    if offset is not None:
+        codes += offset
+    return _numpy_sums(codes, d, size)
+
+
+def sums_by_codes(codes, d, size):
+    """Per-stratum (count, sum of d, sum of d^2) of the values with stratum ``codes``
+    (integers in 0..size-1)."""
+    d = np.ascontiguousarray(d, np.float64)
+    loops = _jit()
+    if loops is not None:
+        out = np.zeros((3, size, LANES))
+        loops[1](np.ascontiguousarray(codes, np.intp), d, out)
+        return _finish(out)
+    return _numpy_sums(np.asarray(codes, np.intp), d, size)
+
+
+def _numpy_sums(codes, d, size):
+    d2 = d * d
+    if len(codes) >= 1024 and size * LANES <= 1 << 16:
+        # the same striping as the compiled loops, through bincount
+        c = codes * LANES + (np.arange(len(codes)) & (LANES - 1))
+        m = size * LANES
+        out = np.stack([np.bincount(c, minlength=m).astype(np.float64),
+                        np.bincount(c, weights=d, minlength=m),
+                        np.bincount(c, weights=d2, minlength=m)]).reshape(3, size, LANES)
+        return _finish(out)
+    return (np.bincount(codes, minlength=size).astype(np.int64),
+            np.bincount(codes, weights=d, minlength=size),
+            np.bincount(codes, weights=d2, minlength=size))
