@@ -1,4 +1,5 @@
-"""Compiled inner loops for per-stratum statistics, the hot spot of GeoDetector on rasters.
+"""Compiled inner loops for per-stratum and per-zone statistics, the hot spots of GeoDetector
+and of slope-unit statistics on rasters.
 
 Each function has two implementations with the same results: a numba-compiled loop that
 classifies and accumulates in one pass over the values (no temporary arrays, and it releases the
@@ -70,7 +71,41 @@ def _compile():
             out[1, c, lane] += di
             out[2, c, lane] += di * di
 
-    return by_limits, by_codes
+    @numba.njit(nogil=True, cache=True)
+    def by_zone(data, ids, shift, count, s1, s2):
+        nb = data.shape[0]
+        n = ids.size
+        d = data.reshape(nb, n)
+        z = ids.reshape(n).astype(np.int64)
+        for b in range(nb):  # the combined mask, band by band (contiguous reads)
+            for p in range(n):
+                if z[p] > 0 and np.isnan(d[b, p]):
+                    z[p] = 0
+        # zones come in runs along the rows: sum each run, then add it to its zone
+        prev, k = z[0], 0
+        for p in range(n):
+            if z[p] != prev:
+                count[prev] += k
+                prev, k = z[p], 0
+            k += 1
+        count[prev] += k
+        for b in range(nb):
+            sh = shift[b]
+            prev, a1, a2 = z[0], 0.0, 0.0
+            for p in range(n):
+                zp = z[p]
+                if zp != prev:
+                    s1[b, prev] += a1
+                    s2[b, prev] += a2
+                    prev, a1, a2 = zp, 0.0, 0.0
+                if zp > 0:
+                    v = d[b, p] - sh
+                    a1 += v
+                    a2 += v * v
+            s1[b, prev] += a1
+            s2[b, prev] += a2
+
+    return by_limits, by_codes, by_zone
 
 
 def _finish(out):
@@ -124,3 +159,37 @@ def _numpy_sums(codes, d, size):
     return (np.bincount(codes, minlength=size).astype(np.int64),
             np.bincount(codes, weights=d, minlength=size),
             np.bincount(codes, weights=d2, minlength=size))
+
+
+def zone_sums(data, ids, shift, count, s1, s2):
+    """Add, per zone id (``ids`` > 0; 0 is outside every zone), the number of pixels where
+    every band of ``data`` (bands, rows, cols) is finite to ``count``, and the sums of the
+    band values minus ``shift`` and of their squares to ``s1`` and ``s2`` (bands, zones + 1).
+    ``data`` may be overwritten."""
+    loops = _jit()
+    if loops is not None:
+        loops[2](np.ascontiguousarray(data, np.float64), np.ascontiguousarray(ids),
+                 np.ascontiguousarray(shift, np.float64), count, s1, s2)
+        return
+    nb = data.shape[0]
+    size = len(count)
+    ok = (ids > 0) & ~np.isnan(data.sum(axis=0))  # a NaN in any band makes the sum NaN
+    if not ok.any():
+        return
+    z = np.where(ok, ids, 0).astype(np.intp).ravel()
+    # zones are contiguous patches, so along the rows the id changes rarely: sum each run of
+    # equal ids (a sequential pass), then spread the few run sums over the zones with
+    # bincount, far cheaper than a bincount over every pixel; pixels outside every zone or off
+    # the mask land in bin 0, which the caller ignores (NaN only ever lands there)
+    starts = np.flatnonzero(np.concatenate(([True], z[1:] != z[:-1])))
+    zr = z[starts]
+    lengths = np.diff(np.append(starts, z.size))
+    count += np.bincount(zr, weights=lengths, minlength=size).astype(np.int64)
+    flat = data.reshape(nb, -1)
+    flat -= shift[:, None]
+    r1 = np.add.reduceat(flat, starts, axis=1)
+    flat *= flat
+    r2 = np.add.reduceat(flat, starts, axis=1)
+    for j in range(nb):
+        s1[j] += np.bincount(zr, weights=r1[j], minlength=size)
+        s2[j] += np.bincount(zr, weights=r2[j], minlength=size)

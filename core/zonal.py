@@ -14,6 +14,7 @@ import numpy as np
 from osgeo import gdal, ogr, osr
 
 from .errors import InputError
+from .kernels import zone_sums
 from .progress import as_feedback
 from .raster import GTIFF_OPTIONS, Grid, iter_windows
 
@@ -239,36 +240,21 @@ def _zonal_worker(local, nz, next_window, rasterize, cats, fb):
         if not inside.any():
             continue
         data = local.read(win, masked=False)
-        # the combined mask in one pass: a NaN in any band makes the band sum NaN
-        ok = inside & ~np.isnan(data.sum(axis=0))
-        # pixels outside every zone or off the mask count in bin 0, which is dropped: no
-        # gathering of the valid pixels is needed (NaN only ever lands in bin 0)
-        # intp once: bincount would otherwise convert the int32 ids on every call
-        z = np.where(ok, ids, 0).astype(np.intp).ravel()
-        if ok.any():
-            # zones are contiguous patches, so along the rows the id changes rarely: sum
-            # each run of equal ids (a sequential pass), then spread the few run sums over
-            # the zones with bincount, far cheaper than a bincount over every pixel
-            starts = np.flatnonzero(np.concatenate(([True], z[1:] != z[:-1])))
-            zr = z[starts]
-            lengths = np.diff(np.append(starts, z.size))
-            count += np.bincount(zr, weights=lengths, minlength=nz + 1).astype(np.int64)
+        if shift is None or cats:
+            # the combined mask in one pass: a NaN in any band makes the band sum NaN
+            ok = inside & ~np.isnan(data.sum(axis=0))
+            if not ok.any():
+                continue
+            if shift is None:
+                shift = data.reshape(nb, -1)[:, ok.ravel()][:, :1000].mean(axis=1)
+            z = np.where(ok, ids, 0).astype(np.intp).ravel()
             for j in cats:
                 cls = data[j].ravel()
                 for v in np.unique(cls[ok.ravel()]):
                     sel = (cls == v) & (z > 0)
                     acc = class_counts[j].setdefault(float(v), np.zeros(nz + 1, np.int64))
                     acc += np.bincount(z[sel], minlength=nz + 1)
-            flat = data.reshape(nb, -1)
-            if shift is None:
-                shift = flat[:, ok.ravel()][:, :1000].mean(axis=1)
-            flat -= shift[:, None]
-            r1 = np.add.reduceat(flat, starts, axis=1)
-            flat *= flat
-            r2 = np.add.reduceat(flat, starts, axis=1)
-            for j in range(nb):
-                s1[j] += np.bincount(zr, weights=r1[j], minlength=nz + 1)
-                s2[j] += np.bincount(zr, weights=r2[j], minlength=nz + 1)
+        zone_sums(data, ids, shift, count, s1, s2)
     return count, s1, s2, class_counts, shift
 
 

@@ -107,3 +107,37 @@ def test_run_does_not_depend_on_threads_or_numba(zones, monkeypatch):
     # a different seed draws another sample for the limits
     other = _flat(run_chunks(chunks, names, cat, 5, top_n=3, seed=5, workers=2)[0])
     assert other != runs[0]
+
+
+def test_zone_sums_compiled_and_numpy_equal_direct_sums(monkeypatch):
+    """Zones as patches (runs along rows), pixels outside every zone, NaN in single bands:
+    per zone the count of pixels valid in every band and the sums of (value - shift) and its
+    square, whichever implementation."""
+    rng = np.random.default_rng(11)
+    rows, cols, nb, nz = 70, 90, 3, 12
+    r, c = np.mgrid[0:rows, 0:cols]
+    ids = ((r // 20) * 4 + c // 25 + 1).astype(np.int32)  # 16 patches, 12 of them zones
+    ids[ids > nz] = 0
+    data = rng.normal(100, 5, (nb, rows, cols))
+    data[1][rng.random((rows, cols)) < 0.05] = np.nan
+    data[2, :3, :] = np.nan
+    shift = np.array([100.0, 99.0, 101.0])
+    valid = (ids > 0) & ~np.isnan(data).any(axis=0)
+    results = []
+    for compiled in (True, False):
+        if not compiled:
+            monkeypatch.setitem(kernels._COMPILED, "loops", None)
+        elif kernels._jit() is None:
+            continue
+        count = np.zeros(nz + 1, np.int64)
+        s1, s2 = np.zeros((nb, nz + 1)), np.zeros((nb, nz + 1))
+        kernels.zone_sums(data.copy(), ids, shift, count, s1, s2)
+        for k in range(1, nz + 1):
+            sel = valid & (ids == k)
+            assert count[k] == sel.sum() > 0
+            for b in range(nb):
+                v = data[b][sel] - shift[b]
+                np.testing.assert_allclose(s1[b, k], v.sum(), rtol=1e-10, atol=1e-9)
+                np.testing.assert_allclose(s2[b, k], (v * v).sum(), rtol=1e-12)
+        results.append(compiled)
+    assert False in results
