@@ -43,6 +43,13 @@ def _jit():
 def _compile():
     import numba
 
+    @numba.njit(nogil=True, cache=True, inline="always")
+    def put(out, c, i, di):  # value i, of stratum c, into stripe i mod 4
+        lane = i & 3
+        out[0, c, lane] += 1.0
+        out[1, c, lane] += di
+        out[2, c, lane] += di * di
+
     @numba.njit(nogil=True, cache=True)
     def by_limits(x, limits, offset, d, out):
         nlim = limits.shape[0]
@@ -55,21 +62,12 @@ def _compile():
                     c += 1
             if with_offset:
                 c += offset[i]
-            lane = i & 3
-            di = d[i]
-            out[0, c, lane] += 1.0
-            out[1, c, lane] += di
-            out[2, c, lane] += di * di
+            put(out, c, i, d[i])
 
     @numba.njit(nogil=True, cache=True)
     def by_codes(codes, d, out):
         for i in range(codes.shape[0]):
-            c = codes[i]
-            lane = i & 3
-            di = d[i]
-            out[0, c, lane] += 1.0
-            out[1, c, lane] += di
-            out[2, c, lane] += di * di
+            put(out, codes[i], i, d[i])
 
     @numba.njit(nogil=True, cache=True)
     def by_zone(data, ids, shift, count, s1, s2):

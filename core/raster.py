@@ -294,10 +294,13 @@ class AlignedStack:
         # runs of consecutive bands read in one call, grouped by source file: the files of a
         # stack are read in parallel, each file's runs by one thread (a dataset is not
         # thread-safe, and a file's warped bands share its handle)
+        # (a band twice in one call comes back as garbage from GDAL 3.6's multi-threaded
+        # GeoTIFF decoding: a repeated band starts a new run)
         runs, i = [], 0
         while i < len(self.bands):
             j = i + 1
-            while j < len(self.bands) and self._sources[j][0] is self._sources[i][0]:
+            while j < len(self.bands) and self._sources[j][0] is self._sources[i][0] and \
+                    self._sources[j][1] not in [self._sources[k][1] for k in range(i, j)]:
                 j += 1
             runs.append((i, j))
             i = j

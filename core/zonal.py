@@ -100,8 +100,9 @@ def zonal_statistics(stack, geoms, feedback=None, workers=None, envelopes=None):
     ``geoms`` are OGR polygons in the stack's CRS, zone k being ``geoms[k]`` (None allowed).
     Zones share the stack's combined nodata mask, so one count serves every band.
 
-    Blocks are handed out one at a time to ``workers`` threads (default: the CPU count, at
-    most 4), so the threads stay busy until the last block whatever each block costs. Every
+    Thread k of ``workers`` (default: the CPU count, at most 4) takes blocks k, k + workers,
+    ... (interleaved, so each gets a share of every part of the grid), and the threads' sums
+    are merged in thread order: the same bits on every run. Every
     thread reads through its own datasets (GDAL decodes each read on several threads, see
     :func:`core.raster.decoding_threads`); the zones, one in-memory OGR layer, are rasterised
     block by block under a lock (an OGR layer is not thread-safe). The sums are exact whatever
@@ -120,17 +121,16 @@ def zonal_statistics(stack, geoms, feedback=None, workers=None, envelopes=None):
     touch = ~np.isnan(env[:, 0]) & (env[:, 0] <= gx[2]) & (env[:, 2] >= gx[0]) & \
         (env[:, 1] <= gx[3]) & (env[:, 3] >= gx[1])
     idx = np.nonzero(touch)[0]
-    todo = iter(wins)
     lock = threading.Lock()
     done = [0]
 
-    def next_window():
-        with lock:
-            win = next(todo, None)
-            if win is not None and done[0]:
-                fb.report(done[0] / len(wins))
-            done[0] += win is not None
-            return win
+    def windows_of(k):
+        for win in wins[k::n_workers]:
+            with lock:
+                if done[0]:
+                    fb.report(done[0] / len(wins))
+                done[0] += 1
+            yield win
 
     if len(idx) == 0:
         parts = []
@@ -141,7 +141,7 @@ def zonal_statistics(stack, geoms, feedback=None, workers=None, envelopes=None):
         stacks = [stack] + [stack.reopen() for _ in range(n_workers - 1)]
         try:
             def run(k):
-                return _zonal_worker(stacks[k], nz, next_window, rasterize, cats, fb)
+                return _zonal_worker(stacks[k], nz, windows_of(k), rasterize, cats, fb)
 
             if n_workers > 1:
                 with ThreadPoolExecutor(max_workers=n_workers) as ex:
@@ -219,8 +219,8 @@ def _window_rasterizer(grid, lyr):
     return rasterize
 
 
-def _zonal_worker(local, nz, next_window, rasterize, cats, fb):
-    """Sums over the windows taken from ``next_window`` until it gives None, for ``nz``
+def _zonal_worker(local, nz, windows, rasterize, cats, fb):
+    """Sums over the windows ``windows`` (an iterable), for ``nz``
     zones: count, sum and sum of squares of the values minus the thread's shift (a typical
     value per band, from its first valid pixels; None when it saw none), class counts per
     zone, and the shift. Reads through ``local``, a stack of its own."""
@@ -230,11 +230,8 @@ def _zonal_worker(local, nz, next_window, rasterize, cats, fb):
     s2 = np.zeros((nb, nz + 1), np.float64)
     class_counts = {j: {} for j in cats}
     shift = None
-    while True:
+    for win in windows:
         fb.check()
-        win = next_window()
-        if win is None:
-            break
         ids = rasterize(win)
         inside = ids > 0
         if not inside.any():
