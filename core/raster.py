@@ -360,16 +360,6 @@ class AlignedStack:
                              f"grid.", b.layer_name)
         return out, 1, None
 
-    def read_band(self, i, window, out=None):
-        ds, bidx, nodata = self._sources[i]
-        with decoding_threads():
-            arr = ds.GetRasterBand(bidx).ReadAsArray(window.col, window.row, window.cols,
-                                                       window.rows, buf_type=gdal.GDT_Float64,
-                                                       buf_obj=out)
-        if nodata is not None and not math.isnan(nodata):
-            arr[arr == nodata] = np.nan
-        return arr
-
     def read(self, window, masked=True):
         """Array (nbands, rows, cols), NaN on the combined nodata mask when ``masked``.
 
@@ -397,10 +387,8 @@ class AlignedStack:
         return out
 
     def _read_runs(self, runs, window, out):
+        """Read the bands of ``runs`` (index ranges, one call each) into ``out``."""
         for i, j in runs:
-            if j - i == 1:
-                self.read_band(i, window, out[i])
-                continue
             ds = self._sources[i][0]
             with decoding_threads():
                 ds.ReadAsArray(window.col, window.row, window.cols, window.rows,
@@ -582,9 +570,9 @@ def _read_pool():
 def decoding_threads():
     """Let GDAL decode the blocks of the reads made inside on several threads.
 
-    GDAL's Python bindings hold the GIL while a read decompresses, so Python threads do not
-    overlap decoding; GDAL_NUM_THREADS (GeoTIFF, GDAL >= 3.6; older GDAL ignores it) makes one
-    read decode its tiles in parallel. A GeoTIFF takes the setting when it is opened, a VRT's
+    Without it one read decompresses its tiles one after the other on one core (a block of a
+    single band is often one tile); GDAL_NUM_THREADS (GeoTIFF, GDAL >= 3.6; older GDAL ignores
+    it) makes one read decode its tiles in parallel. A GeoTIFF takes the setting when it is opened, a VRT's
     sources when a read opens them: both are wrapped. Set for the calling thread only, and
     restored after.
     """
