@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -35,7 +35,8 @@ class Plan:
     labels: dict           # (zone index, factor index) -> list of stratum labels
     total: int
     shift: float
-    lookup: dict = None    # factor index -> code of each integer class min..max (categorical)
+    # factor index -> code of each integer class min..max (categorical, short range)
+    lookup: dict = field(default_factory=dict)
 
 
 def _codes(plan, zi_arr, X, j, categorical):
@@ -136,6 +137,7 @@ def make_plan(chunks, categorical, classes, method, seed, fb, workers=1):
             for zi in range(len(zones)):
                 labels[(zi, j)] = [f"{v:g}" for v in categories[j]]
             continue
+
     def breaks(key):
         v = np.concatenate(samples[key]) if samples[key] else np.empty(0)
         if v.size == 0:
