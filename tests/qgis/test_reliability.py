@@ -2,9 +2,7 @@
 import os
 import time
 
-import numpy as np
 import pytest
-from osgeo import gdal
 
 
 def _f(folder, names):
@@ -15,22 +13,29 @@ MH_FACTS = ["slope", "dist_river", "ndvi", "pga"]
 _MH = {}
 
 
+def _once(key, make):
+    """The path ``make()`` returns, made on the first call for ``key`` only."""
+    if key not in _MH:
+        _MH[key] = make()
+    return _MH[key]
+
+
 def _mh_samples(folder):
     """Multi-hazard samples of the sample area (made once)."""
-    if "samples" not in _MH:
+    def make():
         import processing
         out = str(folder.parent / "reliability_mh_samples.gpkg")
         processing.run("hazard:multihazardsamples", {
             "FLOODS": str(folder / "floods.gpkg"),
             "LANDSLIDES": str(folder / "landslide_points.gpkg"), "FACTORS": _f(folder, MH_FACTS),
             "ZONES": str(folder / "zones.gpkg"), "OUTPUT": out})
-        _MH["samples"] = out
-    return _MH["samples"]
+        return out
+    return _once("samples", make)
 
 
 def _rf_model(folder):
-    """A small random forest on Mahalanobis samples (made once)."""
-    if "rf" not in _MH:
+    """A small random forest on buffer-absence samples (made once)."""
+    def make():
         import processing
         s = str(folder.parent / "reliability_rf_samples.gpkg")
         processing.run("hazard:bufferabsences", {
@@ -40,21 +45,21 @@ def _rf_model(folder):
         processing.run("hazard:trainmodel", {
             "SAMPLES": s, "FACTORS": _f(folder, MH_FACTS), "MODEL": 0, "TREES": 50,
             "OUTPUT_MODEL": out, "OUTPUT_HTML": str(folder.parent / "reliability_rf.html")})
-        _MH["rf"] = out
-    return _MH["rf"]
+        return out
+    return _once("rf", make)
 
 
 def _mh_bundle(folder):
     """A small multi-hazard bundle (few epochs; made once)."""
-    if "bundle" not in _MH:
+    def make():
         import processing
         out = str(folder.parent / "reliability_mh.mhz")
         processing.run("hazard:trainmultihazard", {
             "SAMPLES": _mh_samples(folder), "FACTORS": _f(folder, MH_FACTS), "N_ITER": 1,
             "EF_EPOCHS": 3, "GATE_EPOCHS": 3, "OUTPUT_MODEL": out,
             "OUTPUT_HTML": str(folder.parent / "reliability_mh.html")})
-        _MH["bundle"] = out
-    return _MH["bundle"]
+        return out
+    return _once("bundle", make)
 
 
 class CancelAt:
