@@ -7,6 +7,7 @@ SYS_PYTHON := /usr/bin/python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+LOCKS := $(wildcard constraints/*.txt)
 LINK := .build/plugins/$(PLUGIN)
 QP := scripts/qgis_process
 SEED ?= 42
@@ -14,26 +15,28 @@ export QT_QPA_PLATFORM ?= offscreen
 # root installs with apt-get directly; anyone else through sudo
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup system-deps test test-core demo bench package deploy clean
+.PHONY: setup system-deps lock test test-core test-other-debian demo bench package deploy clean
 
 setup: system-deps $(STAMP) $(LINK)
 
 # QGIS and its Python bindings from Debian, installed only when missing
 system-deps:
-	@if ! $(SYS_PYTHON) -c "import qgis.core, osgeo.gdal, ensurepip" >/dev/null 2>&1 \
+	@if ! $(SYS_PYTHON) -c "import qgis.core, osgeo.gdal, numpy, matplotlib, ensurepip" >/dev/null 2>&1 \
 	   || ! { [ -x /usr/bin/qgis_process.bin ] || [ -x /usr/bin/qgis_process ]; }; then \
 	  echo "Installing QGIS from Debian's packages..."; \
 	  $(SUDO) apt-get update -q && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends \
-	    qgis python3-qgis qgis-providers python3-venv python3-pip; \
+	    qgis python3-qgis qgis-providers python3-matplotlib python3-venv python3-pip; \
 	fi
 
-$(STAMP): requirements.txt requirements-dev.txt constraints.txt
-	@[ -x $(PY) ] || $(SYS_PYTHON) -m venv --system-site-packages $(VENV)
-	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -r requirements.txt -r requirements-dev.txt -c constraints.txt
-	$(PY) -c "import numpy; assert numpy.__version__ < '2', numpy.__version__; from osgeo import gdal; import qgis.core"
+# the venv, from the lock of this platform (Python x numpy of Debian: constraints/<tag>.txt)
+$(STAMP): requirements.txt requirements-dev.txt $(LOCKS) core/locks.py scripts/setup_venv.sh
+	@SYS_PYTHON=$(SYS_PYTHON) bash scripts/setup_venv.sh $(VENV)
 	@touch $@
+
+# maintainers: resolve requirements*.txt afresh on this platform and rewrite its lock
+lock: system-deps
+	@SYS_PYTHON=$(SYS_PYTHON) bash scripts/setup_venv.sh --lock $(VENV)
 
 # the repository root is the plugin folder; QGIS finds it under the name $(PLUGIN)
 $(LINK):
@@ -42,6 +45,10 @@ $(LINK):
 
 test: setup
 	$(PY) -m pytest tests
+
+# make test on a clean clone inside a chroot of the other Debian release (root; see .ci/run)
+test-other-debian:
+	@bash .ci/other-debian test
 
 test-core: setup
 	$(PY) -m pytest tests/core
