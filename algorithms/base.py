@@ -27,6 +27,7 @@ GROUPS = {
     "multihazard": "Multi-hazard",
     "reports": "Reports",
     "workflows": "Workflows",
+    "setup": "Set-up",
 }
 
 RESAMPLING = ["bilinear", "cubic", "near", "average"]
@@ -84,10 +85,7 @@ class HazardAlgorithm(QgsProcessingAlgorithm):
 
     @staticmethod
     def _missing_message(missing):
-        return (f"This algorithm needs the Python package(s) {', '.join(missing)}, which are not "
-                f"installed in the Python that QGIS uses. Install them with: "
-                f"{deps.pip_command(missing)} (on Windows, from the OSGeo4W Shell), "
-                f"then restart QGIS.")
+        return deps.missing_message(missing)
 
     def processAlgorithm(self, parameters, context, feedback):
         missing = self.missing_packages()
@@ -113,10 +111,10 @@ class HazardAlgorithm(QgsProcessingAlgorithm):
     def _check_geometry_types(self, parameters, context):
         """Refuse a vector layer whose geometry type its parameter does not accept (QGIS does
         not check it for layers given as file paths)."""
-        from qgis.core import QgsProcessingParameterFeatureSource, QgsWkbTypes
-        wanted = {int(compat.TYPE_VECTOR_POINT): QgsWkbTypes.PointGeometry,
-                  int(compat.TYPE_VECTOR_POLYGON): QgsWkbTypes.PolygonGeometry,
-                  int(compat.TYPE_VECTOR_LINE): QgsWkbTypes.LineGeometry}
+        from qgis.core import QgsProcessingParameterFeatureSource
+        wanted = {int(compat.TYPE_VECTOR_POINT): compat.GEOM_POINT,
+                  int(compat.TYPE_VECTOR_POLYGON): compat.GEOM_POLYGON,
+                  int(compat.TYPE_VECTOR_LINE): compat.GEOM_LINE}
         for d in self.parameterDefinitions():
             if not isinstance(d, QgsProcessingParameterFeatureSource) or \
                     parameters.get(d.name()) is None:
@@ -127,10 +125,10 @@ class HazardAlgorithm(QgsProcessingAlgorithm):
             src = self.parameterAsSource(parameters, d.name(), context)
             if src is None:
                 continue
-            gtype = QgsWkbTypes.geometryType(src.wkbType())
+            gtype = compat.geometry_type(src.wkbType())
             if gtype not in [wanted[t] for t in types]:
-                names = {QgsWkbTypes.PointGeometry: "points", QgsWkbTypes.LineGeometry: "lines",
-                         QgsWkbTypes.PolygonGeometry: "polygons"}
+                names = {compat.GEOM_POINT: "points", compat.GEOM_LINE: "lines",
+                         compat.GEOM_POLYGON: "polygons"}
                 accepted = " or ".join(names[wanted[t]] for t in types)
                 raise QgsProcessingException(
                     f"{d.description()} must hold {accepted}; the layer given holds "

@@ -2,7 +2,8 @@
 import importlib
 import importlib.util
 
-from .errors import DependencyError
+from . import locks
+from .errors import DependencyError, HazardError
 
 # import name -> (pip requirement, what it is used for)
 OPTIONAL = {
@@ -40,7 +41,7 @@ def require(module):
     import sys
     pip_name, purpose = OPTIONAL.get(module, (module, ""))
     if not available(module):
-        raise DependencyError(module, pip_name, purpose)
+        raise DependencyError(module, pip_name, purpose, missing_message([pip_name], purpose))
     if module in ("tensorflow", "keras", "shap") and "tensorflow" not in sys.modules:
         pin_system_sqlite()
     return importlib.import_module(module)
@@ -61,11 +62,73 @@ def pin_system_sqlite():
             pass
 
 
-def pip_command(packages):
-    """The pip command that installs ``packages`` into the running Python (QGIS's Python)."""
+def python_executable():
+    """The interpreter of the running Python (QGIS's own, not the first ``python3`` on PATH):
+    inside QGIS or qgis_process ``sys.executable`` is the QGIS binary, so it is found from
+    ``sys.base_prefix`` and the version."""
     import os
     import sys
-    exe = sys.executable or "python3"
-    if not os.path.basename(exe).lower().startswith("python"):
-        exe = "python3"  # inside the QGIS binary: its Python is the system one
-    return f'"{exe}" -m pip install ' + " ".join(f'"{p}"' for p in packages)
+    if os.name == "nt":
+        cand = os.path.join(sys.base_prefix, "python.exe")
+    else:
+        cand = os.path.join(sys.base_prefix, "bin", f"python{sys.version_info[0]}."
+                                                    f"{sys.version_info[1]}")
+        if not os.path.exists(cand):
+            cand = os.path.join(sys.base_prefix, "bin", "python3")
+    if os.path.exists(cand):
+        return cand
+    return sys.executable
+
+
+def default_target():
+    """The folder of the user's own that 'Install Python dependencies' installs into, beside
+    QGIS's profile folders (no admin rights needed), one per Python version."""
+    import os
+    import sys
+    base = os.environ.get("APPDATA") if os.name == "nt" else os.path.join(
+        os.path.expanduser("~"), ".local", "share")
+    return os.path.join(base, "hazard_susceptibility", f"python{sys.version_info[0]}"
+                                                        f"{sys.version_info[1]}")
+
+
+def chosen_lock(version_info=None, numpy_major=None, lock_dir=None):
+    """(tag, lock path) of the pinned set for a Python and numpy (default: the running ones)."""
+    try:
+        tag = locks.platform_tag(version_info, numpy_major)
+        return tag, locks.lock_path(tag, lock_dir or locks.LOCK_DIR)
+    except LookupError as exc:
+        raise HazardError(f"{exc}. Install the packages named in requirements.txt by hand, "
+                          f"or ask the plugin's maintainers for a set for this QGIS.") from None
+
+
+def shell_command():
+    """A shell command that installs the whole pinned set of the running Python the way
+    'Install Python dependencies' does (quoted for a POSIX shell or cmd.exe)."""
+    tag, lock = chosen_lock()
+    return (f'"{python_executable()}" -m pip install --no-deps --target "{default_target()}" '
+            f'-r "{lock}"')
+
+
+def missing_message(missing, purpose=""):
+    """What to do about missing packages, for the Python that QGIS runs: the plugin's installer
+    first, then a shell command that works on an externally managed (Debian) Python too."""
+    import sys
+    exe = python_executable()
+    version = f"{sys.version_info[0]}.{sys.version_info[1]}"
+    try:
+        cmd = shell_command()
+    except HazardError as exc:
+        cmd = None
+        why = str(exc)
+    text = (f"This algorithm needs the Python package(s) {', '.join(missing)}"
+            f"{(' (' + purpose + ')') if purpose else ''}, which the Python "
+            f"that QGIS runs (Python {version}, {exe}) cannot import. First run 'Install Python "
+            f"dependencies' (Processing Toolbox > Hazard Susceptibility > Set-up): it installs the "
+            f"plugin's pinned set for this Python into a folder of your own, never over QGIS's "
+            f"numpy or GDAL. Then restart QGIS.")
+    if cmd:
+        text += (f" Or from a shell (no administrator rights needed, also on Debian's externally "
+                 f"managed Python): {cmd}")
+    else:
+        text += f" ({why})"
+    return text

@@ -18,16 +18,13 @@ class InputError(HazardError):
 
 
 class DependencyError(HazardError):
-    """An optional Python package is missing."""
+    """An optional Python package is missing; ``message`` says what to do (deps.require)."""
 
-    def __init__(self, package, pip_name=None, purpose=""):
+    def __init__(self, package, pip_name=None, purpose="", message=None):
         self.package = package
         self.pip_name = pip_name or package
-        msg = (f"The Python package '{self.pip_name}' is required{(' ' + purpose) if purpose else ''} "
-               f"but is not installed. Install it into the Python that QGIS uses, for example: "
-               f"python3 -m pip install \"{self.pip_name}\" (or run the algorithm "
-               f"'Install Python dependencies' of this plugin).")
-        super().__init__(msg)
+        super().__init__(message or f"The Python package '{self.pip_name}' is required "
+                                    f"{purpose} but is not installed.".replace("  ", " "))
 
 
 class Cancelled(HazardError):

@@ -1,9 +1,16 @@
-"""Installing the plugin's pinned Python packages for the Python that QGIS uses.
+"""Installing the plugin's pinned Python packages for the Python that QGIS runs.
 
-Packages go into a plugin-owned folder (never over QGIS's own numpy or GDAL): pip installs the
-pinned list from requirements.txt and constraints.txt with ``--target`` and ``--no-deps``, numpy
-left out, and the folder is appended to ``sys.path`` (after QGIS's own packages, so QGIS's
-numpy keeps precedence)."""
+The set comes from the lock of QGIS's own platform (Python minor version x numpy major version,
+``constraints/<tag>.txt``, see :mod:`.locks`): Debian 12's QGIS 3.22 gets ``py311-numpy1``,
+Debian 13's QGIS 3.40 ``py313-numpy2``, a QGIS 3.40 on Python 3.12 ``py312-numpy1`` or
+``py312-numpy2``. numpy and GDAL are QGIS's own and never installed. pip installs the exact
+pins with ``--no-deps --target`` into a folder of the user's own (no administrator rights, and
+pip's externally-managed guard does not apply to a target folder); the folder goes on
+``sys.path`` just before the first site-packages folder, as a venv's packages would, and since
+it never holds numpy or GDAL, QGIS's numpy and GDAL keep precedence.
+
+Only requirement names from the lock can be asked for: no pip option, URL or path gets through.
+"""
 from __future__ import annotations
 
 import os
@@ -11,70 +18,80 @@ import re
 import subprocess
 import sys
 
-from .deps import available
+from . import locks
+from .deps import available, chosen_lock, default_target, python_executable, shell_command  # noqa: F401
 from .errors import Cancelled, HazardError, InputError
 from .progress import as_feedback
-from .worker import python_executable
 
-PLUGIN_DIR = os.path.dirname(os.path.dirname(__file__))
-NEVER = {"numpy", "gdal"}  # QGIS's own: never installed over it
+PLUGIN_DIR = locks.PLUGIN_DIR
+NEVER = set(locks.NEVER)  # QGIS's own: never installed over it
 # import name of the packages worth checking before installing
 IMPORT_NAMES = {"scikit-learn": "sklearn", "xgboost-cpu": "xgboost", "tensorflow-cpu": "tensorflow",
                 "imbalanced-learn": "imblearn", "protobuf": "google.protobuf",
                 "google-pasta": "pasta", "absl-py": "absl", "typing-extensions": "typing_extensions"}
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
 
-def pinned(plugin_dir=PLUGIN_DIR):
-    """(name, version) of every pinned package, from requirements.txt and constraints.txt."""
-    out = {}
-    for fname in ("requirements.txt", "constraints.txt"):
-        path = os.path.join(plugin_dir, fname)
-        if not os.path.exists(path):
-            continue
-        with open(path, encoding="utf-8") as fh:
-            for line in fh:
-                m = re.match(r"^\s*([A-Za-z0-9_.\-]+)\s*==\s*([^\s#;]+)", line)
-                if m:
-                    out[m.group(1).lower().replace("_", "-")] = m.group(2)
-    return [(n, v) for n, v in sorted(out.items()) if n not in NEVER]
-
-
-def default_target():
-    """A folder of the user's own, beside QGIS's profile folders (no admin rights needed)."""
-    base = os.environ.get("APPDATA") if os.name == "nt" else os.path.join(
-        os.path.expanduser("~"), ".local", "share")
-    return os.path.join(base, "hazard_susceptibility", f"python{sys.version_info[0]}"
-                                                        f"{sys.version_info[1]}")
+def pinned(lock=None):
+    """(name, version) of every package pinned by ``lock`` (default: the running platform's)."""
+    if lock is None:
+        lock = chosen_lock()[1]
+    return [(n, v) for n, v in sorted(locks.read_lock(lock).items()) if n not in NEVER]
 
 
 def add_to_path(target=None):
-    """Append the plugin's package folder to sys.path (if it exists)."""
+    """Put the plugin's package folder on sys.path (if it exists), just before the first
+    site-packages folder: its packages then win over older copies that QGIS's Python carries
+    (as in a venv), while numpy and GDAL, which it never holds, stay QGIS's own."""
     target = target or default_target()
-    if os.path.isdir(target) and target not in sys.path:
-        sys.path.append(target)
+    if not os.path.isdir(target) or target in sys.path:
+        return target
+    if any(os.path.isdir(os.path.join(target, n)) for n in ("numpy", "osgeo")):
+        sys.path.append(target)  # someone installed numpy/GDAL there by hand: QGIS's first
+        return target
+    at = next((i for i, p in enumerate(sys.path)
+               if os.path.basename(p.rstrip("/\\")) in ("site-packages", "dist-packages")),
+              len(sys.path))
+    sys.path.insert(at, target)
     return target
 
 
-def plan(packages=None, target=None, find_links=None):
-    """The pip command and the packages it would install."""
-    pins = dict(pinned())
-    if packages:  # a pinned package given by name gets its pinned version
-        pk = []
-        for spec in packages:
-            name = re.split(r"[=<>!~ ]", spec.strip(), 1)[0].lower().replace("_", "-")
-            if name in NEVER:
-                raise InputError(f"'{name}' is QGIS's own: the plugin never installs over it.",
-                                 "PACKAGES")
-            pk.append(f"{name}=={pins[name]}" if spec.strip().lower() == name and name in pins
-                      else spec.strip())
-    else:
-        pk = [f"{n}=={v}" for n, v in pins.items()]
+def _requested(packages, pins):
+    """The pins asked for by name (``name`` or ``name==its pinned version``), refusing
+    anything that is not a requirement name of the lock (options, URLs, paths, other versions)."""
+    out = []
+    for spec in packages:
+        s = spec.strip()
+        name, _, version = s.partition("==")
+        if not _NAME.fullmatch(name) or (version and not re.fullmatch(r"[A-Za-z0-9.+!-]+",
+                                                                        version)):
+            raise InputError(f"'{s}' is not a package name: give names from the plugin's pinned "
+                             f"set, without pip options, URLs or paths.", "PACKAGES")
+        n = locks.norm(name)
+        if n in NEVER:
+            raise InputError(f"'{n}' is QGIS's own: the plugin never installs over it.",
+                             "PACKAGES")
+        if n not in pins:
+            raise InputError(f"'{n}' is not in the plugin's pinned set for this QGIS; "
+                             f"the set holds: {', '.join(sorted(pins))}.", "PACKAGES")
+        if version and version != pins[n]:
+            raise InputError(f"'{s}': the plugin's pinned version of {n} is {pins[n]}.",
+                             "PACKAGES")
+        out.append(f"{n}=={pins[n]}")
+    return out
+
+
+def plan(packages=None, target=None, find_links=None, lock=None):
+    """The pip command, the packages it would install, the target and the (tag, lock) used."""
+    tag, lock = (locks.platform_tag(), lock) if lock else chosen_lock()
+    pins = dict(pinned(lock))
+    pk = _requested(packages, pins) if packages else [f"{n}=={v}" for n, v in pins.items()]
     target = target or default_target()
     cmd = [python_executable(), "-m", "pip", "install", "--no-deps", "--upgrade", "--target",
            target, "--disable-pip-version-check"]
     if find_links:
         cmd += ["--no-index", "--find-links", find_links]
-    return cmd + pk, pk, target
+    return cmd + pk, pk, target, (tag, lock)
 
 
 def missing_now(packages):
@@ -87,11 +104,13 @@ def missing_now(packages):
     return out
 
 
-def install(packages=None, target=None, find_links=None, dry_run=False, feedback=None):
+def install(packages=None, target=None, find_links=None, dry_run=False, feedback=None,
+            lock=None):
     """Run pip (or only describe what it would do). Returns a report dict."""
     fb = as_feedback(feedback)
-    cmd, pk, target = plan(packages, target, find_links)
-    report = {"target": target, "packages": pk, "command": " ".join(cmd),
+    cmd, pk, target, (tag, lock) = plan(packages, target, find_links, lock)
+    report = {"target": target, "packages": pk, "command": " ".join(cmd), "tag": tag,
+              "lock": lock, "lock_notes": locks.lock_header(lock),
               "missing_before": missing_now(pk)}
     if dry_run:
         return report

@@ -22,24 +22,11 @@ import time
 
 import numpy as np
 
+from .deps import python_executable
 from .errors import Cancelled, HazardError, InputError
 from .progress import as_feedback
 
 PACKAGE = __package__.rsplit(".", 1)[0]  # the plugin's package name
-
-
-def python_executable():
-    """A Python interpreter matching the running one (QGIS's own on Windows and Linux)."""
-    if os.name == "nt":
-        cand = os.path.join(sys.base_prefix, "python.exe")
-    else:
-        cand = os.path.join(sys.base_prefix, "bin", f"python{sys.version_info[0]}."
-                                                    f"{sys.version_info[1]}")
-        if not os.path.exists(cand):
-            cand = os.path.join(sys.base_prefix, "bin", "python3")
-    if os.path.exists(cand):
-        return cand
-    return sys.executable
 
 
 def run(op, params, arrays, feedback=None, timeout=None):
