@@ -2,7 +2,7 @@
 import os
 
 import numpy as np
-from qgis.core import (QgsFeature, QgsFeatureSink, QgsFields, QgsProcessingException,
+from qgis.core import (QgsFeature, QgsFields, QgsProcessingException,
                        QgsProcessingOutputNumber, QgsProcessingParameterFeatureSink,
                        QgsProcessingParameterFeatureSource, QgsProcessingParameterFile,
                        QgsProcessingParameterMultipleLayers,
@@ -148,7 +148,7 @@ class ApplyModel(HazardAlgorithm):
             attrs = list(f.attributes()) + [None] * (fields.count() - len(f.attributes()))
             attrs[idx] = None if v != v else float(v)
             o.setAttributes(attrs)
-            sink.addFeature(o, QgsFeatureSink.FastInsert)
+            sink.addFeature(o, compat.FAST_INSERT)
         del sink
         if not ok.all():
             feedback.pushWarning(f"{int((~ok).sum())} unit(s) lack a feature value: NULL "

@@ -65,3 +65,70 @@ except AttributeError:
     from qgis.core import QgsProcessingParameterField as _F
     FIELD_NUMERIC = _F.Numeric
     FIELD_ANY = _F.Any
+
+
+def _scoped(new, old):
+    """The scoped enum value ``new`` ("Qgis.X.Y", 3.30+/3.36+) where it exists, else ``old``
+    (the unscoped one of 3.22, removed in QGIS 4)."""
+    from qgis import core
+    obj = core
+    try:
+        for part in new.split("."):
+            obj = getattr(obj, part)
+        return obj
+    except AttributeError:
+        obj = core
+        for part in old.split("."):
+            obj = getattr(obj, part)
+        return obj
+
+
+# geometry and WKB types (3.30+: Qgis.GeometryType, Qgis.WkbType)
+GEOM_POINT = _scoped("Qgis.GeometryType.Point", "QgsWkbTypes.PointGeometry")
+GEOM_LINE = _scoped("Qgis.GeometryType.Line", "QgsWkbTypes.LineGeometry")
+GEOM_POLYGON = _scoped("Qgis.GeometryType.Polygon", "QgsWkbTypes.PolygonGeometry")
+WKB_POINT = _scoped("Qgis.WkbType.Point", "QgsWkbTypes.Point")
+# raster band statistics (3.36+: Qgis.RasterBandStatistic)
+STAT_MIN = _scoped("Qgis.RasterBandStatistic.Min", "QgsRasterBandStats.Min")
+STAT_MAX = _scoped("Qgis.RasterBandStatistic.Max", "QgsRasterBandStats.Max")
+# colour ramp shader interpolation (3.36+: Qgis.ShaderInterpolationMethod)
+RAMP_INTERPOLATED = _scoped("Qgis.ShaderInterpolationMethod.Linear",
+                            "QgsColorRampShader.Interpolated")
+RAMP_DISCRETE = _scoped("Qgis.ShaderInterpolationMethod.Discrete", "QgsColorRampShader.Discrete")
+# parameter flags (3.36+: Qgis.ProcessingParameterFlag)
+FLAG_OPTIONAL = _scoped("Qgis.ProcessingParameterFlag.Optional",
+                        "QgsProcessingParameterDefinition.FlagOptional")
+FLAG_ADVANCED = _scoped("Qgis.ProcessingParameterFlag.Advanced",
+                        "QgsProcessingParameterDefinition.FlagAdvanced")
+# file parameter behaviour (3.36+: Qgis.ProcessingFileParameterBehavior)
+FILE_FOLDER = _scoped("Qgis.ProcessingFileParameterBehavior.Folder",
+                      "QgsProcessingParameterFile.Folder")
+# feature sink flags (3.40: QgsFeatureSink.Flag)
+FAST_INSERT = _scoped("QgsFeatureSink.Flag.FastInsert", "QgsFeatureSink.FastInsert")
+
+
+def stats_flags(*flags):
+    """Statistic flags or-ed together (an enum of flags on 3.36+, ints before)."""
+    out = flags[0]
+    for f in flags[1:]:
+        out = out | f
+    return out
+
+
+def geometry_type(wkb_type):
+    """The geometry type (point, line, polygon) of a WKB type."""
+    from qgis.core import QgsWkbTypes
+    return QgsWkbTypes.geometryType(wkb_type)
+
+
+def multi_type(wkb_type):
+    from qgis.core import QgsWkbTypes
+    return QgsWkbTypes.multiType(wkb_type)
+
+
+def parameter_as_fields(alg, parameters, name, context):
+    """Field names of a field parameter (3.32+: parameterAsStrings; parameterAsFields is
+    deprecated there)."""
+    if hasattr(alg, "parameterAsStrings"):
+        return alg.parameterAsStrings(parameters, name, context)
+    return alg.parameterAsFields(parameters, name, context)

@@ -196,8 +196,8 @@ class GeoDetector(HazardAlgorithm):
         rfield = self.parameterAsString(parameters, "RESPONSE_FIELD", context)
         if not rfield:
             raise QgsProcessingException("Choose the numeric response field [RESPONSE_FIELD].")
-        cont = self.parameterAsFields(parameters, "FACTOR_FIELDS", context) or []
-        cats = self.parameterAsFields(parameters, "CATEGORICAL_FIELDS", context) or []
+        cont = compat.parameter_as_fields(self, parameters, "FACTOR_FIELDS", context) or []
+        cats = compat.parameter_as_fields(self, parameters, "CATEGORICAL_FIELDS", context) or []
         feats = list(vector.getFeatures())
         y = np.array([_num(f[rfield]) for f in feats], float)
         cols, names, categorical = [], [], []

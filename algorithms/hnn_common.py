@@ -3,7 +3,7 @@ network's parameters, evaluation, and slope units with probabilities out."""
 import re
 
 import numpy as np
-from qgis.core import (QgsFeature, QgsFeatureSink, QgsFields, QgsProcessingException,
+from qgis.core import (QgsFeature, QgsFields, QgsProcessingException,
                        QgsProcessingParameterFeatureSink, QgsProcessingParameterFeatureSource,
                        QgsProcessingParameterField, QgsProcessingParameterNumber)
 
@@ -78,7 +78,7 @@ class HnnAlgorithm(HazardAlgorithm):
         if src is None or src.featureCount() == 0:
             raise QgsProcessingException("The slope-unit layer is empty or could not be opened "
                                          "[UNITS].")
-        names = self.parameterAsFields(parameters, "FEATURE_FIELDS", context) or \
+        names = compat.parameter_as_fields(self, parameters, "FEATURE_FIELDS", context) or \
             [f.name() for f in src.fields() if re.search(r"_(mean|std)$", f.name())
              or f.name() == "su_area"]
         if not names:
@@ -142,7 +142,7 @@ class HnnAlgorithm(HazardAlgorithm):
             for i, v in zip(idx, vals):
                 attrs[i] = v
             o.setAttributes(attrs)
-            sink.addFeature(o, QgsFeatureSink.FastInsert)
+            sink.addFeature(o, compat.FAST_INSERT)
         del sink
         attach_style(context, dest, graduated("p_landslide", 5, "RdYlGn"), "vector",
                      self.tr("HNN susceptibility"))

@@ -1,6 +1,6 @@
 """hazard:hnnsizeclasses: landslide size classes per slope unit (paper 000 tables 2-3)."""
 import numpy as np
-from qgis.core import (QgsFeature, QgsFeatureSink, QgsFields, QgsProcessingException,
+from qgis.core import (QgsFeature, QgsFields, QgsProcessingException,
                        QgsProcessingParameterBoolean, QgsProcessingParameterFeatureSink,
                        QgsProcessingParameterFeatureSource, QgsProcessingParameterField,
                        QgsProcessingParameterFileDestination, QgsProcessingParameterNumber,
@@ -84,7 +84,7 @@ class HnnSizeClasses(HazardAlgorithm):
             attrs = list(f.attributes()) + [None] * (fields.count() - len(f.attributes()))
             attrs[i] = int(c)
             o.setAttributes(attrs)
-            sink.addFeature(o, QgsFeatureSink.FastInsert)
+            sink.addFeature(o, compat.FAST_INSERT)
         del sink
         attach_style(context, dest, graduated("size_class", sc.n_classes, "Reds"), "vector",
                      self.tr("Landslide size classes"))

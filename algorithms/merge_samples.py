@@ -1,7 +1,7 @@
 """hazard:mergesamples: presence and absence layers -> one labelled training layer."""
-from qgis.core import (QgsCoordinateTransform, QgsFeature, QgsFeatureSink, QgsFields,
+from qgis.core import (QgsCoordinateTransform, QgsFeature, QgsFields,
                        QgsProcessingException, QgsProcessingParameterFeatureSink,
-                       QgsProcessingParameterFeatureSource, QgsWkbTypes)
+                       QgsProcessingParameterFeatureSource)
 
 from . import compat
 from .base import HazardAlgorithm
@@ -43,7 +43,7 @@ class MergeSamples(HazardAlgorithm):
         fields.append(compat.string_field("sampler"))
         crs = pres.sourceCrs()
         sink, dest = self.parameterAsSink(parameters, "OUTPUT", context, fields,
-                                          QgsWkbTypes.Point, crs)
+                                          compat.WKB_POINT, crs)
         if sink is None:
             raise QgsProcessingException(self.invalidSinkError(parameters, "OUTPUT"))
         n = [0, 0]
@@ -55,7 +55,7 @@ class MergeSamples(HazardAlgorithm):
                 g = f.geometry()
                 if g is None or g.isNull():
                     continue
-                if QgsWkbTypes.geometryType(g.wkbType()) != QgsWkbTypes.PointGeometry:
+                if compat.geometry_type(g.wkbType()) != compat.GEOM_POINT:
                     g = g.pointOnSurface()
                 if xf is not None:
                     g.transform(xf)
@@ -63,7 +63,7 @@ class MergeSamples(HazardAlgorithm):
                 out.setGeometry(g)
                 out.setAttributes([label, str(f["sampler"]) if has_sampler and f["sampler"]
                                    else default])
-                sink.addFeature(out, QgsFeatureSink.FastInsert)
+                sink.addFeature(out, compat.FAST_INSERT)
                 n[label] += 1
         del sink
         feedback.pushInfo(f"{n[1]} presences and {n[0]} absences merged.")

@@ -1,10 +1,11 @@
 """Inputs shared by the report algorithms: hazard points and absences on a grid."""
 import numpy as np
-from qgis.core import QgsCoordinateReferenceSystem, QgsProcessingException, QgsWkbTypes
+from qgis.core import QgsCoordinateReferenceSystem, QgsProcessingException
 
 from ..core import sampling as smp
 from ..core.zonal import geometries_from_wkb
 from .base import source_geometries
+from . import compat
 
 
 def hazard_xy(alg, parameters, name, context, stack, feedback, label_field=None, label=None):
@@ -21,7 +22,7 @@ def hazard_xy(alg, parameters, name, context, stack, feedback, label_field=None,
         keep = [str(f[label_field]) == str(label) for f in feats]
         wkbs = [w for w, k in zip(wkbs, keep) if k]
     geoms = geometries_from_wkb(wkbs)
-    if QgsWkbTypes.geometryType(src.wkbType()) == QgsWkbTypes.PolygonGeometry:
+    if compat.geometry_type(src.wkbType()) == compat.GEOM_POLYGON:
         flat = smp.polygon_pixels(stack, geoms)
         row, col = np.divmod(flat, stack.grid.xsize)
         x0, dx, _, y0, _, dy = stack.grid.transform

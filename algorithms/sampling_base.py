@@ -1,11 +1,11 @@
 """What every sampling algorithm shares: presences in, a labelled point layer out."""
 import numpy as np
 from qgis.core import (QgsCategorizedSymbolRenderer, QgsCoordinateReferenceSystem, QgsFeature,
-                       QgsFeatureSink, QgsFields, QgsGeometry, QgsMarkerSymbol, QgsPointXY,
+                       QgsFields, QgsGeometry, QgsMarkerSymbol, QgsPointXY,
                        QgsProcessingException, QgsProcessingParameterBoolean,
                        QgsProcessingParameterFeatureSink, QgsProcessingParameterFeatureSource,
                        QgsProcessingParameterNumber, QgsRendererCategory, QgsVectorLayer,
-                       QgsWkbTypes)
+                       )
 
 from ..core import sampling as smp
 from ..core.zonal import geometries_from_wkb
@@ -71,7 +71,7 @@ class SamplingAlgorithm(HazardAlgorithm):
         crs = QgsCoordinateReferenceSystem.fromWkt(stack.grid.crs_wkt)
         wkbs, _ = source_geometries(src, "PRESENCES", crs, context, feedback)
         geoms = geometries_from_wkb(wkbs)
-        if QgsWkbTypes.geometryType(src.wkbType()) == QgsWkbTypes.PolygonGeometry:
+        if compat.geometry_type(src.wkbType()) == compat.GEOM_POLYGON:
             pres = smp.presences_from_ids(stack, smp.polygon_pixels(stack, geoms), fb)
             feedback.pushInfo(f"{len(pres)} presence pixels inside {len(geoms)} polygons.")
         else:
@@ -112,7 +112,7 @@ class SamplingAlgorithm(HazardAlgorithm):
                 fields.append(compat.string_field(cname))
                 kinds[cname] = str
         crs = QgsCoordinateReferenceSystem.fromWkt(crs_wkt)
-        sink, dest = self.parameterAsSink(parameters, name, context, fields, QgsWkbTypes.Point,
+        sink, dest = self.parameterAsSink(parameters, name, context, fields, compat.WKB_POINT,
                                           crs)
         if sink is None:
             raise QgsProcessingException(self.invalidSinkError(parameters, name))
@@ -121,7 +121,7 @@ class SamplingAlgorithm(HazardAlgorithm):
             f = QgsFeature(fields)
             f.setGeometry(QgsGeometry.fromPointXY(QgsPointXY(float(x[k]), float(y[k]))))
             f.setAttributes([kind(v[k]) for _, kind, v in cols])
-            sink.addFeature(f, QgsFeatureSink.FastInsert)
+            sink.addFeature(f, compat.FAST_INSERT)
         del sink
         attach_style(context, dest, label_style, "vector", name=self.tr(layer_name))
         return dest

@@ -1,7 +1,7 @@
 """hazard:slopeunitstats: slope units + factors (+ landslides) -> per-unit features."""
-from qgis.core import (QgsCoordinateReferenceSystem, QgsFeature, QgsFeatureSink, QgsFields,
+from qgis.core import (QgsCoordinateReferenceSystem, QgsFeature, QgsFields,
                        QgsProcessingException, QgsProcessingParameterFeatureSink,
-                       QgsProcessingParameterFeatureSource, QgsWkbTypes)
+                       QgsProcessingParameterFeatureSource)
 
 from ..core.zonal import geometries_from_wkb, slope_unit_statistics
 from . import compat
@@ -80,7 +80,7 @@ class SlopeUnitStatistics(HazardAlgorithm):
             if fields.indexOf(n) < 0:
                 fields.append(compat.int_field(n) if n in int_fields else compat.double_field(n))
         sink, dest = self.parameterAsSink(parameters, "OUTPUT", context, fields,
-                                          QgsWkbTypes.multiType(units.wkbType()),
+                                          compat.multi_type(units.wkbType()),
                                           units.sourceCrs())
         if sink is None:
             raise QgsProcessingException(self.invalidSinkError(parameters, "OUTPUT"))
@@ -96,7 +96,7 @@ class SlopeUnitStatistics(HazardAlgorithm):
                 v = cols[n][k]
                 attrs[i] = None if v != v else (int(v) if n in int_fields else float(v))
             out.setAttributes(attrs)
-            sink.addFeature(out, QgsFeatureSink.FastInsert)
+            sink.addFeature(out, compat.FAST_INSERT)
         del sink
         first_mean = next((n for n in new_names if n.endswith("_mean")), "n_pixels")
         attach_style(context, dest, graduated(first_mean), "vector",

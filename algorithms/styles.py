@@ -8,7 +8,7 @@ loads into the project.
 import os
 
 from qgis.core import (QgsClassificationQuantile, QgsColorRampShader, QgsGraduatedSymbolRenderer,
-                       QgsProcessingLayerPostProcessorInterface, QgsRasterBandStats,
+                       QgsProcessingLayerPostProcessorInterface,
                        QgsRasterLayer, QgsRasterShader, QgsSingleBandPseudoColorRenderer,
                        QgsStyle, QgsVectorLayer)
 
@@ -44,13 +44,13 @@ def raster_pseudocolor(band=1, ramp="Viridis"):
         if not isinstance(layer, QgsRasterLayer):
             return
         prov = layer.dataProvider()
-        st = prov.bandStatistics(band, QgsRasterBandStats.Min | QgsRasterBandStats.Max)
+        st = prov.bandStatistics(band, compat.stats_flags(compat.STAT_MIN, compat.STAT_MAX))
         lo, hi = st.minimumValue, st.maximumValue
         if not (hi > lo):
             hi = lo + 1.0
         fcn = QgsColorRampShader(lo, hi)
         fcn.setSourceColorRamp(_ramp(ramp))
-        fcn.setColorRampType(QgsColorRampShader.Interpolated)
+        fcn.setColorRampType(compat.RAMP_INTERPOLATED)
         fcn.classifyColorRamp(5, band, layer.extent(), prov)
         shader = QgsRasterShader(lo, hi)
         shader.setRasterShaderFunction(fcn)
@@ -137,7 +137,7 @@ def probability():
         prov = layer.dataProvider()
         fcn = QgsColorRampShader(0.0, 1.0)
         fcn.setSourceColorRamp(_ramp("RdYlGn"))
-        fcn.setColorRampType(QgsColorRampShader.Interpolated)
+        fcn.setColorRampType(compat.RAMP_INTERPOLATED)
         fcn.classifyColorRamp(5, 1, layer.extent(), prov)
         # green (low) to red (high): the RdYlGn ramp runs red to green, invert its items
         items = fcn.colorRampItemList()

@@ -121,7 +121,7 @@ class TrainModel(HazardAlgorithm):
                   "learning_rate": self.parameterAsDouble(parameters, "LEARNING_RATE", context)
                   or None}
         params = {k: v for k, v in params.items() if v is not None and kind != "glm"}
-        feature_fields = self.parameterAsFields(parameters, "FEATURE_FIELDS", context) or []
+        feature_fields = compat.parameter_as_fields(self, parameters, "FEATURE_FIELDS", context) or []
         feats = list(src.getFeatures())
         y = np.array([_label(f[label_field], label_field) for f in feats])
         extra = {}

@@ -4,6 +4,7 @@ import os
 from qgis.core import QgsProcessingException, QgsProcessingModelAlgorithm
 
 from .base import HazardAlgorithm
+from . import compat
 
 WORKFLOWS = {
     # id: (file in models/, display name, help)
@@ -57,7 +58,7 @@ class Workflow(HazardAlgorithm):
             if c.isDestination():
                 # optional here (QGIS 3.22 ignores a destination's default when checking it);
                 # compute() gives every output left out a temporary destination
-                c.setFlags(c.flags() | QgsProcessingParameterDefinition.FlagOptional)
+                c.setFlags(c.flags() | compat.FLAG_OPTIONAL)
             self.addParameter(c)
 
     def compute(self, parameters, context, feedback, fb):

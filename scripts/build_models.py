@@ -50,17 +50,18 @@ def _child(m, alg_id, cid, params, outputs, y):
 
 def mahalanobis_workflow():
     """Paper 003: Mahalanobis absences -> random forest -> map in 5 classes -> SCAI."""
-    from qgis.core import (QgsProcessing, QgsProcessingModelAlgorithm,
+    from hazard_susceptibility.algorithms import compat
+    from qgis.core import (QgsProcessingModelAlgorithm,
                            QgsProcessingModelChildParameterSource as P,
                            QgsProcessingParameterFeatureSource,
                            QgsProcessingParameterMultipleLayers, QgsProcessingParameterNumber)
     m = QgsProcessingModelAlgorithm("landslide_mahalanobis", "Workflows", "workflows")
     _inputs(m, [QgsProcessingParameterFeatureSource("inventory", "Landslide inventory (points)",
-                                                    [QgsProcessing.TypeVectorPoint]),
+                                                    [compat.TYPE_VECTOR_POINT]),
                 QgsProcessingParameterMultipleLayers("factors", "Continuous factor rasters",
-                                                     QgsProcessing.TypeRaster),
+                                                     compat.TYPE_RASTER),
                 QgsProcessingParameterNumber("seed", "Random seed",
-                                             QgsProcessingParameterNumber.Integer, 42)])
+                                             compat.NUMBER_INTEGER, 42)])
     seed = P.fromModelParameter("seed")
     factors = P.fromModelParameter("factors")
     _child(m, "hazard:mahalanobisabsences", "absences", {
@@ -85,21 +86,22 @@ def mahalanobis_workflow():
 def hnn_workflow():
     """Paper 000: slope units + factors + landslide polygons -> statistics -> size classes ->
     Hierarchical Neural Network and its report."""
-    from qgis.core import (QgsProcessing, QgsProcessingModelAlgorithm,
+    from hazard_susceptibility.algorithms import compat
+    from qgis.core import (QgsProcessingModelAlgorithm,
                            QgsProcessingModelChildParameterSource as P,
                            QgsProcessingParameterFeatureSource,
                            QgsProcessingParameterMultipleLayers, QgsProcessingParameterNumber)
     m = QgsProcessingModelAlgorithm("landslide_size_hnn", "Workflows", "workflows")
     _inputs(m, [QgsProcessingParameterFeatureSource("units", "Slope units",
-                                                    [QgsProcessing.TypeVectorPolygon]),
+                                                    [compat.TYPE_VECTOR_POLYGON]),
                 QgsProcessingParameterMultipleLayers("factors", "Continuous factor rasters",
-                                                     QgsProcessing.TypeRaster),
+                                                     compat.TYPE_RASTER),
                 QgsProcessingParameterFeatureSource("landslides", "Landslide polygons",
-                                                    [QgsProcessing.TypeVectorPolygon]),
+                                                    [compat.TYPE_VECTOR_POLYGON]),
                 QgsProcessingParameterNumber("seed", "Random seed",
-                                             QgsProcessingParameterNumber.Integer, 42),
+                                             compat.NUMBER_INTEGER, 42),
                 QgsProcessingParameterNumber("epochs", "Maximum epochs",
-                                             QgsProcessingParameterNumber.Integer, 300)])
+                                             compat.NUMBER_INTEGER, 300)])
     _child(m, "hazard:slopeunitstats", "statistics", {
         "SLOPE_UNITS": P.fromModelParameter("units"), "FACTORS": P.fromModelParameter("factors"),
         "LANDSLIDES": P.fromModelParameter("landslides")}, {}, 200)
@@ -120,28 +122,29 @@ def hnn_workflow():
 def multihazard_workflow():
     """Paper 002: factors + two inventories + zones -> samples -> feature selection -> LF, EF
     and MoE per zone -> maps with the bivariate classes -> evaluation and GeoDetector."""
-    from qgis.core import (QgsProcessing, QgsProcessingModelAlgorithm,
+    from hazard_susceptibility.algorithms import compat
+    from qgis.core import (QgsProcessingModelAlgorithm,
                            QgsProcessingModelChildParameterSource as P,
                            QgsProcessingParameterFeatureSource, QgsProcessingParameterField,
                            QgsProcessingParameterMultipleLayers, QgsProcessingParameterNumber)
     m = QgsProcessingModelAlgorithm("flood_landslide_multihazard", "Workflows", "workflows")
-    hazard_types = [QgsProcessing.TypeVectorPoint, QgsProcessing.TypeVectorPolygon]
+    hazard_types = [compat.TYPE_VECTOR_POINT, compat.TYPE_VECTOR_POLYGON]
     _inputs(m, [QgsProcessingParameterFeatureSource("floods", "Flood inventory", hazard_types),
                 QgsProcessingParameterFeatureSource("landslides", "Landslide inventory",
                                                     hazard_types),
                 QgsProcessingParameterMultipleLayers("factors", "Continuous factor rasters",
-                                                     QgsProcessing.TypeRaster),
+                                                     compat.TYPE_RASTER),
                 QgsProcessingParameterMultipleLayers("categorical", "Categorical factor rasters",
-                                                     QgsProcessing.TypeRaster, optional=True),
+                                                     compat.TYPE_RASTER, optional=True),
                 QgsProcessingParameterFeatureSource("zones", "Contextual zones (polygons)",
-                                                    [QgsProcessing.TypeVectorPolygon]),
+                                                    [compat.TYPE_VECTOR_POLYGON]),
                 QgsProcessingParameterField("zone_field", "Zone field", "zone", "zones"),
                 QgsProcessingParameterNumber("seed", "Random seed",
-                                             QgsProcessingParameterNumber.Integer, 42),
+                                             compat.NUMBER_INTEGER, 42),
                 QgsProcessingParameterNumber("kde_ratio", "Synthetic presences per presence",
-                                             QgsProcessingParameterNumber.Double, 1.5),
+                                             compat.NUMBER_DOUBLE, 1.5),
                 QgsProcessingParameterNumber("tile_size", "Tile size (pixels)",
-                                             QgsProcessingParameterNumber.Integer, 512)])
+                                             compat.NUMBER_INTEGER, 512)])
     seed = P.fromModelParameter("seed")
     fac = {"FACTORS": P.fromModelParameter("factors"),
            "CATEGORICAL": P.fromModelParameter("categorical")}

@@ -47,12 +47,13 @@ def test_geodetector_on_sample_area_rasters_per_zone(run, sample_area, tmp_path)
 
 
 def test_geodetector_vector_response_with_fields(run, tmp_path):
-    from qgis.core import QgsFeature, QgsField, QgsGeometry, QgsPointXY, QgsVectorLayer
-    from qgis.PyQt.QtCore import QVariant
+    from qgis.core import QgsFeature, QgsGeometry, QgsPointXY, QgsVectorLayer
+
+    from hazard_susceptibility.algorithms import compat
     lyr = QgsVectorLayer("Point?crs=EPSG:32717", "pts", "memory")
     pr = lyr.dataProvider()
-    pr.addAttributes([QgsField("y", QVariant.Double), QgsField("a", QVariant.Double),
-                      QgsField("lith", QVariant.String)])
+    pr.addAttributes([compat.double_field("y"), compat.double_field("a"),
+                      compat.string_field("lith")])
     lyr.updateFields()
     rng = np.random.default_rng(1)
     feats = []
