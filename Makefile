@@ -30,7 +30,7 @@ system-deps:
 	fi
 
 # the venv, from the lock of this platform (Python x numpy of Debian: constraints/<tag>.txt)
-$(STAMP): requirements.txt requirements-dev.txt $(LOCKS) core/locks.py scripts/setup_venv.sh
+$(STAMP): requirements.txt requirements-dev.txt $(LOCKS) core/util/locks.py scripts/setup_venv.sh
 	@SYS_PYTHON=$(SYS_PYTHON) bash scripts/setup_venv.sh $(VENV)
 	@touch $@
 

@@ -89,7 +89,7 @@ class HazardSusceptibilityPlugin:
         self.provider = None
 
     def initProcessing(self):  # noqa: N802 (QGIS API name)
-        from .core.installer import add_to_path
+        from .core.util.installer import add_to_path
         add_to_path()  # packages installed by 'Install Python dependencies', after QGIS's own
         if self.provider is None:
             self.provider = HazardProvider()

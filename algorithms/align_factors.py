@@ -4,7 +4,7 @@ import os
 from qgis.core import (QgsProcessingException, QgsProcessingOutputString,
                        QgsProcessingParameterRasterDestination)
 
-from ..core.raster import write_stack
+from ..core.io.raster import write_stack
 from .base import HazardAlgorithm
 from .styles import attach_style, raster_pseudocolor
 

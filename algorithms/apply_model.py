@@ -9,11 +9,11 @@ from qgis.core import (QgsFeature, QgsFields, QgsProcessingException,
                        QgsProcessingParameterNumber, QgsProcessingParameterRasterDestination,
                        QgsProcessingParameterString)
 
-from ..core import models
-from ..core.breaks import classify, gvf, natural_breaks
-from ..core.errors import InputError
-from ..core.mapping import apply_to_raster, match_factors, write_classes
-from ..core.raster import AlignedStack, AtomicOutput, Grid, bands_of
+from ..core.susceptibility import estimators as models
+from ..core.stats.breaks import classify, gvf, natural_breaks
+from ..core.util.errors import InputError
+from ..core.susceptibility.apply import apply_to_raster, match_factors, write_classes
+from ..core.io.raster import AlignedStack, AtomicOutput, Grid, bands_of
 from . import compat
 from .base import HazardAlgorithm, raster_path
 from .styles import attach_style, graduated, probability, susceptibility_classes

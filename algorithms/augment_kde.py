@@ -2,7 +2,7 @@
 import numpy as np
 from qgis.core import QgsProcessingException, QgsProcessingParameterString
 
-from ..core import sampling as smp
+from ..core.sampling import samplers as smp
 from .sampling_base import SamplingAlgorithm
 
 

@@ -10,9 +10,9 @@ from qgis.core import (QgsCoordinateTransform, QgsMessageLog, QgsProcessingAlgor
 from qgis.PyQt.QtCore import QCoreApplication
 from qgis.PyQt.QtGui import QIcon
 
-from ..core import deps
-from ..core.errors import Cancelled, HazardError
-from ..core.progress import Feedback
+from ..core.util import deps
+from ..core.util.errors import Cancelled, HazardError
+from ..core.util.progress import Feedback
 from . import compat
 
 PLUGIN_DIR = os.path.dirname(os.path.dirname(__file__))
@@ -136,7 +136,7 @@ class HazardAlgorithm(QgsProcessingAlgorithm):
 
     def _provenance(self, parameters, context, results):
         """JSON sidecars beside the file outputs: how they were made (core.provenance)."""
-        from ..core import provenance
+        from ..core.util import provenance
         plain, inputs = {}, []
         for d in self.parameterDefinitions():
             name = d.name()
@@ -172,7 +172,7 @@ class HazardAlgorithm(QgsProcessingAlgorithm):
     def factor_stack(self, parameters, context, first=()):
         """An :class:`AlignedStack` of every band of the factor layers on the reference grid;
         ``first`` are (layer, key, categorical) put before them (e.g. a slope raster)."""
-        from ..core.raster import AlignedStack, Grid, bands_of
+        from ..core.io.raster import AlignedStack, Grid, bands_of
         bands = []
         for layer, key, categorical in first:
             bands.extend(bands_of(raster_path(layer, key), layer.name(), categorical))

@@ -9,14 +9,14 @@ from qgis.core import (QgsCoordinateReferenceSystem, QgsProcessingException,
                        QgsProcessingParameterMultipleLayers, QgsProcessingParameterNumber,
                        QgsProcessingParameterString, QgsVectorLayer)
 
-from ..core import metrics as mt
-from ..core import sampling as smp
-from ..core.breaks import classify, natural_breaks
-from ..core.evaluation import HIST_BINS, map_statistics
-from ..core.mapping import CLASS_NAMES, apply_to_raster
-from ..core.models import Encoding, make_estimator
-from ..core.raster import AlignedStack, Band, Grid, sample_at
-from ..core.report import HtmlReport, figure, write_csv
+from ..core.stats import metrics as mt
+from ..core.sampling import samplers as smp
+from ..core.stats.breaks import classify, natural_breaks
+from ..core.susceptibility.evaluation import HIST_BINS, map_statistics
+from ..core.susceptibility.apply import CLASS_NAMES, apply_to_raster
+from ..core.susceptibility.estimators import Encoding, make_estimator
+from ..core.io.raster import AlignedStack, Band, Grid, sample_at
+from ..core.util.report import HtmlReport, figure, write_csv
 from . import compat
 from .base import HazardAlgorithm
 

@@ -4,10 +4,10 @@ from qgis.core import (QgsProcessingParameterFeatureSource, QgsProcessingParamet
                        QgsProcessingParameterFileDestination, QgsProcessingParameterNumber,
                        QgsProcessingParameterRasterLayer, QgsProcessingParameterString)
 
-from ..core.evaluation import HIST_BINS, evaluate_map
-from ..core.raster import AlignedStack, Band, Grid
-from ..core.report import HtmlReport, figure, write_csv
-from ..core.training import METRIC_COLS
+from ..core.susceptibility.evaluation import HIST_BINS, evaluate_map
+from ..core.io.raster import AlignedStack, Band, Grid
+from ..core.util.report import HtmlReport, figure, write_csv
+from ..core.susceptibility.training import METRIC_COLS
 from . import compat
 from .base import HazardAlgorithm, raster_path
 from .report_common import background, hazard_xy

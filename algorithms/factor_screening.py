@@ -3,10 +3,10 @@ import numpy as np
 from qgis.core import (QgsProcessingException, QgsProcessingParameterFeatureSource, QgsProcessingParameterFileDestination,
                        QgsProcessingParameterNumber)
 
-from ..core import metrics as mt
-from ..core import sampling as smp
-from ..core.raster import sample_at
-from ..core.report import HtmlReport, figure, write_csv
+from ..core.stats import metrics as mt
+from ..core.sampling import samplers as smp
+from ..core.io.raster import sample_at
+from ..core.util.report import HtmlReport, figure, write_csv
 from . import compat
 from .base import HazardAlgorithm
 from .report_common import hazard_xy

@@ -4,9 +4,9 @@ from qgis.core import (QgsProcessingParameterFeatureSource, QgsProcessingParamet
                        QgsProcessingParameterNumber, QgsProcessingParameterRasterDestination,
                        QgsProcessingParameterString)
 
-from ..core.evaluation import codes, frequency_ratio_table
-from ..core.raster import AtomicOutput, RasterWriter
-from ..core.report import HtmlReport, write_csv
+from ..core.susceptibility.evaluation import codes, frequency_ratio_table
+from ..core.io.raster import AtomicOutput, RasterWriter
+from ..core.util.report import HtmlReport, write_csv
 from . import compat
 from .base import HazardAlgorithm
 from .report_common import hazard_xy

@@ -11,10 +11,10 @@ from qgis.core import (QgsCoordinateReferenceSystem, QgsProcessingException,
                        QgsProcessingParameterMultipleLayers, QgsProcessingParameterNumber,
                        QgsProcessingParameterRasterLayer, QgsProcessingParameterString)
 
-from ..core.geodetector_report import write_outputs
-from ..core.geodetector_run import raster_chunks, run_chunks, table_chunks
-from ..core.raster import AlignedStack, Band, Grid, bands_of, sample_at, unique_names
-from ..core.zonal import geometries_from_wkb, points_in_zones, zones_raster
+from ..core.geodetector.report import write_outputs
+from ..core.geodetector.run import raster_chunks, run_chunks, table_chunks
+from ..core.io.raster import AlignedStack, Band, Grid, bands_of, sample_at, unique_names
+from ..core.io.zonal import geometries_from_wkb, points_in_zones, zones_raster
 from . import compat
 from .base import HazardAlgorithm, raster_path, source_geometries
 

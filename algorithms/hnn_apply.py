@@ -1,7 +1,8 @@
 """hazard:applyhnn: an HNN model file on slope units."""
 from qgis.core import QgsProcessingException, QgsProcessingParameterFile
 
-from ..core import hnn, worker
+from ..core.hnn import network as hnn
+from ..core.util import worker
 from .hnn_common import HnnAlgorithm
 
 

@@ -7,7 +7,7 @@ from qgis.core import (QgsFeature, QgsFields, QgsProcessingException,
                        QgsProcessingParameterFeatureSink, QgsProcessingParameterFeatureSource,
                        QgsProcessingParameterField, QgsProcessingParameterNumber)
 
-from ..core import hnn
+from ..core.hnn import network as hnn
 from . import compat
 from .base import HazardAlgorithm
 from .styles import attach_style, graduated

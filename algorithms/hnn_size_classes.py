@@ -6,8 +6,8 @@ from qgis.core import (QgsFeature, QgsFields, QgsProcessingException,
                        QgsProcessingParameterFileDestination, QgsProcessingParameterNumber,
                        QgsProcessingParameterString)
 
-from ..core import hnn
-from ..core.report import HtmlReport, write_csv
+from ..core.hnn import network as hnn
+from ..core.util.report import HtmlReport, write_csv
 from . import compat
 from .base import HazardAlgorithm
 from .styles import attach_style, graduated

@@ -2,8 +2,8 @@
 import numpy as np
 from qgis.core import QgsProcessingParameterFileDestination
 
-from ..core import worker
-from ..core.report import HtmlReport, figure, write_csv
+from ..core.util import worker
+from ..core.util.report import HtmlReport, figure, write_csv
 from .hnn_common import HnnAlgorithm, factor_groups
 
 

@@ -1,10 +1,11 @@
 """hazard:trainhnn: the Hierarchical Neural Network on slope units."""
 from qgis.core import QgsProcessingParameterFileDestination, QgsProcessingParameterNumber
 
-from ..core import hnn, worker
-from ..core import metrics as mt
-from ..core.report import HtmlReport, figure
-from ..core.zonal import geometries_from_wkb
+from ..core.hnn import network as hnn
+from ..core.util import worker
+from ..core.stats import metrics as mt
+from ..core.util.report import HtmlReport, figure
+from ..core.io.zonal import geometries_from_wkb
 from . import compat
 from .base import source_geometries
 from .hnn_common import HnnAlgorithm

@@ -2,7 +2,7 @@
 from qgis.core import (QgsProcessingOutputString, QgsProcessingParameterBoolean,
                        QgsProcessingParameterFile, QgsProcessingParameterString)
 
-from ..core import installer
+from ..core.util import installer
 from .base import HazardAlgorithm
 from . import compat
 

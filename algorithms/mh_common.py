@@ -7,8 +7,8 @@ from qgis.core import (QgsCoordinateReferenceSystem, QgsProcessingException,
                        QgsProcessingParameterFeatureSource, QgsProcessingParameterField,
                        QgsProcessingParameterRasterLayer)
 
-from ..core.raster import Band, sample_at
-from ..core.zonal import geometries_from_wkb, points_in_zones, zones_raster
+from ..core.io.raster import Band, sample_at
+from ..core.io.zonal import geometries_from_wkb, points_in_zones, zones_raster
 from . import compat
 from .base import raster_path, source_geometries
 
@@ -74,7 +74,7 @@ def zone_lookup(alg, parameters, context, stack):
         crs = QgsCoordinateReferenceSystem.fromWkt(stack.grid.crs_wkt)
         geoms, values = _zone_polygons(alg, parameters, context, crs)
         return lambda x, y: points_in_zones(x, y, geoms, values)
-    from ..core.raster import AlignedStack
+    from ..core.io.raster import AlignedStack
     band = Band(raster_path(ras, "ZONE_RASTER"), 1, "zone", True, ras.name())
 
     def lookup(x, y):
@@ -107,7 +107,7 @@ def zone_band(alg, parameters, context, grid, folder, names=None):
             raise QgsProcessingException(f"Zone '{n}' of the model is not a number: give the "
                                          f"zones as polygons [ZONES].")
     if names is None:  # every code of the raster, read block by block
-        from ..core.raster import AlignedStack, Grid
+        from ..core.io.raster import AlignedStack, Grid
         band = Band(path, 1, "zone", True, ras.name())
         vals = set()
         with AlignedStack([band], Grid.from_path(path)) as zs:

@@ -7,10 +7,10 @@ from qgis.core import (QgsProcessingException, QgsProcessingParameterFeatureSour
                        QgsProcessingParameterFileDestination, QgsProcessingParameterNumber,
                        QgsProcessingParameterRasterLayer)
 
-from ..core import mh_map
-from ..core.multihazard import LEVELS
-from ..core.raster import AlignedStack, Band, Grid
-from ..core.report import HtmlReport, figure, write_csv
+from ..core.multihazard import mapping as mh_map
+from ..core.multihazard.blocks import LEVELS
+from ..core.io.raster import AlignedStack, Band, Grid
+from ..core.util.report import HtmlReport, figure, write_csv
 from . import compat
 from .base import HazardAlgorithm, raster_path
 from .mh_common import add_zone_parameters, zone_band
@@ -134,7 +134,7 @@ class EvaluateMultiHazard(HazardAlgorithm):
                 if zb is not None:
                     zpath = zb.path
                     if not Grid.from_path(zpath).same_as(grid):
-                        from ..core.raster import write_stack
+                        from ..core.io.raster import write_stack
                         zpath = f"{tmp}/zones_aligned.tif"
                         with AlignedStack([zb], grid) as zs:
                             write_stack(zs, zpath)

@@ -5,8 +5,8 @@ import numpy as np
 from qgis.core import (QgsProcessingOutputString, QgsProcessingParameterFeatureSource,
                        QgsProcessingParameterFileDestination, QgsProcessingParameterNumber)
 
-from ..core.multihazard import zone_feature_selection
-from ..core.report import HtmlReport, write_csv
+from ..core.multihazard.blocks import zone_feature_selection
+from ..core.util.report import HtmlReport, write_csv
 from . import compat
 from .base import HazardAlgorithm
 from .mh_common import read_samples

@@ -9,9 +9,9 @@ from qgis.core import (QgsProcessingException, QgsProcessingParameterEnum,
                        QgsProcessingParameterFile, QgsProcessingParameterNumber,
                        QgsProcessingParameterRasterDestination, QgsProcessingParameterString)
 
-from ..core import mh_map
-from ..core.mh_train import Predictor, read_manifest
-from ..core.raster import AtomicOutput
+from ..core.multihazard import mapping as mh_map
+from ..core.multihazard.training import Predictor, read_manifest
+from ..core.io.raster import AtomicOutput
 from . import compat
 from .base import HazardAlgorithm
 from .mh_common import add_zone_parameters, zone_band

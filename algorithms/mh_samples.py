@@ -4,8 +4,8 @@ import numpy as np
 from qgis.core import (QgsProcessingException, QgsProcessingParameterFeatureSource,
                        QgsProcessingParameterNumber)
 
-from ..core import sampling as smp
-from ..core.multihazard import split_three
+from ..core.sampling import samplers as smp
+from ..core.multihazard.blocks import split_three
 from . import compat
 from .mh_common import add_zone_parameters, zone_lookup
 from .report_common import hazard_xy

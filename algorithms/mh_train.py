@@ -6,8 +6,8 @@ from qgis.core import (QgsProcessingException, QgsProcessingParameterFeatureSour
                        QgsProcessingParameterFileDestination, QgsProcessingParameterNumber,
                        QgsProcessingParameterString)
 
-from ..core import worker
-from ..core.report import HtmlReport, figure, write_csv
+from ..core.util import worker
+from ..core.util.report import HtmlReport, figure, write_csv
 from . import compat
 from .base import HazardAlgorithm
 from .mh_common import read_samples

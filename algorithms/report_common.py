@@ -2,8 +2,8 @@
 import numpy as np
 from qgis.core import QgsCoordinateReferenceSystem, QgsProcessingException
 
-from ..core import sampling as smp
-from ..core.zonal import geometries_from_wkb
+from ..core.sampling import samplers as smp
+from ..core.io.zonal import geometries_from_wkb
 from .base import source_geometries
 from . import compat
 

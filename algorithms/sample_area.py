@@ -7,7 +7,7 @@ from qgis.core import (QgsProcessingContext, QgsProcessingException, QgsProcessi
                        QgsProcessingOutputVectorLayer, QgsProcessingParameterFolderDestination,
                        QgsProcessingParameterNumber)
 
-from ..core.synthetic import FACTORS, generate_study_area
+from ..core.io.synthetic import FACTORS, generate_study_area
 from . import compat
 from .base import HazardAlgorithm
 from .styles import attach_style, graduated, raster_pseudocolor, single_symbol

@@ -1,5 +1,5 @@
 """hazard:bufferabsences: random absences outside a buffer around the presences."""
-from ..core import sampling as smp
+from ..core.sampling import samplers as smp
 from .sampling_base import SamplingAlgorithm
 
 

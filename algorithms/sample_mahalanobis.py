@@ -5,9 +5,9 @@ from qgis.core import (QgsProcessingParameterBoolean, QgsProcessingParameterEnum
                        QgsProcessingParameterFileDestination, QgsProcessingParameterNumber,
                        QgsProcessingParameterRasterDestination)
 
-from ..core import sampling as smp
-from ..core.raster import AtomicOutput, RasterWriter
-from ..core.report import HtmlReport, figure
+from ..core.sampling import samplers as smp
+from ..core.io.raster import AtomicOutput, RasterWriter
+from ..core.util.report import HtmlReport, figure
 from . import compat
 from .sampling_base import SamplingAlgorithm
 from .styles import attach_style, raster_pseudocolor

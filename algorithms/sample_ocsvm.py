@@ -1,7 +1,7 @@
 """hazard:ocsvmabsences: absences a one-class SVM of the presence locations calls outliers."""
 from qgis.core import QgsProcessingParameterNumber
 
-from ..core import sampling as smp
+from ..core.sampling import samplers as smp
 from . import compat
 from .sampling_base import SamplingAlgorithm
 

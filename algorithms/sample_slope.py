@@ -2,7 +2,7 @@
 from qgis.core import (QgsProcessingOutputString, QgsProcessingParameterMultipleLayers,
                        QgsProcessingParameterNumber, QgsProcessingParameterRasterLayer)
 
-from ..core import sampling as smp
+from ..core.sampling import samplers as smp
 from . import compat
 from .sampling_base import SamplingAlgorithm
 

@@ -3,11 +3,11 @@ import numpy as np
 from qgis.core import (QgsProcessingException, QgsProcessingParameterFileDestination,
                        QgsProcessingParameterNumber, QgsProcessingParameterRasterDestination)
 
-from ..core import sampling as smp
-from ..core.breaks import gvf, natural_breaks, classify
-from ..core.mapping import CLASS_NAMES, apply_to_raster, class_counts
-from ..core.raster import AtomicOutput
-from ..core.report import HtmlReport, figure
+from ..core.sampling import samplers as smp
+from ..core.stats.breaks import gvf, natural_breaks, classify
+from ..core.susceptibility.apply import CLASS_NAMES, apply_to_raster, class_counts
+from ..core.io.raster import AtomicOutput
+from ..core.util.report import HtmlReport, figure
 from . import compat
 from .sampling_base import SamplingAlgorithm
 from .styles import attach_style, raster_pseudocolor

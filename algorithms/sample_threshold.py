@@ -6,9 +6,9 @@ from qgis.core import (QgsCoordinateReferenceSystem, QgsProcessingException,
                        QgsProcessingParameterFileDestination, QgsProcessingParameterNumber,
                        QgsProcessingParameterRasterLayer)
 
-from ..core import sampling as smp
-from ..core.report import HtmlReport, figure
-from ..core.zonal import geometries_from_wkb
+from ..core.sampling import samplers as smp
+from ..core.util.report import HtmlReport, figure
+from ..core.io.zonal import geometries_from_wkb
 from . import compat
 from .base import source_geometries
 from .sampling_base import SamplingAlgorithm
@@ -126,7 +126,7 @@ class FactorThresholdAbsences(SamplingAlgorithm):
 
     @staticmethod
     def _factor_index(stack, layer):
-        from ..core.raster import bands_of
+        from ..core.io.raster import bands_of
         from .base import raster_path
         wanted = bands_of(raster_path(layer, "THRESHOLD_FACTOR"), layer.name())[0]
         for i, b in enumerate(stack.bands):

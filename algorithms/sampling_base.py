@@ -7,8 +7,8 @@ from qgis.core import (QgsCategorizedSymbolRenderer, QgsCoordinateReferenceSyste
                        QgsProcessingParameterNumber, QgsRendererCategory, QgsVectorLayer,
                        )
 
-from ..core import sampling as smp
-from ..core.zonal import geometries_from_wkb
+from ..core.sampling import samplers as smp
+from ..core.io.zonal import geometries_from_wkb
 from . import compat
 from .base import HazardAlgorithm, source_geometries
 from .styles import attach_style
@@ -87,7 +87,7 @@ class SamplingAlgorithm(HazardAlgorithm):
         return pres
 
     def count(self, parameters, context, n):
-        from ..core.sampling import absence_count
+        from ..core.sampling.samplers import absence_count
         return absence_count(n, self.parameterAsInt(parameters, "COUNT", context),
                              self.parameterAsDouble(parameters, "RATIO", context))
 

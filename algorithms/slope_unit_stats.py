@@ -3,7 +3,7 @@ from qgis.core import (QgsCoordinateReferenceSystem, QgsFeature, QgsFields,
                        QgsProcessingException, QgsProcessingParameterFeatureSink,
                        QgsProcessingParameterFeatureSource)
 
-from ..core.zonal import geometries_from_wkb, slope_unit_statistics
+from ..core.io.zonal import geometries_from_wkb, slope_unit_statistics
 from . import compat
 from .base import HazardAlgorithm, source_geometries
 from .styles import attach_style, graduated

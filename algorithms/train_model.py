@@ -6,11 +6,11 @@ from qgis.core import (QgsCoordinateReferenceSystem, QgsProcessingException,
                        QgsProcessingParameterMultipleLayers, QgsProcessingParameterNumber,
                        QgsProcessingParameterRasterLayer)
 
-from ..core import models
-from ..core.raster import sample_at
-from ..core.report import write_csv
-from ..core.training import METRIC_COLS, manifest, metric_rows, report, train
-from ..core.zonal import geometries_from_wkb
+from ..core.susceptibility import estimators as models
+from ..core.io.raster import sample_at
+from ..core.util.report import write_csv
+from ..core.susceptibility.training import METRIC_COLS, manifest, metric_rows, report, train
+from ..core.io.zonal import geometries_from_wkb
 from . import compat
 from .base import RESAMPLING, HazardAlgorithm, source_geometries
 

@@ -21,7 +21,7 @@ def timed(fn, *args, **kw):
 
 def sample_area(size, seed=42):
     """Generate (once) a sample study area of ``size`` pixels per side under .build/bench."""
-    from hazard_susceptibility.core.synthetic import generate_study_area
+    from hazard_susceptibility.core.io.synthetic import generate_study_area
     folder = os.path.join(WORK, f"sample_{size}_{seed}")
     if not os.path.exists(os.path.join(folder, "truth.json")):
         generate_study_area(folder, seed=seed, size=size)
@@ -35,7 +35,7 @@ def mosaic_bands(folder, names, tiles, where="/vsimem"):
     if where != "/vsimem":
         os.makedirs(where, exist_ok=True)
     from osgeo import gdal
-    from hazard_susceptibility.core.raster import Band
+    from hazard_susceptibility.core.io.raster import Band
     bands = []
     for n in names:
         ds = gdal.Open(os.path.join(folder, "factors", n + ".tif"))

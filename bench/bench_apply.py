@@ -21,9 +21,9 @@ import os, resource, sys, time
 sys.path.insert(0, {plugins!r})
 import numpy as np
 from osgeo import gdal
-from hazard_susceptibility.core.mapping import apply_to_raster
-from hazard_susceptibility.core.models import make_estimator
-from hazard_susceptibility.core.raster import AlignedStack, Band, Grid, sample_at
+from hazard_susceptibility.core.susceptibility.apply import apply_to_raster
+from hazard_susceptibility.core.susceptibility.estimators import make_estimator
+from hazard_susceptibility.core.io.raster import AlignedStack, Band, Grid, sample_at
 folder, tiles, mode = {folder!r}, {tiles}, {mode!r}
 sys.path.insert(0, {bench!r})
 from _common import mosaic_bands
@@ -71,7 +71,7 @@ def run(folder, tiles, mode):
 
 def natural_breaks_bench():
     import numpy as np
-    from hazard_susceptibility.core.breaks import natural_breaks
+    from hazard_susceptibility.core.stats.breaks import natural_breaks
     rng = np.random.default_rng(0)
     v = np.concatenate([rng.gamma(2, 0.1, 6_000_000), rng.beta(5, 2, 4_000_000)])
     t0 = time.perf_counter()

@@ -18,7 +18,7 @@ import os, resource, sys
 sys.path.insert(0, {plugins!r})
 import numpy as np
 from osgeo import gdal
-from hazard_susceptibility.core.raster import AlignedStack, Band, Grid, write_stack
+from hazard_susceptibility.core.io.raster import AlignedStack, Band, Grid, write_stack
 folder, factor = {folder!r}, {factor}
 src = os.path.join(folder, "factors")
 names = ["slope", "ndvi", "noise", "rainfall"]

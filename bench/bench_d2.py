@@ -15,8 +15,8 @@ import os, resource, sys, time
 sys.path.insert(0, {plugins!r})
 import numpy as np
 from osgeo import gdal
-from hazard_susceptibility.core import sampling as smp
-from hazard_susceptibility.core.raster import AlignedStack, Band, Grid, RasterWriter
+from hazard_susceptibility.core.sampling import samplers as smp
+from hazard_susceptibility.core.io.raster import AlignedStack, Band, Grid, RasterWriter
 folder, tiles, mode = {folder!r}, {tiles}, {mode!r}
 sys.path.insert(0, {bench!r})
 from _common import mosaic_bands

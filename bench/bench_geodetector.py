@@ -21,7 +21,7 @@ FACTORS = ["elevation", "slope", "aspect", "plan_curv", "prof_curv", "twi", "dis
 def build(folder):
     """The sample area's factors and a susceptibility-like response, warped to 5000 x 5000."""
     from osgeo import gdal
-    from hazard_susceptibility.core.raster import GTIFF_OPTIONS
+    from hazard_susceptibility.core.io.raster import GTIFF_OPTIONS
     out = os.path.join(WORK, "geodetector_25M")
     os.makedirs(out, exist_ok=True)
     resp = os.path.join(out, "response_30m.tif")
@@ -50,8 +50,8 @@ def build(folder):
 
 def main():
     import pandas as pd
-    from hazard_susceptibility.core.geodetector_run import raster_chunks, run_chunks
-    from hazard_susceptibility.core.raster import AlignedStack, Band, Grid
+    from hazard_susceptibility.core.geodetector.run import raster_chunks, run_chunks
+    from hazard_susceptibility.core.io.raster import AlignedStack, Band, Grid
     folder = build(sample_area(600))
     bands = [Band(os.path.join(folder, "response.tif"), 1, "response")]
     bands += [Band(os.path.join(folder, f"{n}.tif"), 1, n, categorical=(n == "lithology"))

@@ -13,7 +13,7 @@ from _common import timed  # noqa: F401 (sets up the import path)
 
 
 def main():
-    from hazard_susceptibility.core import hnn
+    from hazard_susceptibility.core.hnn import network as hnn
     tf = hnn._tf()
     rng = np.random.default_rng(0)
     n, p = 10_000, 19

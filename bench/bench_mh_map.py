@@ -26,8 +26,9 @@ CHILD = r"""
 import os, resource, sys, time
 sys.path.insert(0, {plugins!r}); sys.path.insert(0, {bench!r})
 from _common import mosaic_bands
-from hazard_susceptibility.core import mh_map, mh_train
-from hazard_susceptibility.core.raster import Band, Grid
+from hazard_susceptibility.core.multihazard import mapping as mh_map
+from hazard_susceptibility.core.multihazard import training as mh_train
+from hazard_susceptibility.core.io.raster import Band, Grid
 # Dask's worker processes read the mosaic too: keep it on disk for them
 where = os.path.join({work!r}, "mosaic") if {dask} else "/vsimem"
 bands = mosaic_bands({folder!r}, {names!r} + ["zones"], {tiles}, where)
@@ -45,7 +46,7 @@ if {dask}:
     kw.update(workers=1, scheduler=cluster.scheduler_address)
 t0 = time.perf_counter()
 if {read_only}:  # the baseline: reading the mosaic once, block by block
-    from hazard_susceptibility.core.raster import AlignedStack
+    from hazard_susceptibility.core.io.raster import AlignedStack
     with AlignedStack(bands + [zone], grid) as st:
         for win in st.windows():
             st.read(win)
@@ -73,9 +74,9 @@ def train_bundle(folder, path):
     many random absences, 80/10/10."""
     import numpy as np
     from osgeo import ogr
-    from hazard_susceptibility.core import mh_train
-    from hazard_susceptibility.core import multihazard as mh
-    from hazard_susceptibility.core.raster import AlignedStack, Band, Grid, sample_at
+    from hazard_susceptibility.core.multihazard import training as mh_train
+    from hazard_susceptibility.core.multihazard import blocks as mh
+    from hazard_susceptibility.core.io.raster import AlignedStack, Band, Grid, sample_at
     if os.path.exists(path):
         return
     mh.LF_SPACE = {"n_estimators": [100], "max_depth": [4], "learning_rate": [0.1],

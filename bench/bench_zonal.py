@@ -23,10 +23,10 @@ def main():
     from processing.core.Processing import Processing
     Processing.initialize()
 
-    from hazard_susceptibility.core.raster import (GTIFF_OPTIONS, AlignedStack, Grid, bands_of,
+    from hazard_susceptibility.core.io.raster import (GTIFF_OPTIONS, AlignedStack, Grid, bands_of,
                                                    write_stack)
-    from hazard_susceptibility.core.synthetic import FACTORS
-    from hazard_susceptibility.core.zonal import geometries_from_wkb
+    from hazard_susceptibility.core.io.synthetic import FACTORS
+    from hazard_susceptibility.core.io.zonal import geometries_from_wkb
 
     folder = sample_area(820)
     stack_path = os.path.join(WORK, "stack_820.tif")
@@ -52,8 +52,8 @@ def main():
 
 def measure(stack_path, label, su_path, geoms, processing, QgsProcessingContext,
             QgsProcessingFeedback, QgsVectorLayer):
-    from hazard_susceptibility.core.raster import AlignedStack, Grid, bands_of
-    from hazard_susceptibility.core.zonal import slope_unit_statistics
+    from hazard_susceptibility.core.io.raster import AlignedStack, Grid, bands_of
+    from hazard_susceptibility.core.io.zonal import slope_unit_statistics
     n_units = len(geoms)
     stack_bands = bands_of(stack_path)
 

@@ -6,7 +6,7 @@
 #                                       of this platform (maintainers: `make lock`)
 #
 # The platform tag is (Python of /usr/bin/python3, major version of Debian's numpy), for
-# example py311-numpy1 on Debian 12 and py313-numpy2 on Debian 13 (core/locks.py). The venv is
+# example py311-numpy1 on Debian 12 and py313-numpy2 on Debian 13 (core/util/locks.py). The venv is
 # made with --system-site-packages so QGIS's bindings, GDAL, numpy and matplotlib stay Debian's;
 # pip is held to Debian's numpy and GDAL versions so it can never install over them. After the
 # install: every package in the venv must be pinned by the lock (a complete lock), numpy and
@@ -20,7 +20,7 @@ venv=${1:?usage: setup_venv.sh [--lock] VENV}
 sys_python=${SYS_PYTHON:-/usr/bin/python3}
 cd "$here"
 
-tag=$("$sys_python" core/locks.py tag)
+tag=$("$sys_python" core/util/locks.py tag)
 held="$venv/held-by-debian.txt"
 
 make_venv() {
@@ -62,10 +62,10 @@ if [ "$mode" = lock ]; then
   exit 0
 fi
 
-lock=$("$sys_python" core/locks.py path) || {
+lock=$("$sys_python" core/util/locks.py path) || {
   echo "hazard: 'make lock' on this machine writes a lock for $tag; commit it once its tests pass." >&2
   exit 3; }
-dev=$("$sys_python" core/locks.py dev-path)
+dev=$("$sys_python" core/util/locks.py dev-path)
 echo "Setting up $venv for $tag from $lock"
 make_venv
 out=$("$venv/bin/python" -m pip install -q -r requirements.txt -r requirements-dev.txt \
@@ -77,7 +77,7 @@ out=$("$venv/bin/python" -m pip install -q -r requirements.txt -r requirements-d
 # a complete lock: nothing in the venv that the lock does not pin
 "$venv/bin/python" - "$lock" "$dev" <<'EOF'
 import sys
-sys.path.insert(0, "core")
+sys.path.insert(0, "core/util")
 import locks
 from importlib import metadata
 pins = {}
@@ -124,7 +124,7 @@ if not ok:
         if not good:
             sys.exit(f"hazard: {m} does not import beside {', '.join(base)}: {why1}")
     sys.exit(f"hazard: {', '.join(base + ml)} do not import together: {why}")
-# TensorFlow runs in its own worker process (core/worker.py), never beside QGIS
+# TensorFlow runs in its own worker process (core/util/worker.py), never beside QGIS
 ok, why = check(["numpy", "sklearn", "tensorflow"])
 if not ok:
     sys.exit(f"hazard: tensorflow does not import with numpy {numpy.__version__} and "

@@ -20,7 +20,7 @@ SHARED_DATA = os.path.join(os.path.dirname(ROOT), "shared", "data")
 @pytest.fixture(scope="session")
 def sample_area(tmp_path_factory):
     """The default sample study area (seed 42), generated once per test session."""
-    from hazard_susceptibility.core.synthetic import generate_study_area
+    from hazard_susceptibility.core.io.synthetic import generate_study_area
     folder = tmp_path_factory.mktemp("sample_area")
     truth = generate_study_area(str(folder), seed=42)
     return folder, truth

@@ -6,12 +6,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from hazard_susceptibility.core import geodetector as gd
-from hazard_susceptibility.core import metrics as mt
-from hazard_susceptibility.core import multihazard as mh
-from hazard_susceptibility.core import sampling as smp
-from hazard_susceptibility.core.breaks import classify, gvf, natural_breaks
-from hazard_susceptibility.core.errors import HazardError
+from hazard_susceptibility.core.geodetector import detectors as gd
+from hazard_susceptibility.core.stats import metrics as mt
+from hazard_susceptibility.core.multihazard import blocks as mh
+from hazard_susceptibility.core.sampling import samplers as smp
+from hazard_susceptibility.core.stats.breaks import classify, gvf, natural_breaks
+from hazard_susceptibility.core.util.errors import HazardError
 
 FLOATS = st.floats(allow_nan=True, allow_infinity=True, width=64)
 FINITE = st.floats(-1e6, 1e6, allow_nan=False, allow_infinity=False)

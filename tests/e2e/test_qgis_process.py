@@ -3,12 +3,16 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 
 import numpy as np
 import pytest
 from osgeo import ogr
 
 from tests.conftest import ROOT
+
+sys.path.insert(0, os.path.join(ROOT, "scripts"))
+import compare_outputs  # noqa: E402  (scripts/compare_outputs.py)
 
 QP = os.path.join(ROOT, "scripts", "qgis_process")
 
@@ -162,21 +166,6 @@ def test_shipped_multihazard_workflow_runs_through_qgis_process(qgis_process, sa
     assert set(np.unique(b)) - {255} == set(range(25))
 
 
-def _features(path):
-    """Every layer's rows (attributes and geometry as WKT) of a vector file, sorted."""
-    ds = ogr.Open(str(path))
-    out = {}
-    for i in range(ds.GetLayerCount()):
-        lyr = ds.GetLayerByIndex(i)
-        rows = []
-        for f in lyr:
-            g = f.GetGeometryRef()
-            rows.append((tuple(f.GetField(k) for k in range(f.GetFieldCount())),
-                         g.ExportToWkt() if g is not None else None))
-        out[lyr.GetName()] = sorted(rows, key=repr)
-    return out
-
-
 def test_full_demo_twice_with_the_same_seed_is_identical(qgis_process, tmp_path):
     """Determinism of the whole pipeline: ``make demo``'s script run twice with seed 42 writes
     byte-identical rasters and identical tables and vector layers."""
@@ -189,18 +178,6 @@ def test_full_demo_twice_with_the_same_seed_is_identical(qgis_process, tmp_path)
         assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
         runs.append(out)
     a, b = runs
-    files = sorted(p.relative_to(a) for p in a.rglob("*") if p.is_file())
-    assert files == sorted(p.relative_to(b) for p in b.rglob("*") if p.is_file())
-    checked = {"tif": 0, "csv": 0, "gpkg": 0}
-    for rel in files:
-        ext = rel.suffix.lstrip(".")
-        if ext == "tif":
-            assert (a / rel).read_bytes() == (b / rel).read_bytes(), rel
-        elif ext == "csv":
-            assert (a / rel).read_text() == (b / rel).read_text(), rel
-        elif ext == "gpkg":
-            assert _features(a / rel) == _features(b / rel), rel
-        else:
-            continue
-        checked[ext] += 1
+    diffs, checked = compare_outputs.compare(a, b)
+    assert not diffs, diffs
     assert checked["tif"] >= 30 and checked["csv"] >= 10 and checked["gpkg"] >= 8, checked

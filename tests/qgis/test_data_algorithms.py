@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 from osgeo import gdal, ogr
 
-from hazard_susceptibility.core.raster import AlignedStack, Grid, bands_of
-from hazard_susceptibility.core.zonal import geometries_from_wkb, slope_unit_statistics
+from hazard_susceptibility.core.io.raster import AlignedStack, Grid, bands_of
+from hazard_susceptibility.core.io.zonal import geometries_from_wkb, slope_unit_statistics
 from tests.helpers import write_raster
 
 FACTS = ["slope", "rainfall", "pga", "ndvi"]

@@ -6,7 +6,7 @@ import zipfile
 import numpy as np
 import pytest
 
-from hazard_susceptibility.core.deps import available  # noqa: E402
+from hazard_susceptibility.core.util.deps import available  # noqa: E402
 
 if not available("tensorflow"):  # not imported here: the plugin imports it (core.hnn)
     pytest.skip("tensorflow is not installed", allow_module_level=True)

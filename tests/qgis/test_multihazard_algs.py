@@ -69,7 +69,7 @@ MODEL_FACTS = ["slope", "dist_river", "elevation", "twi", "ndvi", "pga", "rainfa
 def mh_run(run_module, sample_area, tmp_path_factory):
     """The whole multi-hazard chain of paper 002 on the sample area, once per module."""
     pytest.importorskip("xgboost")
-    from hazard_susceptibility.core.deps import available
+    from hazard_susceptibility.core.util.deps import available
     if not available("tensorflow"):
         pytest.skip("tensorflow is not installed")
     folder, _ = sample_area

@@ -114,7 +114,7 @@ def test_cancelled_runs_stop_and_leave_no_output(provider, sample_area, tmp_path
     from qgis.core import QgsProcessingContext, QgsProcessingException, QgsProject
     folder, _ = sample_area
     if "multihazard" in alg:
-        from hazard_susceptibility.core.deps import available
+        from hazard_susceptibility.core.util.deps import available
         if not (available("tensorflow") and available("xgboost")):
             pytest.skip("tensorflow or xgboost is not installed")
     p = params(folder, tmp_path)

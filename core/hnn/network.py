@@ -1,0 +1,435 @@
+"""The Hierarchical Neural Network of paper 000 (Aguilera et al. 2022): landslide occurrence and
+size class per slope unit, in one TensorFlow/Keras network (METHODS.md section 3)."""
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import tempfile
+import zipfile
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..stats.breaks import classify, gvf, natural_breaks
+from ..util.deps import require
+from ..util.errors import InputError
+from ..util.progress import as_feedback
+
+FORMAT = "hazard-susceptibility-hnn/1"
+SEARCH_SPACE = {"n1": [6, 12, 18, 24, 48], "n2": [6, 12, 18, 24], "u1": [4, 8, 16, 32, 64],
+                "u2": [4, 8, 16, 32, 64], "lr": [1e-2, 1e-3, 1e-4, None],
+                "l2": [1e-3, 1e-4, 1e-5], "dropout": [0.2, 0.4, 0.6, 0.8]}
+
+
+# -- size classes -----------------------------------------------------------------------------
+@dataclass
+class SizeClasses:
+    upper: list          # upper bound (inclusive) of classes 1..K-1; class 0 is area 0
+    lowest: float        # smallest non-zero area - 1e-6 (the paper's convention)
+    k_initial: int
+    gvf: float
+    merges: list = field(default_factory=list)
+
+    @property
+    def n_classes(self):
+        return len(self.upper) + 1
+
+    def classify(self, areas):
+        a = np.asarray(areas, float)
+        out = np.zeros(a.shape, np.int64)
+        nz = a > 0
+        out[nz] = 1 + classify(a[nz], self.upper[:-1])
+        return out
+
+    def table(self, areas):
+        c = self.classify(areas)
+        rows = [{"class": 0, "name": "no landslide", "min_excl": 0.0, "max_incl": 0.0,
+                 "count": int((c == 0).sum())}]
+        lo = self.lowest
+        for k, hi in enumerate(self.upper, 1):
+            rows.append({"class": k, "name": f"class {k}", "min_excl": float(lo),
+                         "max_incl": float(hi), "count": int((c == k).sum())})
+            lo = hi
+        return rows
+
+
+def size_classes(areas, gvf_min=0.85, min_members=6, k_max=10, bounds=None, merge=True,
+                 seed=0):
+    """Class 0 for units without landslide; Fisher-Jenks on the non-zero areas with the
+    smallest k >= 2 whose GVF >= ``gvf_min`` (or explicit upper ``bounds``); classes with fewer
+    than ``min_members`` (SMOTE's k_neighbors + 1) merged into the next lower class (class 1
+    into class 2)."""
+    a = np.asarray(areas, float)
+    if np.isnan(a).any():
+        raise InputError("The landslide-area field has NULL values: fill them (0 for units "
+                         "without landslide).", "AREA_FIELD")
+    if (a < 0).any():
+        raise InputError(f"{int((a < 0).sum())} unit(s) have a negative landslide area.",
+                         "AREA_FIELD")
+    nz = a[a > 0]
+    if len(nz) < 2:
+        raise InputError(f"Only {len(nz)} unit(s) with landslides: size classes need more.",
+                         "AREA_FIELD")
+    if bounds:
+        upper = sorted(float(b) for b in bounds)
+        if upper[-1] < nz.max():
+            upper.append(float(nz.max()))
+        k0, g = len(upper), gvf(nz, classify(nz, upper[:-1]))
+    else:
+        k0, upper, g = None, None, 0.0
+        for k in range(2, k_max + 1):
+            lim = natural_breaks(nz, k, sample=0, seed=seed)
+            g = gvf(nz, classify(nz, lim))
+            upper = list(lim) + [float(nz.max())]
+            k0 = k
+            if g >= gvf_min or len(np.unique(nz)) <= k:
+                break
+    sc = SizeClasses(upper, float(nz.min() - 1e-6), k0, float(g))
+    if merge:
+        while len(sc.upper) > 1:
+            counts = np.bincount(sc.classify(nz), minlength=sc.n_classes)[1:]
+            small = [i for i, c in enumerate(counts) if c < min_members]
+            if not small:
+                break
+            i = small[-1]  # the largest small class first
+            if i == 0:     # class 1 has no lower landslide class: merge into class 2
+                sc.merges.append((1, 2))
+                del sc.upper[0]
+            else:          # class i+1 merges into class i: drop class i's upper bound
+                sc.merges.append((i + 1, i))
+                del sc.upper[i - 1]
+    counts = np.bincount(sc.classify(nz), minlength=sc.n_classes)[1:]
+    if (counts < min_members).any():
+        raise InputError(f"A size class has fewer than {min_members} members (counts "
+                         f"{counts.tolist()}) and merging is disabled: enable merging or give "
+                         f"coarser bounds.", "MERGE")
+    return sc
+
+
+# -- the network ------------------------------------------------------------------------------
+@dataclass
+class Architecture:
+    n1: int = 2
+    u1: int = 16
+    n2: int = 2
+    u2: int = 16
+    lr: float = 1e-3
+    l2: float = 1e-4
+    dropout: float = 0.2
+
+    def to_json(self):
+        return dict(self.__dict__)
+
+
+def _tf():
+    return require("tensorflow")
+
+
+def build_model(n_features, n_classes, arch, alpha):
+    """input -> block 1 (n1 x Dense u1, ReLU, L2, dropout) -> binary head (sigmoid);
+    concat(block 1, binary) -> block 2 (n2 x Dense u2, LeakyReLU, L2, dropout) -> class head
+    (softmax). Loss = alpha BCE + (1 - alpha) CCE."""
+    tf = _tf()
+    keras = tf.keras
+    reg = keras.regularizers.l2(arch.l2)
+    x_in = keras.Input((n_features,), name="features")
+    h = x_in
+    for i in range(arch.n1):
+        h = keras.layers.Dense(arch.u1, activation="relu", kernel_regularizer=reg,
+                               name=f"block1_dense{i}")(h)
+        h = keras.layers.Dropout(arch.dropout, name=f"block1_dropout{i}")(h)
+    binary = keras.layers.Dense(1, activation="sigmoid", name="binary")(h)
+    g = keras.layers.Concatenate(name="concat")([h, binary])
+    for i in range(arch.n2):
+        g = keras.layers.Dense(arch.u2, kernel_regularizer=reg, name=f"block2_dense{i}")(g)
+        g = keras.layers.LeakyReLU(name=f"block2_leaky{i}")(g)
+        g = keras.layers.Dropout(arch.dropout, name=f"block2_dropout{i}")(g)
+    size = keras.layers.Dense(n_classes, activation="softmax", name="size")(g)
+    model = keras.Model(x_in, [binary, size], name="hnn")
+    opt = keras.optimizers.Adam(learning_rate=arch.lr) if arch.lr else keras.optimizers.Adam()
+    model.compile(optimizer=opt,
+                  loss={"binary": keras.losses.BinaryCrossentropy(),
+                        "size": keras.losses.CategoricalCrossentropy()},
+                  loss_weights={"binary": float(alpha), "size": float(1 - alpha)})
+    return model
+
+
+class _Progress:
+    """A Keras callback reporting progress and stopping when the user cancels."""
+
+    def __new__(cls, fb, epochs):
+        keras = _tf().keras
+
+        class Cb(keras.callbacks.Callback):
+            def on_epoch_end(self, epoch, logs=None):
+                fb.report((epoch + 1) / epochs)
+                if fb.cancelled():
+                    self.model.stop_training = True
+
+            def on_train_batch_end(self, batch, logs=None):
+                if fb.cancelled():
+                    self.model.stop_training = True
+        return Cb()
+
+
+@dataclass
+class HnnResult:
+    model: object
+    arch: Architecture
+    alpha: float
+    mean: np.ndarray
+    std: np.ndarray
+    n_classes: int
+    history: dict
+    train_idx: np.ndarray
+    test_idx: np.ndarray
+    smote_counts: dict
+
+
+def set_seed(seed):
+    tf = _tf()
+    tf.keras.utils.set_random_seed(int(seed))
+    try:
+        tf.config.experimental.enable_op_determinism()
+    except (AttributeError, RuntimeError):
+        pass
+
+
+def smote(X, classes, seed, k_neighbors=5):
+    """SMOTE to equal class counts (imbalanced-learn); the rows it adds are synthetic."""
+    require("imblearn")
+    from imblearn.over_sampling import SMOTE
+    counts = np.bincount(classes)
+    k = int(min(k_neighbors, counts[counts > 0].min() - 1))
+    if k < 1:
+        raise InputError("A size class has a single member: SMOTE cannot interpolate; merge it "
+                         "into a neighbour class.", "CLASS_FIELD")
+    return SMOTE(random_state=seed, k_neighbors=k).fit_resample(X, classes)
+
+
+def train_hnn(X, classes, n_classes, arch=None, alpha=0.8, epochs=300, patience=15,
+              val_share=0.2, test_idx=None, seed=0, use_smote=True, feedback=None,
+              verbose=0):
+    """Train on the units not in ``test_idx``: z-score features with the training statistics,
+    split off a validation share (stratified), SMOTE the training part only, early stopping on
+    validation loss keeping the best epoch's weights."""
+    from sklearn.model_selection import train_test_split
+    fb = as_feedback(feedback)
+    tf = _tf()
+    arch = arch or Architecture()
+    X = np.asarray(X, float)
+    classes = np.asarray(classes).astype(int)
+    if not np.isfinite(X).all():
+        raise InputError("Some features are NULL or not finite: fill or drop those units.",
+                         "FEATURES")
+    idx = np.arange(len(X))
+    test_idx = np.asarray(test_idx if test_idx is not None else [], int)
+    rest = np.setdiff1d(idx, test_idx)
+    tr, va = train_test_split(rest, test_size=val_share, random_state=seed,
+                              stratify=classes[rest])
+    mean, std = X[tr].mean(axis=0), X[tr].std(axis=0)
+    std[std == 0] = 1.0
+    Z = (X - mean) / std
+    Xtr, ctr = Z[tr], classes[tr]
+    counts = {"before": np.bincount(ctr, minlength=n_classes).tolist()}
+    if use_smote:
+        Xtr, ctr = smote(Xtr, ctr, seed)
+    counts["after"] = np.bincount(ctr, minlength=n_classes).tolist()
+    set_seed(seed)
+    model = build_model(X.shape[1], n_classes, arch, alpha)
+    onehot = np.eye(n_classes)
+    es = tf.keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience,
+                                          restore_best_weights=True)
+    hist = model.fit(Xtr, {"binary": (ctr > 0).astype(float)[:, None], "size": onehot[ctr]},
+                     validation_data=(Z[va], {"binary": (classes[va] > 0).astype(float)[:, None],
+                                              "size": onehot[classes[va]]}),
+                     epochs=epochs, batch_size=64, verbose=verbose, shuffle=True,
+                     callbacks=[es, _Progress(fb, epochs)])
+    fb.check()
+    return HnnResult(model, arch, float(alpha), mean, std, n_classes,
+                     {k: [float(v) for v in vals] for k, vals in hist.history.items()},
+                     tr, test_idx, counts)
+
+
+def predict(res_or_model, X, mean=None, std=None):
+    """(P(landslide) (n,), P(class) (n, K)) of raw features X."""
+    if isinstance(res_or_model, HnnResult):
+        model, mean, std = res_or_model.model, res_or_model.mean, res_or_model.std
+    else:
+        model = res_or_model
+    Z = (np.asarray(X, float) - mean) / std
+    pb, pc = model.predict(Z, verbose=0, batch_size=4096)
+    return pb[:, 0], pc
+
+
+def class_metrics(classes, pc, n_classes):
+    """Per-class one-vs-rest AUC, macro and weighted OvR, weighted OvO."""
+    from sklearn.metrics import roc_auc_score
+    y = np.asarray(classes).astype(int)
+    present = [c for c in range(n_classes) if (y == c).any() and (y != c).any()]
+    out = {"per_class": {c: float(roc_auc_score(y == c, pc[:, c])) for c in present}}
+    P = pc / pc.sum(axis=1, keepdims=True)
+    labels = list(range(n_classes))
+    try:
+        out["macro_ovr"] = float(roc_auc_score(y, P, multi_class="ovr", average="macro",
+                                               labels=labels))
+        out["weighted_ovr"] = float(roc_auc_score(y, P, multi_class="ovr", average="weighted",
+                                                  labels=labels))
+        out["weighted_ovo"] = float(roc_auc_score(y, P, multi_class="ovo", average="weighted",
+                                                  labels=labels))
+    except ValueError:  # a class absent from the test units
+        vals = list(out["per_class"].values())
+        out["macro_ovr"] = float(np.mean(vals)) if vals else float("nan")
+        out["weighted_ovr"] = out["weighted_ovo"] = float("nan")
+    return out
+
+
+def glm_baseline(X, classes, train_idx, test_idx, seed=0):
+    """Binary AUC of a logistic regression on the same features and split."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import roc_auc_score
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    y = (np.asarray(classes) > 0).astype(int)
+    m = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000))
+    m.fit(X[train_idx], y[train_idx])
+    p = m.predict_proba(X[test_idx])[:, 1]
+    return float(roc_auc_score(y[test_idx], p)), p
+
+
+def morans_i(values, neighbours):
+    """Moran's I with binary (queen) weights, its expectation -1/(n-1) and the two-sided p-value
+    under the normality assumption."""
+    from scipy import stats
+    x = np.asarray(values, float)
+    n = len(x)
+    z = x - x.mean()
+    pairs = [(i, j) for i, nb in enumerate(neighbours) for j in nb]
+    if not pairs:
+        raise InputError("No two slope units touch: Moran's I is undefined.", "UNITS")
+    i_idx = np.array([p[0] for p in pairs])
+    j_idx = np.array([p[1] for p in pairs])
+    S0 = float(len(pairs))
+    num = float((z[i_idx] * z[j_idx]).sum())
+    den = float((z * z).sum())
+    I = n / S0 * num / den
+    E = -1.0 / (n - 1)
+    S1 = 2.0 * S0  # symmetric binary weights: 1/2 sum (w_ij + w_ji)^2 over ordered pairs
+    deg = np.bincount(i_idx, minlength=n) + np.bincount(j_idx, minlength=n)
+    S2 = float((deg ** 2).sum())
+    var = (n * n * S1 - n * S2 + 3 * S0 * S0) / ((n * n - 1) * S0 * S0) - E * E
+    zscore = (I - E) / np.sqrt(var)
+    return {"I": float(I), "E": float(E), "z": float(zscore),
+            "p": float(2 * stats.norm.sf(abs(zscore)))}
+
+
+def queen_neighbours(geoms):
+    """Units sharing at least a boundary point (queen contiguity), from OGR polygons."""
+    from ..io.zonal import _envelopes
+    env = _envelopes(geoms)
+    n = len(geoms)
+    nb = [[] for _ in range(n)]
+    ok = ~np.isnan(env[:, 0])
+    for a in range(n):
+        if not ok[a]:
+            continue
+        cand = np.nonzero(ok & (env[:, 0] <= env[a, 2]) & (env[:, 2] >= env[a, 0]) &
+                          (env[:, 1] <= env[a, 3]) & (env[:, 3] >= env[a, 1]))[0]
+        for b in cand:
+            if b != a and geoms[a].Intersects(geoms[b]):
+                nb[a].append(int(b))
+    return nb
+
+
+# -- search -----------------------------------------------------------------------------------
+def monte_carlo_search(X, classes, n_classes, trials, repeats, alpha, epochs, patience, seed,
+                       test_idx=None, feedback=None, space=None):
+    """Random distinct combinations of the search space, each trained ``repeats`` times; the
+    lowest mean minimum validation loss wins. Returns (best Architecture, table rows)."""
+    fb = as_feedback(feedback)
+    space = space or SEARCH_SPACE
+    keys = list(space)
+    combos = list(itertools.product(*[space[k] for k in keys]))
+    rng = np.random.default_rng(seed)
+    pick = rng.choice(len(combos), min(trials, len(combos)), replace=False)
+    rows = []
+    for t, ci in enumerate(pick):
+        arch = Architecture(**dict(zip(keys, combos[ci])))
+        losses = []
+        for r in range(repeats):
+            fb.check()
+            res = train_hnn(X, classes, n_classes, arch, alpha, epochs, patience,
+                            test_idx=test_idx, seed=seed + 1000 * t + r,
+                            feedback=fb.sub((t * repeats + r) / (len(pick) * repeats),
+                                            (t * repeats + r + 1) / (len(pick) * repeats)))
+            losses.append(min(res.history["val_loss"]))
+        rows.append(dict(trial=t + 1, **arch.to_json(), mean_min_val_loss=float(np.mean(losses))))
+    best = min(rows, key=lambda r: r["mean_min_val_loss"])
+    return Architecture(**{k: best[k] for k in keys}), rows
+
+
+# -- model file -------------------------------------------------------------------------------
+def save_hnn(path, res, manifest):
+    from ..io.raster import AtomicOutput
+    manifest = dict(manifest, format=FORMAT, arch=res.arch.to_json(), alpha=res.alpha,
+                    mean=res.mean.tolist(), std=res.std.tolist(), n_classes=res.n_classes)
+    with tempfile.TemporaryDirectory(prefix="hazard_hnn_") as td:
+        kp = os.path.join(td, "model.keras")
+        res.model.save(kp)
+        with AtomicOutput(path) as tmp:
+            with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as z:
+                z.write(kp, "model.keras")
+                z.writestr("manifest.json", json.dumps(manifest, indent=2))
+    return path
+
+
+def read_manifest(path):
+    """The manifest of an HNN model file (no TensorFlow needed)."""
+    try:
+        with zipfile.ZipFile(path) as z:
+            man = json.loads(z.read("manifest.json"))
+    except (zipfile.BadZipFile, OSError, KeyError) as exc:
+        raise InputError(f"'{path}' is not an HNN model file of this plugin: {exc}", "MODEL")
+    if man.get("format") != FORMAT:
+        raise InputError(f"'{path}' has format {man.get('format')!r}, not {FORMAT!r}.", "MODEL")
+    return man
+
+
+def load_hnn(path):
+    """(keras model, manifest); the Keras file is loaded in safe mode (no lambda layers or
+    arbitrary code)."""
+    tf = _tf()
+    try:
+        z = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise InputError(f"'{path}' is not an HNN model file: {exc}", "MODEL")
+    with z, tempfile.TemporaryDirectory(prefix="hazard_hnn_") as td:
+        if "manifest.json" not in z.namelist() or "model.keras" not in z.namelist():
+            raise InputError(f"'{path}' is not an HNN model file of this plugin.", "MODEL")
+        man = json.loads(z.read("manifest.json"))
+        if man.get("format") != FORMAT:
+            raise InputError(f"'{path}' has format {man.get('format')!r}, not {FORMAT!r}.",
+                             "MODEL")
+        kp = os.path.join(td, "model.keras")
+        with open(kp, "wb") as fh:
+            fh.write(z.read("model.keras"))
+        try:
+            model = tf.keras.models.load_model(kp, safe_mode=True, compile=False)
+        except Exception as exc:  # Keras raises ValueError/TypeError on unsafe content
+            raise InputError(f"The Keras model in '{path}' was refused or is damaged: {exc}",
+                             "MODEL")
+    return model, man
+
+
+def evaluate(res, X, classes, test_idx):
+    """Binary AUC and class metrics of a trained network on the units ``test_idx``."""
+    from sklearn.metrics import confusion_matrix, roc_auc_score
+    pb, pc = predict(res, X[test_idx])
+    y = np.asarray(classes)[test_idx]
+    out = {"binary_auc": float(roc_auc_score(y > 0, pb)) if len(np.unique(y > 0)) == 2
+           else float("nan")}
+    out.update(class_metrics(y, pc, res.n_classes))
+    out["confusion"] = confusion_matrix(y, pc.argmax(axis=1),
+                                        labels=list(range(res.n_classes))).tolist()
+    return out, pb, pc

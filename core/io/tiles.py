@@ -1,0 +1,104 @@
+"""The one tile runner: items (raster windows or tiles) computed on local threads, each
+with its own stack, or on a Dask cluster, and consumed in order with bounded memory."""
+from __future__ import annotations
+
+from ..util.progress import as_feedback
+
+# the core package, sent to Dask workers by value (they need not have the plugin installed)
+CORE_PACKAGE = __name__.rsplit(".", 2)[0]
+
+
+def run_tiles(items, compute, consume, stack_args, shared, workers=1, scheduler=None,
+              feedback=None):
+    """Run ``compute(stack, item, shared)`` for every item and hand each result, in item order,
+    to ``consume(item, result, k)``.
+
+    Locally the items run on ``workers`` threads, each reading through its own
+    ``AlignedStack(*stack_args)`` (GDAL datasets are not thread-safe), with at most 2 x workers
+    items in flight, so memory stays bounded. Given a Dask ``scheduler`` address, each item is a
+    task in another process with a private stack, and ``shared`` (the model) is sent to every
+    worker once. ``compute`` must be a module-level function."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+    from .raster import AlignedStack
+    fb = as_feedback(feedback)
+    local = threading.local()
+    stacks = []
+
+    def run_local(item):
+        st = getattr(local, "stack", None)
+        if st is None:
+            st = local.stack = AlignedStack(*stack_args)
+            stacks.append(st)
+        return compute(st, item, shared)
+
+    try:
+        if scheduler:
+            client = _dask_client(scheduler)
+            remote = client.scatter(shared, broadcast=True)
+            in_flight = 2 * max(1, len(client.scheduler_info()["workers"]))
+            _in_order(items, lambda it: client.submit(_remote_task, compute, stack_args, it,
+                                                      remote, pure=False), in_flight, consume, fb)
+        elif workers > 1:
+            with ThreadPoolExecutor(max_workers=workers) as ex:
+                _in_order(items, lambda it: ex.submit(run_local, it), 2 * workers, consume, fb)
+        else:
+            for k, it in enumerate(items):
+                fb.check()
+                consume(it, run_local(it), k)
+    finally:
+        for st in stacks:
+            st.close()
+
+
+def _remote_task(compute, stack_args, item, shared):
+    """One item through a private stack (a Dask task in another process)."""
+    from .raster import AlignedStack
+    with AlignedStack(*stack_args) as st:
+        return compute(st, item, shared)
+
+
+def _in_order(wins, submit, in_flight, consume, fb):
+    """Submit tiles with at most ``in_flight`` pending and consume results in tile order."""
+    for k, (win, result) in enumerate(ordered_results(wins, submit, in_flight, fb.check)):
+        consume(win, result, k)
+
+
+def ordered_results(items, submit, in_flight, check=None):
+    """Yield ``(item, submit(item).result())`` in item order, with at most ``in_flight``
+    items submitted and not yet yielded (memory stays bounded whatever the number of items).
+    ``items`` may be any iterable, e.g. a generator reading raster blocks; ``check`` (e.g. a
+    cancellation check) runs before each result is awaited."""
+    import collections
+    pending = collections.deque()
+    for it in items:
+        pending.append((it, submit(it)))
+        while len(pending) >= in_flight:
+            it0, fut = pending.popleft()
+            if check:
+                check()
+            yield it0, fut.result()
+    while pending:
+        it0, fut = pending.popleft()
+        if check:
+            check()
+        yield it0, fut.result()
+
+
+def _dask_client(address):
+    from ..util.deps import require
+    from ..util.errors import InputError
+    require("dask")
+    import cloudpickle
+    from dask.distributed import Client
+    import sys
+    core_pkg = sys.modules[CORE_PACKAGE]  # the workers need not have the plugin installed
+    try:
+        cloudpickle.register_pickle_by_value(core_pkg)
+    except (ValueError, AttributeError):
+        pass
+    try:
+        return Client(address, timeout=10, set_as_default=False)
+    except (OSError, TimeoutError) as exc:
+        raise InputError(f"Cannot reach the Dask scheduler at '{address}': {exc}",
+                         "DASK_SCHEDULER")

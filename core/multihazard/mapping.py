@@ -1,0 +1,394 @@
+"""Multi-hazard maps (METHODS.md section 4): overlapping lattice tiles predicted independently
+(local threads or a Dask cluster), merged by inverse-distance weighting strip by strip so memory
+stays bounded, then the 25-class bivariate map from global natural breaks, and the evaluation of
+the maps (Jaccard agreement of H+VH masks, MH density, zonal uncertainty and correlation)."""
+from __future__ import annotations
+
+import collections
+import os
+import tempfile
+
+import numpy as np
+
+from . import blocks as mh
+from ..stats.breaks import classify, natural_breaks
+from ..util.errors import InputError
+from .training import HAZARDS, MODELS
+from ..util.progress import as_feedback
+from ..io.raster import AlignedStack, Band, Grid, RasterWriter, Window, open_raster, read_window
+
+# products a map run can write: "<model>_<hazard>" probabilities, EF's joint log-uncertainty
+# (log det Sigma), the inter-hazard correlation, and the gate's weight of the EF expert
+PRODUCTS = tuple(f"{m}_{h}" for m in MODELS for h in HAZARDS) + ("logdet", "rho", "w_ef")
+BIVARIATE_NODATA = 255
+
+
+def _wanted_models(products):
+    ms = {p.split("_")[0] for p in products if p.split("_")[0] in MODELS}
+    if {"logdet", "rho"} & set(products):
+        ms.add("ef")
+    if "w_ef" in products:
+        ms.add("moe")
+    return tuple(m for m in MODELS if m in ms)
+
+
+def predict_tile(stack, pad, predictor, zone_names, products):
+    """Every requested product on one window: dict product -> float32 (rows, cols), NaN on
+    nodata or outside the zones the bundle knows. Each zone's portion of the window goes
+    through that zone's models."""
+    data = stack.read(pad)
+    zcode = data[-1]
+    out = {p: np.full((pad.rows, pad.cols), np.nan, np.float32) for p in products}
+    wanted = _wanted_models(products)
+    known = predictor.zones
+    for code in np.unique(zcode[~np.isnan(zcode)]).astype(int):
+        name = zone_names.get(code)
+        if name not in known:
+            continue
+        sel = zcode == code
+        res = predictor.predict_zone(name, data[:-1, sel].T, wanted)
+        for p in products:
+            if p in ("logdet", "rho", "w_ef"):
+                out[p][sel] = res[p]
+            else:
+                m, h = p.split("_")
+                out[p][sel] = res[f"p_{m}"][:, HAZARDS.index(h)]
+    return out
+
+
+def _predict_item(stack, item, shared):
+    """A tile-plan item's part to predict (see :func:`tile_plan`), for ``run_tiles``."""
+    predictor, zone_names, products = shared
+    return predict_tile(stack, item[2], predictor, zone_names, products)
+
+
+class _StripMerger:
+    """Inverse-distance-weighted merge of the tiles of one column band, row by row of tiles.
+
+    Each tile brings its prediction on ``sub`` (its padded window clipped to the band's
+    columns) and its weights from the whole padded window, so a pixel's weight still falls to
+    zero at its tile's edge. Rows no later tile can touch are written out and dropped: memory
+    holds one band's tile row (plus overlaps), whatever the raster's size."""
+
+    def __init__(self, window, writers, on_rows=None):
+        self.win, self.writers, self.on_rows = window, writers, on_rows
+        self.top = window.row
+        self.num = {p: np.zeros((0, window.cols)) for p in writers}
+        self.den = np.zeros((0, window.cols))
+
+    def add(self, pad, sub, arrays):
+        end = sub.row + sub.rows - self.top
+        if end > len(self.den):
+            grow = np.zeros((end - len(self.den), self.win.cols))
+            self.den = np.vstack([self.den, grow])
+            for p in self.num:
+                self.num[p] = np.vstack([self.num[p], grow])
+        w = mh.edge_weights(pad.rows, pad.cols)[sub.row - pad.row:sub.row - pad.row + sub.rows,
+                                                 sub.col - pad.col:sub.col - pad.col + sub.cols]
+        r0, c0 = sub.row - self.top, sub.col - self.win.col
+        sl = (slice(r0, r0 + sub.rows), slice(c0, c0 + sub.cols))
+        ok = ~np.isnan(next(iter(arrays.values())))
+        self.den[sl] += np.where(ok, w, 0.0)
+        for p in self.num:
+            a = arrays[p]
+            self.num[p][sl] += np.where(ok & ~np.isnan(a), a * w, 0.0)
+
+    def flush(self, until):
+        """Write rows [top, until) of the band and drop them."""
+        n = until - self.top
+        if n <= 0:
+            return
+        den = self.den[:n]
+        win = Window(self.top, self.win.col, n, self.win.cols)
+        merged = {}
+        with np.errstate(invalid="ignore", divide="ignore"):
+            for p, w in self.writers.items():
+                merged[p] = np.where(den > 0, self.num[p][:n] / den, np.nan).astype(np.float32)
+                w.write(win, merged[p])
+        if self.on_rows is not None:
+            self.on_rows(merged)
+        self.den = self.den[n:]
+        for p in self.num:
+            self.num[p] = self.num[p][n:]
+        self.top = until
+
+
+def tile_plan(grid, size, overlap, band_px=4096):
+    """The order of work: column bands of about ``band_px`` pixels, each a list of items
+    (band window, padded tile window, the part of it to predict, rows final after it or None),
+    row-major within the band. Every model here is pointwise (a pixel's prediction depends on
+    its own factor values only), so a tile is predicted on its padded window clipped to the
+    band; the overlap rows and columns are predicted by every tile that covers them and merged
+    by their weights."""
+    tl = mh.tiles(grid, size, overlap)
+    cols = sorted({core.col for _, core in tl})
+    per_band = max(1, band_px // size)
+    plan = []
+    for b in range(0, len(cols), per_band):
+        c0 = cols[b]
+        c1 = cols[b + per_band] if b + per_band < len(cols) else grid.xsize
+        band = Window(0, c0, grid.ysize, c1 - c0)
+        items = []
+        for pad, core in tl:
+            lo, hi = max(pad.col, c0), min(pad.col + pad.cols, c1)
+            if hi > lo:
+                items.append([band, pad, Window(pad.row, lo, pad.rows, hi - lo), core.row])
+        starts = sorted({it[3] for it in items})
+        nxt = {r: (starts[i + 1] - overlap if i + 1 < len(starts) else grid.ysize)
+               for i, r in enumerate(starts)}
+        for k, it in enumerate(items):  # the last item of a tile row finalises rows
+            last = k + 1 == len(items) or items[k + 1][3] != it[3]
+            it[3] = nxt[it[3]] if last else None
+        plan.extend(tuple(it) for it in items)
+    return plan, len(tl)
+
+
+def map_multihazard(predictor, bands, grid, zone_band, zone_names, outputs, bivariate=None,
+                    bivariate_model="moe", size=512, overlap=32, workers=1, scheduler=None,
+                    sample=1_000_000, seed=0, feedback=None, band_px=4096):
+    """Write the products named in ``outputs`` (product -> GeoTIFF path) and, if ``bivariate``
+    is a path, the bivariate classes of ``bivariate_model``. ``zone_band`` is a raster of zone
+    codes; ``zone_names`` maps a code to its zone's name. Returns a summary dict (breaks,
+    class counts, valid pixels, pixels in zones the bundle does not know)."""
+    from ..io.tiles import run_tiles
+    fb = as_feedback(feedback)
+    man = predictor.manifest
+    names = man["names"]
+    by_name = {b.name: b for b in bands}
+    missing = [n for n in names if n not in by_name]
+    if missing:
+        raise InputError(f"The model bundle needs the factor(s) {', '.join(missing)}, which are "
+                         f"not among the rasters given ({', '.join(by_name) or 'none'}).",
+                         "FACTORS")
+    ordered = [by_name[n] for n in names]
+    for b, c in zip(ordered, man["categorical"]):
+        b.categorical = bool(c)
+    zb = Band(zone_band.path, zone_band.band, "__zone__", True, zone_band.layer_name)
+    stack_bands = ordered + [zb]
+    zone_names = {int(k): str(v) for k, v in zone_names.items()}
+    unknown = sorted(set(zone_names.values()) - set(man["zones"]))
+    products = dict(outputs)
+    tmpdir = None
+    if bivariate:
+        for h in HAZARDS:
+            key = f"{bivariate_model}_{h}"
+            if key not in products:
+                tmpdir = tmpdir or tempfile.mkdtemp(prefix="hazard_mh_")
+                products[key] = os.path.join(tmpdir, f"{key}.tif")
+    bad = [p for p in products if p not in PRODUCTS]
+    if bad:
+        raise InputError(f"Unknown product(s) {bad}: choose among {', '.join(PRODUCTS)}.")
+    if not products:
+        raise InputError("Choose at least one output.", "OUTPUTS")
+    try:
+        plan, n_tiles = tile_plan(grid, size, overlap, band_px)
+        rng = np.random.default_rng(seed)
+        keep_p = min(1.0, sample / max(1, grid.xsize * grid.ysize))
+        kept = {h: [] for h in HAZARDS}
+        n_valid = [0]
+
+        def on_rows(merged):
+            if not bivariate:
+                first = next(iter(merged.values()))
+                n_valid[0] += int((~np.isnan(first)).sum())
+                return
+            a = merged[f"{bivariate_model}_{HAZARDS[0]}"]
+            b = merged[f"{bivariate_model}_{HAZARDS[1]}"]
+            ok = ~np.isnan(a) & ~np.isnan(b)
+            n_valid[0] += int(ok.sum())
+            pick = ok & (rng.random(a.shape) < keep_p)
+            kept[HAZARDS[0]].append(a[pick].astype(float))
+            kept[HAZARDS[1]].append(b[pick].astype(float))
+
+        writers = {p: RasterWriter(path, grid, [p]) for p, path in products.items()}
+        order = list(products)
+        # parallelism comes from the tiles: BLAS runs single-threaded, as on Dask's workers, so
+        # every pixel gets the same numbers whoever computes its tile
+        from threadpoolctl import threadpool_limits
+        blas = threadpool_limits(1, user_api="blas")
+        try:
+            state = {"merger": None}
+
+            def consume(item, arrays, k):
+                band, pad, sub, final = item
+                m = state["merger"]
+                if m is None or m.win is not band:
+                    if m is not None:
+                        m.flush(grid.ysize)
+                    m = state["merger"] = _StripMerger(band, writers, on_rows)
+                m.add(pad, sub, arrays)
+                if final is not None:
+                    m.flush(final)
+                fb.report(0.9 * (k + 1) / len(plan))
+
+            with AlignedStack(stack_bands, grid):  # fail early on bad rasters, in this thread
+                pass
+            run_tiles(plan, _predict_item, consume, (stack_bands, grid),
+                      (predictor, zone_names, order), workers, scheduler, fb)
+            if state["merger"] is not None:
+                state["merger"].flush(grid.ysize)
+        finally:
+            blas.restore_original_limits()
+            for w in writers.values():
+                w.close()
+        summary = {"valid_pixels": n_valid[0], "unknown_zones": unknown, "tiles": n_tiles}
+        if bivariate:
+            values = {h: np.concatenate(kept[h]) if kept[h] else np.empty(0) for h in HAZARDS}
+            if values[HAZARDS[0]].size == 0:
+                raise InputError("No pixel was predicted: check that the factors and the zones "
+                                 "overlap.", "ZONES")
+            breaks = {h: natural_breaks(values[h], 5, sample=sample, seed=seed).tolist()
+                      for h in HAZARDS}
+            counts = write_bivariate(products[f"{bivariate_model}_{HAZARDS[0]}"],
+                                     products[f"{bivariate_model}_{HAZARDS[1]}"], breaks, bivariate,
+                                     fb.sub(0.9, 1.0))
+            summary.update(breaks=breaks, counts=counts.tolist())
+    finally:  # the temporary maps of the bivariate classes go, whatever happened
+        if tmpdir:
+            import shutil
+            shutil.rmtree(tmpdir, ignore_errors=True)
+    fb.report(1.0)
+    return summary
+
+
+def bivariate_legend():
+    """(code, label) of the 25 classes: 'flood X - landslide Y'."""
+    return [(c, f"flood {mh.LEVELS[c // 5]} - landslide {mh.LEVELS[c % 5]}") for c in range(25)]
+
+
+def write_bivariate(flood_path, landslide_path, breaks, out_path, feedback=None):
+    """Byte raster of code = 5 * flood level + landslide level (255 = nodata); returns the pixel
+    count of each of the 25 classes."""
+    fb = as_feedback(feedback)
+    from osgeo import gdal
+    from ..io.raster import iter_windows
+    fa, la = open_raster(flood_path), open_raster(landslide_path)
+    grid = Grid.from_dataset(fa)
+    counts = np.zeros(25, np.int64)
+    w = RasterWriter(out_path, grid, ["bivariate_class"], gdal.GDT_Byte, BIVARIATE_NODATA)
+    try:
+        wins = list(iter_windows(grid, 2))
+        for k, win in enumerate(wins):
+            fb.check()
+            codes = mh.bivariate_codes(classify(read_window(fa, win), breaks[HAZARDS[0]]),
+                                       classify(read_window(la, win), breaks[HAZARDS[1]]))
+            counts += np.bincount(codes[codes >= 0], minlength=25)
+            w.write(win, np.where(codes < 0, BIVARIATE_NODATA, codes).astype(np.uint8))
+            fb.report((k + 1) / len(wins))
+        w.set_metadata({f"class_{c}": lab for c, lab in bivariate_legend()})
+    finally:
+        w.close()
+    return counts
+
+
+# -- evaluation of the maps --------------------------------------------------------------------
+def _check_same_grid(paths):
+    grids = {k: Grid.from_path(p) for k, p in paths.items()}
+    first_key, first = next(iter(grids.items()))
+    for k, g in grids.items():
+        if not g.same_as(first):
+            raise InputError(f"Map '{k}' is not on the grid of '{first_key}': give maps from one "
+                             f"'Map multi-hazard susceptibility' run.", k)
+    return first
+
+
+def jaccard_high(maps, sample=1_000_000, seed=0, feedback=None):
+    """Jaccard index of the high + very high masks (natural-breaks levels 4 and 5 of each map,
+    breaks from a seeded sample of that map) for every pair of models, per hazard.
+    ``maps``: {model: {hazard: path}}. Returns rows (hazard, pair, jaccard, pixels)."""
+    from ..io.raster import iter_windows
+    fb = as_feedback(feedback)
+    flat = {(m, h): p for m, d in maps.items() for h, p in d.items()}
+    grid = _check_same_grid({f"{m} {h}": p for (m, h), p in flat.items()})
+    ds = {k: open_raster(p) for k, p in flat.items()}
+    wins = list(iter_windows(grid, len(flat)))
+    rng = np.random.default_rng(seed)
+    keep_p = min(1.0, sample / max(1, grid.xsize * grid.ysize))
+    kept = {k: [] for k in flat}
+    for k, win in enumerate(wins):  # pass 1: samples for the breaks
+        fb.check()
+        pick = rng.random((win.rows, win.cols)) < keep_p
+        for key, d in ds.items():
+            a = read_window(d, win)
+            kept[key].append(a[pick & ~np.isnan(a)])
+        fb.report(0.5 * (k + 1) / len(wins))
+    limits = {}
+    for key in flat:
+        v = np.concatenate(kept[key])
+        if v.size == 0:
+            raise InputError(f"Map '{key[0]} {key[1]}' holds no value.", key[0])
+        limits[key] = natural_breaks(v, 5, sample=sample, seed=seed)
+    models = list(maps)
+    pairs = [(a, b) for i, a in enumerate(models) for b in models[i + 1:]]
+    hazards = sorted({h for d in maps.values() for h in d}, key=lambda h: (h not in HAZARDS, h))
+    inter = collections.Counter()
+    union = collections.Counter()
+    for k, win in enumerate(wins):  # pass 2: intersections and unions
+        fb.check()
+        high = {key: classify(read_window(d, win), limits[key]) >= 3 for key, d in ds.items()}
+        for h in hazards:
+            for a, b in pairs:
+                if (a, h) in high and (b, h) in high:
+                    A, B = high[(a, h)], high[(b, h)]
+                    inter[(h, a, b)] += int((A & B).sum())
+                    union[(h, a, b)] += int((A | B).sum())
+        fb.report(0.5 + 0.5 * (k + 1) / len(wins))
+    rows = []
+    for h in hazards:
+        for a, b in pairs:
+            if (h, a, b) in union:
+                u = union[(h, a, b)]
+                rows.append({"hazard": h, "pair": f"{a.upper()}-{b.upper()}",
+                             "jaccard": inter[(h, a, b)] / u if u else float("nan"),
+                             "intersection_px": inter[(h, a, b)], "union_px": u})
+    return rows
+
+
+def mh_density(bivariate_path, points):
+    """% of inventory points in each of the 25 bivariate cells: ``points`` {name: (x, y)}
+    (map CRS). Returns {name: 5x5 array of % (rows flood level, columns landslide level)} and
+    the number of points on a class of each."""
+    from ..io.raster import sample_at
+    out, n_on = {}, {}
+    with AlignedStack([Band(bivariate_path, 1, "bivariate", True)],
+                      Grid.from_path(bivariate_path)) as st:
+        for name, (x, y) in points.items():
+            v = sample_at(st, x, y)[:, 0]  # NaN outside the raster and on nodata
+            codes = v[np.isfinite(v) & (v < 25)].astype(int)
+            counts = np.bincount(codes, minlength=25).astype(float)
+            n_on[name] = int(codes.size)
+            out[name] = (100 * counts / codes.size if codes.size else counts).reshape(5, 5)
+    return out, n_on
+
+
+def zonal_means(paths, zone_path, zone_names, feedback=None):
+    """Mean of each raster in ``paths`` {name: path} per zone (table 6 of paper 002);
+    ``zone_names`` maps the zone raster's codes to zone names. Rows (zone, mean_<name>,
+    pixels_<name>)."""
+    from ..io.raster import iter_windows
+    fb = as_feedback(feedback)
+    grid = _check_same_grid(dict(paths, zones=zone_path))
+    ds = {k: open_raster(p) for k, p in paths.items()}
+    zds = open_raster(zone_path)
+    zone_names = {int(k): v for k, v in zone_names.items()}
+    nz = max(zone_names, default=0) + 1
+    sums = {k: np.zeros(nz) for k in paths}
+    cnt = {k: np.zeros(nz, np.int64) for k in paths}
+    wins = list(iter_windows(grid, len(paths) + 1))
+    for i, win in enumerate(wins):
+        fb.check()
+        z = np.nan_to_num(read_window(zds, win), nan=0).astype(np.int64).ravel()
+        for k, d in ds.items():
+            a = read_window(d, win).ravel()
+            ok = ~np.isnan(a) & (z > 0) & (z < nz)
+            sums[k] += np.bincount(z[ok], a[ok], minlength=nz)
+            cnt[k] += np.bincount(z[ok], minlength=nz)
+        fb.report((i + 1) / len(wins))
+    rows = []
+    for code, name in sorted(zone_names.items()):
+        row = {"zone": str(name)}
+        for k in paths:
+            row[f"mean_{k}"] = sums[k][code] / cnt[k][code] if cnt[k][code] else float("nan")
+            row[f"pixels_{k}"] = int(cnt[k][code])
+        rows.append(row)
+    return rows

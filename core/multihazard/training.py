@@ -1,0 +1,480 @@
+"""The multi-hazard model set of paper 002 (METHODS.md section 4): per contextual zone a Late
+Fusion XGBoost per hazard, an Early Fusion MVG-NLL network for both hazards and a soft-gating
+Mixture of Experts trained on the validation split's expert outputs; a zone with too few
+samples of a hazard falls back to the model trained on all zones. The set is saved as one
+bundle file in safe formats (XGBoost JSON, network weights as plain .npz arrays, JSON), and applied with
+:class:`Predictor`.
+
+Labels for the Early Fusion network and the gate: each sample was drawn for one hazard and
+carries that hazard's label. At a presence of one hazard the other hazard's label is read from
+its inventory (1 if one of its presences lies within ``radius`` map units, else 0): an observed
+event is a place whose other hazard is known too. At an absence (a point drawn away from one
+hazard's events only) the other hazard's label is unknown and is marginalised out of the MVG
+likelihood (and left out of the gate's loss), rather than guessed: a landslide absence in a
+flood plain must not teach the network that the flood plain does not flood. Evaluation and
+beta calibration use each hazard's own samples only, so LF, EF and MoE are compared on the
+same rows with the same labels.
+"""
+from __future__ import annotations
+
+import io
+import json
+import threading
+import zipfile
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import blocks as mh
+from ..util.errors import InputError
+from ..susceptibility.estimators import Encoding
+from ..util.progress import as_feedback
+
+HAZARDS = ("flood", "landslide")
+MODELS = ("lf", "ef", "moe")
+FORMAT = "hazard-multihazard-bundle/1"
+ALL = "all"
+
+
+def joint_labels(x, y, hazard, label, radius):
+    """Label matrix (n, 2): each sample's own hazard label; at presences, the other hazard's
+    label (1 when one of its presences lies within ``radius``, else 0); NaN (unknown) for the
+    other hazard at absences."""
+    from scipy.spatial import cKDTree
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    hazard, label = np.asarray(hazard).astype(str), np.asarray(label).astype(int)
+    Y = np.full((len(x), len(HAZARDS)), np.nan)
+    for j, h in enumerate(HAZARDS):
+        own = hazard == h
+        Y[own, j] = label[own]
+        pres = own & (label == 1)
+        other = ~own & (label == 1)
+        if other.any():
+            Y[other, j] = 0.0
+            if pres.any():
+                d, _ = cKDTree(np.column_stack([x[pres], y[pres]])).query(
+                    np.column_stack([x[other], y[other]]))
+                Y[other, j] = (d <= radius).astype(float)
+    return Y
+
+
+def scores(y, p, threshold=0.5):
+    """AUC, precision, recall, F1, Brier and accuracy (paper 002 table 5): the
+    single-hazard metrics of :func:`metrics.threshold_metrics` (both classes needed)."""
+    from ..stats.metrics import threshold_metrics
+    m = threshold_metrics(y, p, threshold)
+    return {"auc": m["AUC"], "precision": m["precision"], "recall": m["recall"],
+            "f1": m["F1"], "brier": m["Brier"], "accuracy": m["accuracy"]}
+
+
+# -- one set of models (a zone, or all zones) --------------------------------------------------
+@dataclass
+class ModelSet:
+    """The models trained on one zone's samples (or on all zones'): ``features`` index the
+    bundle's factor list; ``encoding`` turns them into model columns."""
+
+    key: str
+    features: list
+    encoding: Encoding
+    lf: dict = field(default_factory=dict)  # hazard -> XGBClassifier
+    lf_params: dict = field(default_factory=dict)
+    ef_w: list = None  # weights of the Early Fusion network: inference runs in numpy
+    ef_mean: np.ndarray = None
+    ef_std: np.ndarray = None
+    ef_cal: list = None  # BetaCalibration per hazard
+    gate_w: list = None  # weights of the MoE gate
+    history: dict = field(default_factory=dict)
+
+    def columns(self, Xall):
+        return self.encoding.transform(np.asarray(Xall, float)[:, self.features])
+
+    def lf_predict(self, h, Xall):
+        return self.lf[h].predict_proba(self.columns(Xall))[:, 1]
+
+    def ef_raw(self, Xall):
+        Z = (self.columns(Xall) - self.ef_mean) / self.ef_std
+        return mh.early_fusion_forward(self.ef_w, Z).astype(float)
+
+    def ef_predict(self, Xall):
+        """Calibrated probabilities (n, 2), joint log-uncertainty and correlation."""
+        raw = self.ef_raw(Xall)
+        H = len(HAZARDS)
+        p = np.column_stack([c.predict(1 / (1 + np.exp(-raw[:, j])))
+                             for j, c in enumerate(self.ef_cal)])
+        logdet, rho = mh.uncertainty_and_correlation(raw[:, H:], H)
+        return p, logdet, rho
+
+
+def _counts_ok(y, min_n):
+    y = np.asarray(y).astype(int)
+    return int(y.sum()) >= min_n and int((1 - y).sum()) >= min_n
+
+
+@dataclass
+class TrainResult:
+    sets: dict  # key -> ModelSet
+    sources: dict  # zone -> {"lf_flood": key, "lf_landslide": key, "ef": key, "gate": key}
+    metrics: list  # rows zone, hazard, model, metric values
+    notes: list
+    names: list
+    categorical: list
+    zones: list
+
+
+def train(X, names, categorical, hazard, label, zone, split, x, y, features_by_zone=None,
+          radius=100.0, min_samples=10, min_val=5, seed=0, n_iter=10, ef_epochs=100, gate_epochs=200,
+          patience=10, batch=256, feedback=None):
+    """Train LF, EF and the MoE gate per zone (with fallback to all zones) and evaluate them on
+    each zone's test split. ``X`` (n, factors) holds every factor at the samples."""
+    from ..hnn.network import set_seed
+    fb = as_feedback(feedback)
+    X = np.asarray(X, float)
+    hazard = np.asarray(hazard).astype(str)
+    label = np.asarray(label).astype(int)
+    zone = np.asarray(zone).astype(str)
+    split = np.asarray(split).astype(str)
+    unknown = sorted(set(hazard) - set(HAZARDS))
+    if unknown:
+        raise InputError(f"Unknown hazard(s) {unknown}: the samples need hazard 'flood' or "
+                         f"'landslide'.", "SAMPLES")
+    bad = sorted(set(split) - {"train", "val", "test"})
+    if bad:
+        raise InputError(f"Unknown split value(s) {bad}: expected train, val, test.", "SAMPLES")
+    ok = np.isfinite(X).all(axis=1)
+    if not ok.all():
+        fb.info(f"{int((~ok).sum())} sample(s) on nodata of a factor were left out.")
+    X, hazard, label, zone, split = X[ok], hazard[ok], label[ok], zone[ok], split[ok]
+    x, y = np.asarray(x, float)[ok], np.asarray(y, float)[ok]
+    for h in HAZARDS:
+        if not _counts_ok(label[(hazard == h) & (split == "val")], min_val):
+            raise InputError(f"Too few {h} samples in the validation split: at least {min_val} "
+                             f"presences and {min_val} absences are needed over all zones.",
+                             "SAMPLES")
+        if not _counts_ok(label[(hazard == h) & (split == "train")], min_samples):
+            raise InputError(f"Too few {h} samples to train even on all zones: at least "
+                             f"{min_samples} presences and {min_samples} absences are needed in "
+                             f"the training split.", "SAMPLES")
+    Y = joint_labels(x, y, hazard, label, radius)
+    zones = sorted(set(zone))
+    features_by_zone = dict(features_by_zone or {})
+    idx = {n: i for i, n in enumerate(names)}
+    for z, feats in features_by_zone.items():
+        missing = [f for f in feats if f not in idx]
+        if missing:
+            raise InputError(f"Zone {z}'s feature list names {', '.join(missing)}, which are not "
+                             f"among the factors given.", "FEATURES")
+
+    def make_set(key):
+        if key == ALL:
+            wanted = set().union(*[features_by_zone.get(z, names) for z in zones]) \
+                if features_by_zone else set(names)
+            feats = [i for i, n in enumerate(names) if n in wanted]
+        else:
+            feats = [idx[n] for n in features_by_zone.get(key, names)]
+        if not feats:
+            raise InputError(f"Zone {key} keeps no factor.", "FEATURES")
+        cat = [categorical[i] for i in feats]
+        enc = Encoding.fit(X[:, feats], [names[i] for i in feats], cat)
+        return ModelSet(key, feats, enc)
+
+    sets, sources, notes = {}, {}, []
+    plan = {}
+    for z in zones:
+        inz = zone == z
+        s = {}
+        for h in HAZARDS:
+            own = inz & (hazard == h)
+            tr_ok = _counts_ok(label[own & (split == "train")], min_samples)
+            va_ok = _counts_ok(label[own & (split == "val")], min_val)
+            s[f"lf_{h}"] = z if tr_ok else ALL
+            s[f"cal_{h}"] = va_ok
+            if not tr_ok:
+                notes.append(f"Zone {z}: too few {h} training samples (fewer than {min_samples} "
+                             f"presences or absences); its {h} Late Fusion model is the one "
+                             f"trained on all zones.")
+        ef_ok = all(s[f"lf_{h}"] == z and s[f"cal_{h}"] for h in HAZARDS)
+        s["ef"] = z if ef_ok else ALL
+        if not ef_ok:
+            short = [h for h in HAZARDS if s[f"lf_{h}"] != z or not s[f"cal_{h}"]]
+            notes.append(f"Zone {z}: Early Fusion and its gate need at least {min_samples} "
+                         f"training and {min_val} validation presences and absences of each "
+                         f"hazard ({', '.join(short)} short); the zone uses the network and "
+                         f"gate trained on all zones.")
+        s["gate"] = z if ef_ok else ALL
+        plan[z] = s
+    need_all = any(v == ALL for s in plan.values() for k, v in s.items() if not
+                   k.startswith("cal_"))
+    keys = zones + ([ALL] if need_all else [])
+    steps = len(keys)
+    for k, key in enumerate(keys):
+        step = fb.sub(k / steps, (k + 1) / steps)
+        rows = np.ones(len(X), bool) if key == ALL else zone == key
+        ms = sets[key] = make_set(key)
+        C = ms.columns(X)
+        own_plan = plan.get(key)
+        # Late Fusion
+        for j, h in enumerate(HAZARDS):
+            if own_plan is not None and own_plan[f"lf_{h}"] != key:
+                continue
+            sel = rows & (hazard == h) & (split == "train")
+            est, params, cv_auc = mh.train_late_fusion(C[sel], label[sel], seed=seed,
+                                                       n_iter=n_iter)
+            ms.lf[h], ms.lf_params[h] = est, dict(params, cv_auc=cv_auc)
+            step.report(0.15 * (j + 1))
+        # Early Fusion
+        if own_plan is None or own_plan["ef"] == key:
+            tr = rows & (split == "train")
+            va = rows & (split == "val")
+            cal_rows = [hazard[va] == h for h in HAZARDS]
+            set_seed(seed)
+            model, mean, std, cal, hist = mh.train_early_fusion(
+                C[tr], Y[tr], C[va], Y[va], seed=seed, epochs=ef_epochs, batch=batch,
+                patience=patience, feedback=step.sub(0.3, 0.8), cal_rows=cal_rows)
+            ms.ef_w, ms.ef_mean, ms.ef_std, ms.ef_cal = model.get_weights(), mean, std, cal
+            ms.history["ef"] = hist
+        fb.check()
+    # resolve the sources of every zone, then train the gates on validation outputs
+    for z in zones:
+        sources[z] = {k: v for k, v in plan[z].items() if not k.startswith("cal_")}
+
+    def experts(z, rows_mask):
+        """Expert probabilities z = [p_LF(flood), p_LF(landslide), p_EF(flood), p_EF(...)]
+        of the rows with zone z's resolved models."""
+        src = sources[z]
+        Xr = X[rows_mask]
+        lf = np.column_stack([sets[src[f"lf_{h}"]].lf_predict(h, Xr) for h in HAZARDS])
+        ef = sets[src["ef"]].ef_predict(Xr)[0]
+        return np.column_stack([lf, ef]).astype(np.float32)
+
+    gate_keys = sorted({s["gate"] for s in sources.values()}, key=lambda k: (k == ALL, k))
+    for key in gate_keys:
+        if key == ALL:
+            Zs, Ys = [], []
+            for z in zones:
+                va = (zone == z) & (split == "val")
+                if va.any():
+                    Zs.append(experts(z, va))
+                    Ys.append(Y[va])
+            Zv, Yv = np.concatenate(Zs), np.concatenate(Ys)
+        else:
+            va = (zone == key) & (split == "val")
+            Zv, Yv = experts(key, va), Y[va]
+        set_seed(seed)
+        gate, hist = train_gate(Zv, Yv, seed, gate_epochs, batch, patience)
+        sets[key].gate_w = gate.get_weights()
+        sets[key].history["gate"] = hist
+    fb.report(0.97)
+    # test metrics per zone and hazard, then macro averages over zones
+    result = TrainResult(sets, sources, [], notes, list(names), list(categorical), zones)
+    pred = Predictor.from_result(result)
+    rows_out = []
+    for z in zones:
+        te = (zone == z) & (split == "test")
+        if not te.any():
+            notes.append(f"Zone {z} has no test samples.")
+            continue
+        out = pred.predict_zone(z, X[te])
+        for j, h in enumerate(HAZARDS):
+            own = hazard[te] == h
+            yt = label[te][own]
+            if len(np.unique(yt)) < 2:
+                notes.append(f"Zone {z}: its {h} test samples hold one class only; no {h} "
+                             f"metrics for it.")
+                continue
+            for m in MODELS:
+                rows_out.append(dict(zone=z, hazard=h, model=m.upper(), n=int(own.sum()),
+                                     **scores(yt, out[f"p_{m}"][own, j])))
+    for h in HAZARDS:
+        for m in MODELS:
+            sel = [r for r in rows_out if r["hazard"] == h and r["model"] == m.upper()]
+            if sel:
+                macro = {k: float(np.nanmean([r[k] for r in sel])) for k in
+                         ("auc", "precision", "recall", "f1", "brier", "accuracy")}
+                rows_out.append(dict(zone="macro", hazard=h, model=m.upper(),
+                                     n=int(sum(r["n"] for r in sel)), **macro))
+    result.metrics = rows_out
+    fb.report(1.0)
+    return result
+
+
+def train_gate(Z, Y, seed=0, epochs=200, batch=256, patience=10, holdout=0.2):
+    """Fit the MoE gate on expert probabilities ``Z`` and labels ``Y``; early stopping on a
+    seeded ``holdout`` share of these (validation-split) rows."""
+    from ..util.deps import require
+    tf = require("tensorflow")
+    gate, _ = mh.build_gate(n_experts=2, h=len(HAZARDS))
+    rng = np.random.default_rng(seed)
+    perm = rng.permutation(len(Z))
+    n_ho = max(1, int(round(holdout * len(Z))))
+    ho, fit = perm[:n_ho], perm[n_ho:]
+    es = tf.keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience,
+                                          restore_best_weights=True)
+    h = gate.fit(Z[fit], Y[fit].astype("float32"), validation_data=(
+        Z[ho], Y[ho].astype("float32")), epochs=epochs, batch_size=batch, verbose=0,
+        callbacks=[es], shuffle=True)
+    return gate, {k: [float(v) for v in vals] for k, vals in h.history.items()}
+
+
+# -- applying the set --------------------------------------------------------------------------
+class Predictor:
+    """Applies a model set to factor values of any zone. Built from a bundle file's bytes so
+    that it pickles small and loads its models lazily in each process (threads share them)."""
+
+    def __init__(self, data):
+        self.data = data
+        self._state = None
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_result(cls, result):
+        p = cls(None)
+        p._state = (result.sets, result.sources, {"names": result.names,
+                                                  "categorical": result.categorical,
+                                                  "zones": result.zones})
+        return p
+
+    @classmethod
+    def from_file(cls, path):
+        with open(path, "rb") as fh:
+            data = fh.read()
+        read_manifest(data, path)
+        return cls(data)
+
+    def __getstate__(self):
+        return {"data": self.data}
+
+    def __setstate__(self, state):
+        self.data = state["data"]
+        self._state = None
+        self._lock = threading.Lock()
+
+    def _load(self):
+        with self._lock:
+            if self._state is None:
+                self._state = _load_bundle(self.data)
+        return self._state
+
+    @property
+    def manifest(self):
+        return read_manifest(self.data) if self.data is not None else None
+
+    def predict_zone(self, z, Xall, wanted=MODELS):
+        """Dict of arrays for the rows ``Xall`` (every bundle factor) in zone ``z``: p_lf,
+        p_ef, p_moe (n, 2), logdet and rho (n,), w_ef (n,)."""
+        sets, sources, _ = self._load()
+        src = sources[z]
+        out = {}
+        need_ef = "ef" in wanted or "moe" in wanted
+        need_lf = "lf" in wanted or "moe" in wanted
+        if need_lf:
+            out["p_lf"] = np.column_stack([sets[src[f"lf_{h}"]].lf_predict(h, Xall)
+                                           for h in HAZARDS])
+        if need_ef:
+            out["p_ef"], out["logdet"], out["rho"] = sets[src["ef"]].ef_predict(Xall)
+        if "moe" in wanted:
+            zz = np.column_stack([out["p_lf"], out["p_ef"]]).astype(np.float32)  # as in training
+            g = sets[src["gate"]]
+            p_moe, w = mh.gate_forward(g.gate_w, zz, len(HAZARDS))
+            out["p_moe"], out["w_ef"] = p_moe.astype(float), w[:, 1].astype(float)
+        return out
+
+    @property
+    def zones(self):
+        return self._load()[2]["zones"]
+
+
+# -- the bundle file ---------------------------------------------------------------------------
+def _weights_bytes(weights):
+    """Network weights as an .npz (plain arrays, read back with allow_pickle=False)."""
+    buf = io.BytesIO()
+    np.savez_compressed(buf, *weights)
+    return buf.getvalue()
+
+
+def _load_weights(data, n, what):
+    with np.load(io.BytesIO(data), allow_pickle=False) as z:
+        weights = [z[f"arr_{i}"].astype(np.float64) for i in range(len(z.files))]
+    if len(weights) != n:
+        raise InputError(f"The {what} weights in the bundle do not fit the network ({len(weights)} "
+                         f"arrays, {n} expected).", "MODEL")
+    return weights
+
+
+def save_bundle(path, result, manifest=None):
+    """One zip: manifest.json, XGBoost JSON per LF model, the weights (.npz arrays) of the EF
+    networks and gates. Nothing in it can run code: the networks are rebuilt from the code of
+    this plugin and only their weights are read."""
+    from ..susceptibility.estimators import _json_default, versions
+    from ..io.raster import AtomicOutput
+    man = dict(manifest or {}, format=FORMAT, hazards=list(HAZARDS), names=result.names,
+               categorical=result.categorical, zones=result.zones, sources=result.sources,
+               metrics=result.metrics, notes=result.notes, versions=versions(), sets={})
+    with AtomicOutput(path) as tmp:
+        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as z:
+            for key, ms in result.sets.items():
+                entry = {"features": ms.features, "encoding": ms.encoding.to_json(),
+                         "lf": sorted(ms.lf), "lf_params": ms.lf_params}
+                for h, est in ms.lf.items():
+                    z.writestr(f"{key}/lf_{h}.json", bytes(est.get_booster().save_raw(
+                        raw_format="json")))
+                if ms.ef_w is not None:
+                    entry.update(ef_inputs=int(ms.ef_w[0].shape[0]),
+                                 ef_mean=ms.ef_mean.tolist(), ef_std=ms.ef_std.tolist(),
+                                 ef_cal=[[c.a, c.b, c.c] for c in ms.ef_cal])
+                    z.writestr(f"{key}/ef_weights.npz", _weights_bytes(ms.ef_w))
+                if ms.gate_w is not None:
+                    entry["gate"] = True
+                    z.writestr(f"{key}/gate_weights.npz", _weights_bytes(ms.gate_w))
+                man["sets"][key] = entry
+            z.writestr("manifest.json", json.dumps(man, indent=1, default=_json_default))
+    return path
+
+
+def read_manifest(data, path="the bundle"):
+    """The manifest of a bundle (bytes or path); no TensorFlow needed."""
+    try:
+        src = io.BytesIO(data) if isinstance(data, (bytes, bytearray)) else data
+        with zipfile.ZipFile(src) as z:
+            man = json.loads(z.read("manifest.json"))
+    except (zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:
+        raise InputError(f"'{path}' is not a multi-hazard model bundle of this plugin: {exc}",
+                         "MODEL")
+    if man.get("format") != FORMAT:
+        raise InputError(f"'{path}' has format {man.get('format')!r}, not {FORMAT!r}: train it "
+                         f"with 'Train multi-hazard models'.", "MODEL")
+    return man
+
+
+def _load_bundle(data):
+    from ..util.deps import require
+    xgb = require("xgboost")
+    man = read_manifest(data)
+    try:
+        return _read_sets(xgb, man, data), man["sources"], man
+    except (KeyError, ValueError, zipfile.BadZipFile) as exc:
+        raise InputError(f"The model bundle is damaged or incomplete ({exc}): train it again "
+                         f"with 'Train multi-hazard models'.", "MODEL")
+
+
+def _read_sets(xgb, man, data):
+    sets = {}
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        for key, e in man["sets"].items():
+            ms = ModelSet(key, e["features"], Encoding.from_json(e["encoding"]))
+            for h in e["lf"]:
+                est = xgb.XGBClassifier()
+                est.load_model(bytearray(z.read(f"{key}/lf_{h}.json")))
+                est.set_params(n_jobs=1)
+                ms.lf[h] = est
+            if "ef_inputs" in e:
+                ms.ef_w = _load_weights(z.read(f"{key}/ef_weights.npz"), 18, "Early Fusion")
+                ms.ef_mean, ms.ef_std = np.array(e["ef_mean"]), np.array(e["ef_std"])
+                ms.ef_cal = []
+                for a, b, c in e["ef_cal"]:
+                    cal = mh.BetaCalibration()
+                    cal.a, cal.b, cal.c = a, b, c
+                    ms.ef_cal.append(cal)
+            if e.get("gate"):
+                ms.gate_w = _load_weights(z.read(f"{key}/gate_weights.npz"), 6, "gate")
+            sets[key] = ms
+    return sets

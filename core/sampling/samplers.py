@@ -1,0 +1,436 @@
+"""Absence (non-hazard) sampling and presence augmentation (METHODS.md section 1).
+
+Every sampler draws pixel centres uniformly from an *admissible* set computed block by block:
+valid in every factor (the stack's combined mask), not a presence pixel, at least a minimum
+distance from every presence, and the sampler's own constraint (D^2 > c, slope < t, ...).
+Drawing is exact and seeded: a first pass counts the admissible pixels of each block, ``count``
+ranks are drawn without replacement, and a second pass turns ranks into pixels; so there is
+never more than one sample per pixel and memory stays bounded.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..util.errors import InputError
+from ..util.progress import as_feedback
+from ..io.raster import sample_at
+
+LABEL_ABSENCE, LABEL_PRESENCE = 0, 1
+
+
+@dataclass
+class Presences:
+    """Presence samples located on a stack's grid."""
+
+    x: np.ndarray           # pixel-centre or point coordinates in the grid CRS
+    y: np.ndarray
+    flat: np.ndarray        # sorted unique flat pixel indices (row * xsize + col)
+    values: np.ndarray      # (n, bands) factor values at the presences
+    dropped_outside: int = 0
+    dropped_nodata: int = 0
+
+    def __len__(self):
+        return len(self.x)
+
+
+def locate_presences(stack, x, y, feedback=None):
+    """Presences from point coordinates: those outside the grid or on nodata are dropped (and
+    counted); several points in one pixel are all kept as samples."""
+    x = np.asarray(x, float)
+    y = np.asarray(y, float)
+    row, col = stack.grid.rowcol(x, y)
+    inside = (row >= 0) & (row < stack.grid.ysize) & (col >= 0) & (col < stack.grid.xsize) & \
+        np.isfinite(x) & np.isfinite(y)
+    vals = sample_at(stack, x[inside], y[inside], feedback)
+    ok = ~np.isnan(vals).any(axis=1)
+    xi, yi, ri, ci = x[inside][ok], y[inside][ok], row[inside][ok], col[inside][ok]
+    flat = np.unique(ri * stack.grid.xsize + ci)
+    return Presences(xi, yi, flat, vals[ok], int((~inside).sum()), int((~ok).sum()))
+
+
+def presences_from_ids(stack, flat_ids, feedback=None):
+    """Presences at pixel centres of flat pixel indices (e.g. the pixels of polygons)."""
+    flat = np.unique(np.asarray(flat_ids, np.int64))
+    row, col = np.divmod(flat, stack.grid.xsize)
+    x0, dx, _, y0, _, dy = stack.grid.transform
+    return locate_presences(stack, x0 + (col + 0.5) * dx, y0 + (row + 0.5) * dy, feedback)
+
+
+def polygon_pixels(stack, geoms):
+    """Flat indices of the pixels whose centre lies in the polygons (for small polygons with no
+    pixel centre inside, the pixel holding their centroid)."""
+    from ..io.zonal import _memory_layer
+    from osgeo import gdal
+    ds_vec, lyr = _memory_layer(geoms, stack.grid.crs_wkt)
+    out = []
+    mem = gdal.GetDriverByName("MEM")
+    for win in stack.windows():
+        ds = mem.Create("", win.cols, win.rows, 1, gdal.GDT_Int32)
+        ds.SetGeoTransform(stack.grid.window_transform(win))
+        b = ds.GetRasterBand(1)
+        b.Fill(0)
+        gdal.RasterizeLayer(ds, [1], lyr, options=["ATTRIBUTE=zid"])
+        ids = b.ReadAsArray()
+        r, c = np.nonzero(ids)
+        out.append((r + win.row) * stack.grid.xsize + (c + win.col))
+        b = ds = None
+    flat = np.concatenate(out) if out else np.empty(0, np.int64)
+    covered = set()
+    if len(flat):
+        # which polygons got a pixel: re-rasterising per polygon is costly, so check centroids
+        covered = set(flat.tolist())
+    extra = []
+    for g in geoms:
+        if g is None:
+            continue
+        c = g.Centroid()
+        r, cc = stack.grid.rowcol([c.GetX()], [c.GetY()])
+        if 0 <= r[0] < stack.grid.ysize and 0 <= cc[0] < stack.grid.xsize:
+            idx = int(r[0] * stack.grid.xsize + cc[0])
+            if idx not in covered and g.GetArea() < stack.grid.pixel_area:
+                extra.append(idx)
+    return np.unique(np.concatenate([flat, np.asarray(extra, np.int64)]))
+
+
+# -- counts and splits ------------------------------------------------------------------------
+def absence_count(n_presences, count=0, ratio=1.0):
+    """``count`` when given (> 0), else ``round(ratio * n_presences)``."""
+    n = int(count) if count and count > 0 else int(round(float(ratio) * n_presences))
+    if n <= 0:
+        raise InputError("The number of absences to draw is 0: give a count or a positive "
+                         "ratio.", "COUNT")
+    return n
+
+
+def parse_ratios(text):
+    """'1:1, 1:5, 1:50' -> [1.0, 5.0, 50.0] (absences per presence)."""
+    out = []
+    for part in str(text).replace(";", ",").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        try:
+            a, b = part.split(":") if ":" in part else ("1", part)
+            out.append(float(b) / float(a))
+        except (ValueError, ZeroDivisionError):
+            raise InputError(f"Cannot read the ratio '{part}': write ratios as 1:5, 1:50, ...",
+                             "RATIOS")
+    if not out or any(r <= 0 for r in out):
+        raise InputError("Give at least one positive ratio, e.g. 1:1, 1:5.", "RATIOS")
+    return out
+
+
+def stratified_split(labels, test_share, rng):
+    """'train'/'test' per sample, stratified by label: round(test_share * n_label) of each label
+    go to 'test'."""
+    labels = np.asarray(labels)
+    out = np.full(labels.shape, "train", dtype=object)
+    for lab in np.unique(labels):
+        idx = np.nonzero(labels == lab)[0]
+        n_test = int(round(test_share * len(idx)))
+        if len(idx) >= 2 and n_test == 0 and test_share > 0:
+            n_test = 1
+        if n_test >= len(idx) and len(idx) > 1:
+            n_test = len(idx) - 1
+        out[rng.choice(idx, n_test, replace=False)] = "test"
+    return out
+
+
+# -- the admissible space and exact drawing ---------------------------------------------------
+class Admissible:
+    """Which pixels of a block may be drawn.
+
+    ``constraint(window, data) -> bool mask`` adds a sampler's own condition (data is the
+    block's factor array, NaN on the combined nodata mask)."""
+
+    def __init__(self, stack, presences=None, min_distance=0.0, constraint=None, exclude=None):
+        self.stack = stack
+        self.constraint = constraint
+        self.min_distance = float(min_distance or 0.0)
+        self.pflat = presences.flat if presences is not None else np.empty(0, np.int64)
+        self.exclude = np.unique(np.asarray(exclude, np.int64)) if exclude is not None else None
+        self.tree = None
+        if presences is not None and self.min_distance > 0 and len(presences):
+            from scipy.spatial import cKDTree
+            self.tree = cKDTree(np.column_stack([presences.x, presences.y]))
+
+    def mask(self, win, data=None):
+        st = self.stack
+        if data is None:
+            data = st.read(win)
+        ok = ~np.isnan(data[0])
+        if self.constraint is not None:
+            ok &= self.constraint(win, data)
+        rows = np.arange(win.row, win.row + win.rows)
+        cols = np.arange(win.col, win.col + win.cols)
+        flat = (rows[:, None] * st.grid.xsize + cols[None, :])
+        for ex in (self.pflat, self.exclude):
+            if ex is not None and len(ex):
+                lo, hi = flat[0, 0], flat[-1, -1]
+                sub = ex[(ex >= lo) & (ex <= hi)]
+                if len(sub):
+                    ok &= ~np.isin(flat, sub)
+        if self.tree is not None and ok.any():
+            r, c = np.nonzero(ok)
+            xs, ys = st.grid.pixel_centers(win)
+            d, _ = self.tree.query(np.column_stack([xs[c], ys[r]]), k=1,
+                                   distance_upper_bound=self.min_distance)
+            ok[r[d < self.min_distance], c[d < self.min_distance]] = False
+        return ok
+
+
+def draw(adm, count, rng, feedback=None, what="absences"):
+    """``count`` distinct admissible pixels, uniformly at random: (x, y, flat) of their centres.
+
+    Raises :class:`InputError` with the number available when there are too few."""
+    fb = as_feedback(feedback)
+    st = adm.stack
+    wins = list(st.windows())
+    counts = np.zeros(len(wins), np.int64)
+    for k, win in enumerate(wins):
+        fb.check()
+        counts[k] = int(adm.mask(win).sum())
+        fb.report(0.5 * (k + 1) / len(wins))
+    total = int(counts.sum())
+    if total < count:
+        raise InputError(f"Only {total} admissible pixels for {count} {what}: lower the count or "
+                         f"ratio, the minimum distance or the threshold.", "COUNT")
+    ranks = np.sort(rng.choice(total, count, replace=False))
+    starts = np.concatenate([[0], np.cumsum(counts)])
+    xs, ys, flats = [], [], []
+    for k, win in enumerate(wins):
+        a, b = np.searchsorted(ranks, [starts[k], starts[k + 1]])
+        if b > a:
+            fb.check()
+            r, c = np.nonzero(adm.mask(win))
+            pick = ranks[a:b] - starts[k]
+            r, c = r[pick], c[pick]
+            px, py = st.grid.pixel_centers(win)
+            xs.append(px[c])
+            ys.append(py[r])
+            flats.append((r + win.row) * st.grid.xsize + (c + win.col))
+        fb.report(0.5 + 0.5 * (k + 1) / len(wins))
+    order = rng.permutation(count)  # no spatial order in the output
+    return (np.concatenate(xs)[order], np.concatenate(ys)[order], np.concatenate(flats)[order])
+
+
+# -- Mahalanobis chi-square -------------------------------------------------------------------
+@dataclass
+class MahalanobisModel:
+    mean: np.ndarray
+    cov: np.ndarray
+    inv: np.ndarray
+    names: list
+    critical: float
+    dof: int
+    alpha: float
+    pseudo_inverse: bool = False
+    sd: np.ndarray = None        # D2 is computed on z-scores with the correlation matrix's
+    vecs: np.ndarray = None      # eigen-decomposition: sum((V^T z)^2 / w) is never negative
+    inv_vals: np.ndarray = None  # 1 / eigenvalue (0 for the pseudo-inverse's dropped ones)
+
+
+def mahalanobis_model(values, names, alpha=0.05, dof="p-1", allow_pinv=False, cond_max=1e10):
+    """Mean and covariance of the presences' factor values, the inverse, and the chi-square
+    critical value c = chi2_{1-alpha}(dof), dof = p - 1 (as published) or p."""
+    from scipy import stats
+    X = np.asarray(values, float)
+    n, p = X.shape
+    if p < 1:
+        raise InputError("Mahalanobis sampling needs at least one continuous factor.", "FACTORS")
+    if n <= p:
+        raise InputError(f"{n} presences for {p} factors: the covariance is singular. Mahalanobis "
+                         f"sampling needs more presences than factors ({', '.join(names)}); use "
+                         f"fewer factors.", "PRESENCES")
+    bad = [names[j] for j in range(p) if not np.isfinite(X[:, j]).all()]
+    if bad:
+        raise InputError(f"Factor(s) {', '.join(bad)} have missing or infinite values at some "
+                         f"presences: drop those presences or fix the rasters' nodata.",
+                         "FACTORS")
+    with np.errstate(over="ignore", invalid="ignore"):
+        mean = X.mean(axis=0)
+        cov = np.cov(X, rowvar=False).reshape(p, p)
+    if not (np.isfinite(mean).all() and np.isfinite(cov).all()):
+        raise InputError("The factor values are too large for a covariance in double "
+                         "precision: rescale the factors.", "FACTORS")
+    sd = np.sqrt(np.diag(cov))
+    const = [names[i] for i in range(p) if sd[i] == 0]
+    if const:
+        raise InputError(f"Factor(s) {', '.join(const)} are constant over the presences: the "
+                         f"covariance is singular; leave them out.", "FACTORS")
+    corr = cov / np.outer(sd, sd)
+    try:
+        w, v = np.linalg.eigh(corr)
+    except np.linalg.LinAlgError:
+        raise InputError("The factors' covariance over the presences could not be decomposed: "
+                         "check the factor values.", "FACTORS")
+    cond = w.max() / max(w.min(), 1e-300)
+    pinv = False
+    if cond > cond_max:
+        weak = v[:, 0]
+        involved = [names[i] for i in np.argsort(-np.abs(weak)) if abs(weak[i]) > 0.2]
+        if not allow_pinv:
+            raise InputError(f"The factors' covariance over the presences is singular or "
+                             f"ill-conditioned (condition number {cond:.3g}): "
+                             f"{', '.join(involved)} are (nearly) collinear. Leave one of them "
+                             f"out, or allow the pseudo-inverse.", "FACTORS")
+        pinv = True
+    inv_vals = np.where(w > w.max() / cond_max, 1.0 / np.maximum(w, 1e-300), 0.0) if pinv \
+        else 1.0 / w
+    inv = (v * inv_vals) @ v.T / np.outer(sd, sd)
+    k = p - 1 if dof == "p-1" else p
+    if k < 1:
+        raise InputError("With one factor, dof = p - 1 is 0: use dof = p.", "DOF")
+    c = float(stats.chi2.ppf(1 - alpha, k))
+    return MahalanobisModel(mean, cov, inv, list(names), c, k, alpha, pinv, sd, v, inv_vals)
+
+
+def mahalanobis_d2(model, X):
+    """D^2 of samples X (n, p) (or a block (p, rows, cols) -> (rows, cols))."""
+    X = np.asarray(X, float)
+    if X.ndim == 3:
+        p = X.shape[0]
+        z = (X.reshape(p, -1) - model.mean[:, None]) / model.sd[:, None]
+        y = model.vecs.T @ z
+        return np.einsum("in,in->n", y, y * model.inv_vals[:, None]).reshape(X.shape[1:])
+    z = (X - model.mean) / model.sd
+    y = z @ model.vecs
+    return np.einsum("ni,ni->n", y, y * model.inv_vals)
+
+
+# -- one-class SVM, KDE -----------------------------------------------------------------------
+def ocsvm_absences(stack, presences, count, rng, min_distance=100.0, nu=0.1, gamma="scale",
+                   feedback=None, max_rounds=20):
+    """Absences among random candidates that a one-class SVM fitted on the standardised
+    presence coordinates calls outliers, at least ``min_distance`` from every presence."""
+    from sklearn.svm import OneClassSVM
+    fb = as_feedback(feedback)
+    if len(presences.x) < 3:
+        raise InputError(f"Only {len(presences.x)} presence(s) on valid pixels: a one-class SVM "
+                         f"of their locations needs at least 3.", "PRESENCES")
+    P = np.column_stack([presences.x, presences.y])
+    mu, sd = P.mean(axis=0), P.std(axis=0)
+    sd[sd == 0] = 1.0
+    svm = OneClassSVM(nu=nu, gamma=gamma).fit((P - mu) / sd)
+    adm = Admissible(stack, presences, min_distance)
+    taken = np.empty(0, np.int64)
+    xs, ys, fl = [], [], []
+    got = 0
+    for round_ in range(max_rounds):
+        fb.check()
+        need = count - got
+        adm.exclude = np.unique(np.concatenate([taken] + ([adm.exclude] if adm.exclude is not None
+                                                          else [])))
+        try:
+            cx, cy, cf = draw(adm, min(max(need * 4, 100), _admissible_total(adm)), rng,
+                              fb.sub(round_ / max_rounds, (round_ + 1) / max_rounds))
+        except InputError:
+            break
+        outlier = svm.predict((np.column_stack([cx, cy]) - mu) / sd) == -1
+        cx, cy, cf = cx[outlier][:need], cy[outlier][:need], cf[outlier][:need]
+        xs.append(cx)
+        ys.append(cy)
+        fl.append(cf)
+        got += len(cx)
+        taken = np.concatenate([taken, cf])
+        if got >= count:
+            break
+    if got < count:
+        raise InputError(f"Only {got} one-class-SVM outliers at least {min_distance:g} from every "
+                         f"presence could be found for {count} absences: lower the count or the "
+                         f"minimum distance, or raise nu.", "COUNT")
+    return np.concatenate(xs), np.concatenate(ys), np.concatenate(fl), svm, (mu, sd)
+
+
+def _admissible_total(adm):
+    return int(sum(adm.mask(w).sum() for w in adm.stack.windows()))
+
+
+def kde_augment(stack, presences, count, rng, spacing=100.0, bandwidth="scott", feedback=None,
+                max_rounds=50):
+    """New presences drawn from a Gaussian KDE of the presence coordinates, each at least
+    ``spacing`` from every existing and already accepted point, inside the grid and on valid
+    pixels. Returns (x, y)."""
+    from scipy.spatial import cKDTree
+    from scipy.stats import gaussian_kde
+    fb = as_feedback(feedback)
+    P = np.column_stack([presences.x, presences.y])
+    if len(P) < 3:
+        raise InputError("KDE augmentation needs at least 3 presences.", "PRESENCES")
+    try:
+        kde = gaussian_kde(P.T, bw_method=bandwidth)
+    except np.linalg.LinAlgError:
+        raise InputError("The presences are collinear (all on a line): the KDE is degenerate.",
+                         "PRESENCES")
+    acc = np.empty((0, 2))
+    tree = cKDTree(P)
+    for round_ in range(max_rounds):
+        fb.check()
+        cand = kde.resample(max(4 * (count - len(acc)), 64), seed=rng).T
+        row, col = stack.grid.rowcol(cand[:, 0], cand[:, 1])
+        inside = (row >= 0) & (row < stack.grid.ysize) & (col >= 0) & (col < stack.grid.xsize)
+        cand = cand[inside]
+        if len(cand):
+            ok = ~np.isnan(sample_at(stack, cand[:, 0], cand[:, 1]).any(axis=1))
+            cand = cand[ok]
+        if len(cand):
+            d, _ = tree.query(cand, k=1)
+            cand = cand[d >= spacing]
+        for c in cand:  # greedy, in random order, against the points accepted so far
+            if len(acc) and np.min(np.hypot(*(acc - c).T)) < spacing:
+                continue
+            acc = np.vstack([acc, c])
+            if len(acc) >= count:
+                break
+        fb.report(len(acc) / count)
+        if len(acc) >= count:
+            break
+    if len(acc) < count:
+        raise InputError(f"Only {len(acc)} synthetic presences could be placed {spacing:g} apart "
+                         f"for {count} requested: lower the count or the spacing.", "COUNT")
+    return acc[:, 0], acc[:, 1]
+
+
+# -- SHAP-derived factor threshold ------------------------------------------------------------
+def shap_threshold(values, shap_values, bins=20):
+    """The factor value where the binned mean SHAP value changes sign, with the curve.
+
+    Returns (threshold, prone_side, centres, means): prone_side is 'below' when SHAP is
+    positive (pushes towards the hazard) below the threshold."""
+    v = np.asarray(values, float)
+    s = np.asarray(shap_values, float)
+    edges = np.unique(np.quantile(v, np.linspace(0, 1, bins + 1)))
+    idx = np.clip(np.searchsorted(edges, v, side="right") - 1, 0, len(edges) - 2)
+    centres, means = [], []
+    for b in range(len(edges) - 1):
+        sel = idx == b
+        if sel.any():
+            centres.append(float(v[sel].mean()))
+            means.append(float(s[sel].mean()))
+    centres, means = np.array(centres), np.array(means)
+    sign = np.sign(means)
+    changes = np.nonzero(sign[:-1] * sign[1:] < 0)[0]
+    if len(changes) == 0:
+        raise InputError("The mean SHAP value of the factor never changes sign: no threshold "
+                         "can be derived; give the threshold yourself.", "THRESHOLD")
+    # the sign change with the largest jump is the step; interpolate where the mean is zero
+    k = changes[np.argmax(np.abs(means[changes + 1] - means[changes]))]
+    x0, x1, m0, m1 = centres[k], centres[k + 1], means[k], means[k + 1]
+    t = x0 + (x1 - x0) * (0 - m0) / (m1 - m0)
+    prone = "below" if m0 > 0 else "above"
+    return float(t), prone, centres, means
+
+
+def shap_dependence(X, y, j, seed=0, n_estimators=300, max_depth=4):
+    """SHAP values of factor ``j`` from a gradient-boosted tree model (XGBoost's exact
+    TreeSHAP, ``pred_contribs``) fitted on samples X (n, p) with labels y."""
+    from ..util.deps import require
+    xgb = require("xgboost")
+    model = xgb.XGBClassifier(n_estimators=n_estimators, max_depth=max_depth,
+                              learning_rate=0.05, subsample=0.8, colsample_bytree=1.0,
+                              random_state=seed, n_jobs=1, tree_method="hist")
+    model.fit(X, y)
+    contribs = model.get_booster().predict(xgb.DMatrix(X), pred_contribs=True)
+    return contribs[:, j]

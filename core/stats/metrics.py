@@ -1,0 +1,123 @@
+"""Evaluation metrics of susceptibility maps and models (METHODS.md section 2)."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..util.errors import InputError
+
+
+def confusion(y, p, threshold=0.5):
+    """(TP, FP, TN, FN) of probabilities ``p`` at ``threshold`` (p >= threshold is positive)."""
+    y = np.asarray(y).astype(int)
+    pred = np.asarray(p, float) >= threshold
+    tp = int(np.sum(pred & (y == 1)))
+    fp = int(np.sum(pred & (y == 0)))
+    tn = int(np.sum(~pred & (y == 0)))
+    fn = int(np.sum(~pred & (y == 1)))
+    return tp, fp, tn, fn
+
+
+def kappa(tp, fp, tn, fn):
+    """Cohen's kappa with P_obs = (TP+TN)/N and
+    P_exp = [(TP+FN)(TP+FP) + (FN+TN)(FP+TN)] / N^2."""
+    n = tp + fp + tn + fn
+    if n == 0:
+        return float("nan")
+    p_obs = (tp + tn) / n
+    p_exp = ((tp + fn) * (tp + fp) + (fn + tn) * (fp + tn)) / (n * n)
+    return float((p_obs - p_exp) / (1 - p_exp)) if p_exp < 1 else float("nan")
+
+
+def roc_auc(y, p):
+    """Area under the ROC curve (Mann-Whitney, ties counted half)."""
+    from scipy.stats import rankdata
+    y = np.asarray(y).astype(int)
+    p = np.asarray(p, float)
+    n1, n0 = int((y == 1).sum()), int((y == 0).sum())
+    if n1 == 0 or n0 == 0:
+        raise InputError("AUC needs both presences and absences.", "SAMPLES")
+    r = rankdata(p)
+    return float((r[y == 1].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
+
+
+def roc_curve(y, p):
+    """False and true positive rates over all thresholds (from (0,0) to (1,1))."""
+    y = np.asarray(y).astype(int)
+    p = np.asarray(p, float)
+    order = np.argsort(-p, kind="mergesort")
+    ys, ps = y[order], p[order]
+    distinct = np.r_[np.nonzero(np.diff(ps))[0], len(ps) - 1]
+    tps = np.cumsum(ys)[distinct]
+    fps = (distinct + 1) - tps
+    tpr = np.r_[0.0, tps / max(1, ys.sum())]
+    fpr = np.r_[0.0, fps / max(1, (1 - ys).sum())]
+    return fpr, tpr
+
+
+def threshold_metrics(y, p, threshold=0.5):
+    """Every metric of METHODS.md section 2 as a dict."""
+    tp, fp, tn, fn = confusion(y, p, threshold)
+    y = np.asarray(y).astype(int)
+    p = np.asarray(p, float)
+
+    def ratio(a, b):
+        return float(a / b) if b else float("nan")
+    prec = ratio(tp, tp + fp)
+    rec = ratio(tp, tp + fn)
+    return {"n": int(len(y)), "presences": int(y.sum()), "threshold": float(threshold),
+            "TP": tp, "FP": fp, "TN": tn, "FN": fn,
+            "TPR": rec, "TNR": ratio(tn, tn + fp), "accuracy": ratio(tp + tn, len(y)),
+            "precision": prec, "recall": rec,
+            "F1": ratio(2 * prec * rec, prec + rec) if prec == prec and rec == rec else float("nan"),
+            "kappa": kappa(tp, fp, tn, fn), "AUC": roc_auc(y, p),
+            "Brier": float(np.mean((p - y) ** 2))}
+
+
+def scai(area_counts, hazard_counts):
+    """SCAI_i = (% of area in class i) / (% of hazard samples in class i); inf where a class
+    holds no hazard. Returns a list of dicts per class."""
+    a = np.asarray(area_counts, float)
+    h = np.asarray(hazard_counts, float)
+    pa = 100 * a / a.sum() if a.sum() else np.full(len(a), np.nan)
+    ph = 100 * h / h.sum() if h.sum() else np.full(len(h), np.nan)
+    rows = []
+    for i in range(len(a)):
+        s = float("inf") if ph[i] == 0 else float(pa[i] / ph[i])
+        rows.append({"class": i, "area_pixels": int(a[i]), "area_pct": float(pa[i]),
+                     "hazard": int(h[i]), "hazard_pct": float(ph[i]), "SCAI": s})
+    return rows
+
+
+def vif(X, names):
+    """Variance inflation factors: VIF_j = 1 / (1 - R_j^2), R_j^2 from regressing factor j on
+    the others (the diagonal of the inverse correlation matrix)."""
+    X = np.asarray(X, float)
+    sd = X.std(axis=0)
+    const = [names[i] for i in range(len(names)) if sd[i] == 0]
+    if const:
+        raise InputError(f"Factor(s) {', '.join(const)} are constant over the samples: VIF is "
+                         f"undefined; leave them out.", "FACTORS")
+    out = []
+    for j in range(X.shape[1]):
+        others = np.delete(X, j, axis=1)
+        if others.shape[1] == 0:
+            out.append(1.0)
+            continue
+        A = np.column_stack([np.ones(len(X)), others])
+        coef, *_ = np.linalg.lstsq(A, X[:, j], rcond=None)
+        resid = X[:, j] - A @ coef
+        r2 = 1 - resid @ resid / ((X[:, j] - X[:, j].mean()) ** 2).sum()
+        out.append(float("inf") if r2 >= 1 - 1e-12 else float(1 / (1 - r2)))
+    return out
+
+
+def frequency_ratio(pixel_counts, hazard_counts):
+    """Per class: %area E, %hazard F, FR = F / E, RF = FR / sum(FR) (in %)."""
+    a = np.asarray(pixel_counts, float)
+    h = np.asarray(hazard_counts, float)
+    E = 100 * a / a.sum()
+    F = 100 * h / h.sum() if h.sum() else np.zeros(len(h))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        fr = np.where(E > 0, F / E, 0.0)
+    rf = 100 * fr / fr.sum() if fr.sum() else np.zeros(len(fr))
+    return E, F, fr, rf

@@ -1,0 +1,115 @@
+"""Applying a fitted model over a factor stack, block by block (on the tile runner), and
+classifying the result."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..stats.breaks import classify
+from ..util.progress import as_feedback
+from ..io.raster import Grid, RasterWriter, iter_windows, open_raster, read_window
+from ..io.tiles import run_tiles
+
+CLASS_NAMES = ["very low", "low", "moderate", "high", "very high"]
+
+
+def _raster_blocks(path, feedback=None):
+    """(grid, iterator of (window, float array with NaN on nodata)) of a single-band raster."""
+    fb = as_feedback(feedback)
+    ds = open_raster(path)
+    grid = Grid.from_dataset(ds)
+    wins = list(iter_windows(grid))
+
+    def blocks():  # holds the dataset for as long as it is iterated
+        for k, win in enumerate(wins):
+            fb.check()
+            yield win, read_window(ds, win)
+            fb.report((k + 1) / len(wins))
+    return grid, blocks()
+
+
+def class_counts(path, limits, feedback=None):
+    """Pixels of a (probability) raster in each class of ``limits``."""
+    counts = np.zeros(len(limits) + 1, np.int64)
+    for _, a in _raster_blocks(path, feedback)[1]:
+        counts += np.bincount(classify(a[~np.isnan(a)], limits), minlength=len(counts))
+    return counts
+
+
+def match_factors(bands, wanted, wanted_categorical=None):
+    """Reorder ``bands`` to the model's factor names ``wanted``; an error lists what is missing.
+    Returns (bands in order, names of unused bands)."""
+    from ..util.errors import InputError
+    by_name = {b.name: b for b in bands}
+    missing = [n for n in wanted if n not in by_name]
+    if missing:
+        raise InputError(f"The model needs the factor(s) {', '.join(missing)}, which are not "
+                         f"among the rasters given ({', '.join(by_name) or 'none'}). Give rasters "
+                         f"named as in training (layer names or band descriptions).", "FACTORS")
+    ordered = [by_name[n] for n in wanted]
+    if wanted_categorical is not None:
+        for b, c in zip(ordered, wanted_categorical):
+            b.categorical = bool(c)
+    return ordered, [n for n in by_name if n not in wanted]
+
+
+def _predict_block(stack, window, predict):
+    """Predictions of the valid pixels of one window (NaN elsewhere)."""
+    data = stack.read(window)
+    ok = ~np.isnan(data[0])
+    out = np.full((window.rows, window.cols), np.nan, np.float32)
+    if ok.any():
+        out[ok] = np.asarray(predict(data[:, ok].T), np.float32)
+    return out
+
+
+def apply_to_raster(stack, predict, path, workers=1, scheduler=None, feedback=None,
+                    sample=1_000_000, seed=0):
+    """Predict every valid pixel into a GeoTIFF, tile by tile.
+
+    Tiles run on ``workers`` local threads (in order, with a bounded number in flight, so memory
+    stays bounded), or on an existing Dask cluster given its scheduler address. The result does
+    not depend on the number of workers. Returns (valid pixels, seeded sample of values)."""
+    fb = as_feedback(feedback)
+    rng = np.random.default_rng(seed)
+    keep_p = min(1.0, sample / max(1, stack.grid.xsize * stack.grid.ysize))
+    wins = list(stack.windows())
+    kept, n_valid = [], 0
+    w = RasterWriter(path, stack.grid, ["probability"])
+
+    def consume(win, out, k):
+        nonlocal n_valid
+        valid = out[~np.isnan(out)].astype(float)
+        n_valid += valid.size
+        if valid.size:
+            kept.append(valid[rng.random(valid.size) < keep_p])
+        w.write(win, out)
+        fb.report((k + 1) / len(wins))
+
+    try:
+        run_tiles(wins, _predict_block, consume, (stack.bands, stack.grid, stack.resampling),
+                  predict, workers, scheduler, fb)
+    finally:
+        w.close()
+    values = np.concatenate(kept) if kept else np.empty(0)
+    if values.size > sample:
+        values = rng.choice(values, sample, replace=False)
+    return n_valid, values
+
+
+def write_classes(prob_path, limits, out_path, feedback=None):
+    """A Byte raster of classes 1..len(limits)+1 (0 = nodata) from a probability raster."""
+    from osgeo import gdal
+    grid, blocks = _raster_blocks(prob_path, feedback)
+    names = CLASS_NAMES if len(limits) == 4 else [f"class {i + 1}" for i in range(len(limits) + 1)]
+    w = RasterWriter(out_path, grid, ["susceptibility_class"], gdal.GDT_Byte, 0)
+    counts = np.zeros(len(limits) + 1, np.int64)
+    try:
+        for win, a in blocks:
+            c = classify(a, limits) + 1
+            c[np.isnan(a)] = 0
+            counts += np.bincount(c[c > 0] - 1, minlength=len(counts))
+            w.write(win, c.astype(np.uint8))
+        w.set_metadata({"classes": ",".join(names)})
+    finally:
+        w.close()
+    return counts, names

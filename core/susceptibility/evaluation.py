@@ -1,0 +1,154 @@
+"""Evaluating susceptibility maps, frequency ratios and factor screening, block by block."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..stats import metrics as mt
+from ..stats.breaks import classify, natural_breaks
+from .apply import CLASS_NAMES
+from ..util.progress import as_feedback
+from ..io.raster import sample_at
+
+HIST_BINS = np.linspace(0.0, 1.0, 21)
+
+
+def map_statistics(stack, band=0, class_limits=None, feedback=None, sample=1_000_000, seed=0):
+    """Exact mean, std and histogram (20 bins over [0, 1]) of a probability band, the pixel
+    count of each class (natural breaks of a seeded sample when ``class_limits`` is None) and
+    the limits used."""
+    fb = as_feedback(feedback)
+    rng = np.random.default_rng(seed)
+    keep_p = min(1.0, sample / max(1, stack.grid.xsize * stack.grid.ysize))
+    n = s1 = s2 = 0.0
+    hist = np.zeros(len(HIST_BINS) - 1, np.int64)
+    kept = []
+    wins = list(stack.windows())
+    for k, win in enumerate(wins):
+        fb.check()
+        v = stack.read(win)[band]
+        v = v[~np.isnan(v)]
+        n += v.size
+        s1 += v.sum()
+        s2 += (v * v).sum()
+        hist += np.histogram(np.clip(v, 0, 1), HIST_BINS)[0]
+        kept.append(v[rng.random(v.size) < keep_p])
+        fb.report(0.5 * (k + 1) / len(wins))
+    if n == 0:
+        from ..util.errors import InputError
+        raise InputError("The susceptibility map holds no valid pixel.", "PROBABILITY")
+    if class_limits is None:
+        class_limits = natural_breaks(np.concatenate(kept), 5, sample=0, seed=seed)
+    counts = np.zeros(len(class_limits) + 1, np.int64)
+    for k, win in enumerate(wins):
+        fb.check()
+        v = stack.read(win)[band]
+        v = v[~np.isnan(v)]
+        counts += np.bincount(classify(v, class_limits), minlength=len(counts))
+        fb.report(0.5 + 0.5 * (k + 1) / len(wins))
+    mean = s1 / n
+    return {"mean": float(mean), "std": float(np.sqrt(max(s2 / n - mean * mean, 0.0))),
+            "n": int(n), "hist": hist, "limits": np.asarray(class_limits), "counts": counts}
+
+
+def evaluate_map(stack, presences_xy, absences_xy, class_limits=None, threshold=0.5,
+                 feedback=None, seed=0):
+    """Threshold metrics and AUC at the samples, SCAI per class and LSI statistics."""
+    fb = as_feedback(feedback)
+    p1 = sample_at(stack, *presences_xy)[:, 0]
+    p0 = sample_at(stack, *absences_xy)[:, 0]
+    p1, p0 = p1[~np.isnan(p1)], p0[~np.isnan(p0)]
+    y = np.r_[np.ones(len(p1)), np.zeros(len(p0))]
+    p = np.r_[p1, p0]
+    metrics = mt.threshold_metrics(y, p, threshold)
+    stats = map_statistics(stack, 0, class_limits, fb.sub(0.1, 1.0), seed=seed)
+    hazard = np.bincount(classify(p1, stats["limits"]), minlength=len(stats["counts"]))
+    rows = mt.scai(stats["counts"], hazard)
+    names = CLASS_NAMES if len(rows) == 5 else [f"class {i + 1}" for i in range(len(rows))]
+    for r, name in zip(rows, names):
+        r["class"] = name
+    return metrics, rows, stats, mt.roc_curve(y, p)
+
+
+def frequency_ratio_table(stack, presences_xy, classes=5, aspect=(), feedback=None,
+                          sample=100_000, seed=0):
+    """Paper 001 table 2 for every factor of ``stack``: classes (natural breaks for continuous
+    factors, one class per value for categorical ones, 8 compass sectors for the factors named
+    in ``aspect``), pixels, hazards, %area E, %hazard F, FR = F/E, RF and the factor's maximum
+    FR. Returns (rows, plan) where plan[name] = ("breaks"|"values"|"aspect", limits/values)."""
+    fb = as_feedback(feedback)
+    rng = np.random.default_rng(seed)
+    keep_p = min(1.0, sample / max(1, stack.grid.xsize * stack.grid.ysize))
+    nb = len(stack)
+    wins = list(stack.windows())
+    samples = [[] for _ in range(nb)]
+    values = [set() for _ in range(nb)]
+    for k, win in enumerate(wins):
+        fb.check()
+        d = stack.read(win)
+        ok = ~np.isnan(d[0])
+        keep = ok & (rng.random(ok.shape) < keep_p)
+        for j in range(nb):
+            if stack.categorical[j]:
+                values[j].update(np.unique(d[j][ok]).tolist())
+            else:
+                samples[j].append(d[j][keep])
+        fb.report(0.3 * (k + 1) / len(wins))
+    plan = {}
+    for j, name in enumerate(stack.names):
+        if name in aspect:
+            plan[name] = ("aspect", np.array([22.5, 67.5, 112.5, 157.5, 202.5, 247.5, 292.5,
+                                              337.5]))
+        elif stack.categorical[j]:
+            plan[name] = ("values", np.array(sorted(values[j])))
+        else:
+            plan[name] = ("breaks", natural_breaks(np.concatenate(samples[j]), classes,
+                                                   sample=0, seed=seed))
+    counts = {n: np.zeros(_n_classes(plan[n]), np.int64) for n in stack.names}
+    for k, win in enumerate(wins):
+        fb.check()
+        d = stack.read(win)
+        ok = ~np.isnan(d[0])
+        for j, name in enumerate(stack.names):
+            c = codes(plan[name], d[j][ok])
+            counts[name] += np.bincount(c, minlength=len(counts[name]))
+        fb.report(0.3 + 0.6 * (k + 1) / len(wins))
+    hv = sample_at(stack, *presences_xy)
+    hv = hv[~np.isnan(hv).any(axis=1)]
+    rows = []
+    for j, name in enumerate(stack.names):
+        hc = np.bincount(codes(plan[name], hv[:, j]), minlength=len(counts[name]))
+        E, F, fr, rf = mt.frequency_ratio(counts[name], hc)
+        labels = class_labels(plan[name])
+        for i in range(len(E)):
+            rows.append({"factor": name, "class": labels[i], "pixels": int(counts[name][i]),
+                         "hazards": int(hc[i]), "area_pct": float(E[i]),
+                         "hazard_pct": float(F[i]), "FR": float(fr[i]), "RF": float(rf[i]),
+                         "max_FR": float(fr.max())})
+    return rows, plan
+
+
+def _n_classes(p):
+    kind, v = p
+    return 8 if kind == "aspect" else (len(v) if kind == "values" else len(v) + 1)
+
+
+def codes(p, x):
+    kind, v = p
+    x = np.asarray(x, float)
+    if kind == "aspect":  # N, NE, E, ... NW: north wraps around 360
+        return (np.searchsorted(v, x % 360.0, side="right") % 8).astype(np.intp)
+    if kind == "values":
+        return np.clip(np.searchsorted(v, x), 0, max(0, len(v) - 1)).astype(np.intp)
+    return classify(x, v)
+
+
+def class_labels(p):
+    kind, v = p
+    if kind == "aspect":
+        return ["N", "NE", "E", "SE", "S", "SW", "W", "NW"]
+    if kind == "values":
+        return [f"{x:g}" for x in v]
+    edges = [f"{x:.4g}" for x in v]
+    return ([f"<= {edges[0]}"] if edges else []) + [
+        f"{edges[i]} - {edges[i + 1]}" for i in range(len(edges) - 1)] + (
+        [f"> {edges[-1]}"] if edges else ["all"])

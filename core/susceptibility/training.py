@@ -1,0 +1,205 @@
+"""Training and validating a susceptibility model, and its HTML report."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..stats import metrics as mt
+from ..util.errors import InputError
+from .estimators import (Encoding, block_folds, check_training_data, group_folds, importance,
+                     make_estimator, random_split, shap_values)
+from ..util.progress import as_feedback
+from ..util.report import HtmlReport, figure
+
+
+@dataclass
+class TrainResult:
+    estimator: object
+    encoding: Encoding
+    kind: str
+    params: dict
+    seed: int
+    validation: dict
+    train_metrics: dict
+    test_metrics: dict = None
+    folds: list = field(default_factory=list)
+    roc: dict = field(default_factory=dict)        # label -> (fpr, tpr)
+    importance: dict = field(default_factory=dict)
+    shap: np.ndarray = None
+    shap_X: np.ndarray = None
+
+
+def _fit(kind, params, seed, Xt, y):
+    est = make_estimator(kind, params, seed)
+    est.fit(Xt, y)
+    return est
+
+
+def train(X, y, names, categorical, kind, params=None, validation=None, seed=0, coords=None,
+          threshold=0.5, feedback=None, shap_sample=2000):
+    """Fit ``kind`` on factor values X (n, p) and labels y; validate as ``validation`` says:
+
+    * ``{"method": "random", "test_share": 0.3}``: stratified random split;
+    * ``{"method": "mask", "test": bool array}``: a given split (e.g. a split field);
+    * ``{"method": "blocks", "size": s, "k": k}``: spatial k-fold over square blocks (needs
+      ``coords``); the final model is then fitted on all samples;
+    * ``{"method": "groups", "groups": array, "k": k}``: k-fold over zones;
+    * ``{"method": "none"}``: training metrics only.
+    """
+    fb = as_feedback(feedback)
+    X = np.asarray(X, float)
+    y = np.asarray(y).astype(int)
+    ok = np.isfinite(X).all(axis=1)
+    if not ok.all():
+        raise InputError(f"{int((~ok).sum())} sample(s) have no value in some factor (outside "
+                         f"the rasters or on nodata): remove them or check the rasters' extent.",
+                         "SAMPLES")
+    check_training_data(X, y, names)
+    enc = Encoding.fit(X, names, categorical)
+    Xt = enc.transform(X)
+    validation = dict(validation or {"method": "random", "test_share": 0.3})
+    method = validation["method"]
+    res = None
+    if method in ("random", "mask"):
+        test = (random_split(y, validation.get("test_share", 0.3), seed) if method == "random"
+                else np.asarray(validation["test"], bool))
+        for lab in (0, 1):
+            if ((y == lab) & test).sum() < 1 or ((y == lab) & ~test).sum() < 2:
+                raise InputError(f"Too few samples with label {lab} for the split: each class "
+                                 f"needs samples in training and in testing.", "SAMPLES")
+        est = _fit(kind, params, seed, Xt[~test], y[~test])
+        fb.report(0.7)
+        p_tr = est.predict_proba(Xt[~test])[:, 1]
+        p_te = est.predict_proba(Xt[test])[:, 1]
+        stored = {k_: v for k_, v in validation.items() if k_ != "test"}
+        res = TrainResult(est, enc, kind, dict(params or {}), seed, stored,
+                          mt.threshold_metrics(y[~test], p_tr, threshold),
+                          mt.threshold_metrics(y[test], p_te, threshold))
+        res.roc = {"train": mt.roc_curve(y[~test], p_tr), "test": mt.roc_curve(y[test], p_te)}
+        fit_X = Xt[~test]
+    elif method in ("blocks", "groups"):
+        if method == "blocks":
+            if coords is None:
+                raise InputError("Spatial blocks need the samples' coordinates.", "SAMPLES")
+            k = int(validation.get("k", 5))
+            fold = block_folds(coords[0], coords[1], float(validation["size"]), k, seed)
+        else:
+            fold, k = group_folds(validation["groups"], int(validation.get("k", 5)), seed)
+        oof = np.full(len(y), np.nan)
+        folds = []
+        for f in range(k):
+            fb.check()
+            te = fold == f
+            if len(np.unique(y[~te])) < 2 or te.sum() == 0:
+                continue
+            est = _fit(kind, params, seed, Xt[~te], y[~te])
+            oof[te] = est.predict_proba(Xt[te])[:, 1]
+            if len(np.unique(y[te])) == 2:
+                folds.append(dict(fold=f + 1, **mt.threshold_metrics(y[te], oof[te], threshold)))
+            else:
+                folds.append({"fold": f + 1, "n": int(te.sum()), "AUC": float("nan")})
+            fb.report(0.7 * (f + 1) / k)
+        done = ~np.isnan(oof)
+        est = _fit(kind, params, seed, Xt, y)
+        p_all = est.predict_proba(Xt)[:, 1]
+        stored = {k_: v for k_, v in validation.items() if k_ != "groups"}
+        res = TrainResult(est, enc, kind, dict(params or {}), seed, stored,
+                          mt.threshold_metrics(y, p_all, threshold),
+                          mt.threshold_metrics(y[done], oof[done], threshold))
+        res.folds = folds
+        res.roc = {"train (all samples)": mt.roc_curve(y, p_all),
+                   "out-of-fold": mt.roc_curve(y[done], oof[done])}
+        fit_X = Xt
+    elif method == "none":
+        est = _fit(kind, params, seed, Xt, y)
+        p = est.predict_proba(Xt)[:, 1]
+        res = TrainResult(est, enc, kind, dict(params or {}), seed, validation,
+                          mt.threshold_metrics(y, p, threshold))
+        res.roc = {"train": mt.roc_curve(y, p)}
+        fit_X = Xt
+    else:
+        raise InputError(f"Unknown validation '{method}'.", "VALIDATION")
+    res.importance = importance(res.estimator, kind, enc)
+    if kind in ("rf", "xgboost") and shap_sample > 0:  # 0: no SHAP values
+        rng = np.random.default_rng(seed)
+        idx = rng.choice(len(fit_X), min(shap_sample, len(fit_X)), replace=False)
+        res.shap = shap_values(res.estimator, kind, fit_X[idx])
+        res.shap_X = fit_X[idx]
+    fb.report(1.0)
+    return res
+
+
+def manifest(res, extra=None):
+    m = {"encoding": res.encoding.to_json(), "factors": res.encoding.names,
+         "categorical": res.encoding.categorical, "params": res.params, "seed": res.seed,
+         "validation": res.validation, "train_metrics": res.train_metrics,
+         "test_metrics": res.test_metrics, "folds": res.folds, "importance": res.importance}
+    m.update(extra or {})
+    return m
+
+
+def metric_rows(res):
+    rows = [dict(set="train", **res.train_metrics)]
+    if res.test_metrics:
+        rows.append(dict(set="test" if res.validation["method"] in ("random", "mask")
+                         else "out-of-fold", **res.test_metrics))
+    for f in res.folds:
+        rows.append(dict(set=f"fold {f['fold']}", **{k: v for k, v in f.items() if k != "fold"}))
+    return rows
+
+
+METRIC_COLS = ["set", "n", "presences", "AUC", "TPR", "TNR", "accuracy", "precision", "recall",
+               "F1", "kappa", "Brier"]
+
+
+def report(res, path, title="Susceptibility model"):
+    rep = HtmlReport(title)
+    rep.paragraph(f"Model: <b>{res.kind}</b>, parameters {res.params or 'defaults'}, seed "
+                  f"{res.seed}. Validation: {res.validation}.")
+    rep.heading("Metrics")
+    rep.table(metric_rows(res), METRIC_COLS, left=("set",))
+    rep.paragraph("Threshold metrics at probability 0.5. Kappa: P_obs = (TP+TN)/N, P_exp = "
+                  "[(TP+FN)(TP+FP) + (FN+TN)(FP+TN)]/N². Brier = mean((p - y)²).", note=True)
+    fig, ax = figure(5, 4.5)
+    for label, (fpr, tpr) in res.roc.items():
+        auc = np.trapz(tpr, fpr)
+        ax.plot(fpr, tpr, label=f"{label} (AUC {auc:.3f})")
+    ax.plot([0, 1], [0, 1], "k--", lw=0.8)
+    ax.set_xlabel("false positive rate")
+    ax.set_ylabel("true positive rate")
+    ax.set_title("ROC")
+    ax.legend(loc="lower right")
+    rep.add_figure(fig, "ROC curves")
+    m = res.test_metrics or res.train_metrics
+    rep.heading("Confusion matrix" + (" (test)" if res.test_metrics else " (train)"))
+    rep.table([{"": "observed 1", "predicted 1": m["TP"], "predicted 0": m["FN"]},
+               {"": "observed 0", "predicted 1": m["FP"], "predicted 0": m["TN"]}],
+              ["", "predicted 1", "predicted 0"], left=("",))
+    rep.heading("Importance")
+    imp = sorted(res.importance.items(), key=lambda t: -t[1])
+    tot = sum(v for _, v in imp) or 1.0
+    rep.table([{"factor": k, "importance": v, "share (%)": 100 * v / tot} for k, v in imp],
+              left=("factor",))
+    if res.shap is not None:
+        cols = res.encoding.columns
+        mean_abs = np.abs(res.shap).mean(axis=0)
+        order = np.argsort(-mean_abs)[:20]
+        fig, ax = figure(6.5, 0.35 * len(order) + 1.5)
+        rng = np.random.default_rng(0)
+        for rank, j in enumerate(order[::-1]):
+            v = res.shap_X[:, j]
+            span = np.ptp(v) or 1.0
+            ax.scatter(res.shap[:, j], rank + rng.uniform(-0.3, 0.3, len(v)), s=3,
+                       c=(v - v.min()) / span, cmap="coolwarm", alpha=0.6)
+        ax.set_yticks(range(len(order)))
+        ax.set_yticklabels([cols[j] for j in order[::-1]])
+        ax.axvline(0, color="black", lw=0.8)
+        ax.set_xlabel("SHAP value (log-odds; colour: factor value, blue low, red high)")
+        ax.set_title("SHAP summary")
+        rep.add_figure(fig, "SHAP summary")
+        shares = 100 * mean_abs / (mean_abs.sum() or 1.0)
+        rep.table([{"column": cols[j], "mean |SHAP|": float(mean_abs[j]),
+                    "share (%)": float(shares[j])} for j in order], left=("column",))
+    rep.write(path)
+    return path

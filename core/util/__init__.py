@@ -1,0 +1,10 @@
+"""Plumbing every method shares: errors, progress and cancellation, optional packages, the pinned
+package sets and their installer, the TensorFlow worker process, provenance, HTML reports.
+
+Modules: deps, errors, installer, locks, progress, provenance, report, worker.
+"""
+from . import errors, progress  # noqa: F401  (the others are imported by path: they need io)
+from .errors import (Cancelled, DependencyError, HazardError, InputError)  # noqa: F401
+from .progress import (Feedback, NO_FEEDBACK, as_feedback)  # noqa: F401
+__all__ = ['Cancelled', 'DependencyError', 'Feedback', 'HazardError', 'InputError', 'as_feedback',
+           'errors', 'progress']

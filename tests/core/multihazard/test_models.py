@@ -1,0 +1,304 @@
+"""The multi-hazard model set, its maps and their evaluation, on a synthetic region whose two
+processes we know (flood driven by factor a, landslide by factor b; zone 2 has no flood)."""
+import pickle
+
+import numpy as np
+import pytest
+from osgeo import gdal
+from scipy import stats
+
+from hazard_susceptibility.core.multihazard import mapping as mh_map
+from hazard_susceptibility.core.multihazard import training as mh_train
+from hazard_susceptibility.core.multihazard import blocks as mh
+from hazard_susceptibility.core.io.raster import Band, Grid, Window
+from tests.helpers import write_raster
+
+T = (500000.0, 30.0, 0.0, 9000000.0, 0.0, -30.0)
+SHAPE = (150, 160)
+
+
+def _tf_or_skip():
+    from hazard_susceptibility.core.util.deps import available
+    if not available("tensorflow") or not available("xgboost"):
+        pytest.skip("tensorflow or xgboost is not installed")
+
+
+def test_masked_mvg_nll_is_the_marginal_likelihood():
+    rng = np.random.default_rng(0)
+    n = 30
+    mu = rng.normal(size=(n, 2))
+    raw = rng.normal(scale=0.4, size=(n, 3))
+    y = rng.normal(size=(n, 2))
+    y[:10, 1] = np.nan
+    y[10:20, 0] = np.nan
+    y[20:22] = np.nan
+    L = mh.chol_from_raw(raw, 2)
+    S = L @ np.transpose(L, (0, 2, 1))
+    got = mh.mvg_nll(y, mu, raw)
+    for i in range(n):
+        o = ~np.isnan(y[i])
+        if o.all():
+            ref = -stats.multivariate_normal(mu[i], S[i]).logpdf(y[i])
+        elif o.any():
+            j = int(np.nonzero(o)[0][0])
+            ref = -stats.norm(mu[i, j], np.sqrt(S[i, j, j])).logpdf(y[i, j])
+        else:
+            ref = 0.0
+        assert got[i] == pytest.approx(ref, rel=1e-10, abs=1e-12)
+    from hazard_susceptibility.core.util.deps import available
+    if available("tensorflow"):
+        k = np.asarray(mh.keras_mvg_nll(2)(y.astype("float32"),
+                                           np.hstack([mu, raw]).astype("float32")))
+        np.testing.assert_allclose(k, got, rtol=1e-4, atol=1e-5)
+
+
+def test_joint_labels_read_the_other_inventory_at_presences_only():
+    x = np.array([0, 50, 1000, 0, 2000, 5000.0])
+    y = np.zeros(6)
+    hazard = np.array(["flood", "flood", "flood", "landslide", "landslide", "landslide"])
+    label = np.array([1, 0, 1, 1, 1, 0])
+    Y = mh_train.joint_labels(x, y, hazard, label, radius=100)
+    # flood presence at 0 has a landslide presence at 0: (1, 1); flood absence at 50: (0, ?)
+    np.testing.assert_array_equal(Y[0], [1, 1])
+    assert Y[1, 0] == 0 and np.isnan(Y[1, 1])
+    np.testing.assert_array_equal(Y[2], [1, 0])  # no landslide within 100 m
+    np.testing.assert_array_equal(Y[3], [1, 1])  # landslide presence with a flood at 0
+    np.testing.assert_array_equal(Y[4], [0, 1])
+    assert np.isnan(Y[5, 0]) and Y[5, 1] == 0
+
+
+def test_scores_equal_scikit_learn():
+    from sklearn import metrics as skm
+    rng = np.random.default_rng(1)
+    y = rng.integers(0, 2, 300)
+    p = np.clip(0.3 * y + rng.random(300) * 0.7, 0, 1)
+    s = mh_train.scores(y, p)
+    pred = p >= 0.5
+    assert s["auc"] == pytest.approx(skm.roc_auc_score(y, p))
+    assert s["precision"] == pytest.approx(skm.precision_score(y, pred))
+    assert s["recall"] == pytest.approx(skm.recall_score(y, pred))
+    assert s["f1"] == pytest.approx(skm.f1_score(y, pred))
+    assert s["brier"] == pytest.approx(skm.brier_score_loss(y, p))
+    assert s["accuracy"] == pytest.approx(skm.accuracy_score(y, pred))
+
+
+# -- a synthetic region -----------------------------------------------------------------------
+def _region(tmp_path):
+    rng = np.random.default_rng(7)
+    r, c = np.mgrid[0:SHAPE[0], 0:SHAPE[1]]
+    a = np.sin(r / 17.0) + 0.3 * rng.normal(size=SHAPE)
+    b = np.cos(c / 13.0) + 0.3 * rng.normal(size=SHAPE)
+    n = rng.normal(size=SHAPE)
+    zones = np.where(c < SHAPE[1] // 2, 1, 2).astype(float)
+    paths = [write_raster(tmp_path / f"{k}.tif", v, T) for k, v in
+             (("a", a), ("b", b), ("noise", n))]
+    zpath = write_raster(tmp_path / "zones.tif", zones, T, nodata=0, dtype=gdal.GDT_Byte)
+    bands = [Band(p) for p in paths]
+    # samples: flood presences where a is high, landslide presences where b is high
+    rows, cols = rng.integers(0, SHAPE[0], 3000), rng.integers(0, SHAPE[1], 3000)
+    X = np.column_stack([a[rows, cols], b[rows, cols], n[rows, cols]])
+    hazard = np.where(rng.random(3000) < 0.5, "flood", "landslide")
+    p = np.where(hazard == "flood", 1 / (1 + np.exp(-4 * (X[:, 0] - 0.3))),
+                 1 / (1 + np.exp(-4 * (X[:, 1] - 0.3))))
+    label = (rng.random(3000) < p).astype(int)
+    zone = np.where(cols < SHAPE[1] // 2, "1", "2")
+    # zone 2 holds no flood presence: its flood models must fall back to all zones
+    fz2 = np.nonzero((zone == "2") & (hazard == "flood") & (label == 1))[0]
+    drop = np.zeros(3000, bool)
+    drop[fz2] = True
+    keep = ~drop
+    X, hazard, label, zone = X[keep], hazard[keep], label[keep], zone[keep]
+    x = T[0] + (cols[keep] + 0.5) * T[1]
+    y = T[3] + (rows[keep] + 0.5) * T[5]
+    split = mh.split_three(label, np.char.add(zone, hazard), seed=3)
+    return dict(bands=bands, grid=Grid.from_path(paths[0]), zpath=zpath, X=X, hazard=hazard,
+                label=label, zone=zone, split=split, x=x, y=y, a=a, b=b)
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    _tf_or_skip()
+    tmp = tmp_path_factory.mktemp("mh")
+    d = _region(tmp)
+    res = mh_train.train(d["X"], ["a", "b", "noise"], [False] * 3, d["hazard"], d["label"],
+                         d["zone"], d["split"], d["x"], d["y"], radius=30, min_samples=10,
+                         seed=5, n_iter=3, ef_epochs=25, gate_epochs=30, patience=5, batch=64)
+    path = str(tmp / "m.mhz")
+    mh_train.save_bundle(path, res, {"seed": 5})
+    return d, res, path, tmp
+
+
+def test_training_recovers_both_processes_and_falls_back(trained):
+    d, res, path, _ = trained
+    assert res.sources["2"]["lf_flood"] == "all" and res.sources["1"]["lf_flood"] == "1"
+    assert res.sources["2"]["ef"] == "all" and res.sources["1"]["ef"] == "1"
+    assert any("Zone 2" in n and "flood" in n for n in res.notes)
+    assert any("Zone 2: its flood test samples hold one class only" in n for n in res.notes)
+    assert not any(r["zone"] == "2" and r["hazard"] == "flood" for r in res.metrics)
+    macro = {(r["hazard"], r["model"]): r for r in res.metrics if r["zone"] == "macro"}
+    for h in mh_train.HAZARDS:
+        for m in ("LF", "EF", "MOE"):
+            assert macro[(h, m)]["auc"] > 0.8, (h, m, macro[(h, m)]["auc"])
+    # per-zone rows average to the macro row
+    z = [r["auc"] for r in res.metrics if r["hazard"] == "flood" and r["model"] == "LF"
+         and r["zone"] != "macro"]
+    assert macro[("flood", "LF")]["auc"] == pytest.approx(np.mean(z))
+
+
+def test_bundle_round_trip_and_moe_between_the_experts(trained):
+    d, res, path, _ = trained
+    rows = d["X"][d["zone"] == "1"][:200]
+    a = mh_train.Predictor.from_result(res).predict_zone("1", rows)
+    loaded = mh_train.Predictor.from_file(path)
+    import os
+    assert len(pickle.dumps(loaded)) < os.path.getsize(path) + 1000  # bytes; models rebuilt lazily
+    b = pickle.loads(pickle.dumps(loaded)).predict_zone("1", rows)
+    for k in a:
+        np.testing.assert_allclose(a[k], b[k], rtol=1e-6, atol=1e-7)
+    lo = np.minimum(a["p_lf"], a["p_ef"]) - 1e-6
+    hi = np.maximum(a["p_lf"], a["p_ef"]) + 1e-6
+    assert ((a["p_moe"] >= lo) & (a["p_moe"] <= hi)).all()
+    assert ((a["w_ef"] >= 0) & (a["w_ef"] <= 1)).all()
+    assert (np.abs(a["rho"]) <= 1).all() and np.isfinite(a["logdet"]).all()
+
+
+def test_a_bundle_with_code_is_not_a_bundle(tmp_path):
+    import zipfile
+    p = tmp_path / "bad.mhz"
+    with zipfile.ZipFile(p, "w") as z:
+        z.writestr("manifest.json", '{"format": "something else"}')
+    from hazard_susceptibility.core.util.errors import InputError
+    with pytest.raises(InputError, match="format"):
+        mh_train.Predictor.from_file(str(p))
+
+
+def _read(p):
+    return gdal.Open(p).ReadAsArray()
+
+
+def test_maps_are_seamless_and_independent_of_the_workers(trained):
+    d, res, path, tmp = trained
+    pred = mh_train.Predictor.from_file(path)
+    zone = Band(d["zpath"])
+    runs = {"untiled": dict(size=1000, overlap=0, workers=1),
+            "tiles1": dict(size=48, overlap=8, workers=1),
+            "tiles2": dict(size=48, overlap=8, workers=2),
+            "bands": dict(size=48, overlap=8, workers=2, band_px=96)}  # 2 column bands
+    pytest.importorskip("distributed")
+    from distributed import LocalCluster
+    out = {}
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                      dashboard_address=None) as cluster:
+        runs["dask"] = dict(size=48, overlap=8, workers=1, scheduler=cluster.scheduler_address)
+        for name, kw in runs.items():
+            prods = {p: str(tmp / f"{name}_{p}.tif") for p in mh_map.PRODUCTS}
+            s = mh_map.map_multihazard(pred, [Band(b.path) for b in d["bands"]], d["grid"],
+                                       zone, {1: "1", 2: "2"}, prods,
+                                       bivariate=str(tmp / f"{name}_biv.tif"), **kw)
+            out[name] = ({p: _read(v) for p, v in prods.items()}, _read(
+                str(tmp / f"{name}_biv.tif")), s)
+    base, biv, s = out["untiled"]
+    assert s["valid_pixels"] == SHAPE[0] * SHAPE[1]
+    for name in ("tiles1", "tiles2", "dask", "bands"):
+        maps, b2, s2 = out[name]
+        for p in mh_map.PRODUCTS:  # the inverse-distance merge leaves no seam
+            np.testing.assert_allclose(maps[p], base[p], rtol=1e-5, atol=5e-6, err_msg=p)  # float32 network
+        if name in ("tiles2", "dask"):
+            for p in mh_map.PRODUCTS:  # same tiles, same numbers, whoever computes them
+                np.testing.assert_array_equal(maps[p], out["tiles1"][0][p], err_msg=p)
+            np.testing.assert_array_equal(b2, out["tiles1"][1])
+    # the bivariate code is 5 * flood level + landslide level with the reported breaks
+    from hazard_susceptibility.core.stats.breaks import classify
+    f = classify(base["moe_flood"], s["breaks"]["flood"])
+    ls = classify(base["moe_landslide"], s["breaks"]["landslide"])
+    np.testing.assert_array_equal(biv, 5 * f + ls)
+    assert np.bincount(biv.ravel(), minlength=25).tolist() == s["counts"]
+    # the maps follow the known processes: flood with factor a, landslide with factor b
+    assert stats.spearmanr(base["moe_flood"].ravel(), d["a"].ravel())[0] > 0.6
+    assert stats.spearmanr(base["moe_landslide"].ravel(), d["b"].ravel())[0] > 0.6
+
+
+class _Writer:
+    def __init__(self, shape):
+        self.out = np.full(shape, np.nan)
+
+    def write(self, win, a):
+        self.out[win.slices] = a
+
+
+def test_band_merge_holds_one_tile_row_of_a_band_and_equals_the_truth():
+    grid = Grid("", (0, 1, 0, 0, 0, -1), 170, 203)
+    truth = np.random.default_rng(2).random((203, 170))
+    size, overlap = 25, 6
+    w = _Writer(truth.shape)
+    plan, n = mh_map.tile_plan(grid, size, overlap, band_px=50)
+    assert n == 9 * 7 and len({it[0].col for it in plan}) == 4  # bands of 2 tile columns
+    m, held = None, 0
+    for band, pad, sub, final in plan:
+        assert sub.col >= band.col and sub.col + sub.cols <= band.col + band.cols
+        if m is None or m.win is not band:
+            if m is not None:
+                m.flush(grid.ysize)
+            m = mh_map._StripMerger(band, {"p": w})
+        m.add(pad, sub, {"p": truth[sub.slices]})
+        held = max(held, m.den.size)
+        if final is not None:
+            m.flush(final)
+    m.flush(grid.ysize)
+    np.testing.assert_allclose(w.out, truth, rtol=1e-6)  # maps are stored as float32
+    assert held <= 50 * (size + 3 * overlap)  # one band's tile row, never the raster
+    # the weights of the tiles covering a pixel are those of the whole padded tiles
+    plan1, _ = mh_map.tile_plan(grid, size, overlap, band_px=10_000)
+    assert all(p.cols == s.cols for _, p, s, _ in plan1)
+
+
+def test_jaccard_density_and_zonal_means_by_hand(tmp_path):
+    rng = np.random.default_rng(4)
+    a = rng.random((60, 50))
+    b = np.clip(a + rng.normal(scale=0.2, size=a.shape), 0, 1)
+    pa = write_raster(tmp_path / "a.tif", a, T, nodata=-9999)
+    pb = write_raster(tmp_path / "b.tif", b, T, nodata=-9999)
+    rows = mh_map.jaccard_high({"moe": {"flood": pa}, "lf": {"flood": pb}}, seed=1)
+    from hazard_susceptibility.core.stats.breaks import classify, natural_breaks
+    A = classify(a, natural_breaks(a.ravel(), 5, seed=1)) >= 3
+    B = classify(b, natural_breaks(b.ravel(), 5, seed=1)) >= 3
+    assert rows[0]["pair"] == "MOE-LF"
+    assert rows[0]["jaccard"] == pytest.approx((A & B).sum() / (A | B).sum())
+    # MH density: points on known cells
+    codes = (np.arange(60 * 50) % 25).reshape(60, 50)
+    pc = write_raster(tmp_path / "biv.tif", codes, T, nodata=255, dtype=gdal.GDT_Byte)
+    r = np.array([0, 0, 1, 59, 70])  # the last is outside the raster
+    c = np.array([0, 0, 3, 49, 0])
+    x, y = T[0] + (c + 0.5) * T[1], T[3] + (r + 0.5) * T[5]
+    dens, n_on = mh_map.mh_density(pc, {"pts": (x, y)})
+    assert n_on["pts"] == 4
+    expect = np.zeros(25)
+    for rr, cc in zip(r[:4], c[:4]):
+        expect[codes[rr, cc]] += 25.0
+    np.testing.assert_allclose(dens["pts"].ravel(), expect)
+    # zonal means
+    z = np.where(np.arange(50) < 20, 3, 7)[None, :].repeat(60, 0)
+    pz = write_raster(tmp_path / "z.tif", z, T, nodata=0, dtype=gdal.GDT_Byte)
+    out = mh_map.zonal_means({"a": pa}, pz, {3: "west", 7: "east"})
+    assert out[0]["zone"] == "west" and out[0]["mean_a"] == pytest.approx(
+        a[:, :20].astype(np.float32).mean(), rel=1e-6)
+    assert out[1]["pixels_a"] == 60 * 30
+
+
+def test_numpy_inference_equals_keras():
+    _tf_or_skip()
+    rng = np.random.default_rng(9)
+    ef = mh.build_early_fusion(7, 2)
+    ef.set_weights([rng.normal(scale=0.3, size=w.shape).astype("float32")
+                    for w in ef.get_weights()])
+    Z = rng.normal(size=(500, 7)).astype("float32")
+    np.testing.assert_allclose(mh.early_fusion_forward(ef.get_weights(), Z),
+                               np.asarray(ef(Z, training=False)), rtol=1e-4, atol=1e-5)
+    gate, weights = mh.build_gate()
+    gate.set_weights([rng.normal(scale=0.5, size=w.shape).astype("float32")
+                      for w in gate.get_weights()])
+    z = rng.random((300, 4)).astype("float32")
+    p, w = mh.gate_forward(gate.get_weights(), z)
+    np.testing.assert_allclose(p, np.asarray(gate(z, training=False)), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(w, np.asarray(weights(z, training=False)), rtol=1e-5,
+                               atol=1e-6)

@@ -1,0 +1,175 @@
+import numpy as np
+import pytest
+from scipy import stats
+from scipy.spatial import distance
+
+from hazard_susceptibility.core.sampling import samplers as smp
+from hazard_susceptibility.core.util.errors import InputError
+from hazard_susceptibility.core.io.raster import AlignedStack, Band, Grid
+from tests.helpers import write_raster
+
+X0, Y0 = 700000.0, 9500000.0
+
+
+@pytest.fixture()
+def stack(tmp_path):
+    rng = np.random.default_rng(0)
+    a = rng.normal(10, 2, (60, 80))
+    b = a * 0.5 + rng.normal(0, 1, (60, 80))
+    slope = np.abs(rng.normal(8, 6, (60, 80)))
+    a[0:3, 0:4] = -9999  # nodata
+    t = (X0, 10, 0, Y0, 0, -10)
+    paths = [write_raster(tmp_path / f"{n}.tif", v, t, nodata=-9999)
+             for n, v in (("a", a), ("b", b), ("slope", slope))]
+    st = AlignedStack([Band(p, 1, n) for p, n in zip(paths, ["a", "b", "slope"])],
+                      Grid.from_path(paths[0]))
+    yield st
+    st.close()
+
+
+def _presences(stack, n=40, seed=1):
+    rng = np.random.default_rng(seed)
+    x = X0 + rng.uniform(0, 800, n)
+    y = Y0 - rng.uniform(0, 600, n)
+    return smp.locate_presences(stack, x, y)
+
+
+def test_d2_equals_scipy_mahalanobis_squared():
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(200, 4)) @ rng.normal(size=(4, 4))
+    m = smp.mahalanobis_model(X, list("abcd"))
+    Y = rng.normal(size=(50, 4))
+    ref = np.array([distance.mahalanobis(y, X.mean(0), np.linalg.inv(np.cov(X.T))) ** 2
+                    for y in Y])
+    np.testing.assert_allclose(smp.mahalanobis_d2(m, Y), ref, rtol=1e-10)
+    block = Y.T.reshape(4, 5, 10)
+    np.testing.assert_allclose(smp.mahalanobis_d2(m, block).ravel(), ref, rtol=1e-10)
+
+
+def test_critical_value_as_published():
+    X = np.random.default_rng(0).normal(size=(100, 15))
+    m = smp.mahalanobis_model(X, [f"f{i}" for i in range(15)], alpha=0.05, dof="p-1")
+    assert m.dof == 14 and m.critical == pytest.approx(23.68, abs=0.005)
+    m2 = smp.mahalanobis_model(X, [f"f{i}" for i in range(15)], dof="p")
+    assert m2.critical == pytest.approx(stats.chi2.ppf(0.95, 15))
+
+
+def test_singular_covariance_names_the_collinear_factors():
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=100)
+    X = np.column_stack([a, 2 * a + 1, rng.normal(size=100)])
+    with pytest.raises(InputError, match="elev.*twice|twice.*elev"):
+        smp.mahalanobis_model(X, ["elev", "twice", "other"])
+    m = smp.mahalanobis_model(X, ["elev", "twice", "other"], allow_pinv=True)
+    assert m.pseudo_inverse
+    with pytest.raises(InputError, match="3 presences for 3 factors"):
+        smp.mahalanobis_model(X[:3], ["elev", "twice", "other"])
+
+
+def test_draw_respects_every_constraint_and_is_seeded(stack):
+    pres = _presences(stack)
+    model = smp.mahalanobis_model(pres.values[:, :2], ["a", "b"])
+
+    def outside(win, data):
+        return smp.mahalanobis_d2(model, data[:2]) > model.critical
+
+    adm = smp.Admissible(stack, pres, min_distance=25.0, constraint=outside)
+    x, y, flat = smp.draw(adm, 30, np.random.default_rng(7))
+    assert len(np.unique(flat)) == 30  # one per pixel
+    vals = smp.sample_at(stack, x, y)
+    assert not np.isnan(vals).any()  # never on nodata
+    assert (smp.mahalanobis_d2(model, vals[:, :2]) > model.critical).all()
+    assert not np.isin(flat, pres.flat).any()  # never on a presence pixel
+    d = np.hypot(x[:, None] - pres.x[None], y[:, None] - pres.y[None]).min(axis=1)
+    assert (d >= 25.0).all()
+    x2, y2, _ = smp.draw(adm, 30, np.random.default_rng(7))
+    np.testing.assert_array_equal(x, x2)
+    np.testing.assert_array_equal(y, y2)
+
+
+def test_slope_threshold_and_too_many_requested(stack):
+    pres = _presences(stack)
+    adm = smp.Admissible(stack, pres, 0, lambda w, d: d[2] < 3.0)
+    x, y, _ = smp.draw(adm, 50, np.random.default_rng(1))
+    assert (smp.sample_at(stack, x, y)[:, 2] < 3.0).all()
+    total = sum(int(adm.mask(w).sum()) for w in stack.windows())
+    with pytest.raises(InputError, match=f"Only {total} admissible pixels"):
+        smp.draw(adm, total + 1, np.random.default_rng(1))
+
+
+def test_presences_outside_or_on_nodata_are_dropped(stack):
+    p = smp.locate_presences(stack, [X0 + 5, X0 + 500, X0 - 50], [Y0 - 5, Y0 - 300, Y0 - 5])
+    assert (len(p), p.dropped_outside, p.dropped_nodata) == (1, 1, 1)
+
+
+def test_counts_ratios_and_split():
+    assert smp.absence_count(40, ratio=4.23) == 169
+    assert smp.absence_count(40, count=7) == 7
+    assert smp.parse_ratios("1:1, 1:5,1:200") == [1.0, 5.0, 200.0]
+    with pytest.raises(InputError, match="1:x"):
+        smp.parse_ratios("1:x")
+    labels = np.array([1] * 40 + [0] * 200)
+    split = smp.stratified_split(labels, 0.3, np.random.default_rng(0))
+    assert (split[labels == 1] == "test").sum() == 12
+    assert (split[labels == 0] == "test").sum() == 60
+
+
+def test_kde_points_keep_their_spacing(stack):
+    pres = _presences(stack, 30)
+    x, y = smp.kde_augment(stack, pres, 25, np.random.default_rng(2), spacing=30.0)
+    allx = np.concatenate([pres.x, x])
+    ally = np.concatenate([pres.y, y])
+    d = np.hypot(x[:, None] - allx[None], y[:, None] - ally[None])
+    d[np.arange(25), len(pres.x) + np.arange(25)] = np.inf
+    assert d.min() >= 30.0 and len(x) == 25
+
+
+def test_ocsvm_keeps_only_outliers_far_from_presences(stack):
+    pytest.importorskip("sklearn")
+    rng = np.random.default_rng(4)
+    x = X0 + rng.uniform(100, 300, 40)  # a cluster in one corner
+    y = Y0 - rng.uniform(100, 250, 40)
+    pres = smp.locate_presences(stack, x, y)
+    ax, ay, _, svm, (mu, sd) = smp.ocsvm_absences(stack, pres, 60, np.random.default_rng(5),
+                                                   min_distance=50.0)
+    assert len(ax) == 60
+    assert (svm.predict((np.column_stack([ax, ay]) - mu) / sd) == -1).all()
+    d = np.hypot(ax[:, None] - pres.x[None], ay[:, None] - pres.y[None]).min(axis=1)
+    assert (d >= 50.0).all()
+
+
+def test_shap_threshold_of_a_step():
+    rng = np.random.default_rng(0)
+    v = rng.uniform(0, 1, 4000)
+    s = np.where(v < 0.45, 0.8, -0.5) + rng.normal(0, 0.05, 4000)
+    t, side, centres, means = smp.shap_threshold(v, s, bins=20)
+    assert side == "below" and abs(t - 0.45) < 0.05
+
+
+def test_shap_threshold_recovers_the_generators_ndvi_step(sample_area):
+    """The generator raises the landslide logit by 1.2 where NDVI < 0.45 at the initiation
+    points. With 20 quantile bins of NDVI (about 0.03 wide around 0.45 here), the interpolated
+    sign change should fall within about one bin of the step, plus the sampling noise of a few
+    hundred presences: tolerance 0.05."""
+    pytest.importorskip("xgboost")
+    from osgeo import ogr
+
+    from hazard_susceptibility.core.io.raster import bands_of
+    folder, truth = sample_area
+    names = ["ndvi", "slope", "pga", "rainfall", "plan_curv", "lithology"]
+    bands = [b for n in names for b in bands_of(str(folder / "factors" / f"{n}.tif"),
+                                                categorical=(n == "lithology"))]
+    with AlignedStack(bands, Grid.from_path(str(folder / "dem.tif"))) as st:
+        # the initiation points, where the generator's process acted
+        ds = ogr.Open(str(folder / "landslide_points.gpkg"))
+        pts = np.array([f.GetGeometryRef().GetPoint_2D() for f in ds.GetLayer()])
+        pres = smp.locate_presences(st, pts[:, 0], pts[:, 1])
+        rng = np.random.default_rng(0)
+        ax, ay, _ = smp.draw(smp.Admissible(st, pres), len(pres), rng)
+        absv = smp.sample_at(st, ax, ay)
+    X = np.vstack([pres.values, absv])
+    y = np.r_[np.ones(len(pres)), np.zeros(len(absv))]
+    s = smp.shap_dependence(X, y, 0, seed=0)
+    t, side, _, _ = smp.shap_threshold(X[:, 0], s, bins=20)
+    assert side == "below"
+    assert abs(t - truth["landslide"]["ndvi_step"]["threshold"]) < 0.05, t

@@ -1,0 +1,131 @@
+import io
+import json
+import zipfile
+
+import numpy as np
+import pytest
+from sklearn import metrics as skm
+
+from hazard_susceptibility.core.stats import metrics as mt
+from hazard_susceptibility.core.susceptibility import estimators as models
+from hazard_susceptibility.core.util.errors import InputError
+from hazard_susceptibility.core.susceptibility.training import train
+
+
+def _data(n=600, seed=0):
+    rng = np.random.default_rng(seed)
+    a, b, noise = rng.normal(size=(3, n))
+    cat = rng.integers(1, 4, n).astype(float)
+    logit = 2.0 * a - 1.5 * b + 1.0 * (cat == 2)
+    y = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int)
+    X = np.column_stack([a, b, noise, cat])
+    return X, y, ["a", "b", "noise", "cat"], [False, False, False, True]
+
+
+def test_metrics_equal_scikit_learn():
+    rng = np.random.default_rng(1)
+    y = rng.integers(0, 2, 300)
+    p = np.clip(y * 0.3 + rng.random(300) * 0.7, 0, 1)
+    m = mt.threshold_metrics(y, p)
+    pred = (p >= 0.5).astype(int)
+    assert m["AUC"] == pytest.approx(skm.roc_auc_score(y, p))
+    assert m["kappa"] == pytest.approx(skm.cohen_kappa_score(y, pred))
+    assert m["precision"] == pytest.approx(skm.precision_score(y, pred))
+    assert m["recall"] == pytest.approx(skm.recall_score(y, pred))
+    assert m["F1"] == pytest.approx(skm.f1_score(y, pred))
+    assert m["accuracy"] == pytest.approx(skm.accuracy_score(y, pred))
+    assert m["Brier"] == pytest.approx(skm.brier_score_loss(y, p))
+    fpr, tpr = mt.roc_curve(y, p)
+    assert np.trapz(tpr, fpr) == pytest.approx(m["AUC"])
+
+
+def test_kappa_and_scai_by_hand():
+    # TP 40, FP 10, TN 35, FN 15: P_obs = 0.75, P_exp = (55*50 + 50*45)/100^2 = 0.5
+    assert mt.kappa(40, 10, 35, 15) == pytest.approx((0.75 - 0.5) / 0.5)
+    rows = mt.scai([500, 300, 100, 60, 40], [2, 5, 10, 13, 20])
+    assert rows[0]["SCAI"] == pytest.approx(50 / 4)
+    assert rows[4]["SCAI"] == pytest.approx(4 / 40)
+    assert mt.scai([10, 10], [0, 5])[0]["SCAI"] == float("inf")
+
+
+def test_vif_and_frequency_ratio():
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=500)
+    b = a + rng.normal(scale=0.5, size=500)
+    c = rng.normal(size=500)
+    v = mt.vif(np.column_stack([a, b, c]), ["a", "b", "c"])
+    r2 = np.corrcoef(a, b)[0, 1] ** 2  # regressing b on a and c: ~ corr(a, b)^2
+    assert v[1] == pytest.approx(1 / (1 - r2), rel=0.02) and v[2] < 1.05
+    E, F, fr, rf = mt.frequency_ratio([50, 30, 20], [1, 3, 6])
+    np.testing.assert_allclose(E, [50, 30, 20])
+    np.testing.assert_allclose(F, [10, 30, 60])
+    np.testing.assert_allclose(fr, [0.2, 1.0, 3.0])
+    np.testing.assert_allclose(rf, [100 * 0.2 / 4.2, 100 / 4.2, 300 / 4.2])
+
+
+@pytest.mark.parametrize("kind", ["rf", "xgboost", "glm"])
+def test_train_recovers_signal_and_ranks_noise_last(kind):
+    X, y, names, cat = _data()
+    res = train(X, y, names, cat, kind, {"n_estimators": 100} if kind != "glm" else None,
+                {"method": "random", "test_share": 0.3}, seed=0)
+    assert res.test_metrics["AUC"] > 0.75
+    imp = res.importance
+    assert min(imp["a"], imp["b"]) > imp["noise"]
+    again = train(X, y, names, cat, kind, {"n_estimators": 100} if kind != "glm" else None,
+                  {"method": "random", "test_share": 0.3}, seed=0)
+    assert again.test_metrics == res.test_metrics
+
+
+def test_spatial_block_folds_share_no_block():
+    rng = np.random.default_rng(0)
+    x, yy = rng.uniform(0, 10000, 500), rng.uniform(0, 10000, 500)
+    fold = models.block_folds(x, yy, 2000.0, 5, seed=1)
+    blocks = np.floor(x / 2000).astype(int) * 100 + np.floor(yy / 2000).astype(int)
+    for b in np.unique(blocks):
+        assert len(np.unique(fold[blocks == b])) == 1
+    assert set(fold) == set(range(5))
+    X, y, names, cat = _data(500)
+    res = train(X, y, names, cat, "glm", None, {"method": "blocks", "size": 2000.0, "k": 5},
+                seed=0, coords=(x, yy))
+    assert len(res.folds) == 5 and res.test_metrics["AUC"] > 0.7
+
+
+def test_model_file_round_trip_and_refuses_code(tmp_path):
+    X, y, names, cat = _data()
+    for kind in ("rf", "xgboost", "glm"):
+        res = train(X, y, names, cat, kind, {"n_estimators": 20} if kind != "glm" else None,
+                    {"method": "none"}, seed=0)
+        path = tmp_path / f"{kind}.hsm"
+        models.save_model(path, res.estimator, kind, {"factors": names})
+        est, man = models.load_model(path)
+        Xt = res.encoding.transform(X)
+        np.testing.assert_allclose(est.predict_proba(Xt)[:, 1],
+                                   res.estimator.predict_proba(Xt)[:, 1], rtol=1e-6)
+        assert man["kind"] == kind and man["factors"] == names
+    # a crafted file whose skops payload asks for builtins.eval is refused
+    import skops.io as sio
+    evil = tmp_path / "evil.hsm"
+    payload = sio.dumps({"f": eval})
+    with zipfile.ZipFile(evil, "w") as z:
+        z.writestr("manifest.json", json.dumps({"format": models.FORMAT, "kind": "rf"}))
+        z.writestr("model.skops", payload)
+    with pytest.raises(InputError, match="could run code"):
+        models.load_model(evil)
+    bad = tmp_path / "bad.hsm"
+    bad.write_bytes(b"\x80\x04not a zip")
+    with pytest.raises(InputError, match="not a model file"):
+        models.load_model(bad)
+
+
+def test_bad_training_data():
+    X, y, names, cat = _data(100)
+    with pytest.raises(InputError, match="0 \\(absence\\) or 1"):
+        train(X, np.where(y == 1, 2, 0), names, cat, "glm")
+    with pytest.raises(InputError, match="constant"):
+        X2 = X.copy()
+        X2[:, 2] = 5.0
+        train(X2, y, names, cat, "glm")
+    with pytest.raises(InputError, match="label 1"):
+        y2 = np.zeros_like(y)
+        y2[:2] = 1
+        train(X, y2, names, cat, "glm")

@@ -1,0 +1,62 @@
+import numpy as np
+import pytest
+
+from hazard_susceptibility.core.susceptibility import evaluation as ev
+from hazard_susceptibility.core.io.raster import AlignedStack, Band, Grid
+from tests.helpers import write_raster
+
+X0, Y0 = 700000.0, 9500000.0
+
+
+def _centre(r, c):
+    return X0 + (c + 0.5) * 10, Y0 - (r + 0.5) * 10
+
+
+def test_frequency_ratio_on_a_hand_made_raster(tmp_path):
+    # categorical factor: class 1 on the left 60 columns, class 2 on the right 40 (100 x 100)
+    cat = np.ones((100, 100))
+    cat[:, 60:] = 2
+    # aspect: north-facing (10 deg) top half, south-facing (180) bottom half
+    asp = np.full((100, 100), 10.0)
+    asp[50:] = 180.0
+    t = (X0, 10, 0, Y0, 0, -10)
+    pc = write_raster(tmp_path / "cat.tif", cat, t)
+    pa = write_raster(tmp_path / "aspect.tif", asp, t)
+    # 10 hazards: 2 in class 1, 8 in class 2; 7 north, 3 south
+    pts = [(5, 5), (60, 10), (5, 70), (10, 80), (20, 90), (30, 65), (40, 75), (45, 95),
+           (70, 70), (80, 80)]
+    xy = np.array([_centre(r, c) for r, c in pts]).T
+    with AlignedStack([Band(pc, 1, "cat", True), Band(pa, 1, "aspect")], Grid.from_path(pc)) as st:
+        rows, plan = ev.frequency_ratio_table(st, (xy[0], xy[1]), aspect=("aspect",))
+    cat_rows = [r for r in rows if r["factor"] == "cat"]
+    assert [r["pixels"] for r in cat_rows] == [6000, 4000]
+    assert [r["hazards"] for r in cat_rows] == [2, 8]
+    assert cat_rows[0]["FR"] == pytest.approx(20 / 60)
+    assert cat_rows[1]["FR"] == pytest.approx(80 / 40)
+    assert cat_rows[1]["RF"] == pytest.approx(100 * 2 / (2 + 1 / 3))
+    assert cat_rows[0]["max_FR"] == pytest.approx(2.0)
+    asp_rows = {r["class"]: r for r in rows if r["factor"] == "aspect"}
+    assert asp_rows["N"]["pixels"] == 5000 and asp_rows["S"]["pixels"] == 5000
+    assert asp_rows["N"]["hazards"] == 7 and asp_rows["S"]["hazards"] == 3
+    assert asp_rows["N"]["FR"] == pytest.approx(70 / 50)
+    assert ev.codes(plan["aspect"], [350, 10, 44, 46, 359.9]).tolist() == [0, 0, 1, 1, 0]
+
+
+def test_map_evaluation(tmp_path):
+    rng = np.random.default_rng(0)
+    prob = rng.random((80, 80))
+    p = write_raster(tmp_path / "p.tif", prob, (X0, 10, 0, Y0, 0, -10))
+    hi = np.argwhere(prob > 0.8)[:50]
+    lo = np.argwhere(prob < 0.3)[:50]
+    pres = np.array([_centre(r, c) for r, c in hi]).T
+    absn = np.array([_centre(r, c) for r, c in lo]).T
+    with AlignedStack([Band(p, 1, "p")], Grid.from_path(p)) as st:
+        m, scai, stats, roc = ev.evaluate_map(st, (pres[0], pres[1]), (absn[0], absn[1]),
+                                              class_limits=[0.2, 0.4, 0.6, 0.8])
+    assert m["AUC"] == 1.0 and m["TP"] == 50 and m["TN"] == 50
+    assert [r["area_pixels"] for r in scai] == list(np.bincount(
+        np.searchsorted([0.2, 0.4, 0.6, 0.8], prob.ravel(), side="left"), minlength=5))
+    assert scai[4]["hazard"] == 50 and scai[0]["SCAI"] == float("inf")
+    assert stats["mean"] == pytest.approx(prob.astype(np.float32).mean(), rel=1e-6)
+    assert stats["std"] == pytest.approx(prob.astype(np.float32).std(), rel=1e-5)
+    assert stats["hist"].sum() == 6400
