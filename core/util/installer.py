@@ -28,7 +28,9 @@ NEVER = set(locks.NEVER)  # QGIS's own: never installed over it
 # import name of the packages worth checking before installing
 IMPORT_NAMES = {"scikit-learn": "sklearn", "xgboost-cpu": "xgboost", "tensorflow-cpu": "tensorflow",
                 "imbalanced-learn": "imblearn", "protobuf": "google.protobuf",
-                "google-pasta": "pasta", "absl-py": "absl", "typing-extensions": "typing_extensions"}
+                "google-pasta": "pasta", "absl-py": "absl", "typing-extensions": "typing_extensions",
+                "grpcio": "grpc", "libclang": "clang", "markdown-it-py": "markdown_it",
+                "pyyaml": "yaml", "python-dateutil": "dateutil"}
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
 
