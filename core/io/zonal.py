@@ -104,7 +104,7 @@ def zonal_statistics(stack, geoms, feedback=None, workers=None, envelopes=None):
     ... (interleaved, so each gets a share of every part of the grid), and the threads' sums
     are merged in thread order: the same bits on every run. Every
     thread reads through its own datasets (GDAL decodes each read on several threads, see
-    :func:`core.raster.decoding_threads`); the zones, one in-memory OGR layer, are rasterised
+    :func:`core.io.raster.decoding_threads`); the zones, one in-memory OGR layer, are rasterised
     block by block under a lock (an OGR layer is not thread-safe). The sums are exact whatever
     the split, and memory is bounded by the block size. ``envelopes``: the zones' bounding
     boxes when the caller has them (:func:`_envelopes`).

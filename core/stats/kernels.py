@@ -9,7 +9,7 @@ the compiled code is cached beside this file (or in the user's cache) after the 
 
 Both accumulate count, sum of ``d`` and sum of ``d * d`` per stratum code, ``d`` being the
 response minus a shift; a value equal to a limit goes to the lower class (as
-:func:`core.breaks.classify`).
+:func:`core.stats.breaks.classify`).
 """
 from __future__ import annotations
 

@@ -7,7 +7,7 @@ Modules: apply, estimators, evaluation, training.
 from . import apply, estimators, evaluation, training  # noqa: F401
 from .estimators import (DEFAULTS, Encoding, FORMAT, KINDS, SAFE_PREFIXES, UNSAFE, block_folds,
                          check_training_data, group_folds, importance, load_model,
-                         make_estimator, predict_proba, random_split, save_model, shap_values,
+                         make_estimator, random_split, save_model, shap_values,
                          versions)  # noqa: F401
 from .training import (METRIC_COLS, TrainResult, manifest, metric_rows, report, train)  # noqa: F401
 from .apply import (CLASS_NAMES, apply_to_raster, class_counts, match_factors, write_classes)  # noqa: F401
@@ -18,5 +18,5 @@ __all__ = ['CLASS_NAMES', 'DEFAULTS', 'Encoding', 'FORMAT', 'HIST_BINS', 'KINDS'
            'check_training_data', 'class_counts', 'class_labels', 'codes', 'estimators',
            'evaluate_map', 'evaluation', 'frequency_ratio_table', 'group_folds', 'importance',
            'load_model', 'make_estimator', 'manifest', 'map_statistics', 'match_factors',
-           'metric_rows', 'predict_proba', 'random_split', 'report', 'save_model', 'shap_values',
+           'metric_rows', 'random_split', 'report', 'save_model', 'shap_values',
            'train', 'training', 'versions', 'write_classes']

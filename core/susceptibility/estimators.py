@@ -255,16 +255,10 @@ def load_model(path):
         raise InputError(f"'{path}' holds no model of kind {kind!r} in a safe format.", "MODEL")
 
 
-def predict_proba(estimator, X):
-    return estimator.predict_proba(X)[:, 1]
-
-
-def importance(estimator, kind, enc, X=None, y=None, seed=0):
+def importance(estimator, kind, enc):
     """Importance per factor: impurity (RF), gain (XGBoost), |standardised coefficient| (GLM);
     one-hot columns of a categorical factor are summed."""
-    if kind == "rf":
-        col = estimator.feature_importances_
-    elif kind == "xgboost":
+    if kind in ("rf", "xgboost"):
         col = estimator.feature_importances_
     else:
         col = np.abs(estimator[-1].coef_[0])
