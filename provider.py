@@ -13,35 +13,35 @@ PLUGIN_DIR = os.path.dirname(__file__)
 
 
 def _algorithm_classes():
-    from .algorithms.align_factors import AlignFactors
-    from .algorithms.apply_model import ApplyModel
-    from .algorithms.augment_kde import KdeAugmentation
-    from .algorithms.compare_sampling import CompareSampling
-    from .algorithms.evaluate_map import EvaluateMap
-    from .algorithms.factor_screening import FactorScreening
-    from .algorithms.frequency_ratio import FrequencyRatio
-    from .algorithms.geodetector import GeoDetector
-    from .algorithms.hnn_apply import ApplyHnn
-    from .algorithms.hnn_size_classes import HnnSizeClasses
-    from .algorithms.hnn_tests import HnnAblation, HnnLossWeights
-    from .algorithms.hnn_train import TrainHnn
-    from .algorithms.install_dependencies import InstallDependencies
-    from .algorithms.merge_samples import MergeSamples
-    from .algorithms.mh_evaluate import EvaluateMultiHazard
-    from .algorithms.mh_features import ZoneFeatureSelection
-    from .algorithms.mh_map import MapMultiHazard
-    from .algorithms.mh_samples import MultiHazardSamples
-    from .algorithms.mh_train import TrainMultiHazard
-    from .algorithms.sample_area import CreateSampleArea
-    from .algorithms.sample_buffer import BufferAbsences
-    from .algorithms.sample_mahalanobis import MahalanobisAbsences
-    from .algorithms.sample_multiratio import MultiRatioAbsences
-    from .algorithms.sample_ocsvm import OcsvmAbsences
-    from .algorithms.sample_slope import SlopeAbsences
-    from .algorithms.sample_susceptibility import SusceptibilityRatioAbsences
-    from .algorithms.sample_threshold import FactorThresholdAbsences
-    from .algorithms.slope_unit_stats import SlopeUnitStatistics
-    from .algorithms.train_model import TrainModel
+    from .algorithms.data.align import AlignFactors
+    from .algorithms.mapping.apply import ApplyModel
+    from .algorithms.sampling.kde import KdeAugmentation
+    from .algorithms.reports.compare_sampling import CompareSampling
+    from .algorithms.reports.evaluate_map import EvaluateMap
+    from .algorithms.reports.factor_screening import FactorScreening
+    from .algorithms.reports.frequency_ratio import FrequencyRatio
+    from .algorithms.reports.geodetector import GeoDetector
+    from .algorithms.hnn.apply import ApplyHnn
+    from .algorithms.hnn.size_classes import HnnSizeClasses
+    from .algorithms.hnn.experiments import HnnAblation, HnnLossWeights
+    from .algorithms.hnn.train import TrainHnn
+    from .algorithms.setup.install import InstallDependencies
+    from .algorithms.sampling.merge import MergeSamples
+    from .algorithms.multihazard.evaluate import EvaluateMultiHazard
+    from .algorithms.multihazard.features import ZoneFeatureSelection
+    from .algorithms.multihazard.map import MapMultiHazard
+    from .algorithms.multihazard.samples import MultiHazardSamples
+    from .algorithms.multihazard.train import TrainMultiHazard
+    from .algorithms.data.sample_area import CreateSampleArea
+    from .algorithms.sampling.buffer import BufferAbsences
+    from .algorithms.sampling.mahalanobis import MahalanobisAbsences
+    from .algorithms.sampling.multiratio import MultiRatioAbsences
+    from .algorithms.sampling.ocsvm import OcsvmAbsences
+    from .algorithms.sampling.slope import SlopeAbsences
+    from .algorithms.sampling.susceptibility_ratio import SusceptibilityRatioAbsences
+    from .algorithms.sampling.factor_threshold import FactorThresholdAbsences
+    from .algorithms.data.slope_units import SlopeUnitStatistics
+    from .algorithms.modelling.train import TrainModel
     return [AlignFactors, SlopeUnitStatistics, CreateSampleArea,
             MahalanobisAbsences, SlopeAbsences, BufferAbsences, MultiRatioAbsences,
             SusceptibilityRatioAbsences, FactorThresholdAbsences, OcsvmAbsences,
@@ -69,7 +69,7 @@ class HazardProvider(QgsProcessingProvider):
         return os.path.join(PLUGIN_DIR, "icons", "hazard.svg")
 
     def loadAlgorithms(self):
-        from .algorithms.workflow import WORKFLOWS, Workflow
+        from .algorithms.workflows.workflow import WORKFLOWS, Workflow
         for cls in _algorithm_classes():
             self.addAlgorithm(cls())
         for key in WORKFLOWS:  # the Graphical Modeler models shipped in models/

@@ -18,13 +18,15 @@ VERSIONED = re.compile(
 
 def _sources():
     for folder in ("algorithms", "scripts"):
-        for name in sorted(os.listdir(os.path.join(ROOT, folder))):
-            if name.endswith(".py") and name != "compat.py":
-                yield os.path.join(folder, name)
+        for dirpath, _, names in sorted(os.walk(os.path.join(ROOT, folder))):
+            for name in sorted(names):
+                if name.endswith(".py") and name != "compat.py":
+                    yield os.path.relpath(os.path.join(dirpath, name), ROOT)
     yield "provider.py"
 
 
 def test_no_version_specific_name_outside_compat():
+    assert any("sampling" in p for p in _sources())  # the group folders are read too
     hits = []
     for rel in _sources():
         with open(os.path.join(ROOT, rel), encoding="utf-8") as fh:

@@ -1,0 +1,1 @@
+"""Toolbox group Data preparation: one algorithm per module."""

@@ -1,0 +1,79 @@
+"""hazard:createsamplearea: write the seeded synthetic study area."""
+import glob
+import os
+
+from qgis.core import (QgsProcessingContext, QgsProcessingException, QgsProcessingOutputFile,
+                       QgsProcessingOutputMultipleLayers, QgsProcessingOutputRasterLayer,
+                       QgsProcessingOutputVectorLayer, QgsProcessingParameterFolderDestination,
+                       QgsProcessingParameterNumber)
+
+from ...core.io.synthetic import FACTORS, generate_study_area
+from .. import compat
+from ..base import HazardAlgorithm
+from ..styles import attach_style, graduated, raster_pseudocolor, single_symbol
+
+
+class CreateSampleArea(HazardAlgorithm):
+    NAME = "createsamplearea"
+    DISPLAY = "Create sample study area"
+    GROUP = "data"
+    HELP = (
+        "Writes a synthetic but realistic study area whose true hazard processes are known, to "
+        "learn the plugin and to test workflows: about 600 x 600 pixels at 30 m in UTM 17S.<br>"
+        "<b>Output folder</b>: dem.tif; factors/ with elevation, slope, aspect, plan and profile "
+        "curvature, TWI, distance to rivers, NDVI, lithology (categorical), rainfall (on a "
+        "geographic WGS 84 grid), PGA (on a 120 m grid) and a pure-noise factor; "
+        "landslides.gpkg (polygons with heavy-tailed areas from a known logistic process); "
+        "floods.gpkg (points in low flat land near rivers from a second process); zones.gpkg "
+        "and zones.tif (four contextual zones); slope_units.gpkg (a few thousand half-basins "
+        "bounded by ridges and channels); truth.json (the coefficients, the factors that "
+        "matter and the noise factors).<br>The same seed gives byte-identical files.")
+
+    def initAlgorithm(self, config=None):
+        self.addParameter(QgsProcessingParameterNumber(
+            "SEED", self.tr("Random seed"), compat.NUMBER_INTEGER, 42, minValue=0))
+        self.addParameter(QgsProcessingParameterNumber(
+            "SIZE", self.tr("Size (pixels per side)"), compat.NUMBER_INTEGER, 600,
+            minValue=100, maxValue=4000))
+        self.addParameter(QgsProcessingParameterFolderDestination(
+            "OUTPUT_FOLDER", self.tr("Output folder")))
+        self.addOutput(QgsProcessingOutputRasterLayer("DEM", self.tr("DEM")))
+        self.addOutput(QgsProcessingOutputMultipleLayers("FACTORS", self.tr("Factor rasters")))
+        self.addOutput(QgsProcessingOutputVectorLayer("LANDSLIDES", self.tr("Landslides")))
+        self.addOutput(QgsProcessingOutputVectorLayer("FLOODS", self.tr("Flood points")))
+        self.addOutput(QgsProcessingOutputVectorLayer("ZONES", self.tr("Contextual zones")))
+        self.addOutput(QgsProcessingOutputVectorLayer("SLOPE_UNITS", self.tr("Slope units")))
+        self.addOutput(QgsProcessingOutputFile("TRUTH", self.tr("True processes (JSON)")))
+
+    def compute(self, parameters, context, feedback, fb):
+        folder = self.parameterAsString(parameters, "OUTPUT_FOLDER", context)
+        if os.path.exists(folder) and not os.path.isdir(folder):
+            raise QgsProcessingException(f"'{folder}' is a file, not a folder [OUTPUT_FOLDER].")
+        seed = self.parameterAsInt(parameters, "SEED", context)
+        size = self.parameterAsInt(parameters, "SIZE", context)
+        truth = generate_study_area(folder, seed, size, fb)
+        feedback.pushInfo(f"{truth['landslide']['n_polygons']} landslides, "
+                          f"{truth['flood']['n_points']} flood points, "
+                          f"{truth['n_slope_units']} slope units written to {folder}")
+        out = {
+            "OUTPUT_FOLDER": folder,
+            "DEM": os.path.join(folder, "dem.tif"),
+            "FACTORS": [os.path.join(folder, "factors", f"{n}.tif") for n in FACTORS],
+            "LANDSLIDES": os.path.join(folder, "landslides.gpkg"),
+            "FLOODS": os.path.join(folder, "floods.gpkg"),
+            "ZONES": os.path.join(folder, "zones.gpkg"),
+            "SLOPE_UNITS": os.path.join(folder, "slope_units.gpkg"),
+            "TRUTH": os.path.join(folder, "truth.json"),
+        }
+        styles = [("DEM", raster_pseudocolor(1, "Greys"), "raster", "Sample DEM"),
+                  ("ZONES", graduated("zone", 4, "Set2"), "vector", "Sample zones"),
+                  ("SLOPE_UNITS", single_symbol("#00000000"), "vector", "Sample slope units"),
+                  ("LANDSLIDES", single_symbol("#d7301f"), "vector", "Sample landslides"),
+                  ("FLOODS", single_symbol("#2c7bb6", "marker"), "vector", "Sample floods")]
+        for key, style, kind, name in styles:
+            context.addLayerToLoadOnCompletion(
+                out[key], QgsProcessingContext.LayerDetails(name, context.project(), key))
+            attach_style(context, out[key], style, kind, name)
+        for leftover in glob.glob(os.path.join(folder, "*.aux.xml")):
+            os.remove(leftover)
+        return out

@@ -1,0 +1,1 @@
+"""Toolbox group Hierarchical NN: one algorithm per module."""

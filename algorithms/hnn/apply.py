@@ -1,0 +1,39 @@
+"""hazard:applyhnn: an HNN model file on slope units."""
+from qgis.core import QgsProcessingException, QgsProcessingParameterFile
+
+from ...core.hnn import network as hnn
+from ...core.util import worker
+from .common import HnnAlgorithm
+
+
+class ApplyHnn(HnnAlgorithm):
+    NAME = "applyhnn"
+    DISPLAY = "Apply Hierarchical Neural Network"
+    REQUIRES = ("tensorflow",)
+    HELP = (
+        "Applies a model file from 'Train Hierarchical Neural Network' to slope units that carry "
+        "the same feature fields (by name): writes P(landslide), P(class c) for every size "
+        "class and the most likely class. The Keras model is loaded in safe mode, so a model "
+        "file cannot run code.")
+
+    def initAlgorithm(self, config=None):
+        self.addParameter(QgsProcessingParameterFile(
+            "MODEL", self.tr("HNN model file (.hnn)"), extension="hnn"))
+        self.add_units(class_field=False)
+        self.add_units_output()
+
+    def compute(self, parameters, context, feedback, fb):
+        path = self.parameterAsFile(parameters, "MODEL", context)
+        man = hnn.read_manifest(path)
+        src = self.parameterAsSource(parameters, "UNITS", context)
+        if src is None:
+            raise QgsProcessingException("The slope-unit layer could not be opened [UNITS].")
+        missing = [n for n in man["features"] if src.fields().indexOf(n) < 0]
+        if missing:
+            raise QgsProcessingException(f"The slope units lack the model's feature field(s) "
+                                         f"{', '.join(missing)} [UNITS].")
+        parameters = dict(parameters, FEATURE_FIELDS=man["features"])
+        src, feats, names, X, _ = self.units(parameters, context, need_classes=False)
+        _, arr = worker.run("predict", {"model_path": path}, {"X": X}, fb)
+        return {"OUTPUT": self.write_units(parameters, context, src, feats, arr["pb"],
+                                           arr["pc"])}

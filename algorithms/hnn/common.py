@@ -1,0 +1,170 @@
+"""What the Hierarchical-NN algorithms share: slope units in, features and classes, the
+network's parameters, evaluation, and slope units with probabilities out."""
+import re
+
+import numpy as np
+from qgis.core import (QgsFeature, QgsFields, QgsProcessingException,
+                       QgsProcessingParameterFeatureSink, QgsProcessingParameterFeatureSource,
+                       QgsProcessingParameterField, QgsProcessingParameterNumber)
+
+from ...core.hnn import network as hnn
+from .. import compat
+from ..base import HazardAlgorithm
+from ..styles import attach_style, graduated
+
+
+class HnnAlgorithm(HazardAlgorithm):
+    GROUP = "hnn"
+    REQUIRES = ("tensorflow", "sklearn", "imblearn", "matplotlib")
+
+    def add_units(self, class_field=True):
+        self.addParameter(QgsProcessingParameterFeatureSource(
+            "UNITS", self.tr("Slope units with features (from 'Slope-unit statistics')"),
+            [compat.TYPE_VECTOR_POLYGON]))
+        self.addParameter(QgsProcessingParameterField(
+            "FEATURE_FIELDS", self.tr("Feature fields (default: every *_mean, *_std and "
+                                      "su_area)"), parentLayerParameterName="UNITS",
+            type=compat.FIELD_NUMERIC, allowMultiple=True, optional=True))
+        if class_field:
+            self.addParameter(QgsProcessingParameterField(
+                "CLASS_FIELD", self.tr("Size-class field (0 = no landslide)"), "size_class",
+                "UNITS", type=compat.FIELD_NUMERIC, optional=True))
+
+    def add_network(self, alpha=0.8):
+        self.addParameter(QgsProcessingParameterNumber(
+            "ALPHA", self.tr("Loss weight alpha (binary; 1 - alpha for the size classes)"),
+            compat.NUMBER_DOUBLE, alpha, minValue=0.0, maxValue=1.0))
+        for key, text, default in (("N1", "Layers of block 1", 2), ("U1", "Units of block 1", 16),
+                                   ("N2", "Layers of block 2", 2), ("U2", "Units of block 2", 16)):
+            self.addParameter(QgsProcessingParameterNumber(
+                key, self.tr(text), compat.NUMBER_INTEGER, default, minValue=1))
+        self.addParameter(QgsProcessingParameterNumber(
+            "LR", self.tr("Learning rate"), compat.NUMBER_DOUBLE, 1e-3, minValue=1e-6))
+        self.addParameter(QgsProcessingParameterNumber(
+            "L2", self.tr("L2 penalty"), compat.NUMBER_DOUBLE, 1e-4, minValue=0.0))
+        self.addParameter(QgsProcessingParameterNumber(
+            "DROPOUT", self.tr("Dropout"), compat.NUMBER_DOUBLE, 0.2, minValue=0.0,
+            maxValue=0.9))
+        self.addParameter(QgsProcessingParameterNumber(
+            "EPOCHS", self.tr("Maximum epochs"), compat.NUMBER_INTEGER, 300, minValue=1))
+        self.addParameter(QgsProcessingParameterNumber(
+            "PATIENCE", self.tr("Early-stopping patience (epochs)"), compat.NUMBER_INTEGER, 15,
+            minValue=1))
+        self.addParameter(QgsProcessingParameterNumber(
+            "VAL_SHARE", self.tr("Validation share of the training units"),
+            compat.NUMBER_DOUBLE, 0.2, minValue=0.05, maxValue=0.5))
+        self.addParameter(QgsProcessingParameterNumber(
+            "TEST_SHARE", self.tr("Held-out test share (for the report)"), compat.NUMBER_DOUBLE,
+            0.2, minValue=0.05, maxValue=0.5))
+        self.addParameter(QgsProcessingParameterNumber(
+            "SEED", self.tr("Random seed"), compat.NUMBER_INTEGER, 42, minValue=0))
+
+    def arch(self, parameters, context):
+        return hnn.Architecture(*(self.parameterAsInt(parameters, k, context)
+                                  for k in ("N1", "U1", "N2", "U2")),
+                                self.parameterAsDouble(parameters, "LR", context),
+                                self.parameterAsDouble(parameters, "L2", context),
+                                self.parameterAsDouble(parameters, "DROPOUT", context))
+
+    def train_kwargs(self, parameters, context):
+        return {"epochs": self.parameterAsInt(parameters, "EPOCHS", context),
+                "patience": self.parameterAsInt(parameters, "PATIENCE", context),
+                "val_share": self.parameterAsDouble(parameters, "VAL_SHARE", context),
+                "seed": self.parameterAsInt(parameters, "SEED", context)}
+
+    def units(self, parameters, context, need_classes=True):
+        """(source, features, feature names, X, classes or None)."""
+        src = self.parameterAsSource(parameters, "UNITS", context)
+        if src is None or src.featureCount() == 0:
+            raise QgsProcessingException("The slope-unit layer is empty or could not be opened "
+                                         "[UNITS].")
+        names = compat.parameter_as_fields(self, parameters, "FEATURE_FIELDS", context) or \
+            [f.name() for f in src.fields() if re.search(r"_(mean|std)$", f.name())
+             or f.name() == "su_area"]
+        if not names:
+            raise QgsProcessingException("No feature field: choose them [FEATURE_FIELDS], or "
+                                         "run 'Slope-unit statistics' first.")
+        absent = [n for n in names if src.fields().indexOf(n) < 0]
+        if absent:
+            raise QgsProcessingException(f"The slope-unit layer has no field "
+                                         f"{', '.join(absent)} [FEATURE_FIELDS].")
+        feats = list(src.getFeatures())
+        X = np.array([[_num(f[n]) for n in names] for f in feats], float)
+        bad = ~np.isfinite(X).all(axis=1)
+        if bad.any():
+            cols = [names[j] for j in range(len(names)) if not np.isfinite(X[:, j]).all()]
+            raise QgsProcessingException(
+                f"{int(bad.sum())} slope unit(s) have NULL or nodata features "
+                f"({', '.join(cols[:6])}): drop them (e.g. n_pixels = 0) or fill them [UNITS].")
+        classes = None
+        if need_classes:
+            cf = self.parameterAsString(parameters, "CLASS_FIELD", context) or "size_class"
+            if src.fields().indexOf(cf) < 0:
+                raise QgsProcessingException(f"The slope-unit layer has no field '{cf}': run "
+                                             f"'Landslide size classes' first [CLASS_FIELD].")
+            classes = np.array([int(_num(f[cf])) if _num(f[cf]) == _num(f[cf]) else -1
+                                for f in feats])
+            if (classes < 0).any():
+                raise QgsProcessingException(f"Field '{cf}' has NULL or negative classes.")
+            n_cls = int(classes.max()) + 1
+            counts = np.bincount(classes, minlength=n_cls)
+            if (counts[1:] < 2).any():
+                raise QgsProcessingException(f"Size classes {counts.tolist()}: every class needs "
+                                             f"members; merge the small ones.")
+        return src, feats, names, X, classes
+
+    def test_split(self, classes, parameters, context):
+        from sklearn.model_selection import train_test_split
+        idx = np.arange(len(classes))
+        _, test = train_test_split(idx, test_size=self.parameterAsDouble(
+            parameters, "TEST_SHARE", context), random_state=self.parameterAsInt(
+            parameters, "SEED", context), stratify=classes)
+        return np.sort(test)
+
+    def write_units(self, parameters, context, src, feats, pb, pc, name="OUTPUT"):
+        fields = QgsFields(src.fields())
+        new = ["p_landslide"] + [f"p_class_{c}" for c in range(pc.shape[1])] + ["pred_class"]
+        for n in new:
+            if fields.indexOf(n) < 0:
+                fields.append(compat.int_field(n) if n == "pred_class" else
+                              compat.double_field(n))
+        idx = [fields.indexOf(n) for n in new]
+        sink, dest = self.parameterAsSink(parameters, name, context, fields, src.wkbType(),
+                                          src.sourceCrs())
+        if sink is None:
+            raise QgsProcessingException(self.invalidSinkError(parameters, name))
+        pred = pc.argmax(axis=1)
+        for k, f in enumerate(feats):
+            o = QgsFeature(fields)
+            o.setGeometry(f.geometry())
+            attrs = list(f.attributes()) + [None] * (fields.count() - len(f.attributes()))
+            vals = [float(pb[k])] + [float(v) for v in pc[k]] + [int(pred[k])]
+            for i, v in zip(idx, vals):
+                attrs[i] = v
+            o.setAttributes(attrs)
+            sink.addFeature(o, compat.FAST_INSERT)
+        del sink
+        attach_style(context, dest, graduated("p_landslide", 5, "RdYlGn"), "vector",
+                     self.tr("HNN susceptibility"))
+        return dest
+
+    def add_units_output(self):
+        self.addParameter(QgsProcessingParameterFeatureSink(
+            "OUTPUT", self.tr("Slope units with P(landslide) and P(class)"),
+            compat.TYPE_VECTOR_POLYGON))
+
+
+def _num(v):
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        return np.nan
+
+
+def factor_groups(names):
+    """Feature columns of each factor: <f>_mean and <f>_std together; others alone."""
+    groups = {}
+    for j, n in enumerate(names):
+        m = re.match(r"(.+)_(mean|std)$", n)
+        groups.setdefault(m.group(1) if m else n, []).append(j)
+    return groups

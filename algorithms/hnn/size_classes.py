@@ -1,0 +1,108 @@
+"""hazard:hnnsizeclasses: landslide size classes per slope unit (paper 000 tables 2-3)."""
+import numpy as np
+from qgis.core import (QgsFeature, QgsFields, QgsProcessingException,
+                       QgsProcessingParameterBoolean, QgsProcessingParameterFeatureSink,
+                       QgsProcessingParameterFeatureSource, QgsProcessingParameterField,
+                       QgsProcessingParameterFileDestination, QgsProcessingParameterNumber,
+                       QgsProcessingParameterString)
+
+from ...core.hnn import network as hnn
+from ...core.util.report import HtmlReport, write_csv
+from .. import compat
+from ..base import HazardAlgorithm
+from ..styles import attach_style, graduated
+
+
+class HnnSizeClasses(HazardAlgorithm):
+    NAME = "hnnsizeclasses"
+    DISPLAY = "Landslide size classes"
+    GROUP = "hnn"
+    REQUIRES = ("kmeans1d",)
+    HELP = (
+        "Size classes of the landslide area per slope unit, as paper 000 (Aguilera et al. 2022, "
+        "tables 2-3) builds them for the Hierarchical Neural Network.<br><br>"
+        "Class 0 = no landslide (area 0). The non-zero areas are split by Fisher-Jenks natural "
+        "breaks with the smallest k &ge; 2 whose goodness of variance fit (GVF) reaches the "
+        "threshold (default 0.85); classes with fewer members than SMOTE needs (k_neighbors + 1 "
+        "= 6 by default) are merged into the next lower class (class 1 into class 2). You may "
+        "give the upper bounds yourself instead. The report lists each class's bounds (the "
+        "lowest bound is the smallest non-zero area - 1e-6, as in the paper) and counts.")
+
+    def initAlgorithm(self, config=None):
+        self.addParameter(QgsProcessingParameterFeatureSource(
+            "UNITS", self.tr("Slope units"), [compat.TYPE_VECTOR_POLYGON]))
+        self.addParameter(QgsProcessingParameterField(
+            "AREA_FIELD", self.tr("Landslide area field"), "ls_area", "UNITS",
+            type=compat.FIELD_NUMERIC, optional=True))
+        self.addParameter(QgsProcessingParameterNumber(
+            "GVF", self.tr("GVF threshold"), compat.NUMBER_DOUBLE, 0.85, minValue=0.1,
+            maxValue=0.999))
+        self.addParameter(QgsProcessingParameterNumber(
+            "MIN_MEMBERS", self.tr("Minimum members of a class (SMOTE k_neighbors + 1)"),
+            compat.NUMBER_INTEGER, 6, minValue=2))
+        self.addParameter(QgsProcessingParameterString(
+            "BOUNDS", self.tr("Upper class bounds (comma-separated; empty: natural breaks)"),
+            optional=True))
+        self.addParameter(QgsProcessingParameterBoolean(
+            "MERGE", self.tr("Merge classes too small for SMOTE"), True))
+        self.addParameter(QgsProcessingParameterFeatureSink(
+            "OUTPUT", self.tr("Slope units with size classes"), compat.TYPE_VECTOR_POLYGON))
+        self.addParameter(QgsProcessingParameterFileDestination(
+            "OUTPUT_HTML", self.tr("Size-class report"), self.tr("HTML files (*.html)"),
+            optional=True))
+        self.addParameter(QgsProcessingParameterFileDestination(
+            "OUTPUT_CSV", self.tr("Size-class table (CSV)"), self.tr("CSV files (*.csv)"),
+            optional=True))
+
+    def compute(self, parameters, context, feedback, fb):
+        src = self.parameterAsSource(parameters, "UNITS", context)
+        if src is None or src.featureCount() == 0:
+            raise QgsProcessingException("The slope-unit layer is empty [UNITS].")
+        af = self.parameterAsString(parameters, "AREA_FIELD", context) or "ls_area"
+        if src.fields().indexOf(af) < 0:
+            raise QgsProcessingException(f"The slope-unit layer has no field '{af}': run "
+                                         f"'Slope-unit statistics' with landslides, or choose "
+                                         f"the area field [AREA_FIELD].")
+        feats = list(src.getFeatures())
+        areas = np.array([np.nan if f[af] is None else float(f[af]) for f in feats])
+        bounds_txt = self.parameterAsString(parameters, "BOUNDS", context)
+        bounds = [float(b) for b in bounds_txt.replace(";", ",").split(",") if b.strip()] \
+            if bounds_txt else None
+        sc = hnn.size_classes(areas, self.parameterAsDouble(parameters, "GVF", context),
+                              self.parameterAsInt(parameters, "MIN_MEMBERS", context), bounds=bounds,
+                              merge=self.parameterAsBool(parameters, "MERGE", context))
+        cls = sc.classify(areas)
+        fields = QgsFields(src.fields())
+        if fields.indexOf("size_class") < 0:
+            fields.append(compat.int_field("size_class"))
+        i = fields.indexOf("size_class")
+        sink, dest = self.parameterAsSink(parameters, "OUTPUT", context, fields, src.wkbType(),
+                                          src.sourceCrs())
+        for f, c in zip(feats, cls):
+            o = QgsFeature(fields)
+            o.setGeometry(f.geometry())
+            attrs = list(f.attributes()) + [None] * (fields.count() - len(f.attributes()))
+            attrs[i] = int(c)
+            o.setAttributes(attrs)
+            sink.addFeature(o, compat.FAST_INSERT)
+        del sink
+        attach_style(context, dest, graduated("size_class", sc.n_classes, "Reds"), "vector",
+                     self.tr("Landslide size classes"))
+        rows = sc.table(areas)
+        for r in rows:
+            feedback.pushInfo(f"class {r['class']}: ({r['min_excl']:.6g}, {r['max_incl']:.6g}] "
+                              f"{r['count']} units")
+        out = {"OUTPUT": dest}
+        html = self.parameterAsFileOutput(parameters, "OUTPUT_HTML", context)
+        if html:
+            rep = HtmlReport("Landslide size classes")
+            rep.paragraph(f"Fisher-Jenks with k = {sc.k_initial} (GVF {sc.gvf:.3f}); merges: "
+                          f"{', '.join(f'class {a} into {b}' for a, b in sc.merges) or 'none'}.")
+            rep.table(rows, ["class", "name", "min_excl", "max_incl", "count"], left=("name",))
+            rep.paragraph("Bounds in the area field's units (m²); the lowest bound is the "
+                          "smallest non-zero area - 1e-6 (paper 000, tables 2-3).", note=True)
+            out["OUTPUT_HTML"] = rep.write(html)
+        csv = self.parameterAsFileOutput(parameters, "OUTPUT_CSV", context)
+        if csv:
+            out["OUTPUT_CSV"] = write_csv(csv, rows)
+        return out

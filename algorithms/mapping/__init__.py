@@ -1,0 +1,1 @@
+"""Toolbox group Mapping: one algorithm per module."""

@@ -1,0 +1,165 @@
+"""hazard:applymodel: model file + factor rasters (or slope units) -> susceptibility."""
+import os
+
+import numpy as np
+from qgis.core import (QgsFeature, QgsFields, QgsProcessingException,
+                       QgsProcessingOutputNumber, QgsProcessingParameterFeatureSink,
+                       QgsProcessingParameterFeatureSource, QgsProcessingParameterFile,
+                       QgsProcessingParameterMultipleLayers,
+                       QgsProcessingParameterNumber, QgsProcessingParameterRasterDestination,
+                       QgsProcessingParameterString)
+
+from ...core.susceptibility import estimators as models
+from ...core.stats.breaks import classify, gvf, natural_breaks
+from ...core.util.errors import InputError
+from ...core.susceptibility.apply import apply_to_raster, match_factors, write_classes
+from ...core.io.raster import AlignedStack, AtomicOutput, Grid, bands_of
+from .. import compat
+from ..base import HazardAlgorithm, raster_path
+from ..styles import attach_style, graduated, probability, susceptibility_classes
+
+
+class ApplyModel(HazardAlgorithm):
+    NAME = "applymodel"
+    DISPLAY = "Apply susceptibility model"
+    GROUP = "mapping"
+    REQUIRES = ("sklearn", "skops", "kmeans1d")
+    HELP = (
+        "Applies a model file from 'Train susceptibility model'.<br><br>"
+        "<b>Rasters</b>: the factor rasters are matched to the model's factors by name (layer "
+        "names or band descriptions); a missing factor is an error that lists it. The "
+        "probability of every valid pixel is written block by block (memory stays bounded), "
+        "on tiles that run in parallel on local threads (default: one per CPU), or on an "
+        "existing Dask cluster given its scheduler address (e.g. tcp://host:8786; the workers "
+        "need scikit-learn and xgboost, not this plugin). The result does not depend on the "
+        "number of workers. A 5-class natural-breaks raster follows (Fisher-Jenks on a seeded "
+        "sample of 1,000,000 values by default, GVF in the log), labelled very low .. very "
+        "high.<br>"
+        "<b>Slope units</b>: with a model trained on feature fields, give the slope-unit layer "
+        "instead: the output is that layer with a probability field.")
+
+    def initAlgorithm(self, config=None):
+        self.addParameter(QgsProcessingParameterFile(
+            "MODEL", self.tr("Model file (.hsm)"), extension="hsm"))
+        self.addParameter(QgsProcessingParameterMultipleLayers(
+            "FACTORS", self.tr("Continuous factor rasters"), compat.TYPE_RASTER, optional=True))
+        self.addParameter(QgsProcessingParameterMultipleLayers(
+            "CATEGORICAL", self.tr("Categorical factor rasters"), compat.TYPE_RASTER,
+            optional=True))
+        self.addParameter(QgsProcessingParameterFeatureSource(
+            "UNITS", self.tr("Slope units (for a model trained on feature fields)"),
+            [compat.TYPE_VECTOR_POLYGON], optional=True))
+        self.addParameter(QgsProcessingParameterNumber(
+            "WORKERS", self.tr("Local worker threads (0: one per CPU)"), compat.NUMBER_INTEGER, 0,
+            minValue=0))
+        self.addParameter(QgsProcessingParameterString(
+            "DASK_SCHEDULER", self.tr("Dask scheduler address (optional)"), optional=True))
+        self.addParameter(QgsProcessingParameterNumber(
+            "BREAK_SAMPLE", self.tr("Values sampled for the natural breaks"),
+            compat.NUMBER_INTEGER, 1_000_000, minValue=1000))
+        self.addParameter(QgsProcessingParameterNumber(
+            "SEED", self.tr("Random seed"), compat.NUMBER_INTEGER, 42, minValue=0))
+        self.addParameter(QgsProcessingParameterRasterDestination(
+            "OUTPUT", self.tr("Susceptibility (probability)"), optional=True))
+        self.addParameter(QgsProcessingParameterRasterDestination(
+            "OUTPUT_CLASSES", self.tr("Susceptibility classes"), optional=True))
+        self.addParameter(QgsProcessingParameterFeatureSink(
+            "OUTPUT_UNITS", self.tr("Slope units with probability"), compat.TYPE_VECTOR_POLYGON,
+            optional=True, createByDefault=False))
+        self.addOutput(QgsProcessingOutputNumber("GVF", self.tr("GVF of the class breaks")))
+
+    def compute(self, parameters, context, feedback, fb):
+        path = self.parameterAsFile(parameters, "MODEL", context)
+        est, man = models.load_model(path)
+        enc = models.Encoding.from_json(man["encoding"])
+        if man.get("mode") == "fields":
+            return self._units(parameters, context, feedback, est, enc, man)
+
+        def predict(X):
+            return est.predict_proba(enc.transform(X))[:, 1]
+
+        bands = []
+        for key, cat in (("FACTORS", False), ("CATEGORICAL", True)):
+            for lyr in self.parameterAsLayerList(parameters, key, context) or []:
+                bands.extend(bands_of(raster_path(lyr, key), lyr.name(), cat))
+        ordered, unused = match_factors(bands, enc.names, enc.categorical)
+        if unused:
+            feedback.pushInfo(f"Not used by the model: {', '.join(unused)}")
+        g = man.get("grid")
+        grid = Grid(g["crs_wkt"], tuple(g["transform"]), g["size"][0], g["size"][1]) if g \
+            else Grid.from_path(ordered[0].path)
+        workers = self.parameterAsInt(parameters, "WORKERS", context) or (os.cpu_count() or 1)
+        scheduler = self.parameterAsString(parameters, "DASK_SCHEDULER", context) or None
+        seed = self.parameterAsInt(parameters, "SEED", context)
+        out = self.parameterAsOutputLayer(parameters, "OUTPUT", context)
+        out_cls = self.parameterAsOutputLayer(parameters, "OUTPUT_CLASSES", context)
+        if not out:
+            raise QgsProcessingException("Give the probability raster output [OUTPUT].")
+        with AlignedStack(ordered, grid, man.get("resampling", "bilinear")) as stack:
+            with AtomicOutput(out) as tmp:
+                n_valid, sample = apply_to_raster(
+                    stack, predict, tmp, workers, scheduler, fb.sub(0, 0.85),
+                    self.parameterAsInt(parameters, "BREAK_SAMPLE", context), seed)
+                if n_valid == 0:
+                    raise InputError("No pixel has a value in every factor: check the rasters' "
+                                     "extent and nodata.", "FACTORS")
+        res = {"OUTPUT": out}
+        attach_style(context, out, probability(), "raster", self.tr("Susceptibility"))
+        if out_cls:
+            limits = natural_breaks(sample, 5, sample=0, seed=seed)
+            g_v = gvf(sample, classify(sample, limits))
+            with AtomicOutput(out_cls) as tmp:
+                counts, names = write_classes(out, limits, tmp, fb.sub(0.85, 1.0))
+            feedback.pushInfo("Class limits: " + ", ".join(f"{v:.4f}" for v in limits) +
+                              f"; GVF {g_v:.3f} on {len(sample)} sampled values")
+            for n, c in zip(names, counts):
+                feedback.pushInfo(f"  {n}: {int(c)} pixels ({100.0 * c / counts.sum():.1f} %)")
+            attach_style(context, out_cls, susceptibility_classes(names), "raster",
+                         self.tr("Susceptibility classes"))
+            res.update(OUTPUT_CLASSES=out_cls, GVF=g_v)
+        return res
+
+    def _units(self, parameters, context, feedback, est, enc, man):
+        src = self.parameterAsSource(parameters, "UNITS", context)
+        if src is None:
+            raise QgsProcessingException("This model was trained on feature fields: give the "
+                                         "slope-unit layer [UNITS].")
+        missing = [n for n in enc.names if src.fields().indexOf(n) < 0]
+        if missing:
+            raise QgsProcessingException(f"The slope-unit layer lacks the model's feature "
+                                         f"field(s) {', '.join(missing)} [UNITS].")
+        feats = list(src.getFeatures())
+        X = np.array([[_num(f[n]) for n in enc.names] for f in feats], float)
+        ok = np.isfinite(X).all(axis=1)
+        p = np.full(len(feats), np.nan)
+        if ok.any():
+            p[ok] = est.predict_proba(enc.transform(X[ok]))[:, 1]
+        fields = QgsFields(src.fields())
+        if fields.indexOf("probability") < 0:
+            fields.append(compat.double_field("probability"))
+        idx = fields.indexOf("probability")
+        sink, dest = self.parameterAsSink(parameters, "OUTPUT_UNITS", context, fields,
+                                          src.wkbType(), src.sourceCrs())
+        if sink is None:
+            raise QgsProcessingException("Give the output slope-unit layer [OUTPUT_UNITS].")
+        for f, v in zip(feats, p):
+            o = QgsFeature(fields)
+            o.setGeometry(f.geometry())
+            attrs = list(f.attributes()) + [None] * (fields.count() - len(f.attributes()))
+            attrs[idx] = None if v != v else float(v)
+            o.setAttributes(attrs)
+            sink.addFeature(o, compat.FAST_INSERT)
+        del sink
+        if not ok.all():
+            feedback.pushWarning(f"{int((~ok).sum())} unit(s) lack a feature value: NULL "
+                                 f"probability.")
+        attach_style(context, dest, graduated("probability", 5, "RdYlGn"), "vector",
+                     self.tr("Slope-unit susceptibility"))
+        return {"OUTPUT_UNITS": dest}
+
+
+def _num(v):
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        return np.nan

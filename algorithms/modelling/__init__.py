@@ -1,0 +1,1 @@
+"""Toolbox group Modelling: one algorithm per module."""

@@ -1,0 +1,225 @@
+"""hazard:trainmodel: labelled samples + factors -> model file, report, metrics."""
+import numpy as np
+from qgis.core import (QgsCoordinateReferenceSystem, QgsProcessingException,
+                       QgsProcessingParameterEnum, QgsProcessingParameterFeatureSource,
+                       QgsProcessingParameterField, QgsProcessingParameterFileDestination,
+                       QgsProcessingParameterMultipleLayers, QgsProcessingParameterNumber,
+                       QgsProcessingParameterRasterLayer)
+
+from ...core.susceptibility import estimators as models
+from ...core.io.raster import sample_at
+from ...core.util.report import write_csv
+from ...core.susceptibility.training import METRIC_COLS, manifest, metric_rows, report, train
+from ...core.io.zonal import geometries_from_wkb
+from .. import compat
+from ..base import RESAMPLING, HazardAlgorithm, source_geometries
+
+MODELS = ["rf", "xgboost", "glm"]
+VALIDATIONS = ["random", "field", "blocks", "zones", "none"]
+
+
+class TrainModel(HazardAlgorithm):
+    NAME = "trainmodel"
+    DISPLAY = "Train susceptibility model"
+    GROUP = "modelling"
+    REQUIRES = ("sklearn", "skops", "matplotlib")
+    HELP = (
+        "Trains a susceptibility model on labelled samples (label 1 presence, 0 absence, e.g. "
+        "from this plugin's samplers) and factor rasters, or on a slope-unit layer's feature "
+        "fields.<br><br>"
+        "<b>Models</b>: random forest (papers 001, 003; default 500 trees, sqrt features), "
+        "XGBoost (paper 002; default 300 trees, depth 6, learning rate 0.1, subsample and "
+        "column sample 0.8) and the binomial GLM (logistic regression on z-scores, paper 000's "
+        "baseline). Categorical factors are one-hot encoded.<br>"
+        "<b>Validation</b>: stratified random split (test share, default 0.3), an existing split "
+        "field ('train'/'test'), spatial k-fold over square blocks of a given size, or k-fold "
+        "over a zone field (spatial folds avoid the optimism of random splits on spatially "
+        "autocorrelated samples); with k-fold the final model is fitted on all samples and the "
+        "metrics are out-of-fold.<br><br>"
+        "<b>Outputs</b>: a model file (.hsm: a zip of the model in a safe format, XGBoost JSON "
+        "or skops, and a manifest with the factor names and order, categories, grid and CRS, "
+        "metrics, versions, seed and parameters; opening it never runs code), an HTML report "
+        "(ROC curves, threshold metrics, confusion matrix, importance, SHAP summary for tree "
+        "models) and a CSV of the metrics. Same seed, same model.")
+
+    def initAlgorithm(self, config=None):
+        self.addParameter(QgsProcessingParameterFeatureSource(
+            "SAMPLES", self.tr("Labelled samples (points), or slope units"),
+            [compat.TYPE_VECTOR_ANY]))
+        # optional only because QGIS 3.22 ignores a field parameter's default when checking it
+        self.addParameter(QgsProcessingParameterField(
+            "LABEL_FIELD", self.tr("Label field (1 presence, 0 absence)"), "label", "SAMPLES",
+            optional=True))
+        self.addParameter(QgsProcessingParameterMultipleLayers(
+            "FACTORS", self.tr("Continuous factor rasters"), compat.TYPE_RASTER, optional=True))
+        self.addParameter(QgsProcessingParameterMultipleLayers(
+            "CATEGORICAL", self.tr("Categorical factor rasters"), compat.TYPE_RASTER,
+            optional=True))
+        self.addParameter(QgsProcessingParameterRasterLayer(
+            "REFERENCE", self.tr("Reference grid (default: the first continuous factor)"),
+            optional=True))
+        self.addParameter(QgsProcessingParameterEnum(
+            "RESAMPLING", self.tr("Resampling of continuous factors"), RESAMPLING,
+            defaultValue=0))
+        self.addParameter(QgsProcessingParameterField(
+            "FEATURE_FIELDS", self.tr("Feature fields (instead of rasters, e.g. slope units)"),
+            parentLayerParameterName="SAMPLES", type=compat.FIELD_NUMERIC, allowMultiple=True,
+            optional=True))
+        self.addParameter(QgsProcessingParameterEnum(
+            "MODEL", self.tr("Model"), ["Random forest", "XGBoost", "Logistic GLM"],
+            defaultValue=0))
+        self.addParameter(QgsProcessingParameterNumber(
+            "TREES", self.tr("Trees (0: the model's default)"), compat.NUMBER_INTEGER, 0,
+            minValue=0))
+        self.addParameter(QgsProcessingParameterNumber(
+            "MAX_DEPTH", self.tr("Maximum depth (0: the model's default)"),
+            compat.NUMBER_INTEGER, 0, minValue=0))
+        self.addParameter(QgsProcessingParameterNumber(
+            "LEARNING_RATE", self.tr("Learning rate (XGBoost; 0: default)"),
+            compat.NUMBER_DOUBLE, 0.0, minValue=0.0))
+        self.addParameter(QgsProcessingParameterEnum(
+            "VALIDATION", self.tr("Validation"),
+            ["Stratified random split", "Split field", "Spatial k-fold (square blocks)",
+             "Spatial k-fold (zone field)", "None (training metrics only)"], defaultValue=0))
+        self.addParameter(QgsProcessingParameterNumber(
+            "TEST_SHARE", self.tr("Test share (random split)"), compat.NUMBER_DOUBLE, 0.3,
+            minValue=0.05, maxValue=0.9))
+        self.addParameter(QgsProcessingParameterField(
+            "SPLIT_FIELD", self.tr("Split field ('train'/'test')"), "split", "SAMPLES",
+            optional=True))
+        self.addParameter(QgsProcessingParameterNumber(
+            "BLOCK_SIZE", self.tr("Block size (map units, spatial k-fold)"), compat.NUMBER_DOUBLE,
+            2000.0, minValue=1.0))
+        self.addParameter(QgsProcessingParameterField(
+            "ZONE_FIELD", self.tr("Zone field (spatial k-fold)"), parentLayerParameterName="SAMPLES",
+            optional=True))
+        self.addParameter(QgsProcessingParameterNumber(
+            "FOLDS", self.tr("Folds"), compat.NUMBER_INTEGER, 5, minValue=2))
+        self.addParameter(QgsProcessingParameterNumber(
+            "SEED", self.tr("Random seed"), compat.NUMBER_INTEGER, 42, minValue=0))
+        self.addParameter(QgsProcessingParameterFileDestination(
+            "OUTPUT_MODEL", self.tr("Model file"), self.tr("Susceptibility model (*.hsm)")))
+        self.addParameter(QgsProcessingParameterFileDestination(
+            "OUTPUT_HTML", self.tr("Report"), self.tr("HTML files (*.html)")))
+        self.addParameter(QgsProcessingParameterFileDestination(
+            "OUTPUT_CSV", self.tr("Metrics (CSV)"), self.tr("CSV files (*.csv)"), optional=True))
+
+    def compute(self, parameters, context, feedback, fb):
+        src = self.parameterAsSource(parameters, "SAMPLES", context)
+        if src is None or src.featureCount() == 0:
+            raise QgsProcessingException("The sample layer is empty or could not be opened "
+                                         "[SAMPLES].")
+        label_field = self.parameterAsString(parameters, "LABEL_FIELD", context) or "label"
+        if src.fields().indexOf(label_field) < 0:
+            raise QgsProcessingException(f"The sample layer has no field '{label_field}': choose "
+                                         f"the field holding 1 (presence) and 0 (absence) "
+                                         f"[LABEL_FIELD].")
+        kind = MODELS[self.parameterAsEnum(parameters, "MODEL", context)]
+        seed = self.parameterAsInt(parameters, "SEED", context)
+        params = {"n_estimators": self.parameterAsInt(parameters, "TREES", context) or None,
+                  "max_depth": self.parameterAsInt(parameters, "MAX_DEPTH", context) or None,
+                  "learning_rate": self.parameterAsDouble(parameters, "LEARNING_RATE", context)
+                  or None}
+        params = {k: v for k, v in params.items() if v is not None and kind != "glm"}
+        feature_fields = compat.parameter_as_fields(self, parameters, "FEATURE_FIELDS", context) or []
+        feats = list(src.getFeatures())
+        y = np.array([_label(f[label_field], label_field) for f in feats])
+        extra = {}
+        keep = np.ones(len(feats), bool)
+        if feature_fields:
+            X = np.array([[_num(f[n]) for n in feature_fields] for f in feats], float)
+            names, categorical = list(feature_fields), [False] * len(feature_fields)
+            crs = src.sourceCrs()
+            xy = _centroids(feats)
+            extra["mode"] = "fields"
+        else:
+            with self.factor_stack(parameters, context) as stack:
+                crs = QgsCoordinateReferenceSystem.fromWkt(stack.grid.crs_wkt)
+                wkbs, _ = source_geometries(src, "SAMPLES", crs, context, feedback)
+                pts = [g.Centroid() if g is not None and g.GetGeometryType() != 1 else g
+                       for g in geometries_from_wkb(wkbs)]
+                xy = np.array([p.GetPoint_2D() if p is not None else (np.nan, np.nan)
+                               for p in pts], float).reshape(-1, 2)
+                X = sample_at(stack, xy[:, 0], xy[:, 1], fb.sub(0, 0.1))
+                names, categorical = stack.names, stack.categorical
+                g = stack.grid
+                extra.update(mode="rasters", grid={"crs_wkt": g.crs_wkt,
+                                                   "transform": list(g.transform),
+                                                   "size": [g.xsize, g.ysize]},
+                             resampling=stack.resampling)
+            keep = np.isfinite(X).all(axis=1)
+            if not keep.all():
+                feedback.pushWarning(f"{int((~keep).sum())} sample(s) outside the rasters or on "
+                                     f"nodata were left out.")
+                X, y, xy = X[keep], y[keep], xy[keep]
+        validation = self._validation(parameters, context, feats, keep, src)
+        res = train(X, y, names, categorical, kind, params, validation, seed,
+                    coords=(xy[:, 0], xy[:, 1]), feedback=fb.sub(0.1, 0.9))
+        model_path = self.parameterAsFileOutput(parameters, "OUTPUT_MODEL", context)
+        models.save_model(model_path, res.estimator, kind,
+                          manifest(res, dict(extra, crs_authid=crs.authid(),
+                                             label_field=label_field,
+                                             n_samples=int(len(y)))))
+        html = self.parameterAsFileOutput(parameters, "OUTPUT_HTML", context)
+        report(res, html, f"Susceptibility model ({kind})")
+        out = {"OUTPUT_MODEL": model_path, "OUTPUT_HTML": html}
+        csv = self.parameterAsFileOutput(parameters, "OUTPUT_CSV", context)
+        if csv:
+            write_csv(csv, metric_rows(res), METRIC_COLS + ["TP", "FP", "TN", "FN"])
+            out["OUTPUT_CSV"] = csv
+        m = res.test_metrics or res.train_metrics
+        feedback.pushInfo(f"{kind}: AUC {m['AUC']:.3f}, kappa {m['kappa']:.3f} "
+                          f"({'test' if res.test_metrics else 'train'})")
+        return out
+
+    def _validation(self, parameters, context, feats, keep, src):
+        method = VALIDATIONS[self.parameterAsEnum(parameters, "VALIDATION", context)]
+        if method == "random":
+            return {"method": "random",
+                    "test_share": self.parameterAsDouble(parameters, "TEST_SHARE", context)}
+        if method == "field":
+            name = self.parameterAsString(parameters, "SPLIT_FIELD", context)
+            if not name or src.fields().indexOf(name) < 0:
+                raise QgsProcessingException("Choose the split field holding 'train'/'test' "
+                                             "[SPLIT_FIELD].")
+            return {"method": "mask", "field": name,
+                    "test": np.array([str(f[name]).lower() == "test" for f in feats])[keep]}
+        if method == "blocks":
+            return {"method": "blocks",
+                    "size": self.parameterAsDouble(parameters, "BLOCK_SIZE", context),
+                    "k": self.parameterAsInt(parameters, "FOLDS", context)}
+        if method == "zones":
+            name = self.parameterAsString(parameters, "ZONE_FIELD", context)
+            if not name:
+                raise QgsProcessingException("Choose the zone field [ZONE_FIELD].")
+            return {"method": "groups", "field": name,
+                    "groups": np.array([str(f[name]) for f in feats])[keep],
+                    "k": self.parameterAsInt(parameters, "FOLDS", context)}
+        return {"method": "none"}
+
+
+def _label(v, field):
+    try:
+        return int(float(v))
+    except (TypeError, ValueError):
+        raise QgsProcessingException(f"Label '{v}' in field '{field}' is not 0 or 1 "
+                                     f"[LABEL_FIELD].")
+
+
+def _num(v):
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        return np.nan
+
+
+def _centroids(feats):
+    out = []
+    for f in feats:
+        g = f.geometry()
+        if g is None or g.isNull():
+            out.append((np.nan, np.nan))
+        else:
+            p = g.pointOnSurface().asPoint()
+            out.append((p.x(), p.y()))
+    return np.array(out, float).reshape(-1, 2)

@@ -1,0 +1,1 @@
+"""Toolbox group Multi-hazard: one algorithm per module."""

@@ -1,0 +1,74 @@
+"""hazard:zonefeatureselection: Pearson screening and SHAP shares per zone (paper 002 table 4)."""
+import json
+
+import numpy as np
+from qgis.core import (QgsProcessingOutputString, QgsProcessingParameterFeatureSource,
+                       QgsProcessingParameterFileDestination, QgsProcessingParameterNumber)
+
+from ...core.multihazard.blocks import zone_feature_selection
+from ...core.util.report import HtmlReport, write_csv
+from .. import compat
+from ..base import HazardAlgorithm
+from .common import read_samples
+
+
+class ZoneFeatureSelection(HazardAlgorithm):
+    NAME = "zonefeatureselection"
+    DISPLAY = "Zone-wise feature selection"
+    GROUP = "multihazard"
+    REQUIRES = ("xgboost",)
+    HELP = (
+        "Selects the factors of each contextual zone as paper 002 (FL-MHSM, table 4) does: "
+        "first one factor of each pair with |Pearson r| above the threshold (default 0.7) is "
+        "dropped (the later one in the factor order; constant factors too), then an XGBoost "
+        "model per hazard gives each remaining factor's share of the mean |SHAP|; a factor is "
+        "dropped only if its share is zero for every hazard of the zone.<br>"
+        "Input: the samples of 'Prepare multi-hazard samples' (fields hazard, label, zone and, "
+        "if present, split: only 'train' samples are used).<br>"
+        "<b>Outputs</b>: the kept/dropped table (HTML and CSV) and FEATURES, a JSON text "
+        "{zone: [factors]} that the training step takes.")
+
+    def initAlgorithm(self, config=None):
+        self.addParameter(QgsProcessingParameterFeatureSource(
+            "SAMPLES", self.tr("Multi-hazard samples"), [compat.TYPE_VECTOR_POINT]))
+        self.add_factor_parameters()
+        self.addParameter(QgsProcessingParameterNumber(
+            "R_MAX", self.tr("|r| threshold"), compat.NUMBER_DOUBLE, 0.7, minValue=0.0,
+            maxValue=1.0))
+        self.addParameter(QgsProcessingParameterNumber(
+            "SEED", self.tr("Random seed"), compat.NUMBER_INTEGER, 42, minValue=0))
+        self.addParameter(QgsProcessingParameterFileDestination(
+            "OUTPUT_HTML", self.tr("Feature-selection report"), self.tr("HTML files (*.html)")))
+        self.addParameter(QgsProcessingParameterFileDestination(
+            "OUTPUT_CSV", self.tr("Feature-selection table (CSV)"), self.tr("CSV files (*.csv)"),
+            optional=True))
+        self.addOutput(QgsProcessingOutputString("FEATURES", self.tr("Kept factors per zone "
+                                                                     "(JSON)")))
+
+    def compute(self, parameters, context, feedback, fb):
+        with self.factor_stack(parameters, context) as stack:
+            src = self.parameterAsSource(parameters, "SAMPLES", context)
+            has_split = src is not None and src.fields().indexOf("split") >= 0
+            d = read_samples(self, parameters, context, stack, fb.sub(0, 0.2),
+                             ["train"] if has_split else None)
+            names = stack.names
+        X, hazard, label, zone = d["X"], d["hazard"], d["label"], d["zone"]
+        ok = np.isfinite(X).all(axis=1)
+        rows, kept = zone_feature_selection(X[ok], hazard[ok], label[ok], zone[ok], names,
+                                            self.parameterAsDouble(parameters, "R_MAX", context),
+                                            self.parameterAsInt(parameters, "SEED", context))
+        rep = HtmlReport("Zone-wise feature selection")
+        rep.paragraph("Pearson screening, then SHAP shares per hazard (paper 002, table 4).",
+                      note=True)
+        cols = sorted({c for r in rows for c in r}, key=lambda c: (c not in (
+            "zone", "factor", "kept", "reason"), c))
+        rep.table(rows, cols, left=("zone", "factor", "reason"))
+        html = self.parameterAsFileOutput(parameters, "OUTPUT_HTML", context)
+        rep.write(html)
+        out = {"OUTPUT_HTML": html, "FEATURES": json.dumps(kept)}
+        csv = self.parameterAsFileOutput(parameters, "OUTPUT_CSV", context)
+        if csv:
+            out["OUTPUT_CSV"] = write_csv(csv, rows, cols)
+        for z, k in kept.items():
+            feedback.pushInfo(f"zone {z}: {', '.join(k)}")
+        return out

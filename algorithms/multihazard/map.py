@@ -1,0 +1,158 @@
+"""hazard:mapmultihazard: model bundle + factors + zones -> probability, uncertainty,
+correlation and bivariate rasters, on overlapping tiles merged without seams."""
+import contextlib
+import os
+import shutil
+import tempfile
+
+from qgis.core import (QgsProcessingException, QgsProcessingParameterEnum,
+                       QgsProcessingParameterFile, QgsProcessingParameterNumber,
+                       QgsProcessingParameterRasterDestination, QgsProcessingParameterString)
+
+from ...core.multihazard import mapping as mh_map
+from ...core.multihazard.training import Predictor, read_manifest
+from ...core.io.raster import AtomicOutput
+from .. import compat
+from ..base import HazardAlgorithm
+from .common import add_zone_parameters, zone_band
+from ..styles import attach_style, bivariate, probability, raster_pseudocolor
+
+# output parameter -> (product, description, created by default)
+OUTPUTS = [
+    ("OUTPUT_MOE_FLOOD", "moe_flood", "Flood susceptibility (MoE)", True),
+    ("OUTPUT_MOE_LANDSLIDE", "moe_landslide", "Landslide susceptibility (MoE)", True),
+    ("OUTPUT_LF_FLOOD", "lf_flood", "Flood susceptibility (Late Fusion)", False),
+    ("OUTPUT_LF_LANDSLIDE", "lf_landslide", "Landslide susceptibility (Late Fusion)", False),
+    ("OUTPUT_EF_FLOOD", "ef_flood", "Flood susceptibility (Early Fusion)", False),
+    ("OUTPUT_EF_LANDSLIDE", "ef_landslide", "Landslide susceptibility (Early Fusion)", False),
+    ("OUTPUT_UNCERTAINTY", "logdet", "Joint log-uncertainty (EF, log det Sigma)", True),
+    ("OUTPUT_CORRELATION", "rho", "Inter-hazard correlation (EF)", True),
+    ("OUTPUT_GATE", "w_ef", "Gate weight of the Early Fusion expert", False),
+]
+BIVARIATE_MODELS = ["moe", "lf", "ef"]
+
+
+class MapMultiHazard(HazardAlgorithm):
+    NAME = "mapmultihazard"
+    DISPLAY = "Map multi-hazard susceptibility"
+    GROUP = "multihazard"
+    REQUIRES = ("xgboost", "sklearn", "scipy", "kmeans1d", "threadpoolctl")
+    HELP = (
+        "Applies a model bundle from 'Train multi-hazard models' over the factor rasters "
+        "(matched by name) and the contextual zones: each zone's pixels go through that zone's "
+        "models (or the all-zone models it fell back to); pixels outside every zone the bundle "
+        "knows stay nodata.<br>"
+        "<b>Outputs</b> (choose which; skipped ones are not computed): flood and landslide "
+        "probabilities of the Mixture of Experts, of Late Fusion and of Early Fusion; EF's joint "
+        "log-uncertainty log det &Sigma; = 2 &Sigma; log L_ii and inter-hazard correlation "
+        "&rho; = &Sigma;12 / sqrt(&Sigma;11 &Sigma;22); the gate's weight of the EF expert; and "
+        "the 25-class bivariate map: 5 natural-breaks levels per hazard (Fisher-Jenks on a "
+        "seeded sample of the merged maps, global breaks), code = 5 x flood level + landslide "
+        "level, styled with a 5x5 palette whose legend reads 'flood X - landslide Y'.<br>"
+        "<b>Tiles</b>: lattice tiles of the given size with an overlap on every side are "
+        "predicted independently, on local threads (default) or on an existing Dask cluster "
+        "given its scheduler address (its workers need numpy, scipy and xgboost: the networks "
+        "are evaluated in numpy, identically in every thread and process); overlaps are "
+        "merged by inverse-distance weighting (a pixel's weight falls to zero at a tile's "
+        "edge), so no seam remains. The raster is done in column bands of about 4096 pixels and "
+        "rows are written as soon as no tile can touch them again, so memory does not grow "
+        "with the raster's size. The result does not depend on "
+        "the number of workers; progress is reported per tile and a cancel stops after the "
+        "tile at hand, leaving no output.")
+
+    def initAlgorithm(self, config=None):
+        self.addParameter(QgsProcessingParameterFile(
+            "MODEL", self.tr("Multi-hazard model bundle (.mhz)"), extension="mhz"))
+        self.add_factor_parameters()
+        add_zone_parameters(self)
+        self.addParameter(QgsProcessingParameterNumber(
+            "TILE_SIZE", self.tr("Tile size (pixels)"), compat.NUMBER_INTEGER, 512, minValue=16))
+        self.addParameter(QgsProcessingParameterNumber(
+            "OVERLAP", self.tr("Tile overlap on each side (pixels)"), compat.NUMBER_INTEGER, 32,
+            minValue=0))
+        self.addParameter(QgsProcessingParameterNumber(
+            "WORKERS", self.tr("Local worker threads (0: one per CPU)"), compat.NUMBER_INTEGER, 0,
+            minValue=0))
+        self.addParameter(QgsProcessingParameterString(
+            "DASK_SCHEDULER", self.tr("Dask scheduler address (optional)"), optional=True))
+        self.addParameter(QgsProcessingParameterEnum(
+            "BIVARIATE_MODEL", self.tr("Model of the bivariate map"), ["Mixture of Experts",
+                                                                      "Late Fusion",
+                                                                      "Early Fusion"], 0,
+            optional=True))  # optional: QGIS 3.22 ignores defaults of mandatory enums
+        self.addParameter(QgsProcessingParameterNumber(
+            "BREAK_SAMPLE", self.tr("Values sampled for the natural breaks"),
+            compat.NUMBER_INTEGER, 1_000_000, minValue=1000))
+        self.addParameter(QgsProcessingParameterNumber(
+            "SEED", self.tr("Random seed (break sample)"), compat.NUMBER_INTEGER, 42, minValue=0))
+        for key, _, text, default in OUTPUTS:
+            self.addParameter(QgsProcessingParameterRasterDestination(
+                key, self.tr(text), optional=True, createByDefault=default))
+        self.addParameter(QgsProcessingParameterRasterDestination(
+            "OUTPUT_BIVARIATE", self.tr("Bivariate flood-landslide classes"), optional=True))
+
+    def compute(self, parameters, context, feedback, fb):
+        path = self.parameterAsFile(parameters, "MODEL", context)
+        try:
+            man = read_manifest(path, path)
+        except Exception as exc:
+            raise QgsProcessingException(f"{exc} [MODEL]")
+        size = self.parameterAsInt(parameters, "TILE_SIZE", context)
+        overlap = self.parameterAsInt(parameters, "OVERLAP", context)
+        if overlap >= size:
+            raise QgsProcessingException(f"The overlap ({overlap} px) must be smaller than the "
+                                         f"tile size ({size} px) [OVERLAP].")
+        outputs = {}
+        for key, product, _, _ in OUTPUTS:
+            dest = self.parameterAsOutputLayer(parameters, key, context)
+            if dest:
+                outputs[key] = (product, dest)
+        biv = self.parameterAsOutputLayer(parameters, "OUTPUT_BIVARIATE", context) or None
+        if not outputs and not biv:
+            raise QgsProcessingException("Choose at least one output.")
+        workers = self.parameterAsInt(parameters, "WORKERS", context) or (os.cpu_count() or 1)
+        tmp = tempfile.mkdtemp(prefix="hazard_mhmap_")
+        try:
+            with self.factor_stack(parameters, context) as stack:
+                bands, grid = stack.bands, stack.grid
+            zb, codes = zone_band(self, parameters, context, grid, tmp, man["zones"])
+            known = set(man["zones"]) & set(codes.values())
+            if not known:
+                raise QgsProcessingException(
+                    f"None of the zones given ({', '.join(sorted(codes.values())) or 'none'}) is "
+                    f"a zone of the model bundle ({', '.join(man['zones'])}) [ZONES].")
+            # every file is written under a temporary name and moved into place on success
+            with contextlib.ExitStack() as stages:
+                tmp_paths = {product: stages.enter_context(AtomicOutput(dest))
+                             for product, dest in outputs.values()}
+                biv_tmp = stages.enter_context(AtomicOutput(biv)) if biv else None
+                summary = mh_map.map_multihazard(
+                    Predictor.from_file(path), bands, grid, zb, codes, tmp_paths, biv_tmp,
+                    BIVARIATE_MODELS[self.parameterAsEnum(parameters, "BIVARIATE_MODEL",
+                                                          context)],
+                    size, overlap, workers,
+                    (self.parameterAsString(parameters, "DASK_SCHEDULER", context)
+                     or "").strip() or None,
+                    self.parameterAsInt(parameters, "BREAK_SAMPLE", context),
+                    self.parameterAsInt(parameters, "SEED", context), fb)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        if summary.get("unknown_zones"):
+            feedback.pushWarning(f"Zone(s) {', '.join(summary['unknown_zones'])} are not in the "
+                                 f"model bundle: their pixels are left as nodata.")
+        feedback.pushInfo(f"{summary['valid_pixels']} pixels predicted on {summary['tiles']} "
+                          f"tile(s).")
+        res = {}
+        for key, (product, dest) in outputs.items():
+            style = probability() if product[:3] in ("moe", "lf_", "ef_") else \
+                raster_pseudocolor(1, "Spectral" if product == "rho" else "Viridis")
+            attach_style(context, dest, style, "raster", dict(
+                (k, t) for k, _, t, _ in OUTPUTS)[key])
+            res[key] = dest
+        if biv:
+            for h, lim in summary["breaks"].items():
+                feedback.pushInfo(f"{h} breaks: " + ", ".join(f"{v:.4f}" for v in lim))
+            attach_style(context, biv, bivariate(mh_map.bivariate_legend()), "raster",
+                         self.tr("Bivariate flood-landslide susceptibility"))
+            res["OUTPUT_BIVARIATE"] = biv
+        return res

@@ -1,0 +1,183 @@
+"""hazard:trainmultihazard: Late Fusion, Early Fusion and the Mixture of Experts per zone."""
+import json
+
+import numpy as np
+from qgis.core import (QgsProcessingException, QgsProcessingParameterFeatureSource,
+                       QgsProcessingParameterFileDestination, QgsProcessingParameterNumber,
+                       QgsProcessingParameterString)
+
+from ...core.util import worker
+from ...core.util.report import HtmlReport, figure, write_csv
+from .. import compat
+from ..base import HazardAlgorithm
+from .common import read_samples
+
+METRICS = ("auc", "precision", "recall", "f1", "brier", "accuracy")
+
+
+class TrainMultiHazard(HazardAlgorithm):
+    NAME = "trainmultihazard"
+    DISPLAY = "Train multi-hazard models"
+    GROUP = "multihazard"
+    REQUIRES = ("tensorflow", "xgboost", "sklearn", "matplotlib")
+    HELP = (
+        "Trains paper 002's (FL-MHSM) model set for flood and landslide, per contextual "
+        "zone:<br>"
+        "<b>Late Fusion</b>: one XGBoost classifier per hazard; hyperparameters (trees, depth, "
+        "learning rate, subsample, column sample, scale_pos_weight) by randomized search with "
+        "3-fold cross-validation (AUC).<br>"
+        "<b>Early Fusion</b>: one network for both hazards: Gaussian noise 0.01, Dense 256 "
+        "(GELU in its tanh form, LayerNorm) with a residual 256 block, 128, 64 (GELU, "
+        "LayerNorm), dropout 0.1, "
+        "linear outputs: two means and the three entries of a Cholesky factor L (diagonal in "
+        "log space), trained on the multivariate-Gaussian negative log-likelihood (Adam, batch "
+        "256, early stopping on the validation split); probabilities sigmoid(mu) "
+        "beta-calibrated per hazard on the validation split. Labels: each sample carries its own "
+        "hazard's label; at a presence, the other hazard's label comes from its inventory (1 "
+        "if one of its presences is within the co-location radius); at an absence the other "
+        "hazard is unknown and is marginalised out of the likelihood (and out of the gate's "
+        "loss).<br>"
+        "<b>Mixture of Experts</b>: a gate (Dense 32 ReLU, dropout 0.2, Dense 16 ReLU, dropout "
+        "0.1, softmax) on [p_LF(flood), p_LF(landslide), p_EF(flood), p_EF(landslide)] weighs "
+        "the two experts; trained on the validation split's expert outputs (label smoothing "
+        "0.05, up to 200 epochs, early stopping on a fifth of those rows).<br>"
+        "A zone with fewer than the minimum training presences or absences of a hazard uses "
+        "the models trained on all zones, and the report says so.<br>"
+        "Input: the samples of 'Prepare multi-hazard samples' (hazard, label, zone, split) and "
+        "optionally the FEATURES of 'Zone-wise feature selection'.<br>"
+        "<b>Outputs</b>: one model bundle (.mhz: a zip of XGBoost JSON, the networks' weights "
+        "as plain arrays and a JSON manifest; the networks are rebuilt from the plugin's code, "
+        "so nothing in the file can run code), and a report with paper 002's table "
+        "5: AUC, precision, recall, F1 (threshold 0.5), Brier and accuracy on each zone's test "
+        "split and macro-averaged over zones, for LF, EF and MoE. TensorFlow runs in a separate "
+        "Python process; cancelling stops it.")
+
+    def initAlgorithm(self, config=None):
+        self.addParameter(QgsProcessingParameterFeatureSource(
+            "SAMPLES", self.tr("Multi-hazard samples (with zone and split)"),
+            [compat.TYPE_VECTOR_POINT]))
+        self.add_factor_parameters()
+        self.addParameter(QgsProcessingParameterString(
+            "FEATURES", self.tr("Kept factors per zone (JSON from 'Zone-wise feature "
+                                "selection'; empty: every factor)"), optional=True))
+        for key, text, kind, default, lo in (
+                ("RADIUS", "Co-location radius for the other hazard's label (map units)",
+                 compat.NUMBER_DOUBLE, 100.0, 0.0),
+                ("MIN_SAMPLES", "Minimum training presences and absences of a hazard in a zone",
+                 compat.NUMBER_INTEGER, 10, 3),
+                ("MIN_VAL", "Minimum validation presences and absences of a hazard in a zone "
+                            "(Early Fusion calibration and gate)", compat.NUMBER_INTEGER, 5, 1),
+                ("N_ITER", "Randomized-search candidates (Late Fusion)", compat.NUMBER_INTEGER,
+                 10, 1),
+                ("EF_EPOCHS", "Maximum epochs (Early Fusion)", compat.NUMBER_INTEGER, 100, 1),
+                ("GATE_EPOCHS", "Maximum epochs (gate)", compat.NUMBER_INTEGER, 200, 1),
+                ("PATIENCE", "Early-stopping patience (epochs)", compat.NUMBER_INTEGER, 10, 1),
+                ("BATCH", "Batch size", compat.NUMBER_INTEGER, 256, 1),
+                ("SEED", "Random seed", compat.NUMBER_INTEGER, 42, 0)):
+            self.addParameter(QgsProcessingParameterNumber(key, self.tr(text), kind, default,
+                                                           minValue=lo))
+        self.addParameter(QgsProcessingParameterFileDestination(
+            "OUTPUT_MODEL", self.tr("Multi-hazard model bundle"),
+            self.tr("Multi-hazard bundle (*.mhz)")))
+        self.addParameter(QgsProcessingParameterFileDestination(
+            "OUTPUT_HTML", self.tr("Multi-hazard training report"), self.tr("HTML files (*.html)")))
+        self.addParameter(QgsProcessingParameterFileDestination(
+            "OUTPUT_CSV", self.tr("Metrics table (CSV)"), self.tr("CSV files (*.csv)"),
+            optional=True))
+
+    def compute(self, parameters, context, feedback, fb):
+        text = (self.parameterAsString(parameters, "FEATURES", context) or "").strip()
+        features = None
+        if text:
+            try:
+                features = {str(k): list(v) for k, v in json.loads(text).items()}
+            except (ValueError, AttributeError, TypeError):
+                raise QgsProcessingException("FEATURES must be the JSON text {zone: [factors]} "
+                                             "written by 'Zone-wise feature selection' "
+                                             "[FEATURES].")
+        with self.factor_stack(parameters, context) as stack:
+            d = read_samples(self, parameters, context, stack, fb.sub(0, 0.05),
+                             ("train", "val", "test"))
+            names, categorical, crs_wkt = stack.names, stack.categorical, stack.grid.crs_wkt
+        seed = self.parameterAsInt(parameters, "SEED", context)
+        path = self.parameterAsFileOutput(parameters, "OUTPUT_MODEL", context)
+        ints = {k.lower(): self.parameterAsInt(parameters, k, context) for k in (
+            "MIN_SAMPLES", "MIN_VAL", "N_ITER", "EF_EPOCHS", "GATE_EPOCHS", "PATIENCE", "BATCH")}
+        result, _ = worker.run("mh_train", dict(
+            names=names, categorical=categorical, features_by_zone=features, seed=seed,
+            radius=self.parameterAsDouble(parameters, "RADIUS", context), bundle_path=path,
+            manifest={"seed": seed, "crs_wkt": crs_wkt, "algorithm": self.id()}, **ints),
+            {k: d[k] for k in ("X", "label", "x", "y")} | {
+                k: d[k].astype(str) for k in ("hazard", "zone", "split")}, fb.sub(0.05, 0.95))
+        for note in result["notes"]:
+            feedback.pushWarning(note)
+        rows = result["metrics"]
+        for r in rows:
+            if r["zone"] == "macro":
+                feedback.pushInfo(f"macro {r['hazard']:9s} {r['model']:3s}: AUC {r['auc']:.3f}, "
+                                  f"F1 {r['f1']:.3f}, Brier {r['brier']:.3f}")
+        html = self.parameterAsFileOutput(parameters, "OUTPUT_HTML", context)
+        _report(html, result)
+        out = {"OUTPUT_MODEL": path, "OUTPUT_HTML": html}
+        csv = self.parameterAsFileOutput(parameters, "OUTPUT_CSV", context)
+        if csv:
+            out["OUTPUT_CSV"] = write_csv(csv, rows, ["zone", "hazard", "model", "n"] +
+                                          list(METRICS))
+        return out
+
+
+def _report(path, result):
+    rows = result["metrics"]
+    rep = HtmlReport("Multi-hazard models: Late Fusion, Early Fusion, Mixture of Experts")
+    rep.paragraph("Metrics on each zone's test split (the hazard's own samples), threshold 0.5 "
+                  "for precision, recall, F1 and accuracy; 'macro' rows average the zones "
+                  "(paper 002, table 5).", note=True)
+    rep.heading("Macro-averaged over zones")
+    macro = [r for r in rows if r["zone"] == "macro"]
+    rep.table(macro, ["hazard", "model", "n"] + list(METRICS), left=("hazard", "model"))
+    if macro:
+        fig, ax = figure(6, 3.2)
+        hazards = sorted({r["hazard"] for r in macro})
+        models = ["LF", "EF", "MOE"]
+        for i, m in enumerate(models):
+            vals = [next((r["auc"] for r in macro if r["hazard"] == h and r["model"] == m),
+                         np.nan) for h in hazards]
+            ax.bar(np.arange(len(hazards)) + (i - 1) * 0.27, vals, 0.25, label=m)
+        ax.set_xticks(range(len(hazards)))
+        ax.set_xticklabels(hazards)
+        ax.set_ylim(0.5, 1.0)
+        ax.set_ylabel("macro AUC")
+        ax.legend()
+        rep.add_figure(fig, "macro AUC per model and hazard")
+    rep.heading("Per zone")
+    rep.table([r for r in rows if r["zone"] != "macro"], ["zone", "hazard", "model", "n"] +
+              list(METRICS), left=("zone", "hazard", "model"))
+    rep.heading("Models each zone uses")
+    rep.table([dict(zone=z, **s) for z, s in result["sources"].items()])
+    if result["notes"]:
+        rep.heading("Fallbacks and notes")
+        for n in result["notes"]:
+            rep.paragraph(n)
+    rep.heading("Factors and Late Fusion hyperparameters")
+    for key, feats in result["features"].items():
+        rep.paragraph(f"<b>{key}</b>: {', '.join(feats)}")
+        for h, p in result["lf_params"].get(key, {}).items():
+            rep.paragraph(f"&nbsp;&nbsp;{h}: " + ", ".join(f"{k} = {v:.4g}" if isinstance(
+                v, float) else f"{k} = {v}" for k, v in sorted(p.items())))
+    hist = result["history"]
+    if any("ef" in h for h in hist.values()):
+        fig, axes = figure(8, 3.2)
+        fig.clf()
+        a1, a2 = fig.add_subplot(1, 2, 1), fig.add_subplot(1, 2, 2)
+        for key, h in hist.items():
+            if "ef" in h:
+                a1.plot(h["ef"]["val_loss"], label=f"{key}")
+            if "gate" in h:
+                a2.plot(h["gate"]["val_loss"], label=f"{key}")
+        a1.set_title("Early Fusion: validation NLL")
+        a2.set_title("Gate: hold-out loss")
+        for a in (a1, a2):
+            a.set_xlabel("epoch")
+            a.legend(fontsize=7)
+        rep.add_figure(fig, "training curves")
+    rep.write(path)

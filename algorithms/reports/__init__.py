@@ -1,0 +1,1 @@
+"""Toolbox group Reports: one algorithm per module."""

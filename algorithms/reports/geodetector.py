@@ -1,0 +1,309 @@
+"""hazard:geodetector: factor, interaction, risk and ecological detectors."""
+import os
+import tempfile
+
+import numpy as np
+from qgis.core import (QgsCoordinateReferenceSystem, QgsProcessingException,
+                       QgsProcessingParameterBand, QgsProcessingParameterEnum,
+                       QgsProcessingParameterFeatureSource, QgsProcessingParameterField,
+                       QgsProcessingParameterFileDestination,
+                       QgsProcessingParameterFolderDestination,
+                       QgsProcessingParameterMultipleLayers, QgsProcessingParameterNumber,
+                       QgsProcessingParameterRasterLayer, QgsProcessingParameterString)
+
+from ...core.geodetector.report import write_outputs
+from ...core.geodetector.run import raster_chunks, run_chunks, table_chunks
+from ...core.io.raster import AlignedStack, Band, Grid, bands_of, sample_at, unique_names
+from ...core.io.zonal import geometries_from_wkb, points_in_zones, zones_raster
+from .. import compat
+from ..base import HazardAlgorithm, raster_path, source_geometries
+
+METHODS = ["quantile", "natural"]
+
+
+class GeoDetector(HazardAlgorithm):
+    NAME = "geodetector"
+    DISPLAY = "GeoDetector"
+    GROUP = "reports"
+    REQUIRES = ("scipy", "matplotlib")
+    HELP = (
+        "Explains what drives the spatial pattern of a response (a susceptibility map, a hazard "
+        "density, any numeric variable) with the four detectors of GeoDetector (Wang et al. "
+        "2010), as used in paper 002 (FL-MHSM, sections 4.7 and 6.6).<br><br>"
+        "<b>Response</b>: a raster band (every pixel, or a seeded random sample of them), or a "
+        "numeric field of a vector layer.<br>"
+        "<b>Factors</b>: rasters (continuous, or categorical taken as they are) and, with a "
+        "vector response, numeric fields of that layer; rasters are aligned to the response "
+        "grid, or sampled at the features with a vector response.<br>"
+        "<b>Zones</b> (optional): polygons with a zone field; the analysis runs once per zone.<br>"
+        "<b>Strata</b>: continuous factors are cut into N classes by quantiles (default, 5) or "
+        "natural breaks (Fisher-Jenks), with limits computed per zone from a seeded sample of "
+        "at most 1,000,000 values.<br><br>"
+        "<b>Outputs</b>: an HTML report (ranked bar chart of q, interaction heatmap, risk "
+        "bars, and the conventions) and CSV tables: factor detector (q and p of every factor, "
+        "ranked), interaction detector (q of every pair among the top N, with its type), risk "
+        "detector (mean response per stratum of the top factor or of the factors you name, "
+        "pairwise Welch t-tests, one-way ANOVA) and ecological detector (F test for every pair "
+        "among the top N).<br><br>"
+        "<b>Conventions</b>: q = 1 - &Sigma; N<sub>h</sub>&sigma;<sub>h</sub>&sup2; / "
+        "(N&sigma;&sup2;) with population variances; the p-value comes from the non-central F "
+        "distribution with &lambda; computed with the sample variance of Y, as the R package "
+        "geodetector does; a stratum with one member counts in q but has no variance, so its "
+        "t-tests are NaN and it is left out of the ANOVA. A factor with a single stratum "
+        "cannot be tested and is skipped with a message. Everything is computed from "
+        "per-stratum sums, block by block, so whole rasters need no sampling.")
+
+    def initAlgorithm(self, config=None):
+        self.addParameter(QgsProcessingParameterRasterLayer(
+            "RESPONSE", self.tr("Response raster"), optional=True))
+        self.addParameter(QgsProcessingParameterBand(
+            "RESPONSE_BAND", self.tr("Response band"), 1, "RESPONSE", optional=True))
+        self.addParameter(QgsProcessingParameterFeatureSource(
+            "RESPONSE_VECTOR", self.tr("Response vector layer (instead of a raster)"),
+            [compat.TYPE_VECTOR_ANY], optional=True))
+        self.addParameter(QgsProcessingParameterField(
+            "RESPONSE_FIELD", self.tr("Response field"), parentLayerParameterName="RESPONSE_VECTOR",
+            type=compat.FIELD_NUMERIC, optional=True))
+        self.addParameter(QgsProcessingParameterMultipleLayers(
+            "FACTORS", self.tr("Continuous factor rasters"), compat.TYPE_RASTER, optional=True))
+        self.addParameter(QgsProcessingParameterMultipleLayers(
+            "CATEGORICAL", self.tr("Categorical factor rasters"), compat.TYPE_RASTER,
+            optional=True))
+        self.addParameter(QgsProcessingParameterField(
+            "FACTOR_FIELDS", self.tr("Continuous factor fields (vector response)"),
+            parentLayerParameterName="RESPONSE_VECTOR", type=compat.FIELD_NUMERIC,
+            allowMultiple=True, optional=True))
+        self.addParameter(QgsProcessingParameterField(
+            "CATEGORICAL_FIELDS", self.tr("Categorical factor fields (vector response)"),
+            parentLayerParameterName="RESPONSE_VECTOR", type=compat.FIELD_ANY,
+            allowMultiple=True, optional=True))
+        self.addParameter(QgsProcessingParameterFeatureSource(
+            "ZONES", self.tr("Zones (run per zone)"), [compat.TYPE_VECTOR_POLYGON],
+            optional=True))
+        self.addParameter(QgsProcessingParameterField(
+            "ZONE_FIELD", self.tr("Zone field"), parentLayerParameterName="ZONES",
+            optional=True))
+        self.addParameter(QgsProcessingParameterNumber(
+            "CLASSES", self.tr("Classes of continuous factors"), compat.NUMBER_INTEGER, 5,
+            minValue=2, maxValue=50))
+        self.addParameter(QgsProcessingParameterEnum(
+            "STRATIFICATION", self.tr("Stratification"), ["Quantiles", "Natural breaks (Jenks)"],
+            defaultValue=0))
+        self.addParameter(QgsProcessingParameterNumber(
+            "SAMPLE_SIZE", self.tr("Pixels to sample (0: all)"), compat.NUMBER_INTEGER, 0,
+            minValue=0))
+        self.addParameter(QgsProcessingParameterNumber(
+            "SEED", self.tr("Random seed"), compat.NUMBER_INTEGER, 42, minValue=0))
+        self.addParameter(QgsProcessingParameterNumber(
+            "TOP_N", self.tr("Top factors for the interaction and ecological detectors"),
+            compat.NUMBER_INTEGER, 5, minValue=2))
+        self.addParameter(QgsProcessingParameterString(
+            "RISK_FACTORS", self.tr("Factors for the risk detector (comma-separated; default: "
+                                    "the top one)"), optional=True))
+        self.addParameter(QgsProcessingParameterNumber(
+            "ALPHA", self.tr("Significance level"), compat.NUMBER_DOUBLE, 0.05, minValue=1e-6,
+            maxValue=0.5))
+        self.addParameter(QgsProcessingParameterFileDestination(
+            "OUTPUT_HTML", self.tr("GeoDetector report"), self.tr("HTML files (*.html)")))
+        self.addParameter(QgsProcessingParameterFolderDestination(
+            "OUTPUT_TABLES", self.tr("Folder for the CSV tables"), optional=True))
+
+    def compute(self, parameters, context, feedback, fb):
+        classes = self.parameterAsInt(parameters, "CLASSES", context)
+        method = METHODS[self.parameterAsEnum(parameters, "STRATIFICATION", context)]
+        seed = self.parameterAsInt(parameters, "SEED", context)
+        top_n = self.parameterAsInt(parameters, "TOP_N", context)
+        alpha = self.parameterAsDouble(parameters, "ALPHA", context)
+        risk = [s.strip() for s in (self.parameterAsString(parameters, "RISK_FACTORS", context)
+                                     or "").split(",") if s.strip()]
+        zones_src = self.parameterAsSource(parameters, "ZONES", context)
+        zone_field = self.parameterAsString(parameters, "ZONE_FIELD", context)
+        if zones_src is not None and not zone_field:
+            raise QgsProcessingException("Choose the zone field of the zone layer [ZONE_FIELD].")
+        factor_layers = [(lyr, False) for lyr in self.parameterAsLayerList(
+            parameters, "FACTORS", context) or []]
+        factor_layers += [(lyr, True) for lyr in self.parameterAsLayerList(
+            parameters, "CATEGORICAL", context) or []]
+        response = self.parameterAsRasterLayer(parameters, "RESPONSE", context)
+        vector = self.parameterAsSource(parameters, "RESPONSE_VECTOR", context)
+        if (response is None) == (vector is None):
+            raise QgsProcessingException("Give either a response raster [RESPONSE] or a response "
+                                         "vector layer with its field [RESPONSE_VECTOR].")
+        with tempfile.TemporaryDirectory(prefix="hazard_geodetector_") as td:
+            if response is not None:
+                results, label, names, note = self._raster(
+                    parameters, context, response, factor_layers, zones_src, zone_field, td,
+                    classes, method, seed, top_n, risk, alpha, fb)
+            else:
+                results, label, names, note = self._vector(
+                    parameters, context, vector, factor_layers, zones_src, zone_field,
+                    classes, method, seed, top_n, risk, alpha, fb)
+        html = self.parameterAsFileOutput(parameters, "OUTPUT_HTML", context)
+        folder = self.parameterAsString(parameters, "OUTPUT_TABLES", context) or None
+        write_outputs(results, html, folder, label, method, classes, note, zone_field or None)
+        for zone, r in results.items():
+            if r is None:
+                feedback.pushWarning(f"Zone {zone}: skipped (too few samples or strata).")
+                continue
+            top = ", ".join(f"{f['factor']} (q={f['q']:.3f})" for f in r.factors[:top_n])
+            feedback.pushInfo(f"{'All data' if zone == 'all' else 'Zone ' + zone}: N={r.n}; "
+                              f"top factors: {top}")
+        out = {"OUTPUT_HTML": html}
+        if folder:
+            out["OUTPUT_TABLES"] = folder
+        return out
+
+    # -- raster response ------------------------------------------------------------------
+    def _raster(self, parameters, context, response, factor_layers, zones_src, zone_field, td,
+                classes, method, seed, top_n, risk, alpha, fb):
+        band = self.parameterAsInt(parameters, "RESPONSE_BAND", context) or 1
+        rpath = raster_path(response, "RESPONSE")
+        grid = Grid.from_path(rpath)
+        resp = Band(rpath, band, "response", layer_name=response.name())
+        bands = [resp]
+        for lyr, cat in factor_layers:
+            bands.extend(bands_of(raster_path(lyr, "FACTORS"), lyr.name(), cat))
+        if len(bands) < 2:
+            raise QgsProcessingException("Give at least one factor raster [FACTORS] or "
+                                         "[CATEGORICAL].")
+        unique_names(bands)
+        zone_values, zone_index = None, None
+        if zones_src is not None:
+            crs = QgsCoordinateReferenceSystem.fromWkt(grid.crs_wkt)
+            wkbs, feats = source_geometries(zones_src, "ZONES", crs, context)
+            zone_values = zones_raster(geometries_from_wkb(wkbs), [f[zone_field] for f in feats],
+                                       grid, os.path.join(td, "zones.tif"))
+            bands.append(Band(os.path.join(td, "zones.tif"), 1, "zone", True, "zones"))
+            zone_index = len(bands) - 1
+        names = [b.name for b in bands[1:] if b.name != "zone" or zone_index is None]
+        categorical = [b.categorical for b in bands[1:zone_index]]
+        sample = self.parameterAsInt(parameters, "SAMPLE_SIZE", context)
+        with AlignedStack(bands, grid, "bilinear") as stack:
+            chunks, _ = raster_chunks(stack, 0, zone_index, sample, seed, fb.sub(0, 0.1))
+            results, plan = run_chunks(chunks, names[:len(categorical)], categorical, classes,
+                                       method, top_n, risk, alpha, seed, fb.sub(0.1, 0.95))
+        total = plan.total
+        fb.info(f"{total} complete pixels used" + (f" (a seeded sample of {sample})"
+                                                     if sample else " (all of them)"))
+        results = _rename_zones(results, zone_values)
+        note = f"; a seeded sample of {total} pixels" if sample else \
+            f"; all {total} complete pixels"
+        return results, f"{response.name()} (band {band})", names, note
+
+    # -- vector response ------------------------------------------------------------------
+    def _vector(self, parameters, context, vector, factor_layers, zones_src, zone_field,
+                classes, method, seed, top_n, risk, alpha, fb):
+        rfield = self.parameterAsString(parameters, "RESPONSE_FIELD", context)
+        if not rfield:
+            raise QgsProcessingException("Choose the numeric response field [RESPONSE_FIELD].")
+        cont = compat.parameter_as_fields(self, parameters, "FACTOR_FIELDS", context) or []
+        cats = compat.parameter_as_fields(self, parameters, "CATEGORICAL_FIELDS", context) or []
+        feats = list(vector.getFeatures())
+        y = np.array([_num(f[rfield]) for f in feats], float)
+        cols, names, categorical = [], [], []
+        for fname, is_cat in [(c, False) for c in cont] + [(c, True) for c in cats]:
+            vals = [f[fname] for f in feats]
+            if is_cat:
+                _, codes = _categories(vals)
+                cols.append(codes)
+            else:
+                try:
+                    cols.append(np.array([_num(v) for v in vals], float))
+                except (TypeError, ValueError):
+                    raise QgsProcessingException(f"Field '{fname}' is not numeric: list it "
+                                                 f"among the categorical fields "
+                                                 f"[FACTOR_FIELDS].")
+            names.append(fname)
+            categorical.append(is_cat)
+        crs = vector.sourceCrs()
+        xs, ys = _points(feats, crs, context)
+        if factor_layers:
+            bands = []
+            for lyr, cat in factor_layers:
+                bands.extend(bands_of(raster_path(lyr, "FACTORS"), lyr.name(), cat))
+            unique_names(bands)
+            grid = Grid.from_path(bands[0].path)
+            gcrs = QgsCoordinateReferenceSystem.fromWkt(grid.crs_wkt)
+            gx, gy = _points(feats, gcrs, context, crs)
+            with AlignedStack(bands, grid) as stack:
+                vals = sample_at(stack, gx, gy, fb.sub(0, 0.2))
+            for k, b in enumerate(bands):
+                cols.append(vals[:, k])
+                names.append(b.name)
+                categorical.append(b.categorical)
+        if not names:
+            raise QgsProcessingException("Give at least one factor: fields [FACTOR_FIELDS] or "
+                                         "rasters [FACTORS].")
+        zones = None
+        zone_values = None
+        if zones_src is not None:
+            wkbs, zfeats = source_geometries(zones_src, "ZONES", crs, context)
+            zvals = [f[zone_field] for f in zfeats]
+            zone_values, zcodes = _categories(zvals)
+            hit = points_in_zones(xs, ys, geometries_from_wkb(wkbs), list(zcodes + 1))
+            zones = np.array([np.nan if h is None else h for h in hit], float)
+        X = np.column_stack(cols)
+        chunks, dropped = table_chunks(y, X, zones)
+        if dropped:
+            fb.info(f"{dropped} feature(s) without a response, a factor value or a zone were "
+                    f"left out.")
+        results, plan = run_chunks(chunks, names, categorical, classes, method, top_n, risk,
+                                   alpha, seed, fb.sub(0.2, 0.95))
+        results = _rename_zones(results, zone_values)
+        return results, f"{rfield}", names, f"; {plan.total} features"
+
+
+def _num(v):
+    if v is None:
+        return np.nan
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        if hasattr(v, "isNull") and v.isNull():
+            return np.nan
+        raise
+
+
+def _categories(values):
+    """Distinct non-null values (sorted as text) and the code 0.. of each value (NaN null)."""
+    keys = sorted({str(v) for v in values if v is not None and not (
+        hasattr(v, "isNull") and v.isNull())})
+    index = {k: i for i, k in enumerate(keys)}
+    codes = np.array([index.get(str(v), np.nan) if v is not None else np.nan for v in values],
+                     float)
+    return keys, codes
+
+
+def _points(feats, crs, context, source_crs=None):
+    from qgis.core import QgsCoordinateTransform, QgsProject
+    xf = None
+    if source_crs is not None and source_crs != crs:
+        xf = QgsCoordinateTransform(source_crs, crs, context.transformContext()
+                                    if context else QgsProject.instance().transformContext())
+    xs, ys = [], []
+    for f in feats:
+        g = f.geometry()
+        if g is None or g.isNull():
+            xs.append(np.nan)
+            ys.append(np.nan)
+            continue
+        p = g.pointOnSurface()
+        if xf is not None:
+            p.transform(xf)
+        pt = p.asPoint()
+        xs.append(pt.x())
+        ys.append(pt.y())
+    return np.array(xs), np.array(ys)
+
+
+def _rename_zones(results, zone_values):
+    """Zone codes 1..Z back to the zone field's values."""
+    if zone_values is None:
+        return results
+    out = {}
+    for key, r in results.items():
+        try:
+            out[str(zone_values[int(float(key)) - 1])] = r
+        except (ValueError, IndexError):
+            out[key] = r
+    return out

@@ -1,0 +1,1 @@
+"""Toolbox group Sampling: one algorithm per module."""

@@ -1,0 +1,138 @@
+"""What every sampling algorithm shares: presences in, a labelled point layer out."""
+import numpy as np
+from qgis.core import (QgsCategorizedSymbolRenderer, QgsCoordinateReferenceSystem, QgsFeature,
+                       QgsFields, QgsGeometry, QgsMarkerSymbol, QgsPointXY,
+                       QgsProcessingException, QgsProcessingParameterBoolean,
+                       QgsProcessingParameterFeatureSink, QgsProcessingParameterFeatureSource,
+                       QgsProcessingParameterNumber, QgsRendererCategory, QgsVectorLayer,
+                       )
+
+from ...core.sampling import samplers as smp
+from ...core.io.zonal import geometries_from_wkb
+from .. import compat
+from ..base import HazardAlgorithm, source_geometries
+from ..styles import attach_style
+
+LABEL_COLORS = {1: ("#d7301f", "presence (1)"), 0: ("#2c7bb6", "absence (0)")}
+
+
+def label_style(layer):
+    """Points categorised by label: presences red, absences blue."""
+    if not isinstance(layer, QgsVectorLayer) or layer.fields().indexOf("label") < 0:
+        return
+    cats = []
+    for value, (color, text) in LABEL_COLORS.items():
+        sym = QgsMarkerSymbol.createSimple({"name": "circle", "color": color, "size": "1.8",
+                                            "outline_color": "white", "outline_width": "0.2"})
+        cats.append(QgsRendererCategory(value, sym, text))
+    layer.setRenderer(QgsCategorizedSymbolRenderer("label", cats))
+
+
+class SamplingAlgorithm(HazardAlgorithm):
+    GROUP = "sampling"
+    SAMPLER = ""  # value of the 'sampler' field
+
+    def add_presence_parameter(self):
+        self.addParameter(QgsProcessingParameterFeatureSource(
+            "PRESENCES", self.tr("Hazard presences (points, or polygons: their pixels)"),
+            [compat.TYPE_VECTOR_POINT, compat.TYPE_VECTOR_POLYGON]))
+
+    def add_count_parameters(self, ratio=1.0):
+        self.addParameter(QgsProcessingParameterNumber(
+            "COUNT", self.tr("Number of samples (0: use the ratio)"), compat.NUMBER_INTEGER, 0,
+            minValue=0))
+        self.addParameter(QgsProcessingParameterNumber(
+            "RATIO", self.tr("Ratio of samples per presence"), compat.NUMBER_DOUBLE, ratio,
+            minValue=0.0))
+
+    def add_common_parameters(self, min_distance=0.0, include_presences=True):
+        self.addParameter(QgsProcessingParameterNumber(
+            "MIN_DISTANCE", self.tr("Minimum distance from any presence (map units)"),
+            compat.NUMBER_DOUBLE, min_distance, minValue=0.0))
+        self.addParameter(QgsProcessingParameterNumber(
+            "SEED", self.tr("Random seed"), compat.NUMBER_INTEGER, 42, minValue=0))
+        if include_presences:
+            self.addParameter(QgsProcessingParameterBoolean(
+                "INCLUDE_PRESENCES", self.tr("Add the presences (label 1) to the output, making "
+                                             "it a training layer"), True))
+
+    def add_output(self, name="OUTPUT", text="Samples"):
+        self.addParameter(QgsProcessingParameterFeatureSink(
+            name, self.tr(text), compat.TYPE_VECTOR_POINT))
+
+    # -- inputs -----------------------------------------------------------------------------
+    def presences(self, parameters, context, stack, feedback, fb):
+        """Presences on the stack's grid: points as they are, polygons as their pixels."""
+        src = self.parameterAsSource(parameters, "PRESENCES", context)
+        if src is None:
+            raise QgsProcessingException("The presence layer could not be opened [PRESENCES].")
+        if src.featureCount() == 0:
+            raise QgsProcessingException("The presence layer is empty [PRESENCES].")
+        crs = QgsCoordinateReferenceSystem.fromWkt(stack.grid.crs_wkt)
+        wkbs, _ = source_geometries(src, "PRESENCES", crs, context, feedback)
+        geoms = geometries_from_wkb(wkbs)
+        if compat.geometry_type(src.wkbType()) == compat.GEOM_POLYGON:
+            pres = smp.presences_from_ids(stack, smp.polygon_pixels(stack, geoms), fb)
+            feedback.pushInfo(f"{len(pres)} presence pixels inside {len(geoms)} polygons.")
+        else:
+            xy = np.array([g.GetPoint_2D() if g is not None else (np.nan, np.nan)
+                           for g in geoms], float).reshape(-1, 2)
+            pres = smp.locate_presences(stack, xy[:, 0], xy[:, 1], fb)
+        if pres.dropped_outside or pres.dropped_nodata:
+            feedback.pushWarning(f"{pres.dropped_outside} presence(s) outside the rasters and "
+                                 f"{pres.dropped_nodata} on nodata were dropped.")
+        if len(pres) == 0:
+            raise QgsProcessingException("No presence lies on valid pixels of the factor "
+                                         "rasters [PRESENCES]: check their CRS and extent.")
+        return pres
+
+    def count(self, parameters, context, n):
+        from ...core.sampling.samplers import absence_count
+        return absence_count(n, self.parameterAsInt(parameters, "COUNT", context),
+                             self.parameterAsDouble(parameters, "RATIO", context))
+
+    def rng(self, parameters, context):
+        return np.random.default_rng(self.parameterAsInt(parameters, "SEED", context))
+
+    # -- output -----------------------------------------------------------------------------
+    def write_samples(self, parameters, context, crs_wkt, x, y, columns, name="OUTPUT",
+                      layer_name="Samples"):
+        """Points (x, y) with ``columns`` (name -> array: ints, floats or strings)."""
+        fields = QgsFields()
+        kinds = {}
+        for cname, values in columns.items():
+            arr = np.asarray(values)
+            if arr.dtype.kind in "iub":
+                fields.append(compat.int_field(cname))
+                kinds[cname] = int
+            elif arr.dtype.kind == "f":
+                fields.append(compat.double_field(cname))
+                kinds[cname] = float
+            else:
+                fields.append(compat.string_field(cname))
+                kinds[cname] = str
+        crs = QgsCoordinateReferenceSystem.fromWkt(crs_wkt)
+        sink, dest = self.parameterAsSink(parameters, name, context, fields, compat.WKB_POINT,
+                                          crs)
+        if sink is None:
+            raise QgsProcessingException(self.invalidSinkError(parameters, name))
+        cols = [(c, kinds[c], list(np.asarray(v).tolist())) for c, v in columns.items()]
+        for k in range(len(x)):
+            f = QgsFeature(fields)
+            f.setGeometry(QgsGeometry.fromPointXY(QgsPointXY(float(x[k]), float(y[k]))))
+            f.setAttributes([kind(v[k]) for _, kind, v in cols])
+            sink.addFeature(f, compat.FAST_INSERT)
+        del sink
+        attach_style(context, dest, label_style, "vector", name=self.tr(layer_name))
+        return dest
+
+    def with_presences(self, parameters, context, pres, ax, ay, sampler):
+        """Absences, and the presences unless INCLUDE_PRESENCES is off: (x, y, columns)."""
+        include = self.parameterAsBool(parameters, "INCLUDE_PRESENCES", context)
+        n_abs = len(ax)
+        n_pre = len(pres) if include else 0
+        x = np.concatenate([pres.x[:n_pre], ax])
+        y = np.concatenate([pres.y[:n_pre], ay])
+        label = np.r_[np.ones(n_pre, int), np.zeros(n_abs, int)]
+        samp = np.array(["presence"] * n_pre + [sampler] * n_abs, dtype=object)
+        return x, y, {"label": label, "sampler": samp}

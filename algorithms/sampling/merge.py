@@ -1,0 +1,71 @@
+"""hazard:mergesamples: presence and absence layers -> one labelled training layer."""
+from qgis.core import (QgsCoordinateTransform, QgsFeature, QgsFields,
+                       QgsProcessingException, QgsProcessingParameterFeatureSink,
+                       QgsProcessingParameterFeatureSource)
+
+from .. import compat
+from ..base import HazardAlgorithm
+from .common import label_style
+from ..styles import attach_style
+
+
+class MergeSamples(HazardAlgorithm):
+    NAME = "mergesamples"
+    DISPLAY = "Merge presences and absences into training samples"
+    GROUP = "sampling"
+    HELP = (
+        "Makes one training layer from a presence layer and an absence layer: every feature "
+        "gets label = 1 (presences) or 0 (absences) and a sampler field (kept from the input "
+        "when it has one). Absences in another CRS are reprojected to the presences' CRS. "
+        "Polygon presences are represented by a point inside each polygon. Use it to chain "
+        "any sampler with any inventory in the Graphical Modeler.")
+
+    def initAlgorithm(self, config=None):
+        self.addParameter(QgsProcessingParameterFeatureSource(
+            "PRESENCES", self.tr("Presences"), [compat.TYPE_VECTOR_POINT,
+                                                compat.TYPE_VECTOR_POLYGON]))
+        self.addParameter(QgsProcessingParameterFeatureSource(
+            "ABSENCES", self.tr("Absences"), [compat.TYPE_VECTOR_POINT]))
+        self.addParameter(QgsProcessingParameterFeatureSink(
+            "OUTPUT", self.tr("Training samples"), compat.TYPE_VECTOR_POINT))
+
+    def compute(self, parameters, context, feedback, fb):
+        pres = self.parameterAsSource(parameters, "PRESENCES", context)
+        absn = self.parameterAsSource(parameters, "ABSENCES", context)
+        if pres is None or absn is None:
+            raise QgsProcessingException("The presence or absence layer could not be opened.")
+        for src, key in ((pres, "PRESENCES"), (absn, "ABSENCES")):
+            if src.featureCount() == 0:
+                raise QgsProcessingException(f"The layer [{key}] is empty: a training layer "
+                                             f"needs presences and absences.")
+        fields = QgsFields()
+        fields.append(compat.int_field("label"))
+        fields.append(compat.string_field("sampler"))
+        crs = pres.sourceCrs()
+        sink, dest = self.parameterAsSink(parameters, "OUTPUT", context, fields,
+                                          compat.WKB_POINT, crs)
+        if sink is None:
+            raise QgsProcessingException(self.invalidSinkError(parameters, "OUTPUT"))
+        n = [0, 0]
+        for src, label, default in ((pres, 1, "presence"), (absn, 0, "absence")):
+            xf = QgsCoordinateTransform(src.sourceCrs(), crs, context.transformContext()) \
+                if src.sourceCrs() != crs else None
+            has_sampler = src.fields().indexOf("sampler") >= 0
+            for f in src.getFeatures():
+                g = f.geometry()
+                if g is None or g.isNull():
+                    continue
+                if compat.geometry_type(g.wkbType()) != compat.GEOM_POINT:
+                    g = g.pointOnSurface()
+                if xf is not None:
+                    g.transform(xf)
+                out = QgsFeature(fields)
+                out.setGeometry(g)
+                out.setAttributes([label, str(f["sampler"]) if has_sampler and f["sampler"]
+                                   else default])
+                sink.addFeature(out, compat.FAST_INSERT)
+                n[label] += 1
+        del sink
+        feedback.pushInfo(f"{n[1]} presences and {n[0]} absences merged.")
+        attach_style(context, dest, label_style, "vector", self.tr("Training samples"))
+        return {"OUTPUT": dest}

@@ -1,0 +1,44 @@
+"""hazard:ocsvmabsences: absences a one-class SVM of the presence locations calls outliers."""
+from qgis.core import QgsProcessingParameterNumber
+
+from ...core.sampling import samplers as smp
+from .. import compat
+from .common import SamplingAlgorithm
+
+
+class OcsvmAbsences(SamplingAlgorithm):
+    NAME = "ocsvmabsences"
+    DISPLAY = "Absences by one-class SVM"
+    SAMPLER = "ocsvm"
+    REQUIRES = ("sklearn",)
+    HELP = (
+        "Draws absence samples that a one-class SVM fitted on the (standardised) coordinates "
+        "of the presences predicts as outliers, at least the minimum distance (default 100 m) "
+        "from every presence, as in paper 002 (FL-MHSM) for both hazards.<br><br>"
+        "Candidates are drawn uniformly among the valid pixels of the factor rasters (seeded, "
+        "one per pixel at most, never on a presence pixel); those inside the SVM's support are "
+        "rejected. nu bounds the share of presences treated as outliers by the SVM (RBF "
+        "kernel, gamma 'scale').")
+
+    def initAlgorithm(self, config=None):
+        self.add_presence_parameter()
+        self.add_factor_parameters()
+        self.addParameter(QgsProcessingParameterNumber(
+            "NU", self.tr("nu of the one-class SVM"), compat.NUMBER_DOUBLE, 0.1, minValue=0.001,
+            maxValue=1.0))
+        self.add_count_parameters()
+        self.add_common_parameters(min_distance=100.0)
+        self.add_output()
+
+    def compute(self, parameters, context, feedback, fb):
+        with self.factor_stack(parameters, context) as stack:
+            pres = self.presences(parameters, context, stack, feedback, fb.sub(0, 0.1))
+            n = self.count(parameters, context, len(pres))
+            ax, ay, _, _, _ = smp.ocsvm_absences(
+                stack, pres, n, self.rng(parameters, context),
+                self.parameterAsDouble(parameters, "MIN_DISTANCE", context),
+                self.parameterAsDouble(parameters, "NU", context), feedback=fb.sub(0.1, 0.95))
+            crs = stack.grid.crs_wkt
+        x, y, cols = self.with_presences(parameters, context, pres, ax, ay, self.SAMPLER)
+        return {"OUTPUT": self.write_samples(parameters, context, crs, x, y, cols,
+                                             layer_name="One-class SVM samples")}

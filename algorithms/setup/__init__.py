@@ -1,0 +1,1 @@
+"""Toolbox group Set-up: one algorithm per module."""

@@ -1,0 +1,62 @@
+"""hazard:installdependencies: the plugin's pinned Python packages for QGIS's Python."""
+from qgis.core import (QgsProcessingOutputString, QgsProcessingParameterBoolean,
+                       QgsProcessingParameterFile, QgsProcessingParameterString)
+
+from ...core.util import installer
+from ..base import HazardAlgorithm
+from .. import compat
+
+
+class InstallDependencies(HazardAlgorithm):
+    NAME = "installdependencies"
+    DISPLAY = "Install Python dependencies"
+    GROUP = "setup"
+    HELP = (
+        "Installs the Python packages the machine-learning algorithms need (scikit-learn, "
+        "XGBoost, TensorFlow, SHAP, skops, imbalanced-learn, ...), at the versions this plugin "
+        "was tested with, for the Python that QGIS runs. It is never run automatically.<br><br>"
+        "The pinned set is chosen for QGIS's own Python and numpy: QGIS 3.22 on Python 3.11 with "
+        "numpy 1 (py311-numpy1), QGIS 3.34/3.40 on Python 3.12 with numpy 1 or 2 (py312-numpy1, "
+        "py312-numpy2), QGIS 3.40 on Python 3.13 with numpy 2 (py313-numpy2); the log says which "
+        "set it used. numpy and GDAL are QGIS's own and never installed.<br><br>"
+        "The packages go into a folder of your own (by default ~/.local/share/"
+        "hazard_susceptibility/pythonX.Y, or %APPDATA% on Windows), which the plugin adds to "
+        "Python's path before its site-packages (as a virtual environment would); QGIS's own "
+        "numpy and GDAL are never replaced. PACKAGES takes names from the pinned set only. Use "
+        "<b>dry run</b> to see the pip command and the packages that are missing without "
+        "installing anything. pip's output is shown as it runs; a failure is reported with "
+        "pip's error lines. TensorFlow alone is about 600 MB to download.")
+
+    def initAlgorithm(self, config=None):
+        self.addParameter(QgsProcessingParameterBoolean(
+            "DRY_RUN", self.tr("Dry run: only list what would be installed"), True))
+        self.addParameter(QgsProcessingParameterString(
+            "TARGET", self.tr("Target folder (empty: the plugin's own)"), optional=True))
+        self.addParameter(QgsProcessingParameterString(
+            "PACKAGES", self.tr("Packages (empty: every pinned package)"), optional=True))
+        self.addParameter(QgsProcessingParameterFile(
+            "FIND_LINKS", self.tr("Install from this folder of wheels, offline (optional)"),
+            behavior=compat.FILE_FOLDER, optional=True))
+        self.addOutput(QgsProcessingOutputString("TARGET_USED", self.tr("Target folder")))
+        self.addOutput(QgsProcessingOutputString("COMMAND", self.tr("pip command")))
+        self.addOutput(QgsProcessingOutputString("PINNED_SET", self.tr("Pinned set used")))
+
+    def compute(self, parameters, context, feedback, fb):
+        pk = [p.strip() for p in (self.parameterAsString(parameters, "PACKAGES", context)
+                                  or "").replace(";", ",").split(",") if p.strip()] or None
+        rep = installer.install(pk, self.parameterAsString(parameters, "TARGET", context) or None,
+                                self.parameterAsFile(parameters, "FIND_LINKS", context) or None,
+                                self.parameterAsBool(parameters, "DRY_RUN", context), fb)
+        notes = rep["lock_notes"][0] if rep["lock_notes"] else ""
+        feedback.pushInfo(f"Pinned set: {rep['tag']} ({rep['lock']}). {notes}")
+        feedback.pushInfo(f"Target: {rep['target']}")
+        feedback.pushInfo(f"Command: {rep['command']}")
+        missing = rep["missing_before"]
+        feedback.pushInfo(f"{len(rep['packages'])} pinned package(s); not importable now: "
+                          f"{', '.join(missing) if missing else 'none'}")
+        if self.parameterAsBool(parameters, "DRY_RUN", context):
+            feedback.pushInfo("Dry run: nothing was installed.")
+        else:
+            feedback.pushInfo("Installed. Restart QGIS if an algorithm still reports a missing "
+                              "package.")
+        return {"TARGET_USED": rep["target"], "COMMAND": rep["command"], "PINNED_SET": rep["tag"]}

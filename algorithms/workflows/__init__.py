@@ -1,0 +1,1 @@
+"""Toolbox group Workflows: one algorithm per module."""
