@@ -166,6 +166,7 @@ def test_shipped_multihazard_workflow_runs_through_qgis_process(qgis_process, sa
     assert set(np.unique(b)) - {255} == set(range(25))
 
 
+@pytest.mark.timeout(1800)  # the whole demo, twice: 6-13 minutes on 2 busy cores
 def test_full_demo_twice_with_the_same_seed_is_identical(qgis_process, tmp_path):
     """Determinism of the whole pipeline: ``make demo``'s script run twice with seed 42 writes
     byte-identical rasters and identical tables and vector layers."""
