@@ -88,9 +88,6 @@ GEOM_POINT = _scoped("Qgis.GeometryType.Point", "QgsWkbTypes.PointGeometry")
 GEOM_LINE = _scoped("Qgis.GeometryType.Line", "QgsWkbTypes.LineGeometry")
 GEOM_POLYGON = _scoped("Qgis.GeometryType.Polygon", "QgsWkbTypes.PolygonGeometry")
 WKB_POINT = _scoped("Qgis.WkbType.Point", "QgsWkbTypes.Point")
-# raster band statistics (3.36+: Qgis.RasterBandStatistic)
-STAT_MIN = _scoped("Qgis.RasterBandStatistic.Min", "QgsRasterBandStats.Min")
-STAT_MAX = _scoped("Qgis.RasterBandStatistic.Max", "QgsRasterBandStats.Max")
 # colour ramp shader interpolation (3.36+: Qgis.ShaderInterpolationMethod)
 RAMP_INTERPOLATED = _scoped("Qgis.ShaderInterpolationMethod.Linear",
                             "QgsColorRampShader.Interpolated")
@@ -107,12 +104,11 @@ FILE_FOLDER = _scoped("Qgis.ProcessingFileParameterBehavior.Folder",
 FAST_INSERT = _scoped("QgsFeatureSink.Flag.FastInsert", "QgsFeatureSink.FastInsert")
 
 
-def stats_flags(*flags):
-    """Statistic flags or-ed together (an enum of flags on 3.36+, ints before)."""
-    out = flags[0]
-    for f in flags[1:]:
-        out = out | f
-    return out
+def band_min_max(provider, band):
+    """(minimum, maximum) of a raster band. On 3.40 every bandStatistics() call that names the
+    statistics is deprecated (the flags overloads); the one without them is not, on 3.22 too."""
+    st = provider.bandStatistics(band)
+    return st.minimumValue, st.maximumValue
 
 
 def geometry_type(wkb_type):

@@ -44,8 +44,7 @@ def raster_pseudocolor(band=1, ramp="Viridis"):
         if not isinstance(layer, QgsRasterLayer):
             return
         prov = layer.dataProvider()
-        st = prov.bandStatistics(band, compat.stats_flags(compat.STAT_MIN, compat.STAT_MAX))
-        lo, hi = st.minimumValue, st.maximumValue
+        lo, hi = compat.band_min_max(prov, band)
         if not (hi > lo):
             hi = lo + 1.0
         fcn = QgsColorRampShader(lo, hi)
