@@ -13,6 +13,10 @@ from ..util.progress import as_feedback
 from ..util.report import HtmlReport, figure
 
 
+# numpy 2 deprecates trapz for trapezoid, which numpy 1.24 (Debian 12) does not have
+_trapezoid = getattr(np, "trapezoid", None) or np.trapz
+
+
 @dataclass
 class TrainResult:
     estimator: object
@@ -163,7 +167,7 @@ def report(res, path, title="Susceptibility model"):
                   "[(TP+FN)(TP+FP) + (FN+TN)(FP+TN)]/N². Brier = mean((p - y)²).", note=True)
     fig, ax = figure(5, 4.5)
     for label, (fpr, tpr) in res.roc.items():
-        auc = np.trapz(tpr, fpr)
+        auc = _trapezoid(tpr, fpr)
         ax.plot(fpr, tpr, label=f"{label} (AUC {auc:.3f})")
     ax.plot([0, 1], [0, 1], "k--", lw=0.8)
     ax.set_xlabel("false positive rate")
