@@ -19,7 +19,7 @@ import subprocess
 import sys
 
 from . import locks
-from .deps import available, chosen_lock, default_target, python_executable, shell_command  # noqa: F401
+from .deps import available, chosen_lock, default_target, python_executable
 from .errors import Cancelled, HazardError, InputError
 from .progress import as_feedback
 
