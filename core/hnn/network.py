@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..stats.breaks import classify, gvf, natural_breaks
+from ..util import nnfit
 from ..util.deps import require
 from ..util.errors import InputError
 from ..util.progress import as_feedback
@@ -155,24 +156,6 @@ def build_model(n_features, n_classes, arch, alpha):
     return model
 
 
-class _Progress:
-    """A Keras callback reporting progress and stopping when the user cancels."""
-
-    def __new__(cls, fb, epochs):
-        keras = _tf().keras
-
-        class Cb(keras.callbacks.Callback):
-            def on_epoch_end(self, epoch, logs=None):
-                fb.report((epoch + 1) / epochs)
-                if fb.cancelled():
-                    self.model.stop_training = True
-
-            def on_train_batch_end(self, batch, logs=None):
-                if fb.cancelled():
-                    self.model.stop_training = True
-        return Cb()
-
-
 @dataclass
 class HnnResult:
     model: object
@@ -209,14 +192,13 @@ def smote(X, classes, seed, k_neighbors=5):
 
 
 def train_hnn(X, classes, n_classes, arch=None, alpha=0.8, epochs=300, patience=15,
-              val_share=0.2, test_idx=None, seed=0, use_smote=True, feedback=None,
-              verbose=0):
+              val_share=0.2, test_idx=None, seed=0, use_smote=True, feedback=None):
     """Train on the units not in ``test_idx``: z-score features with the training statistics,
     split off a validation share (stratified), SMOTE the training part only, early stopping on
     validation loss keeping the best epoch's weights."""
     from sklearn.model_selection import train_test_split
     fb = as_feedback(feedback)
-    tf = _tf()
+    _tf()
     arch = arch or Architecture()
     X = np.asarray(X, float)
     classes = np.asarray(classes).astype(int)
@@ -239,16 +221,12 @@ def train_hnn(X, classes, n_classes, arch=None, alpha=0.8, epochs=300, patience=
     set_seed(seed)
     model = build_model(X.shape[1], n_classes, arch, alpha)
     onehot = np.eye(n_classes)
-    es = tf.keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience,
-                                          restore_best_weights=True)
-    hist = model.fit(Xtr, {"binary": (ctr > 0).astype(float)[:, None], "size": onehot[ctr]},
-                     validation_data=(Z[va], {"binary": (classes[va] > 0).astype(float)[:, None],
-                                              "size": onehot[classes[va]]}),
-                     epochs=epochs, batch_size=64, verbose=verbose, shuffle=True,
-                     callbacks=[es, _Progress(fb, epochs)])
-    fb.check()
-    return HnnResult(model, arch, float(alpha), mean, std, n_classes,
-                     {k: [float(v) for v in vals] for k, vals in hist.history.items()},
+    history = nnfit.fit(
+        model, Xtr, {"binary": (ctr > 0).astype(float)[:, None], "size": onehot[ctr]},
+        Z[va], {"binary": (classes[va] > 0).astype(float)[:, None],
+                "size": onehot[classes[va]]},
+        epochs=epochs, batch=64, patience=patience, seed=seed, feedback=fb)
+    return HnnResult(model, arch, float(alpha), mean, std, n_classes, history,
                      tr, test_idx, counts)
 
 

@@ -346,26 +346,23 @@ def train_early_fusion(X, Y, Xval, Yval, seed=0, epochs=100, batch=256, patience
     then beta-calibrate sigmoid(mu_h) on the validation split (on the rows ``cal_rows[h]`` of
     it when given). Returns (model, mean, std, calibrators, history)."""
     from ..util.deps import require
-    from ..hnn.network import _Progress, set_seed
+    from ..hnn.network import set_seed
+    from ..util import nnfit
     from ..util.progress import as_feedback
-    tf = require("tensorflow")
+    require("tensorflow")
     fb = as_feedback(feedback)
     mean, std = X.mean(axis=0), X.std(axis=0)
     std[std == 0] = 1.0
     set_seed(seed)
     model = build_early_fusion(X.shape[1], Y.shape[1])
-    es = tf.keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience,
-                                          restore_best_weights=True)
-    hist = model.fit((X - mean) / std, Y.astype("float32"), validation_data=(
-        (Xval - mean) / std, Yval.astype("float32")), epochs=epochs, batch_size=batch,
-        verbose=0, callbacks=[es, _Progress(fb, epochs)])
+    history = nnfit.fit(model, (X - mean) / std, Y, (Xval - mean) / std, Yval, epochs=epochs,
+                        batch=batch, patience=patience, seed=seed, feedback=fb)
     fb.check()
     raw = model.predict((Xval - mean) / std, verbose=0)
     cal = []
     for j in range(Y.shape[1]):
         rows = np.ones(len(Yval), bool) if cal_rows is None else np.asarray(cal_rows[j])
         cal.append(BetaCalibration().fit(1 / (1 + np.exp(-raw[rows, j])), Yval[rows, j]))
-    history = {k: [float(v) for v in vals] for k, vals in hist.history.items()}
     return model, mean, std, cal, history
 
 

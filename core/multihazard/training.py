@@ -300,19 +300,16 @@ def train(X, names, categorical, hazard, label, zone, split, x, y, features_by_z
 def train_gate(Z, Y, seed=0, epochs=200, batch=256, patience=10, holdout=0.2):
     """Fit the MoE gate on expert probabilities ``Z`` and labels ``Y``; early stopping on a
     seeded ``holdout`` share of these (validation-split) rows."""
+    from ..util import nnfit
     from ..util.deps import require
-    tf = require("tensorflow")
+    require("tensorflow")
     gate, _ = mh.build_gate(n_experts=2, h=len(HAZARDS))
     rng = np.random.default_rng(seed)
     perm = rng.permutation(len(Z))
     n_ho = max(1, int(round(holdout * len(Z))))
     ho, fit = perm[:n_ho], perm[n_ho:]
-    es = tf.keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience,
-                                          restore_best_weights=True)
-    h = gate.fit(Z[fit], Y[fit].astype("float32"), validation_data=(
-        Z[ho], Y[ho].astype("float32")), epochs=epochs, batch_size=batch, verbose=0,
-        callbacks=[es], shuffle=True)
-    return gate, {k: [float(v) for v in vals] for k, vals in h.history.items()}
+    return gate, nnfit.fit(gate, Z[fit], Y[fit], Z[ho], Y[ho], epochs=epochs, batch=batch,
+                           patience=patience, seed=seed)
 
 
 # -- applying the set --------------------------------------------------------------------------
