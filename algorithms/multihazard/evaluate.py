@@ -1,21 +1,17 @@
 """hazard:evaluatemultihazard: Jaccard agreement, MH density and zonal uncertainty (paper 002)."""
-import shutil
 import tempfile
 
-import numpy as np
-from qgis.core import (QgsProcessingException, QgsProcessingParameterFeatureSource,
+from qgis.core import (QgsProcessingParameterFeatureSource,
                        QgsProcessingParameterFileDestination, QgsProcessingParameterNumber,
                        QgsProcessingParameterRasterLayer)
 
-from ...core.multihazard import mapping as mh_map
-from ...core.multihazard.blocks import LEVELS
 from ...core.io.raster import AlignedStack, Band, Grid
-from ...core.util.report import HtmlReport, figure, write_csv
+from ...core.multihazard import evaluation as mh_eval
+from ...core.util.report import write_csv
 from .. import compat
 from ..base import HazardAlgorithm, raster_path
 from .common import add_zone_parameters, zone_band
 from ..report_common import hazard_xy
-from ..styles import bivariate_colors
 
 MAPS = [(f"MAP_{m.upper()}_{h.upper()}", m, h) for m in ("moe", "lf", "ef")
         for h in ("flood", "landslide")]
@@ -84,21 +80,6 @@ class EvaluateMultiHazard(HazardAlgorithm):
         extra = {k: self._path(parameters, key, context) for k, key in (
             ("logdet", "UNCERTAINTY"), ("rho", "CORRELATION"))}
         extra = {k: v for k, v in extra.items() if v}
-        sample = self.parameterAsInt(parameters, "BREAK_SAMPLE", context)
-        seed = self.parameterAsInt(parameters, "SEED", context)
-        rep = HtmlReport("Multi-hazard evaluation")
-        out, done = {}, False
-        # spatial agreement
-        if sum(1 for d in maps.values() if d) >= 2:
-            rows = mh_map.jaccard_high(maps, sample, seed, fb.sub(0, 0.6))
-            if rows:
-                done = True
-                rep.heading("Spatial agreement of the high + very high areas (Jaccard)")
-                rep.table(rows, left=("hazard", "pair"))
-                for r in rows:
-                    feedback.pushInfo(f"Jaccard {r['hazard']} {r['pair']}: {r['jaccard']:.3f}")
-                out.update(self._csv(parameters, context, "OUTPUT_JACCARD_CSV", rows))
-        # MH density
         inv = {}
         if biv:
             with AlignedStack([Band(biv, 1, "bivariate", True)], Grid.from_path(biv)) as st:
@@ -106,87 +87,26 @@ class EvaluateMultiHazard(HazardAlgorithm):
                     xy = hazard_xy(self, parameters, key, context, st, feedback)
                     if xy is not None:
                         inv[f"{name} inventory"] = xy
-            if inv:
-                inv["both inventories"] = tuple(np.concatenate([v[i] for v in inv.values()])
-                                                for i in (0, 1))
-                dens, n_on = mh_map.mh_density(biv, inv)
-                done = True
-                rep.heading("MH density: % of inventory points per bivariate cell")
-                rep.add_figure(_heatmaps(dens, n_on), "MH density heatmaps")
-                rows = [{"inventory": k, "cell": f"flood {LEVELS[i]} - landslide {LEVELS[j]}",
-                         "code": 5 * i + j, "percent": float(d[i, j])}
-                        for k, d in dens.items() for i in range(5) for j in range(5)]
-                top = sorted((r for r in rows if r["inventory"] == "both inventories"),
-                             key=lambda r: -r["percent"])[:5]
-                rep.paragraph("Densest cells (both inventories): " + "; ".join(
-                    f"{r['cell']} {r['percent']:.1f} %" for r in top))
-                out.update(self._csv(parameters, context, "OUTPUT_DENSITY_CSV", rows))
         elif self.parameterAsSource(parameters, "FLOODS", context) is not None:
             feedback.pushWarning("MH density needs the bivariate classes [BIVARIATE].")
-        # zonal means
-        zonal_inputs = dict(extra, **{f"{m}_{h}": p for m, d in maps.items()
-                                      for h, p in d.items()})
-        tmp = tempfile.mkdtemp(prefix="hazard_mheval_")
-        try:
-            if zonal_inputs:
-                grid = Grid.from_path(next(iter(zonal_inputs.values())))
-                zb, codes = zone_band(self, parameters, context, grid, tmp)
-                if zb is not None:
-                    zpath = zb.path
-                    if not Grid.from_path(zpath).same_as(grid):
-                        from ...core.io.raster import write_stack
-                        zpath = f"{tmp}/zones_aligned.tif"
-                        with AlignedStack([zb], grid) as zs:
-                            write_stack(zs, zpath)
-                    rows = mh_map.zonal_means(zonal_inputs, zpath, codes, fb.sub(0.6, 1.0))
-                    done = True
-                    rep.heading("Zonal means (paper 002, table 6)")
-                    cols = ["zone"] + [f"mean_{k}" for k in zonal_inputs]
-                    rep.table(rows, cols, left=("zone",))
-                    out.update(self._csv(parameters, context, "OUTPUT_ZONAL_CSV", rows))
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-        if not done:
-            raise QgsProcessingException(
-                "Nothing to evaluate: give at least two models' maps of a hazard (Jaccard), the "
-                "bivariate classes with an inventory (MH density), or maps with zones (zonal "
-                "means).")
-        html = self.parameterAsFileOutput(parameters, "OUTPUT_HTML", context)
-        rep.write(html)
-        out["OUTPUT_HTML"] = html
+        with tempfile.TemporaryDirectory(prefix="hazard_mheval_") as tmp:
+            first = next(iter([*extra.values()] + [p for d in maps.values()
+                                                    for p in d.values()]), None)
+            zones = zone_band(self, parameters, context, Grid.from_path(first), tmp) \
+                if first else (None, None)
+            ev = mh_eval.evaluate(
+                maps, biv, inv, extra,
+                zones if zones[0] is not None else None,
+                self.parameterAsInt(parameters, "BREAK_SAMPLE", context),
+                self.parameterAsInt(parameters, "SEED", context), fb)
+        for r in ev.jaccard:
+            feedback.pushInfo(f"Jaccard {r['hazard']} {r['pair']}: {r['jaccard']:.3f}")
+        out = {"OUTPUT_HTML": mh_eval.evaluation_report(
+            self.parameterAsFileOutput(parameters, "OUTPUT_HTML", context), ev)}
+        for key, rows in (("OUTPUT_JACCARD_CSV", ev.jaccard),
+                          ("OUTPUT_DENSITY_CSV", ev.density_rows()),
+                          ("OUTPUT_ZONAL_CSV", ev.zonal)):
+            path = self.parameterAsFileOutput(parameters, key, context)
+            if path and rows:
+                out[key] = write_csv(path, rows)
         return out
-
-    def _csv(self, parameters, context, key, rows):
-        path = self.parameterAsFileOutput(parameters, key, context)
-        return {key: write_csv(path, rows)} if path else {}
-
-
-def _heatmaps(dens, n_on):
-    fig, _ = figure(4.2 * (len(dens) + 1), 4.0)
-    fig.clf()
-    k = len(dens) + 1
-    ax = fig.add_subplot(1, k, 1)  # the legend of the bivariate palette
-    cols = bivariate_colors()
-    from matplotlib.colors import to_rgb
-    ax.imshow(np.array([[to_rgb(cols[5 * i + j]) for j in range(5)] for i in range(5)]),
-              origin="lower")
-    ax.set_title("bivariate legend", fontsize=9)
-    for i, (name, d) in enumerate(dens.items(), start=2):
-        ax = fig.add_subplot(1, k, i)
-        im = ax.imshow(d, origin="lower", cmap="magma_r")
-        for a in range(5):
-            for b in range(5):
-                ax.text(b, a, f"{d[a, b]:.1f}", ha="center", va="center", fontsize=7,
-                        color="white" if d[a, b] > d.max() * 0.6 else "black")
-        ax.set_title(f"{name} (n = {n_on[name]})", fontsize=9)
-        fig.colorbar(im, ax=ax, shrink=0.7, label="%")
-    for ax in fig.axes:
-        if ax.get_label() == "<colorbar>":
-            continue
-        ax.set_xticks(range(5))
-        ax.set_xticklabels(LEVELS)
-        ax.set_yticks(range(5))
-        ax.set_yticklabels(LEVELS)
-        ax.set_xlabel("landslide level")
-        ax.set_ylabel("flood level")
-    return fig

@@ -1,7 +1,4 @@
 """hazard:comparesampling: the same model trained on several sample sets, compared."""
-import os
-import tempfile
-
 import numpy as np
 from qgis.core import (QgsCoordinateReferenceSystem, QgsProcessingException,
                        QgsProcessingParameterEnum, QgsProcessingParameterFileDestination,
@@ -9,14 +6,8 @@ from qgis.core import (QgsCoordinateReferenceSystem, QgsProcessingException,
                        QgsProcessingParameterMultipleLayers, QgsProcessingParameterNumber,
                        QgsProcessingParameterString, QgsVectorLayer)
 
-from ...core.stats import metrics as mt
-from ...core.sampling import samplers as smp
-from ...core.stats.breaks import classify, natural_breaks
-from ...core.susceptibility.evaluation import HIST_BINS, map_statistics
-from ...core.susceptibility.apply import CLASS_NAMES, apply_to_raster
-from ...core.susceptibility.estimators import Encoding, make_estimator
-from ...core.io.raster import AlignedStack, Band, Grid, sample_at
-from ...core.util.report import HtmlReport, figure, write_csv
+from ...core.susceptibility.comparison import Scenario, compare_scenarios, comparison_report
+from ...core.util.report import write_csv
 from .. import compat
 from ..base import HazardAlgorithm
 
@@ -75,82 +66,22 @@ class CompareSampling(HazardAlgorithm):
     def compute(self, parameters, context, feedback, fb):
         kind = MODELS[self.parameterAsEnum(parameters, "MODEL", context)]
         trees = self.parameterAsInt(parameters, "TREES", context)
-        params = {"n_estimators": trees} if trees and kind != "glm" else {}
-        seed = self.parameterAsInt(parameters, "SEED", context)
         label_field = self.parameterAsString(parameters, "LABEL_FIELD", context) or "label"
         group_field = self.parameterAsString(parameters, "GROUP_FIELD", context) or None
-        slope_name = self.parameterAsString(parameters, "SLOPE_FACTOR", context) or None
         maps = self.parameterAsString(parameters, "OUTPUT_MAPS", context) or None
-        rng = np.random.default_rng(seed)
         with self.factor_stack(parameters, context) as stack:
             crs = QgsCoordinateReferenceSystem.fromWkt(stack.grid.crs_wkt)
-            scenarios = self._scenarios(parameters, context, crs, label_field, group_field)
-            if len(scenarios) < 2:
-                raise QgsProcessingException("Give at least two scenarios (layers, or groups of "
-                                             "the group field) [SCENARIOS].")
-            # common held-out presences: unique presence locations of all scenarios
-            allp = np.unique(np.round(np.vstack([s["xy"][s["y"] == 1] for s in scenarios]), 3),
-                             axis=0)
-            hold = rng.random(len(allp)) < self.parameterAsDouble(parameters, "HOLDOUT",
-                                                                  context)
-            held = allp[hold]
-            if len(held) < 5:
-                raise QgsProcessingException(f"Only {len(held)} presences held out: too few to "
-                                             f"evaluate; give more presences or a larger share.")
-            held_keys = {tuple(p) for p in held}
-            pres = smp.locate_presences(stack, allp[:, 0], allp[:, 1])
-            bx, by, _ = smp.draw(smp.Admissible(stack, pres), 10 * len(held), rng,
-                                 fb.sub(0, 0.05), what="background pixels")
-            ex = np.vstack([sample_at(stack, held[:, 0], held[:, 1]), sample_at(stack, bx, by)])
-            ey = np.r_[np.ones(len(held)), np.zeros(len(bx))]
-            ok = np.isfinite(ex).all(axis=1)
-            ex, ey = ex[ok], ey[ok]
-            rows, hists, tmpdir = [], {}, tempfile.mkdtemp(prefix="hazard_compare_")
-            for k, sc in enumerate(scenarios):
-                step = fb.sub(0.05 + 0.9 * k / len(scenarios),
-                              0.05 + 0.9 * (k + 1) / len(scenarios))
-                keep = np.array([tuple(p) not in held_keys for p in np.round(sc["xy"], 3)])
-                X = sample_at(stack, sc["xy"][keep, 0], sc["xy"][keep, 1])
-                y = sc["y"][keep]
-                good = np.isfinite(X).all(axis=1)
-                X, y = X[good], y[good]
-                cols = [i for i, n in enumerate(stack.names)
-                        if not (sc["slope_threshold"] and n == slope_name)]
-                names = [stack.names[i] for i in cols]
-                cat = [stack.categorical[i] for i in cols]
-                enc = Encoding.fit(X[:, cols], names, cat)
-                est = make_estimator(kind, params, seed).fit(enc.transform(X[:, cols]), y)
-
-                def predict(v, est=est, enc=enc, cols=cols):
-                    return est.predict_proba(enc.transform(v[:, cols]))[:, 1]
-                p = predict(ex)
-                m = mt.threshold_metrics(ey, p)
-                path = os.path.join(maps or tmpdir, f"{_safe(sc['name'])}.tif")
-                if maps:
-                    os.makedirs(maps, exist_ok=True)
-                _, sample = apply_to_raster(stack, predict, path, 1, None, step.sub(0, 0.7),
-                                            seed=seed)
-                limits = natural_breaks(sample, 5, sample=0, seed=seed)
-                with AlignedStack([Band(path, 1, "p")], Grid.from_path(path)) as ms:
-                    st = map_statistics(ms, 0, limits, step.sub(0.7, 1.0))
-                hz = np.bincount(classify(predict(ex[ey == 1]), limits), minlength=5)
-                scai = mt.scai(st["counts"], hz)
-                row = {"scenario": sc["name"], "presences": int((y == 1).sum()),
-                       "absences": int((y == 0).sum()), "factors": len(cols),
-                       "AUC": m["AUC"], "kappa": m["kappa"], "Brier": m["Brier"],
-                       "LSI_mean": st["mean"], "LSI_std": st["std"]}
-                for name, r in zip(CLASS_NAMES, scai):
-                    row[f"SCAI {name}"] = r["SCAI"]
-                    row[f"area % {name}"] = r["area_pct"]
-                rows.append(row)
-                hists[sc["name"]] = st["hist"] / max(1, st["hist"].sum())
-                feedback.pushInfo(f"{sc['name']}: AUC {m['AUC']:.3f}, kappa {m['kappa']:.3f}")
-        html = self.parameterAsFileOutput(parameters, "OUTPUT_HTML", context)
-        _report(html, rows, hists, kind, len(held))
-        out = {"OUTPUT_HTML": html}
+            comp = compare_scenarios(
+                stack, self._scenarios(parameters, context, crs, label_field, group_field),
+                kind, {"n_estimators": trees} if trees and kind != "glm" else {},
+                self.parameterAsDouble(parameters, "HOLDOUT", context),
+                self.parameterAsString(parameters, "SLOPE_FACTOR", context) or None,
+                self.parameterAsInt(parameters, "SEED", context), maps, fb, feedback.pushInfo)
+        out = {"OUTPUT_HTML": comparison_report(
+            self.parameterAsFileOutput(parameters, "OUTPUT_HTML", context), comp)}
         csv = self.parameterAsFileOutput(parameters, "OUTPUT_CSV", context)
         if csv:
-            out["OUTPUT_CSV"] = write_csv(csv, rows)
+            out["OUTPUT_CSV"] = write_csv(csv, comp.rows)
         if maps:
             out["OUTPUT_MAPS"] = maps
         return out
@@ -181,41 +112,7 @@ class CompareSampling(HazardAlgorithm):
                 if has_sampler and int(f[label_field]) == 0:
                     d["samplers"].add(str(f["sampler"]))
             for key, d in groups.items():
-                out.append({"name": key, "xy": np.array(d["xy"]), "y": np.array(d["y"]),
-                            "slope_threshold": d["samplers"] == {"slope_threshold"}})
+                out.append(Scenario(key, np.array(d["xy"]), np.array(d["y"]),
+                                    d["samplers"] == {"slope_threshold"}))
         return out
 
-
-def _safe(name):
-    import re
-    return re.sub(r"[^0-9A-Za-z_.-]+", "_", name)
-
-
-def _report(path, rows, hists, kind, n_held):
-    rep = HtmlReport("Sampling scenarios compared")
-    rep.paragraph(f"Model {kind}; {n_held} held-out presences against a common background of "
-                  f"random valid pixels.")
-    cols = ["scenario", "presences", "absences", "factors", "AUC", "kappa", "Brier", "LSI_mean",
-            "LSI_std"]
-    rep.table(rows, cols, left=("scenario",))
-    rep.heading("SCAI per class (should fall from very low to very high)")
-    rep.table(rows, ["scenario"] + [f"SCAI {n}" for n in CLASS_NAMES], left=("scenario",))
-    rep.heading("Class area shares (%)")
-    rep.table(rows, ["scenario"] + [f"area % {n}" for n in CLASS_NAMES], left=("scenario",))
-    fig, ax = figure(6.5, 3.5)
-    centres = (HIST_BINS[:-1] + HIST_BINS[1:]) / 2
-    for name, h in hists.items():
-        ax.plot(centres, h, marker="o", ms=3, label=name)
-    ax.set_xlabel("susceptibility index")
-    ax.set_ylabel("share of pixels")
-    ax.legend(fontsize=8)
-    rep.add_figure(fig, "LSI distributions")
-    fig, ax = figure(6.5, 3.5)
-    for r in rows:
-        ax.plot(CLASS_NAMES, [min(r[f"SCAI {n}"], 50) for n in CLASS_NAMES], marker="o",
-                label=r["scenario"])
-    ax.set_yscale("log")
-    ax.set_ylabel("SCAI (capped at 50)")
-    ax.legend(fontsize=8)
-    rep.add_figure(fig, "SCAI")
-    rep.write(path)

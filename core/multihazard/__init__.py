@@ -1,10 +1,11 @@
 """Flood-landslide multi-hazard susceptibility of paper 002 (METHODS.md section 4): Late
 Fusion, Early Fusion, the Mixture of Experts, per contextual zone and tile.
 
-Modules: blocks, mapping, training.
+Modules: blocks, evaluation, mapping, training.
 """
-from . import blocks, mapping, training  # noqa: F401
+from . import blocks, evaluation, mapping, training  # noqa: F401
 from .blocks import (BetaCalibration, GELU_C, LEVELS, LF_SPACE, LN_EPSILON, bivariate_codes,
+                     bivariate_colors,
                      bivariate_label, build_early_fusion, build_gate, chol_from_raw,
                      early_fusion_forward, early_fusion_outputs, edge_weights, gate_forward,
                      gelu, keras_mvg_nll, masked_bce, merge_tiles, mvg_nll, n_chol,
@@ -12,14 +13,16 @@ from .blocks import (BetaCalibration, GELU_C, LEVELS, LF_SPACE, LN_EPSILON, biva
                      train_late_fusion, uncertainty_and_correlation, zone_feature_selection)  # noqa: F401
 from .training import (ALL, FORMAT, HAZARDS, MODELS, ModelSet, Predictor, TrainResult,
                        joint_labels, read_manifest, save_bundle, scores, train, train_gate)  # noqa: F401
-from .mapping import (BIVARIATE_NODATA, PRODUCTS, bivariate_legend, jaccard_high,
-                      map_multihazard, mh_density, predict_tile, tile_plan, write_bivariate,
-                      zonal_means)  # noqa: F401
+from .mapping import (BIVARIATE_NODATA, PRODUCTS, bivariate_legend, map_multihazard,
+                      predict_tile, tile_plan, write_bivariate)  # noqa: F401
+from .evaluation import (MhEvaluation, density_heatmaps, evaluate, evaluation_report,
+                         jaccard_high, mh_density, zonal_means)  # noqa: F401
 __all__ = ['ALL', 'BIVARIATE_NODATA', 'BetaCalibration', 'FORMAT', 'GELU_C', 'HAZARDS', 'LEVELS',
-           'LF_SPACE', 'LN_EPSILON', 'MODELS', 'ModelSet', 'PRODUCTS', 'Predictor', 'TrainResult',
-           'bivariate_codes', 'bivariate_label', 'bivariate_legend', 'blocks',
-           'build_early_fusion', 'build_gate', 'chol_from_raw', 'early_fusion_forward',
-           'early_fusion_outputs', 'edge_weights', 'gate_forward', 'gelu', 'jaccard_high',
+           'LF_SPACE', 'LN_EPSILON', 'MODELS', 'MhEvaluation', 'ModelSet', 'PRODUCTS', 'Predictor', 'TrainResult',
+           'bivariate_codes', 'bivariate_colors', 'bivariate_label', 'bivariate_legend', 'blocks',
+           'build_early_fusion', 'build_gate', 'chol_from_raw', 'density_heatmaps', 'early_fusion_forward',
+           'early_fusion_outputs', 'edge_weights', 'evaluate', 'evaluation', 'evaluation_report',
+           'gate_forward', 'gelu', 'jaccard_high',
            'joint_labels', 'keras_mvg_nll', 'map_multihazard', 'mapping', 'masked_bce',
            'merge_tiles', 'mh_density', 'mvg_nll', 'n_chol', 'pearson_screen', 'predict_tile',
            'read_manifest', 'save_bundle', 'scores', 'shap_shares', 'split_three', 'tile_plan',

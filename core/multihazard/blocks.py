@@ -190,6 +190,19 @@ def bivariate_codes(flood_levels, landslide_levels):
     return np.where((f < 0) | (s < 0), -1, out)
 
 
+def bivariate_colors():
+    """25 colours of the 5x5 bivariate palette: white to blue along the flood levels, white to
+    red along the landslide levels, multiplied (dark purple where both are very high)."""
+    def lerp(c, t):
+        return [1 + (v - 1) * t for v in c]
+    flood, slide = (0.13, 0.40, 0.67), (0.70, 0.09, 0.17)
+    out = []
+    for code in range(25):
+        f, s = lerp(flood, (code // 5) / 4), lerp(slide, (code % 5) / 4)
+        out.append("#" + "".join(f"{int(round(255 * a * b)):02x}" for a, b in zip(f, s)))
+    return out
+
+
 def bivariate_label(code):
     return f"{LEVELS[code // 5]}-{LEVELS[code % 5]}"
 

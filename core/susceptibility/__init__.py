@@ -1,10 +1,10 @@
 """Susceptibility models (METHODS.md section 2): encoding, random forest / XGBoost / GLM
 estimators, validation splits, the model file, training and its report, applying a model over a
-factor stack, evaluating a map.
+factor stack, evaluating a map, comparing sampling scenarios.
 
-Modules: apply, estimators, evaluation, training.
+Modules: apply, comparison, estimators, evaluation, training.
 """
-from . import apply, estimators, evaluation, training  # noqa: F401
+from . import apply, comparison, estimators, evaluation, training  # noqa: F401
 from .estimators import (DEFAULTS, Encoding, FORMAT, KINDS, SAFE_PREFIXES, UNSAFE, block_folds,
                          check_training_data, group_folds, importance, load_model,
                          make_estimator, random_split, save_model, shap_values,
@@ -13,9 +13,11 @@ from .training import (METRIC_COLS, TrainResult, manifest, metric_rows, report, 
 from .apply import (CLASS_NAMES, apply_to_raster, class_counts, match_factors, write_classes)  # noqa: F401
 from .evaluation import (HIST_BINS, class_labels, codes, evaluate_map, frequency_ratio_table,
                          map_statistics)  # noqa: F401
-__all__ = ['CLASS_NAMES', 'DEFAULTS', 'Encoding', 'FORMAT', 'HIST_BINS', 'KINDS', 'METRIC_COLS',
+from .comparison import (Comparison, Scenario, compare_scenarios,
+                         comparison_report)  # noqa: F401
+__all__ = ['Comparison', 'Scenario', 'compare_scenarios', 'comparison_report', 'CLASS_NAMES', 'DEFAULTS', 'Encoding', 'FORMAT', 'HIST_BINS', 'KINDS', 'METRIC_COLS',
            'SAFE_PREFIXES', 'TrainResult', 'UNSAFE', 'apply', 'apply_to_raster', 'block_folds',
-           'check_training_data', 'class_counts', 'class_labels', 'codes', 'estimators',
+           'check_training_data', 'class_counts', 'class_labels', 'codes', 'comparison', 'estimators',
            'evaluate_map', 'evaluation', 'frequency_ratio_table', 'group_folds', 'importance',
            'load_model', 'make_estimator', 'manifest', 'map_statistics', 'match_factors',
            'metric_rows', 'random_split', 'report', 'save_model', 'shap_values',

@@ -8,6 +8,7 @@ from osgeo import gdal
 from scipy import stats
 
 from hazard_susceptibility.core.multihazard import mapping as mh_map
+from hazard_susceptibility.core.multihazard import evaluation as mh_eval
 from hazard_susceptibility.core.multihazard import training as mh_train
 from hazard_susceptibility.core.multihazard import blocks as mh
 from hazard_susceptibility.core.io.raster import Band, Grid, Window
@@ -258,7 +259,7 @@ def test_jaccard_density_and_zonal_means_by_hand(tmp_path):
     b = np.clip(a + rng.normal(scale=0.2, size=a.shape), 0, 1)
     pa = write_raster(tmp_path / "a.tif", a, T, nodata=-9999)
     pb = write_raster(tmp_path / "b.tif", b, T, nodata=-9999)
-    rows = mh_map.jaccard_high({"moe": {"flood": pa}, "lf": {"flood": pb}}, seed=1)
+    rows = mh_eval.jaccard_high({"moe": {"flood": pa}, "lf": {"flood": pb}}, seed=1)
     from hazard_susceptibility.core.stats.breaks import classify, natural_breaks
     A = classify(a, natural_breaks(a.ravel(), 5, seed=1)) >= 3
     B = classify(b, natural_breaks(b.ravel(), 5, seed=1)) >= 3
@@ -270,7 +271,7 @@ def test_jaccard_density_and_zonal_means_by_hand(tmp_path):
     r = np.array([0, 0, 1, 59, 70])  # the last is outside the raster
     c = np.array([0, 0, 3, 49, 0])
     x, y = T[0] + (c + 0.5) * T[1], T[3] + (r + 0.5) * T[5]
-    dens, n_on = mh_map.mh_density(pc, {"pts": (x, y)})
+    dens, n_on = mh_eval.mh_density(pc, {"pts": (x, y)})
     assert n_on["pts"] == 4
     expect = np.zeros(25)
     for rr, cc in zip(r[:4], c[:4]):
@@ -279,10 +280,50 @@ def test_jaccard_density_and_zonal_means_by_hand(tmp_path):
     # zonal means
     z = np.where(np.arange(50) < 20, 3, 7)[None, :].repeat(60, 0)
     pz = write_raster(tmp_path / "z.tif", z, T, nodata=0, dtype=gdal.GDT_Byte)
-    out = mh_map.zonal_means({"a": pa}, pz, {3: "west", 7: "east"})
+    out = mh_eval.zonal_means({"a": pa}, pz, {3: "west", 7: "east"})
     assert out[0]["zone"] == "west" and out[0]["mean_a"] == pytest.approx(
         a[:, :20].astype(np.float32).mean(), rel=1e-6)
     assert out[1]["pixels_a"] == 60 * 30
+
+
+
+def test_evaluation_runs_the_parts_given_and_aligns_coarser_zones(tmp_path):
+    """evaluate(): Jaccard only with two models of a hazard, "both inventories" only with two
+    inventories, zones on a coarser grid resampled to the maps' grid, and a clear error when
+    nothing can be evaluated; the report shows the parts that ran."""
+    from hazard_susceptibility.core.util.errors import InputError
+    rng = np.random.default_rng(5)
+    a = rng.random((60, 50))
+    pa = write_raster(tmp_path / "a.tif", a, T, nodata=-9999)
+    pb = write_raster(tmp_path / "b.tif", 1 - a, T, nodata=-9999)
+    # zones at twice the pixel size: west (code 3) is the first 10 coarse columns = 20 pixels
+    zc = np.where(np.arange(25) < 10, 3, 7)[None, :].repeat(30, 0)
+    pz = write_raster(tmp_path / "z.tif", zc, (T[0], 2 * T[1], 0, T[3], 0, 2 * T[5]), nodata=0,
+                      dtype=gdal.GDT_Byte)
+    ev = mh_eval.evaluate({"moe": {"flood": pa}}, extra={"rho": pb},
+                          zones=(Band(pz, 1, "zone", True), {3: "west", 7: "east"}))
+    assert ev.jaccard == [] and ev.density == {}
+    assert ev.zonal_columns == ["zone", "mean_rho", "mean_moe_flood"]
+    west = ev.zonal[0]
+    assert west["zone"] == "west" and west["pixels_moe_flood"] == 60 * 20
+    assert west["mean_moe_flood"] == pytest.approx(a[:, :20].astype(np.float32).mean(), rel=1e-6)
+    ev = mh_eval.evaluate({"moe": {"flood": pa}, "lf": {"flood": pb}}, seed=1)
+    assert [r["pair"] for r in ev.jaccard] == ["MOE-LF"]
+    assert ev.jaccard[0]["jaccard"] == 0  # high of a is low of 1 - a
+    codes = (np.arange(60 * 50) % 25).reshape(60, 50)
+    pc = write_raster(tmp_path / "biv.tif", codes, T, nodata=255, dtype=gdal.GDT_Byte)
+    x, y = T[0] + 0.5 * T[1] + np.zeros(2), T[3] + 0.5 * T[5] + np.zeros(2)
+    one = mh_eval.evaluate({}, pc, {"flood inventory": (x, y)})
+    assert list(one.density) == ["flood inventory"] and one.density["flood inventory"][0, 0] == 100
+    two = mh_eval.evaluate({}, pc, {"flood inventory": (x, y), "landslide inventory": (x, y)})
+    assert list(two.density) == ["flood inventory", "landslide inventory", "both inventories"]
+    assert two.n_on["both inventories"] == 4
+    assert len(two.density_rows()) == 75
+    html = open(mh_eval.evaluation_report(str(tmp_path / "e.html"), two)).read()
+    assert "MH density" in html and "Jaccard" not in html and "<img" in html
+    assert "Densest cells (both inventories): flood VL - landslide VL 100.0 %" in html
+    with pytest.raises(InputError, match="Nothing to evaluate"):
+        mh_eval.evaluate({"moe": {"flood": pa}})
 
 
 def test_numpy_inference_equals_keras():

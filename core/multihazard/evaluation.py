@@ -1,0 +1,241 @@
+"""Evaluation of the multi-hazard maps as paper 002 does: spatial agreement of the high + very
+high areas (Jaccard), MH density of the inventories over the 25 bivariate cells, and zonal means
+of the maps and their uncertainty (table 6); with the report of all three."""
+from __future__ import annotations
+
+import collections
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..io.raster import AlignedStack, Band, Grid, open_raster, read_window
+from ..stats.breaks import classify, natural_breaks
+from ..util.errors import InputError
+from ..util.progress import as_feedback
+from ..util.report import HtmlReport, figure
+from .blocks import LEVELS, bivariate_colors
+from .training import HAZARDS
+
+
+def _check_same_grid(paths):
+    grids = {k: Grid.from_path(p) for k, p in paths.items()}
+    first_key, first = next(iter(grids.items()))
+    for k, g in grids.items():
+        if not g.same_as(first):
+            raise InputError(f"Map '{k}' is not on the grid of '{first_key}': give maps from one "
+                             f"'Map multi-hazard susceptibility' run.", k)
+    return first
+
+
+def jaccard_high(maps, sample=1_000_000, seed=0, feedback=None):
+    """Jaccard index of the high + very high masks (natural-breaks levels 4 and 5 of each map,
+    breaks from a seeded sample of that map) for every pair of models, per hazard.
+    ``maps``: {model: {hazard: path}}. Returns rows (hazard, pair, jaccard, pixels)."""
+    from ..io.raster import iter_windows
+    fb = as_feedback(feedback)
+    flat = {(m, h): p for m, d in maps.items() for h, p in d.items()}
+    grid = _check_same_grid({f"{m} {h}": p for (m, h), p in flat.items()})
+    ds = {k: open_raster(p) for k, p in flat.items()}
+    wins = list(iter_windows(grid, len(flat)))
+    rng = np.random.default_rng(seed)
+    keep_p = min(1.0, sample / max(1, grid.xsize * grid.ysize))
+    kept = {k: [] for k in flat}
+    for k, win in enumerate(wins):  # pass 1: samples for the breaks
+        fb.check()
+        pick = rng.random((win.rows, win.cols)) < keep_p
+        for key, d in ds.items():
+            a = read_window(d, win)
+            kept[key].append(a[pick & ~np.isnan(a)])
+        fb.report(0.5 * (k + 1) / len(wins))
+    limits = {}
+    for key in flat:
+        v = np.concatenate(kept[key])
+        if v.size == 0:
+            raise InputError(f"Map '{key[0]} {key[1]}' holds no value.", key[0])
+        limits[key] = natural_breaks(v, 5, sample=sample, seed=seed)
+    models = list(maps)
+    pairs = [(a, b) for i, a in enumerate(models) for b in models[i + 1:]]
+    hazards = sorted({h for d in maps.values() for h in d}, key=lambda h: (h not in HAZARDS, h))
+    inter = collections.Counter()
+    union = collections.Counter()
+    for k, win in enumerate(wins):  # pass 2: intersections and unions
+        fb.check()
+        high = {key: classify(read_window(d, win), limits[key]) >= 3 for key, d in ds.items()}
+        for h in hazards:
+            for a, b in pairs:
+                if (a, h) in high and (b, h) in high:
+                    A, B = high[(a, h)], high[(b, h)]
+                    inter[(h, a, b)] += int((A & B).sum())
+                    union[(h, a, b)] += int((A | B).sum())
+        fb.report(0.5 + 0.5 * (k + 1) / len(wins))
+    rows = []
+    for h in hazards:
+        for a, b in pairs:
+            if (h, a, b) in union:
+                u = union[(h, a, b)]
+                rows.append({"hazard": h, "pair": f"{a.upper()}-{b.upper()}",
+                             "jaccard": inter[(h, a, b)] / u if u else float("nan"),
+                             "intersection_px": inter[(h, a, b)], "union_px": u})
+    return rows
+
+
+def mh_density(bivariate_path, points):
+    """% of inventory points in each of the 25 bivariate cells: ``points`` {name: (x, y)}
+    (map CRS). Returns {name: 5x5 array of % (rows flood level, columns landslide level)} and
+    the number of points on a class of each."""
+    from ..io.raster import sample_at
+    out, n_on = {}, {}
+    with AlignedStack([Band(bivariate_path, 1, "bivariate", True)],
+                      Grid.from_path(bivariate_path)) as st:
+        for name, (x, y) in points.items():
+            v = sample_at(st, x, y)[:, 0]  # NaN outside the raster and on nodata
+            codes = v[np.isfinite(v) & (v < 25)].astype(int)
+            counts = np.bincount(codes, minlength=25).astype(float)
+            n_on[name] = int(codes.size)
+            out[name] = (100 * counts / codes.size if codes.size else counts).reshape(5, 5)
+    return out, n_on
+
+
+def zonal_means(paths, zone_path, zone_names, feedback=None):
+    """Mean of each raster in ``paths`` {name: path} per zone (table 6 of paper 002);
+    ``zone_names`` maps the zone raster's codes to zone names. Rows (zone, mean_<name>,
+    pixels_<name>)."""
+    from ..io.raster import iter_windows
+    fb = as_feedback(feedback)
+    grid = _check_same_grid(dict(paths, zones=zone_path))
+    ds = {k: open_raster(p) for k, p in paths.items()}
+    zds = open_raster(zone_path)
+    zone_names = {int(k): v for k, v in zone_names.items()}
+    nz = max(zone_names, default=0) + 1
+    sums = {k: np.zeros(nz) for k in paths}
+    cnt = {k: np.zeros(nz, np.int64) for k in paths}
+    wins = list(iter_windows(grid, len(paths) + 1))
+    for i, win in enumerate(wins):
+        fb.check()
+        z = np.nan_to_num(read_window(zds, win), nan=0).astype(np.int64).ravel()
+        for k, d in ds.items():
+            a = read_window(d, win).ravel()
+            ok = ~np.isnan(a) & (z > 0) & (z < nz)
+            sums[k] += np.bincount(z[ok], a[ok], minlength=nz)
+            cnt[k] += np.bincount(z[ok], minlength=nz)
+        fb.report((i + 1) / len(wins))
+    rows = []
+    for code, name in sorted(zone_names.items()):
+        row = {"zone": str(name)}
+        for k in paths:
+            row[f"mean_{k}"] = sums[k][code] / cnt[k][code] if cnt[k][code] else float("nan")
+            row[f"pixels_{k}"] = int(cnt[k][code])
+        rows.append(row)
+    return rows
+
+
+@dataclass
+class MhEvaluation:
+    """What :func:`evaluate` found; a part is empty when its inputs were not given."""
+    jaccard: list = field(default_factory=list)
+    density: dict = field(default_factory=dict)   # inventory -> 5x5 % (flood down, slide across)
+    n_on: dict = field(default_factory=dict)      # inventory -> points on a bivariate class
+    zonal: list = field(default_factory=list)
+    zonal_columns: list = field(default_factory=list)
+
+    def density_rows(self):
+        return [{"inventory": k, "cell": f"flood {LEVELS[i]} - landslide {LEVELS[j]}",
+                 "code": 5 * i + j, "percent": float(d[i, j])}
+                for k, d in self.density.items() for i in range(5) for j in range(5)]
+
+
+def evaluate(maps, bivariate=None, inventories=None, extra=None, zones=None, sample=1_000_000,
+             seed=0, feedback=None):
+    """Each part runs when its inputs are given: ``maps`` {model: {hazard: path}} (Jaccard when
+    two models map a hazard), ``bivariate`` path with ``inventories`` {name: (x, y)} in its CRS
+    (MH density; "both inventories" is added when there are two), ``extra`` {name: path} of
+    further rasters (uncertainty, correlation) and ``zones`` (Band, {code: name}) for the zonal
+    means of every map (the zones are resampled to the maps' grid when on another)."""
+    fb = as_feedback(feedback)
+    ev = MhEvaluation()
+    if sum(1 for d in maps.values() if d) >= 2:
+        ev.jaccard = jaccard_high(maps, sample, seed, fb.sub(0, 0.6))
+    inv = dict(inventories or {})
+    if bivariate and inv:
+        if len(inv) > 1:
+            inv["both inventories"] = tuple(np.concatenate([v[i] for v in inv.values()])
+                                            for i in (0, 1))
+        ev.density, ev.n_on = mh_density(bivariate, inv)
+    zonal_inputs = dict(extra or {}, **{f"{m}_{h}": p for m, d in maps.items()
+                                        for h, p in d.items()})
+    if zonal_inputs and zones is not None:
+        band, codes = zones
+        grid = Grid.from_path(next(iter(zonal_inputs.values())))
+        tmp = tempfile.mkdtemp(prefix="hazard_mheval_")
+        try:
+            zpath = band.path
+            if not Grid.from_path(zpath).same_as(grid):
+                from ..io.raster import write_stack
+                zpath = os.path.join(tmp, "zones_aligned.tif")
+                with AlignedStack([band], grid) as zs:
+                    write_stack(zs, zpath)
+            ev.zonal = zonal_means(zonal_inputs, zpath, codes, fb.sub(0.6, 1.0))
+            ev.zonal_columns = ["zone"] + [f"mean_{k}" for k in zonal_inputs]
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    if not (ev.jaccard or ev.density or ev.zonal):
+        raise InputError("Nothing to evaluate: give at least two models' maps of a hazard "
+                         "(Jaccard), the bivariate classes with an inventory (MH density), or "
+                         "maps with zones (zonal means).")
+    return ev
+
+
+def evaluation_report(path, ev):
+    """The HTML report of an :class:`MhEvaluation`."""
+    rep = HtmlReport("Multi-hazard evaluation")
+    if ev.jaccard:
+        rep.heading("Spatial agreement of the high + very high areas (Jaccard)")
+        rep.table(ev.jaccard, left=("hazard", "pair"))
+    if ev.density:
+        rep.heading("MH density: % of inventory points per bivariate cell")
+        rep.add_figure(density_heatmaps(ev.density, ev.n_on), "MH density heatmaps")
+        top = sorted((r for r in ev.density_rows() if r["inventory"] == "both inventories"),
+                     key=lambda r: -r["percent"])[:5]
+        if top:
+            rep.paragraph("Densest cells (both inventories): " + "; ".join(
+                f"{r['cell']} {r['percent']:.1f} %" for r in top))
+    if ev.zonal:
+        rep.heading("Zonal means (paper 002, table 6)")
+        rep.table(ev.zonal, ev.zonal_columns, left=("zone",))
+    rep.write(path)
+    return path
+
+
+def density_heatmaps(dens, n_on):
+    """The bivariate palette's legend and one heatmap of % per cell for each inventory."""
+    from matplotlib.colors import to_rgb
+    fig, _ = figure(4.2 * (len(dens) + 1), 4.0)
+    fig.clf()
+    k = len(dens) + 1
+    ax = fig.add_subplot(1, k, 1)
+    cols = bivariate_colors()
+    ax.imshow(np.array([[to_rgb(cols[5 * i + j]) for j in range(5)] for i in range(5)]),
+              origin="lower")
+    ax.set_title("bivariate legend", fontsize=9)
+    for i, (name, d) in enumerate(dens.items(), start=2):
+        ax = fig.add_subplot(1, k, i)
+        im = ax.imshow(d, origin="lower", cmap="magma_r")
+        for a in range(5):
+            for b in range(5):
+                ax.text(b, a, f"{d[a, b]:.1f}", ha="center", va="center", fontsize=7,
+                        color="white" if d[a, b] > d.max() * 0.6 else "black")
+        ax.set_title(f"{name} (n = {n_on[name]})", fontsize=9)
+        fig.colorbar(im, ax=ax, shrink=0.7, label="%")
+    for ax in fig.axes:
+        if ax.get_label() == "<colorbar>":
+            continue
+        ax.set_xticks(range(5))
+        ax.set_xticklabels(LEVELS)
+        ax.set_yticks(range(5))
+        ax.set_yticklabels(LEVELS)
+        ax.set_xlabel("landslide level")
+        ax.set_ylabel("flood level")
+    return fig
