@@ -160,11 +160,3 @@ def _num(v):
     except (TypeError, ValueError):
         return np.nan
 
-
-def factor_groups(names):
-    """Feature columns of each factor: <f>_mean and <f>_std together; others alone."""
-    groups = {}
-    for j, n in enumerate(names):
-        m = re.match(r"(.+)_(mean|std)$", n)
-        groups.setdefault(m.group(1) if m else n, []).append(j)
-    return groups

@@ -1,10 +1,10 @@
 """hazard:hnnlossweights and hazard:hnnablation: paper 000's sensitivity tests."""
-import numpy as np
 from qgis.core import QgsProcessingParameterFileDestination
 
+from ...core.hnn import report as rp
 from ...core.util import worker
-from ...core.util.report import HtmlReport, figure, write_csv
-from .common import HnnAlgorithm, factor_groups
+from ...core.util.report import write_csv
+from .common import HnnAlgorithm
 
 
 class _HnnTest(HnnAlgorithm):
@@ -25,13 +25,9 @@ class _HnnTest(HnnAlgorithm):
                                "test": self.test_split(classes, parameters, context)}, fb)
         return result["results"]
 
-    def _write(self, parameters, context, title, rows, note, fig):
-        rep = HtmlReport(title)
-        rep.paragraph(note, note=True)
-        rep.table(rows)
-        rep.add_figure(fig, title)
-        html = self.parameterAsFileOutput(parameters, "OUTPUT_HTML", context)
-        out = {"OUTPUT_HTML": rep.write(html)}
+    def _outputs(self, parameters, context, rows, report, *args):
+        out = {"OUTPUT_HTML": report(self.parameterAsFileOutput(parameters, "OUTPUT_HTML",
+                                                                context), rows, *args)}
         csv = self.parameterAsFileOutput(parameters, "OUTPUT_CSV", context)
         if csv:
             out["OUTPUT_CSV"] = write_csv(csv, rows)
@@ -49,24 +45,12 @@ class HnnLossWeights(_HnnTest):
 
     def compute(self, parameters, context, feedback, fb):
         _, _, _, X, classes = self.units(parameters, context)
-        alphas = np.round(np.linspace(0, 1, 11), 1)
-        evs = self._evaluate(parameters, context, fb, X, classes,
-                             [{"alpha": float(a)} for a in alphas])
-        rows = []
-        for a, ev in zip(alphas, evs):
-            rows.append({"alpha": float(a), "binary_AUC": ev["binary_auc"],
-                         "class_AUC_macro_ovr": ev["macro_ovr"],
-                         "class_AUC_weighted_ovo": ev["weighted_ovo"]})
-            feedback.pushInfo(f"alpha {a:.1f}: binary AUC {ev['binary_auc']:.3f}, class AUC "
-                              f"{ev['macro_ovr']:.3f}")
-        fig, ax = figure(6, 3.5)
-        ax.plot(alphas, [r["binary_AUC"] for r in rows], "o-", label="binary AUC")
-        ax.plot(alphas, [r["class_AUC_macro_ovr"] for r in rows], "s-", label="class AUC")
-        ax.set_xlabel("alpha (weight of the binary loss)")
-        ax.set_ylabel("AUC (held-out units)")
-        ax.legend()
-        return self._write(parameters, context, "HNN loss-weight test", rows,
-                           "Same split and seed for every alpha (paper 000, fig. 10).", fig)
+        rows = rp.loss_weight_rows(self._evaluate(parameters, context, fb, X, classes, [
+            {"alpha": a} for a in rp.LOSS_WEIGHTS]))
+        for r in rows:
+            feedback.pushInfo(f"alpha {r['alpha']:.1f}: binary AUC {r['binary_AUC']:.3f}, class "
+                              f"AUC {r['class_AUC_macro_ovr']:.3f}")
+        return self._outputs(parameters, context, rows, rp.loss_weight_report)
 
 
 class HnnAblation(_HnnTest):
@@ -81,24 +65,7 @@ class HnnAblation(_HnnTest):
     def compute(self, parameters, context, feedback, fb):
         _, _, names, X, classes = self.units(parameters, context)
         alpha = self.parameterAsDouble(parameters, "ALPHA", context)
-        groups = factor_groups(names)
-        configs = [{"alpha": alpha}] + [
-            {"alpha": alpha, "cols": [j for j in range(len(names)) if j not in cols]}
-            for cols in groups.values()]
-        evs = self._evaluate(parameters, context, fb, X, classes, configs)
-        full = evs[0]
-        rows = []
-        for factor, ev in zip(groups, evs[1:]):
-            row = {"factor": factor, "binary_AUC": ev["binary_auc"],
-                   "binary_drop": full["binary_auc"] - ev["binary_auc"]}
-            for c, a in full["per_class"].items():
-                row[f"class_{c}_drop"] = a - ev["per_class"].get(c, float("nan"))
-            rows.append(row)
-        rows.sort(key=lambda r: -r["binary_drop"])
-        fig, ax = figure(6.5, 0.4 * len(rows) + 1.2)
-        ax.barh([r["factor"] for r in rows][::-1], [r["binary_drop"] for r in rows][::-1],
-                color="#d7301f")
-        ax.set_xlabel("drop in binary AUC when the factor is removed")
-        note = (f"Full model: binary AUC {full['binary_auc']:.3f}, class AUCs "
-                f"{', '.join(f'{c}: {a:.3f}' for c, a in full['per_class'].items())}.")
-        return self._write(parameters, context, "HNN factor ablation", rows, note, fig)
+        evs = self._evaluate(parameters, context, fb, X, classes,
+                             rp.ablation_configs(names, alpha))
+        return self._outputs(parameters, context, rp.ablation_rows(names, evs),
+                             rp.ablation_report, evs[0])

@@ -7,7 +7,8 @@ from qgis.core import (QgsFeature, QgsFields, QgsProcessingException,
                        QgsProcessingParameterString)
 
 from ...core.hnn import network as hnn
-from ...core.util.report import HtmlReport, write_csv
+from ...core.hnn.report import size_class_report
+from ...core.util.report import write_csv
 from .. import compat
 from ..base import HazardAlgorithm
 from ..styles import attach_style, graduated
@@ -95,13 +96,7 @@ class HnnSizeClasses(HazardAlgorithm):
         out = {"OUTPUT": dest}
         html = self.parameterAsFileOutput(parameters, "OUTPUT_HTML", context)
         if html:
-            rep = HtmlReport("Landslide size classes")
-            rep.paragraph(f"Fisher-Jenks with k = {sc.k_initial} (GVF {sc.gvf:.3f}); merges: "
-                          f"{', '.join(f'class {a} into {b}' for a, b in sc.merges) or 'none'}.")
-            rep.table(rows, ["class", "name", "min_excl", "max_incl", "count"], left=("name",))
-            rep.paragraph("Bounds in the area field's units (m²); the lowest bound is the "
-                          "smallest non-zero area - 1e-6 (paper 000, tables 2-3).", note=True)
-            out["OUTPUT_HTML"] = rep.write(html)
+            out["OUTPUT_HTML"] = size_class_report(html, sc, rows)
         csv = self.parameterAsFileOutput(parameters, "OUTPUT_CSV", context)
         if csv:
             out["OUTPUT_CSV"] = write_csv(csv, rows)

@@ -3,8 +3,7 @@ from qgis.core import QgsProcessingParameterFileDestination, QgsProcessingParame
 
 from ...core.hnn import network as hnn
 from ...core.util import worker
-from ...core.stats import metrics as mt
-from ...core.util.report import HtmlReport, figure
+from ...core.hnn.report import training_report
 from ...core.io.zonal import geometries_from_wkb
 from .. import compat
 from ..base import source_geometries
@@ -74,52 +73,9 @@ class TrainHnn(HnnAlgorithm):
         path = self.parameterAsFileOutput(parameters, "OUTPUT_MODEL", context)
         dest = self.write_units(parameters, context, src, feats, arr["pb"], arr["pc"])
         html = self.parameterAsFileOutput(parameters, "OUTPUT_HTML", context)
-        _report(html, result, alpha, ev, glm_auc, classes[test], arr["pb_test"], glm_p,
+        training_report(html, result, alpha, ev, glm_auc, classes[test], arr["pb_test"], glm_p,
                 arr["pc_test"], moran, names)
         feedback.pushInfo(f"binary AUC {ev['binary_auc']:.3f} (GLM {glm_auc:.3f}); class AUC "
                           f"macro OvR {ev['macro_ovr']:.3f}; Moran's I {moran['I']:.4f}")
         return {"OUTPUT_MODEL": path, "OUTPUT": dest, "OUTPUT_HTML": html}
 
-
-def _report(path, result, alpha, ev, glm_auc, y_test, pb, glm_p, pc, moran, names):
-    history, search_rows = result["history"], result["search"]
-    rep = HtmlReport("Hierarchical Neural Network")
-    rep.paragraph(f"Architecture {result['arch']}, alpha {alpha}; {len(names)} features; "
-                  f"epochs run {len(history['loss'])}; SMOTE class counts "
-                  f"{result['smote']['before']} -> {result['smote']['after']} (training part "
-                  f"only).")
-    rep.heading("Test metrics")
-    rep.table([{"binary AUC (HNN)": ev["binary_auc"], "binary AUC (GLM)": glm_auc,
-                "macro OvR AUC": ev["macro_ovr"], "weighted OvR AUC": ev["weighted_ovr"],
-                "weighted OvO AUC": ev["weighted_ovo"]}])
-    rep.table([{"class": c, "one-vs-rest AUC": a} for c, a in ev["per_class"].items()])
-    fig, ax = figure(6, 3.2)
-    for k in ("loss", "val_loss"):
-        ax.plot(history[k], label=k)
-    ax.set_xlabel("epoch")
-    ax.legend()
-    ax.set_title("Training curves")
-    rep.add_figure(fig, "training curves")
-    fig, ax = figure(5, 4.5)
-    yb = (y_test > 0).astype(int)
-    ax.plot(*mt.roc_curve(yb, pb), label=f"HNN (AUC {ev['binary_auc']:.3f})")
-    ax.plot(*mt.roc_curve(yb, glm_p), label=f"GLM (AUC {glm_auc:.3f})")
-    for c in ev["per_class"]:
-        ax.plot(*mt.roc_curve(y_test == int(c), pc[:, int(c)]), lw=0.8, ls=":",
-                label=f"class {c} vs rest")
-    ax.plot([0, 1], [0, 1], "k--", lw=0.6)
-    ax.set_xlabel("false positive rate")
-    ax.set_ylabel("true positive rate")
-    ax.legend(fontsize=7, loc="lower right")
-    rep.add_figure(fig, "ROC")
-    rep.heading("Confusion matrix (rows observed, columns predicted)")
-    rep.table([{"observed": i, **{f"pred {j}": v for j, v in enumerate(row)}}
-               for i, row in enumerate(ev["confusion"])])
-    rep.heading("Spatial autocorrelation of occurrence")
-    rep.paragraph(f"Moran's I = {moran['I']:.4f}, E[I] = {moran['E']:.6f}, z = {moran['z']:.2f}, "
-                  f"p = {moran['p']:.3g} (queen contiguity, binary weights, normality "
-                  f"assumption). Paper 000: I = 0.2077.")
-    if search_rows:
-        rep.heading("Monte Carlo search")
-        rep.table(search_rows)
-    rep.write(path)

@@ -1,18 +1,18 @@
 """hazard:trainmultihazard: Late Fusion, Early Fusion and the Mixture of Experts per zone."""
 import json
 
-import numpy as np
 from qgis.core import (QgsProcessingException, QgsProcessingParameterFeatureSource,
                        QgsProcessingParameterFileDestination, QgsProcessingParameterNumber,
                        QgsProcessingParameterString)
 
 from ...core.util import worker
-from ...core.util.report import HtmlReport, figure, write_csv
+from ...core.multihazard.report import training_report
+from ...core.multihazard.training import METRICS
+from ...core.util.report import write_csv
 from .. import compat
 from ..base import HazardAlgorithm
 from .common import read_samples
 
-METRICS = ("auc", "precision", "recall", "f1", "brier", "accuracy")
 
 
 class TrainMultiHazard(HazardAlgorithm):
@@ -117,7 +117,7 @@ class TrainMultiHazard(HazardAlgorithm):
                 feedback.pushInfo(f"macro {r['hazard']:9s} {r['model']:3s}: AUC {r['auc']:.3f}, "
                                   f"F1 {r['f1']:.3f}, Brier {r['brier']:.3f}")
         html = self.parameterAsFileOutput(parameters, "OUTPUT_HTML", context)
-        _report(html, result)
+        training_report(html, result)
         out = {"OUTPUT_MODEL": path, "OUTPUT_HTML": html}
         csv = self.parameterAsFileOutput(parameters, "OUTPUT_CSV", context)
         if csv:
@@ -125,59 +125,3 @@ class TrainMultiHazard(HazardAlgorithm):
                                           list(METRICS))
         return out
 
-
-def _report(path, result):
-    rows = result["metrics"]
-    rep = HtmlReport("Multi-hazard models: Late Fusion, Early Fusion, Mixture of Experts")
-    rep.paragraph("Metrics on each zone's test split (the hazard's own samples), threshold 0.5 "
-                  "for precision, recall, F1 and accuracy; 'macro' rows average the zones "
-                  "(paper 002, table 5).", note=True)
-    rep.heading("Macro-averaged over zones")
-    macro = [r for r in rows if r["zone"] == "macro"]
-    rep.table(macro, ["hazard", "model", "n"] + list(METRICS), left=("hazard", "model"))
-    if macro:
-        fig, ax = figure(6, 3.2)
-        hazards = sorted({r["hazard"] for r in macro})
-        models = ["LF", "EF", "MOE"]
-        for i, m in enumerate(models):
-            vals = [next((r["auc"] for r in macro if r["hazard"] == h and r["model"] == m),
-                         np.nan) for h in hazards]
-            ax.bar(np.arange(len(hazards)) + (i - 1) * 0.27, vals, 0.25, label=m)
-        ax.set_xticks(range(len(hazards)))
-        ax.set_xticklabels(hazards)
-        ax.set_ylim(0.5, 1.0)
-        ax.set_ylabel("macro AUC")
-        ax.legend()
-        rep.add_figure(fig, "macro AUC per model and hazard")
-    rep.heading("Per zone")
-    rep.table([r for r in rows if r["zone"] != "macro"], ["zone", "hazard", "model", "n"] +
-              list(METRICS), left=("zone", "hazard", "model"))
-    rep.heading("Models each zone uses")
-    rep.table([dict(zone=z, **s) for z, s in result["sources"].items()])
-    if result["notes"]:
-        rep.heading("Fallbacks and notes")
-        for n in result["notes"]:
-            rep.paragraph(n)
-    rep.heading("Factors and Late Fusion hyperparameters")
-    for key, feats in result["features"].items():
-        rep.paragraph(f"<b>{key}</b>: {', '.join(feats)}")
-        for h, p in result["lf_params"].get(key, {}).items():
-            rep.paragraph(f"&nbsp;&nbsp;{h}: " + ", ".join(f"{k} = {v:.4g}" if isinstance(
-                v, float) else f"{k} = {v}" for k, v in sorted(p.items())))
-    hist = result["history"]
-    if any("ef" in h for h in hist.values()):
-        fig, axes = figure(8, 3.2)
-        fig.clf()
-        a1, a2 = fig.add_subplot(1, 2, 1), fig.add_subplot(1, 2, 2)
-        for key, h in hist.items():
-            if "ef" in h:
-                a1.plot(h["ef"]["val_loss"], label=f"{key}")
-            if "gate" in h:
-                a2.plot(h["gate"]["val_loss"], label=f"{key}")
-        a1.set_title("Early Fusion: validation NLL")
-        a2.set_title("Gate: hold-out loss")
-        for a in (a1, a2):
-            a.set_xlabel("epoch")
-            a.legend(fontsize=7)
-        rep.add_figure(fig, "training curves")
-    rep.write(path)

@@ -1,19 +1,15 @@
 """hazard:frequencyratio: paper 001's frequency-ratio table, and the FR-index raster."""
-import numpy as np
 from qgis.core import (QgsProcessingParameterFeatureSource, QgsProcessingParameterFileDestination,
                        QgsProcessingParameterNumber, QgsProcessingParameterRasterDestination,
                        QgsProcessingParameterString)
 
-from ...core.susceptibility.evaluation import codes, frequency_ratio_table
-from ...core.io.raster import AtomicOutput, RasterWriter
-from ...core.util.report import HtmlReport, write_csv
+from ...core.susceptibility.evaluation import (FR_COLUMNS, frequency_ratio_report,
+                                               frequency_ratio_table, write_fr_index)
+from ...core.util.report import write_csv
 from .. import compat
 from ..base import HazardAlgorithm
 from ..report_common import hazard_xy
 from ..styles import attach_style, raster_pseudocolor
-
-COLS = ["factor", "class", "pixels", "hazards", "area_pct", "hazard_pct", "FR", "RF", "max_FR"]
-
 
 class FrequencyRatio(HazardAlgorithm):
     NAME = "frequencyratio"
@@ -61,34 +57,13 @@ class FrequencyRatio(HazardAlgorithm):
                 stack, xy, self.parameterAsInt(parameters, "CLASSES", context), aspect,
                 fb.sub(0, 0.8 if index else 1.0), seed=seed)
             if index:
-                lookup = {}
-                for r in rows:
-                    lookup.setdefault(r["factor"], []).append(r["FR"])
-                with AtomicOutput(index) as tmp:
-                    w = RasterWriter(tmp, stack.grid, ["fr_index"])
-                    try:
-                        for win in stack.windows():
-                            fb.check()
-                            d = stack.read(win)
-                            ok = ~np.isnan(d[0])
-                            out = np.full(ok.shape, np.nan, np.float32)
-                            tot = np.zeros(int(ok.sum()))
-                            for j, name in enumerate(stack.names):
-                                tot += np.asarray(lookup[name])[codes(plan[name], d[j][ok])]
-                            out[ok] = tot
-                            w.write(win, out)
-                    finally:
-                        w.close()
-        html = self.parameterAsFileOutput(parameters, "OUTPUT_HTML", context)
-        rep = HtmlReport("Frequency ratio")
-        rep.paragraph(f"{len(xy[0])} hazard samples. FR = %hazard / %area; RF = FR / sum of FR "
-                      f"over the factor's classes (%). Method: paper 001, table 2.", note=True)
-        rep.table(rows, COLS, left=("factor", "class"))
-        rep.write(html)
+                write_fr_index(stack, rows, plan, index, fb.sub(0.8, 1.0))
+        html = frequency_ratio_report(self.parameterAsFileOutput(parameters, "OUTPUT_HTML",
+                                                                 context), rows, len(xy[0]))
         out = {"OUTPUT_HTML": html}
         csv = self.parameterAsFileOutput(parameters, "OUTPUT_CSV", context)
         if csv:
-            out["OUTPUT_CSV"] = write_csv(csv, rows, COLS)
+            out["OUTPUT_CSV"] = write_csv(csv, rows, FR_COLUMNS)
         if index:
             attach_style(context, index, raster_pseudocolor(1, "Reds"), "raster",
                          self.tr("FR index"))

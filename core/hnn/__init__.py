@@ -1,14 +1,19 @@
 """The Hierarchical Neural Network of paper 000 (METHODS.md section 3): occurrence and size class
 per slope unit.
 
-Modules: network.
+Modules: network, report.
 """
-from . import network  # noqa: F401
+from . import network, report  # noqa: F401
+from .report import (LOSS_WEIGHTS, ablation_configs, ablation_report, ablation_rows,
+                     factor_groups, loss_weight_report, loss_weight_rows, size_class_report,
+                     training_report)  # noqa: F401
 from .network import (Architecture, FORMAT, HnnResult, SEARCH_SPACE, SizeClasses, build_model,
                       class_metrics, evaluate, glm_baseline, load_hnn, monte_carlo_search,
                       morans_i, predict, queen_neighbours, read_manifest, save_hnn, set_seed,
                       size_classes, smote, train_hnn)  # noqa: F401
-__all__ = ['Architecture', 'FORMAT', 'HnnResult', 'SEARCH_SPACE', 'SizeClasses', 'build_model',
+__all__ = ['LOSS_WEIGHTS', 'ablation_configs', 'ablation_report', 'ablation_rows',
+           'factor_groups', 'loss_weight_report', 'loss_weight_rows', 'report',
+           'size_class_report', 'training_report', 'Architecture', 'FORMAT', 'HnnResult', 'SEARCH_SPACE', 'SizeClasses', 'build_model',
            'class_metrics', 'evaluate', 'glm_baseline', 'load_hnn', 'monte_carlo_search',
            'morans_i', 'network', 'predict', 'queen_neighbours', 'read_manifest', 'save_hnn',
            'set_seed', 'size_classes', 'smote', 'train_hnn']

@@ -1,9 +1,9 @@
 """Flood-landslide multi-hazard susceptibility of paper 002 (METHODS.md section 4): Late
 Fusion, Early Fusion, the Mixture of Experts, per contextual zone and tile.
 
-Modules: blocks, evaluation, mapping, training.
+Modules: blocks, evaluation, mapping, report, training.
 """
-from . import blocks, evaluation, mapping, training  # noqa: F401
+from . import blocks, evaluation, mapping, report, training  # noqa: F401
 from .blocks import (BetaCalibration, GELU_C, LEVELS, LF_SPACE, LN_EPSILON, bivariate_codes,
                      bivariate_colors,
                      bivariate_label, build_early_fusion, build_gate, chol_from_raw,
@@ -11,14 +11,15 @@ from .blocks import (BetaCalibration, GELU_C, LEVELS, LF_SPACE, LN_EPSILON, biva
                      gelu, keras_mvg_nll, masked_bce, merge_tiles, mvg_nll, n_chol,
                      pearson_screen, shap_shares, split_three, tiles, train_early_fusion,
                      train_late_fusion, uncertainty_and_correlation, zone_feature_selection)  # noqa: F401
-from .training import (ALL, FORMAT, HAZARDS, MODELS, ModelSet, Predictor, TrainResult,
+from .report import training_report  # noqa: F401
+from .training import (ALL, FORMAT, HAZARDS, METRICS, MODELS, ModelSet, Predictor, TrainResult,
                        joint_labels, read_manifest, save_bundle, scores, train, train_gate)  # noqa: F401
 from .mapping import (BIVARIATE_NODATA, PRODUCTS, bivariate_legend, map_multihazard,
                       predict_tile, tile_plan, write_bivariate)  # noqa: F401
 from .evaluation import (MhEvaluation, density_heatmaps, evaluate, evaluation_report,
                          jaccard_high, mh_density, zonal_means)  # noqa: F401
 __all__ = ['ALL', 'BIVARIATE_NODATA', 'BetaCalibration', 'FORMAT', 'GELU_C', 'HAZARDS', 'LEVELS',
-           'LF_SPACE', 'LN_EPSILON', 'MODELS', 'MhEvaluation', 'ModelSet', 'PRODUCTS', 'Predictor', 'TrainResult',
+           'LF_SPACE', 'LN_EPSILON', 'METRICS', 'MODELS', 'MhEvaluation', 'ModelSet', 'PRODUCTS', 'Predictor', 'TrainResult',
            'bivariate_codes', 'bivariate_colors', 'bivariate_label', 'bivariate_legend', 'blocks',
            'build_early_fusion', 'build_gate', 'chol_from_raw', 'density_heatmaps', 'early_fusion_forward',
            'early_fusion_outputs', 'edge_weights', 'evaluate', 'evaluation', 'evaluation_report',
@@ -27,5 +28,6 @@ __all__ = ['ALL', 'BIVARIATE_NODATA', 'BetaCalibration', 'FORMAT', 'GELU_C', 'HA
            'merge_tiles', 'mh_density', 'mvg_nll', 'n_chol', 'pearson_screen', 'predict_tile',
            'read_manifest', 'save_bundle', 'scores', 'shap_shares', 'split_three', 'tile_plan',
            'tiles', 'train', 'train_early_fusion', 'train_gate', 'train_late_fusion', 'training',
+           'training_report', 'report',
            'uncertainty_and_correlation', 'write_bivariate', 'zonal_means',
            'zone_feature_selection']

@@ -32,6 +32,7 @@ from ..util.progress import as_feedback
 
 HAZARDS = ("flood", "landslide")
 MODELS = ("lf", "ef", "moe")
+METRICS = ("auc", "precision", "recall", "f1", "brier", "accuracy")
 FORMAT = "hazard-multihazard-bundle/1"
 ALL = "all"
 
@@ -288,8 +289,7 @@ def train(X, names, categorical, hazard, label, zone, split, x, y, features_by_z
         for m in MODELS:
             sel = [r for r in rows_out if r["hazard"] == h and r["model"] == m.upper()]
             if sel:
-                macro = {k: float(np.nanmean([r[k] for r in sel])) for k in
-                         ("auc", "precision", "recall", "f1", "brier", "accuracy")}
+                macro = {k: float(np.nanmean([r[k] for r in sel])) for k in METRICS}
                 rows_out.append(dict(zone="macro", hazard=h, model=m.upper(),
                                      n=int(sum(r["n"] for r in sel)), **macro))
     result.metrics = rows_out

@@ -11,11 +11,13 @@ from .estimators import (DEFAULTS, Encoding, FORMAT, KINDS, SAFE_PREFIXES, UNSAF
                          versions)  # noqa: F401
 from .training import (METRIC_COLS, TrainResult, manifest, metric_rows, report, train)  # noqa: F401
 from .apply import (CLASS_NAMES, apply_to_raster, class_counts, match_factors, write_classes)  # noqa: F401
-from .evaluation import (HIST_BINS, class_labels, codes, evaluate_map, frequency_ratio_table,
-                         map_statistics)  # noqa: F401
+from .evaluation import (FR_COLUMNS, HIST_BINS, class_labels, codes, evaluate_map,
+                         frequency_ratio_report, frequency_ratio_table, map_statistics,
+                         write_fr_index)  # noqa: F401
 from .comparison import (Comparison, Scenario, compare_scenarios,
                          comparison_report)  # noqa: F401
-__all__ = ['Comparison', 'Scenario', 'compare_scenarios', 'comparison_report', 'CLASS_NAMES', 'DEFAULTS', 'Encoding', 'FORMAT', 'HIST_BINS', 'KINDS', 'METRIC_COLS',
+__all__ = ['Comparison', 'FR_COLUMNS', 'Scenario', 'compare_scenarios', 'comparison_report',
+           'frequency_ratio_report', 'write_fr_index', 'CLASS_NAMES', 'DEFAULTS', 'Encoding', 'FORMAT', 'HIST_BINS', 'KINDS', 'METRIC_COLS',
            'SAFE_PREFIXES', 'TrainResult', 'UNSAFE', 'apply', 'apply_to_raster', 'block_folds',
            'check_training_data', 'class_counts', 'class_labels', 'codes', 'comparison', 'estimators',
            'evaluate_map', 'evaluation', 'frequency_ratio_table', 'group_folds', 'importance',

@@ -127,6 +127,49 @@ def frequency_ratio_table(stack, presences_xy, classes=5, aspect=(), feedback=No
     return rows, plan
 
 
+
+FR_COLUMNS = ["factor", "class", "pixels", "hazards", "area_pct", "hazard_pct", "FR", "RF",
+              "max_FR"]
+
+
+def write_fr_index(stack, rows, plan, path, feedback=None):
+    """The FR index raster: the sum over the factors of the frequency ratio of the class each
+    pixel falls in (``rows``, ``plan`` from :func:`frequency_ratio_table`); written block by
+    block, NaN where the first factor has no value."""
+    from ..io.raster import AtomicOutput, RasterWriter
+    fb = as_feedback(feedback)
+    lookup = {}
+    for r in rows:
+        lookup.setdefault(r["factor"], []).append(r["FR"])
+    wins = list(stack.windows())
+    with AtomicOutput(path) as tmp:
+        w = RasterWriter(tmp, stack.grid, ["fr_index"])
+        try:
+            for k, win in enumerate(wins):
+                fb.check()
+                d = stack.read(win)
+                ok = ~np.isnan(d[0])
+                out = np.full(ok.shape, np.nan, np.float32)
+                tot = np.zeros(int(ok.sum()))
+                for j, name in enumerate(stack.names):
+                    tot += np.asarray(lookup[name])[codes(plan[name], d[j][ok])]
+                out[ok] = tot
+                w.write(win, out)
+                fb.report((k + 1) / len(wins))
+        finally:
+            w.close()
+    return path
+
+
+def frequency_ratio_report(path, rows, n_hazards):
+    from ..util.report import HtmlReport
+    rep = HtmlReport("Frequency ratio")
+    rep.paragraph(f"{n_hazards} hazard samples. FR = %hazard / %area; RF = FR / sum of FR over "
+                  f"the factor's classes (%). Method: paper 001, table 2.", note=True)
+    rep.table(rows, FR_COLUMNS, left=("factor", "class"))
+    return rep.write(path)
+
+
 def _n_classes(p):
     kind, v = p
     return 8 if kind == "aspect" else (len(v) if kind == "values" else len(v) + 1)

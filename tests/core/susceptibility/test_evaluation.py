@@ -28,6 +28,15 @@ def test_frequency_ratio_on_a_hand_made_raster(tmp_path):
     xy = np.array([_centre(r, c) for r, c in pts]).T
     with AlignedStack([Band(pc, 1, "cat", True), Band(pa, 1, "aspect")], Grid.from_path(pc)) as st:
         rows, plan = ev.frequency_ratio_table(st, (xy[0], xy[1]), aspect=("aspect",))
+        index = ev.write_fr_index(st, rows, plan, str(tmp_path / "fri.tif"))
+    from osgeo import gdal
+    fri = gdal.Open(index).ReadAsArray()
+    # FR index = FR(cat class) + FR(aspect sector): top-right pixel 80/40 + 70/50
+    assert fri[0, 99] == pytest.approx(2.0 + 1.4, rel=1e-6)
+    assert fri[99, 0] == pytest.approx(20 / 60 + 30 / 50, rel=1e-6)
+    assert np.unique(np.round(fri, 5)).size == 4
+    html = open(ev.frequency_ratio_report(str(tmp_path / "fr.html"), rows, 10)).read()
+    assert "10 hazard samples" in html and "max_FR" in html
     cat_rows = [r for r in rows if r["factor"] == "cat"]
     assert [r["pixels"] for r in cat_rows] == [6000, 4000]
     assert [r["hazards"] for r in cat_rows] == [2, 8]

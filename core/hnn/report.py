@@ -1,0 +1,138 @@
+"""HTML reports of the Hierarchical Neural Network: training, paper 000's loss-weight test and
+factor ablation, and the landslide size classes."""
+import re
+
+import numpy as np
+
+from ..stats import metrics as mt
+from ..util.report import HtmlReport, figure
+
+LOSS_WEIGHTS = tuple(float(a) for a in np.round(np.linspace(0, 1, 11), 1))
+
+
+def training_report(path, result, alpha, ev, glm_auc, y_test, pb, glm_p, pc, moran, names):
+    """The report of 'Train Hierarchical Neural Network': the worker's ``result`` (history,
+    search, arch, smote), test metrics ``ev`` against the GLM's AUC, ROC curves of the test units
+    (``y_test`` size classes, ``pb`` P(landslide), ``glm_p``, ``pc`` P(class)) and Moran's I."""
+    history, search_rows = result["history"], result["search"]
+    rep = HtmlReport("Hierarchical Neural Network")
+    rep.paragraph(f"Architecture {result['arch']}, alpha {alpha}; {len(names)} features; "
+                  f"epochs run {len(history['loss'])}; SMOTE class counts "
+                  f"{result['smote']['before']} -> {result['smote']['after']} (training part "
+                  f"only).")
+    rep.heading("Test metrics")
+    rep.table([{"binary AUC (HNN)": ev["binary_auc"], "binary AUC (GLM)": glm_auc,
+                "macro OvR AUC": ev["macro_ovr"], "weighted OvR AUC": ev["weighted_ovr"],
+                "weighted OvO AUC": ev["weighted_ovo"]}])
+    rep.table([{"class": c, "one-vs-rest AUC": a} for c, a in ev["per_class"].items()])
+    fig, ax = figure(6, 3.2)
+    for k in ("loss", "val_loss"):
+        ax.plot(history[k], label=k)
+    ax.set_xlabel("epoch")
+    ax.legend()
+    ax.set_title("Training curves")
+    rep.add_figure(fig, "training curves")
+    fig, ax = figure(5, 4.5)
+    yb = (y_test > 0).astype(int)
+    ax.plot(*mt.roc_curve(yb, pb), label=f"HNN (AUC {ev['binary_auc']:.3f})")
+    ax.plot(*mt.roc_curve(yb, glm_p), label=f"GLM (AUC {glm_auc:.3f})")
+    for c in ev["per_class"]:
+        ax.plot(*mt.roc_curve(y_test == int(c), pc[:, int(c)]), lw=0.8, ls=":",
+                label=f"class {c} vs rest")
+    ax.plot([0, 1], [0, 1], "k--", lw=0.6)
+    ax.set_xlabel("false positive rate")
+    ax.set_ylabel("true positive rate")
+    ax.legend(fontsize=7, loc="lower right")
+    rep.add_figure(fig, "ROC")
+    rep.heading("Confusion matrix (rows observed, columns predicted)")
+    rep.table([{"observed": i, **{f"pred {j}": v for j, v in enumerate(row)}}
+               for i, row in enumerate(ev["confusion"])])
+    rep.heading("Spatial autocorrelation of occurrence")
+    rep.paragraph(f"Moran's I = {moran['I']:.4f}, E[I] = {moran['E']:.6f}, z = {moran['z']:.2f}, "
+                  f"p = {moran['p']:.3g} (queen contiguity, binary weights, normality "
+                  f"assumption). Paper 000: I = 0.2077.")
+    if search_rows:
+        rep.heading("Monte Carlo search")
+        rep.table(search_rows)
+    rep.write(path)
+    return path
+
+
+def factor_groups(names):
+    """Feature columns of each factor: <f>_mean and <f>_std together; others alone."""
+    groups = {}
+    for j, n in enumerate(names):
+        m = re.match(r"(.+)_(mean|std)$", n)
+        groups.setdefault(m.group(1) if m else n, []).append(j)
+    return groups
+
+
+def ablation_configs(names, alpha):
+    """The networks of the ablation: the full one, then one without each factor's columns."""
+    return [{"alpha": alpha}] + [
+        {"alpha": alpha, "cols": [j for j in range(len(names)) if j not in cols]}
+        for cols in factor_groups(names).values()]
+
+
+def loss_weight_rows(evaluations, alphas=LOSS_WEIGHTS):
+    """One row per alpha of the loss-weight test from the networks' test metrics."""
+    return [{"alpha": float(a), "binary_AUC": ev["binary_auc"],
+             "class_AUC_macro_ovr": ev["macro_ovr"],
+             "class_AUC_weighted_ovo": ev["weighted_ovo"]} for a, ev in zip(alphas, evaluations)]
+
+
+def ablation_rows(names, evaluations):
+    """Drop in binary AUC and in each class's one-vs-rest AUC against the full network (the
+    first evaluation) when a factor is removed; largest binary drop first."""
+    full = evaluations[0]
+    rows = []
+    for factor, ev in zip(factor_groups(names), evaluations[1:]):
+        row = {"factor": factor, "binary_AUC": ev["binary_auc"],
+               "binary_drop": full["binary_auc"] - ev["binary_auc"]}
+        for c, a in full["per_class"].items():
+            row[f"class_{c}_drop"] = a - ev["per_class"].get(c, float("nan"))
+        rows.append(row)
+    rows.sort(key=lambda r: -r["binary_drop"])
+    return rows
+
+
+def _table_report(path, title, rows, note, fig):
+    rep = HtmlReport(title)
+    rep.paragraph(note, note=True)
+    rep.table(rows)
+    rep.add_figure(fig, title)
+    return rep.write(path)
+
+
+def loss_weight_report(path, rows):
+    fig, ax = figure(6, 3.5)
+    alphas = [r["alpha"] for r in rows]
+    ax.plot(alphas, [r["binary_AUC"] for r in rows], "o-", label="binary AUC")
+    ax.plot(alphas, [r["class_AUC_macro_ovr"] for r in rows], "s-", label="class AUC")
+    ax.set_xlabel("alpha (weight of the binary loss)")
+    ax.set_ylabel("AUC (held-out units)")
+    ax.legend()
+    return _table_report(path, "HNN loss-weight test", rows,
+                         "Same split and seed for every alpha (paper 000, fig. 10).", fig)
+
+
+def ablation_report(path, rows, full):
+    """``full``: the test metrics of the network with every factor."""
+    fig, ax = figure(6.5, 0.4 * len(rows) + 1.2)
+    ax.barh([r["factor"] for r in rows][::-1], [r["binary_drop"] for r in rows][::-1],
+            color="#d7301f")
+    ax.set_xlabel("drop in binary AUC when the factor is removed")
+    note = (f"Full model: binary AUC {full['binary_auc']:.3f}, class AUCs "
+            f"{', '.join(f'{c}: {a:.3f}' for c, a in full['per_class'].items())}.")
+    return _table_report(path, "HNN factor ablation", rows, note, fig)
+
+
+def size_class_report(path, sc, rows):
+    """``sc``: the :class:`~.network.SizeClasses`; ``rows``: its table of the units' areas."""
+    rep = HtmlReport("Landslide size classes")
+    rep.paragraph(f"Fisher-Jenks with k = {sc.k_initial} (GVF {sc.gvf:.3f}); merges: "
+                  f"{', '.join(f'class {a} into {b}' for a, b in sc.merges) or 'none'}.")
+    rep.table(rows, ["class", "name", "min_excl", "max_incl", "count"], left=("name",))
+    rep.paragraph("Bounds in the area field's units (m²); the lowest bound is the "
+                  "smallest non-zero area - 1e-6 (paper 000, tables 2-3).", note=True)
+    return rep.write(path)

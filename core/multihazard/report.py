@@ -1,0 +1,65 @@
+"""HTML reports of the multi-hazard models."""
+import numpy as np
+
+from ..util.report import HtmlReport, figure
+from .training import METRICS
+
+
+def training_report(path, result):
+    """The training report of 'Train multi-hazard models' from the worker's result (a dict:
+    metrics, sources, notes, features, lf_params, history)."""
+    rows = result["metrics"]
+    rep = HtmlReport("Multi-hazard models: Late Fusion, Early Fusion, Mixture of Experts")
+    rep.paragraph("Metrics on each zone's test split (the hazard's own samples), threshold 0.5 "
+                  "for precision, recall, F1 and accuracy; 'macro' rows average the zones "
+                  "(paper 002, table 5).", note=True)
+    rep.heading("Macro-averaged over zones")
+    macro = [r for r in rows if r["zone"] == "macro"]
+    rep.table(macro, ["hazard", "model", "n"] + list(METRICS), left=("hazard", "model"))
+    if macro:
+        fig, ax = figure(6, 3.2)
+        hazards = sorted({r["hazard"] for r in macro})
+        models = ["LF", "EF", "MOE"]
+        for i, m in enumerate(models):
+            vals = [next((r["auc"] for r in macro if r["hazard"] == h and r["model"] == m),
+                         np.nan) for h in hazards]
+            ax.bar(np.arange(len(hazards)) + (i - 1) * 0.27, vals, 0.25, label=m)
+        ax.set_xticks(range(len(hazards)))
+        ax.set_xticklabels(hazards)
+        ax.set_ylim(0.5, 1.0)
+        ax.set_ylabel("macro AUC")
+        ax.legend()
+        rep.add_figure(fig, "macro AUC per model and hazard")
+    rep.heading("Per zone")
+    rep.table([r for r in rows if r["zone"] != "macro"], ["zone", "hazard", "model", "n"] +
+              list(METRICS), left=("zone", "hazard", "model"))
+    rep.heading("Models each zone uses")
+    rep.table([dict(zone=z, **s) for z, s in result["sources"].items()])
+    if result["notes"]:
+        rep.heading("Fallbacks and notes")
+        for n in result["notes"]:
+            rep.paragraph(n)
+    rep.heading("Factors and Late Fusion hyperparameters")
+    for key, feats in result["features"].items():
+        rep.paragraph(f"<b>{key}</b>: {', '.join(feats)}")
+        for h, p in result["lf_params"].get(key, {}).items():
+            rep.paragraph(f"&nbsp;&nbsp;{h}: " + ", ".join(f"{k} = {v:.4g}" if isinstance(
+                v, float) else f"{k} = {v}" for k, v in sorted(p.items())))
+    hist = result["history"]
+    if any("ef" in h for h in hist.values()):
+        fig, axes = figure(8, 3.2)
+        fig.clf()
+        a1, a2 = fig.add_subplot(1, 2, 1), fig.add_subplot(1, 2, 2)
+        for key, h in hist.items():
+            if "ef" in h:
+                a1.plot(h["ef"]["val_loss"], label=f"{key}")
+            if "gate" in h:
+                a2.plot(h["gate"]["val_loss"], label=f"{key}")
+        a1.set_title("Early Fusion: validation NLL")
+        a2.set_title("Gate: hold-out loss")
+        for a in (a1, a2):
+            a.set_xlabel("epoch")
+            a.legend(fontsize=7)
+        rep.add_figure(fig, "training curves")
+    rep.write(path)
+    return path

@@ -1,0 +1,40 @@
+"""The HNN experiments' tables and reports from given test metrics (no network trained)."""
+import pytest
+
+from hazard_susceptibility.core.hnn import report as rp
+
+
+def _ev(binary, per_class, macro=0.7, ovo=0.6):
+    return {"binary_auc": binary, "per_class": per_class, "macro_ovr": macro,
+            "weighted_ovo": ovo}
+
+
+def test_ablation_pairs_mean_and_std_columns_and_sorts_by_the_drop(tmp_path):
+    names = ["slope_mean", "slope_std", "ndvi_mean", "ndvi_std", "su_area"]
+    assert rp.factor_groups(names) == {"slope": [0, 1], "ndvi": [2, 3], "su_area": [4]}
+    configs = rp.ablation_configs(names, 0.8)
+    assert configs[0] == {"alpha": 0.8}
+    assert [c["cols"] for c in configs[1:]] == [[2, 3, 4], [0, 1, 4], [0, 1, 2, 3]]
+    full = _ev(0.90, {"0": 0.80, "1": 0.70})
+    evs = [full, _ev(0.70, {"0": 0.60, "1": 0.65}), _ev(0.88, {"0": 0.79}),
+           _ev(0.91, {"0": 0.81, "1": 0.72})]
+    rows = rp.ablation_rows(names, evs)
+    assert [r["factor"] for r in rows] == ["slope", "ndvi", "su_area"]
+    assert rows[0]["binary_drop"] == pytest.approx(0.20)
+    assert rows[0]["class_0_drop"] == pytest.approx(0.20)
+    assert rows[1]["class_1_drop"] != rows[1]["class_1_drop"]  # class 1 absent: NaN
+    assert rows[2]["binary_drop"] == pytest.approx(-0.01)
+    html = open(rp.ablation_report(str(tmp_path / "a.html"), rows, full)).read()
+    assert "Full model: binary AUC 0.900, class AUCs 0: 0.800, 1: 0.700." in html
+    assert html.count("<img") == 1
+
+
+def test_loss_weight_rows_follow_the_eleven_alphas(tmp_path):
+    assert rp.LOSS_WEIGHTS == (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
+    evs = [_ev(0.5 + a / 4, {}, macro=0.9 - a / 4) for a in rp.LOSS_WEIGHTS]
+    rows = rp.loss_weight_rows(evs)
+    assert [r["alpha"] for r in rows] == list(rp.LOSS_WEIGHTS)
+    assert rows[-1]["binary_AUC"] == pytest.approx(0.75)
+    assert rows[0]["class_AUC_macro_ovr"] == pytest.approx(0.9)
+    html = open(rp.loss_weight_report(str(tmp_path / "l.html"), rows)).read()
+    assert "HNN loss-weight test" in html and "<img" in html
