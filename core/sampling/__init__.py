@@ -1,13 +1,16 @@
 """Absence sampling and presence augmentation (METHODS.md section 1; papers 001 and 003).
 
-Modules: samplers.
+Modules: mahalanobis, samplers.
 """
-from . import samplers  # noqa: F401
+from . import mahalanobis, samplers  # noqa: F401
+from .mahalanobis import (D2_BINS, MahalanobisDraw, mahalanobis_absences,
+                          mahalanobis_report)  # noqa: F401
 from .samplers import (Admissible, MahalanobisModel, Presences, absence_count, draw, kde_augment,
                        locate_presences, mahalanobis_d2, mahalanobis_model, ocsvm_absences,
                        parse_ratios, polygon_pixels, presences_from_ids, shap_dependence,
                        shap_threshold, stratified_split)  # noqa: F401
-__all__ = ['Admissible', 'MahalanobisModel', 'Presences', 'absence_count', 'draw', 'kde_augment',
+__all__ = ['D2_BINS', 'MahalanobisDraw', 'mahalanobis', 'mahalanobis_absences',
+           'mahalanobis_report', 'Admissible', 'MahalanobisModel', 'Presences', 'absence_count', 'draw', 'kde_augment',
            'locate_presences', 'mahalanobis_d2', 'mahalanobis_model', 'ocsvm_absences',
            'parse_ratios', 'polygon_pixels', 'presences_from_ids', 'samplers', 'shap_dependence',
            'shap_threshold', 'stratified_split']

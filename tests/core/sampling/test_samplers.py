@@ -173,3 +173,41 @@ def test_shap_threshold_recovers_the_generators_ndvi_step(sample_area):
     t, side, _, _ = smp.shap_threshold(X[:, 0], s, bins=20)
     assert side == "below"
     assert abs(t - truth["landslide"]["ndvi_step"]["threshold"]) < 0.05, t
+
+
+def test_mahalanobis_rasters_match_scipy_and_a_failed_draw_leaves_nothing(stack, tmp_path):
+    from osgeo import gdal
+    from hazard_susceptibility.core.sampling.mahalanobis import (
+        D2_BINS, mahalanobis_absences, mahalanobis_report)
+    pres = _presences(stack)
+    model = smp.mahalanobis_model(pres.values[:, :2], ["a", "b"])
+    d2p, mkp = str(tmp_path / "d2.tif"), str(tmp_path / "mask.tif")
+    res = mahalanobis_absences(stack, pres, [0, 1], model, 25, np.random.default_rng(3), d2p,
+                               mkp, min_distance=20.0)
+    ds = gdal.Open(d2p)
+    d2 = ds.ReadAsArray()
+    nodata = ds.GetRasterBand(1).GetNoDataValue()
+    d2[d2 == nodata] = np.nan
+    mask = gdal.Open(mkp).ReadAsArray()
+    vals = np.stack([stack.read(w) for w in stack.windows()][0])  # one window: whole grid
+    X = pres.values[:, :2]
+    vi = np.linalg.inv(np.cov(X.T))
+    r, c = 30, 50
+    assert d2[r, c] == pytest.approx(distance.mahalanobis(vals[:2, r, c], X.mean(0), vi) ** 2,
+                                     rel=1e-5)
+    assert model.critical == pytest.approx(stats.chi2.ppf(0.95, 1))  # dof p - 1
+    assert mask[0, 0] == 255 and np.isnan(d2[0, 0])  # nodata stays nodata
+    assert ((mask == 1) == (np.nan_to_num(d2) > model.critical)).all()
+    assert res.n_valid == 60 * 80 - 12 and res.n_admissible == int((mask == 1).sum())
+    assert res.hist.sum() == res.n_valid and len(res.hist) == len(D2_BINS) - 1
+    rows = ((Y0 - res.y) // 10).astype(int)
+    cols = ((res.x - X0) // 10).astype(int)
+    assert len(res.x) == 25 and (mask[rows, cols] == 1).all()
+    html = open(mahalanobis_report(str(tmp_path / "m.html"), model, res, len(pres))).read()
+    assert "<img" in html and "Presence statistics" in html and "25" in html
+    # asking for more than the admissible pixels: an error, and neither raster written
+    d2q, mkq = str(tmp_path / "d2b.tif"), str(tmp_path / "maskb.tif")
+    with pytest.raises(InputError, match="admissible pixels"):
+        mahalanobis_absences(stack, pres, [0, 1], model, 10 ** 6, np.random.default_rng(3),
+                             d2q, mkq)
+    assert not (tmp_path / "d2b.tif").exists() and not (tmp_path / "maskb.tif").exists()
