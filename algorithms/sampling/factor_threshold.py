@@ -6,15 +6,11 @@ from qgis.core import (QgsCoordinateReferenceSystem, QgsProcessingException,
                        QgsProcessingParameterFileDestination, QgsProcessingParameterNumber,
                        QgsProcessingParameterRasterLayer)
 
-from ...core.sampling import samplers as smp
-from ...core.util.report import HtmlReport, figure
+from ...core.sampling.threshold import SIDES, threshold_correction, threshold_report
 from ...core.io.zonal import geometries_from_wkb
 from .. import compat
 from ..base import source_geometries
 from .common import SamplingAlgorithm
-
-SIDES = ["auto", "below", "above"]
-
 
 class FactorThresholdAbsences(SamplingAlgorithm):
     NAME = "factorthresholdabsences"
@@ -59,69 +55,32 @@ class FactorThresholdAbsences(SamplingAlgorithm):
         self.addOutput(QgsProcessingOutputString("PRONE_SIDE_USED", self.tr("Prone side used")))
 
     def compute(self, parameters, context, feedback, fb):
-        fac_layer = self.parameterAsRasterLayer(parameters, "THRESHOLD_FACTOR", context)
         given = parameters.get("THRESHOLD")
         given = None if given in (None, "") else self.parameterAsDouble(parameters, "THRESHOLD",
                                                                          context)
-        side = SIDES[self.parameterAsEnum(parameters, "PRONE_SIDE", context)]
-        rng = self.rng(parameters, context)
-        seed = self.parameterAsInt(parameters, "SEED", context)
+        start = self.parameterAsSource(parameters, "START_ABSENCES", context)
         with self.factor_stack(parameters, context) as stack:
-            j = self._factor_index(stack, fac_layer)
+            j = self._factor_index(stack, self.parameterAsRasterLayer(
+                parameters, "THRESHOLD_FACTOR", context))
             pres = self.presences(parameters, context, stack, feedback, fb.sub(0, 0.05))
-            adm = smp.Admissible(stack, pres,
-                                 self.parameterAsDouble(parameters, "MIN_DISTANCE", context))
-            start = self.parameterAsSource(parameters, "START_ABSENCES", context)
-            if start is not None:
-                sx, sy = self._start_points(start, stack, context)
-                sa = smp.locate_presences(stack, sx, sy)
-                ax, ay, avals = sa.x, sa.y, sa.values
-                if len(ax) == 0:
-                    raise QgsProcessingException("No starting absence lies on valid pixels "
-                                                 "[START_ABSENCES].")
-            else:
-                n = self.count(parameters, context, len(pres))
-                ax, ay, _ = smp.draw(adm, n, rng, fb.sub(0.05, 0.3))
-                avals = smp.sample_at(stack, ax, ay)
-            curve = None
-            if given is None or side == "auto":
-                X = np.vstack([pres.values, avals])
-                y = np.r_[np.ones(len(pres)), np.zeros(len(avals))]
-                shap = smp.shap_dependence(X, y, j, seed)
-                t_shap, side_shap, centres, means = smp.shap_threshold(X[:, j], shap)
-                curve = (X[:, j], shap, centres, means)
-                t = t_shap if given is None else given
-                if side == "auto":
-                    side = side_shap
-            else:
-                t = given
-            v = avals[:, j]
-            prone = v < t if side == "below" else v > t
-            keep_x, keep_y = ax[~prone], ay[~prone]
-            n_rep = int(prone.sum())
-            feedback.pushInfo(f"Threshold {stack.names[j]} = {t:.4g}, prone side: {side}; "
-                              f"{n_rep} of {len(ax)} absences replaced.")
-            if n_rep:
-                row, col = stack.grid.rowcol(ax, ay)
-                adm.exclude = row * stack.grid.xsize + col  # never on an existing absence
-
-                def other_side(win, data):
-                    with np.errstate(invalid="ignore"):
-                        return data[j] >= t if side == "below" else data[j] <= t
-                adm.constraint = other_side
-                nx, ny, _ = smp.draw(adm, n_rep, rng, fb.sub(0.3, 0.95))
-                keep_x = np.concatenate([keep_x, nx])
-                keep_y = np.concatenate([keep_y, ny])
+            res = threshold_correction(
+                stack, pres, j, self.rng(parameters, context),
+                self.parameterAsInt(parameters, "SEED", context), given,
+                SIDES[self.parameterAsEnum(parameters, "PRONE_SIDE", context)],
+                self._start_points(start, stack, context) if start is not None else None,
+                self.count(parameters, context, len(pres)) if start is None else 0,
+                self.parameterAsDouble(parameters, "MIN_DISTANCE", context), fb)
+            feedback.pushInfo(f"Threshold {res.factor} = {res.threshold:.4g}, prone side: "
+                              f"{res.side}; {res.replaced} of {res.n_absences} absences "
+                              f"replaced.")
             crs = stack.grid.crs_wkt
-            fname = stack.names[j]
-        x, y, cols = self.with_presences(parameters, context, pres, keep_x, keep_y, self.SAMPLER)
+        x, y, cols = self.with_presences(parameters, context, pres, res.x, res.y, self.SAMPLER)
         out = {"OUTPUT": self.write_samples(parameters, context, crs, x, y, cols,
                                             layer_name="Threshold-corrected samples"),
-               "THRESHOLD_USED": float(t), "PRONE_SIDE_USED": side}
+               "THRESHOLD_USED": res.threshold, "PRONE_SIDE_USED": res.side}
         html = self.parameterAsFileOutput(parameters, "OUTPUT_HTML", context)
         if html:
-            self._report(html, fname, t, side, given is None, curve, n_rep, len(ax))
-            out["OUTPUT_HTML"] = html
+            out["OUTPUT_HTML"] = threshold_report(html, res)
         return out
 
     @staticmethod
@@ -148,24 +107,3 @@ class FactorThresholdAbsences(SamplingAlgorithm):
             xs.append(px)
             ys.append(py)
         return np.array(xs), np.array(ys)
-
-    @staticmethod
-    def _report(path, fname, t, side, derived, curve, n_rep, n_abs):
-        rep = HtmlReport("Factor-threshold absence correction")
-        rep.table([{"factor": fname, "threshold": t, "prone side": side,
-                    "threshold from": "SHAP" if derived else "user", "absences": n_abs,
-                    "replaced": n_rep}], left=("factor", "prone side", "threshold from"))
-        if curve is not None:
-            v, s, centres, means = curve
-            fig, ax = figure(7, 3.8)
-            ax.scatter(v, s, s=4, alpha=0.3, color="#999999", label="samples")
-            ax.plot(centres, means, "o-", color="#2c7bb6", label="binned mean SHAP")
-            ax.axhline(0, color="black", lw=0.8)
-            ax.axvline(t, color="#d7301f", lw=2, label=f"threshold {t:.4g}")
-            ax.set_xlabel(fname)
-            ax.set_ylabel("SHAP value (log-odds)")
-            ax.legend()
-            rep.add_figure(fig, "SHAP dependence")
-        rep.paragraph("Method: paper 001, scenario 3; METHODS.md section 1.6. SHAP values are "
-                      "XGBoost's exact TreeSHAP (pred_contribs).", note=True)
-        rep.write(path)

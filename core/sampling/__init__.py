@@ -1,15 +1,17 @@
 """Absence sampling and presence augmentation (METHODS.md section 1; papers 001 and 003).
 
-Modules: mahalanobis, samplers.
+Modules: mahalanobis, samplers, threshold.
 """
-from . import mahalanobis, samplers  # noqa: F401
+from . import mahalanobis, samplers, threshold  # noqa: F401
+from .threshold import SIDES, ThresholdCorrection, threshold_correction, threshold_report  # noqa: F401
 from .mahalanobis import (D2_BINS, MahalanobisDraw, mahalanobis_absences,
                           mahalanobis_report)  # noqa: F401
 from .samplers import (Admissible, MahalanobisModel, Presences, absence_count, draw, kde_augment,
                        locate_presences, mahalanobis_d2, mahalanobis_model, ocsvm_absences,
                        parse_ratios, polygon_pixels, presences_from_ids, shap_dependence,
                        shap_threshold, stratified_split)  # noqa: F401
-__all__ = ['D2_BINS', 'MahalanobisDraw', 'mahalanobis', 'mahalanobis_absences',
+__all__ = ['SIDES', 'ThresholdCorrection', 'threshold', 'threshold_correction',
+           'threshold_report', 'D2_BINS', 'MahalanobisDraw', 'mahalanobis', 'mahalanobis_absences',
            'mahalanobis_report', 'Admissible', 'MahalanobisModel', 'Presences', 'absence_count', 'draw', 'kde_augment',
            'locate_presences', 'mahalanobis_d2', 'mahalanobis_model', 'ocsvm_absences',
            'parse_ratios', 'polygon_pixels', 'presences_from_ids', 'samplers', 'shap_dependence',

@@ -211,3 +211,41 @@ def test_mahalanobis_rasters_match_scipy_and_a_failed_draw_leaves_nothing(stack,
         mahalanobis_absences(stack, pres, [0, 1], model, 10 ** 6, np.random.default_rng(3),
                              d2q, mkq)
     assert not (tmp_path / "d2b.tif").exists() and not (tmp_path / "maskb.tif").exists()
+
+
+def test_threshold_correction_moves_absences_off_the_prone_side(tmp_path):
+    """Presences only where factor f > 0.7 (the truth): the SHAP-derived threshold falls
+    between the presences' and most absences' values, the prone side is 'above', and after the
+    correction no absence is above the threshold while the kept ones stay where they were."""
+    from hazard_susceptibility.core.sampling.threshold import (threshold_correction,
+                                                               threshold_report)
+    rng = np.random.default_rng(0)
+    f = np.tile(np.linspace(0, 1, 100), (80, 1))
+    g = rng.random((80, 100))
+    t = (X0, 10, 0, Y0, 0, -10)
+    paths = [write_raster(tmp_path / "f.tif", f, t), write_raster(tmp_path / "g.tif", g, t)]
+    with AlignedStack([Band(paths[0], 1, "f"), Band(paths[1], 1, "g")],
+                      Grid.from_path(paths[0])) as st:
+        cells = rng.choice(80 * 30, 60, replace=False)
+        px = X0 + (70 + cells % 30 + 0.5) * 10
+        py = Y0 - (cells // 30 + 0.5) * 10
+        pres = smp.locate_presences(st, px, py)
+        res = threshold_correction(st, pres, 0, np.random.default_rng(1), seed=1, count=60,
+                                   min_distance=15)
+        assert res.derived and res.side == "above" and res.factor == "f"
+        assert 0.3 < res.threshold < 0.75
+        vals = smp.sample_at(st, res.x, res.y)[:, 0]
+        assert len(res.x) == 60 and (vals <= res.threshold).all()
+        assert 0 < res.replaced < 60
+        # a given threshold and side: no model, exactly the absences above it replaced
+        start = (res.x, res.y)
+        fixed = threshold_correction(st, pres, 0, np.random.default_rng(2), threshold=0.2,
+                                     side="above", start_xy=start)
+        assert fixed.curve is None and not fixed.derived
+        assert fixed.replaced == int((vals > 0.2).sum())
+        after = smp.sample_at(st, fixed.x, fixed.y)[:, 0]
+        assert (after <= 0.2).all() and len(np.unique(np.round(fixed.x + 1e3 * fixed.y))) == 60
+        html = open(threshold_report(str(tmp_path / "t.html"), res)).read()
+        assert "SHAP dependence" in html and "<img" in html
+        with pytest.raises(InputError):
+            threshold_correction(st, pres, 0, rng, side="left", count=5)
