@@ -1,13 +1,9 @@
 """hazard:susceptibilityratioabsences: the absence ratio from an initial susceptibility map."""
-import numpy as np
-from qgis.core import (QgsProcessingException, QgsProcessingParameterFileDestination,
-                       QgsProcessingParameterNumber, QgsProcessingParameterRasterDestination)
+from qgis.core import (QgsProcessingParameterFileDestination, QgsProcessingParameterNumber,
+                       QgsProcessingParameterRasterDestination)
 
-from ...core.sampling import samplers as smp
-from ...core.stats.breaks import gvf, natural_breaks, classify
-from ...core.susceptibility.apply import CLASS_NAMES, apply_to_raster, class_counts
-from ...core.io.raster import AtomicOutput
-from ...core.util.report import HtmlReport, figure
+from ...core.sampling.susceptibility_ratio import (susceptibility_ratio_absences,
+                                                   susceptibility_ratio_report)
 from .. import compat
 from .common import SamplingAlgorithm
 from ..styles import attach_style, raster_pseudocolor
@@ -42,40 +38,20 @@ class SusceptibilityRatioAbsences(SamplingAlgorithm):
             "OUTPUT_HTML", self.tr("Report"), self.tr("HTML files (*.html)"), optional=True))
 
     def compute(self, parameters, context, feedback, fb):
-        from sklearn.ensemble import RandomForestClassifier
-        rng = self.rng(parameters, context)
-        seed = self.parameterAsInt(parameters, "SEED", context)
         map_path = self.parameterAsOutputLayer(parameters, "OUTPUT_MAP", context)
         with self.factor_stack(parameters, context) as stack:
             pres = self.presences(parameters, context, stack, feedback, fb.sub(0, 0.05))
-            adm = smp.Admissible(stack, pres,
-                                 self.parameterAsDouble(parameters, "MIN_DISTANCE", context))
-            bx, by, _ = smp.draw(adm, len(pres), rng, fb.sub(0.05, 0.15))
-            Xa = smp.sample_at(stack, bx, by)
-            X = np.vstack([pres.values, Xa])
-            y = np.r_[np.ones(len(pres)), np.zeros(len(Xa))]
-            rf = RandomForestClassifier(self.parameterAsInt(parameters, "TREES", context),
-                                        random_state=seed, n_jobs=1).fit(X, y)
-            with AtomicOutput(map_path) as tmp:
-                n_valid, sample = apply_to_raster(stack, lambda v: rf.predict_proba(v)[:, 1],
-                                                  tmp, 1, None, fb.sub(0.15, 0.6),
-                                                  sample=100_000, seed=seed)
-                limits = natural_breaks(sample, 5, sample=0, seed=seed)
-                if len(limits) < 4:
-                    raise QgsProcessingException("The initial map has fewer than 5 distinct "
-                                                 "values: natural breaks need more variety.")
-                counts = class_counts(tmp, limits, fb.sub(0.6, 0.7))
-                if counts[-1] == 0:
-                    raise QgsProcessingException("The 'very high' class of the initial map is "
-                                                 "empty: the ratio is undefined.")
-                ratio = counts[0] / counts[-1]
-                n = smp.absence_count(len(pres), ratio=ratio)
-                ax, ay, _ = smp.draw(adm, n, rng, fb.sub(0.7, 0.95))
+            res = susceptibility_ratio_absences(
+                stack, pres, self.rng(parameters, context), map_path,
+                self.parameterAsInt(parameters, "TREES", context),
+                self.parameterAsInt(parameters, "SEED", context),
+                self.parameterAsDouble(parameters, "MIN_DISTANCE", context), fb)
             crs = stack.grid.crs_wkt
-            area = stack.grid.pixel_area
+        counts = res.counts
         feedback.pushInfo(f"ratio = area(very low) / area(very high) = {counts[0]} / "
-                          f"{counts[-1]} = {ratio:.3f}: {n} absences for {len(pres)} presences")
-        x, y, cols = self.with_presences(parameters, context, pres, ax, ay, self.SAMPLER)
+                          f"{counts[-1]} = {res.ratio:.3f}: {len(res.x)} absences for "
+                          f"{len(pres)} presences")
+        x, y, cols = self.with_presences(parameters, context, pres, res.x, res.y, self.SAMPLER)
         dest = self.write_samples(parameters, context, crs, x, y, cols,
                                   layer_name="Susceptibility-ratio samples")
         attach_style(context, map_path, raster_pseudocolor(1, "RdYlGn"), "raster",
@@ -83,23 +59,5 @@ class SusceptibilityRatioAbsences(SamplingAlgorithm):
         out = {"OUTPUT": dest, "OUTPUT_MAP": map_path}
         html = self.parameterAsFileOutput(parameters, "OUTPUT_HTML", context)
         if html:
-            rep = HtmlReport("Susceptibility-based absence ratio")
-            rows = [{"class": CLASS_NAMES[k], "pixels": int(c), "area (km²)": c * area / 1e6,
-                     "share (%)": 100.0 * c / counts.sum()} for k, c in enumerate(counts)]
-            rep.table(rows, left=("class",))
-            rep.paragraph(f"Class limits (probability): {', '.join(f'{v:.4f}' for v in limits)}; "
-                          f"GVF of the breaks on the sample: "
-                          f"{gvf(sample, classify(sample, limits)):.3f}.")
-            rep.paragraph(f"<b>Ratio</b> r = area(very low) / area(very high) = {counts[0]} / "
-                          f"{counts[-1]} = {ratio:.3f}, so {n} absences for {len(pres)} "
-                          f"presences.")
-            fig, ax = figure(6, 3)
-            ax.bar(CLASS_NAMES, [r["area (km²)"] for r in rows],
-                   color=["#1a9641", "#a6d96a", "#ffffbf", "#fdae61", "#d7191c"])
-            ax.set_ylabel("area (km²)")
-            ax.set_title("Initial susceptibility classes")
-            rep.add_figure(fig, "class areas")
-            rep.paragraph("Method: paper 001, scenario 2; METHODS.md section 1.5.", note=True)
-            rep.write(html)
-            out["OUTPUT_HTML"] = html
+            out["OUTPUT_HTML"] = susceptibility_ratio_report(html, res, len(pres))
         return out

@@ -1,8 +1,10 @@
 """Absence sampling and presence augmentation (METHODS.md section 1; papers 001 and 003).
 
-Modules: mahalanobis, samplers, threshold.
+Modules: mahalanobis, samplers, susceptibility_ratio, threshold.
 """
-from . import mahalanobis, samplers, threshold  # noqa: F401
+from . import mahalanobis, samplers, susceptibility_ratio, threshold  # noqa: F401
+from .susceptibility_ratio import (RatioDraw, susceptibility_ratio_absences,
+                                   susceptibility_ratio_report)  # noqa: F401
 from .threshold import SIDES, ThresholdCorrection, threshold_correction, threshold_report  # noqa: F401
 from .mahalanobis import (D2_BINS, MahalanobisDraw, mahalanobis_absences,
                           mahalanobis_report)  # noqa: F401
@@ -10,7 +12,8 @@ from .samplers import (Admissible, MahalanobisModel, Presences, absence_count, d
                        locate_presences, mahalanobis_d2, mahalanobis_model, ocsvm_absences,
                        parse_ratios, polygon_pixels, presences_from_ids, shap_dependence,
                        shap_threshold, stratified_split)  # noqa: F401
-__all__ = ['SIDES', 'ThresholdCorrection', 'threshold', 'threshold_correction',
+__all__ = ['RatioDraw', 'susceptibility_ratio', 'susceptibility_ratio_absences',
+           'susceptibility_ratio_report', 'SIDES', 'ThresholdCorrection', 'threshold', 'threshold_correction',
            'threshold_report', 'D2_BINS', 'MahalanobisDraw', 'mahalanobis', 'mahalanobis_absences',
            'mahalanobis_report', 'Admissible', 'MahalanobisModel', 'Presences', 'absence_count', 'draw', 'kde_augment',
            'locate_presences', 'mahalanobis_d2', 'mahalanobis_model', 'ocsvm_absences',

@@ -12,6 +12,9 @@ from ..util.deps import require
 from ..util.errors import InputError
 
 
+CLASS_NAMES = ["very low", "low", "moderate", "high", "very high"]  # of 5 classes
+
+
 def quantile_breaks(values, k, overwrite=False):
     """Inner class limits (k - 1 values at most; ties collapse) of k quantile classes.
     ``overwrite``: ``values`` (float64) may be sorted in place."""

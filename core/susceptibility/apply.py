@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..stats.breaks import classify
+from ..stats.breaks import CLASS_NAMES, classify  # noqa: F401 (CLASS_NAMES: part of this API)
 from ..util.progress import as_feedback
 from ..io.raster import Grid, RasterWriter, iter_windows, open_raster, read_window
 from ..io.tiles import run_tiles
 
-CLASS_NAMES = ["very low", "low", "moderate", "high", "very high"]
 
 
 def _raster_blocks(path, feedback=None):

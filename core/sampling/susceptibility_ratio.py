@@ -1,0 +1,80 @@
+"""The absence ratio from an initial susceptibility map (paper 001, scenario 2; METHODS.md
+section 1.5): a random forest on the presences and as many random absences maps an initial
+susceptibility; its 5 natural-breaks classes give r = area(very low) / area(very high), and
+r x presences absences are drawn."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..io.raster import AtomicOutput
+from ..stats.breaks import CLASS_NAMES, classify, gvf, natural_breaks
+from ..util.deps import require
+from ..util.errors import InputError
+from ..util.progress import as_feedback
+from ..util.report import HtmlReport, figure
+from .samplers import Admissible, absence_count, draw, sample_at
+
+@dataclass
+class RatioDraw:
+    x: np.ndarray
+    y: np.ndarray
+    ratio: float
+    counts: np.ndarray    # pixels per class of the initial map
+    limits: np.ndarray
+    gvf: float
+    pixel_area: float
+
+
+def susceptibility_ratio_absences(stack, presences, rng, map_path, trees=100, seed=0,
+                                  min_distance=0.0, feedback=None):
+    """Write the initial map to ``map_path`` (only once the absences are drawn) and draw the
+    absences; seeded throughout. Raises when the map has too few distinct values for 5 classes
+    or an empty 'very high' class."""
+    from ..susceptibility.apply import apply_to_raster, class_counts
+    require("sklearn")
+    from sklearn.ensemble import RandomForestClassifier
+    fb = as_feedback(feedback)
+    adm = Admissible(stack, presences, min_distance)
+    bx, by, _ = draw(adm, len(presences), rng, fb.sub(0.05, 0.15))
+    Xa = sample_at(stack, bx, by)
+    X = np.vstack([presences.values, Xa])
+    y = np.r_[np.ones(len(presences)), np.zeros(len(Xa))]
+    rf = RandomForestClassifier(trees, random_state=seed, n_jobs=1).fit(X, y)
+    with AtomicOutput(map_path) as tmp:
+        _, sample = apply_to_raster(stack, lambda v: rf.predict_proba(v)[:, 1], tmp, 1, None,
+                                    fb.sub(0.15, 0.6), sample=100_000, seed=seed)
+        limits = natural_breaks(sample, 5, sample=0, seed=seed)
+        if len(limits) < 4:
+            raise InputError("The initial map has fewer than 5 distinct values: natural breaks "
+                             "need more variety.")
+        counts = class_counts(tmp, limits, fb.sub(0.6, 0.7))
+        if counts[-1] == 0:
+            raise InputError("The 'very high' class of the initial map is empty: the ratio is "
+                             "undefined.")
+        ratio = counts[0] / counts[-1]
+        ax, ay, _ = draw(adm, absence_count(len(presences), ratio=ratio), rng, fb.sub(0.7, 0.95))
+    return RatioDraw(ax, ay, float(ratio), counts, limits,
+                     float(gvf(sample, classify(sample, limits))), stack.grid.pixel_area)
+
+
+def susceptibility_ratio_report(path, res, n_presences):
+    rep = HtmlReport("Susceptibility-based absence ratio")
+    counts = res.counts
+    rows = [{"class": CLASS_NAMES[k], "pixels": int(c), "area (km²)": c * res.pixel_area / 1e6,
+             "share (%)": 100.0 * c / counts.sum()} for k, c in enumerate(counts)]
+    rep.table(rows, left=("class",))
+    rep.paragraph(f"Class limits (probability): {', '.join(f'{v:.4f}' for v in res.limits)}; "
+                  f"GVF of the breaks on the sample: {res.gvf:.3f}.")
+    rep.paragraph(f"<b>Ratio</b> r = area(very low) / area(very high) = {counts[0]} / "
+                  f"{counts[-1]} = {res.ratio:.3f}, so {len(res.x)} absences for {n_presences} "
+                  f"presences.")
+    fig, ax = figure(6, 3)
+    ax.bar(CLASS_NAMES, [r["area (km²)"] for r in rows],
+           color=["#1a9641", "#a6d96a", "#ffffbf", "#fdae61", "#d7191c"])
+    ax.set_ylabel("area (km²)")
+    ax.set_title("Initial susceptibility classes")
+    rep.add_figure(fig, "class areas")
+    rep.paragraph("Method: paper 001, scenario 2; METHODS.md section 1.5.", note=True)
+    return rep.write(path)
