@@ -1,9 +1,10 @@
 """Flood-landslide multi-hazard susceptibility of paper 002 (METHODS.md section 4): Late
 Fusion, Early Fusion, the Mixture of Experts, per contextual zone and tile.
 
-Modules: blocks, evaluation, mapping, report, training.
+Modules: blocks, evaluation, mapping, report, samples, training.
 """
-from . import blocks, evaluation, mapping, report, training  # noqa: F401
+from . import blocks, evaluation, mapping, report, samples, training  # noqa: F401
+from .samples import HAZARD_INPUTS, multihazard_samples  # noqa: F401
 from .blocks import (BetaCalibration, GELU_C, LEVELS, LF_SPACE, LN_EPSILON, bivariate_codes,
                      bivariate_colors,
                      bivariate_label, build_early_fusion, build_gate, chol_from_raw,
@@ -18,7 +19,7 @@ from .mapping import (BIVARIATE_NODATA, PRODUCTS, bivariate_legend, map_multihaz
                       predict_tile, tile_plan, write_bivariate)  # noqa: F401
 from .evaluation import (MhEvaluation, density_heatmaps, evaluate, evaluation_report,
                          jaccard_high, mh_density, zonal_means)  # noqa: F401
-__all__ = ['ALL', 'BIVARIATE_NODATA', 'BetaCalibration', 'FORMAT', 'GELU_C', 'HAZARDS', 'LEVELS',
+__all__ = ['HAZARD_INPUTS', 'multihazard_samples', 'samples', 'ALL', 'BIVARIATE_NODATA', 'BetaCalibration', 'FORMAT', 'GELU_C', 'HAZARDS', 'LEVELS',
            'LF_SPACE', 'LN_EPSILON', 'METRICS', 'MODELS', 'MhEvaluation', 'ModelSet', 'PRODUCTS', 'Predictor', 'TrainResult',
            'bivariate_codes', 'bivariate_colors', 'bivariate_label', 'bivariate_legend', 'blocks',
            'build_early_fusion', 'build_gate', 'chol_from_raw', 'density_heatmaps', 'early_fusion_forward',

@@ -1,0 +1,69 @@
+"""Multi-hazard samples on a synthetic stack: the counts the method fixes, zones and splits."""
+import numpy as np
+import pytest
+
+from hazard_susceptibility.core.io.raster import AlignedStack, Band, Grid
+from hazard_susceptibility.core.multihazard.samples import multihazard_samples
+from hazard_susceptibility.core.util.errors import InputError
+from tests.helpers import write_raster
+
+X0, Y0 = 700000.0, 9500000.0
+
+
+def _stack(tmp_path):
+    rng = np.random.default_rng(0)
+    t = (X0, 10, 0, Y0, 0, -10)
+    paths = [write_raster(tmp_path / f"{n}.tif", rng.normal(size=(80, 100)), t) for n in "ab"]
+    return AlignedStack([Band(p, 1, n) for p, n in zip(paths, "ab")], Grid.from_path(paths[0]))
+
+
+def _points(rng, n, col_lo, col_hi):
+    cells = rng.choice(80 * (col_hi - col_lo), n, replace=False)
+    return (X0 + (col_lo + cells % (col_hi - col_lo) + 0.5) * 10,
+            Y0 - (cells // (col_hi - col_lo) + 0.5) * 10)
+
+
+def test_counts_zones_and_a_stratified_split(tmp_path):
+    rng = np.random.default_rng(1)
+    inv = {"flood": _points(rng, 40, 0, 100), "landslide": _points(rng, 30, 0, 100)}
+
+    def zones_at(x, y):  # west and east; the last 10 columns are in no zone
+        return ["west" if v < X0 + 500 else "east" if v < X0 + 900 else None for v in x]
+
+    warnings = []
+    with _stack(tmp_path) as st:
+        x, y, cols = multihazard_samples(st, inv, zones_at, seed=3, kde_ratio=1.5, spacing=20,
+                                         absence_ratio=1.0, min_distance=20, warn=warnings.append)
+        again = multihazard_samples(st, inv, zones_at, seed=3, kde_ratio=1.5, spacing=20,
+                                    min_distance=20)
+    np.testing.assert_array_equal(x, again[0])
+    assert list(cols["split"]) == list(again[2]["split"])
+    inside = np.array([z is not None for z in zones_at(x, y)])
+    assert inside.all() and set(cols["zone"]) == {"west", "east"}
+    assert any("outside every zone" in w for w in warnings)
+    # before the zones cut: 40 presences, 60 synthetic, 100 absences for floods; 30, 45, 75
+    for name, n in (("flood", 40), ("landslide", 30)):
+        h = cols["hazard"] == name
+        kept = {s: int((h & (cols["sampler"] == s)).sum()) for s in ("presence", "kde", "ocsvm")}
+        assert kept["presence"] <= n and kept["kde"] <= round(1.5 * n)
+        assert kept["ocsvm"] <= round(2.5 * n)
+        assert sum(kept.values()) > 0.8 * 3.5 * n  # the 10 % strip holds few samples
+        assert (cols["label"][h & (cols["sampler"] == "ocsvm")] == 0).all()
+        assert (cols["augmented"][h] == (cols["sampler"][h] == "kde")).all()
+    # 80/10/10 within each zone, hazard and label
+    for z in ("west", "east"):
+        for name in ("flood", "landslide"):
+            for lab in (0, 1):
+                s = cols["split"][(cols["zone"] == z) & (cols["hazard"] == name) &
+                                  (cols["label"] == lab)]
+                if len(s) >= 20:
+                    assert (s == "train").mean() == pytest.approx(0.8, abs=0.06)
+                    assert (s == "test").mean() == pytest.approx(0.1, abs=0.06)
+
+
+def test_too_few_presences_names_the_inventory(tmp_path):
+    rng = np.random.default_rng(2)
+    inv = {"flood": _points(rng, 10, 0, 100), "landslide": _points(rng, 2, 0, 100)}
+    with _stack(tmp_path) as st, pytest.raises(InputError) as e:
+        multihazard_samples(st, inv, lambda x, y: ["z"] * len(x), seed=1)
+    assert e.value.input_name == "LANDSLIDES"
