@@ -1,13 +1,12 @@
 """hazard:evaluatemap: a susceptibility map against an inventory."""
-import numpy as np
 from qgis.core import (QgsProcessingParameterFeatureSource, QgsProcessingParameterField,
                        QgsProcessingParameterFileDestination, QgsProcessingParameterNumber,
                        QgsProcessingParameterRasterLayer, QgsProcessingParameterString)
 
-from ...core.susceptibility.evaluation import HIST_BINS, evaluate_map
+from ...core.susceptibility.evaluation import (MAP_EVALUATION_COLUMNS, evaluate_map,
+                                               map_evaluation_report)
 from ...core.io.raster import AlignedStack, Band, Grid
-from ...core.util.report import HtmlReport, figure, write_csv
-from ...core.susceptibility.training import METRIC_COLS
+from ...core.util.report import write_csv
 from .. import compat
 from ..base import HazardAlgorithm, raster_path
 from ..report_common import background, hazard_xy
@@ -86,43 +85,14 @@ class EvaluateMap(HazardAlgorithm):
                 st, pres, absn, limits, self.parameterAsDouble(parameters, "THRESHOLD", context),
                 fb.sub(0.1, 1.0), seed)
         html = self.parameterAsFileOutput(parameters, "OUTPUT_HTML", context)
-        _report(html, lyr.name(), m, scai, stats, roc, how)
+        map_evaluation_report(html, lyr.name(), m, scai, stats, roc, how)
         out = {"OUTPUT_HTML": html}
         csv = self.parameterAsFileOutput(parameters, "OUTPUT_CSV", context)
         if csv:
-            rows = [dict(table="metrics", **m)] + [dict(table="SCAI", **r) for r in scai]
-            cols = ["table"] + METRIC_COLS[1:] + ["TP", "FP", "TN", "FN", "class", "area_pixels",
-                                                   "area_pct", "hazard", "hazard_pct", "SCAI"]
-            write_csv(csv, rows, cols)
+            write_csv(csv, [dict(table="metrics", **m)] + [dict(table="SCAI", **r) for r in scai],
+                      MAP_EVALUATION_COLUMNS)
             out["OUTPUT_CSV"] = csv
         feedback.pushInfo(f"AUC {m['AUC']:.3f}, kappa {m['kappa']:.3f}; SCAI " +
                           ", ".join(f"{r['SCAI']:.2f}" for r in scai))
         return out
 
-
-def _report(path, name, m, scai, stats, roc, how):
-    rep = HtmlReport(f"Evaluation of {name}")
-    rep.paragraph(f"Absences: {how}.")
-    rep.heading("Metrics")
-    rep.table([m], METRIC_COLS[1:], left=())
-    fig, ax = figure(5, 4.5)
-    ax.plot(*roc, label=f"AUC {m['AUC']:.3f}")
-    ax.plot([0, 1], [0, 1], "k--", lw=0.8)
-    ax.set_xlabel("false positive rate")
-    ax.set_ylabel("true positive rate")
-    ax.legend(loc="lower right")
-    rep.add_figure(fig, "ROC")
-    rep.heading("SCAI (seed cell area index)")
-    rep.table(scai, ["class", "area_pixels", "area_pct", "hazard", "hazard_pct", "SCAI"],
-              left=("class",))
-    rep.paragraph("Class limits: " + ", ".join(f"{v:.4f}" for v in stats["limits"]))
-    rep.heading("LSI statistics")
-    rep.paragraph(f"mean {stats['mean']:.4f}, standard deviation {stats['std']:.4f}, "
-                  f"{stats['n']} pixels")
-    fig, ax = figure(6, 3)
-    ax.bar(HIST_BINS[:-1], stats["hist"], width=np.diff(HIST_BINS), align="edge",
-           color="#fdae61", edgecolor="white")
-    ax.set_xlabel("susceptibility index")
-    ax.set_ylabel("pixels")
-    rep.add_figure(fig, "LSI histogram")
-    rep.write(path)

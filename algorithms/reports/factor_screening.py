@@ -1,12 +1,12 @@
 """hazard:factorscreening: VIF and Pearson correlation of the factors."""
 import numpy as np
-from qgis.core import (QgsProcessingException, QgsProcessingParameterFeatureSource, QgsProcessingParameterFileDestination,
+from qgis.core import (QgsProcessingParameterFeatureSource, QgsProcessingParameterFileDestination,
                        QgsProcessingParameterNumber)
 
-from ...core.stats import metrics as mt
 from ...core.sampling import samplers as smp
 from ...core.io.raster import sample_at
-from ...core.util.report import HtmlReport, figure, write_csv
+from ...core.susceptibility.screening import VIF_COLUMNS, screen_factors, screening_report
+from ...core.util.report import write_csv
 from .. import compat
 from ..base import HazardAlgorithm
 from ..report_common import hazard_xy
@@ -61,42 +61,13 @@ class FactorScreening(HazardAlgorithm):
                                    fb.sub(0, 0.5), what="pixels")
                 xy = (x, y)
             X = sample_at(stack, *xy)[:, cont]
-        empty = [n for j, n in enumerate(names) if not np.isfinite(X[:, j]).any()]
-        if empty:
-            raise QgsProcessingException(f"No sample has a value of {', '.join(empty)}: the "
-                                         f"raster is nodata there or does not cover the samples "
-                                         f"[{empty[0]}].")
-        X = X[np.isfinite(X).all(axis=1)]
-        if len(X) < len(names) + 2:
-            raise QgsProcessingException(f"Only {len(X)} sample(s) have every factor: at least "
-                                         f"{len(names) + 2} are needed for VIF [SAMPLES].")
-        v = mt.vif(X, names)
-        r = np.corrcoef(X, rowvar=False).reshape(len(names), len(names))
-        rows = [{"factor": n, "VIF": vi, "flag": vi > vmax} for n, vi in zip(names, v)]
-        pairs = [{"factor_1": names[i], "factor_2": names[j], "r": float(r[i, j])}
-                 for i in range(len(names)) for j in range(i + 1, len(names))
-                 if abs(r[i, j]) > rmax]
-        rep = HtmlReport("Factor screening")
-        rep.paragraph(f"{len(X)} samples. VIF flagged above {vmax:g}; pairs with |r| > "
-                      f"{rmax:g} listed.")
-        rep.table(rows, ["factor", "VIF", "flag"], left=("factor",))
-        rep.heading("Correlated pairs")
-        rep.table(pairs, ["factor_1", "factor_2", "r"], left=("factor_1", "factor_2"))
-        fig, ax = figure(1.5 + 0.5 * len(names), 1.2 + 0.45 * len(names))
-        im = ax.imshow(r, cmap="RdBu_r", vmin=-1, vmax=1)
-        ax.set_xticks(range(len(names)))
-        ax.set_xticklabels(names, rotation=45, ha="right")
-        ax.set_yticks(range(len(names)))
-        ax.set_yticklabels(names)
-        fig.colorbar(im, ax=ax, label="Pearson r")
-        rep.add_figure(fig, "correlation")
-        html = self.parameterAsFileOutput(parameters, "OUTPUT_HTML", context)
-        rep.write(html)
+        sc = screen_factors(X, names, vmax, rmax)
+        html = screening_report(self.parameterAsFileOutput(parameters, "OUTPUT_HTML", context),
+                                sc)
         out = {"OUTPUT_HTML": html}
         csv = self.parameterAsFileOutput(parameters, "OUTPUT_CSV", context)
         if csv:
-            out["OUTPUT_CSV"] = write_csv(csv, rows, ["factor", "VIF", "flag"])
-        flagged = [x["factor"] for x in rows if x["flag"]]
-        feedback.pushInfo(f"VIF > {vmax:g}: {', '.join(flagged) or 'none'}; {len(pairs)} "
+            out["OUTPUT_CSV"] = write_csv(csv, sc.rows, VIF_COLUMNS)
+        feedback.pushInfo(f"VIF > {vmax:g}: {', '.join(sc.flagged) or 'none'}; {len(sc.pairs)} "
                           f"pair(s) with |r| > {rmax:g}")
         return out

@@ -8,6 +8,7 @@ from ..stats.breaks import classify, natural_breaks
 from .apply import CLASS_NAMES
 from ..util.progress import as_feedback
 from ..io.raster import sample_at
+from .training import METRIC_COLS
 
 HIST_BINS = np.linspace(0.0, 1.0, 21)
 
@@ -168,6 +169,44 @@ def frequency_ratio_report(path, rows, n_hazards):
                   f"the factor's classes (%). Method: paper 001, table 2.", note=True)
     rep.table(rows, FR_COLUMNS, left=("factor", "class"))
     return rep.write(path)
+
+
+
+MAP_EVALUATION_COLUMNS = (["table"] + METRIC_COLS[1:] +
+                          ["TP", "FP", "TN", "FN", "class", "area_pixels", "area_pct", "hazard",
+                           "hazard_pct", "SCAI"])
+
+
+def map_evaluation_report(path, name, m, scai, stats, roc, how):
+    """The report of :func:`evaluate_map`'s results for the map called ``name``; ``how`` says
+    where the absences came from."""
+    from ..util.report import HtmlReport, figure
+    rep = HtmlReport(f"Evaluation of {name}")
+    rep.paragraph(f"Absences: {how}.")
+    rep.heading("Metrics")
+    rep.table([m], METRIC_COLS[1:], left=())
+    fig, ax = figure(5, 4.5)
+    ax.plot(*roc, label=f"AUC {m['AUC']:.3f}")
+    ax.plot([0, 1], [0, 1], "k--", lw=0.8)
+    ax.set_xlabel("false positive rate")
+    ax.set_ylabel("true positive rate")
+    ax.legend(loc="lower right")
+    rep.add_figure(fig, "ROC")
+    rep.heading("SCAI (seed cell area index)")
+    rep.table(scai, ["class", "area_pixels", "area_pct", "hazard", "hazard_pct", "SCAI"],
+              left=("class",))
+    rep.paragraph("Class limits: " + ", ".join(f"{v:.4f}" for v in stats["limits"]))
+    rep.heading("LSI statistics")
+    rep.paragraph(f"mean {stats['mean']:.4f}, standard deviation {stats['std']:.4f}, "
+                  f"{stats['n']} pixels")
+    fig, ax = figure(6, 3)
+    ax.bar(HIST_BINS[:-1], stats["hist"], width=np.diff(HIST_BINS), align="edge",
+           color="#fdae61", edgecolor="white")
+    ax.set_xlabel("susceptibility index")
+    ax.set_ylabel("pixels")
+    rep.add_figure(fig, "LSI histogram")
+    rep.write(path)
+    return path
 
 
 def _n_classes(p):
