@@ -1,10 +1,10 @@
 """hazard:slopeunitstats: slope units + factors (+ landslides) -> per-unit features."""
-from qgis.core import (QgsCoordinateReferenceSystem, QgsFeature, QgsFields,
-                       QgsProcessingException, QgsProcessingParameterFeatureSink,
-                       QgsProcessingParameterFeatureSource)
+from qgis.core import (QgsCoordinateReferenceSystem, QgsProcessingException,
+                       QgsProcessingParameterFeatureSink, QgsProcessingParameterFeatureSource)
 
 from ...core.io.zonal import geometries_from_wkb, slope_unit_statistics
 from .. import compat
+from ..features import write_with_columns
 from ..base import HazardAlgorithm, source_geometries
 from ..styles import attach_style, graduated
 
@@ -73,31 +73,9 @@ class SlopeUnitStatistics(HazardAlgorithm):
             feedback.pushWarning(f"{n_empty} slope unit(s) hold no pixel centre with data in "
                                  f"every factor: their statistics are NULL.")
 
-        fields = QgsFields(units.fields())
         new_names = list(cols)
-        int_fields = _int_field_names(new_names)
-        for n in new_names:
-            if fields.indexOf(n) < 0:
-                fields.append(compat.int_field(n) if n in int_fields else compat.double_field(n))
-        sink, dest = self.parameterAsSink(parameters, "OUTPUT", context, fields,
-                                          compat.multi_type(units.wkbType()),
-                                          units.sourceCrs())
-        if sink is None:
-            raise QgsProcessingException(self.invalidSinkError(parameters, "OUTPUT"))
-        idx = [fields.indexOf(n) for n in new_names]
-        for k, f in enumerate(feats):  # fast; no cancel here, so the output is never partial
-            out = QgsFeature(fields)
-            g = f.geometry()
-            if not g.isNull():
-                g.convertToMultiType()
-            out.setGeometry(g)
-            attrs = list(f.attributes()) + [None] * (fields.count() - len(f.attributes()))
-            for n, i in zip(new_names, idx):
-                v = cols[n][k]
-                attrs[i] = None if v != v else (int(v) if n in int_fields else float(v))
-            out.setAttributes(attrs)
-            sink.addFeature(out, compat.FAST_INSERT)
-        del sink
+        dest = write_with_columns(self, parameters, context, "OUTPUT", units, feats, cols,
+                                  _int_field_names(new_names), multi=True)
         first_mean = next((n for n in new_names if n.endswith("_mean")), "n_pixels")
         attach_style(context, dest, graduated(first_mean), "vector",
                      name=self.tr("Slope-unit statistics"))

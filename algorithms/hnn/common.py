@@ -3,12 +3,13 @@ network's parameters, evaluation, and slope units with probabilities out."""
 import re
 
 import numpy as np
-from qgis.core import (QgsFeature, QgsFields, QgsProcessingException,
-                       QgsProcessingParameterFeatureSink, QgsProcessingParameterFeatureSource,
-                       QgsProcessingParameterField, QgsProcessingParameterNumber)
+from qgis.core import (QgsProcessingException, QgsProcessingParameterFeatureSink,
+                       QgsProcessingParameterFeatureSource, QgsProcessingParameterField,
+                       QgsProcessingParameterNumber)
 
 from ...core.hnn import network as hnn
 from .. import compat
+from ..features import number, write_with_columns
 from ..base import HazardAlgorithm
 from ..styles import attach_style, graduated
 
@@ -89,7 +90,7 @@ class HnnAlgorithm(HazardAlgorithm):
             raise QgsProcessingException(f"The slope-unit layer has no field "
                                          f"{', '.join(absent)} [FEATURE_FIELDS].")
         feats = list(src.getFeatures())
-        X = np.array([[_num(f[n]) for n in names] for f in feats], float)
+        X = np.array([[number(f[n]) for n in names] for f in feats], float)
         bad = ~np.isfinite(X).all(axis=1)
         if bad.any():
             cols = [names[j] for j in range(len(names)) if not np.isfinite(X[:, j]).all()]
@@ -102,7 +103,7 @@ class HnnAlgorithm(HazardAlgorithm):
             if src.fields().indexOf(cf) < 0:
                 raise QgsProcessingException(f"The slope-unit layer has no field '{cf}': run "
                                              f"'Landslide size classes' first [CLASS_FIELD].")
-            classes = np.array([int(_num(f[cf])) if _num(f[cf]) == _num(f[cf]) else -1
+            classes = np.array([int(number(f[cf])) if number(f[cf]) == number(f[cf]) else -1
                                 for f in feats])
             if (classes < 0).any():
                 raise QgsProcessingException(f"Field '{cf}' has NULL or negative classes.")
@@ -122,28 +123,10 @@ class HnnAlgorithm(HazardAlgorithm):
         return np.sort(test)
 
     def write_units(self, parameters, context, src, feats, pb, pc, name="OUTPUT"):
-        fields = QgsFields(src.fields())
-        new = ["p_landslide"] + [f"p_class_{c}" for c in range(pc.shape[1])] + ["pred_class"]
-        for n in new:
-            if fields.indexOf(n) < 0:
-                fields.append(compat.int_field(n) if n == "pred_class" else
-                              compat.double_field(n))
-        idx = [fields.indexOf(n) for n in new]
-        sink, dest = self.parameterAsSink(parameters, name, context, fields, src.wkbType(),
-                                          src.sourceCrs())
-        if sink is None:
-            raise QgsProcessingException(self.invalidSinkError(parameters, name))
-        pred = pc.argmax(axis=1)
-        for k, f in enumerate(feats):
-            o = QgsFeature(fields)
-            o.setGeometry(f.geometry())
-            attrs = list(f.attributes()) + [None] * (fields.count() - len(f.attributes()))
-            vals = [float(pb[k])] + [float(v) for v in pc[k]] + [int(pred[k])]
-            for i, v in zip(idx, vals):
-                attrs[i] = v
-            o.setAttributes(attrs)
-            sink.addFeature(o, compat.FAST_INSERT)
-        del sink
+        cols = {"p_landslide": pb, **{f"p_class_{c}": pc[:, c] for c in range(pc.shape[1])},
+                "pred_class": pc.argmax(axis=1)}
+        dest = write_with_columns(self, parameters, context, name, src, feats, cols,
+                                  ints=("pred_class",))
         attach_style(context, dest, graduated("p_landslide", 5, "RdYlGn"), "vector",
                      self.tr("HNN susceptibility"))
         return dest
@@ -153,10 +136,4 @@ class HnnAlgorithm(HazardAlgorithm):
             "OUTPUT", self.tr("Slope units with P(landslide) and P(class)"),
             compat.TYPE_VECTOR_POLYGON))
 
-
-def _num(v):
-    try:
-        return float(v)
-    except (TypeError, ValueError):
-        return np.nan
 

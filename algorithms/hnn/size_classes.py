@@ -1,15 +1,15 @@
 """hazard:hnnsizeclasses: landslide size classes per slope unit (paper 000 tables 2-3)."""
 import numpy as np
-from qgis.core import (QgsFeature, QgsFields, QgsProcessingException,
-                       QgsProcessingParameterBoolean, QgsProcessingParameterFeatureSink,
-                       QgsProcessingParameterFeatureSource, QgsProcessingParameterField,
-                       QgsProcessingParameterFileDestination, QgsProcessingParameterNumber,
-                       QgsProcessingParameterString)
+from qgis.core import (QgsProcessingException, QgsProcessingParameterBoolean,
+                       QgsProcessingParameterFeatureSink, QgsProcessingParameterFeatureSource,
+                       QgsProcessingParameterField, QgsProcessingParameterFileDestination,
+                       QgsProcessingParameterNumber, QgsProcessingParameterString)
 
 from ...core.hnn import network as hnn
 from ...core.hnn.report import size_class_report
 from ...core.util.report import write_csv
 from .. import compat
+from ..features import write_with_columns
 from ..base import HazardAlgorithm
 from ..styles import attach_style, graduated
 
@@ -73,20 +73,8 @@ class HnnSizeClasses(HazardAlgorithm):
                               self.parameterAsInt(parameters, "MIN_MEMBERS", context), bounds=bounds,
                               merge=self.parameterAsBool(parameters, "MERGE", context))
         cls = sc.classify(areas)
-        fields = QgsFields(src.fields())
-        if fields.indexOf("size_class") < 0:
-            fields.append(compat.int_field("size_class"))
-        i = fields.indexOf("size_class")
-        sink, dest = self.parameterAsSink(parameters, "OUTPUT", context, fields, src.wkbType(),
-                                          src.sourceCrs())
-        for f, c in zip(feats, cls):
-            o = QgsFeature(fields)
-            o.setGeometry(f.geometry())
-            attrs = list(f.attributes()) + [None] * (fields.count() - len(f.attributes()))
-            attrs[i] = int(c)
-            o.setAttributes(attrs)
-            sink.addFeature(o, compat.FAST_INSERT)
-        del sink
+        dest = write_with_columns(self, parameters, context, "OUTPUT", src, feats,
+                                  {"size_class": cls}, ints=("size_class",))
         attach_style(context, dest, graduated("size_class", sc.n_classes, "Reds"), "vector",
                      self.tr("Landslide size classes"))
         rows = sc.table(areas)

@@ -2,10 +2,9 @@
 import os
 
 import numpy as np
-from qgis.core import (QgsFeature, QgsFields, QgsProcessingException,
-                       QgsProcessingOutputNumber, QgsProcessingParameterFeatureSink,
-                       QgsProcessingParameterFeatureSource, QgsProcessingParameterFile,
-                       QgsProcessingParameterMultipleLayers,
+from qgis.core import (QgsProcessingException, QgsProcessingOutputNumber,
+                       QgsProcessingParameterFeatureSink, QgsProcessingParameterFeatureSource,
+                       QgsProcessingParameterFile, QgsProcessingParameterMultipleLayers,
                        QgsProcessingParameterNumber, QgsProcessingParameterRasterDestination,
                        QgsProcessingParameterString)
 
@@ -15,6 +14,7 @@ from ...core.util.errors import InputError
 from ...core.susceptibility.apply import apply_to_raster, match_factors, write_classes
 from ...core.io.raster import AlignedStack, AtomicOutput, Grid, bands_of
 from .. import compat
+from ..features import numbers, write_with_columns
 from ..base import HazardAlgorithm, raster_path
 from ..styles import attach_style, graduated, probability, susceptibility_classes
 
@@ -129,27 +129,13 @@ class ApplyModel(HazardAlgorithm):
             raise QgsProcessingException(f"The slope-unit layer lacks the model's feature "
                                          f"field(s) {', '.join(missing)} [UNITS].")
         feats = list(src.getFeatures())
-        X = np.array([[_num(f[n]) for n in enc.names] for f in feats], float)
+        X = numbers(feats, enc.names)
         ok = np.isfinite(X).all(axis=1)
         p = np.full(len(feats), np.nan)
         if ok.any():
             p[ok] = est.predict_proba(enc.transform(X[ok]))[:, 1]
-        fields = QgsFields(src.fields())
-        if fields.indexOf("probability") < 0:
-            fields.append(compat.double_field("probability"))
-        idx = fields.indexOf("probability")
-        sink, dest = self.parameterAsSink(parameters, "OUTPUT_UNITS", context, fields,
-                                          src.wkbType(), src.sourceCrs())
-        if sink is None:
-            raise QgsProcessingException("Give the output slope-unit layer [OUTPUT_UNITS].")
-        for f, v in zip(feats, p):
-            o = QgsFeature(fields)
-            o.setGeometry(f.geometry())
-            attrs = list(f.attributes()) + [None] * (fields.count() - len(f.attributes()))
-            attrs[idx] = None if v != v else float(v)
-            o.setAttributes(attrs)
-            sink.addFeature(o, compat.FAST_INSERT)
-        del sink
+        dest = write_with_columns(self, parameters, context, "OUTPUT_UNITS", src, feats,
+                                  {"probability": p})
         if not ok.all():
             feedback.pushWarning(f"{int((~ok).sum())} unit(s) lack a feature value: NULL "
                                  f"probability.")
@@ -157,9 +143,3 @@ class ApplyModel(HazardAlgorithm):
                      self.tr("Slope-unit susceptibility"))
         return {"OUTPUT_UNITS": dest}
 
-
-def _num(v):
-    try:
-        return float(v)
-    except (TypeError, ValueError):
-        return np.nan

@@ -12,6 +12,7 @@ from ...core.util.report import write_csv
 from ...core.susceptibility.training import METRIC_COLS, manifest, metric_rows, report, train
 from ...core.io.zonal import geometries_from_wkb
 from .. import compat
+from ..features import numbers
 from ..base import RESAMPLING, HazardAlgorithm, source_geometries
 
 MODELS = ["rf", "xgboost", "glm"]
@@ -127,7 +128,7 @@ class TrainModel(HazardAlgorithm):
         extra = {}
         keep = np.ones(len(feats), bool)
         if feature_fields:
-            X = np.array([[_num(f[n]) for n in feature_fields] for f in feats], float)
+            X = numbers(feats, feature_fields)
             names, categorical = list(feature_fields), [False] * len(feature_fields)
             crs = src.sourceCrs()
             xy = _centroids(feats)
@@ -204,13 +205,6 @@ def _label(v, field):
     except (TypeError, ValueError):
         raise QgsProcessingException(f"Label '{v}' in field '{field}' is not 0 or 1 "
                                      f"[LABEL_FIELD].")
-
-
-def _num(v):
-    try:
-        return float(v)
-    except (TypeError, ValueError):
-        return np.nan
 
 
 def _centroids(feats):

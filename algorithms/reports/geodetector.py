@@ -16,6 +16,7 @@ from ...core.geodetector.run import raster_chunks, run_chunks, table_chunks
 from ...core.io.raster import AlignedStack, Band, Grid, bands_of, sample_at, unique_names
 from ...core.io.zonal import geometries_from_wkb, points_in_zones, zones_raster
 from .. import compat
+from ..features import number
 from ..base import HazardAlgorithm, raster_path, source_geometries
 
 METHODS = ["quantile", "natural"]
@@ -199,7 +200,7 @@ class GeoDetector(HazardAlgorithm):
         cont = compat.parameter_as_fields(self, parameters, "FACTOR_FIELDS", context) or []
         cats = compat.parameter_as_fields(self, parameters, "CATEGORICAL_FIELDS", context) or []
         feats = list(vector.getFeatures())
-        y = np.array([_num(f[rfield]) for f in feats], float)
+        y = np.array([number(f[rfield]) for f in feats], float)
         cols, names, categorical = [], [], []
         for fname, is_cat in [(c, False) for c in cont] + [(c, True) for c in cats]:
             vals = [f[fname] for f in feats]
@@ -208,7 +209,7 @@ class GeoDetector(HazardAlgorithm):
                 cols.append(codes)
             else:
                 try:
-                    cols.append(np.array([_num(v) for v in vals], float))
+                    cols.append(np.array([number(v, strict=True) for v in vals], float))
                 except (TypeError, ValueError):
                     raise QgsProcessingException(f"Field '{fname}' is not numeric: list it "
                                                  f"among the categorical fields "
@@ -251,17 +252,6 @@ class GeoDetector(HazardAlgorithm):
                                    alpha, seed, fb.sub(0.2, 0.95))
         results = _rename_zones(results, zone_values)
         return results, f"{rfield}", names, f"; {plan.total} features"
-
-
-def _num(v):
-    if v is None:
-        return np.nan
-    try:
-        return float(v)
-    except (TypeError, ValueError):
-        if hasattr(v, "isNull") and v.isNull():
-            return np.nan
-        raise
 
 
 def _categories(values):

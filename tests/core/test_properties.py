@@ -1,7 +1,6 @@
 """Property-based tests of the core's numeric functions: random shapes, NaN, inf and constant
 columns give correct values or the core's own error, never a crash or a silent NaN."""
 import numpy as np
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays

@@ -11,7 +11,7 @@ from hazard_susceptibility.core.multihazard import mapping as mh_map
 from hazard_susceptibility.core.multihazard import evaluation as mh_eval
 from hazard_susceptibility.core.multihazard import training as mh_train
 from hazard_susceptibility.core.multihazard import blocks as mh
-from hazard_susceptibility.core.io.raster import Band, Grid, Window
+from hazard_susceptibility.core.io.raster import Band, Grid
 from tests.helpers import write_raster
 
 T = (500000.0, 30.0, 0.0, 9000000.0, 0.0, -30.0)
