@@ -155,6 +155,17 @@ class HazardAlgorithm(QgsProcessingAlgorithm):
             QgsMessageLog.logMessage(f"No provenance written: {exc}", "Hazard susceptibility")
 
     # -- shared parameters ----------------------------------------------------------------
+    SEED = "SEED"
+
+    def add_seed_parameter(self, text="Random seed"):
+        """The seed every random step of the algorithm takes (42 by default)."""
+        from qgis.core import QgsProcessingParameterNumber
+        self.addParameter(QgsProcessingParameterNumber(
+            self.SEED, self.tr(text), compat.NUMBER_INTEGER, 42, minValue=0))
+
+    def seed(self, parameters, context):
+        return self.parameterAsInt(parameters, self.SEED, context)
+
     def add_factor_parameters(self, optional_reference=True, optional=False):
         self.addParameter(QgsProcessingParameterMultipleLayers(
             "FACTORS", self.tr("Continuous factor rasters"), compat.TYPE_RASTER,

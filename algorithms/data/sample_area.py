@@ -30,8 +30,7 @@ class CreateSampleArea(HazardAlgorithm):
         "matter and the noise factors).<br>The same seed gives byte-identical files.")
 
     def initAlgorithm(self, config=None):
-        self.addParameter(QgsProcessingParameterNumber(
-            "SEED", self.tr("Random seed"), compat.NUMBER_INTEGER, 42, minValue=0))
+        self.add_seed_parameter()
         self.addParameter(QgsProcessingParameterNumber(
             "SIZE", self.tr("Size (pixels per side)"), compat.NUMBER_INTEGER, 600,
             minValue=100, maxValue=4000))
@@ -49,7 +48,7 @@ class CreateSampleArea(HazardAlgorithm):
         folder = self.parameterAsString(parameters, "OUTPUT_FOLDER", context)
         if os.path.exists(folder) and not os.path.isdir(folder):
             raise QgsProcessingException(f"'{folder}' is a file, not a folder [OUTPUT_FOLDER].")
-        seed = self.parameterAsInt(parameters, "SEED", context)
+        seed = self.seed(parameters, context)
         size = self.parameterAsInt(parameters, "SIZE", context)
         truth = generate_study_area(folder, seed, size, fb)
         feedback.pushInfo(f"{truth['landslide']['n_polygons']} landslides, "

@@ -57,8 +57,7 @@ class HnnAlgorithm(HazardAlgorithm):
         self.addParameter(QgsProcessingParameterNumber(
             "TEST_SHARE", self.tr("Held-out test share (for the report)"), compat.NUMBER_DOUBLE,
             0.2, minValue=0.05, maxValue=0.5))
-        self.addParameter(QgsProcessingParameterNumber(
-            "SEED", self.tr("Random seed"), compat.NUMBER_INTEGER, 42, minValue=0))
+        self.add_seed_parameter()
 
     def arch(self, parameters, context):
         return hnn.Architecture(*(self.parameterAsInt(parameters, k, context)
@@ -71,7 +70,7 @@ class HnnAlgorithm(HazardAlgorithm):
         return {"epochs": self.parameterAsInt(parameters, "EPOCHS", context),
                 "patience": self.parameterAsInt(parameters, "PATIENCE", context),
                 "val_share": self.parameterAsDouble(parameters, "VAL_SHARE", context),
-                "seed": self.parameterAsInt(parameters, "SEED", context)}
+                "seed": self.seed(parameters, context)}
 
     def units(self, parameters, context, need_classes=True):
         """(source, features, feature names, X, classes or None)."""
@@ -118,8 +117,8 @@ class HnnAlgorithm(HazardAlgorithm):
         from sklearn.model_selection import train_test_split
         idx = np.arange(len(classes))
         _, test = train_test_split(idx, test_size=self.parameterAsDouble(
-            parameters, "TEST_SHARE", context), random_state=self.parameterAsInt(
-            parameters, "SEED", context), stratify=classes)
+            parameters, "TEST_SHARE", context), random_state=self.seed(parameters, context),
+            stratify=classes)
         return np.sort(test)
 
     def write_units(self, parameters, context, src, feats, pb, pc, name="OUTPUT"):

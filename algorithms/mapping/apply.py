@@ -57,8 +57,7 @@ class ApplyModel(HazardAlgorithm):
         self.addParameter(QgsProcessingParameterNumber(
             "BREAK_SAMPLE", self.tr("Values sampled for the natural breaks"),
             compat.NUMBER_INTEGER, 1_000_000, minValue=1000))
-        self.addParameter(QgsProcessingParameterNumber(
-            "SEED", self.tr("Random seed"), compat.NUMBER_INTEGER, 42, minValue=0))
+        self.add_seed_parameter()
         self.addParameter(QgsProcessingParameterRasterDestination(
             "OUTPUT", self.tr("Susceptibility (probability)"), optional=True))
         self.addParameter(QgsProcessingParameterRasterDestination(
@@ -90,7 +89,7 @@ class ApplyModel(HazardAlgorithm):
             else Grid.from_path(ordered[0].path)
         workers = self.parameterAsInt(parameters, "WORKERS", context) or (os.cpu_count() or 1)
         scheduler = self.parameterAsString(parameters, "DASK_SCHEDULER", context) or None
-        seed = self.parameterAsInt(parameters, "SEED", context)
+        seed = self.seed(parameters, context)
         out = self.parameterAsOutputLayer(parameters, "OUTPUT", context)
         out_cls = self.parameterAsOutputLayer(parameters, "OUTPUT_CLASSES", context)
         if not out:

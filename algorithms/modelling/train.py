@@ -96,8 +96,7 @@ class TrainModel(HazardAlgorithm):
             optional=True))
         self.addParameter(QgsProcessingParameterNumber(
             "FOLDS", self.tr("Folds"), compat.NUMBER_INTEGER, 5, minValue=2))
-        self.addParameter(QgsProcessingParameterNumber(
-            "SEED", self.tr("Random seed"), compat.NUMBER_INTEGER, 42, minValue=0))
+        self.add_seed_parameter()
         self.addParameter(QgsProcessingParameterFileDestination(
             "OUTPUT_MODEL", self.tr("Model file"), self.tr("Susceptibility model (*.hsm)")))
         self.addParameter(QgsProcessingParameterFileDestination(
@@ -116,7 +115,7 @@ class TrainModel(HazardAlgorithm):
                                          f"the field holding 1 (presence) and 0 (absence) "
                                          f"[LABEL_FIELD].")
         kind = MODELS[self.parameterAsEnum(parameters, "MODEL", context)]
-        seed = self.parameterAsInt(parameters, "SEED", context)
+        seed = self.seed(parameters, context)
         params = {"n_estimators": self.parameterAsInt(parameters, "TREES", context) or None,
                   "max_depth": self.parameterAsInt(parameters, "MAX_DEPTH", context) or None,
                   "learning_rate": self.parameterAsDouble(parameters, "LEARNING_RATE", context)

@@ -55,8 +55,7 @@ class EvaluateMultiHazard(HazardAlgorithm):
         self.addParameter(QgsProcessingParameterNumber(
             "BREAK_SAMPLE", self.tr("Values sampled for the natural breaks"),
             compat.NUMBER_INTEGER, 1_000_000, minValue=1000))
-        self.addParameter(QgsProcessingParameterNumber(
-            "SEED", self.tr("Random seed"), compat.NUMBER_INTEGER, 42, minValue=0))
+        self.add_seed_parameter()
         self.addParameter(QgsProcessingParameterFileDestination(
             "OUTPUT_HTML", self.tr("Multi-hazard evaluation report"),
             self.tr("HTML files (*.html)")))
@@ -98,7 +97,7 @@ class EvaluateMultiHazard(HazardAlgorithm):
                 maps, biv, inv, extra,
                 zones if zones[0] is not None else None,
                 self.parameterAsInt(parameters, "BREAK_SAMPLE", context),
-                self.parameterAsInt(parameters, "SEED", context), fb)
+                self.seed(parameters, context), fb)
         for r in ev.jaccard:
             feedback.pushInfo(f"Jaccard {r['hazard']} {r['pair']}: {r['jaccard']:.3f}")
         out = {"OUTPUT_HTML": mh_eval.evaluation_report(

@@ -35,8 +35,7 @@ class ZoneFeatureSelection(HazardAlgorithm):
         self.addParameter(QgsProcessingParameterNumber(
             "R_MAX", self.tr("|r| threshold"), compat.NUMBER_DOUBLE, 0.7, minValue=0.0,
             maxValue=1.0))
-        self.addParameter(QgsProcessingParameterNumber(
-            "SEED", self.tr("Random seed"), compat.NUMBER_INTEGER, 42, minValue=0))
+        self.add_seed_parameter()
         self.addParameter(QgsProcessingParameterFileDestination(
             "OUTPUT_HTML", self.tr("Feature-selection report"), self.tr("HTML files (*.html)")))
         self.addParameter(QgsProcessingParameterFileDestination(
@@ -56,7 +55,7 @@ class ZoneFeatureSelection(HazardAlgorithm):
         ok = np.isfinite(X).all(axis=1)
         rows, kept = zone_feature_selection(X[ok], hazard[ok], label[ok], zone[ok], names,
                                             self.parameterAsDouble(parameters, "R_MAX", context),
-                                            self.parameterAsInt(parameters, "SEED", context))
+                                            self.seed(parameters, context))
         rep = HtmlReport("Zone-wise feature selection")
         rep.paragraph("Pearson screening, then SHAP shares per hazard (paper 002, table 4).",
                       note=True)

@@ -83,8 +83,7 @@ class MapMultiHazard(HazardAlgorithm):
         self.addParameter(QgsProcessingParameterNumber(
             "BREAK_SAMPLE", self.tr("Values sampled for the natural breaks"),
             compat.NUMBER_INTEGER, 1_000_000, minValue=1000))
-        self.addParameter(QgsProcessingParameterNumber(
-            "SEED", self.tr("Random seed (break sample)"), compat.NUMBER_INTEGER, 42, minValue=0))
+        self.add_seed_parameter("Random seed (break sample)")
         for key, _, text, default in OUTPUTS:
             self.addParameter(QgsProcessingParameterRasterDestination(
                 key, self.tr(text), optional=True, createByDefault=default))
@@ -134,7 +133,7 @@ class MapMultiHazard(HazardAlgorithm):
                     (self.parameterAsString(parameters, "DASK_SCHEDULER", context)
                      or "").strip() or None,
                     self.parameterAsInt(parameters, "BREAK_SAMPLE", context),
-                    self.parameterAsInt(parameters, "SEED", context), fb)
+                    self.seed(parameters, context), fb)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
         if summary.get("unknown_zones"):

@@ -58,7 +58,7 @@ class MultiHazardSamples(SamplingAlgorithm):
             inventories = {name: hazard_xy(self, parameters, key, context, stack, feedback)
                            for key, name in HAZARD_INPUTS}
             x, y, cols = multihazard_samples(
-                stack, inventories, zones_at, self.parameterAsInt(parameters, "SEED", context),
+                stack, inventories, zones_at, self.seed(parameters, context),
                 num["KDE_RATIO"], num["SPACING"], num["ABSENCE_RATIO"], num["MIN_DISTANCE"],
                 num["NU"], fb, feedback.pushInfo, feedback.pushWarning)
             crs_wkt = stack.grid.crs_wkt

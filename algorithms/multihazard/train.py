@@ -72,10 +72,10 @@ class TrainMultiHazard(HazardAlgorithm):
                 ("EF_EPOCHS", "Maximum epochs (Early Fusion)", compat.NUMBER_INTEGER, 100, 1),
                 ("GATE_EPOCHS", "Maximum epochs (gate)", compat.NUMBER_INTEGER, 200, 1),
                 ("PATIENCE", "Early-stopping patience (epochs)", compat.NUMBER_INTEGER, 10, 1),
-                ("BATCH", "Batch size", compat.NUMBER_INTEGER, 256, 1),
-                ("SEED", "Random seed", compat.NUMBER_INTEGER, 42, 0)):
+                ("BATCH", "Batch size", compat.NUMBER_INTEGER, 256, 1)):
             self.addParameter(QgsProcessingParameterNumber(key, self.tr(text), kind, default,
                                                            minValue=lo))
+        self.add_seed_parameter()
         self.addParameter(QgsProcessingParameterFileDestination(
             "OUTPUT_MODEL", self.tr("Multi-hazard model bundle"),
             self.tr("Multi-hazard bundle (*.mhz)")))
@@ -99,7 +99,7 @@ class TrainMultiHazard(HazardAlgorithm):
             d = read_samples(self, parameters, context, stack, fb.sub(0, 0.05),
                              ("train", "val", "test"))
             names, categorical, crs_wkt = stack.names, stack.categorical, stack.grid.crs_wkt
-        seed = self.parameterAsInt(parameters, "SEED", context)
+        seed = self.seed(parameters, context)
         path = self.parameterAsFileOutput(parameters, "OUTPUT_MODEL", context)
         ints = {k.lower(): self.parameterAsInt(parameters, k, context) for k in (
             "MIN_SAMPLES", "MIN_VAL", "N_ITER", "EF_EPOCHS", "GATE_EPOCHS", "PATIENCE", "BATCH")}

@@ -53,8 +53,7 @@ class CompareSampling(HazardAlgorithm):
         self.addParameter(QgsProcessingParameterString(
             "SLOPE_FACTOR", self.tr("Slope factor left out of slope-threshold scenarios"),
             "slope", optional=True))
-        self.addParameter(QgsProcessingParameterNumber(
-            "SEED", self.tr("Random seed"), compat.NUMBER_INTEGER, 42, minValue=0))
+        self.add_seed_parameter()
         self.addParameter(QgsProcessingParameterFileDestination(
             "OUTPUT_HTML", self.tr("Comparison report"), self.tr("HTML files (*.html)")))
         self.addParameter(QgsProcessingParameterFileDestination(
@@ -76,7 +75,7 @@ class CompareSampling(HazardAlgorithm):
                 kind, {"n_estimators": trees} if trees and kind != "glm" else {},
                 self.parameterAsDouble(parameters, "HOLDOUT", context),
                 self.parameterAsString(parameters, "SLOPE_FACTOR", context) or None,
-                self.parameterAsInt(parameters, "SEED", context), maps, fb, feedback.pushInfo)
+                self.seed(parameters, context), maps, fb, feedback.pushInfo)
         out = {"OUTPUT_HTML": comparison_report(
             self.parameterAsFileOutput(parameters, "OUTPUT_HTML", context), comp)}
         csv = self.parameterAsFileOutput(parameters, "OUTPUT_CSV", context)

@@ -51,8 +51,7 @@ class EvaluateMap(HazardAlgorithm):
         self.addParameter(QgsProcessingParameterNumber(
             "BACKGROUND", self.tr("Background pixels per hazard (without absences)"),
             compat.NUMBER_INTEGER, 10, minValue=1))
-        self.addParameter(QgsProcessingParameterNumber(
-            "SEED", self.tr("Random seed"), compat.NUMBER_INTEGER, 42, minValue=0))
+        self.add_seed_parameter()
         self.addParameter(QgsProcessingParameterFileDestination(
             "OUTPUT_HTML", self.tr("Evaluation report"), self.tr("HTML files (*.html)")))
         self.addParameter(QgsProcessingParameterFileDestination(
@@ -62,7 +61,7 @@ class EvaluateMap(HazardAlgorithm):
     def compute(self, parameters, context, feedback, fb):
         lyr = self.parameterAsRasterLayer(parameters, "PROBABILITY", context)
         path = raster_path(lyr, "PROBABILITY")
-        seed = self.parameterAsInt(parameters, "SEED", context)
+        seed = self.seed(parameters, context)
         limits_txt = self.parameterAsString(parameters, "CLASS_LIMITS", context)
         limits = None
         if limits_txt:

@@ -38,8 +38,7 @@ class FactorScreening(HazardAlgorithm):
         self.addParameter(QgsProcessingParameterNumber(
             "R_MAX", self.tr("|r| flag threshold"), compat.NUMBER_DOUBLE, 0.7, minValue=0.0,
             maxValue=1.0))
-        self.addParameter(QgsProcessingParameterNumber(
-            "SEED", self.tr("Random seed"), compat.NUMBER_INTEGER, 42, minValue=0))
+        self.add_seed_parameter()
         self.addParameter(QgsProcessingParameterFileDestination(
             "OUTPUT_HTML", self.tr("Screening report"), self.tr("HTML files (*.html)")))
         self.addParameter(QgsProcessingParameterFileDestination(
@@ -56,8 +55,7 @@ class FactorScreening(HazardAlgorithm):
             if xy is None:
                 adm = smp.Admissible(stack)
                 x, y, _ = smp.draw(adm, self.parameterAsInt(parameters, "PIXELS", context),
-                                   np.random.default_rng(self.parameterAsInt(parameters, "SEED",
-                                                                             context)),
+                                   np.random.default_rng(self.seed(parameters, context)),
                                    fb.sub(0, 0.5), what="pixels")
                 xy = (x, y)
             X = sample_at(stack, *xy)[:, cont]

@@ -36,8 +36,7 @@ class FrequencyRatio(HazardAlgorithm):
         self.addParameter(QgsProcessingParameterString(
             "ASPECT", self.tr("Aspect factors (names, comma-separated)"), "aspect",
             optional=True))
-        self.addParameter(QgsProcessingParameterNumber(
-            "SEED", self.tr("Random seed"), compat.NUMBER_INTEGER, 42, minValue=0))
+        self.add_seed_parameter()
         self.addParameter(QgsProcessingParameterFileDestination(
             "OUTPUT_HTML", self.tr("Frequency ratio report"), self.tr("HTML files (*.html)")))
         self.addParameter(QgsProcessingParameterFileDestination(
@@ -49,7 +48,7 @@ class FrequencyRatio(HazardAlgorithm):
     def compute(self, parameters, context, feedback, fb):
         aspect = [a.strip() for a in (self.parameterAsString(parameters, "ASPECT", context)
                                       or "").split(",") if a.strip()]
-        seed = self.parameterAsInt(parameters, "SEED", context)
+        seed = self.seed(parameters, context)
         index = self.parameterAsOutputLayer(parameters, "OUTPUT_INDEX", context)
         with self.factor_stack(parameters, context) as stack:
             xy = hazard_xy(self, parameters, "HAZARDS", context, stack, feedback)

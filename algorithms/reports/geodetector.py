@@ -93,8 +93,7 @@ class GeoDetector(HazardAlgorithm):
         self.addParameter(QgsProcessingParameterNumber(
             "SAMPLE_SIZE", self.tr("Pixels to sample (0: all)"), compat.NUMBER_INTEGER, 0,
             minValue=0))
-        self.addParameter(QgsProcessingParameterNumber(
-            "SEED", self.tr("Random seed"), compat.NUMBER_INTEGER, 42, minValue=0))
+        self.add_seed_parameter()
         self.addParameter(QgsProcessingParameterNumber(
             "TOP_N", self.tr("Top factors for the interaction and ecological detectors"),
             compat.NUMBER_INTEGER, 5, minValue=2))
@@ -112,7 +111,7 @@ class GeoDetector(HazardAlgorithm):
     def compute(self, parameters, context, feedback, fb):
         classes = self.parameterAsInt(parameters, "CLASSES", context)
         method = METHODS[self.parameterAsEnum(parameters, "STRATIFICATION", context)]
-        seed = self.parameterAsInt(parameters, "SEED", context)
+        seed = self.seed(parameters, context)
         top_n = self.parameterAsInt(parameters, "TOP_N", context)
         alpha = self.parameterAsDouble(parameters, "ALPHA", context)
         risk = [s.strip() for s in (self.parameterAsString(parameters, "RISK_FACTORS", context)

@@ -49,8 +49,7 @@ class SamplingAlgorithm(HazardAlgorithm):
         self.addParameter(QgsProcessingParameterNumber(
             "MIN_DISTANCE", self.tr("Minimum distance from any presence (map units)"),
             compat.NUMBER_DOUBLE, min_distance, minValue=0.0))
-        self.addParameter(QgsProcessingParameterNumber(
-            "SEED", self.tr("Random seed"), compat.NUMBER_INTEGER, 42, minValue=0))
+        self.add_seed_parameter()
         if include_presences:
             self.addParameter(QgsProcessingParameterBoolean(
                 "INCLUDE_PRESENCES", self.tr("Add the presences (label 1) to the output, making "
@@ -92,7 +91,7 @@ class SamplingAlgorithm(HazardAlgorithm):
                              self.parameterAsDouble(parameters, "RATIO", context))
 
     def rng(self, parameters, context):
-        return np.random.default_rng(self.parameterAsInt(parameters, "SEED", context))
+        return np.random.default_rng(self.seed(parameters, context))
 
     # -- output -----------------------------------------------------------------------------
     def write_samples(self, parameters, context, crs_wkt, x, y, columns, name="OUTPUT",

@@ -65,7 +65,7 @@ class FactorThresholdAbsences(SamplingAlgorithm):
             pres = self.presences(parameters, context, stack, feedback, fb.sub(0, 0.05))
             res = threshold_correction(
                 stack, pres, j, self.rng(parameters, context),
-                self.parameterAsInt(parameters, "SEED", context), given,
+                self.seed(parameters, context), given,
                 SIDES[self.parameterAsEnum(parameters, "PRONE_SIDE", context)],
                 self._start_points(start, stack, context) if start is not None else None,
                 self.count(parameters, context, len(pres)) if start is None else 0,

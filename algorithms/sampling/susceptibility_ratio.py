@@ -44,7 +44,7 @@ class SusceptibilityRatioAbsences(SamplingAlgorithm):
             res = susceptibility_ratio_absences(
                 stack, pres, self.rng(parameters, context), map_path,
                 self.parameterAsInt(parameters, "TREES", context),
-                self.parameterAsInt(parameters, "SEED", context),
+                self.seed(parameters, context),
                 self.parameterAsDouble(parameters, "MIN_DISTANCE", context), fb)
             crs = stack.grid.crs_wkt
         counts = res.counts
