@@ -166,6 +166,27 @@ class HazardAlgorithm(QgsProcessingAlgorithm):
     def seed(self, parameters, context):
         return self.parameterAsInt(parameters, self.SEED, context)
 
+    WORKERS, DASK_SCHEDULER = "WORKERS", "DASK_SCHEDULER"
+
+    def add_parallel_parameters(self):
+        """Local worker threads and an optional Dask scheduler (advanced parameters)."""
+        from qgis.core import QgsProcessingParameterNumber, QgsProcessingParameterString
+        for p in (QgsProcessingParameterNumber(
+                self.WORKERS, self.tr("Local worker threads (0: one per CPU)"),
+                compat.NUMBER_INTEGER, 0, minValue=0),
+                QgsProcessingParameterString(
+                    self.DASK_SCHEDULER, self.tr("Dask scheduler address (optional)"),
+                    optional=True)):
+            p.setFlags(p.flags() | compat.FLAG_ADVANCED)
+            self.addParameter(p)
+
+    def parallel(self, parameters, context):
+        """(worker threads, Dask scheduler address or None)."""
+        workers = self.parameterAsInt(parameters, self.WORKERS, context) or (os.cpu_count() or 1)
+        address = (self.parameterAsString(parameters, self.DASK_SCHEDULER, context)
+                   or "").strip() or None
+        return workers, address
+
     def add_factor_parameters(self, optional_reference=True, optional=False):
         self.addParameter(QgsProcessingParameterMultipleLayers(
             "FACTORS", self.tr("Continuous factor rasters"), compat.TYPE_RASTER,

@@ -1,12 +1,10 @@
 """hazard:applymodel: model file + factor rasters (or slope units) -> susceptibility."""
-import os
 
 import numpy as np
 from qgis.core import (QgsProcessingException, QgsProcessingOutputNumber,
                        QgsProcessingParameterFeatureSink, QgsProcessingParameterFeatureSource,
                        QgsProcessingParameterFile, QgsProcessingParameterMultipleLayers,
-                       QgsProcessingParameterNumber, QgsProcessingParameterRasterDestination,
-                       QgsProcessingParameterString)
+                       QgsProcessingParameterNumber, QgsProcessingParameterRasterDestination)
 
 from ...core.susceptibility import estimators as models
 from ...core.stats.breaks import classify, gvf, natural_breaks
@@ -49,11 +47,7 @@ class ApplyModel(HazardAlgorithm):
         self.addParameter(QgsProcessingParameterFeatureSource(
             "UNITS", self.tr("Slope units (for a model trained on feature fields)"),
             [compat.TYPE_VECTOR_POLYGON], optional=True))
-        self.addParameter(QgsProcessingParameterNumber(
-            "WORKERS", self.tr("Local worker threads (0: one per CPU)"), compat.NUMBER_INTEGER, 0,
-            minValue=0))
-        self.addParameter(QgsProcessingParameterString(
-            "DASK_SCHEDULER", self.tr("Dask scheduler address (optional)"), optional=True))
+        self.add_parallel_parameters()
         self.addParameter(QgsProcessingParameterNumber(
             "BREAK_SAMPLE", self.tr("Values sampled for the natural breaks"),
             compat.NUMBER_INTEGER, 1_000_000, minValue=1000))
@@ -87,8 +81,7 @@ class ApplyModel(HazardAlgorithm):
         g = man.get("grid")
         grid = Grid(g["crs_wkt"], tuple(g["transform"]), g["size"][0], g["size"][1]) if g \
             else Grid.from_path(ordered[0].path)
-        workers = self.parameterAsInt(parameters, "WORKERS", context) or (os.cpu_count() or 1)
-        scheduler = self.parameterAsString(parameters, "DASK_SCHEDULER", context) or None
+        workers, scheduler = self.parallel(parameters, context)
         seed = self.seed(parameters, context)
         out = self.parameterAsOutputLayer(parameters, "OUTPUT", context)
         out_cls = self.parameterAsOutputLayer(parameters, "OUTPUT_CLASSES", context)

@@ -1,13 +1,12 @@
 """hazard:mapmultihazard: model bundle + factors + zones -> probability, uncertainty,
 correlation and bivariate rasters, on overlapping tiles merged without seams."""
 import contextlib
-import os
 import shutil
 import tempfile
 
 from qgis.core import (QgsProcessingException, QgsProcessingParameterEnum,
                        QgsProcessingParameterFile, QgsProcessingParameterNumber,
-                       QgsProcessingParameterRasterDestination, QgsProcessingParameterString)
+                       QgsProcessingParameterRasterDestination)
 
 from ...core.multihazard import mapping as mh_map
 from ...core.multihazard.training import Predictor, read_manifest
@@ -70,11 +69,7 @@ class MapMultiHazard(HazardAlgorithm):
         self.addParameter(QgsProcessingParameterNumber(
             "OVERLAP", self.tr("Tile overlap on each side (pixels)"), compat.NUMBER_INTEGER, 32,
             minValue=0))
-        self.addParameter(QgsProcessingParameterNumber(
-            "WORKERS", self.tr("Local worker threads (0: one per CPU)"), compat.NUMBER_INTEGER, 0,
-            minValue=0))
-        self.addParameter(QgsProcessingParameterString(
-            "DASK_SCHEDULER", self.tr("Dask scheduler address (optional)"), optional=True))
+        self.add_parallel_parameters()
         self.addParameter(QgsProcessingParameterEnum(
             "BIVARIATE_MODEL", self.tr("Model of the bivariate map"), ["Mixture of Experts",
                                                                       "Late Fusion",
@@ -109,7 +104,7 @@ class MapMultiHazard(HazardAlgorithm):
         biv = self.parameterAsOutputLayer(parameters, "OUTPUT_BIVARIATE", context) or None
         if not outputs and not biv:
             raise QgsProcessingException("Choose at least one output.")
-        workers = self.parameterAsInt(parameters, "WORKERS", context) or (os.cpu_count() or 1)
+        workers, scheduler = self.parallel(parameters, context)
         tmp = tempfile.mkdtemp(prefix="hazard_mhmap_")
         try:
             with self.factor_stack(parameters, context) as stack:
@@ -129,9 +124,7 @@ class MapMultiHazard(HazardAlgorithm):
                     Predictor.from_file(path), bands, grid, zb, codes, tmp_paths, biv_tmp,
                     BIVARIATE_MODELS[self.parameterAsEnum(parameters, "BIVARIATE_MODEL",
                                                           context)],
-                    size, overlap, workers,
-                    (self.parameterAsString(parameters, "DASK_SCHEDULER", context)
-                     or "").strip() or None,
+                    size, overlap, workers, scheduler,
                     self.parameterAsInt(parameters, "BREAK_SAMPLE", context),
                     self.seed(parameters, context), fb)
         finally:
