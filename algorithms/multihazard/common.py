@@ -8,7 +8,8 @@ from qgis.core import (QgsCoordinateReferenceSystem, QgsProcessingException,
                        QgsProcessingParameterRasterLayer)
 
 from ...core.io.raster import Band, sample_at
-from ...core.io.zonal import geometries_from_wkb, points_in_zones, zones_raster
+from ...core.io.zonal import (check_zones_disjoint, geometries_from_wkb, points_in_zones,
+                              zones_raster)
 from .. import compat
 from ..base import raster_path, source_geometries
 
@@ -34,19 +35,7 @@ def _zone_polygons(alg, parameters, context, crs):
     wkbs, feats = source_geometries(src, "ZONES", crs, context)
     geoms = geometries_from_wkb(wkbs)
     values = [str(f[field]) for f in feats]
-    for i in range(len(geoms)):
-        for j in range(i + 1, len(geoms)):
-            gi, gj = geoms[i], geoms[j]
-            if gi is None or gj is None or values[i] == values[j]:
-                continue
-            if gi.Intersects(gj):
-                inter = gi.Intersection(gj)
-                # neighbours share a boundary (a line): only a 2-D intersection is an overlap
-                if inter is not None and inter.GetDimension() == 2 and \
-                        inter.GetArea() > 1e-6 * min(gi.GetArea(), gj.GetArea()):
-                    raise QgsProcessingException(
-                        f"Zones {values[i]} and {values[j]} overlap: each place must belong to "
-                        f"one zone; fix the zone polygons [ZONES].")
+    check_zones_disjoint(geoms, values)
     return geoms, values
 
 

@@ -353,6 +353,33 @@ def zones_raster(geoms, values, grid, path):
     return uniq
 
 
+def check_zones_disjoint(geoms, values, feedback=None):
+    """Refuse zone polygons of different zone values that overlap (a 2-D intersection larger
+    than 1e-6 of the smaller one; neighbours sharing a boundary are fine). Candidate pairs come
+    from their bounding boxes, so only those are intersected."""
+    fb = as_feedback(feedback)
+    env = _envelopes(geoms)
+    ok = ~np.isnan(env[:, 0])
+    for i in range(len(geoms)):
+        if not ok[i]:
+            continue
+        if i % 50 == 0:
+            fb.check()
+        cand = np.nonzero(ok & (np.arange(len(geoms)) > i) & (env[:, 0] <= env[i, 2])
+                          & (env[:, 2] >= env[i, 0]) & (env[:, 1] <= env[i, 3])
+                          & (env[:, 3] >= env[i, 1]))[0]
+        gi = geoms[i]
+        for j in cand:
+            gj = geoms[j]
+            if values[i] == values[j] or not gi.Intersects(gj):
+                continue
+            inter = gi.Intersection(gj)
+            if inter is not None and inter.GetDimension() == 2 and \
+                    inter.GetArea() > 1e-6 * min(gi.GetArea(), gj.GetArea()):
+                raise InputError(f"Zones {values[i]} and {values[j]} overlap: each place must "
+                                 f"belong to one zone; fix the zone polygons.", "ZONES")
+
+
 def points_in_zones(x, y, geoms, values):
     """Zone value of each point (the first polygon that contains it), None outside all."""
     env = _envelopes(geoms)

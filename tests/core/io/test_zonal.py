@@ -134,3 +134,19 @@ def test_units_outside_the_rasters_are_an_error(tmp_path):
     with AlignedStack([Band(pa, 1, "a")], Grid.from_path(pa)) as st:
         with pytest.raises(InputError, match="No slope unit overlaps"):
             slope_unit_statistics(st, far)
+
+
+def test_overlapping_zones_are_refused_neighbours_are_not():
+    from hazard_susceptibility.core.io.zonal import check_zones_disjoint
+
+    def sq(x0, y0, w):
+        return polygon([(x0, y0), (x0 + w, y0), (x0 + w, y0 + w), (x0, y0 + w)])
+    # a 3 x 3 grid of touching squares (zones 1..9) and a square of zone 1 inside zone 1
+    geoms = [sq(100 * (k % 3), 100 * (k // 3), 100) for k in range(9)] + [sq(10, 10, 50)]
+    values = [str(k + 1) for k in range(9)] + ["1"]
+    check_zones_disjoint(geoms, values)  # shared edges and corners, same-zone overlap: fine
+    with pytest.raises(InputError, match="Zones 5 and 9 overlap") as e:
+        check_zones_disjoint(geoms + [sq(150, 150, 100)], values + ["9"])
+    assert e.value.input_name == "ZONES"
+    # a sliver below 1e-6 of the smaller polygon's area is a digitising tolerance, not an overlap
+    check_zones_disjoint([sq(0, 0, 100), sq(100 - 1e-5, 0, 100)], ["a", "b"])
