@@ -12,7 +12,8 @@ from qgis.core import (QgsCoordinateReferenceSystem, QgsProcessingException,
                        QgsProcessingParameterRasterLayer, QgsProcessingParameterString)
 
 from ...core.geodetector.report import write_outputs
-from ...core.geodetector.run import raster_chunks, run_chunks, table_chunks
+from ...core.geodetector.run import (categories, raster_chunks, rename_zones, run_chunks,
+                                      table_chunks)
 from ...core.io.raster import AlignedStack, Band, Grid, bands_of, sample_at, unique_names
 from ...core.io.zonal import geometries_from_wkb, points_in_zones, zones_raster
 from .. import compat
@@ -185,7 +186,7 @@ class GeoDetector(HazardAlgorithm):
         total = plan.total
         fb.info(f"{total} complete pixels used" + (f" (a seeded sample of {sample})"
                                                      if sample else " (all of them)"))
-        results = _rename_zones(results, zone_values)
+        results = rename_zones(results, zone_values)
         note = f"; a seeded sample of {total} pixels" if sample else \
             f"; all {total} complete pixels"
         return results, f"{response.name()} (band {band})", names, note
@@ -204,7 +205,7 @@ class GeoDetector(HazardAlgorithm):
         for fname, is_cat in [(c, False) for c in cont] + [(c, True) for c in cats]:
             vals = [f[fname] for f in feats]
             if is_cat:
-                _, codes = _categories(vals)
+                _, codes = categories(vals)
                 cols.append(codes)
             else:
                 try:
@@ -239,7 +240,7 @@ class GeoDetector(HazardAlgorithm):
         if zones_src is not None:
             wkbs, zfeats = source_geometries(zones_src, "ZONES", crs, context)
             zvals = [f[zone_field] for f in zfeats]
-            zone_values, zcodes = _categories(zvals)
+            zone_values, zcodes = categories(zvals)
             hit = points_in_zones(xs, ys, geometries_from_wkb(wkbs), list(zcodes + 1))
             zones = np.array([np.nan if h is None else h for h in hit], float)
         X = np.column_stack(cols)
@@ -249,18 +250,8 @@ class GeoDetector(HazardAlgorithm):
                     f"left out.")
         results, plan = run_chunks(chunks, names, categorical, classes, method, top_n, risk,
                                    alpha, seed, fb.sub(0.2, 0.95))
-        results = _rename_zones(results, zone_values)
+        results = rename_zones(results, zone_values)
         return results, f"{rfield}", names, f"; {plan.total} features"
-
-
-def _categories(values):
-    """Distinct non-null values (sorted as text) and the code 0.. of each value (NaN null)."""
-    keys = sorted({str(v) for v in values if v is not None and not (
-        hasattr(v, "isNull") and v.isNull())})
-    index = {k: i for i, k in enumerate(keys)}
-    codes = np.array([index.get(str(v), np.nan) if v is not None else np.nan for v in values],
-                     float)
-    return keys, codes
 
 
 def _points(feats, crs, context, source_crs=None):
@@ -284,15 +275,3 @@ def _points(feats, crs, context, source_crs=None):
         ys.append(pt.y())
     return np.array(xs), np.array(ys)
 
-
-def _rename_zones(results, zone_values):
-    """Zone codes 1..Z back to the zone field's values."""
-    if zone_values is None:
-        return results
-    out = {}
-    for key, r in results.items():
-        try:
-            out[str(zone_values[int(float(key)) - 1])] = r
-        except (ValueError, IndexError):
-            out[key] = r
-    return out

@@ -9,12 +9,12 @@ from .detectors import (FactorResult, GeoDetectorResult, INTERACTION_TYPES, Risk
                         factor_from_stats, interaction_detector, interaction_type, overlay,
                         q_from_stats, q_statistic, quantile_strata, risk_detector,
                         risk_from_stats, screen)  # noqa: F401
-from .run import (EDGE_SAMPLE, LOOKUP_SPAN, Plan, make_plan, raster_chunks, run_chunks,
-                  table_chunks)  # noqa: F401
+from .run import (EDGE_SAMPLE, LOOKUP_SPAN, Plan, categories, make_plan, raster_chunks,
+                  rename_zones, run_chunks, table_chunks)  # noqa: F401
 from .report import (CONVENTIONS, write_outputs)  # noqa: F401
 __all__ = ['CONVENTIONS', 'EDGE_SAMPLE', 'FactorResult', 'GeoDetectorResult', 'INTERACTION_TYPES',
-           'LOOKUP_SPAN', 'Plan', 'RiskResult', 'Strata', 'detectors', 'ecological_detector',
+           'LOOKUP_SPAN', 'Plan', 'RiskResult', 'Strata', 'categories', 'detectors', 'ecological_detector',
            'ecological_from_stats', 'factor_detector', 'factor_from_stats', 'interaction_detector',
            'interaction_type', 'make_plan', 'overlay', 'q_from_stats', 'q_statistic',
-           'quantile_strata', 'raster_chunks', 'report', 'risk_detector', 'risk_from_stats', 'run',
+           'quantile_strata', 'raster_chunks', 'rename_zones', 'report', 'risk_detector', 'risk_from_stats', 'run',
            'run_chunks', 'screen', 'table_chunks', 'write_outputs']

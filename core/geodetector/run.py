@@ -335,3 +335,27 @@ def raster_chunks(stack, response=0, zone=None, sample_size=0, seed=0, feedback=
             yield vals[response], X, (vals[zone] if zone is not None else None)
     chunks.upper = min(sample_size, total) if sample_size else stack.grid.xsize * stack.grid.ysize
     return chunks, total
+
+
+def categories(values):
+    """Distinct non-null values (sorted as text) and the code 0.. of each value (NaN for NULL:
+    None or a null QVariant)."""
+    keys = sorted({str(v) for v in values if v is not None and not (
+        hasattr(v, "isNull") and v.isNull())})
+    index = {k: i for i, k in enumerate(keys)}
+    codes = np.array([index.get(str(v), np.nan) if v is not None else np.nan for v in values],
+                     float)
+    return keys, codes
+
+
+def rename_zones(results, zone_values):
+    """Zone codes 1..Z back to the zone field's values."""
+    if zone_values is None:
+        return results
+    out = {}
+    for key, r in results.items():
+        try:
+            out[str(zone_values[int(float(key)) - 1])] = r
+        except (ValueError, IndexError):
+            out[key] = r
+    return out

@@ -215,3 +215,32 @@ def test_natural_breaks_match_jenkspy():
     ref = jenkspy.jenks_breaks(v.tolist(), n_classes=4)
     np.testing.assert_allclose(ours, ref[1:-1])
     assert 0.8 < gvf(v, classify(v, ours)) <= 1.0
+
+
+def test_report_and_tables_show_what_the_run_found(tmp_path):
+    """The HTML report and the CSV tables of a run per zone: one section per zone, the factor
+    ranking as the run has it, zone names put back from the zone codes, every table written."""
+    import csv
+    from hazard_susceptibility.core.geodetector.report import write_outputs
+    from hazard_susceptibility.core.geodetector.run import (categories, rename_zones,
+                                                            run_chunks, table_chunks)
+    y, X = _synthetic()
+    names, codes = categories(["west" if i % 2 else "east" for i in range(len(y))])
+    assert names == ["east", "west"] and set(codes) == {0.0, 1.0}
+    res, _ = run_chunks(table_chunks(y, X, codes + 1)[0], ["a", "b", "c", "noise"],
+                        [False, False, True, False], classes=4, top_n=3)
+    res = rename_zones(res, names)
+    assert set(res) == {"east", "west"}
+    html, *tables = write_outputs(res, str(tmp_path / "g.html"), str(tmp_path / "tables"),
+                                  "lsi", "quantile", 4, "", "zone")
+    text = open(html).read()
+    assert "GeoDetector: lsi" in text and "Zone east (zone)" in text and "Zone west" in text
+    assert text.count("Risk detector: a") == 2 and text.count("<img") >= 6
+    assert sorted(p.split("/")[-1] for p in tables) == sorted(
+        f"{k}.csv" for k in ("factor_detector", "interaction_detector", "risk_detector",
+                             "risk_tests", "anova", "ecological_detector"))
+    rows = list(csv.DictReader(open(tmp_path / "tables" / "factor_detector.csv")))
+    east = [r for r in rows if r["zone"] == "east"]
+    assert [r["factor"] for r in east] == [f["factor"] for f in res["east"].factors]
+    assert float(east[0]["q"]) == pytest.approx(res["east"].factors[0]["q"])
+    assert categories([None, "x", "x"])[1][0] != categories([None])[1][0]  # NULL is NaN
