@@ -7,10 +7,8 @@ from qgis.core import (QgsProcessingException, QgsProcessingOutputNumber,
                        QgsProcessingParameterNumber, QgsProcessingParameterRasterDestination)
 
 from ...core.susceptibility import estimators as models
-from ...core.stats.breaks import classify, gvf, natural_breaks
-from ...core.util.errors import InputError
-from ...core.susceptibility.apply import apply_to_raster, match_factors, write_classes
-from ...core.io.raster import AlignedStack, AtomicOutput, Grid, bands_of
+from ...core.susceptibility.apply import map_model
+from ...core.io.raster import bands_of
 from .. import compat
 from ..features import numbers, write_with_columns
 from ..base import HazardAlgorithm, raster_path
@@ -64,54 +62,33 @@ class ApplyModel(HazardAlgorithm):
     def compute(self, parameters, context, feedback, fb):
         path = self.parameterAsFile(parameters, "MODEL", context)
         est, man = models.load_model(path)
-        enc = models.Encoding.from_json(man["encoding"])
         if man.get("mode") == "fields":
-            return self._units(parameters, context, feedback, est, enc, man)
-
-        def predict(X):
-            return est.predict_proba(enc.transform(X))[:, 1]
-
+            return self._units(parameters, context, feedback, est,
+                               models.Encoding.from_json(man["encoding"]))
         bands = []
         for key, cat in (("FACTORS", False), ("CATEGORICAL", True)):
             for lyr in self.parameterAsLayerList(parameters, key, context) or []:
                 bands.extend(bands_of(raster_path(lyr, key), lyr.name(), cat))
-        ordered, unused = match_factors(bands, enc.names, enc.categorical)
-        if unused:
-            feedback.pushInfo(f"Not used by the model: {', '.join(unused)}")
-        g = man.get("grid")
-        grid = Grid(g["crs_wkt"], tuple(g["transform"]), g["size"][0], g["size"][1]) if g \
-            else Grid.from_path(ordered[0].path)
-        workers, scheduler = self.parallel(parameters, context)
-        seed = self.seed(parameters, context)
         out = self.parameterAsOutputLayer(parameters, "OUTPUT", context)
         out_cls = self.parameterAsOutputLayer(parameters, "OUTPUT_CLASSES", context)
         if not out:
             raise QgsProcessingException("Give the probability raster output [OUTPUT].")
-        with AlignedStack(ordered, grid, man.get("resampling", "bilinear")) as stack:
-            with AtomicOutput(out) as tmp:
-                n_valid, sample = apply_to_raster(
-                    stack, predict, tmp, workers, scheduler, fb.sub(0, 0.85),
-                    self.parameterAsInt(parameters, "BREAK_SAMPLE", context), seed)
-                if n_valid == 0:
-                    raise InputError("No pixel has a value in every factor: check the rasters' "
-                                     "extent and nodata.", "FACTORS")
+        m = map_model(est, man, bands, out, out_cls, *self.parallel(parameters, context),
+                      self.parameterAsInt(parameters, "BREAK_SAMPLE", context),
+                      self.seed(parameters, context), fb, feedback.pushInfo)
         res = {"OUTPUT": out}
         attach_style(context, out, probability(), "raster", self.tr("Susceptibility"))
         if out_cls:
-            limits = natural_breaks(sample, 5, sample=0, seed=seed)
-            g_v = gvf(sample, classify(sample, limits))
-            with AtomicOutput(out_cls) as tmp:
-                counts, names = write_classes(out, limits, tmp, fb.sub(0.85, 1.0))
-            feedback.pushInfo("Class limits: " + ", ".join(f"{v:.4f}" for v in limits) +
-                              f"; GVF {g_v:.3f} on {len(sample)} sampled values")
-            for n, c in zip(names, counts):
-                feedback.pushInfo(f"  {n}: {int(c)} pixels ({100.0 * c / counts.sum():.1f} %)")
-            attach_style(context, out_cls, susceptibility_classes(names), "raster",
+            feedback.pushInfo("Class limits: " + ", ".join(f"{v:.4f}" for v in m.limits) +
+                              f"; GVF {m.gvf:.3f} on {m.sample_size} sampled values")
+            for n, c in zip(m.class_names, m.counts):
+                feedback.pushInfo(f"  {n}: {int(c)} pixels ({100.0 * c / m.counts.sum():.1f} %)")
+            attach_style(context, out_cls, susceptibility_classes(m.class_names), "raster",
                          self.tr("Susceptibility classes"))
-            res.update(OUTPUT_CLASSES=out_cls, GVF=g_v)
+            res.update(OUTPUT_CLASSES=out_cls, GVF=m.gvf)
         return res
 
-    def _units(self, parameters, context, feedback, est, enc, man):
+    def _units(self, parameters, context, feedback, est, enc):
         src = self.parameterAsSource(parameters, "UNITS", context)
         if src is None:
             raise QgsProcessingException("This model was trained on feature fields: give the "

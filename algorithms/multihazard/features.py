@@ -6,7 +6,8 @@ from qgis.core import (QgsProcessingOutputString, QgsProcessingParameterFeatureS
                        QgsProcessingParameterFileDestination, QgsProcessingParameterNumber)
 
 from ...core.multihazard.blocks import zone_feature_selection
-from ...core.util.report import HtmlReport, write_csv
+from ...core.multihazard.report import feature_selection_columns, feature_selection_report
+from ...core.util.report import write_csv
 from .. import compat
 from ..base import HazardAlgorithm
 from .common import read_samples
@@ -56,18 +57,12 @@ class ZoneFeatureSelection(HazardAlgorithm):
         rows, kept = zone_feature_selection(X[ok], hazard[ok], label[ok], zone[ok], names,
                                             self.parameterAsDouble(parameters, "R_MAX", context),
                                             self.seed(parameters, context))
-        rep = HtmlReport("Zone-wise feature selection")
-        rep.paragraph("Pearson screening, then SHAP shares per hazard (paper 002, table 4).",
-                      note=True)
-        cols = sorted({c for r in rows for c in r}, key=lambda c: (c not in (
-            "zone", "factor", "kept", "reason"), c))
-        rep.table(rows, cols, left=("zone", "factor", "reason"))
-        html = self.parameterAsFileOutput(parameters, "OUTPUT_HTML", context)
-        rep.write(html)
+        html = feature_selection_report(
+            self.parameterAsFileOutput(parameters, "OUTPUT_HTML", context), rows)
         out = {"OUTPUT_HTML": html, "FEATURES": json.dumps(kept)}
         csv = self.parameterAsFileOutput(parameters, "OUTPUT_CSV", context)
         if csv:
-            out["OUTPUT_CSV"] = write_csv(csv, rows, cols)
+            out["OUTPUT_CSV"] = write_csv(csv, rows, feature_selection_columns(rows))
         for z, k in kept.items():
             feedback.pushInfo(f"zone {z}: {', '.join(k)}")
         return out

@@ -12,14 +12,15 @@ from .blocks import (BetaCalibration, GELU_C, LEVELS, LF_SPACE, LN_EPSILON, biva
                      gelu, keras_mvg_nll, masked_bce, merge_tiles, mvg_nll, n_chol,
                      pearson_screen, shap_shares, split_three, tiles, train_early_fusion,
                      train_late_fusion, uncertainty_and_correlation, zone_feature_selection)  # noqa: F401
-from .report import training_report  # noqa: F401
+from .report import (feature_selection_columns, feature_selection_report,
+                     training_report)  # noqa: F401
 from .training import (ALL, FORMAT, HAZARDS, METRICS, MODELS, ModelSet, Predictor, TrainResult,
                        joint_labels, read_manifest, save_bundle, scores, train, train_gate)  # noqa: F401
 from .mapping import (BIVARIATE_NODATA, PRODUCTS, bivariate_legend, map_multihazard,
                       predict_tile, tile_plan, write_bivariate)  # noqa: F401
 from .evaluation import (MhEvaluation, density_heatmaps, evaluate, evaluation_report,
                          jaccard_high, mh_density, zonal_means)  # noqa: F401
-__all__ = ['HAZARD_INPUTS', 'multihazard_samples', 'samples', 'ALL', 'BIVARIATE_NODATA', 'BetaCalibration', 'FORMAT', 'GELU_C', 'HAZARDS', 'LEVELS',
+__all__ = ['feature_selection_columns', 'feature_selection_report', 'HAZARD_INPUTS', 'multihazard_samples', 'samples', 'ALL', 'BIVARIATE_NODATA', 'BetaCalibration', 'FORMAT', 'GELU_C', 'HAZARDS', 'LEVELS',
            'LF_SPACE', 'LN_EPSILON', 'METRICS', 'MODELS', 'MhEvaluation', 'ModelSet', 'PRODUCTS', 'Predictor', 'TrainResult',
            'bivariate_codes', 'bivariate_colors', 'bivariate_label', 'bivariate_legend', 'blocks',
            'build_early_fusion', 'build_gate', 'chol_from_raw', 'density_heatmaps', 'early_fusion_forward',

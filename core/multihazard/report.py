@@ -63,3 +63,18 @@ def training_report(path, result):
         rep.add_figure(fig, "training curves")
     rep.write(path)
     return path
+
+
+def feature_selection_columns(rows):
+    """The table's columns: zone, factor, kept, reason, then the SHAP shares per hazard."""
+    return sorted({c for r in rows for c in r}, key=lambda c: (c not in (
+        "zone", "factor", "kept", "reason"), c))
+
+
+def feature_selection_report(path, rows):
+    """The report of the zone-wise feature selection (paper 002, table 4)."""
+    rep = HtmlReport("Zone-wise feature selection")
+    rep.paragraph("Pearson screening, then SHAP shares per hazard (paper 002, table 4).",
+                  note=True)
+    rep.table(rows, feature_selection_columns(rows), left=("zone", "factor", "reason"))
+    return rep.write(path)

@@ -11,13 +11,14 @@ from .estimators import (DEFAULTS, Encoding, FORMAT, KINDS, SAFE_PREFIXES, UNSAF
                          make_estimator, random_split, save_model, shap_values,
                          versions)  # noqa: F401
 from .training import (METRIC_COLS, TrainResult, manifest, metric_rows, report, train)  # noqa: F401
-from .apply import (CLASS_NAMES, apply_to_raster, class_counts, match_factors, write_classes)  # noqa: F401
+from .apply import (CLASS_NAMES, MapResult, apply_to_raster, class_counts, map_model,
+                    match_factors, write_classes)  # noqa: F401
 from .evaluation import (FR_COLUMNS, HIST_BINS, MAP_EVALUATION_COLUMNS, class_labels, codes,
                          evaluate_map, frequency_ratio_report, frequency_ratio_table,
                          map_evaluation_report, map_statistics, write_fr_index)  # noqa: F401
 from .comparison import (Comparison, Scenario, compare_scenarios,
                          comparison_report)  # noqa: F401
-__all__ = ['MAP_EVALUATION_COLUMNS', 'Screening', 'VIF_COLUMNS', 'map_evaluation_report',
+__all__ = ['MapResult', 'map_model', 'MAP_EVALUATION_COLUMNS', 'Screening', 'VIF_COLUMNS', 'map_evaluation_report',
            'screen_factors', 'screening', 'screening_report', 'Comparison', 'FR_COLUMNS', 'Scenario', 'compare_scenarios', 'comparison_report',
            'frequency_ratio_report', 'write_fr_index', 'CLASS_NAMES', 'DEFAULTS', 'Encoding', 'FORMAT', 'HIST_BINS', 'KINDS', 'METRIC_COLS',
            'SAFE_PREFIXES', 'TrainResult', 'UNSAFE', 'apply', 'apply_to_raster', 'block_folds',

@@ -2,13 +2,14 @@
 classifying the result."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from ..stats.breaks import CLASS_NAMES, classify  # noqa: F401 (CLASS_NAMES: part of this API)
 from ..util.progress import as_feedback
 from ..io.raster import Grid, RasterWriter, iter_windows, open_raster, read_window
 from ..io.tiles import run_tiles
-
 
 
 def _raster_blocks(path, feedback=None):
@@ -112,3 +113,53 @@ def write_classes(prob_path, limits, out_path, feedback=None):
     finally:
         w.close()
     return counts, names
+
+
+@dataclass
+class MapResult:
+    valid_pixels: int
+    limits: np.ndarray | None = None  # natural breaks of the 5 classes, when written
+    gvf: float | None = None
+    sample_size: int = 0
+    counts: np.ndarray | None = None
+    class_names: list | None = None
+
+
+def map_model(estimator, manifest, bands, out_path, classes_path=None, workers=1,
+              scheduler=None, break_sample=1_000_000, seed=0, feedback=None, log=None):
+    """A raster model file's probability map over ``bands`` (matched to its factors by name, in
+    its own order, on its training grid when it has one) and, when ``classes_path`` is given, 5
+    natural-breaks classes from a seeded sample of the map. Every file is written under a
+    temporary name and moved into place only when complete."""
+    from ..io.raster import AlignedStack, AtomicOutput
+    from ..stats.breaks import gvf, natural_breaks
+    from ..util.errors import InputError
+    from .estimators import Encoding
+    fb = as_feedback(feedback)
+    log = log or (lambda msg: None)
+    enc = Encoding.from_json(manifest["encoding"])
+    ordered, unused = match_factors(bands, enc.names, enc.categorical)
+    if unused:
+        log(f"Not used by the model: {', '.join(unused)}")
+    g = manifest.get("grid")
+    grid = Grid(g["crs_wkt"], tuple(g["transform"]), g["size"][0], g["size"][1]) if g \
+        else Grid.from_path(ordered[0].path)
+
+    def predict(X):
+        return estimator.predict_proba(enc.transform(X))[:, 1]
+
+    with AlignedStack(ordered, grid, manifest.get("resampling", "bilinear")) as stack:
+        with AtomicOutput(out_path) as tmp:
+            n_valid, sample = apply_to_raster(stack, predict, tmp, workers, scheduler,
+                                              fb.sub(0, 0.85), break_sample, seed)
+            if n_valid == 0:
+                raise InputError("No pixel has a value in every factor: check the rasters' "
+                                 "extent and nodata.", "FACTORS")
+    res = MapResult(n_valid, sample_size=len(sample))
+    if classes_path:
+        res.limits = natural_breaks(sample, 5, sample=0, seed=seed)
+        res.gvf = float(gvf(sample, classify(sample, res.limits)))
+        with AtomicOutput(classes_path) as tmp:
+            res.counts, res.class_names = write_classes(out_path, res.limits, tmp,
+                                                        fb.sub(0.85, 1.0))
+    return res

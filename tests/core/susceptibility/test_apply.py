@@ -47,3 +47,39 @@ def test_match_factors_lists_what_is_missing():
     assert [b.name for b in ordered] == ["ndvi", "slope"] and unused == []
     with pytest.raises(InputError, match="twi, pga"):
         match_factors(bands, ["slope", "twi", "pga"])
+
+
+def test_map_model_matches_the_estimator_pixel_by_pixel_and_classes_the_map(tmp_path):
+    """A model's map: the bands are matched by name whatever their order, every valid pixel is
+    the estimator's probability of that pixel's values, nodata stays nodata, and the 5 classes
+    count the map's pixels by the reported limits."""
+    from sklearn.linear_model import LogisticRegression
+    from hazard_susceptibility.core.susceptibility.apply import map_model
+    from hazard_susceptibility.core.susceptibility.estimators import Encoding
+    bands, grid = _stack(tmp_path)
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(300, 2))
+    y = (X[:, 0] - 0.5 * X[:, 1] + rng.normal(0, 0.5, 300) > 0).astype(int)
+    enc = Encoding.fit(X, ["a", "b"], [False, False])
+    est = LogisticRegression().fit(enc.transform(X), y)
+    out, cls = str(tmp_path / "p.tif"), str(tmp_path / "c.tif")
+    log = []
+    res = map_model(est, {"encoding": enc.to_json()}, bands[::-1] + [Band(bands[0].path, 1,
+                    "extra")], out, cls, break_sample=50_000, seed=2, log=log.append)
+    assert log == ["Not used by the model: extra"]
+    ds = gdal.Open(out)
+    p = ds.ReadAsArray()
+    nodata = ds.GetRasterBand(1).GetNoDataValue()
+    a = gdal.Open(bands[0].path).ReadAsArray()
+    b = gdal.Open(bands[1].path).ReadAsArray()
+    assert p[0, 0] == nodata and res.valid_pixels == 700 * 600 - 100
+    r, c = 400, 300
+    want = est.predict_proba(enc.transform(np.array([[a[r, c], b[r, c]]])))[0, 1]
+    assert p[r, c] == pytest.approx(want, rel=1e-5)
+    classes = gdal.Open(cls).ReadAsArray()
+    valid = p != nodata
+    expect = np.bincount(np.searchsorted(res.limits, p[valid], side="left"), minlength=5)
+    assert res.counts.tolist() == expect.tolist() == np.bincount(
+        classes[valid] - 1, minlength=5).tolist()
+    assert res.class_names[0] == "very low" and 0.8 < res.gvf <= 1
+    assert 49_000 < res.sample_size <= 50_000  # each pixel kept with probability 50000 / n
