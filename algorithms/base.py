@@ -166,6 +166,12 @@ class HazardAlgorithm(QgsProcessingAlgorithm):
     def seed(self, parameters, context):
         return self.parameterAsInt(parameters, self.SEED, context)
 
+    def optional_csv(self, parameters, context, rows, columns=None, key="OUTPUT_CSV"):
+        """{key: path} with the rows written when the optional CSV output ``key`` is set."""
+        from ..core.util.report import write_csv
+        path = self.parameterAsFileOutput(parameters, key, context)
+        return {key: write_csv(path, rows, columns)} if path else {}
+
     WORKERS, DASK_SCHEDULER = "WORKERS", "DASK_SCHEDULER"
 
     def add_parallel_parameters(self):

@@ -3,7 +3,6 @@ from qgis.core import QgsProcessingParameterFileDestination
 
 from ...core.hnn import report as rp
 from ...core.util import worker
-from ...core.util.report import write_csv
 from .common import HnnAlgorithm
 
 
@@ -28,9 +27,7 @@ class _HnnTest(HnnAlgorithm):
     def _outputs(self, parameters, context, rows, report, *args):
         out = {"OUTPUT_HTML": report(self.parameterAsFileOutput(parameters, "OUTPUT_HTML",
                                                                 context), rows, *args)}
-        csv = self.parameterAsFileOutput(parameters, "OUTPUT_CSV", context)
-        if csv:
-            out["OUTPUT_CSV"] = write_csv(csv, rows)
+        out.update(self.optional_csv(parameters, context, rows))
         return out
 
 

@@ -7,7 +7,6 @@ from qgis.core import (QgsProcessingException, QgsProcessingParameterBoolean,
 
 from ...core.hnn import network as hnn
 from ...core.hnn.report import size_class_report
-from ...core.util.report import write_csv
 from .. import compat
 from ..features import write_with_columns
 from ..base import HazardAlgorithm
@@ -85,7 +84,5 @@ class HnnSizeClasses(HazardAlgorithm):
         html = self.parameterAsFileOutput(parameters, "OUTPUT_HTML", context)
         if html:
             out["OUTPUT_HTML"] = size_class_report(html, sc, rows)
-        csv = self.parameterAsFileOutput(parameters, "OUTPUT_CSV", context)
-        if csv:
-            out["OUTPUT_CSV"] = write_csv(csv, rows)
+        out.update(self.optional_csv(parameters, context, rows))
         return out

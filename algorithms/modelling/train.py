@@ -8,7 +8,6 @@ from qgis.core import (QgsCoordinateReferenceSystem, QgsProcessingException,
 
 from ...core.susceptibility import estimators as models
 from ...core.io.raster import sample_at
-from ...core.util.report import write_csv
 from ...core.susceptibility.training import METRIC_COLS, manifest, metric_rows, report, train
 from ...core.io.zonal import geometries_from_wkb
 from .. import compat
@@ -163,10 +162,8 @@ class TrainModel(HazardAlgorithm):
         html = self.parameterAsFileOutput(parameters, "OUTPUT_HTML", context)
         report(res, html, f"Susceptibility model ({kind})")
         out = {"OUTPUT_MODEL": model_path, "OUTPUT_HTML": html}
-        csv = self.parameterAsFileOutput(parameters, "OUTPUT_CSV", context)
-        if csv:
-            write_csv(csv, metric_rows(res), METRIC_COLS + ["TP", "FP", "TN", "FN"])
-            out["OUTPUT_CSV"] = csv
+        out.update(self.optional_csv(parameters, context, metric_rows(res),
+                                     METRIC_COLS + ["TP", "FP", "TN", "FN"]))
         m = res.test_metrics or res.train_metrics
         feedback.pushInfo(f"{kind}: AUC {m['AUC']:.3f}, kappa {m['kappa']:.3f} "
                           f"({'test' if res.test_metrics else 'train'})")

@@ -7,7 +7,6 @@ from qgis.core import (QgsProcessingParameterFeatureSource,
 
 from ...core.io.raster import AlignedStack, Band, Grid
 from ...core.multihazard import evaluation as mh_eval
-from ...core.util.report import write_csv
 from .. import compat
 from ..base import HazardAlgorithm, raster_path
 from .common import add_zone_parameters, zone_band
@@ -105,7 +104,6 @@ class EvaluateMultiHazard(HazardAlgorithm):
         for key, rows in (("OUTPUT_JACCARD_CSV", ev.jaccard),
                           ("OUTPUT_DENSITY_CSV", ev.density_rows()),
                           ("OUTPUT_ZONAL_CSV", ev.zonal)):
-            path = self.parameterAsFileOutput(parameters, key, context)
-            if path and rows:
-                out[key] = write_csv(path, rows)
+            if rows:
+                out.update(self.optional_csv(parameters, context, rows, key=key))
         return out

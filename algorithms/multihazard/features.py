@@ -7,7 +7,6 @@ from qgis.core import (QgsProcessingOutputString, QgsProcessingParameterFeatureS
 
 from ...core.multihazard.blocks import zone_feature_selection
 from ...core.multihazard.report import feature_selection_columns, feature_selection_report
-from ...core.util.report import write_csv
 from .. import compat
 from ..base import HazardAlgorithm
 from .common import read_samples
@@ -60,9 +59,7 @@ class ZoneFeatureSelection(HazardAlgorithm):
         html = feature_selection_report(
             self.parameterAsFileOutput(parameters, "OUTPUT_HTML", context), rows)
         out = {"OUTPUT_HTML": html, "FEATURES": json.dumps(kept)}
-        csv = self.parameterAsFileOutput(parameters, "OUTPUT_CSV", context)
-        if csv:
-            out["OUTPUT_CSV"] = write_csv(csv, rows, feature_selection_columns(rows))
+        out.update(self.optional_csv(parameters, context, rows, feature_selection_columns(rows)))
         for z, k in kept.items():
             feedback.pushInfo(f"zone {z}: {', '.join(k)}")
         return out

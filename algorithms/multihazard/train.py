@@ -8,7 +8,6 @@ from qgis.core import (QgsProcessingException, QgsProcessingParameterFeatureSour
 from ...core.util import worker
 from ...core.multihazard.report import training_report
 from ...core.multihazard.training import METRICS
-from ...core.util.report import write_csv
 from .. import compat
 from ..base import HazardAlgorithm
 from .common import read_samples
@@ -119,9 +118,7 @@ class TrainMultiHazard(HazardAlgorithm):
         html = self.parameterAsFileOutput(parameters, "OUTPUT_HTML", context)
         training_report(html, result)
         out = {"OUTPUT_MODEL": path, "OUTPUT_HTML": html}
-        csv = self.parameterAsFileOutput(parameters, "OUTPUT_CSV", context)
-        if csv:
-            out["OUTPUT_CSV"] = write_csv(csv, rows, ["zone", "hazard", "model", "n"] +
-                                          list(METRICS))
+        out.update(self.optional_csv(parameters, context, rows, ["zone", "hazard", "model", "n"] +
+                                          list(METRICS)))
         return out
 

@@ -7,7 +7,6 @@ from qgis.core import (QgsCoordinateReferenceSystem, QgsProcessingException,
                        QgsProcessingParameterString, QgsVectorLayer)
 
 from ...core.susceptibility.comparison import Scenario, compare_scenarios, comparison_report
-from ...core.util.report import write_csv
 from .. import compat
 from ..base import HazardAlgorithm
 
@@ -78,9 +77,7 @@ class CompareSampling(HazardAlgorithm):
                 self.seed(parameters, context), maps, fb, feedback.pushInfo)
         out = {"OUTPUT_HTML": comparison_report(
             self.parameterAsFileOutput(parameters, "OUTPUT_HTML", context), comp)}
-        csv = self.parameterAsFileOutput(parameters, "OUTPUT_CSV", context)
-        if csv:
-            out["OUTPUT_CSV"] = write_csv(csv, comp.rows)
+        out.update(self.optional_csv(parameters, context, comp.rows))
         if maps:
             out["OUTPUT_MAPS"] = maps
         return out

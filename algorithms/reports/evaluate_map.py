@@ -6,7 +6,6 @@ from qgis.core import (QgsProcessingParameterFeatureSource, QgsProcessingParamet
 from ...core.susceptibility.evaluation import (MAP_EVALUATION_COLUMNS, evaluate_map,
                                                map_evaluation_report)
 from ...core.io.raster import AlignedStack, Band, Grid
-from ...core.util.report import write_csv
 from .. import compat
 from ..base import HazardAlgorithm, raster_path
 from ..report_common import background, hazard_xy
@@ -86,11 +85,8 @@ class EvaluateMap(HazardAlgorithm):
         html = self.parameterAsFileOutput(parameters, "OUTPUT_HTML", context)
         map_evaluation_report(html, lyr.name(), m, scai, stats, roc, how)
         out = {"OUTPUT_HTML": html}
-        csv = self.parameterAsFileOutput(parameters, "OUTPUT_CSV", context)
-        if csv:
-            write_csv(csv, [dict(table="metrics", **m)] + [dict(table="SCAI", **r) for r in scai],
-                      MAP_EVALUATION_COLUMNS)
-            out["OUTPUT_CSV"] = csv
+        out.update(self.optional_csv(parameters, context, [dict(table="metrics", **m)] + [
+            dict(table="SCAI", **r) for r in scai], MAP_EVALUATION_COLUMNS))
         feedback.pushInfo(f"AUC {m['AUC']:.3f}, kappa {m['kappa']:.3f}; SCAI " +
                           ", ".join(f"{r['SCAI']:.2f}" for r in scai))
         return out

@@ -6,7 +6,6 @@ from qgis.core import (QgsProcessingParameterFeatureSource, QgsProcessingParamet
 from ...core.sampling import samplers as smp
 from ...core.io.raster import sample_at
 from ...core.susceptibility.screening import VIF_COLUMNS, screen_factors, screening_report
-from ...core.util.report import write_csv
 from .. import compat
 from ..base import HazardAlgorithm
 from ..report_common import hazard_xy
@@ -63,9 +62,7 @@ class FactorScreening(HazardAlgorithm):
         html = screening_report(self.parameterAsFileOutput(parameters, "OUTPUT_HTML", context),
                                 sc)
         out = {"OUTPUT_HTML": html}
-        csv = self.parameterAsFileOutput(parameters, "OUTPUT_CSV", context)
-        if csv:
-            out["OUTPUT_CSV"] = write_csv(csv, sc.rows, VIF_COLUMNS)
+        out.update(self.optional_csv(parameters, context, sc.rows, VIF_COLUMNS))
         feedback.pushInfo(f"VIF > {vmax:g}: {', '.join(sc.flagged) or 'none'}; {len(sc.pairs)} "
                           f"pair(s) with |r| > {rmax:g}")
         return out

@@ -5,7 +5,6 @@ from qgis.core import (QgsProcessingParameterFeatureSource, QgsProcessingParamet
 
 from ...core.susceptibility.evaluation import (FR_COLUMNS, frequency_ratio_report,
                                                frequency_ratio_table, write_fr_index)
-from ...core.util.report import write_csv
 from .. import compat
 from ..base import HazardAlgorithm
 from ..report_common import hazard_xy
@@ -60,9 +59,7 @@ class FrequencyRatio(HazardAlgorithm):
         html = frequency_ratio_report(self.parameterAsFileOutput(parameters, "OUTPUT_HTML",
                                                                  context), rows, len(xy[0]))
         out = {"OUTPUT_HTML": html}
-        csv = self.parameterAsFileOutput(parameters, "OUTPUT_CSV", context)
-        if csv:
-            out["OUTPUT_CSV"] = write_csv(csv, rows, FR_COLUMNS)
+        out.update(self.optional_csv(parameters, context, rows, FR_COLUMNS))
         if index:
             attach_style(context, index, raster_pseudocolor(1, "Reds"), "raster",
                          self.tr("FR index"))
