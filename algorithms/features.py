@@ -55,3 +55,24 @@ def write_with_columns(alg, parameters, context, key, source, feats, columns, in
         sink.addFeature(out, compat.FAST_INSERT)
     del sink
     return dest
+
+
+def surface_points(feats, crs=None, context=None, source_crs=None):
+    """(x, y) arrays of a point on the surface of each feature's geometry (NaN when it has
+    none), transformed from ``source_crs`` to ``crs`` when both are given and differ."""
+    from qgis.core import QgsCoordinateTransform, QgsProject
+    xf = None
+    if source_crs is not None and crs is not None and source_crs != crs:
+        xf = QgsCoordinateTransform(source_crs, crs, context.transformContext()
+                                    if context else QgsProject.instance().transformContext())
+    xs, ys = np.full(len(feats), np.nan), np.full(len(feats), np.nan)
+    for k, f in enumerate(feats):
+        g = f.geometry()
+        if g is None or g.isNull():
+            continue
+        p = g.pointOnSurface()
+        if xf is not None:
+            p.transform(xf)
+        pt = p.asPoint()
+        xs[k], ys[k] = pt.x(), pt.y()
+    return xs, ys

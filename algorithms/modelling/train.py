@@ -11,7 +11,7 @@ from ...core.io.raster import sample_at
 from ...core.susceptibility.training import METRIC_COLS, manifest, metric_rows, report, train
 from ...core.io.zonal import geometries_from_wkb
 from .. import compat
-from ..features import numbers
+from ..features import numbers, surface_points
 from ..base import RESAMPLING, HazardAlgorithm, source_geometries
 
 MODELS = ["rf", "xgboost", "glm"]
@@ -129,7 +129,7 @@ class TrainModel(HazardAlgorithm):
             X = numbers(feats, feature_fields)
             names, categorical = list(feature_fields), [False] * len(feature_fields)
             crs = src.sourceCrs()
-            xy = _centroids(feats)
+            xy = np.column_stack(surface_points(feats))
             extra["mode"] = "fields"
         else:
             with self.factor_stack(parameters, context) as stack:
@@ -202,14 +202,3 @@ def _label(v, field):
         raise QgsProcessingException(f"Label '{v}' in field '{field}' is not 0 or 1 "
                                      f"[LABEL_FIELD].")
 
-
-def _centroids(feats):
-    out = []
-    for f in feats:
-        g = f.geometry()
-        if g is None or g.isNull():
-            out.append((np.nan, np.nan))
-        else:
-            p = g.pointOnSurface().asPoint()
-            out.append((p.x(), p.y()))
-    return np.array(out, float).reshape(-1, 2)

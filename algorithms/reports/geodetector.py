@@ -17,7 +17,7 @@ from ...core.geodetector.run import (categories, raster_chunks, rename_zones, ru
 from ...core.io.raster import AlignedStack, Band, Grid, bands_of, sample_at, unique_names
 from ...core.io.zonal import geometries_from_wkb, points_in_zones, zones_raster
 from .. import compat
-from ..features import number
+from ..features import number, surface_points
 from ..base import HazardAlgorithm, raster_path, source_geometries
 
 METHODS = ["quantile", "natural"]
@@ -217,7 +217,7 @@ class GeoDetector(HazardAlgorithm):
             names.append(fname)
             categorical.append(is_cat)
         crs = vector.sourceCrs()
-        xs, ys = _points(feats, crs, context)
+        xs, ys = surface_points(feats)
         if factor_layers:
             bands = []
             for lyr, cat in factor_layers:
@@ -225,7 +225,7 @@ class GeoDetector(HazardAlgorithm):
             unique_names(bands)
             grid = Grid.from_path(bands[0].path)
             gcrs = QgsCoordinateReferenceSystem.fromWkt(grid.crs_wkt)
-            gx, gy = _points(feats, gcrs, context, crs)
+            gx, gy = surface_points(feats, gcrs, context, crs)
             with AlignedStack(bands, grid) as stack:
                 vals = sample_at(stack, gx, gy, fb.sub(0, 0.2))
             for k, b in enumerate(bands):
@@ -252,26 +252,4 @@ class GeoDetector(HazardAlgorithm):
                                    alpha, seed, fb.sub(0.2, 0.95))
         results = rename_zones(results, zone_values)
         return results, f"{rfield}", names, f"; {plan.total} features"
-
-
-def _points(feats, crs, context, source_crs=None):
-    from qgis.core import QgsCoordinateTransform, QgsProject
-    xf = None
-    if source_crs is not None and source_crs != crs:
-        xf = QgsCoordinateTransform(source_crs, crs, context.transformContext()
-                                    if context else QgsProject.instance().transformContext())
-    xs, ys = [], []
-    for f in feats:
-        g = f.geometry()
-        if g is None or g.isNull():
-            xs.append(np.nan)
-            ys.append(np.nan)
-            continue
-        p = g.pointOnSurface()
-        if xf is not None:
-            p.transform(xf)
-        pt = p.asPoint()
-        xs.append(pt.x())
-        ys.append(pt.y())
-    return np.array(xs), np.array(ys)
 
