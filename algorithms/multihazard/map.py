@@ -1,7 +1,5 @@
 """hazard:mapmultihazard: model bundle + factors + zones -> probability, uncertainty,
 correlation and bivariate rasters, on overlapping tiles merged without seams."""
-import contextlib
-import shutil
 import tempfile
 
 from qgis.core import (QgsProcessingException, QgsProcessingParameterEnum,
@@ -9,8 +7,7 @@ from qgis.core import (QgsProcessingException, QgsProcessingParameterEnum,
                        QgsProcessingParameterRasterDestination)
 
 from ...core.multihazard import mapping as mh_map
-from ...core.multihazard.training import Predictor, read_manifest
-from ...core.io.raster import AtomicOutput
+from ...core.multihazard.training import read_manifest
 from .. import compat
 from ..base import HazardAlgorithm
 from .common import add_zone_parameters, zone_band
@@ -91,44 +88,24 @@ class MapMultiHazard(HazardAlgorithm):
             man = read_manifest(path, path)
         except Exception as exc:
             raise QgsProcessingException(f"{exc} [MODEL]")
-        size = self.parameterAsInt(parameters, "TILE_SIZE", context)
-        overlap = self.parameterAsInt(parameters, "OVERLAP", context)
-        if overlap >= size:
-            raise QgsProcessingException(f"The overlap ({overlap} px) must be smaller than the "
-                                         f"tile size ({size} px) [OVERLAP].")
         outputs = {}
         for key, product, _, _ in OUTPUTS:
             dest = self.parameterAsOutputLayer(parameters, key, context)
             if dest:
                 outputs[key] = (product, dest)
         biv = self.parameterAsOutputLayer(parameters, "OUTPUT_BIVARIATE", context) or None
-        if not outputs and not biv:
-            raise QgsProcessingException("Choose at least one output.")
-        workers, scheduler = self.parallel(parameters, context)
-        tmp = tempfile.mkdtemp(prefix="hazard_mhmap_")
-        try:
+        with tempfile.TemporaryDirectory(prefix="hazard_mhmap_") as tmp:
             with self.factor_stack(parameters, context) as stack:
                 bands, grid = stack.bands, stack.grid
             zb, codes = zone_band(self, parameters, context, grid, tmp, man["zones"])
-            known = set(man["zones"]) & set(codes.values())
-            if not known:
-                raise QgsProcessingException(
-                    f"None of the zones given ({', '.join(sorted(codes.values())) or 'none'}) is "
-                    f"a zone of the model bundle ({', '.join(man['zones'])}) [ZONES].")
-            # every file is written under a temporary name and moved into place on success
-            with contextlib.ExitStack() as stages:
-                tmp_paths = {product: stages.enter_context(AtomicOutput(dest))
-                             for product, dest in outputs.values()}
-                biv_tmp = stages.enter_context(AtomicOutput(biv)) if biv else None
-                summary = mh_map.map_multihazard(
-                    Predictor.from_file(path), bands, grid, zb, codes, tmp_paths, biv_tmp,
-                    BIVARIATE_MODELS[self.parameterAsEnum(parameters, "BIVARIATE_MODEL",
-                                                          context)],
-                    size, overlap, workers, scheduler,
-                    self.parameterAsInt(parameters, "BREAK_SAMPLE", context),
-                    self.seed(parameters, context), fb)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
+            summary = mh_map.map_bundle(
+                path, bands, grid, zb, codes, dict(outputs.values()), biv,
+                BIVARIATE_MODELS[self.parameterAsEnum(parameters, "BIVARIATE_MODEL", context)],
+                self.parameterAsInt(parameters, "TILE_SIZE", context),
+                self.parameterAsInt(parameters, "OVERLAP", context),
+                *self.parallel(parameters, context),
+                self.parameterAsInt(parameters, "BREAK_SAMPLE", context),
+                self.seed(parameters, context), fb)
         if summary.get("unknown_zones"):
             feedback.pushWarning(f"Zone(s) {', '.join(summary['unknown_zones'])} are not in the "
                                  f"model bundle: their pixels are left as nodata.")

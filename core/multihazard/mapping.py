@@ -250,6 +250,34 @@ def map_multihazard(predictor, bands, grid, zone_band, zone_names, outputs, biva
     return summary
 
 
+def map_bundle(bundle_path, bands, grid, zone_band, zone_names, outputs, bivariate=None,
+               bivariate_model="moe", size=512, overlap=32, workers=1, scheduler=None,
+               sample=1_000_000, seed=0, feedback=None):
+    """:func:`map_multihazard` with the bundle read from ``bundle_path``: refuses an overlap not
+    smaller than the tile or zones of which none is the bundle's, and writes every file under a
+    temporary name, moved into place only when all are complete."""
+    import contextlib
+    from ..io.raster import AtomicOutput
+    from .training import Predictor, read_manifest
+    if overlap >= size:
+        raise InputError(f"The overlap ({overlap} px) must be smaller than the tile size ({size} "
+                         f"px).", "OVERLAP")
+    if not outputs and not bivariate:
+        raise InputError("Choose at least one output.")
+    known = set(read_manifest(bundle_path, bundle_path)["zones"])
+    if not known & set(zone_names.values()):
+        given = ", ".join(sorted(zone_names.values())) or "none"
+        raise InputError(f"None of the zones given ({given}) is a zone of the model bundle "
+                         f"({', '.join(sorted(known))}).", "ZONES")
+    with contextlib.ExitStack() as stages:
+        tmp = {product: stages.enter_context(AtomicOutput(dest))
+               for product, dest in outputs.items()}
+        biv_tmp = stages.enter_context(AtomicOutput(bivariate)) if bivariate else None
+        return map_multihazard(Predictor.from_file(bundle_path), bands, grid, zone_band,
+                               zone_names, tmp, biv_tmp, bivariate_model, size, overlap,
+                               workers, scheduler, sample, seed, feedback)
+
+
 def bivariate_legend():
     """(code, label) of the 25 classes: 'flood X - landslide Y'."""
     return [(c, f"flood {mh.LEVELS[c // 5]} - landslide {mh.LEVELS[c % 5]}") for c in range(25)]
