@@ -123,29 +123,16 @@ class TrainModel(HazardAlgorithm):
         feature_fields = compat.parameter_as_fields(self, parameters, "FEATURE_FIELDS", context) or []
         feats = list(src.getFeatures())
         y = np.array([_label(f[label_field], label_field) for f in feats])
-        extra = {}
         keep = np.ones(len(feats), bool)
         if feature_fields:
             X = numbers(feats, feature_fields)
             names, categorical = list(feature_fields), [False] * len(feature_fields)
             crs = src.sourceCrs()
             xy = np.column_stack(surface_points(feats))
-            extra["mode"] = "fields"
+            extra = {"mode": "fields"}
         else:
-            with self.factor_stack(parameters, context) as stack:
-                crs = QgsCoordinateReferenceSystem.fromWkt(stack.grid.crs_wkt)
-                wkbs, _ = source_geometries(src, "SAMPLES", crs, context, feedback)
-                pts = [g.Centroid() if g is not None and g.GetGeometryType() != 1 else g
-                       for g in geometries_from_wkb(wkbs)]
-                xy = np.array([p.GetPoint_2D() if p is not None else (np.nan, np.nan)
-                               for p in pts], float).reshape(-1, 2)
-                X = sample_at(stack, xy[:, 0], xy[:, 1], fb.sub(0, 0.1))
-                names, categorical = stack.names, stack.categorical
-                g = stack.grid
-                extra.update(mode="rasters", grid={"crs_wkt": g.crs_wkt,
-                                                   "transform": list(g.transform),
-                                                   "size": [g.xsize, g.ysize]},
-                             resampling=stack.resampling)
+            X, xy, names, categorical, crs, extra = self._at_rasters(parameters, context, src,
+                                                                     feedback, fb)
             keep = np.isfinite(X).all(axis=1)
             if not keep.all():
                 feedback.pushWarning(f"{int((~keep).sum())} sample(s) outside the rasters or on "
@@ -168,6 +155,23 @@ class TrainModel(HazardAlgorithm):
         feedback.pushInfo(f"{kind}: AUC {m['AUC']:.3f}, kappa {m['kappa']:.3f} "
                           f"({'test' if res.test_metrics else 'train'})")
         return out
+
+    def _at_rasters(self, parameters, context, src, feedback, fb):
+        """Factor values at the samples (polygons: their centroids) on the factor stack."""
+        with self.factor_stack(parameters, context) as stack:
+            crs = QgsCoordinateReferenceSystem.fromWkt(stack.grid.crs_wkt)
+            wkbs, _ = source_geometries(src, "SAMPLES", crs, context, feedback)
+            pts = [g.Centroid() if g is not None and g.GetGeometryType() != 1 else g
+                   for g in geometries_from_wkb(wkbs)]
+            xy = np.array([p.GetPoint_2D() if p is not None else (np.nan, np.nan)
+                           for p in pts], float).reshape(-1, 2)
+            X = sample_at(stack, xy[:, 0], xy[:, 1], fb.sub(0, 0.1))
+            g = stack.grid
+            extra = dict(mode="rasters", grid={"crs_wkt": g.crs_wkt,
+                                               "transform": list(g.transform),
+                                               "size": [g.xsize, g.ysize]},
+                         resampling=stack.resampling)
+            return X, xy, stack.names, stack.categorical, crs, extra
 
     def _validation(self, parameters, context, feats, keep, src):
         method = VALIDATIONS[self.parameterAsEnum(parameters, "VALIDATION", context)]
