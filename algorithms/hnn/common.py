@@ -9,7 +9,7 @@ from qgis.core import (QgsProcessingException, QgsProcessingParameterFeatureSink
 
 from ...core.hnn import network as hnn
 from .. import compat
-from ..features import number, write_with_columns
+from ..features import numbers, write_with_columns
 from ..base import HazardAlgorithm
 from ..styles import attach_style, graduated
 
@@ -89,37 +89,21 @@ class HnnAlgorithm(HazardAlgorithm):
             raise QgsProcessingException(f"The slope-unit layer has no field "
                                          f"{', '.join(absent)} [FEATURE_FIELDS].")
         feats = list(src.getFeatures())
-        X = np.array([[number(f[n]) for n in names] for f in feats], float)
-        bad = ~np.isfinite(X).all(axis=1)
-        if bad.any():
-            cols = [names[j] for j in range(len(names)) if not np.isfinite(X[:, j]).all()]
-            raise QgsProcessingException(
-                f"{int(bad.sum())} slope unit(s) have NULL or nodata features "
-                f"({', '.join(cols[:6])}): drop them (e.g. n_pixels = 0) or fill them [UNITS].")
+        X = numbers(feats, names)
         classes = None
         if need_classes:
             cf = self.parameterAsString(parameters, "CLASS_FIELD", context) or "size_class"
             if src.fields().indexOf(cf) < 0:
                 raise QgsProcessingException(f"The slope-unit layer has no field '{cf}': run "
                                              f"'Landslide size classes' first [CLASS_FIELD].")
-            classes = np.array([int(number(f[cf])) if number(f[cf]) == number(f[cf]) else -1
-                                for f in feats])
-            if (classes < 0).any():
-                raise QgsProcessingException(f"Field '{cf}' has NULL or negative classes.")
-            n_cls = int(classes.max()) + 1
-            counts = np.bincount(classes, minlength=n_cls)
-            if (counts[1:] < 2).any():
-                raise QgsProcessingException(f"Size classes {counts.tolist()}: every class needs "
-                                             f"members; merge the small ones.")
+            classes = np.array([int(v) if v == v else -1 for v in numbers(feats, [cf])[:, 0]])
+        hnn.check_units(X, names, classes, "size_class" if not need_classes else cf)
         return src, feats, names, X, classes
 
     def test_split(self, classes, parameters, context):
-        from sklearn.model_selection import train_test_split
-        idx = np.arange(len(classes))
-        _, test = train_test_split(idx, test_size=self.parameterAsDouble(
-            parameters, "TEST_SHARE", context), random_state=self.seed(parameters, context),
-            stratify=classes)
-        return np.sort(test)
+        return hnn.held_out_units(classes, self.parameterAsDouble(parameters, "TEST_SHARE",
+                                                                  context),
+                                  self.seed(parameters, context))
 
     def write_units(self, parameters, context, src, feats, pb, pc, name="OUTPUT"):
         cols = {"p_landslide": pb, **{f"p_class_{c}": pc[:, c] for c in range(pc.shape[1])},

@@ -8,10 +8,10 @@ from .report import (LOSS_WEIGHTS, ablation_configs, ablation_report, ablation_r
                      factor_groups, loss_weight_report, loss_weight_rows, size_class_report,
                      training_report)  # noqa: F401
 from .network import (Architecture, FORMAT, HnnResult, SEARCH_SPACE, SizeClasses, build_model,
-                      class_metrics, evaluate, glm_baseline, load_hnn, monte_carlo_search,
+                      check_units, class_metrics, held_out_units, evaluate, glm_baseline, load_hnn, monte_carlo_search,
                       morans_i, predict, queen_neighbours, read_manifest, save_hnn, set_seed,
                       size_classes, smote, train_hnn)  # noqa: F401
-__all__ = ['LOSS_WEIGHTS', 'ablation_configs', 'ablation_report', 'ablation_rows',
+__all__ = ['check_units', 'held_out_units', 'LOSS_WEIGHTS', 'ablation_configs', 'ablation_report', 'ablation_rows',
            'factor_groups', 'loss_weight_report', 'loss_weight_rows', 'report',
            'size_class_report', 'training_report', 'Architecture', 'FORMAT', 'HnnResult', 'SEARCH_SPACE', 'SizeClasses', 'build_model',
            'class_metrics', 'evaluate', 'glm_baseline', 'load_hnn', 'monte_carlo_search',

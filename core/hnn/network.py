@@ -170,6 +170,35 @@ class HnnResult:
     smote_counts: dict
 
 
+def check_units(X, names, classes=None, class_field="size_class"):
+    """Refuse slope units with NULL or non-finite features, and size classes that are NULL,
+    negative or leave a landslide class with fewer than 2 members."""
+    X = np.asarray(X, float)
+    bad = ~np.isfinite(X).all(axis=1)
+    if bad.any():
+        cols = [names[j] for j in range(len(names)) if not np.isfinite(X[:, j]).all()]
+        raise InputError(f"{int(bad.sum())} slope unit(s) have NULL or nodata features "
+                         f"({', '.join(cols[:6])}): drop them (e.g. n_pixels = 0) or fill them.",
+                         "UNITS")
+    if classes is None:
+        return
+    classes = np.asarray(classes)
+    if (classes < 0).any():
+        raise InputError(f"Field '{class_field}' has NULL or negative classes.", "CLASS_FIELD")
+    counts = np.bincount(classes.astype(int), minlength=int(classes.max()) + 1)
+    if (counts[1:] < 2).any():
+        raise InputError(f"Size classes {counts.tolist()}: every class needs members; merge the "
+                         f"small ones.", "CLASS_FIELD")
+
+
+def held_out_units(classes, share, seed=0):
+    """Sorted indices of a stratified, seeded held-out share of the units."""
+    from sklearn.model_selection import train_test_split
+    _, test = train_test_split(np.arange(len(classes)), test_size=share, random_state=seed,
+                               stratify=classes)
+    return np.sort(test)
+
+
 def set_seed(seed):
     tf = _tf()
     tf.keras.utils.set_random_seed(int(seed))

@@ -38,3 +38,24 @@ def test_loss_weight_rows_follow_the_eleven_alphas(tmp_path):
     assert rows[0]["class_AUC_macro_ovr"] == pytest.approx(0.9)
     html = open(rp.loss_weight_report(str(tmp_path / "l.html"), rows)).read()
     assert "HNN loss-weight test" in html and "<img" in html
+
+
+def test_units_are_checked_and_the_held_out_share_is_stratified():
+    import numpy as np
+    from hazard_susceptibility.core.hnn.network import check_units, held_out_units
+    from hazard_susceptibility.core.util.errors import InputError
+    X = np.ones((6, 2))
+    check_units(X, ["a", "b"], np.array([0, 0, 1, 1, 2, 2]))
+    X[2, 1] = np.nan
+    with pytest.raises(InputError, match=r"1 slope unit\(s\) have NULL .* \(b\)"):
+        check_units(X, ["a", "b"])
+    with pytest.raises(InputError, match="every class needs members") as e:
+        check_units(np.ones((4, 1)), ["a"], np.array([0, 0, 1, 2]))
+    assert e.value.input_name == "CLASS_FIELD"
+    with pytest.raises(InputError, match="NULL or negative"):
+        check_units(np.ones((3, 1)), ["a"], np.array([0, -1, 1]))
+    classes = np.repeat([0, 1, 2], [60, 30, 10])
+    test = held_out_units(classes, 0.2, seed=4)
+    assert np.bincount(classes[test]).tolist() == [12, 6, 2]
+    assert (np.diff(test) > 0).all()
+    assert held_out_units(classes, 0.2, seed=4).tolist() == test.tolist()
