@@ -12,8 +12,8 @@ from qgis.core import (QgsCoordinateReferenceSystem, QgsProcessingException,
                        QgsProcessingParameterRasterLayer, QgsProcessingParameterString)
 
 from ...core.geodetector.report import write_outputs
-from ...core.geodetector.run import (categories, raster_chunks, rename_zones, run_chunks,
-                                      table_chunks)
+from ...core.geodetector.run import (Options, categories, detect_raster, detect_table,
+                                      rename_zones)
 from ...core.io.raster import AlignedStack, Band, Grid, bands_of, sample_at, unique_names
 from ...core.io.zonal import geometries_from_wkb, points_in_zones, zones_raster
 from .. import compat
@@ -110,13 +110,13 @@ class GeoDetector(HazardAlgorithm):
             "OUTPUT_TABLES", self.tr("Folder for the CSV tables"), optional=True))
 
     def compute(self, parameters, context, feedback, fb):
-        classes = self.parameterAsInt(parameters, "CLASSES", context)
-        method = METHODS[self.parameterAsEnum(parameters, "STRATIFICATION", context)]
-        seed = self.seed(parameters, context)
-        top_n = self.parameterAsInt(parameters, "TOP_N", context)
-        alpha = self.parameterAsDouble(parameters, "ALPHA", context)
-        risk = [s.strip() for s in (self.parameterAsString(parameters, "RISK_FACTORS", context)
-                                     or "").split(",") if s.strip()]
+        opts = Options(
+            self.parameterAsInt(parameters, "CLASSES", context),
+            METHODS[self.parameterAsEnum(parameters, "STRATIFICATION", context)],
+            self.parameterAsInt(parameters, "TOP_N", context),
+            [s.strip() for s in (self.parameterAsString(parameters, "RISK_FACTORS", context)
+                                 or "").split(",") if s.strip()],
+            self.parameterAsDouble(parameters, "ALPHA", context), self.seed(parameters, context))
         zones_src = self.parameterAsSource(parameters, "ZONES", context)
         zone_field = self.parameterAsString(parameters, "ZONE_FIELD", context)
         if zones_src is not None and not zone_field:
@@ -132,21 +132,21 @@ class GeoDetector(HazardAlgorithm):
                                          "vector layer with its field [RESPONSE_VECTOR].")
         with tempfile.TemporaryDirectory(prefix="hazard_geodetector_") as td:
             if response is not None:
-                results, label, names, note = self._raster(
-                    parameters, context, response, factor_layers, zones_src, zone_field, td,
-                    classes, method, seed, top_n, risk, alpha, fb)
+                results, label, note = self._raster(parameters, context, response,
+                                                    factor_layers, zones_src, zone_field, td,
+                                                    opts, fb)
             else:
-                results, label, names, note = self._vector(
-                    parameters, context, vector, factor_layers, zones_src, zone_field,
-                    classes, method, seed, top_n, risk, alpha, fb)
+                results, label, note = self._vector(parameters, context, vector, factor_layers,
+                                                    zones_src, zone_field, opts, fb)
         html = self.parameterAsFileOutput(parameters, "OUTPUT_HTML", context)
         folder = self.parameterAsString(parameters, "OUTPUT_TABLES", context) or None
-        write_outputs(results, html, folder, label, method, classes, note, zone_field or None)
+        write_outputs(results, html, folder, label, opts.method, opts.classes, note,
+                      zone_field or None)
         for zone, r in results.items():
             if r is None:
                 feedback.pushWarning(f"Zone {zone}: skipped (too few samples or strata).")
                 continue
-            top = ", ".join(f"{f['factor']} (q={f['q']:.3f})" for f in r.factors[:top_n])
+            top = ", ".join(f"{f['factor']} (q={f['q']:.3f})" for f in r.factors[:opts.top_n])
             feedback.pushInfo(f"{'All data' if zone == 'all' else 'Zone ' + zone}: N={r.n}; "
                               f"top factors: {top}")
         out = {"OUTPUT_HTML": html}
@@ -156,7 +156,7 @@ class GeoDetector(HazardAlgorithm):
 
     # -- raster response ------------------------------------------------------------------
     def _raster(self, parameters, context, response, factor_layers, zones_src, zone_field, td,
-                classes, method, seed, top_n, risk, alpha, fb):
+                opts, fb):
         band = self.parameterAsInt(parameters, "RESPONSE_BAND", context) or 1
         rpath = raster_path(response, "RESPONSE")
         grid = Grid.from_path(rpath)
@@ -176,24 +176,18 @@ class GeoDetector(HazardAlgorithm):
                                        grid, os.path.join(td, "zones.tif"))
             bands.append(Band(os.path.join(td, "zones.tif"), 1, "zone", True, "zones"))
             zone_index = len(bands) - 1
-        names = [b.name for b in bands[1:] if b.name != "zone" or zone_index is None]
-        categorical = [b.categorical for b in bands[1:zone_index]]
         sample = self.parameterAsInt(parameters, "SAMPLE_SIZE", context)
-        with AlignedStack(bands, grid, "bilinear") as stack:
-            chunks, _ = raster_chunks(stack, 0, zone_index, sample, seed, fb.sub(0, 0.1))
-            results, plan = run_chunks(chunks, names[:len(categorical)], categorical, classes,
-                                       method, top_n, risk, alpha, seed, fb.sub(0.1, 0.95))
-        total = plan.total
+        results, total = detect_raster(bands, grid, zone_index, opts, sample, fb)
         fb.info(f"{total} complete pixels used" + (f" (a seeded sample of {sample})"
                                                      if sample else " (all of them)"))
         results = rename_zones(results, zone_values)
         note = f"; a seeded sample of {total} pixels" if sample else \
             f"; all {total} complete pixels"
-        return results, f"{response.name()} (band {band})", names, note
+        return results, f"{response.name()} (band {band})", note
 
     # -- vector response ------------------------------------------------------------------
-    def _vector(self, parameters, context, vector, factor_layers, zones_src, zone_field,
-                classes, method, seed, top_n, risk, alpha, fb):
+    def _vector(self, parameters, context, vector, factor_layers, zones_src, zone_field, opts,
+                fb):
         rfield = self.parameterAsString(parameters, "RESPONSE_FIELD", context)
         if not rfield:
             raise QgsProcessingException("Choose the numeric response field [RESPONSE_FIELD].")
@@ -243,13 +237,10 @@ class GeoDetector(HazardAlgorithm):
             zone_values, zcodes = categories(zvals)
             hit = points_in_zones(xs, ys, geometries_from_wkb(wkbs), list(zcodes + 1))
             zones = np.array([np.nan if h is None else h for h in hit], float)
-        X = np.column_stack(cols)
-        chunks, dropped = table_chunks(y, X, zones)
+        results, total, dropped = detect_table(y, np.column_stack(cols), names, categorical,
+                                               zones, opts, fb.sub(0.2, 0.95))
         if dropped:
             fb.info(f"{dropped} feature(s) without a response, a factor value or a zone were "
                     f"left out.")
-        results, plan = run_chunks(chunks, names, categorical, classes, method, top_n, risk,
-                                   alpha, seed, fb.sub(0.2, 0.95))
-        results = rename_zones(results, zone_values)
-        return results, f"{rfield}", names, f"; {plan.total} features"
+        return rename_zones(results, zone_values), f"{rfield}", f"; {total} features"
 

@@ -9,10 +9,11 @@ from .detectors import (FactorResult, GeoDetectorResult, INTERACTION_TYPES, Risk
                         factor_from_stats, interaction_detector, interaction_type, overlay,
                         q_from_stats, q_statistic, quantile_strata, risk_detector,
                         risk_from_stats, screen)  # noqa: F401
-from .run import (EDGE_SAMPLE, LOOKUP_SPAN, Plan, categories, make_plan, raster_chunks,
-                  rename_zones, run_chunks, table_chunks)  # noqa: F401
+from .run import (EDGE_SAMPLE, LOOKUP_SPAN, Options, Plan, categories, detect_raster,
+                  detect_table, make_plan, raster_chunks, rename_zones, run_chunks,
+                  table_chunks)  # noqa: F401
 from .report import (CONVENTIONS, write_outputs)  # noqa: F401
-__all__ = ['CONVENTIONS', 'EDGE_SAMPLE', 'FactorResult', 'GeoDetectorResult', 'INTERACTION_TYPES',
+__all__ = ['Options', 'detect_raster', 'detect_table', 'CONVENTIONS', 'EDGE_SAMPLE', 'FactorResult', 'GeoDetectorResult', 'INTERACTION_TYPES',
            'LOOKUP_SPAN', 'Plan', 'RiskResult', 'Strata', 'categories', 'detectors', 'ecological_detector',
            'ecological_from_stats', 'factor_detector', 'factor_from_stats', 'interaction_detector',
            'interaction_type', 'make_plan', 'overlay', 'q_from_stats', 'q_statistic',

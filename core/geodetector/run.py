@@ -359,3 +359,41 @@ def rename_zones(results, zone_values):
         except (ValueError, IndexError):
             out[key] = r
     return out
+
+
+@dataclass
+class Options:
+    """How GeoDetector stratifies and what it reports (the algorithm's parameters)."""
+    classes: int = 5
+    method: str = "quantile"      # or "natural"
+    top_n: int = 5
+    risk: list = field(default_factory=list)
+    alpha: float = 0.05
+    seed: int = 0
+
+
+def detect_raster(bands, grid, zone_index=None, opts=None, sample=0, feedback=None):
+    """GeoDetector with ``bands[0]`` the response and the other bands the factors (the band at
+    ``zone_index``, when given, the zone codes 1..Z), block by block on ``grid``; all complete
+    pixels or a seeded sample of ``sample``. Returns (results per zone, pixels used)."""
+    from ..io.raster import AlignedStack
+    opts = opts or Options()
+    fb = as_feedback(feedback)
+    factors = [b for k, b in enumerate(bands[1:], 1) if k != zone_index]
+    with AlignedStack(bands, grid, "bilinear") as stack:
+        chunks, _ = raster_chunks(stack, 0, zone_index, sample, opts.seed, fb.sub(0, 0.1))
+        results, plan = run_chunks(chunks, [b.name for b in factors],
+                                   [b.categorical for b in factors], opts.classes, opts.method,
+                                   opts.top_n, opts.risk, opts.alpha, opts.seed,
+                                   fb.sub(0.1, 0.95))
+    return results, plan.total
+
+
+def detect_table(y, X, names, categorical, zones=None, opts=None, feedback=None):
+    """GeoDetector on a table (response ``y``, factor columns ``X``, zone codes 1..Z or None);
+    rows missing a value are left out. Returns (results per zone, rows used, rows left out)."""
+    opts = opts or Options()
+    chunks, dropped = table_chunks(y, X, zones)
+    results, plan = run_chunks(chunks, names, categorical, opts.classes, opts.method,
+                               opts.top_n, opts.risk, opts.alpha, opts.seed, feedback)
+    return results, plan.total, dropped

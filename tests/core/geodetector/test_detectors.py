@@ -181,6 +181,18 @@ def test_raster_run_equals_table_run(tmp_path):
     qa = {f["factor"]: f["q"] for f in res_r["all"].factors}
     qb = {f["factor"]: f["q"] for f in res_t["all"].factors}
     assert qa == pytest.approx(qb, rel=1e-6)
+    # the one-call forms the algorithm uses give the same q
+    from hazard_susceptibility.core.geodetector.run import Options, detect_raster, detect_table
+    res_d, n = detect_raster(bands, Grid.from_path(paths[0]), None, Options(classes=5))
+    assert n == 300 * 300 - 1
+    assert {f["factor"]: f["q"] for f in res_d["all"].factors} == pytest.approx(qa, rel=1e-12)
+    X2 = X.astype(np.float32).astype(float)
+    X2[7, 1] = np.nan
+    res_e, n, dropped = detect_table(y, X2, ["a", "b", "c", "noise"], [False, False, True, False],
+                                     opts=Options(classes=5))
+    assert (n, dropped) == (300 * 300 - 2, 2)
+    assert {f["factor"]: f["q"] for f in res_e["all"].factors} == pytest.approx(qb, rel=1e-3,
+                                                                               abs=1e-5)
 
 
 def test_sampling_is_seeded(tmp_path):
