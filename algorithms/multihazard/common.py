@@ -9,7 +9,7 @@ from qgis.core import (QgsCoordinateReferenceSystem, QgsProcessingException,
 
 from ...core.io.raster import Band, sample_at
 from ...core.io.zonal import (check_zones_disjoint, geometries_from_wkb, points_in_zones,
-                              zones_raster)
+                              raster_zone_values, zones_raster)
 from .. import compat
 from ..base import raster_path, source_geometries
 
@@ -95,15 +95,8 @@ def zone_band(alg, parameters, context, grid, folder, names=None):
         except ValueError:
             raise QgsProcessingException(f"Zone '{n}' of the model is not a number: give the "
                                          f"zones as polygons [ZONES].")
-    if names is None:  # every code of the raster, read block by block
-        from ...core.io.raster import AlignedStack, Grid
-        band = Band(path, 1, "zone", True, ras.name())
-        vals = set()
-        with AlignedStack([band], Grid.from_path(path)) as zs:
-            for win in zs.windows():
-                a = zs.read(win)[0]
-                vals.update(np.unique(a[np.isfinite(a) & (a != 0)]).tolist())
-        codes = {int(v): _code_name(v) for v in sorted(vals)}
+    if names is None:  # every code of the raster
+        codes = {int(v): _code_name(v) for v in raster_zone_values(path)}
     return Band(path, 1, "zone", True, ras.name()), codes
 
 

@@ -342,6 +342,18 @@ def zone_codes(values):
     return uniq, np.array([index.get(v, 0) for v in vals.tolist()], np.int64)
 
 
+def raster_zone_values(path, band=1):
+    """The distinct zone codes of a zone raster (0 and nodata: outside every zone), sorted,
+    read block by block."""
+    from .raster import AlignedStack, Band
+    vals = set()
+    with AlignedStack([Band(path, band, "zone", True)], Grid.from_path(path)) as zs:
+        for win in zs.windows():
+            a = zs.read(win)[0]
+            vals.update(np.unique(a[np.isfinite(a) & (a != 0)]).tolist())
+    return sorted(vals)
+
+
 def zones_raster(geoms, values, grid, path):
     """Rasterise zone polygons on ``grid`` as codes 1..Z (0 = outside, nodata).
     Returns the distinct zone values, code k standing for ``values[k - 1]``."""

@@ -150,3 +150,14 @@ def test_overlapping_zones_are_refused_neighbours_are_not():
     assert e.value.input_name == "ZONES"
     # a sliver below 1e-6 of the smaller polygon's area is a digitising tolerance, not an overlap
     check_zones_disjoint([sq(0, 0, 100), sq(100 - 1e-5, 0, 100)], ["a", "b"])
+
+
+def test_raster_zone_values_skip_zero_and_nodata(tmp_path):
+    from hazard_susceptibility.core.io.zonal import raster_zone_values
+    z = np.zeros((300, 200))
+    z[:100] = 7
+    z[100:150, :50] = 3
+    z[-1, -1] = 255
+    p = write_raster(tmp_path / "z.tif", z, (X0, C, 0, Y0, 0, -C), nodata=255,
+                     dtype=gdal.GDT_Byte)
+    assert raster_zone_values(p) == [3.0, 7.0]
