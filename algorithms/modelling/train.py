@@ -122,7 +122,11 @@ class TrainModel(HazardAlgorithm):
         params = {k: v for k, v in params.items() if v is not None and kind != "glm"}
         feature_fields = compat.parameter_as_fields(self, parameters, "FEATURE_FIELDS", context) or []
         feats = list(src.getFeatures())
-        y = np.array([_label(f[label_field], label_field) for f in feats])
+        y = numbers(feats, [label_field])[:, 0]
+        if not np.isfinite(y).all():
+            raise QgsProcessingException(f"Field '{label_field}' holds NULL or text labels: "
+                                         f"give 1 (presence) or 0 (absence) [LABEL_FIELD].")
+        y = y.astype(int)
         keep = np.ones(len(feats), bool)
         if feature_fields:
             X = numbers(feats, feature_fields)
@@ -197,12 +201,4 @@ class TrainModel(HazardAlgorithm):
                     "groups": np.array([str(f[name]) for f in feats])[keep],
                     "k": self.parameterAsInt(parameters, "FOLDS", context)}
         return {"method": "none"}
-
-
-def _label(v, field):
-    try:
-        return int(float(v))
-    except (TypeError, ValueError):
-        raise QgsProcessingException(f"Label '{v}' in field '{field}' is not 0 or 1 "
-                                     f"[LABEL_FIELD].")
 

@@ -2,9 +2,8 @@
 correlation and bivariate rasters, on overlapping tiles merged without seams."""
 import tempfile
 
-from qgis.core import (QgsProcessingException, QgsProcessingParameterEnum,
-                       QgsProcessingParameterFile, QgsProcessingParameterNumber,
-                       QgsProcessingParameterRasterDestination)
+from qgis.core import (QgsProcessingParameterEnum, QgsProcessingParameterFile,
+                       QgsProcessingParameterNumber, QgsProcessingParameterRasterDestination)
 
 from ...core.multihazard import mapping as mh_map
 from ...core.multihazard.training import read_manifest
@@ -84,10 +83,7 @@ class MapMultiHazard(HazardAlgorithm):
 
     def compute(self, parameters, context, feedback, fb):
         path = self.parameterAsFile(parameters, "MODEL", context)
-        try:
-            man = read_manifest(path, path)
-        except Exception as exc:
-            raise QgsProcessingException(f"{exc} [MODEL]")
+        man = read_manifest(path, path)  # InputError naming MODEL when it is not a bundle
         outputs = {}
         for key, product, _, _ in OUTPUTS:
             dest = self.parameterAsOutputLayer(parameters, key, context)
