@@ -333,8 +333,8 @@ def morans_i(values, neighbours):
 
 def queen_neighbours(geoms):
     """Units sharing at least a boundary point (queen contiguity), from OGR polygons."""
-    from ..io.zonal import _envelopes
-    env = _envelopes(geoms)
+    from ..io.zonal import bounding_boxes
+    env = bounding_boxes(geoms)
     n = len(geoms)
     nb = [[] for _ in range(n)]
     ok = ~np.isnan(env[:, 0])

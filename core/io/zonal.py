@@ -39,7 +39,7 @@ def geometries_from_wkb(wkbs, what="polygon"):
     return out
 
 
-def _memory_layer(geoms, srs_wkt, field_values=None):
+def memory_layer(geoms, srs_wkt, field_values=None):
     drv = ogr.GetDriverByName("Memory")
     ds = drv.CreateDataSource("zones")
     srs = None
@@ -70,7 +70,7 @@ def rasterize_ids(geoms, grid, path, values=None, all_touched=False):
     Pixels outside every polygon hold 0. Written to disk and read back block by block, so the
     id raster never has to fit in memory.
     """
-    ds_vec, lyr = _memory_layer(geoms, grid.crs_wkt, values)
+    ds_vec, lyr = memory_layer(geoms, grid.crs_wkt, values)
     drv = gdal.GetDriverByName("GTiff")
     ds = drv.Create(str(path), grid.xsize, grid.ysize, 1, gdal.GDT_Int32,
                     options=GTIFF_OPTIONS[:2] + ["BIGTIFF=IF_SAFER"])
@@ -107,7 +107,7 @@ def zonal_statistics(stack, geoms, feedback=None, workers=None, envelopes=None):
     :func:`core.io.raster.decoding_threads`); the zones, one in-memory OGR layer, are rasterised
     block by block under a lock (an OGR layer is not thread-safe). The sums are exact whatever
     the split, and memory is bounded by the block size. ``envelopes``: the zones' bounding
-    boxes when the caller has them (:func:`_envelopes`).
+    boxes when the caller has them (:func:`bounding_boxes`).
     """
     fb = as_feedback(feedback)
     nz, nb = len(geoms), len(stack)
@@ -116,7 +116,7 @@ def zonal_statistics(stack, geoms, feedback=None, workers=None, envelopes=None):
     if workers is None:
         workers = min(4, os.cpu_count() or 1)
     n_workers = max(1, min(len(wins), workers))
-    env = _envelopes(geoms) if envelopes is None else envelopes
+    env = bounding_boxes(geoms) if envelopes is None else envelopes
     gx = stack.grid.extent
     touch = ~np.isnan(env[:, 0]) & (env[:, 0] <= gx[2]) & (env[:, 2] >= gx[0]) & \
         (env[:, 1] <= gx[3]) & (env[:, 3] >= gx[1])
@@ -135,7 +135,7 @@ def zonal_statistics(stack, geoms, feedback=None, workers=None, envelopes=None):
     if len(idx) == 0:
         parts = []
     else:
-        ds_vec, lyr = _memory_layer([geoms[i] for i in idx], stack.grid.crs_wkt, idx + 1)
+        ds_vec, lyr = memory_layer([geoms[i] for i in idx], stack.grid.crs_wkt, idx + 1)
         rasterize = _window_rasterizer(stack.grid, lyr)
         # the first thread reads through the caller's stack (idle meanwhile)
         stacks = [stack] + [stack.reopen() for _ in range(n_workers - 1)]
@@ -259,7 +259,8 @@ def polygon_areas(geoms):
     return np.array([g.GetArea() if g is not None else 0.0 for g in geoms], np.float64)
 
 
-def _envelopes(geoms):
+def bounding_boxes(geoms):
+    """(minx, miny, maxx, maxy) of each geometry; NaN for a missing one."""
     env = np.full((len(geoms), 4), np.nan)
     for i, g in enumerate(geoms):
         if g is not None:
@@ -276,7 +277,7 @@ def overlap_area(zones, parts, feedback=None):
     """
     fb = as_feedback(feedback)
     out = np.zeros(len(zones), np.float64)
-    zenv = _envelopes(zones)
+    zenv = bounding_boxes(zones)
     valid = ~np.isnan(zenv[:, 0])
     for k, g in enumerate(parts):
         if k % 50 == 0:
@@ -308,7 +309,7 @@ def slope_unit_statistics(stack, unit_geoms, landslide_geoms=None, feedback=None
     if not len(unit_geoms) or all(g is None for g in unit_geoms):
         raise InputError("The slope-unit layer has no polygon.", "SLOPE_UNITS")
     gx = stack.grid.extent
-    uenv = _envelopes(unit_geoms)
+    uenv = bounding_boxes(unit_geoms)
     ok = ~np.isnan(uenv[:, 0])
     hit = ok & (uenv[:, 0] < gx[2]) & (uenv[:, 2] > gx[0]) & (uenv[:, 1] < gx[3]) & (uenv[:, 3] > gx[1])
     if not hit.any():
@@ -370,7 +371,7 @@ def check_zones_disjoint(geoms, values, feedback=None):
     than 1e-6 of the smaller one; neighbours sharing a boundary are fine). Candidate pairs come
     from their bounding boxes, so only those are intersected."""
     fb = as_feedback(feedback)
-    env = _envelopes(geoms)
+    env = bounding_boxes(geoms)
     ok = ~np.isnan(env[:, 0])
     for i in range(len(geoms)):
         if not ok[i]:
@@ -394,7 +395,7 @@ def check_zones_disjoint(geoms, values, feedback=None):
 
 def points_in_zones(x, y, geoms, values):
     """Zone value of each point (the first polygon that contains it), None outside all."""
-    env = _envelopes(geoms)
+    env = bounding_boxes(geoms)
     out = [None] * len(x)
     ok = ~np.isnan(env[:, 0])
     for k, (px, py) in enumerate(zip(np.asarray(x, float), np.asarray(y, float))):

@@ -401,7 +401,7 @@ def save_bundle(path, result, manifest=None):
     """One zip: manifest.json, XGBoost JSON per LF model, the weights (.npz arrays) of the EF
     networks and gates. Nothing in it can run code: the networks are rebuilt from the code of
     this plugin and only their weights are read."""
-    from ..susceptibility.estimators import _json_default, versions
+    from ..susceptibility.estimators import json_default, versions
     from ..io.raster import AtomicOutput
     man = dict(manifest or {}, format=FORMAT, hazards=list(HAZARDS), names=result.names,
                categorical=result.categorical, zones=result.zones, sources=result.sources,
@@ -423,7 +423,7 @@ def save_bundle(path, result, manifest=None):
                     entry["gate"] = True
                     z.writestr(f"{key}/gate_weights.npz", _weights_bytes(ms.gate_w))
                 man["sets"][key] = entry
-            z.writestr("manifest.json", json.dumps(man, indent=1, default=_json_default))
+            z.writestr("manifest.json", json.dumps(man, indent=1, default=json_default))
     return path
 
 

@@ -61,9 +61,9 @@ def presences_from_ids(stack, flat_ids, feedback=None):
 def polygon_pixels(stack, geoms):
     """Flat indices of the pixels whose centre lies in the polygons (for small polygons with no
     pixel centre inside, the pixel holding their centroid)."""
-    from ..io.zonal import _memory_layer
+    from ..io.zonal import memory_layer
     from osgeo import gdal
-    ds_vec, lyr = _memory_layer(geoms, stack.grid.crs_wkt)
+    ds_vec, lyr = memory_layer(geoms, stack.grid.crs_wkt)
     out = []
     mem = gdal.GetDriverByName("MEM")
     for win in stack.windows():

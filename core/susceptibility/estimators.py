@@ -201,7 +201,7 @@ def save_model(path, estimator, kind, manifest):
             else:
                 sio = _skops_io()
                 z.writestr("model.skops", sio.dumps(estimator))
-            z.writestr("manifest.json", json.dumps(manifest, indent=2, default=_json_default))
+            z.writestr("manifest.json", json.dumps(manifest, indent=2, default=json_default))
     return path
 
 
@@ -211,7 +211,7 @@ def _skops_io():
     return sio
 
 
-def _json_default(o):
+def json_default(o):
     if isinstance(o, (np.integer,)):
         return int(o)
     if isinstance(o, (np.floating,)):
