@@ -71,43 +71,50 @@ def compare_scenarios(stack, scenarios, kind="rf", params=None, holdout=0.3, slo
     ey = np.r_[np.ones(len(held)), np.zeros(len(bx))]
     ok = np.isfinite(ex).all(axis=1)
     ex, ey = ex[ok], ey[ok]
-    rows, hists = [], {}
-    tmpdir = None if maps else tempfile.mkdtemp(prefix="hazard_compare_")
     if maps:
         os.makedirs(maps, exist_ok=True)
-    for k, sc in enumerate(scenarios):
-        step = fb.sub(0.05 + 0.9 * k / len(scenarios), 0.05 + 0.9 * (k + 1) / len(scenarios))
-        keep = np.array([tuple(p) not in held_keys for p in np.round(sc.xy, 3)])
-        X = sample_at(stack, sc.xy[keep, 0], sc.xy[keep, 1])
-        y = sc.y[keep]
-        good = np.isfinite(X).all(axis=1)
-        X, y = X[good], y[good]
-        cols = [i for i, n in enumerate(stack.names)
-                if not (sc.slope_threshold and n == slope_name)]
-        enc = Encoding.fit(X[:, cols], [stack.names[i] for i in cols],
-                           [stack.categorical[i] for i in cols])
-        est = make_estimator(kind, params or {}, seed).fit(enc.transform(X[:, cols]), y)
-
-        def predict(v, est=est, enc=enc, cols=cols):
-            return est.predict_proba(enc.transform(v[:, cols]))[:, 1]
-        m = mt.threshold_metrics(ey, predict(ex))
-        path = os.path.join(maps or tmpdir, f"{safe_name(sc.name)}.tif")
-        _, sample = apply_to_raster(stack, predict, path, 1, None, step.sub(0, 0.7), seed=seed)
-        limits = natural_breaks(sample, 5, sample=0, seed=seed)
-        with AlignedStack([Band(path, 1, "p")], Grid.from_path(path)) as ms:
-            st = map_statistics(ms, 0, limits, step.sub(0.7, 1.0))
-        hz = np.bincount(classify(predict(ex[ey == 1]), limits), minlength=5)
-        row = {"scenario": sc.name, "presences": int((y == 1).sum()),
-               "absences": int((y == 0).sum()), "factors": len(cols),
-               "AUC": m["AUC"], "kappa": m["kappa"], "Brier": m["Brier"],
-               "LSI_mean": st["mean"], "LSI_std": st["std"]}
-        for name, r in zip(CLASS_NAMES, mt.scai(st["counts"], hz)):
-            row[f"SCAI {name}"] = r["SCAI"]
-            row[f"area % {name}"] = r["area_pct"]
-        rows.append(row)
-        hists[sc.name] = st["hist"] / max(1, st["hist"].sum())
-        log(f"{sc.name}: AUC {m['AUC']:.3f}, kappa {m['kappa']:.3f}")
+    with tempfile.TemporaryDirectory(prefix="hazard_compare_") as tmpdir:
+        rows, hists = [], {}
+        for k, sc in enumerate(scenarios):
+            row, hists[sc.name] = _scenario(
+                stack, sc, kind, params, slope_name, seed, held_keys, ex, ey,
+                os.path.join(maps or tmpdir, f"{safe_name(sc.name)}.tif"),
+                fb.sub(0.05 + 0.9 * k / len(scenarios), 0.05 + 0.9 * (k + 1) / len(scenarios)))
+            rows.append(row)
+            log(f"{sc.name}: AUC {row['AUC']:.3f}, kappa {row['kappa']:.3f}")
     return Comparison(rows, hists, kind, len(held))
+
+
+def _scenario(stack, sc, kind, params, slope_name, seed, held_keys, ex, ey, path, step):
+    """One scenario's row and LSI histogram: its model trained on its samples that are not held
+    out, evaluated on the common set (``ex``, ``ey``), its map written to ``path``."""
+    keep = np.array([tuple(p) not in held_keys for p in np.round(sc.xy, 3)])
+    X = sample_at(stack, sc.xy[keep, 0], sc.xy[keep, 1])
+    y = sc.y[keep]
+    good = np.isfinite(X).all(axis=1)
+    X, y = X[good], y[good]
+    cols = [i for i, n in enumerate(stack.names) if not (sc.slope_threshold and n == slope_name)]
+    enc = Encoding.fit(X[:, cols], [stack.names[i] for i in cols],
+                       [stack.categorical[i] for i in cols])
+    est = make_estimator(kind, params or {}, seed).fit(enc.transform(X[:, cols]), y)
+
+    def predict(v):
+        return est.predict_proba(enc.transform(v[:, cols]))[:, 1]
+    p = predict(ex)
+    m = mt.threshold_metrics(ey, p)
+    _, sample = apply_to_raster(stack, predict, path, 1, None, step.sub(0, 0.7), seed=seed)
+    limits = natural_breaks(sample, 5, sample=0, seed=seed)
+    with AlignedStack([Band(path, 1, "p")], Grid.from_path(path)) as ms:
+        st = map_statistics(ms, 0, limits, step.sub(0.7, 1.0))
+    hz = np.bincount(classify(p[ey == 1], limits), minlength=5)
+    row = {"scenario": sc.name, "presences": int((y == 1).sum()),
+           "absences": int((y == 0).sum()), "factors": len(cols),
+           "AUC": m["AUC"], "kappa": m["kappa"], "Brier": m["Brier"],
+           "LSI_mean": st["mean"], "LSI_std": st["std"]}
+    for name, r in zip(CLASS_NAMES, mt.scai(st["counts"], hz)):
+        row[f"SCAI {name}"] = r["SCAI"]
+        row[f"area % {name}"] = r["area_pct"]
+    return row, st["hist"] / max(1, st["hist"].sum())
 
 
 def comparison_report(path, comp):

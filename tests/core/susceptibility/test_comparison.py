@@ -60,12 +60,17 @@ def test_informed_absences_beat_absences_among_the_presences(tmp_path):
     assert "informed" in text and "SCAI" in text and text.count("<img") == 2
 
 
-def test_same_seed_same_rows_and_too_few_held_out(tmp_path):
+def test_same_seed_same_rows_and_too_few_held_out(tmp_path, monkeypatch):
+    import tempfile
     bands, scenarios = _region(tmp_path)
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
     with AlignedStack(bands, Grid.from_path(bands[0].path)) as stack:
         r1 = compare_scenarios(stack, scenarios, "glm", holdout=0.3, seed=3).rows
         r2 = compare_scenarios(stack, scenarios, "glm", holdout=0.3, seed=3).rows
         assert r1 == r2
+        assert list(scratch.iterdir()) == []  # the maps not asked for are not left behind
         with pytest.raises(InputError) as e:
             compare_scenarios(stack, scenarios, "glm", holdout=0.01, seed=3)
         assert e.value.input_name == "HOLDOUT"
