@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import collections
 import os
-import shutil
 import tempfile
 from dataclasses import dataclass, field
 
@@ -169,8 +168,7 @@ def evaluate(maps, bivariate=None, inventories=None, extra=None, zones=None, sam
     if zonal_inputs and zones is not None:
         band, codes = zones
         grid = Grid.from_path(next(iter(zonal_inputs.values())))
-        tmp = tempfile.mkdtemp(prefix="hazard_mheval_")
-        try:
+        with tempfile.TemporaryDirectory(prefix="hazard_mheval_") as tmp:
             zpath = band.path
             if not Grid.from_path(zpath).same_as(grid):
                 from ..io.raster import write_stack
@@ -179,8 +177,6 @@ def evaluate(maps, bivariate=None, inventories=None, extra=None, zones=None, sam
                     write_stack(zs, zpath)
             ev.zonal = zonal_means(zonal_inputs, zpath, codes, fb.sub(0.6, 1.0))
             ev.zonal_columns = ["zone"] + [f"mean_{k}" for k in zonal_inputs]
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
     if not (ev.jaccard or ev.density or ev.zonal):
         raise InputError("Nothing to evaluate: give at least two models' maps of a hazard "
                          "(Jaccard), the bivariate classes with an inventory (MH density), or "

@@ -258,13 +258,14 @@ def map_bundle(bundle_path, bands, grid, zone_band, zone_names, outputs, bivaria
     temporary name, moved into place only when all are complete."""
     import contextlib
     from ..io.raster import AtomicOutput
-    from .training import Predictor, read_manifest
+    from .training import Predictor
     if overlap >= size:
         raise InputError(f"The overlap ({overlap} px) must be smaller than the tile size ({size} "
                          f"px).", "OVERLAP")
     if not outputs and not bivariate:
         raise InputError("Choose at least one output.")
-    known = set(read_manifest(bundle_path, bundle_path)["zones"])
+    predictor = Predictor.from_file(bundle_path)  # refuses a file that is not a bundle
+    known = set(predictor.manifest["zones"])
     if not known & set(zone_names.values()):
         given = ", ".join(sorted(zone_names.values())) or "none"
         raise InputError(f"None of the zones given ({given}) is a zone of the model bundle "
@@ -273,9 +274,9 @@ def map_bundle(bundle_path, bands, grid, zone_band, zone_names, outputs, bivaria
         tmp = {product: stages.enter_context(AtomicOutput(dest))
                for product, dest in outputs.items()}
         biv_tmp = stages.enter_context(AtomicOutput(bivariate)) if bivariate else None
-        return map_multihazard(Predictor.from_file(bundle_path), bands, grid, zone_band,
-                               zone_names, tmp, biv_tmp, bivariate_model, size, overlap,
-                               workers, scheduler, sample, seed, feedback)
+        return map_multihazard(predictor, bands, grid, zone_band, zone_names, tmp, biv_tmp,
+                               bivariate_model, size, overlap, workers, scheduler, sample, seed,
+                               feedback)
 
 
 def bivariate_legend():
