@@ -90,14 +90,14 @@ class HnnAlgorithm(HazardAlgorithm):
                                          f"{', '.join(absent)} [FEATURE_FIELDS].")
         feats = list(src.getFeatures())
         X = numbers(feats, names)
-        classes = None
+        classes = cf = None
         if need_classes:
             cf = self.parameterAsString(parameters, "CLASS_FIELD", context) or "size_class"
             if src.fields().indexOf(cf) < 0:
                 raise QgsProcessingException(f"The slope-unit layer has no field '{cf}': run "
                                              f"'Landslide size classes' first [CLASS_FIELD].")
             classes = np.array([int(v) if v == v else -1 for v in numbers(feats, [cf])[:, 0]])
-        hnn.check_units(X, names, classes, "size_class" if not need_classes else cf)
+        hnn.check_units(X, names, classes, cf)
         return src, feats, names, X, classes
 
     def test_split(self, classes, parameters, context):
