@@ -3,7 +3,7 @@ import numpy as np
 from qgis.core import QgsCoordinateReferenceSystem, QgsProcessingException
 
 from ..core.sampling import samplers as smp
-from ..core.io.zonal import geometries_from_wkb
+from ..core.io.zonal import geometries_from_wkb, point_coordinates
 from .base import source_geometries
 from . import compat
 
@@ -27,8 +27,7 @@ def hazard_xy(alg, parameters, name, context, stack, feedback, label_field=None,
         row, col = np.divmod(flat, stack.grid.xsize)
         x0, dx, _, y0, _, dy = stack.grid.transform
         return x0 + (col + 0.5) * dx, y0 + (row + 0.5) * dy
-    xy = np.array([g.GetPoint_2D() if g is not None else (np.nan, np.nan) for g in geoms],
-                  float).reshape(-1, 2)
+    xy = point_coordinates(geoms)
     return xy[:, 0], xy[:, 1]
 
 

@@ -9,7 +9,7 @@ from qgis.core import (QgsCoordinateReferenceSystem, QgsProcessingException,
 from ...core.susceptibility import estimators as models
 from ...core.io.raster import sample_at
 from ...core.susceptibility.training import METRIC_COLS, manifest, metric_rows, report, train
-from ...core.io.zonal import geometries_from_wkb
+from ...core.io.zonal import geometries_from_wkb, point_coordinates
 from .. import compat
 from ..features import numbers, surface_points
 from ..base import RESAMPLING, HazardAlgorithm, source_geometries
@@ -165,10 +165,7 @@ class TrainModel(HazardAlgorithm):
         with self.factor_stack(parameters, context) as stack:
             crs = QgsCoordinateReferenceSystem.fromWkt(stack.grid.crs_wkt)
             wkbs, _ = source_geometries(src, "SAMPLES", crs, context, feedback)
-            pts = [g.Centroid() if g is not None and g.GetGeometryType() != 1 else g
-                   for g in geometries_from_wkb(wkbs)]
-            xy = np.array([p.GetPoint_2D() if p is not None else (np.nan, np.nan)
-                           for p in pts], float).reshape(-1, 2)
+            xy = point_coordinates(geometries_from_wkb(wkbs), centroids=True)
             X = sample_at(stack, xy[:, 0], xy[:, 1], fb.sub(0, 0.1))
             g = stack.grid
             extra = dict(mode="rasters", grid={"crs_wkt": g.crs_wkt,

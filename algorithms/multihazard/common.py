@@ -9,7 +9,7 @@ from qgis.core import (QgsCoordinateReferenceSystem, QgsProcessingException,
 
 from ...core.io.raster import Band, sample_at
 from ...core.io.zonal import (check_zones_disjoint, geometries_from_wkb, points_in_zones,
-                              raster_zone_values, zones_raster)
+                              point_coordinates, raster_zone_values, zones_raster)
 from .. import compat
 from ..base import raster_path, source_geometries
 
@@ -113,11 +113,9 @@ def read_samples(alg, parameters, context, stack, fb, splits=None):
     has_split = src.fields().indexOf("split") >= 0
     crs = QgsCoordinateReferenceSystem.fromWkt(stack.grid.crs_wkt)
     wkbs, feats = source_geometries(src, "SAMPLES", crs, context)
-    pts = [g.GetPoint_2D() if g is not None else (np.nan, np.nan)
-           for g in geometries_from_wkb(wkbs, "point")]
     keep = [splits is None or (has_split and str(f["split"]) in splits) for f in feats]
     sel = [f for f, k in zip(feats, keep) if k]
-    xy = np.array([p for p, k in zip(pts, keep) if k], float).reshape(-1, 2)
+    xy = point_coordinates(geometries_from_wkb(wkbs, "point"))[np.array(keep, bool)]
     if len(xy) == 0:
         raise QgsProcessingException("The sample layer holds no usable sample [SAMPLES].")
     X = sample_at(stack, xy[:, 0], xy[:, 1], fb)

@@ -8,7 +8,7 @@ from qgis.core import (QgsCategorizedSymbolRenderer, QgsCoordinateReferenceSyste
                        )
 
 from ...core.sampling import samplers as smp
-from ...core.io.zonal import geometries_from_wkb
+from ...core.io.zonal import geometries_from_wkb, point_coordinates
 from .. import compat
 from ..base import HazardAlgorithm, source_geometries
 from ..styles import attach_style
@@ -74,8 +74,7 @@ class SamplingAlgorithm(HazardAlgorithm):
             pres = smp.presences_from_ids(stack, smp.polygon_pixels(stack, geoms), fb)
             feedback.pushInfo(f"{len(pres)} presence pixels inside {len(geoms)} polygons.")
         else:
-            xy = np.array([g.GetPoint_2D() if g is not None else (np.nan, np.nan)
-                           for g in geoms], float).reshape(-1, 2)
+            xy = point_coordinates(geoms)
             pres = smp.locate_presences(stack, xy[:, 0], xy[:, 1], fb)
         if pres.dropped_outside or pres.dropped_nodata:
             feedback.pushWarning(f"{pres.dropped_outside} presence(s) outside the rasters and "

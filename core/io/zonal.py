@@ -39,6 +39,16 @@ def geometries_from_wkb(wkbs, what="polygon"):
     return out
 
 
+def point_coordinates(geoms, centroids=False):
+    """(n, 2) array of the point of each OGR geometry (NaN for a missing one); with
+    ``centroids``, the centroid of every geometry that is not a point."""
+    if centroids:
+        geoms = [g.Centroid() if g is not None and g.GetGeometryType() != ogr.wkbPoint else g
+                 for g in geoms]
+    return np.array([g.GetPoint_2D() if g is not None else (np.nan, np.nan) for g in geoms],
+                    float).reshape(-1, 2)
+
+
 def memory_layer(geoms, srs_wkt, field_values=None):
     drv = ogr.GetDriverByName("Memory")
     ds = drv.CreateDataSource("zones")

@@ -161,3 +161,14 @@ def test_raster_zone_values_skip_zero_and_nodata(tmp_path):
     p = write_raster(tmp_path / "z.tif", z, (X0, C, 0, Y0, 0, -C), nodata=255,
                      dtype=gdal.GDT_Byte)
     assert raster_zone_values(p) == [3.0, 7.0]
+
+
+def test_point_coordinates_of_points_polygons_and_missing_geometries():
+    from hazard_susceptibility.core.io.zonal import point_coordinates
+    pt = ogr.Geometry(ogr.wkbPoint)
+    pt.AddPoint_2D(3.0, 4.0)
+    square = polygon([(0, 0), (10, 0), (10, 10), (0, 10)])
+    xy = point_coordinates([pt, None, square], centroids=True)
+    assert xy.shape == (3, 2) and xy[0].tolist() == [3.0, 4.0] and xy[2].tolist() == [5.0, 5.0]
+    assert np.isnan(xy[1]).all()
+    assert point_coordinates([]).shape == (0, 2)
