@@ -4,9 +4,10 @@ messages a user can act on."""
 import os
 
 from qgis.core import (QgsCoordinateTransform, QgsMessageLog, QgsProcessingAlgorithm,
-                       QgsProcessingException,
-                       QgsProcessingParameterEnum, QgsProcessingParameterMultipleLayers,
-                       QgsProcessingParameterRasterLayer, QgsRasterLayer)
+                       QgsProcessingException, QgsProcessingParameterEnum,
+                       QgsProcessingParameterMultipleLayers, QgsProcessingParameterNumber,
+                       QgsProcessingParameterRasterLayer, QgsProcessingParameterString,
+                       QgsRasterLayer)
 from qgis.PyQt.QtCore import QCoreApplication
 from qgis.PyQt.QtGui import QIcon
 
@@ -159,7 +160,6 @@ class HazardAlgorithm(QgsProcessingAlgorithm):
 
     def add_seed_parameter(self, text="Random seed"):
         """The seed every random step of the algorithm takes (42 by default)."""
-        from qgis.core import QgsProcessingParameterNumber
         self.addParameter(QgsProcessingParameterNumber(
             self.SEED, self.tr(text), compat.NUMBER_INTEGER, 42, minValue=0))
 
@@ -176,7 +176,6 @@ class HazardAlgorithm(QgsProcessingAlgorithm):
 
     def add_parallel_parameters(self):
         """Local worker threads and an optional Dask scheduler (advanced parameters)."""
-        from qgis.core import QgsProcessingParameterNumber, QgsProcessingParameterString
         for p in (QgsProcessingParameterNumber(
                 self.WORKERS, self.tr("Local worker threads (0: one per CPU)"),
                 compat.NUMBER_INTEGER, 0, minValue=0),

@@ -13,9 +13,10 @@ from .run import (EDGE_SAMPLE, LOOKUP_SPAN, Options, Plan, categories, detect_ra
                   detect_table, make_plan, raster_chunks, rename_zones, run_chunks,
                   table_chunks)  # noqa: F401
 from .report import (CONVENTIONS, write_outputs)  # noqa: F401
-__all__ = ['Options', 'detect_raster', 'detect_table', 'CONVENTIONS', 'EDGE_SAMPLE', 'FactorResult', 'GeoDetectorResult', 'INTERACTION_TYPES',
-           'LOOKUP_SPAN', 'Plan', 'RiskResult', 'Strata', 'categories', 'detectors', 'ecological_detector',
-           'ecological_from_stats', 'factor_detector', 'factor_from_stats', 'interaction_detector',
-           'interaction_type', 'make_plan', 'overlay', 'q_from_stats', 'q_statistic',
-           'quantile_strata', 'raster_chunks', 'rename_zones', 'report', 'risk_detector', 'risk_from_stats', 'run',
+__all__ = ['CONVENTIONS', 'EDGE_SAMPLE', 'FactorResult', 'GeoDetectorResult', 'INTERACTION_TYPES',
+           'LOOKUP_SPAN', 'Options', 'Plan', 'RiskResult', 'Strata', 'categories', 'detect_raster',
+           'detect_table', 'detectors', 'ecological_detector', 'ecological_from_stats',
+           'factor_detector', 'factor_from_stats', 'interaction_detector', 'interaction_type',
+           'make_plan', 'overlay', 'q_from_stats', 'q_statistic', 'quantile_strata',
+           'raster_chunks', 'rename_zones', 'report', 'risk_detector', 'risk_from_stats', 'run',
            'run_chunks', 'screen', 'table_chunks', 'write_outputs']

@@ -5,17 +5,18 @@ Modules: mahalanobis, samplers, susceptibility_ratio, threshold.
 from . import mahalanobis, samplers, susceptibility_ratio, threshold  # noqa: F401
 from .susceptibility_ratio import (RatioDraw, susceptibility_ratio_absences,
                                    susceptibility_ratio_report)  # noqa: F401
-from .threshold import SIDES, ThresholdCorrection, threshold_correction, threshold_report  # noqa: F401
+from .threshold import (SIDES, ThresholdCorrection, threshold_correction,
+                        threshold_report)  # noqa: F401
 from .mahalanobis import (D2_BINS, MahalanobisDraw, mahalanobis_absences,
                           mahalanobis_report)  # noqa: F401
 from .samplers import (Admissible, MahalanobisModel, Presences, absence_count, draw, kde_augment,
                        locate_presences, mahalanobis_d2, mahalanobis_model, ocsvm_absences,
                        parse_ratios, polygon_pixels, presences_from_ids, shap_dependence,
                        shap_threshold, stratified_split)  # noqa: F401
-__all__ = ['RatioDraw', 'susceptibility_ratio', 'susceptibility_ratio_absences',
-           'susceptibility_ratio_report', 'SIDES', 'ThresholdCorrection', 'threshold', 'threshold_correction',
-           'threshold_report', 'D2_BINS', 'MahalanobisDraw', 'mahalanobis', 'mahalanobis_absences',
-           'mahalanobis_report', 'Admissible', 'MahalanobisModel', 'Presences', 'absence_count', 'draw', 'kde_augment',
-           'locate_presences', 'mahalanobis_d2', 'mahalanobis_model', 'ocsvm_absences',
-           'parse_ratios', 'polygon_pixels', 'presences_from_ids', 'samplers', 'shap_dependence',
-           'shap_threshold', 'stratified_split']
+__all__ = ['Admissible', 'D2_BINS', 'MahalanobisDraw', 'MahalanobisModel', 'Presences',
+           'RatioDraw', 'SIDES', 'ThresholdCorrection', 'absence_count', 'draw', 'kde_augment',
+           'locate_presences', 'mahalanobis', 'mahalanobis_absences', 'mahalanobis_d2',
+           'mahalanobis_model', 'mahalanobis_report', 'ocsvm_absences', 'parse_ratios',
+           'polygon_pixels', 'presences_from_ids', 'samplers', 'shap_dependence', 'shap_threshold',
+           'stratified_split', 'susceptibility_ratio', 'susceptibility_ratio_absences',
+           'susceptibility_ratio_report', 'threshold', 'threshold_correction', 'threshold_report']

@@ -18,12 +18,14 @@ from .evaluation import (FR_COLUMNS, HIST_BINS, MAP_EVALUATION_COLUMNS, class_la
                          map_evaluation_report, map_statistics, write_fr_index)  # noqa: F401
 from .comparison import (Comparison, Scenario, compare_scenarios,
                          comparison_report)  # noqa: F401
-__all__ = ['MapResult', 'map_model', 'MAP_EVALUATION_COLUMNS', 'Screening', 'VIF_COLUMNS', 'map_evaluation_report',
-           'screen_factors', 'screening', 'screening_report', 'Comparison', 'FR_COLUMNS', 'Scenario', 'compare_scenarios', 'comparison_report',
-           'frequency_ratio_report', 'write_fr_index', 'CLASS_NAMES', 'DEFAULTS', 'Encoding', 'FORMAT', 'HIST_BINS', 'KINDS', 'METRIC_COLS',
-           'SAFE_PREFIXES', 'TrainResult', 'UNSAFE', 'apply', 'apply_to_raster', 'block_folds',
-           'check_training_data', 'class_counts', 'class_labels', 'codes', 'comparison', 'estimators',
-           'evaluate_map', 'evaluation', 'frequency_ratio_table', 'group_folds', 'importance',
-           'load_model', 'make_estimator', 'manifest', 'map_statistics', 'match_factors',
-           'metric_rows', 'random_split', 'report', 'save_model', 'shap_values',
-           'train', 'training', 'versions', 'write_classes']
+__all__ = ['CLASS_NAMES', 'Comparison', 'DEFAULTS', 'Encoding', 'FORMAT', 'FR_COLUMNS',
+           'HIST_BINS', 'KINDS', 'MAP_EVALUATION_COLUMNS', 'METRIC_COLS', 'MapResult',
+           'SAFE_PREFIXES', 'Scenario', 'Screening', 'TrainResult', 'UNSAFE', 'VIF_COLUMNS',
+           'apply', 'apply_to_raster', 'block_folds', 'check_training_data', 'class_counts',
+           'class_labels', 'codes', 'compare_scenarios', 'comparison', 'comparison_report',
+           'estimators', 'evaluate_map', 'evaluation', 'frequency_ratio_report',
+           'frequency_ratio_table', 'group_folds', 'importance', 'load_model', 'make_estimator',
+           'manifest', 'map_evaluation_report', 'map_model', 'map_statistics', 'match_factors',
+           'metric_rows', 'random_split', 'report', 'save_model', 'screen_factors', 'screening',
+           'screening_report', 'shap_values', 'train', 'training', 'versions', 'write_classes',
+           'write_fr_index']
