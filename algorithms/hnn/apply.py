@@ -2,6 +2,7 @@
 from qgis.core import QgsProcessingException, QgsProcessingParameterFile
 
 from ...core.hnn import network as hnn
+from ...core.hnn import jobs
 from ...core.util import worker
 from .common import HnnAlgorithm
 
@@ -13,8 +14,9 @@ class ApplyHnn(HnnAlgorithm):
     HELP = (
         "Applies a model file from 'Train Hierarchical Neural Network' to slope units that carry "
         "the same feature fields (by name): writes P(landslide), P(class c) for every size "
-        "class and the most likely class. The Keras model is loaded in safe mode, so a model "
-        "file cannot run code.")
+        "class and the most likely class. The network is rebuilt from the plugin's code and "
+        "only its weights (plain arrays) are read from the file, so a model file cannot run "
+        "code.")
 
     def initAlgorithm(self, config=None):
         self.addParameter(QgsProcessingParameterFile(
@@ -28,12 +30,12 @@ class ApplyHnn(HnnAlgorithm):
         src = self.parameterAsSource(parameters, "UNITS", context)
         if src is None:
             raise QgsProcessingException("The slope-unit layer could not be opened [UNITS].")
-        missing = [n for n in man["features"] if src.fields().indexOf(n) < 0]
+        missing = [n for n in man.features if src.fields().indexOf(n) < 0]
         if missing:
             raise QgsProcessingException(f"The slope units lack the model's feature field(s) "
                                          f"{', '.join(missing)} [UNITS].")
-        parameters = dict(parameters, FEATURE_FIELDS=man["features"])
+        parameters = dict(parameters, FEATURE_FIELDS=man.features)
         src, feats, names, X, _ = self.units(parameters, context, need_classes=False)
-        _, arr = worker.run("predict", {"model_path": path}, {"X": X}, fb)
+        _, arr = worker.run(jobs.PredictHnn(path), {"X": X}, fb)
         return {"OUTPUT": self.write_units(parameters, context, src, feats, arr["pb"],
                                            arr["pc"])}

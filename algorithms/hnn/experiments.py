@@ -2,6 +2,7 @@
 from qgis.core import QgsProcessingParameterFileDestination
 
 from ...core.hnn import report as rp
+from ...core.hnn import jobs
 from ...core.util import worker
 from .common import HnnAlgorithm
 
@@ -18,10 +19,11 @@ class _HnnTest(HnnAlgorithm):
     def _evaluate(self, parameters, context, fb, X, classes, configs):
         """Train and evaluate one network per config ({alpha, cols}) in the worker process."""
         kw = self.train_kwargs(parameters, context)
-        result, _ = worker.run("evaluate_many", dict(
-            kw, n_classes=int(classes.max()) + 1, arch=self.arch(parameters, context).to_json(),
-            configs=configs), {"X": X, "classes": classes,
-                               "test": self.test_split(classes, parameters, context)}, fb)
+        result, _ = worker.run(jobs.EvaluateHnns(
+            n_classes=int(classes.max()) + 1, arch=self.arch(parameters, context),
+            configs=[jobs.Config(**c) for c in configs], **kw),
+            {"X": X, "classes": classes, "test": self.test_split(classes, parameters, context)},
+            fb)
         return result["results"]
 
     def _outputs(self, parameters, context, rows, report, *args):

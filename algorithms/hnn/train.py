@@ -2,6 +2,7 @@
 from qgis.core import QgsProcessingParameterFileDestination, QgsProcessingParameterNumber
 
 from ...core.hnn import network as hnn
+from ...core.hnn import jobs
 from ...core.util import worker
 from ...core.hnn.report import training_report
 from ...core.io.zonal import geometries_from_wkb
@@ -27,8 +28,10 @@ class TrainHnn(HnnAlgorithm):
         "test share (default 20%) is used for the report. With search trials &gt; 0, a Monte "
         "Carlo search over the paper's space (table 5; trials x repeats, lowest mean minimum "
         "validation loss) picks the architecture.<br><br>"
-        "<b>Outputs</b>: the model file (.hnn: the Keras model, loaded in safe mode, and a "
-        "manifest), the slope units with P(landslide), P(class c) and the most likely class, "
+        "<b>Outputs</b>: the model file (.hnn: the network's weights as plain arrays and a "
+        "manifest with its architecture; the network is rebuilt from the plugin's code when "
+        "the file is opened, so it cannot run code), the slope units with P(landslide), "
+        "P(class c) and the most likely class, "
         "and an HTML report: training curves, binary ROC against the logistic GLM on the same "
         "split, per-class ROC, macro and weighted one-vs-rest and weighted one-vs-one AUC, the "
         "confusion matrix, and Moran's I of occurrence (queen contiguity). Progress is reported "
@@ -57,12 +60,11 @@ class TrainHnn(HnnAlgorithm):
         kw = self.train_kwargs(parameters, context)
         arch = self.arch(parameters, context)
         trials = self.parameterAsInt(parameters, "SEARCH_TRIALS", context)
-        result, arr = worker.run("train", {
-            "n_classes": K, "arch": arch.to_json(), "alpha": alpha, "trials": trials,
-            "repeats": self.parameterAsInt(parameters, "SEARCH_REPEATS", context),
-            "model_path": self.parameterAsFileOutput(parameters, "OUTPUT_MODEL", context),
-            "manifest": {"features": names, "seed": kw["seed"],
-                         "crs_authid": src.sourceCrs().authid()}, **kw},
+        result, arr = worker.run(jobs.TrainHnn(
+            n_classes=K, arch=arch, alpha=alpha, trials=trials,
+            repeats=self.parameterAsInt(parameters, "SEARCH_REPEATS", context),
+            model_path=self.parameterAsFileOutput(parameters, "OUTPUT_MODEL", context),
+            features=names, crs_authid=src.sourceCrs().authid(), **kw),
             {"X": X, "classes": classes, "test": test}, fb.sub(0, 0.9))
         ev = result["metrics"]
         glm_auc, glm_p = result["glm_auc"], arr["glm_p"]

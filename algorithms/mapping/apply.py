@@ -19,7 +19,7 @@ class ApplyModel(HazardAlgorithm):
     NAME = "applymodel"
     DISPLAY = "Apply susceptibility model"
     GROUP = "mapping"
-    REQUIRES = ("sklearn", "skops", "kmeans1d")
+    REQUIRES = ("sklearn", "kmeans1d")
     HELP = (
         "Applies a model file from 'Train susceptibility model'.<br><br>"
         "<b>Rasters</b>: the factor rasters are matched to the model's factors by name (layer "
@@ -62,9 +62,8 @@ class ApplyModel(HazardAlgorithm):
     def compute(self, parameters, context, feedback, fb):
         path = self.parameterAsFile(parameters, "MODEL", context)
         est, man = models.load_model(path)
-        if man.get("mode") == "fields":
-            return self._units(parameters, context, feedback, est,
-                               models.Encoding.from_json(man["encoding"]))
+        if man.mode == "fields":
+            return self._units(parameters, context, feedback, est, man.encoding)
         bands = []
         for key, cat in (("FACTORS", False), ("CATEGORICAL", True)):
             for lyr in self.parameterAsLayerList(parameters, key, context) or []:

@@ -6,9 +6,8 @@ from qgis.core import (QgsCoordinateReferenceSystem, QgsProcessingException,
                        QgsProcessingParameterMultipleLayers, QgsProcessingParameterNumber,
                        QgsProcessingParameterRasterLayer)
 
-from ...core.susceptibility import estimators as models
 from ...core.io.raster import sample_at
-from ...core.susceptibility.training import METRIC_COLS, manifest, metric_rows, report, train
+from ...core.susceptibility.training import METRIC_COLS, metric_rows, report, save, train
 from ...core.io.zonal import geometries_from_wkb, point_coordinates
 from .. import compat
 from ..features import numbers, surface_points
@@ -22,7 +21,7 @@ class TrainModel(HazardAlgorithm):
     NAME = "trainmodel"
     DISPLAY = "Train susceptibility model"
     GROUP = "modelling"
-    REQUIRES = ("sklearn", "skops", "matplotlib")
+    REQUIRES = ("sklearn", "matplotlib")
     HELP = (
         "Trains a susceptibility model on labelled samples (label 1 presence, 0 absence, e.g. "
         "from this plugin's samplers) and factor rasters, or on a slope-unit layer's feature "
@@ -36,9 +35,10 @@ class TrainModel(HazardAlgorithm):
         "over a zone field (spatial folds avoid the optimism of random splits on spatially "
         "autocorrelated samples); with k-fold the final model is fitted on all samples and the "
         "metrics are out-of-fold.<br><br>"
-        "<b>Outputs</b>: a model file (.hsm: a zip of the model in a safe format, XGBoost JSON "
-        "or skops, and a manifest with the factor names and order, categories, grid and CRS, "
-        "metrics, versions, seed and parameters; opening it never runs code), an HTML report "
+        "<b>Outputs</b>: a model file (.hsm: a zip of plain data, the random forest as its "
+        "trees' node arrays, the GLM as its coefficients, XGBoost as its own JSON, and a "
+        "manifest with the factor names and order, categories, grid and CRS, metrics, "
+        "versions, seed and parameters; opening it never runs code), an HTML report "
         "(ROC curves, threshold metrics, confusion matrix, importance, SHAP summary for tree "
         "models) and a CSV of the metrics. Same seed, same model.")
 
@@ -133,7 +133,7 @@ class TrainModel(HazardAlgorithm):
             names, categorical = list(feature_fields), [False] * len(feature_fields)
             crs = src.sourceCrs()
             xy = np.column_stack(surface_points(feats))
-            extra = {"mode": "fields"}
+            extra = {}
         else:
             X, xy, names, categorical, crs, extra = self._at_rasters(parameters, context, src,
                                                                      feedback, fb)
@@ -146,10 +146,8 @@ class TrainModel(HazardAlgorithm):
         res = train(X, y, names, categorical, kind, params, validation, seed,
                     coords=(xy[:, 0], xy[:, 1]), feedback=fb.sub(0.1, 0.9))
         model_path = self.parameterAsFileOutput(parameters, "OUTPUT_MODEL", context)
-        models.save_model(model_path, res.estimator, kind,
-                          manifest(res, dict(extra, crs_authid=crs.authid(),
-                                             label_field=label_field,
-                                             n_samples=int(len(y)))))
+        save(res, model_path, crs_authid=crs.authid(), label_field=label_field,
+             n_samples=int(len(y)), **extra)
         html = self.parameterAsFileOutput(parameters, "OUTPUT_HTML", context)
         report(res, html, f"Susceptibility model ({kind})")
         out = {"OUTPUT_MODEL": model_path, "OUTPUT_HTML": html}
@@ -167,11 +165,7 @@ class TrainModel(HazardAlgorithm):
             wkbs, _ = source_geometries(src, "SAMPLES", crs, context, feedback)
             xy = point_coordinates(geometries_from_wkb(wkbs), centroids=True)
             X = sample_at(stack, xy[:, 0], xy[:, 1], fb.sub(0, 0.1))
-            g = stack.grid
-            extra = dict(mode="rasters", grid={"crs_wkt": g.crs_wkt,
-                                               "transform": list(g.transform),
-                                               "size": [g.xsize, g.ysize]},
-                         resampling=stack.resampling)
+            extra = dict(grid=stack.grid, resampling=stack.resampling)
             return X, xy, stack.names, stack.categorical, crs, extra
 
     def _validation(self, parameters, context, feats, keep, src):

@@ -5,6 +5,7 @@ from qgis.core import (QgsProcessingException, QgsProcessingParameterFeatureSour
                        QgsProcessingParameterFileDestination, QgsProcessingParameterNumber,
                        QgsProcessingParameterString)
 
+from ...core.multihazard import jobs
 from ...core.util import worker
 from ...core.multihazard.report import training_report
 from ...core.multihazard.training import METRICS
@@ -102,10 +103,10 @@ class TrainMultiHazard(HazardAlgorithm):
         path = self.parameterAsFileOutput(parameters, "OUTPUT_MODEL", context)
         ints = {k.lower(): self.parameterAsInt(parameters, k, context) for k in (
             "MIN_SAMPLES", "MIN_VAL", "N_ITER", "EF_EPOCHS", "GATE_EPOCHS", "PATIENCE", "BATCH")}
-        result, _ = worker.run("mh_train", dict(
+        result, _ = worker.run(jobs.TrainMultiHazard(
             names=names, categorical=categorical, features_by_zone=features, seed=seed,
             radius=self.parameterAsDouble(parameters, "RADIUS", context), bundle_path=path,
-            manifest={"seed": seed, "crs_wkt": crs_wkt, "algorithm": self.id()}, **ints),
+            crs_wkt=crs_wkt, algorithm=self.id(), **ints),
             {k: d[k] for k in ("X", "label", "x", "y")} | {
                 k: d[k].astype(str) for k in ("hazard", "zone", "split")}, fb.sub(0.05, 0.95))
         for note in result["notes"]:

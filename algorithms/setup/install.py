@@ -13,7 +13,7 @@ class InstallDependencies(HazardAlgorithm):
     GROUP = "setup"
     HELP = (
         "Installs the Python packages the machine-learning algorithms need (scikit-learn, "
-        "XGBoost, TensorFlow, SHAP, skops, imbalanced-learn, ...), at the versions this plugin "
+        "XGBoost, TensorFlow, SHAP, imbalanced-learn, ...), at the versions this plugin "
         "was tested with, for the Python that QGIS runs. It is never run automatically.<br><br>"
         "The pinned set is chosen for QGIS's own Python and numpy: QGIS 3.22 on Python 3.11 with "
         "numpy 1 (py311-numpy1), QGIS 3.34/3.40 on Python 3.12 with numpy 1 or 2 (py312-numpy1, "

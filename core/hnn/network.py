@@ -3,21 +3,18 @@ size class per slope unit, in one TensorFlow/Keras network (METHODS.md section 3
 from __future__ import annotations
 
 import itertools
-import json
-import os
-import tempfile
-import zipfile
+import typing
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..io.modelfile import Manifest, MiB, ModelFileError
 from ..stats.breaks import classify, gvf, natural_breaks
 from ..util import nnfit
 from ..util.deps import require
 from ..util.errors import InputError
 from ..util.progress import as_feedback
 
-FORMAT = "hazard-susceptibility-hnn/1"
 SEARCH_SPACE = {"n1": [6, 12, 18, 24, 48], "n2": [6, 12, 18, 24], "u1": [4, 8, 16, 32, 64],
                 "u2": [4, 8, 16, 32, 64], "lr": [1e-2, 1e-3, 1e-4, None],
                 "l2": [1e-3, 1e-4, 1e-5], "dropout": [0.2, 0.4, 0.6, 0.8]}
@@ -121,6 +118,11 @@ class Architecture:
 
     def to_json(self):
         return dict(self.__dict__)
+
+    def validate(self, where):
+        if not (1 <= self.n1 <= 16 and 1 <= self.n2 <= 16 and 1 <= self.u1 <= 4096
+                and 1 <= self.u2 <= 4096 and 0 <= self.dropout < 1):
+            raise ModelFileError(f"{where}: the network architecture is out of range.")
 
 
 def _tf():
@@ -377,55 +379,75 @@ def monte_carlo_search(X, classes, n_classes, trials, repeats, alpha, epochs, pa
 
 
 # -- model file -------------------------------------------------------------------------------
-def save_hnn(path, res, manifest):
-    from ..io.raster import AtomicOutput
-    manifest = dict(manifest, format=FORMAT, arch=res.arch.to_json(), alpha=res.alpha,
-                    mean=res.mean.tolist(), std=res.std.tolist(), n_classes=res.n_classes)
-    with tempfile.TemporaryDirectory(prefix="hazard_hnn_") as td:
-        kp = os.path.join(td, "model.keras")
-        res.model.save(kp)
-        with AtomicOutput(path) as tmp:
-            with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as z:
-                z.write(kp, "model.keras")
-                z.writestr("manifest.json", json.dumps(manifest, indent=2))
-    return path
+@dataclass
+class HnnManifest(Manifest):
+    """The manifest of an HNN model file (``.hnn``): weights only; the network is rebuilt."""
+
+    FORMAT: typing.ClassVar[str] = "hazard-susceptibility-hnn/2"
+    LABEL: typing.ClassVar[str] = "HNN model file (.hnn)"
+    ADVICE: typing.ClassVar[str] = "Train the network again with 'Train HNN'."
+    MAX_BYTES: typing.ClassVar[int] = 512 * MiB
+
+    features: list[str]
+    n_classes: int
+    arch: Architecture
+    alpha: float
+    mean: list[float]
+    std: list[float]
+    n_weights: int
+    seed: int = 0
+    crs_authid: str = ""
+    glm_auc: typing.Optional[float] = None
+    metrics: dict[str, typing.Any] = field(default_factory=dict)  # shown, never acted on
+    versions: dict[str, str] = field(default_factory=dict)
+
+    def validate(self, where):
+        n = len(self.features)
+        if not n or len(self.mean) != n or len(self.std) != n or not 2 <= self.n_classes <= 64 \
+                or not 0 <= self.alpha <= 1 or self.n_weights < 1:
+            raise ModelFileError(f"{where}: features, scaling, classes or weights are "
+                                 f"inconsistent: the file is damaged or altered.")
+        if not all(np.isfinite(s) and s > 0 for s in self.std) or \
+                not all(np.isfinite(m) for m in self.mean):
+            raise ModelFileError(f"{where}: the feature scaling is not finite and positive.")
+
+
+def save_hnn(path, res, features, seed, **fields):
+    """Write the ``.hnn`` file: the typed manifest (features, scaling, architecture) and the
+    network's weights as plain arrays. ``fields``: the other HnnManifest fields."""
+    from ..io import modelfile
+    from ..susceptibility.estimators import versions
+    weights = res.model.get_weights()
+    man = HnnManifest(
+        features=list(features), n_classes=int(res.n_classes), arch=res.arch,
+        alpha=float(res.alpha),
+        mean=[float(v) for v in res.mean], std=[float(v) for v in res.std],
+        n_weights=len(weights), seed=int(seed), versions=versions(), **fields)
+    return modelfile.write(path, man, {f"w{i}": w for i, w in enumerate(weights)})
 
 
 def read_manifest(path):
-    """The manifest of an HNN model file (no TensorFlow needed)."""
-    try:
-        with zipfile.ZipFile(path) as z:
-            man = json.loads(z.read("manifest.json"))
-    except (zipfile.BadZipFile, OSError, KeyError) as exc:
-        raise InputError(f"'{path}' is not an HNN model file of this plugin: {exc}", "MODEL")
-    if man.get("format") != FORMAT:
-        raise InputError(f"'{path}' has format {man.get('format')!r}, not {FORMAT!r}.", "MODEL")
-    return man
+    """The typed manifest of an HNN model file (no TensorFlow needed)."""
+    from ..io import modelfile
+    return modelfile.read_manifest(path, HnnManifest, f"'{path}'")
 
 
 def load_hnn(path):
-    """(keras model, manifest); the Keras file is loaded in safe mode (no lambda layers or
-    arbitrary code)."""
-    tf = _tf()
-    try:
-        z = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise InputError(f"'{path}' is not an HNN model file: {exc}", "MODEL")
-    with z, tempfile.TemporaryDirectory(prefix="hazard_hnn_") as td:
-        if "manifest.json" not in z.namelist() or "model.keras" not in z.namelist():
-            raise InputError(f"'{path}' is not an HNN model file of this plugin.", "MODEL")
-        man = json.loads(z.read("manifest.json"))
-        if man.get("format") != FORMAT:
-            raise InputError(f"'{path}' has format {man.get('format')!r}, not {FORMAT!r}.",
-                             "MODEL")
-        kp = os.path.join(td, "model.keras")
-        with open(kp, "wb") as fh:
-            fh.write(z.read("model.keras"))
-        try:
-            model = tf.keras.models.load_model(kp, safe_mode=True, compile=False)
-        except Exception as exc:  # Keras raises ValueError/TypeError on unsafe content
-            raise InputError(f"The Keras model in '{path}' was refused or is damaged: {exc}",
-                             "MODEL")
+    """(keras model, manifest): the network is rebuilt by this module from the manifest's
+    architecture and given the file's weights, after checking each weight's shape; no Keras
+    configuration or code is read from the file."""
+    from ..io import modelfile
+    mf = modelfile.read(path, HnnManifest, f"'{path}'")
+    man = mf.manifest
+    model = build_model(len(man.features), man.n_classes, man.arch, man.alpha)
+    expected = [w.shape for w in model.get_weights()]
+    weights = [mf.array(f"w{i}", "f") for i in range(man.n_weights)]
+    if [w.shape for w in weights] != expected:
+        raise ModelFileError(f"The weights in '{path}' do not fit the network its manifest "
+                             f"describes: the file is damaged or altered; refused.")
+    if not all(np.isfinite(w).all() for w in weights):
+        raise ModelFileError(f"The weights in '{path}' are not finite: refused.")
+    model.set_weights([w.astype(np.float32) for w in weights])
     return model, man
 
 

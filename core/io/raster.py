@@ -54,7 +54,7 @@ class Grid:
     """A north-up raster grid: CRS (WKT), geotransform and size."""
 
     crs_wkt: str
-    transform: tuple
+    transform: tuple[float, ...]
     xsize: int
     ysize: int
 

@@ -166,20 +166,6 @@ def edge_weights(rows, cols):
     return np.minimum(dr[:, None], dc[None, :])
 
 
-def merge_tiles(shape, results):
-    """Weighted mean of overlapping tile predictions: ``results`` are (padded Window, array)."""
-    num = np.zeros(shape)
-    den = np.zeros(shape)
-    for win, arr in results:
-        w = edge_weights(win.rows, win.cols)
-        ok = ~np.isnan(arr)
-        sl = win.slices
-        num[sl] += np.where(ok, arr * w, 0.0)
-        den[sl] += np.where(ok, w, 0.0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(den > 0, num / den, np.nan)
-
-
 # -- bivariate classes ------------------------------------------------------------------------
 def bivariate_codes(flood_levels, landslide_levels):
     """code = 5 * flood level + landslide level (levels 0..4 = VL..VH); -1 where either is
@@ -377,15 +363,6 @@ def train_early_fusion(X, Y, Xval, Yval, seed=0, epochs=100, batch=256, patience
         rows = np.ones(len(Yval), bool) if cal_rows is None else np.asarray(cal_rows[j])
         cal.append(BetaCalibration().fit(1 / (1 + np.exp(-raw[rows, j])), Yval[rows, j]))
     return model, mean, std, cal, history
-
-
-def early_fusion_outputs(model, mean, std, cal, X):
-    """Calibrated probabilities (n, h), joint log-uncertainty and correlation."""
-    raw = model.predict((np.asarray(X, float) - mean) / std, verbose=0)
-    h = len(cal)
-    p = np.column_stack([c.predict(1 / (1 + np.exp(-raw[:, j]))) for j, c in enumerate(cal)])
-    logdet, rho = uncertainty_and_correlation(raw[:, h:], h)
-    return p, logdet, rho
 
 
 def masked_bce(smoothing=0.05):

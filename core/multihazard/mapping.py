@@ -152,7 +152,7 @@ def map_multihazard(predictor, bands, grid, zone_band, zone_names, outputs, biva
     from ..io.tiles import run_tiles
     fb = as_feedback(feedback)
     man = predictor.manifest
-    names = man["names"]
+    names = man.names
     by_name = {b.name: b for b in bands}
     missing = [n for n in names if n not in by_name]
     if missing:
@@ -160,12 +160,12 @@ def map_multihazard(predictor, bands, grid, zone_band, zone_names, outputs, biva
                          f"not among the rasters given ({', '.join(by_name) or 'none'}).",
                          "FACTORS")
     ordered = [by_name[n] for n in names]
-    for b, c in zip(ordered, man["categorical"]):
+    for b, c in zip(ordered, man.categorical):
         b.categorical = bool(c)
     zb = Band(zone_band.path, zone_band.band, "__zone__", True, zone_band.layer_name)
     stack_bands = ordered + [zb]
     zone_names = {int(k): str(v) for k, v in zone_names.items()}
-    unknown = sorted(set(zone_names.values()) - set(man["zones"]))
+    unknown = sorted(set(zone_names.values()) - set(man.zones))
     products = dict(outputs)
     tmpdir = None
     if bivariate:
@@ -265,7 +265,7 @@ def map_bundle(bundle_path, bands, grid, zone_band, zone_names, outputs, bivaria
     if not outputs and not bivariate:
         raise InputError("Choose at least one output.")
     predictor = Predictor.from_file(bundle_path)  # refuses a file that is not a bundle
-    known = set(predictor.manifest["zones"])
+    known = set(predictor.manifest.zones)
     if not known & set(zone_names.values()):
         given = ", ".join(sorted(zone_names.values())) or "none"
         raise InputError(f"None of the zones given ({given}) is a zone of the model bundle "

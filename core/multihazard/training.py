@@ -2,8 +2,8 @@
 Fusion XGBoost per hazard, an Early Fusion MVG-NLL network for both hazards and a soft-gating
 Mixture of Experts trained on the validation split's expert outputs; a zone with too few
 samples of a hazard falls back to the model trained on all zones. The set is saved as one
-bundle file in safe formats (XGBoost JSON, network weights as plain .npz arrays, JSON), and applied with
-:class:`Predictor`.
+bundle file of plain data (core.io.modelfile: XGBoost JSON, network weights as plain arrays,
+a typed manifest) and applied with :class:`Predictor`.
 
 Labels for the Early Fusion network and the gate: each sample was drawn for one hazard and
 carries that hazard's label. At a presence of one hazard the other hazard's label is read from
@@ -17,15 +17,14 @@ same rows with the same labels.
 """
 from __future__ import annotations
 
-import io
-import json
 import threading
-import zipfile
+import typing
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from . import blocks as mh
+from ..io.modelfile import Manifest, MiB, ModelFileError
 from ..util.errors import InputError
 from ..susceptibility.estimators import Encoding
 from ..util.progress import as_feedback
@@ -33,7 +32,6 @@ from ..util.progress import as_feedback
 HAZARDS = ("flood", "landslide")
 MODELS = ("lf", "ef", "moe")
 METRICS = ("auc", "precision", "recall", "f1", "brier", "accuracy")
-FORMAT = "hazard-multihazard-bundle/1"
 ALL = "all"
 
 
@@ -315,33 +313,35 @@ def train_gate(Z, Y, seed=0, epochs=200, batch=256, patience=10, holdout=0.2):
 # -- applying the set --------------------------------------------------------------------------
 class Predictor:
     """Applies a model set to factor values of any zone. Built from a bundle file's bytes so
-    that it pickles small and loads its models lazily in each process (threads share them)."""
+    that it pickles small and loads its models lazily in each process (threads share them);
+    ``manifest`` is the bundle's typed manifest."""
 
-    def __init__(self, data):
+    def __init__(self, data, manifest=None):
         self.data = data
+        self.manifest = manifest if manifest is not None else read_manifest(data)
         self._state = None
         self._lock = threading.Lock()
 
     @classmethod
     def from_result(cls, result):
-        p = cls(None)
-        p._state = (result.sets, result.sources, {"names": result.names,
-                                                  "categorical": result.categorical,
-                                                  "zones": result.zones})
+        p = cls(None, bundle_manifest(result))
+        p._state = (result.sets, result.sources)
         return p
 
     @classmethod
     def from_file(cls, path):
-        with open(path, "rb") as fh:
-            data = fh.read()
-        read_manifest(data, path)
-        return cls(data)
+        try:
+            with open(path, "rb") as fh:
+                data = fh.read()
+        except OSError as exc:
+            raise InputError(f"The model bundle '{path}' cannot be read: {exc}", "MODEL")
+        return cls(data, read_manifest(data, path))
 
     def __getstate__(self):
-        return {"data": self.data}
+        return {"data": self.data, "manifest": self.manifest}
 
     def __setstate__(self, state):
-        self.data = state["data"]
+        self.data, self.manifest = state["data"], state["manifest"]
         self._state = None
         self._lock = threading.Lock()
 
@@ -351,14 +351,10 @@ class Predictor:
                 self._state = _load_bundle(self.data)
         return self._state
 
-    @property
-    def manifest(self):
-        return read_manifest(self.data) if self.data is not None else None
-
     def predict_zone(self, z, Xall, wanted=MODELS):
         """Dict of arrays for the rows ``Xall`` (every bundle factor) in zone ``z``: p_lf,
         p_ef, p_moe (n, 2), logdet and rho (n,), w_ef (n,)."""
-        sets, sources, _ = self._load()
+        sets, sources = self._load()
         src = sources[z]
         out = {}
         need_ef = "ef" in wanted or "moe" in wanted
@@ -377,101 +373,159 @@ class Predictor:
 
     @property
     def zones(self):
-        return self._load()[2]["zones"]
+        return self.manifest.zones
 
 
 # -- the bundle file ---------------------------------------------------------------------------
-def _weights_bytes(weights):
-    """Network weights as an .npz (plain arrays, read back with allow_pickle=False)."""
-    buf = io.BytesIO()
-    np.savez_compressed(buf, *weights)
-    return buf.getvalue()
+EF_WEIGHTS, GATE_WEIGHTS = 18, 6  # arrays of the Early Fusion network and of a gate
 
 
-def _load_weights(data, n, what):
-    with np.load(io.BytesIO(data), allow_pickle=False) as z:
-        weights = [z[f"arr_{i}"].astype(np.float64) for i in range(len(z.files))]
-    if len(weights) != n:
-        raise InputError(f"The {what} weights in the bundle do not fit the network ({len(weights)} "
-                         f"arrays, {n} expected).", "MODEL")
-    return weights
+@dataclass
+class ModelSetSpec:
+    """One zone's (or all zones') models in a bundle's manifest."""
+
+    key: str
+    features: list[int]
+    encoding: Encoding
+    lf: list[str]
+    lf_params: dict[str, typing.Any] = field(default_factory=dict)
+    ef_inputs: typing.Optional[int] = None
+    ef_mean: typing.Optional[list[float]] = None
+    ef_std: typing.Optional[list[float]] = None
+    ef_cal: typing.Optional[list[list[float]]] = None
+    gate: bool = False
 
 
-def save_bundle(path, result, manifest=None):
-    """One zip: manifest.json, XGBoost JSON per LF model, the weights (.npz arrays) of the EF
-    networks and gates. Nothing in it can run code: the networks are rebuilt from the code of
-    this plugin and only their weights are read."""
-    from ..susceptibility.estimators import json_default, versions
-    from ..io.raster import AtomicOutput
-    man = dict(manifest or {}, format=FORMAT, hazards=list(HAZARDS), names=result.names,
-               categorical=result.categorical, zones=result.zones, sources=result.sources,
-               metrics=result.metrics, notes=result.notes, versions=versions(), sets={})
-    with AtomicOutput(path) as tmp:
-        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as z:
-            for key, ms in result.sets.items():
-                entry = {"features": ms.features, "encoding": ms.encoding.to_json(),
-                         "lf": sorted(ms.lf), "lf_params": ms.lf_params}
-                for h, est in ms.lf.items():
-                    z.writestr(f"{key}/lf_{h}.json", bytes(est.get_booster().save_raw(
-                        raw_format="json")))
-                if ms.ef_w is not None:
-                    entry.update(ef_inputs=int(ms.ef_w[0].shape[0]),
-                                 ef_mean=ms.ef_mean.tolist(), ef_std=ms.ef_std.tolist(),
-                                 ef_cal=[[c.a, c.b, c.c] for c in ms.ef_cal])
-                    z.writestr(f"{key}/ef_weights.npz", _weights_bytes(ms.ef_w))
-                if ms.gate_w is not None:
-                    entry["gate"] = True
-                    z.writestr(f"{key}/gate_weights.npz", _weights_bytes(ms.gate_w))
-                man["sets"][key] = entry
-            z.writestr("manifest.json", json.dumps(man, indent=1, default=json_default))
-    return path
+@dataclass
+class BundleManifest(Manifest):
+    """The manifest of a multi-hazard model bundle (``.mhz``)."""
+
+    FORMAT: typing.ClassVar[str] = "hazard-multihazard-bundle/2"
+    LABEL: typing.ClassVar[str] = "multi-hazard model bundle (.mhz)"
+    ADVICE: typing.ClassVar[str] = "Train it again with 'Train multi-hazard models'."
+    MAX_BYTES: typing.ClassVar[int] = 2048 * MiB
+
+    hazards: list[str]
+    names: list[str]
+    categorical: list[bool]
+    zones: list[str]
+    sources: dict[str, dict[str, str]]
+    sets: list[ModelSetSpec]
+    seed: int = 0
+    crs_wkt: str = ""
+    algorithm: str = ""
+    metrics: typing.Any = None  # shown in reports, never acted on
+    notes: typing.Any = None
+    versions: dict[str, str] = field(default_factory=dict)
+
+    def validate(self, where):
+        keys = [s.key for s in self.sets]
+        bad = self.hazards != list(HAZARDS) or len(self.names) != len(self.categorical) \
+            or len(set(keys)) != len(keys) or set(self.sources) != set(self.zones)
+        for src in self.sources.values():
+            bad |= not set(src) <= {"lf_flood", "lf_landslide", "ef", "gate"} or \
+                not set(src.values()) <= set(keys)
+        for s in self.sets:
+            n = len(s.encoding.columns)
+            bad |= any(not 0 <= i < len(self.names) for i in s.features) or \
+                not set(s.lf) <= set(self.hazards) or len(s.features) != len(s.encoding.names)
+            bad |= s.ef_inputs is not None and (
+                s.ef_inputs != n or s.ef_mean is None or s.ef_std is None or s.ef_cal is None
+                or len(s.ef_mean) != n or len(s.ef_std) != n or len(s.ef_cal) != len(HAZARDS)
+                or any(len(c) != 3 for c in s.ef_cal))
+        if bad:
+            raise ModelFileError(f"{where}: zones, sources and model sets do not agree: the "
+                                 f"file is damaged or altered.")
 
 
-def read_manifest(data, path="the bundle"):
-    """The manifest of a bundle (bytes or path); no TensorFlow needed."""
-    try:
-        src = io.BytesIO(data) if isinstance(data, (bytes, bytearray)) else data
-        with zipfile.ZipFile(src) as z:
-            man = json.loads(z.read("manifest.json"))
-    except (zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:
-        raise InputError(f"'{path}' is not a multi-hazard model bundle of this plugin: {exc}",
-                         "MODEL")
-    if man.get("format") != FORMAT:
-        raise InputError(f"'{path}' has format {man.get('format')!r}, not {FORMAT!r}: train it "
-                         f"with 'Train multi-hazard models'.", "MODEL")
-    return man
+def bundle_manifest(result, **fields):
+    """The typed manifest (core.io.modelfile.BundleManifest) of a TrainResult; ``fields``:
+    provenance (seed, crs_wkt, algorithm)."""
+    from ..susceptibility.estimators import versions
+    sets = []
+    for key, ms in result.sets.items():
+        spec = ModelSetSpec(key, [int(i) for i in ms.features], ms.encoding, sorted(ms.lf),
+                            ms.lf_params, gate=ms.gate_w is not None)
+        if ms.ef_w is not None:
+            spec.ef_inputs = int(ms.ef_w[0].shape[0])
+            spec.ef_mean, spec.ef_std = ms.ef_mean.tolist(), ms.ef_std.tolist()
+            spec.ef_cal = [[c.a, c.b, c.c] for c in ms.ef_cal]
+        sets.append(spec)
+    return BundleManifest(hazards=list(HAZARDS), names=list(result.names),
+                          categorical=list(result.categorical), zones=list(result.zones),
+                          sources=result.sources, sets=sets, metrics=result.metrics,
+                          notes=result.notes, versions=versions(), **fields)
+
+
+def save_bundle(path, result, **fields):
+    """One model file (``.mhz``): the typed manifest, XGBoost JSON per Late Fusion model and
+    the weights of the Early Fusion networks and gates as plain arrays. Nothing in it can run
+    code: the networks are rebuilt from this plugin's code and only their weights are read."""
+    from ..io import modelfile
+    arrays, blobs = {}, {}
+    for i, (key, ms) in enumerate(result.sets.items()):
+        for h, est in ms.lf.items():
+            blobs[f"sets/{i}/lf_{h}"] = bytes(est.get_booster().save_raw(raw_format="json"))
+        for name, weights in (("ef_w", ms.ef_w), ("gate_w", ms.gate_w)):
+            for j, w in enumerate(weights or ()):
+                arrays[f"sets/{i}/{name}{j}"] = np.asarray(w)
+    return modelfile.write(path, bundle_manifest(result, **fields), arrays, blobs)
+
+
+def read_manifest(data, path=None):
+    """The typed manifest of a bundle (its bytes or its path); no TensorFlow needed."""
+    from ..io import modelfile
+    return modelfile.read_manifest(data, BundleManifest,
+                                   f"'{path}'" if path else None)
 
 
 def _load_bundle(data):
+    """(sets, sources) rebuilt from a bundle's bytes."""
+    from ..io import modelfile
     from ..util.deps import require
     xgb = require("xgboost")
-    man = read_manifest(data)
-    try:
-        return _read_sets(xgb, man, data), man["sources"], man
-    except (KeyError, ValueError, zipfile.BadZipFile) as exc:
-        raise InputError(f"The model bundle is damaged or incomplete ({exc}): train it again "
-                         f"with 'Train multi-hazard models'.", "MODEL")
-
-
-def _read_sets(xgb, man, data):
+    mf = modelfile.read(data, BundleManifest)
     sets = {}
-    with zipfile.ZipFile(io.BytesIO(data)) as z:
-        for key, e in man["sets"].items():
-            ms = ModelSet(key, e["features"], Encoding.from_json(e["encoding"]))
-            for h in e["lf"]:
-                est = xgb.XGBClassifier()
-                est.load_model(bytearray(z.read(f"{key}/lf_{h}.json")))
-                est.set_params(n_jobs=1)
-                ms.lf[h] = est
-            if "ef_inputs" in e:
-                ms.ef_w = _load_weights(z.read(f"{key}/ef_weights.npz"), 18, "Early Fusion")
-                ms.ef_mean, ms.ef_std = np.array(e["ef_mean"]), np.array(e["ef_std"])
-                ms.ef_cal = []
-                for a, b, c in e["ef_cal"]:
-                    cal = mh.BetaCalibration()
-                    cal.a, cal.b, cal.c = a, b, c
-                    ms.ef_cal.append(cal)
-            if e.get("gate"):
-                ms.gate_w = _load_weights(z.read(f"{key}/gate_weights.npz"), 6, "gate")
-            sets[key] = ms
-    return sets
+    for i, e in enumerate(mf.manifest.sets):
+        ms = ModelSet(e.key, list(e.features), e.encoding)
+        for h in e.lf:
+            est = xgb.XGBClassifier()
+            try:
+                est.load_model(bytearray(mf.blob(f"sets/{i}/lf_{h}")))
+            except (xgb.core.XGBoostError, ValueError) as exc:
+                raise ModelFileError(f"A Late Fusion model in the bundle is damaged "
+                                     f"({exc}). {mf.manifest.ADVICE}")
+            est.set_params(n_jobs=1)
+            ms.lf[h] = est
+        if e.ef_inputs is not None:
+            ms.ef_w = _weights(mf, f"sets/{i}/ef_w", EF_WEIGHTS, e.ef_inputs)
+            ms.ef_mean, ms.ef_std = np.array(e.ef_mean), np.array(e.ef_std)
+            ms.ef_cal = []
+            for a, b, c in e.ef_cal:
+                cal = mh.BetaCalibration()
+                cal.a, cal.b, cal.c = a, b, c
+                ms.ef_cal.append(cal)
+        if e.gate:
+            ms.gate_w = _weights(mf, f"sets/{i}/gate_w", GATE_WEIGHTS, 2 * len(HAZARDS))
+        sets[e.key] = ms
+    return sets, mf.manifest.sources
+
+
+def _weights(mf, prefix, n, n_inputs):
+    """Network weights as float64 arrays, checked by running the network on one row of
+    ``n_inputs`` zeros, so that inference cannot fail midway through a map."""
+    w = [mf.array(f"{prefix}{j}", "f").astype(np.float64) for j in range(n)]
+    try:
+        if f"{prefix}{n}" in mf.arrays or not all(np.isfinite(a).all() for a in w):
+            raise ValueError("extra or non-finite arrays")
+        z = np.zeros((1, n_inputs))
+        if n == EF_WEIGHTS:
+            if mh.early_fusion_forward(w, z).shape[1] != len(HAZARDS) + mh.n_chol(len(HAZARDS)):
+                raise ValueError("the network's outputs are not a mean and a Cholesky factor")
+        else:
+            mh.gate_forward(w, z, len(HAZARDS))
+    except (ValueError, IndexError) as exc:
+        raise ModelFileError(f"The network weights '{prefix}*' in the bundle do not fit the "
+                             f"network ({exc}): the file is damaged or altered. "
+                             f"{mf.manifest.ADVICE}")
+    return w

@@ -6,11 +6,11 @@ Modules: apply, comparison, estimators, evaluation, screening, training.
 """
 from . import apply, comparison, estimators, evaluation, screening, training  # noqa: F401
 from .screening import VIF_COLUMNS, Screening, screen_factors, screening_report  # noqa: F401
-from .estimators import (DEFAULTS, Encoding, FORMAT, KINDS, SAFE_PREFIXES, UNSAFE, block_folds,
+from .estimators import (DEFAULTS, Encoding, EstimatorSpec, KINDS, ModelManifest, block_folds,
                          check_training_data, group_folds, importance, load_model,
                          make_estimator, random_split, save_model, shap_values,
                          versions)  # noqa: F401
-from .training import (METRIC_COLS, TrainResult, manifest, metric_rows, report, train)  # noqa: F401
+from .training import (METRIC_COLS, TrainResult, metric_rows, report, save, train)  # noqa: F401
 from .apply import (CLASS_NAMES, MapResult, apply_to_raster, class_counts, map_model,
                     match_factors, write_classes)  # noqa: F401
 from .evaluation import (FR_COLUMNS, HIST_BINS, MAP_EVALUATION_COLUMNS, class_labels, codes,
@@ -18,14 +18,13 @@ from .evaluation import (FR_COLUMNS, HIST_BINS, MAP_EVALUATION_COLUMNS, class_la
                          map_evaluation_report, map_statistics, write_fr_index)  # noqa: F401
 from .comparison import (Comparison, Scenario, compare_scenarios,
                          comparison_report)  # noqa: F401
-__all__ = ['CLASS_NAMES', 'Comparison', 'DEFAULTS', 'Encoding', 'FORMAT', 'FR_COLUMNS',
+__all__ = ['CLASS_NAMES', 'Comparison', 'DEFAULTS', 'Encoding', 'EstimatorSpec', 'FR_COLUMNS',
            'HIST_BINS', 'KINDS', 'MAP_EVALUATION_COLUMNS', 'METRIC_COLS', 'MapResult',
-           'SAFE_PREFIXES', 'Scenario', 'Screening', 'TrainResult', 'UNSAFE', 'VIF_COLUMNS',
-           'apply', 'apply_to_raster', 'block_folds', 'check_training_data', 'class_counts',
-           'class_labels', 'codes', 'compare_scenarios', 'comparison', 'comparison_report',
-           'estimators', 'evaluate_map', 'evaluation', 'frequency_ratio_report',
-           'frequency_ratio_table', 'group_folds', 'importance', 'load_model', 'make_estimator',
-           'manifest', 'map_evaluation_report', 'map_model', 'map_statistics', 'match_factors',
-           'metric_rows', 'random_split', 'report', 'save_model', 'screen_factors', 'screening',
-           'screening_report', 'shap_values', 'train', 'training', 'versions', 'write_classes',
-           'write_fr_index']
+           'ModelManifest', 'Scenario', 'Screening', 'TrainResult', 'VIF_COLUMNS', 'apply',
+           'apply_to_raster', 'block_folds', 'check_training_data', 'class_counts', 'class_labels',
+           'codes', 'compare_scenarios', 'comparison', 'comparison_report', 'estimators',
+           'evaluate_map', 'evaluation', 'frequency_ratio_report', 'frequency_ratio_table',
+           'group_folds', 'importance', 'load_model', 'make_estimator', 'map_evaluation_report',
+           'map_model', 'map_statistics', 'match_factors', 'metric_rows', 'random_split', 'report',
+           'save', 'save_model', 'screen_factors', 'screening', 'screening_report', 'shap_values',
+           'train', 'training', 'versions', 'write_classes', 'write_fr_index']

@@ -134,21 +134,18 @@ def map_model(estimator, manifest, bands, out_path, classes_path=None, workers=1
     from ..io.raster import AlignedStack, AtomicOutput
     from ..stats.breaks import gvf, natural_breaks
     from ..util.errors import InputError
-    from .estimators import Encoding
     fb = as_feedback(feedback)
     log = log or (lambda msg: None)
-    enc = Encoding.from_json(manifest["encoding"])
+    enc = manifest.encoding
     ordered, unused = match_factors(bands, enc.names, enc.categorical)
     if unused:
         log(f"Not used by the model: {', '.join(unused)}")
-    g = manifest.get("grid")
-    grid = Grid(g["crs_wkt"], tuple(g["transform"]), g["size"][0], g["size"][1]) if g \
-        else Grid.from_path(ordered[0].path)
+    grid = manifest.grid or Grid.from_path(ordered[0].path)
 
     def predict(X):
         return estimator.predict_proba(enc.transform(X))[:, 1]
 
-    with AlignedStack(ordered, grid, manifest.get("resampling", "bilinear")) as stack:
+    with AlignedStack(ordered, grid, manifest.resampling) as stack:
         with AtomicOutput(out_path) as tmp:
             n_valid, sample = apply_to_raster(stack, predict, tmp, workers, scheduler,
                                               fb.sub(0, 0.85), break_sample, seed)

@@ -1,24 +1,25 @@
 """Susceptibility models (random forest, XGBoost, logistic GLM), validation splits and model
 files that open without running code.
 
-A model file is a zip archive holding ``manifest.json`` (factor names and order, categorical
-encodings, grid and CRS of training, metrics, package versions, seed, parameters) and the model
-itself in a safe format: XGBoost's own JSON, or ``skops`` for scikit-learn estimators, loaded
-only when every type it contains is on an allow-list. Pickle is never used.
+A model file (``core.io.modelfile``) holds a typed manifest (factor names and order,
+categorical encodings, grid and CRS of training, metrics, package versions, seed, parameters)
+and the model as plain data: a random forest as its trees' node arrays, the GLM as its scaling
+and coefficients, XGBoost as its own JSON. The estimator is rebuilt by this module's code;
+nothing in the file is deserialised as an object, so opening one cannot run code.
 """
 from __future__ import annotations
 
-import json
-import zipfile
+import typing
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..io.modelfile import Manifest, MiB, ModelFileError
+from ..io.raster import Grid
 from ..util.deps import require
 from ..util.errors import InputError
 
 KINDS = ("rf", "xgboost", "glm")
-FORMAT = "hazard-susceptibility-model/1"
 
 DEFAULTS = {
     # random forest as in papers 001 and 003
@@ -30,18 +31,20 @@ DEFAULTS = {
     "glm": {"C": 1e6, "max_iter": 2000},
 }
 
-SAFE_PREFIXES = ("sklearn.", "numpy.", "builtins.", "scipy.")
-UNSAFE = {"builtins.eval", "builtins.exec", "builtins.open", "builtins.compile",
-          "builtins.__import__", "builtins.getattr", "builtins.setattr", "builtins.input"}
-
-
 @dataclass
 class Encoding:
     """How factor values become model columns: continuous as they are, categorical one-hot."""
 
-    names: list
-    categorical: list
-    categories: dict = field(default_factory=dict)  # name -> sorted category values
+    names: list[str]
+    categorical: list[bool]
+    categories: dict[str, list[float]] = field(default_factory=dict)  # name -> sorted values
+
+    def validate(self, where):
+        cat = {n for n, c in zip(self.names, self.categorical) if c}
+        if len(self.names) != len(self.categorical) or len(set(self.names)) != len(self.names) \
+                or set(self.categories) != cat or not self.names:
+            raise ModelFileError(f"{where}: the factor names, categorical flags and categories "
+                                 f"do not agree: the file is damaged or altered.")
 
     @classmethod
     def fit(cls, X, names, categorical):
@@ -179,7 +182,7 @@ def group_folds(groups, k, seed):
 # -- model files ------------------------------------------------------------------------------
 def versions():
     out = {}
-    for mod in ("numpy", "sklearn", "xgboost", "skops", "scipy"):
+    for mod in ("numpy", "sklearn", "xgboost", "scipy"):
         try:
             out[mod] = __import__(mod).__version__
         except ImportError:
@@ -187,72 +190,199 @@ def versions():
     return out
 
 
-def save_model(path, estimator, kind, manifest):
-    """Write the model file (zip: manifest.json + model.json or model.skops)."""
-    from ..io.raster import AtomicOutput
-    manifest = dict(manifest, format=FORMAT, kind=kind, versions=versions())
-    with AtomicOutput(path) as tmp:
-        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as z:
-            if kind == "xgboost":
-                raw = estimator.get_booster().save_raw(raw_format="json")
-                z.writestr("model.json", bytes(raw))
-                manifest["xgboost_params"] = {k: v for k, v in estimator.get_params().items()
-                                              if isinstance(v, (int, float, str, bool))}
-            else:
-                sio = _skops_io()
-                z.writestr("model.skops", sio.dumps(estimator))
-            z.writestr("manifest.json", json.dumps(manifest, indent=2, default=json_default))
-    return path
+Free = typing.Any  # free JSON in a manifest: shown in reports, never acted on
 
 
-def _skops_io():
-    require("skops")
-    import skops.io as sio
-    return sio
+@dataclass
+class EstimatorSpec:
+    """What rebuilding an estimator needs besides its arrays."""
+
+    n_columns: int
+    classes: list[int]
+    n_trees: int = 0  # random forest only
+
+    def validate(self, where):
+        if self.n_columns < 1 or self.classes != [0, 1] or self.n_trees < 0:
+            raise ModelFileError(f"{where}: the estimator description is malformed (a binary "
+                                 f"classifier over at least one column is expected).")
 
 
-def json_default(o):
-    if isinstance(o, (np.integer,)):
-        return int(o)
-    if isinstance(o, (np.floating,)):
-        return float(o)
-    if isinstance(o, np.ndarray):
-        return o.tolist()
-    raise TypeError(type(o).__name__)
+@dataclass
+class ModelManifest(Manifest):
+    """The manifest of a susceptibility model file (``.hsm``)."""
+
+    FORMAT: typing.ClassVar[str] = "hazard-susceptibility-model/2"
+    LABEL: typing.ClassVar[str] = "susceptibility model file (.hsm)"
+    ADVICE: typing.ClassVar[str] = "Train the model again with 'Train susceptibility model'."
+    MAX_BYTES: typing.ClassVar[int] = 3072 * MiB
+
+    kind: str
+    encoding: Encoding
+    estimator: EstimatorSpec
+    seed: int
+    mode: str = "rasters"  # or "fields" (a model over slope units' attributes)
+    grid: typing.Optional[Grid] = None  # the training grid of a raster model
+    resampling: str = "bilinear"
+    crs_authid: str = ""
+    label_field: str = ""
+    n_samples: int = 0
+    params: dict[str, Free] = field(default_factory=dict)
+    validation: dict[str, Free] = field(default_factory=dict)
+    train_metrics: dict[str, Free] = field(default_factory=dict)
+    test_metrics: typing.Optional[dict[str, Free]] = None
+    folds: list[Free] = field(default_factory=list)
+    importance: dict[str, float] = field(default_factory=dict)
+    versions: dict[str, str] = field(default_factory=dict)
+
+    def validate(self, where):
+        if self.kind not in KINDS:
+            raise ModelFileError(f"{where}: unknown model kind {self.kind!r}.")
+        g = self.grid
+        if self.mode not in ("rasters", "fields") or (self.mode == "rasters") != (g is not None):
+            raise ModelFileError(f"{where}: mode {self.mode!r} and the training grid disagree.")
+        if g is not None and (len(g.transform) != 6 or min(g.xsize, g.ysize) < 1
+                              or g.transform[1] == 0 or g.transform[5] == 0):
+            raise ModelFileError(f"{where}: the training grid is malformed.")
+        if self.resampling not in ("nearest", "bilinear", "cubic"):
+            raise ModelFileError(f"{where}: unknown resampling {self.resampling!r}.")
+        if self.estimator.n_columns != len(self.encoding.columns):
+            raise ModelFileError(f"{where}: the factors give {len(self.encoding.columns)} model "
+                                 f"column(s) but the estimator was fitted on "
+                                 f"{self.estimator.n_columns}: the file is damaged or altered.")
+
+
+def save_model(path, estimator, kind, enc, seed, **fields):
+    """Write the model file (``.hsm``): the typed manifest, then the estimator as plain arrays
+    (random forest: every tree's nodes; GLM: scaling and coefficients) or XGBoost's own JSON.
+    ``fields``: the other manifest fields (SusceptibilityManifest)."""
+    from ..io import modelfile
+    arrays, blobs, n_trees = {}, {}, 0
+    if kind == "xgboost":
+        blobs["booster"] = bytes(estimator.get_booster().save_raw(raw_format="json"))
+    elif kind == "rf":
+        arrays = _forest_arrays(estimator)
+        n_trees = len(estimator.estimators_)
+    else:
+        scaler, glm = estimator[0], estimator[-1]
+        arrays = {"glm/mean": scaler.mean_, "glm/scale": scaler.scale_, "glm/var": scaler.var_,
+                  "glm/coef": glm.coef_, "glm/intercept": glm.intercept_}
+    spec = EstimatorSpec(len(enc.columns), [int(c) for c in estimator.classes_], n_trees)
+    man = ModelManifest(kind=kind, encoding=enc, estimator=spec, seed=int(seed),
+                        versions=versions(), **fields)
+    return modelfile.write(path, man, arrays, blobs)
 
 
 def load_model(path):
-    """(estimator, manifest) from a model file; refuses anything that could run code."""
-    try:
-        z = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise InputError(f"'{path}' is not a model file of this plugin: {exc}", "MODEL")
-    with z:
-        names = set(z.namelist())
-        if "manifest.json" not in names:
-            raise InputError(f"'{path}' has no manifest: not a model file of this plugin.",
-                             "MODEL")
-        manifest = json.loads(z.read("manifest.json").decode("utf-8"))
-        if manifest.get("format") != FORMAT:
-            raise InputError(f"'{path}' has format {manifest.get('format')!r}, not {FORMAT!r}.",
-                             "MODEL")
-        kind = manifest.get("kind")
-        if kind == "xgboost" and "model.json" in names:
-            xgb = require("xgboost")
-            est = xgb.XGBClassifier()
-            est.load_model(bytearray(z.read("model.json")))
-            return est, manifest
-        if kind in ("rf", "glm") and "model.skops" in names:
-            sio = _skops_io()
-            data = z.read("model.skops")
-            untrusted = sio.get_untrusted_types(data=data)
-            bad = [t for t in untrusted if t in UNSAFE or not t.startswith(SAFE_PREFIXES)]
-            if bad:
-                raise InputError(f"The model file '{path}' contains types that could run code "
-                                 f"({', '.join(bad[:5])}): it was refused. Only open model "
-                                 f"files from sources you trust.", "MODEL")
-            return sio.loads(data, trusted=untrusted), manifest
-        raise InputError(f"'{path}' holds no model of kind {kind!r} in a safe format.", "MODEL")
+    """(estimator, manifest) from a model file. Nothing in the file is deserialised as an
+    object: the estimator is rebuilt from plain arrays (or XGBoost's JSON) after checks."""
+    from ..io import modelfile
+    mf = modelfile.read(path, ModelManifest, f"'{path}'")
+    man = mf.manifest
+    spec = man.estimator
+    if man.kind == "xgboost":
+        xgb = require("xgboost")
+        est = xgb.XGBClassifier()
+        try:
+            est.load_model(bytearray(mf.blob("booster")))
+        except (xgb.core.XGBoostError, ValueError) as exc:
+            raise ModelFileError(f"The XGBoost model in '{path}' is damaged: {exc}")
+        if est.n_features_in_ != spec.n_columns or est.n_classes_ != 2:
+            raise ModelFileError(f"The XGBoost model in '{path}' does not fit its "
+                                           f"manifest ({est.n_features_in_} columns, "
+                                           f"{spec.n_columns} expected): refused.")
+    elif man.kind == "rf":
+        est = _forest_from_arrays(mf, spec, f"'{path}'")
+    else:
+        est = _glm_from_arrays(mf, spec)
+    return est, man
+
+
+_NODE_FIELDS = ("left_child", "right_child", "feature", "threshold", "impurity",
+                "n_node_samples", "weighted_n_node_samples", "missing_go_to_left")
+
+
+def _forest_arrays(est):
+    states = [e.tree_.__getstate__() for e in est.estimators_]
+    nodes = np.concatenate([s["nodes"] for s in states])
+    out = {f"rf/{f}": np.ascontiguousarray(nodes[f]) for f in nodes.dtype.names}
+    out["rf/values"] = np.concatenate([s["values"] for s in states])
+    out["rf/offsets"] = np.concatenate([[0], np.cumsum([s["node_count"] for s in states])])
+    out["rf/max_depth"] = np.array([s["max_depth"] for s in states], np.int64)
+    return out
+
+
+def _forest_from_arrays(mf, spec, where):
+    """A RandomForestClassifier rebuilt tree by tree from node arrays, after checking that
+    every tree is well formed: children after their parent and inside the tree, features
+    inside the columns, finite thresholds and values. (sklearn's compiled predictor trusts
+    these indices, so a crafted file could otherwise read outside its arrays.)"""
+    from sklearn.ensemble import RandomForestClassifier
+    from sklearn.tree import DecisionTreeClassifier
+    from sklearn.tree._tree import Tree
+    T, C, K = spec.n_trees, spec.n_columns, len(spec.classes)
+    off = mf.array("rf/offsets", "iu", 1, (T + 1,)).astype(np.int64)
+    counts = np.diff(off)
+    if T < 1 or off[0] != 0 or (counts < 1).any():
+        raise ModelFileError(f"{where}: the forest's tree offsets are malformed: refused.")
+    N = int(off[-1])
+    depth = mf.array("rf/max_depth", "iu", 1, (T,))
+    dtype = Tree(C, np.array([K], np.intp), 1).__getstate__()["nodes"].dtype
+    missing = [f for f in dtype.names if f"rf/{f}" not in mf.arrays]
+    if missing or not set(dtype.names) <= set(_NODE_FIELDS):
+        raise ModelFileError(f"{where}: the forest was written by a scikit-learn whose trees "
+                             f"differ from this one's ({', '.join(missing)}): train it again.")
+    nodes = np.empty(N, dtype)
+    for f in dtype.names:
+        nodes[f] = mf.array(f"rf/{f}", "biuf", 1, (N,))
+    values = mf.array("rf/values", "f", 3, (N, 1, K)).astype(np.float64)
+    tree = np.repeat(np.arange(T), counts)
+    local = np.arange(N) - off[tree]
+    size = counts[tree]
+    left, right, feat = nodes["left_child"], nodes["right_child"], nodes["feature"]
+    leaf = left == -1
+    ok = np.where(leaf, right == -1,
+                  (left > local) & (left < size) & (right > local) & (right < size)
+                  & (feat >= 0) & (feat < C) & np.isfinite(nodes["threshold"]))
+    if not ok.all() or not np.isfinite(values).all() or (values < 0).any() or (depth < 0).any():
+        raise ModelFileError(f"{where}: {int((~ok).sum())} tree node(s) are malformed (children "
+                             f"outside their tree, features outside the model's {C} columns or "
+                             f"values not finite): the file is damaged or altered; refused.")
+    classes = np.array(spec.classes)
+    forest = RandomForestClassifier(n_estimators=T, n_jobs=1)
+    forest.estimators_ = []
+    for t in range(T):
+        a, b = off[t], off[t + 1]
+        tr = Tree(C, np.array([K], np.intp), 1)
+        tr.__setstate__({"max_depth": int(depth[t]), "node_count": int(b - a),
+                         "nodes": np.ascontiguousarray(nodes[a:b]),
+                         "values": np.ascontiguousarray(values[a:b])})
+        dt = DecisionTreeClassifier()
+        dt.tree_, dt.n_features_in_, dt.n_outputs_ = tr, C, 1
+        dt.classes_, dt.n_classes_, dt.max_features_ = classes, K, C
+        forest.estimators_.append(dt)
+    forest.estimator_ = DecisionTreeClassifier()
+    forest.n_features_in_, forest.n_outputs_ = C, 1
+    forest.classes_, forest.n_classes_ = classes, K
+    return forest
+
+
+def _glm_from_arrays(mf, spec):
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    C = spec.n_columns
+    arrs = {k: mf.array(f"glm/{k}", "f", len(shape), shape).astype(np.float64) for k, shape in
+            (("mean", (C,)), ("scale", (C,)), ("var", (C,)), ("coef", (1, C)),
+             ("intercept", (1,)))}
+    if not all(np.isfinite(a).all() for a in arrs.values()) or (arrs["scale"] <= 0).any():
+        raise ModelFileError(f"The GLM's scaling or coefficients are not finite and positive: "
+                             f"the {mf.manifest.LABEL} is damaged or altered; refused.")
+    scaler, glm = StandardScaler(), LogisticRegression()
+    scaler.mean_, scaler.scale_, scaler.var_ = arrs["mean"], arrs["scale"], arrs["var"]
+    scaler.n_features_in_, scaler.n_samples_seen_ = C, 0
+    glm.coef_, glm.intercept_ = arrs["coef"], arrs["intercept"]
+    glm.classes_, glm.n_features_in_, glm.n_iter_ = np.array(spec.classes), C, np.array([0])
+    return make_pipeline(scaler, glm)
 
 
 def importance(estimator, kind, enc):

@@ -8,7 +8,7 @@ import numpy as np
 from ..stats import metrics as mt
 from ..util.errors import InputError
 from .estimators import (Encoding, block_folds, check_training_data, group_folds, importance,
-                     make_estimator, random_split, shap_values)
+                     make_estimator, random_split, save_model, shap_values)
 from ..util.progress import as_feedback
 from ..util.report import HtmlReport, figure
 
@@ -134,13 +134,15 @@ def train(X, y, names, categorical, kind, params=None, validation=None, seed=0, 
     return res
 
 
-def manifest(res, extra=None):
-    m = {"encoding": res.encoding.to_json(), "factors": res.encoding.names,
-         "categorical": res.encoding.categorical, "params": res.params, "seed": res.seed,
-         "validation": res.validation, "train_metrics": res.train_metrics,
-         "test_metrics": res.test_metrics, "folds": res.folds, "importance": res.importance}
-    m.update(extra or {})
-    return m
+def save(res, path, grid=None, resampling="bilinear", **fields):
+    """Write the model file of a TrainResult. ``grid``: the core.io.raster.Grid a raster model
+    was trained on (None for a model over feature fields); ``fields``: the manifest's
+    provenance fields (crs_authid, label_field, n_samples)."""
+    return save_model(path, res.estimator, res.kind, res.encoding, res.seed,
+                      mode="fields" if grid is None else "rasters", grid=grid,
+                      resampling=resampling, params=res.params, validation=res.validation,
+                      train_metrics=res.train_metrics, test_metrics=res.test_metrics,
+                      folds=res.folds, importance=res.importance, **fields)
 
 
 def metric_rows(res):

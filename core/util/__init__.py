@@ -1,10 +1,11 @@
 """Plumbing every method shares: errors, progress and cancellation, optional packages, the pinned
 package sets and their installer, the TensorFlow worker process, provenance, HTML reports.
 
-Modules: deps, errors, installer, locks, progress, provenance, report, worker.
+Modules: deps, errors, installer, locks, progress, provenance, report, schema (typed JSON
+records), worker.
 """
-from . import errors, progress  # noqa: F401  (the others are imported by path: they need io)
+from . import errors, progress, schema  # noqa: F401  (the others by path: they need io)
 from .errors import (Cancelled, DependencyError, HazardError, InputError)  # noqa: F401
 from .progress import (Feedback, NO_FEEDBACK, as_feedback)  # noqa: F401
-__all__ = ['Cancelled', 'DependencyError', 'Feedback', 'HazardError', 'InputError', 'as_feedback',
-           'errors', 'progress']
+__all__ = ['Cancelled', 'DependencyError', 'Feedback', 'HazardError', 'InputError', 'NO_FEEDBACK',
+           'as_feedback', 'errors', 'progress', 'schema']

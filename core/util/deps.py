@@ -14,7 +14,6 @@ OPTIONAL = {
     "jenkspy": ("jenkspy", "for natural breaks cross-checks"),
     "kmeans1d": ("kmeans1d", "for exact natural breaks"),
     "imblearn": ("imbalanced-learn", "for SMOTE"),
-    "skops": ("skops", "to read and write model files safely"),
     "pandas": ("pandas", "for tables"),
     "matplotlib": ("matplotlib", "for report figures"),
     "scipy": ("scipy", "for statistics"),

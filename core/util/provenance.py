@@ -36,7 +36,7 @@ def plugin_version():
 
 def package_versions():
     out = {"python": platform.python_version()}
-    for mod in ("numpy", "scipy", "sklearn", "xgboost", "tensorflow", "skops", "osgeo"):
+    for mod in ("numpy", "scipy", "sklearn", "xgboost", "tensorflow", "osgeo"):
         m = sys.modules.get(mod)
         if m is not None:
             out[mod if mod != "osgeo" else "gdal"] = getattr(m, "__version__", "?")

@@ -7,34 +7,58 @@ plugin never imports TensorFlow in QGIS's process: the neural-network steps run 
 Python that shares the plugin's code and packages, exchanges arrays through a temporary folder,
 reports progress on its standard output, and is terminated when the user cancels.
 
-Protocol: ``python -m <package>.core.util.worker FOLDER``; FOLDER holds ``spec.json`` (the operation
-and its parameters) and ``arrays.npz``; the worker writes ``result.json`` and ``result.npz``,
-or ``error.json`` with the message of a core error.
+Protocol: ``python -m <package>.core.util.worker FOLDER``; FOLDER holds ``spec.json`` (the job's
+name and its typed parameters, see :class:`Job`) and ``arrays.npz``; the worker looks the job up
+by name in its family's ``jobs`` module, checks the parameters against the job's fields, and
+writes ``result.json`` and ``result.npz``, or ``error.json`` with the message of a core error.
 """
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import subprocess
 import sys
 import tempfile
 import time
+import typing
+from dataclasses import dataclass
 
 import numpy as np
 
+from . import schema
 from .deps import python_executable
 from .errors import Cancelled, HazardError, InputError
 from .progress import as_feedback
 
 PACKAGE = __package__.split(".core")[0]  # the plugin's package name (also under -m)
+#: the families whose jobs run in the worker, and their jobs modules (under core)
+FAMILIES = {"hnn": "hnn.jobs", "multihazard": "multihazard.jobs"}
 
 
-def run(op, params, arrays, feedback=None, timeout=None):
-    """Run ``op`` in a worker process; returns (result dict, result arrays dict)."""
+@dataclass
+class Job:
+    """A piece of TensorFlow work for the worker process. A subclass is a dataclass whose
+    typed fields (core.util.schema) are the job's parameters; it sets ``OP`` ("<family>.<name>",
+    the family being a key of FAMILIES), ``ARRAYS`` (the input arrays it needs) and
+    ``run(arrays, feedback)`` -> (result dict, result arrays dict)."""
+
+    OP: typing.ClassVar[str] = ""
+    ARRAYS: typing.ClassVar[tuple] = ()
+
+    def run(self, arrays, feedback):
+        raise NotImplementedError
+
+
+def run(job, arrays, feedback=None, timeout=None):
+    """Run ``job`` (a Job) in a worker process; returns (result dict, result arrays dict)."""
+    missing = [k for k in job.ARRAYS if k not in arrays]
+    if missing:
+        raise TypeError(f"{job.OP} needs the arrays {missing}")
     fb = as_feedback(feedback)
     with tempfile.TemporaryDirectory(prefix="hazard_worker_") as td:
         with open(os.path.join(td, "spec.json"), "w", encoding="utf-8") as fh:
-            json.dump({"op": op, "params": params}, fh)
+            json.dump({"op": job.OP, "params": schema.to_json(job)}, fh)
         np.savez(os.path.join(td, "arrays.npz"), **arrays)
         plugin_parent = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
             os.path.abspath(__file__)))))
@@ -106,8 +130,20 @@ def _handle(line, fb):
 
 
 # -- the worker side --------------------------------------------------------------------------
+def job_class(op):
+    """The Job class named ``op`` ("<family>.<name>"), from its family's jobs module."""
+    family = op.partition(".")[0]
+    if family not in FAMILIES:
+        raise HazardError(f"Unknown worker operation {op!r}.")
+    mod = importlib.import_module(f"..{FAMILIES[family]}", __package__)
+    base = importlib.import_module(".worker", __package__).Job  # not __main__'s under -m
+    for cls in vars(mod).values():
+        if isinstance(cls, type) and issubclass(cls, base) and cls.OP == op:
+            return cls
+    raise HazardError(f"Unknown worker operation {op!r}.")
+
+
 def _main(folder):
-    from ..hnn import network as hnn
     from .progress import Feedback
 
     def progress(f):
@@ -118,7 +154,9 @@ def _main(folder):
     with np.load(os.path.join(folder, "arrays.npz"), allow_pickle=False) as z:
         arrays = {k: z[k] for k in z.files}
     try:
-        result, out = OPS[spec["op"]](hnn, spec["params"], arrays, fb)
+        cls = job_class(spec["op"])
+        job = schema.from_json(cls, spec["params"], f"the worker job {spec['op']}", HazardError)
+        result, out = job.run(arrays, fb)
     except HazardError as exc:
         with open(os.path.join(folder, "error.json"), "w", encoding="utf-8") as fh:
             json.dump({"kind": type(exc).__name__, "message": str(exc),
@@ -126,78 +164,8 @@ def _main(folder):
         return 1
     np.savez(os.path.join(folder, "result.npz"), **out)
     with open(os.path.join(folder, "result.json"), "w", encoding="utf-8") as fh:
-        json.dump(result, fh)
+        json.dump(schema.to_json(result), fh)
     return 0
-
-
-def _op_train(hnn, p, a, fb):
-    """Train (optionally after a search), evaluate on the test units, save, predict all."""
-    X, classes, test = a["X"], a["classes"].astype(int), a["test"].astype(int)
-    K = int(p["n_classes"])
-    arch = hnn.Architecture(**p["arch"])
-    search = []
-    if p.get("trials"):
-        arch, search = hnn.monte_carlo_search(X, classes, K, p["trials"], p["repeats"],
-                                              p["alpha"], p["epochs"], p["patience"], p["seed"],
-                                              test, fb.sub(0, 0.5))
-    res = hnn.train_hnn(X, classes, K, arch, p["alpha"], p["epochs"], p["patience"],
-                        p["val_share"], test, p["seed"],
-                        feedback=fb.sub(0.5 if search else 0, 0.95))
-    ev, pb_t, pc_t = hnn.evaluate(res, X, classes, test)
-    glm_auc, glm_p = hnn.glm_baseline(X, classes, res.train_idx, test, p["seed"])
-    hnn.save_hnn(p["model_path"], res, dict(p.get("manifest", {}), glm_auc=glm_auc,
-                                            metrics={k: v for k, v in ev.items()
-                                                     if k != "confusion"}))
-    pb, pc = hnn.predict(res, X)
-    fb.report(1.0)
-    return ({"metrics": ev, "history": res.history, "arch": res.arch.to_json(),
-             "smote": res.smote_counts, "search": search, "glm_auc": glm_auc},
-            {"pb": pb, "pc": pc, "pb_test": pb_t, "pc_test": pc_t, "glm_p": glm_p,
-             "train_idx": res.train_idx})
-
-
-def _op_evaluate_many(hnn, p, a, fb):
-    """Train and evaluate one network per configuration (alpha, columns)."""
-    X, classes, test = a["X"], a["classes"].astype(int), a["test"].astype(int)
-    K = int(p["n_classes"])
-    out = []
-    for k, cfg in enumerate(p["configs"]):
-        cols = cfg.get("cols")
-        Xc = X if cols is None else X[:, cols]
-        res = hnn.train_hnn(Xc, classes, K, hnn.Architecture(**p["arch"]), cfg["alpha"],
-                            p["epochs"], p["patience"], p["val_share"], test, p["seed"],
-                            feedback=fb.sub(k / len(p["configs"]), (k + 1) / len(p["configs"])))
-        ev, _, _ = hnn.evaluate(res, Xc, classes, test)
-        ev.pop("confusion", None)
-        out.append(ev)
-    return {"results": out}, {}
-
-
-def _op_predict(hnn, p, a, fb):
-    model, man = hnn.load_hnn(p["model_path"])
-    pb, pc = hnn.predict(model, a["X"], np.array(man["mean"]), np.array(man["std"]))
-    return {"manifest": {k: v for k, v in man.items() if k in ("features", "n_classes")}}, \
-        {"pb": pb, "pc": pc}
-
-
-def _op_mh_train(hnn, p, a, fb):
-    """Train the multi-hazard model set and write the bundle."""
-    from ..multihazard import training as mh_train
-    keys = ("radius", "min_samples", "min_val", "seed", "n_iter", "ef_epochs", "gate_epochs",
-            "patience", "batch")
-    res = mh_train.train(a["X"], p["names"], p["categorical"], a["hazard"], a["label"],
-                         a["zone"], a["split"], a["x"], a["y"], p.get("features_by_zone"),
-                         feedback=fb.sub(0, 0.98), **{k: p[k] for k in keys if k in p})
-    mh_train.save_bundle(p["bundle_path"], res, p.get("manifest"))
-    return ({"metrics": res.metrics, "notes": res.notes, "sources": res.sources,
-             "history": {k: s.history for k, s in res.sets.items()},
-             "lf_params": {k: s.lf_params for k, s in res.sets.items()},
-             "features": {k: [res.names[i] for i in s.features] for k, s in res.sets.items()}},
-            {})
-
-
-OPS = {"train": _op_train, "evaluate_many": _op_evaluate_many, "predict": _op_predict,
-       "mh_train": _op_mh_train}
 
 
 if __name__ == "__main__":

@@ -31,7 +31,7 @@ def test_every_algorithm_has_help_and_a_clean_id(provider):
 HIDDEN = r"""
 import sys
 HIDE = {"sklearn", "xgboost", "tensorflow", "shap", "jenkspy", "kmeans1d", "imblearn",
-        "skops", "pandas", "matplotlib", "dask", "betacal", "keras"}
+        "pandas", "matplotlib", "dask", "betacal", "keras"}
 class Block:
     def find_spec(self, name, path=None, target=None):
         if name.split(".")[0] in HIDE:
@@ -57,6 +57,38 @@ ok, msg = NeedsML().canExecute()
 assert not ok and "scikit-learn" in msg and "xgboost" in msg and "-m pip install" in msg, msg
 print("loaded", len(algs))
 """
+
+
+def test_parameter_names_are_the_constants_of_one_module(provider):
+    """Every parameter and output of the plugin's own algorithms is named by a constant of
+    algorithms/params.py, every constant names one, and no algorithm spells a name as a
+    string literal (a typo would read an absent parameter)."""
+    import glob
+    import io
+    import os
+    import tokenize
+
+    from hazard_susceptibility.algorithms import params as P
+    declared = set()
+    for alg in provider.algorithms():
+        if alg.id().startswith("hazard:workflow"):  # parameters come from the .model3 files
+            continue
+        declared |= {d.name() for d in alg.parameterDefinitions()}
+        declared |= {d.name() for d in alg.outputDefinitions()}
+    constants = {k: v for k, v in vars(P).items() if k.isupper()}
+    assert all(k == v for k, v in constants.items())
+    assert set(constants) == declared, (set(constants) ^ declared)
+    root = os.path.join(PLUGINS, "hazard_susceptibility", "algorithms")
+    literal = []
+    for f in glob.glob(os.path.join(root, "**", "*.py"), recursive=True):
+        if f.endswith("params.py"):
+            continue
+        with open(f, encoding="utf-8") as fh:
+            for tok in tokenize.generate_tokens(io.StringIO(fh.read()).readline):
+                if tok.type == tokenize.STRING and tok.string.strip("'\"") in declared \
+                        and tok.string[0] in "'\"":
+                    literal.append(f"{os.path.relpath(f, root)}:{tok.start[0]} {tok.string}")
+    assert not literal, literal
 
 
 def test_provider_loads_without_ml_packages_and_names_the_missing_ones():

@@ -7,6 +7,7 @@ if not available("tensorflow"):  # imported through the plugin (core.deps.requir
     pytest.skip("tensorflow is not installed", allow_module_level=True)
 
 from hazard_susceptibility.core.hnn import network as hnn  # noqa: E402
+from hazard_susceptibility.core.hnn.jobs import TrainHnn  # noqa: E402
 from hazard_susceptibility.core.util.errors import InputError  # noqa: E402
 
 
@@ -104,12 +105,15 @@ def test_morans_i_against_a_dense_computation():
 def test_model_file_round_trip(tmp_path):
     X, c = _units(200)
     r = hnn.train_hnn(X, c, 3, hnn.Architecture(1, 4, 1, 4), epochs=2, seed=0)
-    hnn.save_hnn(tmp_path / "m.hnn", r, {"features": ["a", "b", "c", "d"]})
+    hnn.save_hnn(tmp_path / "m.hnn", r, ["a", "b", "c", "d"], 0, crs_authid="EPSG:32717")
     model, man = hnn.load_hnn(tmp_path / "m.hnn")
-    pb, pc = hnn.predict(model, X, np.array(man["mean"]), np.array(man["std"]))
+    assert man.features == ["a", "b", "c", "d"] and man.n_classes == 3
+    assert hnn.read_manifest(tmp_path / "m.hnn") == man
+    pb, pc = hnn.predict(model, X, np.array(man.mean), np.array(man.std))
     qb, qc = hnn.predict(r, X)
-    np.testing.assert_allclose(pb, qb, rtol=1e-5)
-    np.testing.assert_allclose(pc, qc, rtol=1e-5)
+    # the network rebuilt from the architecture with the file's weights computes the same
+    np.testing.assert_array_equal(pb, qb)
+    np.testing.assert_array_equal(pc, qc)
 
 
 def test_worker_training_reports_progress_and_stops_when_cancelled(tmp_path):
@@ -127,10 +131,9 @@ def test_worker_training_reports_progress_and_stops_when_cancelled(tmp_path):
         return bool(cancel_at)
     fb = Feedback(progress=seen.append, is_cancelled=is_cancelled)
     with pytest.raises(Cancelled):
-        worker.run("train", {"n_classes": 3, "arch": hnn.Architecture(2, 32, 2, 32).to_json(),
-                             "alpha": 0.8, "trials": 0, "repeats": 1, "epochs": 2000,
-                             "patience": 2000, "val_share": 0.2, "seed": 0,
-                             "model_path": str(tmp_path / "m.hnn")},
+        worker.run(TrainHnn(3, hnn.Architecture(2, 32, 2, 32), epochs=2000, patience=2000,
+                            val_share=0.2, seed=0, alpha=0.8,
+                            model_path=str(tmp_path / "m.hnn"), features=list("abcd")),
                    {"X": X, "classes": c, "test": np.arange(0, 2000, 5)}, fb)
     # stopped within seconds of the request (2000 epochs would take minutes), whatever the
     # machine's load before it, and nothing written
@@ -142,10 +145,9 @@ def test_worker_trains_like_the_core(tmp_path):
     from hazard_susceptibility.core.util import worker
     X, c = _units(400)
     test = np.arange(0, 400, 5)
-    result, arr = worker.run("train", {
-        "n_classes": 3, "arch": hnn.Architecture(1, 8, 1, 8).to_json(), "alpha": 0.8,
-        "trials": 0, "repeats": 1, "epochs": 3, "patience": 3, "val_share": 0.2, "seed": 1,
-        "model_path": str(tmp_path / "m.hnn")}, {"X": X, "classes": c, "test": test})
+    result, arr = worker.run(TrainHnn(3, hnn.Architecture(1, 8, 1, 8), 3, 3, 0.2, 1, 0.8,
+                                      str(tmp_path / "m.hnn"), list("abcd")),
+                             {"X": X, "classes": c, "test": test})
     res = hnn.train_hnn(X, c, 3, hnn.Architecture(1, 8, 1, 8), 0.8, 3, 3, 0.2, test, 1)
     pb, _ = hnn.predict(res, X)
     np.testing.assert_allclose(arr["pb"], pb, rtol=1e-4, atol=1e-6)

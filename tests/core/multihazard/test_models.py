@@ -125,7 +125,7 @@ def trained(tmp_path_factory):
                          d["zone"], d["split"], d["x"], d["y"], radius=30, min_samples=10,
                          seed=5, n_iter=3, ef_epochs=25, gate_epochs=30, patience=5, batch=64)
     path = str(tmp / "m.mhz")
-    mh_train.save_bundle(path, res, {"seed": 5})
+    mh_train.save_bundle(path, res, seed=5)
     return d, res, path, tmp
 
 
@@ -152,7 +152,8 @@ def test_bundle_round_trip_and_moe_between_the_experts(trained):
     a = mh_train.Predictor.from_result(res).predict_zone("1", rows)
     loaded = mh_train.Predictor.from_file(path)
     import os
-    assert len(pickle.dumps(loaded)) < os.path.getsize(path) + 1000  # bytes; models rebuilt lazily
+    # the file's bytes and its typed manifest, no model objects (they are rebuilt lazily)
+    assert len(pickle.dumps(loaded)) < os.path.getsize(path) + 20_000
     b = pickle.loads(pickle.dumps(loaded)).predict_zone("1", rows)
     for k in a:
         np.testing.assert_allclose(a[k], b[k], rtol=1e-6, atol=1e-7)

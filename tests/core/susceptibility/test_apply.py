@@ -64,8 +64,12 @@ def test_map_model_matches_the_estimator_pixel_by_pixel_and_classes_the_map(tmp_
     est = LogisticRegression().fit(enc.transform(X), y)
     out, cls = str(tmp_path / "p.tif"), str(tmp_path / "c.tif")
     log = []
-    res = map_model(est, {"encoding": enc.to_json()}, bands[::-1] + [Band(bands[0].path, 1,
-                    "extra")], out, cls, break_sample=50_000, seed=2, log=log.append)
+    from hazard_susceptibility.core.susceptibility.estimators import (EstimatorSpec,
+                                                                      ModelManifest)
+    man = ModelManifest(kind="glm", encoding=enc, estimator=EstimatorSpec(2, [0, 1]), seed=0,
+                        mode="fields")
+    res = map_model(est, man, bands[::-1] + [Band(bands[0].path, 1, "extra")], out, cls,
+                    break_sample=50_000, seed=2, log=log.append)
     assert log == ["Not used by the model: extra"]
     ds = gdal.Open(out)
     p = ds.ReadAsArray()

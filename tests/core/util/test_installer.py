@@ -38,7 +38,7 @@ def test_each_qgis_python_gets_its_own_complete_set(version, numpy_major, tag):
     assert got == tag and os.path.basename(lock) == f"{tag}.txt"
     pins = locks.read_lock(lock)
     assert "numpy" not in pins and "gdal" not in pins
-    for needed in ("scikit-learn", "xgboost-cpu", "tensorflow-cpu", "shap", "skops",
+    for needed in ("scikit-learn", "xgboost-cpu", "tensorflow-cpu", "shap",
                    "imbalanced-learn", "betacal", "dask"):
         assert needed in pins, (tag, needed)
     assert all(v[0].isdigit() for v in pins.values())  # exact versions only
