@@ -15,6 +15,7 @@ from ..core.util import deps
 from ..core.util.errors import Cancelled, HazardError
 from ..core.util.progress import Feedback
 from . import compat
+from . import params as P
 
 PLUGIN_DIR = os.path.dirname(os.path.dirname(__file__))
 HELP_URL = "https://github.com/hazard-susceptibility/hazard_susceptibility#readme"
@@ -156,54 +157,50 @@ class HazardAlgorithm(QgsProcessingAlgorithm):
             QgsMessageLog.logMessage(f"No provenance written: {exc}", "Hazard susceptibility")
 
     # -- shared parameters ----------------------------------------------------------------
-    SEED = "SEED"
-
     def add_seed_parameter(self, text="Random seed"):
         """The seed every random step of the algorithm takes (42 by default)."""
         self.addParameter(QgsProcessingParameterNumber(
-            self.SEED, self.tr(text), compat.NUMBER_INTEGER, 42, minValue=0))
+            P.SEED, self.tr(text), compat.NUMBER_INTEGER, 42, minValue=0))
 
     def seed(self, parameters, context):
-        return self.parameterAsInt(parameters, self.SEED, context)
+        return self.parameterAsInt(parameters, P.SEED, context)
 
-    def optional_csv(self, parameters, context, rows, columns=None, key="OUTPUT_CSV"):
+    def optional_csv(self, parameters, context, rows, columns=None, key=P.OUTPUT_CSV):
         """{key: path} with the rows written when the optional CSV output ``key`` is set."""
         from ..core.util.report import write_csv
         path = self.parameterAsFileOutput(parameters, key, context)
         return {key: write_csv(path, rows, columns)} if path else {}
 
-    WORKERS, DASK_SCHEDULER = "WORKERS", "DASK_SCHEDULER"
-
     def add_parallel_parameters(self):
         """Local worker threads and an optional Dask scheduler (advanced parameters)."""
         for p in (QgsProcessingParameterNumber(
-                self.WORKERS, self.tr("Local worker threads (0: one per CPU)"),
+                P.WORKERS, self.tr("Local worker threads (0: one per CPU)"),
                 compat.NUMBER_INTEGER, 0, minValue=0),
                 QgsProcessingParameterString(
-                    self.DASK_SCHEDULER, self.tr("Dask scheduler address (optional)"),
+                    P.DASK_SCHEDULER, self.tr("Dask scheduler address (optional)"),
                     optional=True)):
             p.setFlags(p.flags() | compat.FLAG_ADVANCED)
             self.addParameter(p)
 
     def parallel(self, parameters, context):
         """(worker threads, Dask scheduler address or None)."""
-        workers = self.parameterAsInt(parameters, self.WORKERS, context) or (os.cpu_count() or 1)
-        address = (self.parameterAsString(parameters, self.DASK_SCHEDULER, context)
+        workers = self.parameterAsInt(parameters, P.WORKERS, context) or (os.cpu_count() or 1)
+        address = (self.parameterAsString(parameters, P.DASK_SCHEDULER, context)
                    or "").strip() or None
         return workers, address
 
     def add_factor_parameters(self, optional_reference=True, optional=False):
         self.addParameter(QgsProcessingParameterMultipleLayers(
-            "FACTORS", self.tr("Continuous factor rasters"), compat.TYPE_RASTER,
+            P.FACTORS, self.tr("Continuous factor rasters"), compat.TYPE_RASTER,
             optional=optional))
         self.addParameter(QgsProcessingParameterMultipleLayers(
-            "CATEGORICAL", self.tr("Categorical factor rasters (resampled by nearest neighbour)"),
+            P.CATEGORICAL, self.tr("Categorical factor rasters (resampled by nearest neighbour)"),
             compat.TYPE_RASTER, optional=True))
         self.addParameter(QgsProcessingParameterRasterLayer(
-            "REFERENCE", self.tr("Reference grid (default: the first continuous factor)"),
+            P.REFERENCE, self.tr("Reference grid (default: the first continuous factor)"),
             optional=optional_reference))
         self.addParameter(QgsProcessingParameterEnum(
-            "RESAMPLING", self.tr("Resampling of continuous factors"), RESAMPLING,
+            P.RESAMPLING, self.tr("Resampling of continuous factors"), RESAMPLING,
             defaultValue=0))
 
     def factor_stack(self, parameters, context, first=()):
@@ -213,14 +210,14 @@ class HazardAlgorithm(QgsProcessingAlgorithm):
         bands = []
         for layer, key, categorical in first:
             bands.extend(bands_of(raster_path(layer, key), layer.name(), categorical))
-        for key, categorical in (("FACTORS", False), ("CATEGORICAL", True)):
+        for key, categorical in ((P.FACTORS, False), (P.CATEGORICAL, True)):
             for layer in self.parameterAsLayerList(parameters, key, context) or []:
                 bands.extend(bands_of(raster_path(layer, key), layer.name(), categorical))
         if not bands:
             raise QgsProcessingException(self.tr("Give at least one factor raster [FACTORS]."))
-        ref = self.parameterAsRasterLayer(parameters, "REFERENCE", context)
+        ref = self.parameterAsRasterLayer(parameters, P.REFERENCE, context)
         if ref is not None:
-            grid = Grid.from_path(raster_path(ref, "REFERENCE"))
+            grid = Grid.from_path(raster_path(ref, P.REFERENCE))
         else:
             grid = Grid.from_path(bands[0].path)
         if not grid.crs_wkt:
@@ -229,7 +226,7 @@ class HazardAlgorithm(QgsProcessingAlgorithm):
                 f"Raster '{name}' (the reference grid) has no coordinate reference system: "
                 f"assign one (Layer Properties > Source) or give another reference grid "
                 f"[{'REFERENCE' if ref is not None else name}].")
-        resampling = RESAMPLING[self.parameterAsEnum(parameters, "RESAMPLING", context)]
+        resampling = RESAMPLING[self.parameterAsEnum(parameters, P.RESAMPLING, context)]
         return AlignedStack(bands, grid, resampling)
 
 

@@ -7,6 +7,7 @@ from qgis.core import (QgsProcessingException, QgsProcessingOutputString,
 from ...core.io.raster import write_stack
 from ..base import HazardAlgorithm
 from ..styles import attach_style, raster_pseudocolor
+from .. import params as P
 
 
 class AlignFactors(HazardAlgorithm):
@@ -32,11 +33,11 @@ class AlignFactors(HazardAlgorithm):
     def initAlgorithm(self, config=None):
         self.add_factor_parameters()
         self.addParameter(QgsProcessingParameterRasterDestination(
-            "OUTPUT", self.tr("Aligned factor stack")))
-        self.addOutput(QgsProcessingOutputString("FACTOR_NAMES", self.tr("Factor (band) names")))
+            P.OUTPUT, self.tr("Aligned factor stack")))
+        self.addOutput(QgsProcessingOutputString(P.FACTOR_NAMES, self.tr("Factor (band) names")))
 
     def compute(self, parameters, context, feedback, fb):
-        out = self.parameterAsOutputLayer(parameters, "OUTPUT", context)
+        out = self.parameterAsOutputLayer(parameters, P.OUTPUT, context)
         if os.path.splitext(out)[1].lower() not in (".tif", ".tiff"):
             raise QgsProcessingException(self.tr("The aligned stack is written as GeoTIFF: "
                                                  "give an output file ending in .tif [OUTPUT]."))
@@ -52,4 +53,4 @@ class AlignFactors(HazardAlgorithm):
                           f"({100.0 * combined / total:.1f} %)")
         attach_style(context, out, raster_pseudocolor(1), "raster",
                      name=self.tr("Aligned factors"))
-        return {"OUTPUT": out, "FACTOR_NAMES": ",".join(names)}
+        return {P.OUTPUT: out, P.FACTOR_NAMES: ",".join(names)}

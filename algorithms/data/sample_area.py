@@ -11,6 +11,7 @@ from ...core.io.synthetic import FACTORS, generate_study_area
 from .. import compat
 from ..base import HazardAlgorithm
 from ..styles import attach_style, graduated, raster_pseudocolor, single_symbol
+from .. import params as P
 
 
 class CreateSampleArea(HazardAlgorithm):
@@ -32,43 +33,43 @@ class CreateSampleArea(HazardAlgorithm):
     def initAlgorithm(self, config=None):
         self.add_seed_parameter()
         self.addParameter(QgsProcessingParameterNumber(
-            "SIZE", self.tr("Size (pixels per side)"), compat.NUMBER_INTEGER, 600,
+            P.SIZE, self.tr("Size (pixels per side)"), compat.NUMBER_INTEGER, 600,
             minValue=100, maxValue=4000))
         self.addParameter(QgsProcessingParameterFolderDestination(
-            "OUTPUT_FOLDER", self.tr("Output folder")))
-        self.addOutput(QgsProcessingOutputRasterLayer("DEM", self.tr("DEM")))
-        self.addOutput(QgsProcessingOutputMultipleLayers("FACTORS", self.tr("Factor rasters")))
-        self.addOutput(QgsProcessingOutputVectorLayer("LANDSLIDES", self.tr("Landslides")))
-        self.addOutput(QgsProcessingOutputVectorLayer("FLOODS", self.tr("Flood points")))
-        self.addOutput(QgsProcessingOutputVectorLayer("ZONES", self.tr("Contextual zones")))
-        self.addOutput(QgsProcessingOutputVectorLayer("SLOPE_UNITS", self.tr("Slope units")))
-        self.addOutput(QgsProcessingOutputFile("TRUTH", self.tr("True processes (JSON)")))
+            P.OUTPUT_FOLDER, self.tr("Output folder")))
+        self.addOutput(QgsProcessingOutputRasterLayer(P.DEM, self.tr(P.DEM)))
+        self.addOutput(QgsProcessingOutputMultipleLayers(P.FACTORS, self.tr("Factor rasters")))
+        self.addOutput(QgsProcessingOutputVectorLayer(P.LANDSLIDES, self.tr("Landslides")))
+        self.addOutput(QgsProcessingOutputVectorLayer(P.FLOODS, self.tr("Flood points")))
+        self.addOutput(QgsProcessingOutputVectorLayer(P.ZONES, self.tr("Contextual zones")))
+        self.addOutput(QgsProcessingOutputVectorLayer(P.SLOPE_UNITS, self.tr("Slope units")))
+        self.addOutput(QgsProcessingOutputFile(P.TRUTH, self.tr("True processes (JSON)")))
 
     def compute(self, parameters, context, feedback, fb):
-        folder = self.parameterAsString(parameters, "OUTPUT_FOLDER", context)
+        folder = self.parameterAsString(parameters, P.OUTPUT_FOLDER, context)
         if os.path.exists(folder) and not os.path.isdir(folder):
             raise QgsProcessingException(f"'{folder}' is a file, not a folder [OUTPUT_FOLDER].")
         seed = self.seed(parameters, context)
-        size = self.parameterAsInt(parameters, "SIZE", context)
+        size = self.parameterAsInt(parameters, P.SIZE, context)
         truth = generate_study_area(folder, seed, size, fb)
         feedback.pushInfo(f"{truth['landslide']['n_polygons']} landslides, "
                           f"{truth['flood']['n_points']} flood points, "
                           f"{truth['n_slope_units']} slope units written to {folder}")
         out = {
-            "OUTPUT_FOLDER": folder,
-            "DEM": os.path.join(folder, "dem.tif"),
-            "FACTORS": [os.path.join(folder, "factors", f"{n}.tif") for n in FACTORS],
-            "LANDSLIDES": os.path.join(folder, "landslides.gpkg"),
-            "FLOODS": os.path.join(folder, "floods.gpkg"),
-            "ZONES": os.path.join(folder, "zones.gpkg"),
-            "SLOPE_UNITS": os.path.join(folder, "slope_units.gpkg"),
-            "TRUTH": os.path.join(folder, "truth.json"),
+            P.OUTPUT_FOLDER: folder,
+            P.DEM: os.path.join(folder, "dem.tif"),
+            P.FACTORS: [os.path.join(folder, "factors", f"{n}.tif") for n in FACTORS],
+            P.LANDSLIDES: os.path.join(folder, "landslides.gpkg"),
+            P.FLOODS: os.path.join(folder, "floods.gpkg"),
+            P.ZONES: os.path.join(folder, "zones.gpkg"),
+            P.SLOPE_UNITS: os.path.join(folder, "slope_units.gpkg"),
+            P.TRUTH: os.path.join(folder, "truth.json"),
         }
-        styles = [("DEM", raster_pseudocolor(1, "Greys"), "raster", "Sample DEM"),
-                  ("ZONES", graduated("zone", 4, "Set2"), "vector", "Sample zones"),
-                  ("SLOPE_UNITS", single_symbol("#00000000"), "vector", "Sample slope units"),
-                  ("LANDSLIDES", single_symbol("#d7301f"), "vector", "Sample landslides"),
-                  ("FLOODS", single_symbol("#2c7bb6", "marker"), "vector", "Sample floods")]
+        styles = [(P.DEM, raster_pseudocolor(1, "Greys"), "raster", "Sample DEM"),
+                  (P.ZONES, graduated("zone", 4, "Set2"), "vector", "Sample zones"),
+                  (P.SLOPE_UNITS, single_symbol("#00000000"), "vector", "Sample slope units"),
+                  (P.LANDSLIDES, single_symbol("#d7301f"), "vector", "Sample landslides"),
+                  (P.FLOODS, single_symbol("#2c7bb6", "marker"), "vector", "Sample floods")]
         for key, style, kind, name in styles:
             context.addLayerToLoadOnCompletion(
                 out[key], QgsProcessingContext.LayerDetails(name, context.project(), key))

@@ -7,6 +7,7 @@ from .. import compat
 from ..features import write_with_columns
 from ..base import HazardAlgorithm, source_geometries
 from ..styles import attach_style, graduated
+from .. import params as P
 
 
 def _int_field_names(names):
@@ -36,22 +37,22 @@ class SlopeUnitStatistics(HazardAlgorithm):
 
     def initAlgorithm(self, config=None):
         self.addParameter(QgsProcessingParameterFeatureSource(
-            "SLOPE_UNITS", self.tr("Slope units"), [compat.TYPE_VECTOR_POLYGON]))
+            P.SLOPE_UNITS, self.tr("Slope units"), [compat.TYPE_VECTOR_POLYGON]))
         self.add_factor_parameters()
         self.addParameter(QgsProcessingParameterFeatureSource(
-            "LANDSLIDES", self.tr("Landslide polygons (for ls_area)"),
+            P.LANDSLIDES, self.tr("Landslide polygons (for ls_area)"),
             [compat.TYPE_VECTOR_POLYGON], optional=True))
         self.addParameter(QgsProcessingParameterFeatureSink(
-            "OUTPUT", self.tr("Slope-unit statistics"), compat.TYPE_VECTOR_POLYGON))
+            P.OUTPUT, self.tr("Slope-unit statistics"), compat.TYPE_VECTOR_POLYGON))
 
     def compute(self, parameters, context, feedback, fb):
-        units = self.parameterAsSource(parameters, "SLOPE_UNITS", context)
+        units = self.parameterAsSource(parameters, P.SLOPE_UNITS, context)
         if units is None:
             raise QgsProcessingException(self.tr("The slope-unit layer could not be opened "
                                                  "[SLOPE_UNITS]."))
         if units.featureCount() == 0:
             raise QgsProcessingException(self.tr("The slope-unit layer is empty [SLOPE_UNITS]."))
-        landslides = self.parameterAsSource(parameters, "LANDSLIDES", context)
+        landslides = self.parameterAsSource(parameters, P.LANDSLIDES, context)
         with self.factor_stack(parameters, context) as stack:
             crs = QgsCoordinateReferenceSystem.fromWkt(stack.grid.crs_wkt)
             if not stack.grid.is_projected():
@@ -59,11 +60,11 @@ class SlopeUnitStatistics(HazardAlgorithm):
                     f"The reference grid's CRS ({crs.authid() or crs.description()}) is not "
                     f"projected: slope-unit areas need metres. Choose a projected reference grid "
                     f"[REFERENCE].")
-            wkbs, feats = source_geometries(units, "SLOPE_UNITS", crs, context, feedback)
+            wkbs, feats = source_geometries(units, P.SLOPE_UNITS, crs, context, feedback)
             unit_geoms = geometries_from_wkb(wkbs)
             ls_geoms = None
             if landslides is not None:
-                ls_wkbs, _ = source_geometries(landslides, "LANDSLIDES", crs, context, feedback)
+                ls_wkbs, _ = source_geometries(landslides, P.LANDSLIDES, crs, context, feedback)
                 ls_geoms = [g for g in geometries_from_wkb(ls_wkbs) if g is not None]
             feedback.pushInfo(f"{len(feats)} slope units, {len(stack)} factors: "
                               f"{', '.join(stack.names)}")
@@ -74,9 +75,9 @@ class SlopeUnitStatistics(HazardAlgorithm):
                                  f"every factor: their statistics are NULL.")
 
         new_names = list(cols)
-        dest = write_with_columns(self, parameters, context, "OUTPUT", units, feats, cols,
+        dest = write_with_columns(self, parameters, context, P.OUTPUT, units, feats, cols,
                                   _int_field_names(new_names), multi=True)
         first_mean = next((n for n in new_names if n.endswith("_mean")), "n_pixels")
         attach_style(context, dest, graduated(first_mean), "vector",
                      name=self.tr("Slope-unit statistics"))
-        return {"OUTPUT": dest}
+        return {P.OUTPUT: dest}

@@ -5,6 +5,7 @@ from ...core.hnn import network as hnn
 from ...core.hnn import jobs
 from ...core.util import worker
 from .common import HnnAlgorithm
+from .. import params as P
 
 
 class ApplyHnn(HnnAlgorithm):
@@ -20,14 +21,14 @@ class ApplyHnn(HnnAlgorithm):
 
     def initAlgorithm(self, config=None):
         self.addParameter(QgsProcessingParameterFile(
-            "MODEL", self.tr("HNN model file (.hnn)"), extension="hnn"))
+            P.MODEL, self.tr("HNN model file (.hnn)"), extension="hnn"))
         self.add_units(class_field=False)
         self.add_units_output()
 
     def compute(self, parameters, context, feedback, fb):
-        path = self.parameterAsFile(parameters, "MODEL", context)
+        path = self.parameterAsFile(parameters, P.MODEL, context)
         man = hnn.read_manifest(path)
-        src = self.parameterAsSource(parameters, "UNITS", context)
+        src = self.parameterAsSource(parameters, P.UNITS, context)
         if src is None:
             raise QgsProcessingException("The slope-unit layer could not be opened [UNITS].")
         missing = [n for n in man.features if src.fields().indexOf(n) < 0]
@@ -37,5 +38,5 @@ class ApplyHnn(HnnAlgorithm):
         parameters = dict(parameters, FEATURE_FIELDS=man.features)
         src, feats, names, X, _ = self.units(parameters, context, need_classes=False)
         _, arr = worker.run(jobs.PredictHnn(path), {"X": X}, fb)
-        return {"OUTPUT": self.write_units(parameters, context, src, feats, arr["pb"],
+        return {P.OUTPUT: self.write_units(parameters, context, src, feats, arr["pb"],
                                            arr["pc"])}

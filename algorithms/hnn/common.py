@@ -12,6 +12,7 @@ from .. import compat
 from ..features import numbers, write_with_columns
 from ..base import HazardAlgorithm
 from ..styles import attach_style, graduated
+from .. import params as P
 
 
 class HnnAlgorithm(HazardAlgorithm):
@@ -20,65 +21,65 @@ class HnnAlgorithm(HazardAlgorithm):
 
     def add_units(self, class_field=True):
         self.addParameter(QgsProcessingParameterFeatureSource(
-            "UNITS", self.tr("Slope units with features (from 'Slope-unit statistics')"),
+            P.UNITS, self.tr("Slope units with features (from 'Slope-unit statistics')"),
             [compat.TYPE_VECTOR_POLYGON]))
         self.addParameter(QgsProcessingParameterField(
-            "FEATURE_FIELDS", self.tr("Feature fields (default: every *_mean, *_std and "
-                                      "su_area)"), parentLayerParameterName="UNITS",
+            P.FEATURE_FIELDS, self.tr("Feature fields (default: every *_mean, *_std and "
+                                      "su_area)"), parentLayerParameterName=P.UNITS,
             type=compat.FIELD_NUMERIC, allowMultiple=True, optional=True))
         if class_field:
             self.addParameter(QgsProcessingParameterField(
-                "CLASS_FIELD", self.tr("Size-class field (0 = no landslide)"), "size_class",
-                "UNITS", type=compat.FIELD_NUMERIC, optional=True))
+                P.CLASS_FIELD, self.tr("Size-class field (0 = no landslide)"), "size_class",
+                P.UNITS, type=compat.FIELD_NUMERIC, optional=True))
 
     def add_network(self, alpha=0.8):
         self.addParameter(QgsProcessingParameterNumber(
-            "ALPHA", self.tr("Loss weight alpha (binary; 1 - alpha for the size classes)"),
+            P.ALPHA, self.tr("Loss weight alpha (binary; 1 - alpha for the size classes)"),
             compat.NUMBER_DOUBLE, alpha, minValue=0.0, maxValue=1.0))
-        for key, text, default in (("N1", "Layers of block 1", 2), ("U1", "Units of block 1", 16),
-                                   ("N2", "Layers of block 2", 2), ("U2", "Units of block 2", 16)):
+        for key, text, default in ((P.N1, "Layers of block 1", 2), (P.U1, "Units of block 1", 16),
+                                   (P.N2, "Layers of block 2", 2), (P.U2, "Units of block 2", 16)):
             self.addParameter(QgsProcessingParameterNumber(
                 key, self.tr(text), compat.NUMBER_INTEGER, default, minValue=1))
         self.addParameter(QgsProcessingParameterNumber(
-            "LR", self.tr("Learning rate"), compat.NUMBER_DOUBLE, 1e-3, minValue=1e-6))
+            P.LR, self.tr("Learning rate"), compat.NUMBER_DOUBLE, 1e-3, minValue=1e-6))
         self.addParameter(QgsProcessingParameterNumber(
-            "L2", self.tr("L2 penalty"), compat.NUMBER_DOUBLE, 1e-4, minValue=0.0))
+            P.L2, self.tr("L2 penalty"), compat.NUMBER_DOUBLE, 1e-4, minValue=0.0))
         self.addParameter(QgsProcessingParameterNumber(
-            "DROPOUT", self.tr("Dropout"), compat.NUMBER_DOUBLE, 0.2, minValue=0.0,
+            P.DROPOUT, self.tr("Dropout"), compat.NUMBER_DOUBLE, 0.2, minValue=0.0,
             maxValue=0.9))
         self.addParameter(QgsProcessingParameterNumber(
-            "EPOCHS", self.tr("Maximum epochs"), compat.NUMBER_INTEGER, 300, minValue=1))
+            P.EPOCHS, self.tr("Maximum epochs"), compat.NUMBER_INTEGER, 300, minValue=1))
         self.addParameter(QgsProcessingParameterNumber(
-            "PATIENCE", self.tr("Early-stopping patience (epochs)"), compat.NUMBER_INTEGER, 15,
+            P.PATIENCE, self.tr("Early-stopping patience (epochs)"), compat.NUMBER_INTEGER, 15,
             minValue=1))
         self.addParameter(QgsProcessingParameterNumber(
-            "VAL_SHARE", self.tr("Validation share of the training units"),
+            P.VAL_SHARE, self.tr("Validation share of the training units"),
             compat.NUMBER_DOUBLE, 0.2, minValue=0.05, maxValue=0.5))
         self.addParameter(QgsProcessingParameterNumber(
-            "TEST_SHARE", self.tr("Held-out test share (for the report)"), compat.NUMBER_DOUBLE,
+            P.TEST_SHARE, self.tr("Held-out test share (for the report)"), compat.NUMBER_DOUBLE,
             0.2, minValue=0.05, maxValue=0.5))
         self.add_seed_parameter()
 
     def arch(self, parameters, context):
         return hnn.Architecture(*(self.parameterAsInt(parameters, k, context)
-                                  for k in ("N1", "U1", "N2", "U2")),
-                                self.parameterAsDouble(parameters, "LR", context),
-                                self.parameterAsDouble(parameters, "L2", context),
-                                self.parameterAsDouble(parameters, "DROPOUT", context))
+                                  for k in (P.N1, P.U1, P.N2, P.U2)),
+                                self.parameterAsDouble(parameters, P.LR, context),
+                                self.parameterAsDouble(parameters, P.L2, context),
+                                self.parameterAsDouble(parameters, P.DROPOUT, context))
 
     def train_kwargs(self, parameters, context):
-        return {"epochs": self.parameterAsInt(parameters, "EPOCHS", context),
-                "patience": self.parameterAsInt(parameters, "PATIENCE", context),
-                "val_share": self.parameterAsDouble(parameters, "VAL_SHARE", context),
+        return {"epochs": self.parameterAsInt(parameters, P.EPOCHS, context),
+                "patience": self.parameterAsInt(parameters, P.PATIENCE, context),
+                "val_share": self.parameterAsDouble(parameters, P.VAL_SHARE, context),
                 "seed": self.seed(parameters, context)}
 
     def units(self, parameters, context, need_classes=True):
         """(source, features, feature names, X, classes or None)."""
-        src = self.parameterAsSource(parameters, "UNITS", context)
+        src = self.parameterAsSource(parameters, P.UNITS, context)
         if src is None or src.featureCount() == 0:
             raise QgsProcessingException("The slope-unit layer is empty or could not be opened "
                                          "[UNITS].")
-        names = compat.parameter_as_fields(self, parameters, "FEATURE_FIELDS", context) or \
+        names = compat.parameter_as_fields(self, parameters, P.FEATURE_FIELDS, context) or \
             [f.name() for f in src.fields() if re.search(r"_(mean|std)$", f.name())
              or f.name() == "su_area"]
         if not names:
@@ -92,7 +93,7 @@ class HnnAlgorithm(HazardAlgorithm):
         X = numbers(feats, names)
         classes = cf = None
         if need_classes:
-            cf = self.parameterAsString(parameters, "CLASS_FIELD", context) or "size_class"
+            cf = self.parameterAsString(parameters, P.CLASS_FIELD, context) or "size_class"
             if src.fields().indexOf(cf) < 0:
                 raise QgsProcessingException(f"The slope-unit layer has no field '{cf}': run "
                                              f"'Landslide size classes' first [CLASS_FIELD].")
@@ -101,11 +102,11 @@ class HnnAlgorithm(HazardAlgorithm):
         return src, feats, names, X, classes
 
     def test_split(self, classes, parameters, context):
-        return hnn.held_out_units(classes, self.parameterAsDouble(parameters, "TEST_SHARE",
+        return hnn.held_out_units(classes, self.parameterAsDouble(parameters, P.TEST_SHARE,
                                                                   context),
                                   self.seed(parameters, context))
 
-    def write_units(self, parameters, context, src, feats, pb, pc, name="OUTPUT"):
+    def write_units(self, parameters, context, src, feats, pb, pc, name=P.OUTPUT):
         cols = {"p_landslide": pb, **{f"p_class_{c}": pc[:, c] for c in range(pc.shape[1])},
                 "pred_class": pc.argmax(axis=1)}
         dest = write_with_columns(self, parameters, context, name, src, feats, cols,
@@ -116,7 +117,7 @@ class HnnAlgorithm(HazardAlgorithm):
 
     def add_units_output(self):
         self.addParameter(QgsProcessingParameterFeatureSink(
-            "OUTPUT", self.tr("Slope units with P(landslide) and P(class)"),
+            P.OUTPUT, self.tr("Slope units with P(landslide) and P(class)"),
             compat.TYPE_VECTOR_POLYGON))
 
 

@@ -5,6 +5,7 @@ from ...core.hnn import report as rp
 from ...core.hnn import jobs
 from ...core.util import worker
 from .common import HnnAlgorithm
+from .. import params as P
 
 
 class _HnnTest(HnnAlgorithm):
@@ -12,9 +13,9 @@ class _HnnTest(HnnAlgorithm):
         self.add_units()
         self.add_network()
         self.addParameter(QgsProcessingParameterFileDestination(
-            "OUTPUT_HTML", self.tr("Report"), self.tr("HTML files (*.html)")))
+            P.OUTPUT_HTML, self.tr("Report"), self.tr("HTML files (*.html)")))
         self.addParameter(QgsProcessingParameterFileDestination(
-            "OUTPUT_CSV", self.tr("Table (CSV)"), self.tr("CSV files (*.csv)"), optional=True))
+            P.OUTPUT_CSV, self.tr("Table (CSV)"), self.tr("CSV files (*.csv)"), optional=True))
 
     def _evaluate(self, parameters, context, fb, X, classes, configs):
         """Train and evaluate one network per config ({alpha, cols}) in the worker process."""
@@ -27,7 +28,7 @@ class _HnnTest(HnnAlgorithm):
         return result["results"]
 
     def _outputs(self, parameters, context, rows, report, *args):
-        out = {"OUTPUT_HTML": report(self.parameterAsFileOutput(parameters, "OUTPUT_HTML",
+        out = {P.OUTPUT_HTML: report(self.parameterAsFileOutput(parameters, P.OUTPUT_HTML,
                                                                 context), rows, *args)}
         out.update(self.optional_csv(parameters, context, rows))
         return out
@@ -63,7 +64,7 @@ class HnnAblation(_HnnTest):
 
     def compute(self, parameters, context, feedback, fb):
         _, _, names, X, classes = self.units(parameters, context)
-        alpha = self.parameterAsDouble(parameters, "ALPHA", context)
+        alpha = self.parameterAsDouble(parameters, P.ALPHA, context)
         evs = self._evaluate(parameters, context, fb, X, classes,
                              rp.ablation_configs(names, alpha))
         return self._outputs(parameters, context, rp.ablation_rows(names, evs),

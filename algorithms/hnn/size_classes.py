@@ -11,6 +11,7 @@ from .. import compat
 from ..features import write_with_columns
 from ..base import HazardAlgorithm
 from ..styles import attach_style, graduated
+from .. import params as P
 
 
 class HnnSizeClasses(HazardAlgorithm):
@@ -30,49 +31,49 @@ class HnnSizeClasses(HazardAlgorithm):
 
     def initAlgorithm(self, config=None):
         self.addParameter(QgsProcessingParameterFeatureSource(
-            "UNITS", self.tr("Slope units"), [compat.TYPE_VECTOR_POLYGON]))
+            P.UNITS, self.tr("Slope units"), [compat.TYPE_VECTOR_POLYGON]))
         self.addParameter(QgsProcessingParameterField(
-            "AREA_FIELD", self.tr("Landslide area field"), "ls_area", "UNITS",
+            P.AREA_FIELD, self.tr("Landslide area field"), "ls_area", P.UNITS,
             type=compat.FIELD_NUMERIC, optional=True))
         self.addParameter(QgsProcessingParameterNumber(
-            "GVF", self.tr("GVF threshold"), compat.NUMBER_DOUBLE, 0.85, minValue=0.1,
+            P.GVF, self.tr("GVF threshold"), compat.NUMBER_DOUBLE, 0.85, minValue=0.1,
             maxValue=0.999))
         self.addParameter(QgsProcessingParameterNumber(
-            "MIN_MEMBERS", self.tr("Minimum members of a class (SMOTE k_neighbors + 1)"),
+            P.MIN_MEMBERS, self.tr("Minimum members of a class (SMOTE k_neighbors + 1)"),
             compat.NUMBER_INTEGER, 6, minValue=2))
         self.addParameter(QgsProcessingParameterString(
-            "BOUNDS", self.tr("Upper class bounds (comma-separated; empty: natural breaks)"),
+            P.BOUNDS, self.tr("Upper class bounds (comma-separated; empty: natural breaks)"),
             optional=True))
         self.addParameter(QgsProcessingParameterBoolean(
-            "MERGE", self.tr("Merge classes too small for SMOTE"), True))
+            P.MERGE, self.tr("Merge classes too small for SMOTE"), True))
         self.addParameter(QgsProcessingParameterFeatureSink(
-            "OUTPUT", self.tr("Slope units with size classes"), compat.TYPE_VECTOR_POLYGON))
+            P.OUTPUT, self.tr("Slope units with size classes"), compat.TYPE_VECTOR_POLYGON))
         self.addParameter(QgsProcessingParameterFileDestination(
-            "OUTPUT_HTML", self.tr("Size-class report"), self.tr("HTML files (*.html)"),
+            P.OUTPUT_HTML, self.tr("Size-class report"), self.tr("HTML files (*.html)"),
             optional=True))
         self.addParameter(QgsProcessingParameterFileDestination(
-            "OUTPUT_CSV", self.tr("Size-class table (CSV)"), self.tr("CSV files (*.csv)"),
+            P.OUTPUT_CSV, self.tr("Size-class table (CSV)"), self.tr("CSV files (*.csv)"),
             optional=True))
 
     def compute(self, parameters, context, feedback, fb):
-        src = self.parameterAsSource(parameters, "UNITS", context)
+        src = self.parameterAsSource(parameters, P.UNITS, context)
         if src is None or src.featureCount() == 0:
             raise QgsProcessingException("The slope-unit layer is empty [UNITS].")
-        af = self.parameterAsString(parameters, "AREA_FIELD", context) or "ls_area"
+        af = self.parameterAsString(parameters, P.AREA_FIELD, context) or "ls_area"
         if src.fields().indexOf(af) < 0:
             raise QgsProcessingException(f"The slope-unit layer has no field '{af}': run "
                                          f"'Slope-unit statistics' with landslides, or choose "
                                          f"the area field [AREA_FIELD].")
         feats = list(src.getFeatures())
         areas = np.array([np.nan if f[af] is None else float(f[af]) for f in feats])
-        bounds_txt = self.parameterAsString(parameters, "BOUNDS", context)
+        bounds_txt = self.parameterAsString(parameters, P.BOUNDS, context)
         bounds = [float(b) for b in bounds_txt.replace(";", ",").split(",") if b.strip()] \
             if bounds_txt else None
-        sc = hnn.size_classes(areas, self.parameterAsDouble(parameters, "GVF", context),
-                              self.parameterAsInt(parameters, "MIN_MEMBERS", context), bounds=bounds,
-                              merge=self.parameterAsBool(parameters, "MERGE", context))
+        sc = hnn.size_classes(areas, self.parameterAsDouble(parameters, P.GVF, context),
+                              self.parameterAsInt(parameters, P.MIN_MEMBERS, context), bounds=bounds,
+                              merge=self.parameterAsBool(parameters, P.MERGE, context))
         cls = sc.classify(areas)
-        dest = write_with_columns(self, parameters, context, "OUTPUT", src, feats,
+        dest = write_with_columns(self, parameters, context, P.OUTPUT, src, feats,
                                   {"size_class": cls}, ints=("size_class",))
         attach_style(context, dest, graduated("size_class", sc.n_classes, "Reds"), "vector",
                      self.tr("Landslide size classes"))
@@ -80,9 +81,9 @@ class HnnSizeClasses(HazardAlgorithm):
         for r in rows:
             feedback.pushInfo(f"class {r['class']}: ({r['min_excl']:.6g}, {r['max_incl']:.6g}] "
                               f"{r['count']} units")
-        out = {"OUTPUT": dest}
-        html = self.parameterAsFileOutput(parameters, "OUTPUT_HTML", context)
+        out = {P.OUTPUT: dest}
+        html = self.parameterAsFileOutput(parameters, P.OUTPUT_HTML, context)
         if html:
-            out["OUTPUT_HTML"] = size_class_report(html, sc, rows)
+            out[P.OUTPUT_HTML] = size_class_report(html, sc, rows)
         out.update(self.optional_csv(parameters, context, rows))
         return out

@@ -9,6 +9,7 @@ from ...core.io.zonal import geometries_from_wkb
 from .. import compat
 from ..base import source_geometries
 from .common import HnnAlgorithm
+from .. import params as P
 
 
 class TrainHnn(HnnAlgorithm):
@@ -41,43 +42,43 @@ class TrainHnn(HnnAlgorithm):
         self.add_units()
         self.add_network()
         self.addParameter(QgsProcessingParameterNumber(
-            "SEARCH_TRIALS", self.tr("Monte Carlo search trials (0: no search)"),
+            P.SEARCH_TRIALS, self.tr("Monte Carlo search trials (0: no search)"),
             compat.NUMBER_INTEGER, 0, minValue=0))
         self.addParameter(QgsProcessingParameterNumber(
-            "SEARCH_REPEATS", self.tr("Repeats of each trial"), compat.NUMBER_INTEGER, 1,
+            P.SEARCH_REPEATS, self.tr("Repeats of each trial"), compat.NUMBER_INTEGER, 1,
             minValue=1))
         self.addParameter(QgsProcessingParameterFileDestination(
-            "OUTPUT_MODEL", self.tr("HNN model file"), self.tr("HNN model (*.hnn)")))
+            P.OUTPUT_MODEL, self.tr("HNN model file"), self.tr("HNN model (*.hnn)")))
         self.add_units_output()
         self.addParameter(QgsProcessingParameterFileDestination(
-            "OUTPUT_HTML", self.tr("HNN report"), self.tr("HTML files (*.html)")))
+            P.OUTPUT_HTML, self.tr("HNN report"), self.tr("HTML files (*.html)")))
 
     def compute(self, parameters, context, feedback, fb):
         src, feats, names, X, classes = self.units(parameters, context)
         K = int(classes.max()) + 1
         test = self.test_split(classes, parameters, context)
-        alpha = self.parameterAsDouble(parameters, "ALPHA", context)
+        alpha = self.parameterAsDouble(parameters, P.ALPHA, context)
         kw = self.train_kwargs(parameters, context)
         arch = self.arch(parameters, context)
-        trials = self.parameterAsInt(parameters, "SEARCH_TRIALS", context)
+        trials = self.parameterAsInt(parameters, P.SEARCH_TRIALS, context)
         result, arr = worker.run(jobs.TrainHnn(
             n_classes=K, arch=arch, alpha=alpha, trials=trials,
-            repeats=self.parameterAsInt(parameters, "SEARCH_REPEATS", context),
-            model_path=self.parameterAsFileOutput(parameters, "OUTPUT_MODEL", context),
+            repeats=self.parameterAsInt(parameters, P.SEARCH_REPEATS, context),
+            model_path=self.parameterAsFileOutput(parameters, P.OUTPUT_MODEL, context),
             features=names, crs_authid=src.sourceCrs().authid(), **kw),
             {"X": X, "classes": classes, "test": test}, fb.sub(0, 0.9))
         ev = result["metrics"]
         glm_auc, glm_p = result["glm_auc"], arr["glm_p"]
         crs = src.sourceCrs()
-        wkbs, _ = source_geometries(src, "UNITS", crs, context)
+        wkbs, _ = source_geometries(src, P.UNITS, crs, context)
         moran = hnn.morans_i((classes > 0).astype(float),
                              hnn.queen_neighbours(geometries_from_wkb(wkbs)))
-        path = self.parameterAsFileOutput(parameters, "OUTPUT_MODEL", context)
+        path = self.parameterAsFileOutput(parameters, P.OUTPUT_MODEL, context)
         dest = self.write_units(parameters, context, src, feats, arr["pb"], arr["pc"])
-        html = self.parameterAsFileOutput(parameters, "OUTPUT_HTML", context)
+        html = self.parameterAsFileOutput(parameters, P.OUTPUT_HTML, context)
         training_report(html, result, alpha, ev, glm_auc, classes[test], arr["pb_test"], glm_p,
                 arr["pc_test"], moran, names)
         feedback.pushInfo(f"binary AUC {ev['binary_auc']:.3f} (GLM {glm_auc:.3f}); class AUC "
                           f"macro OvR {ev['macro_ovr']:.3f}; Moran's I {moran['I']:.4f}")
-        return {"OUTPUT_MODEL": path, "OUTPUT": dest, "OUTPUT_HTML": html}
+        return {P.OUTPUT_MODEL: path, P.OUTPUT: dest, P.OUTPUT_HTML: html}
 

@@ -13,6 +13,7 @@ from .. import compat
 from ..features import numbers, write_with_columns
 from ..base import HazardAlgorithm, raster_path
 from ..styles import attach_style, graduated, probability, susceptibility_classes
+from .. import params as P
 
 
 class ApplyModel(HazardAlgorithm):
@@ -36,46 +37,46 @@ class ApplyModel(HazardAlgorithm):
 
     def initAlgorithm(self, config=None):
         self.addParameter(QgsProcessingParameterFile(
-            "MODEL", self.tr("Model file (.hsm)"), extension="hsm"))
+            P.MODEL, self.tr("Model file (.hsm)"), extension="hsm"))
         self.addParameter(QgsProcessingParameterMultipleLayers(
-            "FACTORS", self.tr("Continuous factor rasters"), compat.TYPE_RASTER, optional=True))
+            P.FACTORS, self.tr("Continuous factor rasters"), compat.TYPE_RASTER, optional=True))
         self.addParameter(QgsProcessingParameterMultipleLayers(
-            "CATEGORICAL", self.tr("Categorical factor rasters"), compat.TYPE_RASTER,
+            P.CATEGORICAL, self.tr("Categorical factor rasters"), compat.TYPE_RASTER,
             optional=True))
         self.addParameter(QgsProcessingParameterFeatureSource(
-            "UNITS", self.tr("Slope units (for a model trained on feature fields)"),
+            P.UNITS, self.tr("Slope units (for a model trained on feature fields)"),
             [compat.TYPE_VECTOR_POLYGON], optional=True))
         self.add_parallel_parameters()
         self.addParameter(QgsProcessingParameterNumber(
-            "BREAK_SAMPLE", self.tr("Values sampled for the natural breaks"),
+            P.BREAK_SAMPLE, self.tr("Values sampled for the natural breaks"),
             compat.NUMBER_INTEGER, 1_000_000, minValue=1000))
         self.add_seed_parameter()
         self.addParameter(QgsProcessingParameterRasterDestination(
-            "OUTPUT", self.tr("Susceptibility (probability)"), optional=True))
+            P.OUTPUT, self.tr("Susceptibility (probability)"), optional=True))
         self.addParameter(QgsProcessingParameterRasterDestination(
-            "OUTPUT_CLASSES", self.tr("Susceptibility classes"), optional=True))
+            P.OUTPUT_CLASSES, self.tr("Susceptibility classes"), optional=True))
         self.addParameter(QgsProcessingParameterFeatureSink(
-            "OUTPUT_UNITS", self.tr("Slope units with probability"), compat.TYPE_VECTOR_POLYGON,
+            P.OUTPUT_UNITS, self.tr("Slope units with probability"), compat.TYPE_VECTOR_POLYGON,
             optional=True, createByDefault=False))
-        self.addOutput(QgsProcessingOutputNumber("GVF", self.tr("GVF of the class breaks")))
+        self.addOutput(QgsProcessingOutputNumber(P.GVF, self.tr("GVF of the class breaks")))
 
     def compute(self, parameters, context, feedback, fb):
-        path = self.parameterAsFile(parameters, "MODEL", context)
+        path = self.parameterAsFile(parameters, P.MODEL, context)
         est, man = models.load_model(path)
         if man.mode == "fields":
             return self._units(parameters, context, feedback, est, man.encoding)
         bands = []
-        for key, cat in (("FACTORS", False), ("CATEGORICAL", True)):
+        for key, cat in ((P.FACTORS, False), (P.CATEGORICAL, True)):
             for lyr in self.parameterAsLayerList(parameters, key, context) or []:
                 bands.extend(bands_of(raster_path(lyr, key), lyr.name(), cat))
-        out = self.parameterAsOutputLayer(parameters, "OUTPUT", context)
-        out_cls = self.parameterAsOutputLayer(parameters, "OUTPUT_CLASSES", context)
+        out = self.parameterAsOutputLayer(parameters, P.OUTPUT, context)
+        out_cls = self.parameterAsOutputLayer(parameters, P.OUTPUT_CLASSES, context)
         if not out:
             raise QgsProcessingException("Give the probability raster output [OUTPUT].")
         m = map_model(est, man, bands, out, out_cls, *self.parallel(parameters, context),
-                      self.parameterAsInt(parameters, "BREAK_SAMPLE", context),
+                      self.parameterAsInt(parameters, P.BREAK_SAMPLE, context),
                       self.seed(parameters, context), fb, feedback.pushInfo)
-        res = {"OUTPUT": out}
+        res = {P.OUTPUT: out}
         attach_style(context, out, probability(), "raster", self.tr("Susceptibility"))
         if out_cls:
             feedback.pushInfo("Class limits: " + ", ".join(f"{v:.4f}" for v in m.limits) +
@@ -88,7 +89,7 @@ class ApplyModel(HazardAlgorithm):
         return res
 
     def _units(self, parameters, context, feedback, est, enc):
-        src = self.parameterAsSource(parameters, "UNITS", context)
+        src = self.parameterAsSource(parameters, P.UNITS, context)
         if src is None:
             raise QgsProcessingException("This model was trained on feature fields: give the "
                                          "slope-unit layer [UNITS].")
@@ -102,12 +103,12 @@ class ApplyModel(HazardAlgorithm):
         p = np.full(len(feats), np.nan)
         if ok.any():
             p[ok] = est.predict_proba(enc.transform(X[ok]))[:, 1]
-        dest = write_with_columns(self, parameters, context, "OUTPUT_UNITS", src, feats,
+        dest = write_with_columns(self, parameters, context, P.OUTPUT_UNITS, src, feats,
                                   {"probability": p})
         if not ok.all():
             feedback.pushWarning(f"{int((~ok).sum())} unit(s) lack a feature value: NULL "
                                  f"probability.")
         attach_style(context, dest, graduated("probability", 5, "RdYlGn"), "vector",
                      self.tr("Slope-unit susceptibility"))
-        return {"OUTPUT_UNITS": dest}
+        return {P.OUTPUT_UNITS: dest}
 

@@ -12,6 +12,7 @@ from ...core.io.zonal import geometries_from_wkb, point_coordinates
 from .. import compat
 from ..features import numbers, surface_points
 from ..base import RESAMPLING, HazardAlgorithm, source_geometries
+from .. import params as P
 
 MODELS = ["rf", "xgboost", "glm"]
 VALIDATIONS = ["random", "field", "blocks", "zones", "none"]
@@ -44,83 +45,83 @@ class TrainModel(HazardAlgorithm):
 
     def initAlgorithm(self, config=None):
         self.addParameter(QgsProcessingParameterFeatureSource(
-            "SAMPLES", self.tr("Labelled samples (points), or slope units"),
+            P.SAMPLES, self.tr("Labelled samples (points), or slope units"),
             [compat.TYPE_VECTOR_ANY]))
         # optional only because QGIS 3.22 ignores a field parameter's default when checking it
         self.addParameter(QgsProcessingParameterField(
-            "LABEL_FIELD", self.tr("Label field (1 presence, 0 absence)"), "label", "SAMPLES",
+            P.LABEL_FIELD, self.tr("Label field (1 presence, 0 absence)"), "label", P.SAMPLES,
             optional=True))
         self.addParameter(QgsProcessingParameterMultipleLayers(
-            "FACTORS", self.tr("Continuous factor rasters"), compat.TYPE_RASTER, optional=True))
+            P.FACTORS, self.tr("Continuous factor rasters"), compat.TYPE_RASTER, optional=True))
         self.addParameter(QgsProcessingParameterMultipleLayers(
-            "CATEGORICAL", self.tr("Categorical factor rasters"), compat.TYPE_RASTER,
+            P.CATEGORICAL, self.tr("Categorical factor rasters"), compat.TYPE_RASTER,
             optional=True))
         self.addParameter(QgsProcessingParameterRasterLayer(
-            "REFERENCE", self.tr("Reference grid (default: the first continuous factor)"),
+            P.REFERENCE, self.tr("Reference grid (default: the first continuous factor)"),
             optional=True))
         self.addParameter(QgsProcessingParameterEnum(
-            "RESAMPLING", self.tr("Resampling of continuous factors"), RESAMPLING,
+            P.RESAMPLING, self.tr("Resampling of continuous factors"), RESAMPLING,
             defaultValue=0))
         self.addParameter(QgsProcessingParameterField(
-            "FEATURE_FIELDS", self.tr("Feature fields (instead of rasters, e.g. slope units)"),
-            parentLayerParameterName="SAMPLES", type=compat.FIELD_NUMERIC, allowMultiple=True,
+            P.FEATURE_FIELDS, self.tr("Feature fields (instead of rasters, e.g. slope units)"),
+            parentLayerParameterName=P.SAMPLES, type=compat.FIELD_NUMERIC, allowMultiple=True,
             optional=True))
         self.addParameter(QgsProcessingParameterEnum(
-            "MODEL", self.tr("Model"), ["Random forest", "XGBoost", "Logistic GLM"],
+            P.MODEL, self.tr("Model"), ["Random forest", "XGBoost", "Logistic GLM"],
             defaultValue=0))
         self.addParameter(QgsProcessingParameterNumber(
-            "TREES", self.tr("Trees (0: the model's default)"), compat.NUMBER_INTEGER, 0,
+            P.TREES, self.tr("Trees (0: the model's default)"), compat.NUMBER_INTEGER, 0,
             minValue=0))
         self.addParameter(QgsProcessingParameterNumber(
-            "MAX_DEPTH", self.tr("Maximum depth (0: the model's default)"),
+            P.MAX_DEPTH, self.tr("Maximum depth (0: the model's default)"),
             compat.NUMBER_INTEGER, 0, minValue=0))
         self.addParameter(QgsProcessingParameterNumber(
-            "LEARNING_RATE", self.tr("Learning rate (XGBoost; 0: default)"),
+            P.LEARNING_RATE, self.tr("Learning rate (XGBoost; 0: default)"),
             compat.NUMBER_DOUBLE, 0.0, minValue=0.0))
         self.addParameter(QgsProcessingParameterEnum(
-            "VALIDATION", self.tr("Validation"),
+            P.VALIDATION, self.tr("Validation"),
             ["Stratified random split", "Split field", "Spatial k-fold (square blocks)",
              "Spatial k-fold (zone field)", "None (training metrics only)"], defaultValue=0))
         self.addParameter(QgsProcessingParameterNumber(
-            "TEST_SHARE", self.tr("Test share (random split)"), compat.NUMBER_DOUBLE, 0.3,
+            P.TEST_SHARE, self.tr("Test share (random split)"), compat.NUMBER_DOUBLE, 0.3,
             minValue=0.05, maxValue=0.9))
         self.addParameter(QgsProcessingParameterField(
-            "SPLIT_FIELD", self.tr("Split field ('train'/'test')"), "split", "SAMPLES",
+            P.SPLIT_FIELD, self.tr("Split field ('train'/'test')"), "split", P.SAMPLES,
             optional=True))
         self.addParameter(QgsProcessingParameterNumber(
-            "BLOCK_SIZE", self.tr("Block size (map units, spatial k-fold)"), compat.NUMBER_DOUBLE,
+            P.BLOCK_SIZE, self.tr("Block size (map units, spatial k-fold)"), compat.NUMBER_DOUBLE,
             2000.0, minValue=1.0))
         self.addParameter(QgsProcessingParameterField(
-            "ZONE_FIELD", self.tr("Zone field (spatial k-fold)"), parentLayerParameterName="SAMPLES",
+            P.ZONE_FIELD, self.tr("Zone field (spatial k-fold)"), parentLayerParameterName=P.SAMPLES,
             optional=True))
         self.addParameter(QgsProcessingParameterNumber(
-            "FOLDS", self.tr("Folds"), compat.NUMBER_INTEGER, 5, minValue=2))
+            P.FOLDS, self.tr("Folds"), compat.NUMBER_INTEGER, 5, minValue=2))
         self.add_seed_parameter()
         self.addParameter(QgsProcessingParameterFileDestination(
-            "OUTPUT_MODEL", self.tr("Model file"), self.tr("Susceptibility model (*.hsm)")))
+            P.OUTPUT_MODEL, self.tr("Model file"), self.tr("Susceptibility model (*.hsm)")))
         self.addParameter(QgsProcessingParameterFileDestination(
-            "OUTPUT_HTML", self.tr("Report"), self.tr("HTML files (*.html)")))
+            P.OUTPUT_HTML, self.tr("Report"), self.tr("HTML files (*.html)")))
         self.addParameter(QgsProcessingParameterFileDestination(
-            "OUTPUT_CSV", self.tr("Metrics (CSV)"), self.tr("CSV files (*.csv)"), optional=True))
+            P.OUTPUT_CSV, self.tr("Metrics (CSV)"), self.tr("CSV files (*.csv)"), optional=True))
 
     def compute(self, parameters, context, feedback, fb):
-        src = self.parameterAsSource(parameters, "SAMPLES", context)
+        src = self.parameterAsSource(parameters, P.SAMPLES, context)
         if src is None or src.featureCount() == 0:
             raise QgsProcessingException("The sample layer is empty or could not be opened "
                                          "[SAMPLES].")
-        label_field = self.parameterAsString(parameters, "LABEL_FIELD", context) or "label"
+        label_field = self.parameterAsString(parameters, P.LABEL_FIELD, context) or "label"
         if src.fields().indexOf(label_field) < 0:
             raise QgsProcessingException(f"The sample layer has no field '{label_field}': choose "
                                          f"the field holding 1 (presence) and 0 (absence) "
                                          f"[LABEL_FIELD].")
-        kind = MODELS[self.parameterAsEnum(parameters, "MODEL", context)]
+        kind = MODELS[self.parameterAsEnum(parameters, P.MODEL, context)]
         seed = self.seed(parameters, context)
-        params = {"n_estimators": self.parameterAsInt(parameters, "TREES", context) or None,
-                  "max_depth": self.parameterAsInt(parameters, "MAX_DEPTH", context) or None,
-                  "learning_rate": self.parameterAsDouble(parameters, "LEARNING_RATE", context)
+        params = {"n_estimators": self.parameterAsInt(parameters, P.TREES, context) or None,
+                  "max_depth": self.parameterAsInt(parameters, P.MAX_DEPTH, context) or None,
+                  "learning_rate": self.parameterAsDouble(parameters, P.LEARNING_RATE, context)
                   or None}
         params = {k: v for k, v in params.items() if v is not None and kind != "glm"}
-        feature_fields = compat.parameter_as_fields(self, parameters, "FEATURE_FIELDS", context) or []
+        feature_fields = compat.parameter_as_fields(self, parameters, P.FEATURE_FIELDS, context) or []
         feats = list(src.getFeatures())
         y = numbers(feats, [label_field])[:, 0]
         if not np.isfinite(y).all():
@@ -145,12 +146,12 @@ class TrainModel(HazardAlgorithm):
         validation = self._validation(parameters, context, feats, keep, src)
         res = train(X, y, names, categorical, kind, params, validation, seed,
                     coords=(xy[:, 0], xy[:, 1]), feedback=fb.sub(0.1, 0.9))
-        model_path = self.parameterAsFileOutput(parameters, "OUTPUT_MODEL", context)
+        model_path = self.parameterAsFileOutput(parameters, P.OUTPUT_MODEL, context)
         save(res, model_path, crs_authid=crs.authid(), label_field=label_field,
              n_samples=int(len(y)), **extra)
-        html = self.parameterAsFileOutput(parameters, "OUTPUT_HTML", context)
+        html = self.parameterAsFileOutput(parameters, P.OUTPUT_HTML, context)
         report(res, html, f"Susceptibility model ({kind})")
-        out = {"OUTPUT_MODEL": model_path, "OUTPUT_HTML": html}
+        out = {P.OUTPUT_MODEL: model_path, P.OUTPUT_HTML: html}
         out.update(self.optional_csv(parameters, context, metric_rows(res),
                                      METRIC_COLS + ["TP", "FP", "TN", "FN"]))
         m = res.test_metrics or res.train_metrics
@@ -162,19 +163,19 @@ class TrainModel(HazardAlgorithm):
         """Factor values at the samples (polygons: their centroids) on the factor stack."""
         with self.factor_stack(parameters, context) as stack:
             crs = QgsCoordinateReferenceSystem.fromWkt(stack.grid.crs_wkt)
-            wkbs, _ = source_geometries(src, "SAMPLES", crs, context, feedback)
+            wkbs, _ = source_geometries(src, P.SAMPLES, crs, context, feedback)
             xy = point_coordinates(geometries_from_wkb(wkbs), centroids=True)
             X = sample_at(stack, xy[:, 0], xy[:, 1], fb.sub(0, 0.1))
             extra = dict(grid=stack.grid, resampling=stack.resampling)
             return X, xy, stack.names, stack.categorical, crs, extra
 
     def _validation(self, parameters, context, feats, keep, src):
-        method = VALIDATIONS[self.parameterAsEnum(parameters, "VALIDATION", context)]
+        method = VALIDATIONS[self.parameterAsEnum(parameters, P.VALIDATION, context)]
         if method == "random":
             return {"method": "random",
-                    "test_share": self.parameterAsDouble(parameters, "TEST_SHARE", context)}
+                    "test_share": self.parameterAsDouble(parameters, P.TEST_SHARE, context)}
         if method == "field":
-            name = self.parameterAsString(parameters, "SPLIT_FIELD", context)
+            name = self.parameterAsString(parameters, P.SPLIT_FIELD, context)
             if not name or src.fields().indexOf(name) < 0:
                 raise QgsProcessingException("Choose the split field holding 'train'/'test' "
                                              "[SPLIT_FIELD].")
@@ -182,14 +183,14 @@ class TrainModel(HazardAlgorithm):
                     "test": np.array([str(f[name]).lower() == "test" for f in feats])[keep]}
         if method == "blocks":
             return {"method": "blocks",
-                    "size": self.parameterAsDouble(parameters, "BLOCK_SIZE", context),
-                    "k": self.parameterAsInt(parameters, "FOLDS", context)}
+                    "size": self.parameterAsDouble(parameters, P.BLOCK_SIZE, context),
+                    "k": self.parameterAsInt(parameters, P.FOLDS, context)}
         if method == "zones":
-            name = self.parameterAsString(parameters, "ZONE_FIELD", context)
+            name = self.parameterAsString(parameters, P.ZONE_FIELD, context)
             if not name:
                 raise QgsProcessingException("Choose the zone field [ZONE_FIELD].")
             return {"method": "groups", "field": name,
                     "groups": np.array([str(f[name]) for f in feats])[keep],
-                    "k": self.parameterAsInt(parameters, "FOLDS", context)}
+                    "k": self.parameterAsInt(parameters, P.FOLDS, context)}
         return {"method": "none"}
 

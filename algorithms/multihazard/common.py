@@ -12,27 +12,28 @@ from ...core.io.zonal import (check_zones_disjoint, geometries_from_wkb, points_
                               point_coordinates, raster_zone_values, zones_raster)
 from .. import compat
 from ..base import raster_path, source_geometries
+from .. import params as P
 
 
 def add_zone_parameters(alg, optional=False):
     alg.addParameter(QgsProcessingParameterFeatureSource(
-        "ZONES", alg.tr("Contextual zones (polygons with a zone field)"),
+        P.ZONES, alg.tr("Contextual zones (polygons with a zone field)"),
         [compat.TYPE_VECTOR_POLYGON], optional=True))
     alg.addParameter(QgsProcessingParameterField(
-        "ZONE_FIELD", alg.tr("Zone field"), "zone", "ZONES", optional=True))
+        P.ZONE_FIELD, alg.tr("Zone field"), "zone", P.ZONES, optional=True))
     alg.addParameter(QgsProcessingParameterRasterLayer(
-        "ZONE_RASTER", alg.tr("Contextual zones as a categorical raster (instead of polygons; "
+        P.ZONE_RASTER, alg.tr("Contextual zones as a categorical raster (instead of polygons; "
                               "0 or nodata: outside every zone)"), optional=True))
     alg._zones_optional = optional
 
 
 def _zone_polygons(alg, parameters, context, crs):
     """(geometries, zone values) of the zone polygons, refusing overlapping zones."""
-    src = alg.parameterAsSource(parameters, "ZONES", context)
-    field = alg.parameterAsString(parameters, "ZONE_FIELD", context) or "zone"
+    src = alg.parameterAsSource(parameters, P.ZONES, context)
+    field = alg.parameterAsString(parameters, P.ZONE_FIELD, context) or "zone"
     if src.fields().indexOf(field) < 0:
         raise QgsProcessingException(f"The zone layer needs the field '{field}' [ZONE_FIELD].")
-    wkbs, feats = source_geometries(src, "ZONES", crs, context)
+    wkbs, feats = source_geometries(src, P.ZONES, crs, context)
     geoms = geometries_from_wkb(wkbs)
     values = [str(f[field]) for f in feats]
     check_zones_disjoint(geoms, values)
@@ -40,8 +41,8 @@ def _zone_polygons(alg, parameters, context, crs):
 
 
 def _which(alg, parameters, context):
-    has_poly = alg.parameterAsSource(parameters, "ZONES", context) is not None
-    ras = alg.parameterAsRasterLayer(parameters, "ZONE_RASTER", context)
+    has_poly = alg.parameterAsSource(parameters, P.ZONES, context) is not None
+    ras = alg.parameterAsRasterLayer(parameters, P.ZONE_RASTER, context)
     if has_poly and ras is not None:
         raise QgsProcessingException("Give the zones either as polygons [ZONES] or as a raster "
                                      "[ZONE_RASTER], not both.")
@@ -64,7 +65,7 @@ def zone_lookup(alg, parameters, context, stack):
         geoms, values = _zone_polygons(alg, parameters, context, crs)
         return lambda x, y: points_in_zones(x, y, geoms, values)
     from ...core.io.raster import AlignedStack
-    band = Band(raster_path(ras, "ZONE_RASTER"), 1, "zone", True, ras.name())
+    band = Band(raster_path(ras, P.ZONE_RASTER), 1, "zone", True, ras.name())
 
     def lookup(x, y):
         with AlignedStack([band], stack.grid) as zs:
@@ -87,7 +88,7 @@ def zone_band(alg, parameters, context, grid, folder, names=None):
                                                       enumerate(uniq)}
     if ras is None:
         return None, {}
-    path = raster_path(ras, "ZONE_RASTER")
+    path = raster_path(ras, P.ZONE_RASTER)
     codes = {}
     for n in names or []:
         try:
@@ -103,7 +104,7 @@ def zone_band(alg, parameters, context, grid, folder, names=None):
 def read_samples(alg, parameters, context, stack, fb, splits=None):
     """Coordinates, factor values and attributes of the multi-hazard sample layer [SAMPLES]
     (fields hazard, label, zone and split), optionally only the ``splits`` given."""
-    src = alg.parameterAsSource(parameters, "SAMPLES", context)
+    src = alg.parameterAsSource(parameters, P.SAMPLES, context)
     need = ["hazard", "label", "zone"] + (["split"] if splits is not None else [])
     missing = [n for n in need if src is None or src.fields().indexOf(n) < 0]
     if missing:
@@ -112,7 +113,7 @@ def read_samples(alg, parameters, context, stack, fb, splits=None):
                                      f"multi-hazard samples' [SAMPLES].")
     has_split = src.fields().indexOf("split") >= 0
     crs = QgsCoordinateReferenceSystem.fromWkt(stack.grid.crs_wkt)
-    wkbs, feats = source_geometries(src, "SAMPLES", crs, context)
+    wkbs, feats = source_geometries(src, P.SAMPLES, crs, context)
     keep = [splits is None or (has_split and str(f["split"]) in splits) for f in feats]
     sel = [f for f, k in zip(feats, keep) if k]
     xy = point_coordinates(geometries_from_wkb(wkbs, "point"))[np.array(keep, bool)]

@@ -11,8 +11,9 @@ from .. import compat
 from ..base import HazardAlgorithm, raster_path
 from .common import add_zone_parameters, zone_band
 from ..report_common import hazard_xy
+from .. import params as P
 
-MAPS = [(f"MAP_{m.upper()}_{h.upper()}", m, h) for m in ("moe", "lf", "ef")
+MAPS = [(getattr(P, f"MAP_{m.upper()}_{h.upper()}"), m, h) for m in ("moe", "lf", "ef")
         for h in ("flood", "landslide")]
 NAMES = {"moe": "Mixture of Experts", "lf": "Late Fusion", "ef": "Early Fusion"}
 
@@ -38,29 +39,29 @@ class EvaluateMultiHazard(HazardAlgorithm):
             self.addParameter(QgsProcessingParameterRasterLayer(
                 key, self.tr(f"{h.capitalize()} susceptibility ({NAMES[m]})"), optional=True))
         self.addParameter(QgsProcessingParameterRasterLayer(
-            "BIVARIATE", self.tr("Bivariate classes"), optional=True))
+            P.BIVARIATE, self.tr("Bivariate classes"), optional=True))
         self.addParameter(QgsProcessingParameterFeatureSource(
-            "FLOODS", self.tr("Flood inventory"), [compat.TYPE_VECTOR_POINT,
+            P.FLOODS, self.tr("Flood inventory"), [compat.TYPE_VECTOR_POINT,
                                                    compat.TYPE_VECTOR_POLYGON], optional=True))
         self.addParameter(QgsProcessingParameterFeatureSource(
-            "LANDSLIDES", self.tr("Landslide inventory"), [compat.TYPE_VECTOR_POINT,
+            P.LANDSLIDES, self.tr("Landslide inventory"), [compat.TYPE_VECTOR_POINT,
                                                            compat.TYPE_VECTOR_POLYGON],
             optional=True))
         self.addParameter(QgsProcessingParameterRasterLayer(
-            "UNCERTAINTY", self.tr("Joint log-uncertainty"), optional=True))
+            P.UNCERTAINTY, self.tr("Joint log-uncertainty"), optional=True))
         self.addParameter(QgsProcessingParameterRasterLayer(
-            "CORRELATION", self.tr("Inter-hazard correlation"), optional=True))
+            P.CORRELATION, self.tr("Inter-hazard correlation"), optional=True))
         add_zone_parameters(self, optional=True)
         self.addParameter(QgsProcessingParameterNumber(
-            "BREAK_SAMPLE", self.tr("Values sampled for the natural breaks"),
+            P.BREAK_SAMPLE, self.tr("Values sampled for the natural breaks"),
             compat.NUMBER_INTEGER, 1_000_000, minValue=1000))
         self.add_seed_parameter()
         self.addParameter(QgsProcessingParameterFileDestination(
-            "OUTPUT_HTML", self.tr("Multi-hazard evaluation report"),
+            P.OUTPUT_HTML, self.tr("Multi-hazard evaluation report"),
             self.tr("HTML files (*.html)")))
-        for key, text in (("OUTPUT_JACCARD_CSV", "Jaccard table (CSV)"),
-                          ("OUTPUT_DENSITY_CSV", "MH density table (CSV)"),
-                          ("OUTPUT_ZONAL_CSV", "Zonal means table (CSV)")):
+        for key, text in ((P.OUTPUT_JACCARD_CSV, "Jaccard table (CSV)"),
+                          (P.OUTPUT_DENSITY_CSV, "MH density table (CSV)"),
+                          (P.OUTPUT_ZONAL_CSV, "Zonal means table (CSV)")):
             self.addParameter(QgsProcessingParameterFileDestination(
                 key, self.tr(text), self.tr("CSV files (*.csv)"), optional=True))
 
@@ -74,18 +75,18 @@ class EvaluateMultiHazard(HazardAlgorithm):
             p = self._path(parameters, key, context)
             if p:
                 maps.setdefault(m, {})[h] = p
-        biv = self._path(parameters, "BIVARIATE", context)
+        biv = self._path(parameters, P.BIVARIATE, context)
         extra = {k: self._path(parameters, key, context) for k, key in (
-            ("logdet", "UNCERTAINTY"), ("rho", "CORRELATION"))}
+            ("logdet", P.UNCERTAINTY), ("rho", P.CORRELATION))}
         extra = {k: v for k, v in extra.items() if v}
         inv = {}
         if biv:
             with AlignedStack([Band(biv, 1, "bivariate", True)], Grid.from_path(biv)) as st:
-                for key, name in (("FLOODS", "flood"), ("LANDSLIDES", "landslide")):
+                for key, name in ((P.FLOODS, "flood"), (P.LANDSLIDES, "landslide")):
                     xy = hazard_xy(self, parameters, key, context, st, feedback)
                     if xy is not None:
                         inv[f"{name} inventory"] = xy
-        elif self.parameterAsSource(parameters, "FLOODS", context) is not None:
+        elif self.parameterAsSource(parameters, P.FLOODS, context) is not None:
             feedback.pushWarning("MH density needs the bivariate classes [BIVARIATE].")
         with tempfile.TemporaryDirectory(prefix="hazard_mheval_") as tmp:
             first = next(iter([*extra.values()] + [p for d in maps.values()
@@ -95,15 +96,15 @@ class EvaluateMultiHazard(HazardAlgorithm):
             ev = mh_eval.evaluate(
                 maps, biv, inv, extra,
                 zones if zones[0] is not None else None,
-                self.parameterAsInt(parameters, "BREAK_SAMPLE", context),
+                self.parameterAsInt(parameters, P.BREAK_SAMPLE, context),
                 self.seed(parameters, context), fb)
         for r in ev.jaccard:
             feedback.pushInfo(f"Jaccard {r['hazard']} {r['pair']}: {r['jaccard']:.3f}")
-        out = {"OUTPUT_HTML": mh_eval.evaluation_report(
-            self.parameterAsFileOutput(parameters, "OUTPUT_HTML", context), ev)}
-        for key, rows in (("OUTPUT_JACCARD_CSV", ev.jaccard),
-                          ("OUTPUT_DENSITY_CSV", ev.density_rows()),
-                          ("OUTPUT_ZONAL_CSV", ev.zonal)):
+        out = {P.OUTPUT_HTML: mh_eval.evaluation_report(
+            self.parameterAsFileOutput(parameters, P.OUTPUT_HTML, context), ev)}
+        for key, rows in ((P.OUTPUT_JACCARD_CSV, ev.jaccard),
+                          (P.OUTPUT_DENSITY_CSV, ev.density_rows()),
+                          (P.OUTPUT_ZONAL_CSV, ev.zonal)):
             if rows:
                 out.update(self.optional_csv(parameters, context, rows, key=key))
         return out

@@ -10,6 +10,7 @@ from ...core.multihazard.report import feature_selection_columns, feature_select
 from .. import compat
 from ..base import HazardAlgorithm
 from .common import read_samples
+from .. import params as P
 
 
 class ZoneFeatureSelection(HazardAlgorithm):
@@ -30,23 +31,23 @@ class ZoneFeatureSelection(HazardAlgorithm):
 
     def initAlgorithm(self, config=None):
         self.addParameter(QgsProcessingParameterFeatureSource(
-            "SAMPLES", self.tr("Multi-hazard samples"), [compat.TYPE_VECTOR_POINT]))
+            P.SAMPLES, self.tr("Multi-hazard samples"), [compat.TYPE_VECTOR_POINT]))
         self.add_factor_parameters()
         self.addParameter(QgsProcessingParameterNumber(
-            "R_MAX", self.tr("|r| threshold"), compat.NUMBER_DOUBLE, 0.7, minValue=0.0,
+            P.R_MAX, self.tr("|r| threshold"), compat.NUMBER_DOUBLE, 0.7, minValue=0.0,
             maxValue=1.0))
         self.add_seed_parameter()
         self.addParameter(QgsProcessingParameterFileDestination(
-            "OUTPUT_HTML", self.tr("Feature-selection report"), self.tr("HTML files (*.html)")))
+            P.OUTPUT_HTML, self.tr("Feature-selection report"), self.tr("HTML files (*.html)")))
         self.addParameter(QgsProcessingParameterFileDestination(
-            "OUTPUT_CSV", self.tr("Feature-selection table (CSV)"), self.tr("CSV files (*.csv)"),
+            P.OUTPUT_CSV, self.tr("Feature-selection table (CSV)"), self.tr("CSV files (*.csv)"),
             optional=True))
-        self.addOutput(QgsProcessingOutputString("FEATURES", self.tr("Kept factors per zone "
+        self.addOutput(QgsProcessingOutputString(P.FEATURES, self.tr("Kept factors per zone "
                                                                      "(JSON)")))
 
     def compute(self, parameters, context, feedback, fb):
         with self.factor_stack(parameters, context) as stack:
-            src = self.parameterAsSource(parameters, "SAMPLES", context)
+            src = self.parameterAsSource(parameters, P.SAMPLES, context)
             has_split = src is not None and src.fields().indexOf("split") >= 0
             d = read_samples(self, parameters, context, stack, fb.sub(0, 0.2),
                              ["train"] if has_split else None)
@@ -54,11 +55,11 @@ class ZoneFeatureSelection(HazardAlgorithm):
         X, hazard, label, zone = d["X"], d["hazard"], d["label"], d["zone"]
         ok = np.isfinite(X).all(axis=1)
         rows, kept = zone_feature_selection(X[ok], hazard[ok], label[ok], zone[ok], names,
-                                            self.parameterAsDouble(parameters, "R_MAX", context),
+                                            self.parameterAsDouble(parameters, P.R_MAX, context),
                                             self.seed(parameters, context))
         html = feature_selection_report(
-            self.parameterAsFileOutput(parameters, "OUTPUT_HTML", context), rows)
-        out = {"OUTPUT_HTML": html, "FEATURES": json.dumps(kept)}
+            self.parameterAsFileOutput(parameters, P.OUTPUT_HTML, context), rows)
+        out = {P.OUTPUT_HTML: html, P.FEATURES: json.dumps(kept)}
         out.update(self.optional_csv(parameters, context, rows, feature_selection_columns(rows)))
         for z, k in kept.items():
             feedback.pushInfo(f"zone {z}: {', '.join(k)}")

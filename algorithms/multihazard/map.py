@@ -11,18 +11,19 @@ from .. import compat
 from ..base import HazardAlgorithm
 from .common import add_zone_parameters, zone_band
 from ..styles import attach_style, bivariate, probability, raster_pseudocolor
+from .. import params as P
 
 # output parameter -> (product, description, created by default)
 OUTPUTS = [
-    ("OUTPUT_MOE_FLOOD", "moe_flood", "Flood susceptibility (MoE)", True),
-    ("OUTPUT_MOE_LANDSLIDE", "moe_landslide", "Landslide susceptibility (MoE)", True),
-    ("OUTPUT_LF_FLOOD", "lf_flood", "Flood susceptibility (Late Fusion)", False),
-    ("OUTPUT_LF_LANDSLIDE", "lf_landslide", "Landslide susceptibility (Late Fusion)", False),
-    ("OUTPUT_EF_FLOOD", "ef_flood", "Flood susceptibility (Early Fusion)", False),
-    ("OUTPUT_EF_LANDSLIDE", "ef_landslide", "Landslide susceptibility (Early Fusion)", False),
-    ("OUTPUT_UNCERTAINTY", "logdet", "Joint log-uncertainty (EF, log det Sigma)", True),
-    ("OUTPUT_CORRELATION", "rho", "Inter-hazard correlation (EF)", True),
-    ("OUTPUT_GATE", "w_ef", "Gate weight of the Early Fusion expert", False),
+    (P.OUTPUT_MOE_FLOOD, "moe_flood", "Flood susceptibility (MoE)", True),
+    (P.OUTPUT_MOE_LANDSLIDE, "moe_landslide", "Landslide susceptibility (MoE)", True),
+    (P.OUTPUT_LF_FLOOD, "lf_flood", "Flood susceptibility (Late Fusion)", False),
+    (P.OUTPUT_LF_LANDSLIDE, "lf_landslide", "Landslide susceptibility (Late Fusion)", False),
+    (P.OUTPUT_EF_FLOOD, "ef_flood", "Flood susceptibility (Early Fusion)", False),
+    (P.OUTPUT_EF_LANDSLIDE, "ef_landslide", "Landslide susceptibility (Early Fusion)", False),
+    (P.OUTPUT_UNCERTAINTY, "logdet", "Joint log-uncertainty (EF, log det Sigma)", True),
+    (P.OUTPUT_CORRELATION, "rho", "Inter-hazard correlation (EF)", True),
+    (P.OUTPUT_GATE, "w_ef", "Gate weight of the Early Fusion expert", False),
 ]
 BIVARIATE_MODELS = ["moe", "lf", "ef"]
 
@@ -57,50 +58,50 @@ class MapMultiHazard(HazardAlgorithm):
 
     def initAlgorithm(self, config=None):
         self.addParameter(QgsProcessingParameterFile(
-            "MODEL", self.tr("Multi-hazard model bundle (.mhz)"), extension="mhz"))
+            P.MODEL, self.tr("Multi-hazard model bundle (.mhz)"), extension="mhz"))
         self.add_factor_parameters()
         add_zone_parameters(self)
         self.addParameter(QgsProcessingParameterNumber(
-            "TILE_SIZE", self.tr("Tile size (pixels)"), compat.NUMBER_INTEGER, 512, minValue=16))
+            P.TILE_SIZE, self.tr("Tile size (pixels)"), compat.NUMBER_INTEGER, 512, minValue=16))
         self.addParameter(QgsProcessingParameterNumber(
-            "OVERLAP", self.tr("Tile overlap on each side (pixels)"), compat.NUMBER_INTEGER, 32,
+            P.OVERLAP, self.tr("Tile overlap on each side (pixels)"), compat.NUMBER_INTEGER, 32,
             minValue=0))
         self.add_parallel_parameters()
         self.addParameter(QgsProcessingParameterEnum(
-            "BIVARIATE_MODEL", self.tr("Model of the bivariate map"), ["Mixture of Experts",
+            P.BIVARIATE_MODEL, self.tr("Model of the bivariate map"), ["Mixture of Experts",
                                                                       "Late Fusion",
                                                                       "Early Fusion"], 0,
             optional=True))  # optional: QGIS 3.22 ignores defaults of mandatory enums
         self.addParameter(QgsProcessingParameterNumber(
-            "BREAK_SAMPLE", self.tr("Values sampled for the natural breaks"),
+            P.BREAK_SAMPLE, self.tr("Values sampled for the natural breaks"),
             compat.NUMBER_INTEGER, 1_000_000, minValue=1000))
         self.add_seed_parameter("Random seed (break sample)")
         for key, _, text, default in OUTPUTS:
             self.addParameter(QgsProcessingParameterRasterDestination(
                 key, self.tr(text), optional=True, createByDefault=default))
         self.addParameter(QgsProcessingParameterRasterDestination(
-            "OUTPUT_BIVARIATE", self.tr("Bivariate flood-landslide classes"), optional=True))
+            P.OUTPUT_BIVARIATE, self.tr("Bivariate flood-landslide classes"), optional=True))
 
     def compute(self, parameters, context, feedback, fb):
-        path = self.parameterAsFile(parameters, "MODEL", context)
+        path = self.parameterAsFile(parameters, P.MODEL, context)
         man = read_manifest(path, path)  # InputError naming MODEL when it is not a bundle
         outputs = {}
         for key, product, _, _ in OUTPUTS:
             dest = self.parameterAsOutputLayer(parameters, key, context)
             if dest:
                 outputs[key] = (product, dest)
-        biv = self.parameterAsOutputLayer(parameters, "OUTPUT_BIVARIATE", context) or None
+        biv = self.parameterAsOutputLayer(parameters, P.OUTPUT_BIVARIATE, context) or None
         with tempfile.TemporaryDirectory(prefix="hazard_mhmap_") as tmp:
             with self.factor_stack(parameters, context) as stack:
                 bands, grid = stack.bands, stack.grid
             zb, codes = zone_band(self, parameters, context, grid, tmp, man.zones)
             summary = mh_map.map_bundle(
                 path, bands, grid, zb, codes, dict(outputs.values()), biv,
-                BIVARIATE_MODELS[self.parameterAsEnum(parameters, "BIVARIATE_MODEL", context)],
-                self.parameterAsInt(parameters, "TILE_SIZE", context),
-                self.parameterAsInt(parameters, "OVERLAP", context),
+                BIVARIATE_MODELS[self.parameterAsEnum(parameters, P.BIVARIATE_MODEL, context)],
+                self.parameterAsInt(parameters, P.TILE_SIZE, context),
+                self.parameterAsInt(parameters, P.OVERLAP, context),
                 *self.parallel(parameters, context),
-                self.parameterAsInt(parameters, "BREAK_SAMPLE", context),
+                self.parameterAsInt(parameters, P.BREAK_SAMPLE, context),
                 self.seed(parameters, context), fb)
         if summary.get("unknown_zones"):
             feedback.pushWarning(f"Zone(s) {', '.join(summary['unknown_zones'])} are not in the "
@@ -119,5 +120,5 @@ class MapMultiHazard(HazardAlgorithm):
                 feedback.pushInfo(f"{h} breaks: " + ", ".join(f"{v:.4f}" for v in lim))
             attach_style(context, biv, bivariate(mh_map.bivariate_legend()), "raster",
                          self.tr("Bivariate flood-landslide susceptibility"))
-            res["OUTPUT_BIVARIATE"] = biv
+            res[P.OUTPUT_BIVARIATE] = biv
         return res

@@ -7,6 +7,7 @@ from .. import compat
 from .common import add_zone_parameters, zone_lookup
 from ..report_common import hazard_xy
 from ..sampling.common import SamplingAlgorithm
+from .. import params as P
 
 
 class MultiHazardSamples(SamplingAlgorithm):
@@ -28,39 +29,39 @@ class MultiHazardSamples(SamplingAlgorithm):
 
     def initAlgorithm(self, config=None):
         self.addParameter(QgsProcessingParameterFeatureSource(
-            "FLOODS", self.tr("Flood presences"), [compat.TYPE_VECTOR_POINT,
+            P.FLOODS, self.tr("Flood presences"), [compat.TYPE_VECTOR_POINT,
                                                    compat.TYPE_VECTOR_POLYGON]))
         self.addParameter(QgsProcessingParameterFeatureSource(
-            "LANDSLIDES", self.tr("Landslide presences"), [compat.TYPE_VECTOR_POINT,
+            P.LANDSLIDES, self.tr("Landslide presences"), [compat.TYPE_VECTOR_POINT,
                                                            compat.TYPE_VECTOR_POLYGON]))
         self.add_factor_parameters()
         add_zone_parameters(self)
         self.addParameter(QgsProcessingParameterNumber(
-            "KDE_RATIO", self.tr("Synthetic presences per presence (KDE; 0: none)"),
+            P.KDE_RATIO, self.tr("Synthetic presences per presence (KDE; 0: none)"),
             compat.NUMBER_DOUBLE, 0.5, minValue=0.0))
         self.addParameter(QgsProcessingParameterNumber(
-            "SPACING", self.tr("Spacing of synthetic presences (map units)"),
+            P.SPACING, self.tr("Spacing of synthetic presences (map units)"),
             compat.NUMBER_DOUBLE, 100.0, minValue=0.0))
         self.addParameter(QgsProcessingParameterNumber(
-            "ABSENCE_RATIO", self.tr("Absences per presence (one-class SVM)"),
+            P.ABSENCE_RATIO, self.tr("Absences per presence (one-class SVM)"),
             compat.NUMBER_DOUBLE, 1.0, minValue=0.01))
         self.addParameter(QgsProcessingParameterNumber(
-            "NU", self.tr("nu of the one-class SVM"), compat.NUMBER_DOUBLE, 0.1, minValue=0.001,
+            P.NU, self.tr("nu of the one-class SVM"), compat.NUMBER_DOUBLE, 0.1, minValue=0.001,
             maxValue=1.0))
         self.add_common_parameters(min_distance=100.0, include_presences=False)
         self.add_output(text="Multi-hazard samples")
 
     def compute(self, parameters, context, feedback, fb):
         num = {k: self.parameterAsDouble(parameters, k, context) for k in (
-            "KDE_RATIO", "SPACING", "ABSENCE_RATIO", "MIN_DISTANCE", "NU")}
+            P.KDE_RATIO, P.SPACING, P.ABSENCE_RATIO, P.MIN_DISTANCE, P.NU)}
         with self.factor_stack(parameters, context) as stack:
             zones_at = zone_lookup(self, parameters, context, stack)  # checked before sampling
             inventories = {name: hazard_xy(self, parameters, key, context, stack, feedback)
                            for key, name in HAZARD_INPUTS}
             x, y, cols = multihazard_samples(
                 stack, inventories, zones_at, self.seed(parameters, context),
-                num["KDE_RATIO"], num["SPACING"], num["ABSENCE_RATIO"], num["MIN_DISTANCE"],
-                num["NU"], fb, feedback.pushInfo, feedback.pushWarning)
+                num[P.KDE_RATIO], num[P.SPACING], num[P.ABSENCE_RATIO], num[P.MIN_DISTANCE],
+                num[P.NU], fb, feedback.pushInfo, feedback.pushWarning)
             crs_wkt = stack.grid.crs_wkt
-        return {"OUTPUT": self.write_samples(parameters, context, crs_wkt, x, y, cols,
+        return {P.OUTPUT: self.write_samples(parameters, context, crs_wkt, x, y, cols,
                                              layer_name="Multi-hazard samples")}

@@ -12,6 +12,7 @@ from ...core.multihazard.training import METRICS
 from .. import compat
 from ..base import HazardAlgorithm
 from .common import read_samples
+from .. import params as P
 
 
 
@@ -54,39 +55,39 @@ class TrainMultiHazard(HazardAlgorithm):
 
     def initAlgorithm(self, config=None):
         self.addParameter(QgsProcessingParameterFeatureSource(
-            "SAMPLES", self.tr("Multi-hazard samples (with zone and split)"),
+            P.SAMPLES, self.tr("Multi-hazard samples (with zone and split)"),
             [compat.TYPE_VECTOR_POINT]))
         self.add_factor_parameters()
         self.addParameter(QgsProcessingParameterString(
-            "FEATURES", self.tr("Kept factors per zone (JSON from 'Zone-wise feature "
+            P.FEATURES, self.tr("Kept factors per zone (JSON from 'Zone-wise feature "
                                 "selection'; empty: every factor)"), optional=True))
         for key, text, kind, default, lo in (
-                ("RADIUS", "Co-location radius for the other hazard's label (map units)",
+                (P.RADIUS, "Co-location radius for the other hazard's label (map units)",
                  compat.NUMBER_DOUBLE, 100.0, 0.0),
-                ("MIN_SAMPLES", "Minimum training presences and absences of a hazard in a zone",
+                (P.MIN_SAMPLES, "Minimum training presences and absences of a hazard in a zone",
                  compat.NUMBER_INTEGER, 10, 3),
-                ("MIN_VAL", "Minimum validation presences and absences of a hazard in a zone "
+                (P.MIN_VAL, "Minimum validation presences and absences of a hazard in a zone "
                             "(Early Fusion calibration and gate)", compat.NUMBER_INTEGER, 5, 1),
-                ("N_ITER", "Randomized-search candidates (Late Fusion)", compat.NUMBER_INTEGER,
+                (P.N_ITER, "Randomized-search candidates (Late Fusion)", compat.NUMBER_INTEGER,
                  10, 1),
-                ("EF_EPOCHS", "Maximum epochs (Early Fusion)", compat.NUMBER_INTEGER, 100, 1),
-                ("GATE_EPOCHS", "Maximum epochs (gate)", compat.NUMBER_INTEGER, 200, 1),
-                ("PATIENCE", "Early-stopping patience (epochs)", compat.NUMBER_INTEGER, 10, 1),
-                ("BATCH", "Batch size", compat.NUMBER_INTEGER, 256, 1)):
+                (P.EF_EPOCHS, "Maximum epochs (Early Fusion)", compat.NUMBER_INTEGER, 100, 1),
+                (P.GATE_EPOCHS, "Maximum epochs (gate)", compat.NUMBER_INTEGER, 200, 1),
+                (P.PATIENCE, "Early-stopping patience (epochs)", compat.NUMBER_INTEGER, 10, 1),
+                (P.BATCH, "Batch size", compat.NUMBER_INTEGER, 256, 1)):
             self.addParameter(QgsProcessingParameterNumber(key, self.tr(text), kind, default,
                                                            minValue=lo))
         self.add_seed_parameter()
         self.addParameter(QgsProcessingParameterFileDestination(
-            "OUTPUT_MODEL", self.tr("Multi-hazard model bundle"),
+            P.OUTPUT_MODEL, self.tr("Multi-hazard model bundle"),
             self.tr("Multi-hazard bundle (*.mhz)")))
         self.addParameter(QgsProcessingParameterFileDestination(
-            "OUTPUT_HTML", self.tr("Multi-hazard training report"), self.tr("HTML files (*.html)")))
+            P.OUTPUT_HTML, self.tr("Multi-hazard training report"), self.tr("HTML files (*.html)")))
         self.addParameter(QgsProcessingParameterFileDestination(
-            "OUTPUT_CSV", self.tr("Metrics table (CSV)"), self.tr("CSV files (*.csv)"),
+            P.OUTPUT_CSV, self.tr("Metrics table (CSV)"), self.tr("CSV files (*.csv)"),
             optional=True))
 
     def compute(self, parameters, context, feedback, fb):
-        text = (self.parameterAsString(parameters, "FEATURES", context) or "").strip()
+        text = (self.parameterAsString(parameters, P.FEATURES, context) or "").strip()
         features = None
         if text:
             try:
@@ -100,12 +101,12 @@ class TrainMultiHazard(HazardAlgorithm):
                              ("train", "val", "test"))
             names, categorical, crs_wkt = stack.names, stack.categorical, stack.grid.crs_wkt
         seed = self.seed(parameters, context)
-        path = self.parameterAsFileOutput(parameters, "OUTPUT_MODEL", context)
+        path = self.parameterAsFileOutput(parameters, P.OUTPUT_MODEL, context)
         ints = {k.lower(): self.parameterAsInt(parameters, k, context) for k in (
-            "MIN_SAMPLES", "MIN_VAL", "N_ITER", "EF_EPOCHS", "GATE_EPOCHS", "PATIENCE", "BATCH")}
+            P.MIN_SAMPLES, P.MIN_VAL, P.N_ITER, P.EF_EPOCHS, P.GATE_EPOCHS, P.PATIENCE, P.BATCH)}
         result, _ = worker.run(jobs.TrainMultiHazard(
             names=names, categorical=categorical, features_by_zone=features, seed=seed,
-            radius=self.parameterAsDouble(parameters, "RADIUS", context), bundle_path=path,
+            radius=self.parameterAsDouble(parameters, P.RADIUS, context), bundle_path=path,
             crs_wkt=crs_wkt, algorithm=self.id(), **ints),
             {k: d[k] for k in ("X", "label", "x", "y")} | {
                 k: d[k].astype(str) for k in ("hazard", "zone", "split")}, fb.sub(0.05, 0.95))
@@ -116,9 +117,9 @@ class TrainMultiHazard(HazardAlgorithm):
             if r["zone"] == "macro":
                 feedback.pushInfo(f"macro {r['hazard']:9s} {r['model']:3s}: AUC {r['auc']:.3f}, "
                                   f"F1 {r['f1']:.3f}, Brier {r['brier']:.3f}")
-        html = self.parameterAsFileOutput(parameters, "OUTPUT_HTML", context)
+        html = self.parameterAsFileOutput(parameters, P.OUTPUT_HTML, context)
         training_report(html, result)
-        out = {"OUTPUT_MODEL": path, "OUTPUT_HTML": html}
+        out = {P.OUTPUT_MODEL: path, P.OUTPUT_HTML: html}
         out.update(self.optional_csv(parameters, context, rows, ["zone", "hazard", "model", "n"] +
                                           list(METRICS)))
         return out

@@ -9,6 +9,7 @@ from qgis.core import (QgsCoordinateReferenceSystem, QgsProcessingException,
 from ...core.susceptibility.comparison import Scenario, compare_scenarios, comparison_report
 from .. import compat
 from ..base import HazardAlgorithm
+from .. import params as P
 
 MODELS = ["rf", "xgboost", "glm"]
 
@@ -34,58 +35,58 @@ class CompareSampling(HazardAlgorithm):
 
     def initAlgorithm(self, config=None):
         self.addParameter(QgsProcessingParameterMultipleLayers(
-            "SCENARIOS", self.tr("Labelled sample layers"), compat.TYPE_VECTOR_POINT))
+            P.SCENARIOS, self.tr("Labelled sample layers"), compat.TYPE_VECTOR_POINT))
         self.addParameter(QgsProcessingParameterString(
-            "GROUP_FIELD", self.tr("Field splitting a layer into scenarios (e.g. ratio)"),
+            P.GROUP_FIELD, self.tr("Field splitting a layer into scenarios (e.g. ratio)"),
             optional=True))
         self.addParameter(QgsProcessingParameterString(
-            "LABEL_FIELD", self.tr("Label field"), "label"))
+            P.LABEL_FIELD, self.tr("Label field"), "label"))
         self.add_factor_parameters()
         self.addParameter(QgsProcessingParameterEnum(
-            "MODEL", self.tr("Model"), ["Random forest", "XGBoost", "Logistic GLM"],
+            P.MODEL, self.tr("Model"), ["Random forest", "XGBoost", "Logistic GLM"],
             defaultValue=0))
         self.addParameter(QgsProcessingParameterNumber(
-            "TREES", self.tr("Trees (0: default)"), compat.NUMBER_INTEGER, 200, minValue=0))
+            P.TREES, self.tr("Trees (0: default)"), compat.NUMBER_INTEGER, 200, minValue=0))
         self.addParameter(QgsProcessingParameterNumber(
-            "HOLDOUT", self.tr("Share of presences held out"), compat.NUMBER_DOUBLE, 0.3,
+            P.HOLDOUT, self.tr("Share of presences held out"), compat.NUMBER_DOUBLE, 0.3,
             minValue=0.05, maxValue=0.9))
         self.addParameter(QgsProcessingParameterString(
-            "SLOPE_FACTOR", self.tr("Slope factor left out of slope-threshold scenarios"),
+            P.SLOPE_FACTOR, self.tr("Slope factor left out of slope-threshold scenarios"),
             "slope", optional=True))
         self.add_seed_parameter()
         self.addParameter(QgsProcessingParameterFileDestination(
-            "OUTPUT_HTML", self.tr("Comparison report"), self.tr("HTML files (*.html)")))
+            P.OUTPUT_HTML, self.tr("Comparison report"), self.tr("HTML files (*.html)")))
         self.addParameter(QgsProcessingParameterFileDestination(
-            "OUTPUT_CSV", self.tr("Comparison table (CSV)"), self.tr("CSV files (*.csv)"),
+            P.OUTPUT_CSV, self.tr("Comparison table (CSV)"), self.tr("CSV files (*.csv)"),
             optional=True))
         self.addParameter(QgsProcessingParameterFolderDestination(
-            "OUTPUT_MAPS", self.tr("Folder for the scenario maps"), optional=True))
+            P.OUTPUT_MAPS, self.tr("Folder for the scenario maps"), optional=True))
 
     def compute(self, parameters, context, feedback, fb):
-        kind = MODELS[self.parameterAsEnum(parameters, "MODEL", context)]
-        trees = self.parameterAsInt(parameters, "TREES", context)
-        label_field = self.parameterAsString(parameters, "LABEL_FIELD", context) or "label"
-        group_field = self.parameterAsString(parameters, "GROUP_FIELD", context) or None
-        maps = self.parameterAsString(parameters, "OUTPUT_MAPS", context) or None
+        kind = MODELS[self.parameterAsEnum(parameters, P.MODEL, context)]
+        trees = self.parameterAsInt(parameters, P.TREES, context)
+        label_field = self.parameterAsString(parameters, P.LABEL_FIELD, context) or "label"
+        group_field = self.parameterAsString(parameters, P.GROUP_FIELD, context) or None
+        maps = self.parameterAsString(parameters, P.OUTPUT_MAPS, context) or None
         with self.factor_stack(parameters, context) as stack:
             crs = QgsCoordinateReferenceSystem.fromWkt(stack.grid.crs_wkt)
             comp = compare_scenarios(
                 stack, self._scenarios(parameters, context, crs, label_field, group_field),
                 kind, {"n_estimators": trees} if trees and kind != "glm" else {},
-                self.parameterAsDouble(parameters, "HOLDOUT", context),
-                self.parameterAsString(parameters, "SLOPE_FACTOR", context) or None,
+                self.parameterAsDouble(parameters, P.HOLDOUT, context),
+                self.parameterAsString(parameters, P.SLOPE_FACTOR, context) or None,
                 self.seed(parameters, context), maps, fb, feedback.pushInfo)
-        out = {"OUTPUT_HTML": comparison_report(
-            self.parameterAsFileOutput(parameters, "OUTPUT_HTML", context), comp)}
+        out = {P.OUTPUT_HTML: comparison_report(
+            self.parameterAsFileOutput(parameters, P.OUTPUT_HTML, context), comp)}
         out.update(self.optional_csv(parameters, context, comp.rows))
         if maps:
-            out["OUTPUT_MAPS"] = maps
+            out[P.OUTPUT_MAPS] = maps
         return out
 
     def _scenarios(self, parameters, context, crs, label_field, group_field):
         from qgis.core import QgsCoordinateTransform
         out = []
-        for lyr in self.parameterAsLayerList(parameters, "SCENARIOS", context) or []:
+        for lyr in self.parameterAsLayerList(parameters, P.SCENARIOS, context) or []:
             if not isinstance(lyr, QgsVectorLayer) or lyr.fields().indexOf(label_field) < 0:
                 raise QgsProcessingException(f"Layer '{lyr.name()}' has no field '{label_field}' "
                                              f"[LABEL_FIELD].")

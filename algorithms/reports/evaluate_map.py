@@ -9,6 +9,7 @@ from ...core.io.raster import AlignedStack, Band, Grid
 from .. import compat
 from ..base import HazardAlgorithm, raster_path
 from ..report_common import background, hazard_xy
+from .. import params as P
 
 
 class EvaluateMap(HazardAlgorithm):
@@ -31,60 +32,60 @@ class EvaluateMap(HazardAlgorithm):
 
     def initAlgorithm(self, config=None):
         self.addParameter(QgsProcessingParameterRasterLayer(
-            "PROBABILITY", self.tr("Susceptibility map (probability)")))
+            P.PROBABILITY, self.tr("Susceptibility map (probability)")))
         self.addParameter(QgsProcessingParameterFeatureSource(
-            "HAZARDS", self.tr("Hazard inventory (points or polygons, or labelled samples)"),
+            P.HAZARDS, self.tr("Hazard inventory (points or polygons, or labelled samples)"),
             [compat.TYPE_VECTOR_POINT, compat.TYPE_VECTOR_POLYGON]))
         self.addParameter(QgsProcessingParameterField(
-            "LABEL_FIELD", self.tr("Label field, when the inventory holds labelled samples"),
-            parentLayerParameterName="HAZARDS", optional=True))
+            P.LABEL_FIELD, self.tr("Label field, when the inventory holds labelled samples"),
+            parentLayerParameterName=P.HAZARDS, optional=True))
         self.addParameter(QgsProcessingParameterFeatureSource(
-            "ABSENCES", self.tr("Absences (optional)"), [compat.TYPE_VECTOR_POINT],
+            P.ABSENCES, self.tr("Absences (optional)"), [compat.TYPE_VECTOR_POINT],
             optional=True))
         self.addParameter(QgsProcessingParameterString(
-            "CLASS_LIMITS", self.tr("Class limits (comma-separated; empty: natural breaks)"),
+            P.CLASS_LIMITS, self.tr("Class limits (comma-separated; empty: natural breaks)"),
             optional=True))
         self.addParameter(QgsProcessingParameterNumber(
-            "THRESHOLD", self.tr("Probability threshold"), compat.NUMBER_DOUBLE, 0.5, minValue=0,
+            P.THRESHOLD, self.tr("Probability threshold"), compat.NUMBER_DOUBLE, 0.5, minValue=0,
             maxValue=1))
         self.addParameter(QgsProcessingParameterNumber(
-            "BACKGROUND", self.tr("Background pixels per hazard (without absences)"),
+            P.BACKGROUND, self.tr("Background pixels per hazard (without absences)"),
             compat.NUMBER_INTEGER, 10, minValue=1))
         self.add_seed_parameter()
         self.addParameter(QgsProcessingParameterFileDestination(
-            "OUTPUT_HTML", self.tr("Evaluation report"), self.tr("HTML files (*.html)")))
+            P.OUTPUT_HTML, self.tr("Evaluation report"), self.tr("HTML files (*.html)")))
         self.addParameter(QgsProcessingParameterFileDestination(
-            "OUTPUT_CSV", self.tr("Metrics and SCAI (CSV)"), self.tr("CSV files (*.csv)"),
+            P.OUTPUT_CSV, self.tr("Metrics and SCAI (CSV)"), self.tr("CSV files (*.csv)"),
             optional=True))
 
     def compute(self, parameters, context, feedback, fb):
-        lyr = self.parameterAsRasterLayer(parameters, "PROBABILITY", context)
-        path = raster_path(lyr, "PROBABILITY")
+        lyr = self.parameterAsRasterLayer(parameters, P.PROBABILITY, context)
+        path = raster_path(lyr, P.PROBABILITY)
         seed = self.seed(parameters, context)
-        limits_txt = self.parameterAsString(parameters, "CLASS_LIMITS", context)
+        limits_txt = self.parameterAsString(parameters, P.CLASS_LIMITS, context)
         limits = None
         if limits_txt:
             limits = sorted(float(v) for v in limits_txt.replace(";", ",").split(",") if v.strip())
-        label_field = self.parameterAsString(parameters, "LABEL_FIELD", context) or None
+        label_field = self.parameterAsString(parameters, P.LABEL_FIELD, context) or None
         with AlignedStack([Band(path, 1, "probability", layer_name=lyr.name())],
                           Grid.from_path(path)) as st:
-            pres = hazard_xy(self, parameters, "HAZARDS", context, st, feedback, label_field, 1)
-            absn = hazard_xy(self, parameters, "ABSENCES", context, st, feedback)
+            pres = hazard_xy(self, parameters, P.HAZARDS, context, st, feedback, label_field, 1)
+            absn = hazard_xy(self, parameters, P.ABSENCES, context, st, feedback)
             how = "absence layer"
             if absn is None and label_field:
-                absn = hazard_xy(self, parameters, "HAZARDS", context, st, feedback,
+                absn = hazard_xy(self, parameters, P.HAZARDS, context, st, feedback,
                                  label_field, 0)
                 how = f"label 0 of '{label_field}'"
             if absn is None:
-                n = self.parameterAsInt(parameters, "BACKGROUND", context) * len(pres[0])
+                n = self.parameterAsInt(parameters, P.BACKGROUND, context) * len(pres[0])
                 absn = background(st, pres, n, seed, fb.sub(0, 0.1))
                 how = f"{n} random background pixels (seed {seed})"
             m, scai, stats, roc = evaluate_map(
-                st, pres, absn, limits, self.parameterAsDouble(parameters, "THRESHOLD", context),
+                st, pres, absn, limits, self.parameterAsDouble(parameters, P.THRESHOLD, context),
                 fb.sub(0.1, 1.0), seed)
-        html = self.parameterAsFileOutput(parameters, "OUTPUT_HTML", context)
+        html = self.parameterAsFileOutput(parameters, P.OUTPUT_HTML, context)
         map_evaluation_report(html, lyr.name(), m, scai, stats, roc, how)
-        out = {"OUTPUT_HTML": html}
+        out = {P.OUTPUT_HTML: html}
         out.update(self.optional_csv(parameters, context, [dict(table="metrics", **m)] + [
             dict(table="SCAI", **r) for r in scai], MAP_EVALUATION_COLUMNS))
         feedback.pushInfo(f"AUC {m['AUC']:.3f}, kappa {m['kappa']:.3f}; SCAI " +

@@ -9,6 +9,7 @@ from ...core.susceptibility.screening import VIF_COLUMNS, screen_factors, screen
 from .. import compat
 from ..base import HazardAlgorithm
 from ..report_common import hazard_xy
+from .. import params as P
 
 
 class FactorScreening(HazardAlgorithm):
@@ -27,41 +28,41 @@ class FactorScreening(HazardAlgorithm):
     def initAlgorithm(self, config=None):
         self.add_factor_parameters()
         self.addParameter(QgsProcessingParameterFeatureSource(
-            "SAMPLES", self.tr("Sample points (optional)"), [compat.TYPE_VECTOR_POINT],
+            P.SAMPLES, self.tr("Sample points (optional)"), [compat.TYPE_VECTOR_POINT],
             optional=True))
         self.addParameter(QgsProcessingParameterNumber(
-            "PIXELS", self.tr("Random pixels (without samples)"), compat.NUMBER_INTEGER, 10000,
+            P.PIXELS, self.tr("Random pixels (without samples)"), compat.NUMBER_INTEGER, 10000,
             minValue=50))
         self.addParameter(QgsProcessingParameterNumber(
-            "VIF_MAX", self.tr("VIF flag threshold"), compat.NUMBER_DOUBLE, 10.0, minValue=1.0))
+            P.VIF_MAX, self.tr("VIF flag threshold"), compat.NUMBER_DOUBLE, 10.0, minValue=1.0))
         self.addParameter(QgsProcessingParameterNumber(
-            "R_MAX", self.tr("|r| flag threshold"), compat.NUMBER_DOUBLE, 0.7, minValue=0.0,
+            P.R_MAX, self.tr("|r| flag threshold"), compat.NUMBER_DOUBLE, 0.7, minValue=0.0,
             maxValue=1.0))
         self.add_seed_parameter()
         self.addParameter(QgsProcessingParameterFileDestination(
-            "OUTPUT_HTML", self.tr("Screening report"), self.tr("HTML files (*.html)")))
+            P.OUTPUT_HTML, self.tr("Screening report"), self.tr("HTML files (*.html)")))
         self.addParameter(QgsProcessingParameterFileDestination(
-            "OUTPUT_CSV", self.tr("VIF table (CSV)"), self.tr("CSV files (*.csv)"),
+            P.OUTPUT_CSV, self.tr("VIF table (CSV)"), self.tr("CSV files (*.csv)"),
             optional=True))
 
     def compute(self, parameters, context, feedback, fb):
-        vmax = self.parameterAsDouble(parameters, "VIF_MAX", context)
-        rmax = self.parameterAsDouble(parameters, "R_MAX", context)
+        vmax = self.parameterAsDouble(parameters, P.VIF_MAX, context)
+        rmax = self.parameterAsDouble(parameters, P.R_MAX, context)
         with self.factor_stack(parameters, context) as stack:
             cont = [i for i, c in enumerate(stack.categorical) if not c]
             names = [stack.names[i] for i in cont]
-            xy = hazard_xy(self, parameters, "SAMPLES", context, stack, feedback)
+            xy = hazard_xy(self, parameters, P.SAMPLES, context, stack, feedback)
             if xy is None:
                 adm = smp.Admissible(stack)
-                x, y, _ = smp.draw(adm, self.parameterAsInt(parameters, "PIXELS", context),
+                x, y, _ = smp.draw(adm, self.parameterAsInt(parameters, P.PIXELS, context),
                                    np.random.default_rng(self.seed(parameters, context)),
                                    fb.sub(0, 0.5), what="pixels")
                 xy = (x, y)
             X = sample_at(stack, *xy)[:, cont]
         sc = screen_factors(X, names, vmax, rmax)
-        html = screening_report(self.parameterAsFileOutput(parameters, "OUTPUT_HTML", context),
+        html = screening_report(self.parameterAsFileOutput(parameters, P.OUTPUT_HTML, context),
                                 sc)
-        out = {"OUTPUT_HTML": html}
+        out = {P.OUTPUT_HTML: html}
         out.update(self.optional_csv(parameters, context, sc.rows, VIF_COLUMNS))
         feedback.pushInfo(f"VIF > {vmax:g}: {', '.join(sc.flagged) or 'none'}; {len(sc.pairs)} "
                           f"pair(s) with |r| > {rmax:g}")

@@ -9,6 +9,7 @@ from .. import compat
 from ..base import HazardAlgorithm
 from ..report_common import hazard_xy
 from ..styles import attach_style, raster_pseudocolor
+from .. import params as P
 
 class FrequencyRatio(HazardAlgorithm):
     NAME = "frequencyratio"
@@ -26,42 +27,42 @@ class FrequencyRatio(HazardAlgorithm):
 
     def initAlgorithm(self, config=None):
         self.addParameter(QgsProcessingParameterFeatureSource(
-            "HAZARDS", self.tr("Hazard inventory (points or polygons)"),
+            P.HAZARDS, self.tr("Hazard inventory (points or polygons)"),
             [compat.TYPE_VECTOR_POINT, compat.TYPE_VECTOR_POLYGON]))
         self.add_factor_parameters()
         self.addParameter(QgsProcessingParameterNumber(
-            "CLASSES", self.tr("Classes of continuous factors"), compat.NUMBER_INTEGER, 5,
+            P.CLASSES, self.tr("Classes of continuous factors"), compat.NUMBER_INTEGER, 5,
             minValue=2, maxValue=20))
         self.addParameter(QgsProcessingParameterString(
-            "ASPECT", self.tr("Aspect factors (names, comma-separated)"), "aspect",
+            P.ASPECT, self.tr("Aspect factors (names, comma-separated)"), "aspect",
             optional=True))
         self.add_seed_parameter()
         self.addParameter(QgsProcessingParameterFileDestination(
-            "OUTPUT_HTML", self.tr("Frequency ratio report"), self.tr("HTML files (*.html)")))
+            P.OUTPUT_HTML, self.tr("Frequency ratio report"), self.tr("HTML files (*.html)")))
         self.addParameter(QgsProcessingParameterFileDestination(
-            "OUTPUT_CSV", self.tr("Frequency ratio table (CSV)"), self.tr("CSV files (*.csv)"),
+            P.OUTPUT_CSV, self.tr("Frequency ratio table (CSV)"), self.tr("CSV files (*.csv)"),
             optional=True))
         self.addParameter(QgsProcessingParameterRasterDestination(
-            "OUTPUT_INDEX", self.tr("FR index"), optional=True, createByDefault=False))
+            P.OUTPUT_INDEX, self.tr("FR index"), optional=True, createByDefault=False))
 
     def compute(self, parameters, context, feedback, fb):
-        aspect = [a.strip() for a in (self.parameterAsString(parameters, "ASPECT", context)
+        aspect = [a.strip() for a in (self.parameterAsString(parameters, P.ASPECT, context)
                                       or "").split(",") if a.strip()]
         seed = self.seed(parameters, context)
-        index = self.parameterAsOutputLayer(parameters, "OUTPUT_INDEX", context)
+        index = self.parameterAsOutputLayer(parameters, P.OUTPUT_INDEX, context)
         with self.factor_stack(parameters, context) as stack:
-            xy = hazard_xy(self, parameters, "HAZARDS", context, stack, feedback)
+            xy = hazard_xy(self, parameters, P.HAZARDS, context, stack, feedback)
             rows, plan = frequency_ratio_table(
-                stack, xy, self.parameterAsInt(parameters, "CLASSES", context), aspect,
+                stack, xy, self.parameterAsInt(parameters, P.CLASSES, context), aspect,
                 fb.sub(0, 0.8 if index else 1.0), seed=seed)
             if index:
                 write_fr_index(stack, rows, plan, index, fb.sub(0.8, 1.0))
-        html = frequency_ratio_report(self.parameterAsFileOutput(parameters, "OUTPUT_HTML",
+        html = frequency_ratio_report(self.parameterAsFileOutput(parameters, P.OUTPUT_HTML,
                                                                  context), rows, len(xy[0]))
-        out = {"OUTPUT_HTML": html}
+        out = {P.OUTPUT_HTML: html}
         out.update(self.optional_csv(parameters, context, rows, FR_COLUMNS))
         if index:
             attach_style(context, index, raster_pseudocolor(1, "Reds"), "raster",
                          self.tr("FR index"))
-            out["OUTPUT_INDEX"] = index
+            out[P.OUTPUT_INDEX] = index
         return out

@@ -19,6 +19,7 @@ from ...core.io.zonal import geometries_from_wkb, points_in_zones, zones_raster
 from .. import compat
 from ..features import number, surface_points
 from ..base import HazardAlgorithm, raster_path, source_geometries
+from .. import params as P
 
 METHODS = ["quantile", "natural"]
 
@@ -57,76 +58,76 @@ class GeoDetector(HazardAlgorithm):
 
     def initAlgorithm(self, config=None):
         self.addParameter(QgsProcessingParameterRasterLayer(
-            "RESPONSE", self.tr("Response raster"), optional=True))
+            P.RESPONSE, self.tr("Response raster"), optional=True))
         self.addParameter(QgsProcessingParameterBand(
-            "RESPONSE_BAND", self.tr("Response band"), 1, "RESPONSE", optional=True))
+            P.RESPONSE_BAND, self.tr("Response band"), 1, P.RESPONSE, optional=True))
         self.addParameter(QgsProcessingParameterFeatureSource(
-            "RESPONSE_VECTOR", self.tr("Response vector layer (instead of a raster)"),
+            P.RESPONSE_VECTOR, self.tr("Response vector layer (instead of a raster)"),
             [compat.TYPE_VECTOR_ANY], optional=True))
         self.addParameter(QgsProcessingParameterField(
-            "RESPONSE_FIELD", self.tr("Response field"), parentLayerParameterName="RESPONSE_VECTOR",
+            P.RESPONSE_FIELD, self.tr("Response field"), parentLayerParameterName=P.RESPONSE_VECTOR,
             type=compat.FIELD_NUMERIC, optional=True))
         self.addParameter(QgsProcessingParameterMultipleLayers(
-            "FACTORS", self.tr("Continuous factor rasters"), compat.TYPE_RASTER, optional=True))
+            P.FACTORS, self.tr("Continuous factor rasters"), compat.TYPE_RASTER, optional=True))
         self.addParameter(QgsProcessingParameterMultipleLayers(
-            "CATEGORICAL", self.tr("Categorical factor rasters"), compat.TYPE_RASTER,
+            P.CATEGORICAL, self.tr("Categorical factor rasters"), compat.TYPE_RASTER,
             optional=True))
         self.addParameter(QgsProcessingParameterField(
-            "FACTOR_FIELDS", self.tr("Continuous factor fields (vector response)"),
-            parentLayerParameterName="RESPONSE_VECTOR", type=compat.FIELD_NUMERIC,
+            P.FACTOR_FIELDS, self.tr("Continuous factor fields (vector response)"),
+            parentLayerParameterName=P.RESPONSE_VECTOR, type=compat.FIELD_NUMERIC,
             allowMultiple=True, optional=True))
         self.addParameter(QgsProcessingParameterField(
-            "CATEGORICAL_FIELDS", self.tr("Categorical factor fields (vector response)"),
-            parentLayerParameterName="RESPONSE_VECTOR", type=compat.FIELD_ANY,
+            P.CATEGORICAL_FIELDS, self.tr("Categorical factor fields (vector response)"),
+            parentLayerParameterName=P.RESPONSE_VECTOR, type=compat.FIELD_ANY,
             allowMultiple=True, optional=True))
         self.addParameter(QgsProcessingParameterFeatureSource(
-            "ZONES", self.tr("Zones (run per zone)"), [compat.TYPE_VECTOR_POLYGON],
+            P.ZONES, self.tr("Zones (run per zone)"), [compat.TYPE_VECTOR_POLYGON],
             optional=True))
         self.addParameter(QgsProcessingParameterField(
-            "ZONE_FIELD", self.tr("Zone field"), parentLayerParameterName="ZONES",
+            P.ZONE_FIELD, self.tr("Zone field"), parentLayerParameterName=P.ZONES,
             optional=True))
         self.addParameter(QgsProcessingParameterNumber(
-            "CLASSES", self.tr("Classes of continuous factors"), compat.NUMBER_INTEGER, 5,
+            P.CLASSES, self.tr("Classes of continuous factors"), compat.NUMBER_INTEGER, 5,
             minValue=2, maxValue=50))
         self.addParameter(QgsProcessingParameterEnum(
-            "STRATIFICATION", self.tr("Stratification"), ["Quantiles", "Natural breaks (Jenks)"],
+            P.STRATIFICATION, self.tr("Stratification"), ["Quantiles", "Natural breaks (Jenks)"],
             defaultValue=0))
         self.addParameter(QgsProcessingParameterNumber(
-            "SAMPLE_SIZE", self.tr("Pixels to sample (0: all)"), compat.NUMBER_INTEGER, 0,
+            P.SAMPLE_SIZE, self.tr("Pixels to sample (0: all)"), compat.NUMBER_INTEGER, 0,
             minValue=0))
         self.add_seed_parameter()
         self.addParameter(QgsProcessingParameterNumber(
-            "TOP_N", self.tr("Top factors for the interaction and ecological detectors"),
+            P.TOP_N, self.tr("Top factors for the interaction and ecological detectors"),
             compat.NUMBER_INTEGER, 5, minValue=2))
         self.addParameter(QgsProcessingParameterString(
-            "RISK_FACTORS", self.tr("Factors for the risk detector (comma-separated; default: "
+            P.RISK_FACTORS, self.tr("Factors for the risk detector (comma-separated; default: "
                                     "the top one)"), optional=True))
         self.addParameter(QgsProcessingParameterNumber(
-            "ALPHA", self.tr("Significance level"), compat.NUMBER_DOUBLE, 0.05, minValue=1e-6,
+            P.ALPHA, self.tr("Significance level"), compat.NUMBER_DOUBLE, 0.05, minValue=1e-6,
             maxValue=0.5))
         self.addParameter(QgsProcessingParameterFileDestination(
-            "OUTPUT_HTML", self.tr("GeoDetector report"), self.tr("HTML files (*.html)")))
+            P.OUTPUT_HTML, self.tr("GeoDetector report"), self.tr("HTML files (*.html)")))
         self.addParameter(QgsProcessingParameterFolderDestination(
-            "OUTPUT_TABLES", self.tr("Folder for the CSV tables"), optional=True))
+            P.OUTPUT_TABLES, self.tr("Folder for the CSV tables"), optional=True))
 
     def compute(self, parameters, context, feedback, fb):
         opts = Options(
-            self.parameterAsInt(parameters, "CLASSES", context),
-            METHODS[self.parameterAsEnum(parameters, "STRATIFICATION", context)],
-            self.parameterAsInt(parameters, "TOP_N", context),
-            [s.strip() for s in (self.parameterAsString(parameters, "RISK_FACTORS", context)
+            self.parameterAsInt(parameters, P.CLASSES, context),
+            METHODS[self.parameterAsEnum(parameters, P.STRATIFICATION, context)],
+            self.parameterAsInt(parameters, P.TOP_N, context),
+            [s.strip() for s in (self.parameterAsString(parameters, P.RISK_FACTORS, context)
                                  or "").split(",") if s.strip()],
-            self.parameterAsDouble(parameters, "ALPHA", context), self.seed(parameters, context))
-        zones_src = self.parameterAsSource(parameters, "ZONES", context)
-        zone_field = self.parameterAsString(parameters, "ZONE_FIELD", context)
+            self.parameterAsDouble(parameters, P.ALPHA, context), self.seed(parameters, context))
+        zones_src = self.parameterAsSource(parameters, P.ZONES, context)
+        zone_field = self.parameterAsString(parameters, P.ZONE_FIELD, context)
         if zones_src is not None and not zone_field:
             raise QgsProcessingException("Choose the zone field of the zone layer [ZONE_FIELD].")
         factor_layers = [(lyr, False) for lyr in self.parameterAsLayerList(
-            parameters, "FACTORS", context) or []]
+            parameters, P.FACTORS, context) or []]
         factor_layers += [(lyr, True) for lyr in self.parameterAsLayerList(
-            parameters, "CATEGORICAL", context) or []]
-        response = self.parameterAsRasterLayer(parameters, "RESPONSE", context)
-        vector = self.parameterAsSource(parameters, "RESPONSE_VECTOR", context)
+            parameters, P.CATEGORICAL, context) or []]
+        response = self.parameterAsRasterLayer(parameters, P.RESPONSE, context)
+        vector = self.parameterAsSource(parameters, P.RESPONSE_VECTOR, context)
         if (response is None) == (vector is None):
             raise QgsProcessingException("Give either a response raster [RESPONSE] or a response "
                                          "vector layer with its field [RESPONSE_VECTOR].")
@@ -138,8 +139,8 @@ class GeoDetector(HazardAlgorithm):
             else:
                 results, label, note = self._vector(parameters, context, vector, factor_layers,
                                                     zones_src, zone_field, opts, fb)
-        html = self.parameterAsFileOutput(parameters, "OUTPUT_HTML", context)
-        folder = self.parameterAsString(parameters, "OUTPUT_TABLES", context) or None
+        html = self.parameterAsFileOutput(parameters, P.OUTPUT_HTML, context)
+        folder = self.parameterAsString(parameters, P.OUTPUT_TABLES, context) or None
         write_outputs(results, html, folder, label, opts.method, opts.classes, note,
                       zone_field or None)
         for zone, r in results.items():
@@ -149,21 +150,21 @@ class GeoDetector(HazardAlgorithm):
             top = ", ".join(f"{f['factor']} (q={f['q']:.3f})" for f in r.factors[:opts.top_n])
             feedback.pushInfo(f"{'All data' if zone == 'all' else 'Zone ' + zone}: N={r.n}; "
                               f"top factors: {top}")
-        out = {"OUTPUT_HTML": html}
+        out = {P.OUTPUT_HTML: html}
         if folder:
-            out["OUTPUT_TABLES"] = folder
+            out[P.OUTPUT_TABLES] = folder
         return out
 
     # -- raster response ------------------------------------------------------------------
     def _raster(self, parameters, context, response, factor_layers, zones_src, zone_field, td,
                 opts, fb):
-        band = self.parameterAsInt(parameters, "RESPONSE_BAND", context) or 1
-        rpath = raster_path(response, "RESPONSE")
+        band = self.parameterAsInt(parameters, P.RESPONSE_BAND, context) or 1
+        rpath = raster_path(response, P.RESPONSE)
         grid = Grid.from_path(rpath)
         resp = Band(rpath, band, "response", layer_name=response.name())
         bands = [resp]
         for lyr, cat in factor_layers:
-            bands.extend(bands_of(raster_path(lyr, "FACTORS"), lyr.name(), cat))
+            bands.extend(bands_of(raster_path(lyr, P.FACTORS), lyr.name(), cat))
         if len(bands) < 2:
             raise QgsProcessingException("Give at least one factor raster [FACTORS] or "
                                          "[CATEGORICAL].")
@@ -171,12 +172,12 @@ class GeoDetector(HazardAlgorithm):
         zone_values, zone_index = None, None
         if zones_src is not None:
             crs = QgsCoordinateReferenceSystem.fromWkt(grid.crs_wkt)
-            wkbs, feats = source_geometries(zones_src, "ZONES", crs, context)
+            wkbs, feats = source_geometries(zones_src, P.ZONES, crs, context)
             zone_values = zones_raster(geometries_from_wkb(wkbs), [f[zone_field] for f in feats],
                                        grid, os.path.join(td, "zones.tif"))
             bands.append(Band(os.path.join(td, "zones.tif"), 1, "zone", True, "zones"))
             zone_index = len(bands) - 1
-        sample = self.parameterAsInt(parameters, "SAMPLE_SIZE", context)
+        sample = self.parameterAsInt(parameters, P.SAMPLE_SIZE, context)
         results, total = detect_raster(bands, grid, zone_index, opts, sample, fb)
         fb.info(f"{total} complete pixels used" + (f" (a seeded sample of {sample})"
                                                      if sample else " (all of them)"))
@@ -188,11 +189,11 @@ class GeoDetector(HazardAlgorithm):
     # -- vector response ------------------------------------------------------------------
     def _vector(self, parameters, context, vector, factor_layers, zones_src, zone_field, opts,
                 fb):
-        rfield = self.parameterAsString(parameters, "RESPONSE_FIELD", context)
+        rfield = self.parameterAsString(parameters, P.RESPONSE_FIELD, context)
         if not rfield:
             raise QgsProcessingException("Choose the numeric response field [RESPONSE_FIELD].")
-        cont = compat.parameter_as_fields(self, parameters, "FACTOR_FIELDS", context) or []
-        cats = compat.parameter_as_fields(self, parameters, "CATEGORICAL_FIELDS", context) or []
+        cont = compat.parameter_as_fields(self, parameters, P.FACTOR_FIELDS, context) or []
+        cats = compat.parameter_as_fields(self, parameters, P.CATEGORICAL_FIELDS, context) or []
         feats = list(vector.getFeatures())
         y = np.array([number(f[rfield]) for f in feats], float)
         cols, names, categorical = [], [], []
@@ -215,7 +216,7 @@ class GeoDetector(HazardAlgorithm):
         if factor_layers:
             bands = []
             for lyr, cat in factor_layers:
-                bands.extend(bands_of(raster_path(lyr, "FACTORS"), lyr.name(), cat))
+                bands.extend(bands_of(raster_path(lyr, P.FACTORS), lyr.name(), cat))
             unique_names(bands)
             grid = Grid.from_path(bands[0].path)
             gcrs = QgsCoordinateReferenceSystem.fromWkt(grid.crs_wkt)
@@ -232,7 +233,7 @@ class GeoDetector(HazardAlgorithm):
         zones = None
         zone_values = None
         if zones_src is not None:
-            wkbs, zfeats = source_geometries(zones_src, "ZONES", crs, context)
+            wkbs, zfeats = source_geometries(zones_src, P.ZONES, crs, context)
             zvals = [f[zone_field] for f in zfeats]
             zone_values, zcodes = categories(zvals)
             hit = points_in_zones(xs, ys, geometries_from_wkb(wkbs), list(zcodes + 1))

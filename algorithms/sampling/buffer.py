@@ -1,6 +1,7 @@
 """hazard:bufferabsences: random absences outside a buffer around the presences."""
 from ...core.sampling import samplers as smp
 from .common import SamplingAlgorithm
+from .. import params as P
 
 
 class BufferAbsences(SamplingAlgorithm):
@@ -26,9 +27,8 @@ class BufferAbsences(SamplingAlgorithm):
             pres = self.presences(parameters, context, stack, feedback, fb.sub(0, 0.1))
             n = self.count(parameters, context, len(pres))
             adm = smp.Admissible(stack, pres,
-                                 self.parameterAsDouble(parameters, "MIN_DISTANCE", context))
+                                 self.parameterAsDouble(parameters, P.MIN_DISTANCE, context))
             ax, ay, _ = smp.draw(adm, n, self.rng(parameters, context), fb.sub(0.1, 0.95))
             crs = stack.grid.crs_wkt
-        x, y, cols = self.with_presences(parameters, context, pres, ax, ay, self.SAMPLER)
-        return {"OUTPUT": self.write_samples(parameters, context, crs, x, y, cols,
-                                             layer_name="Buffer samples")}
+        return {P.OUTPUT: self.write_absences(parameters, context, crs, pres, ax, ay,
+                                              "Buffer samples")}

@@ -12,6 +12,7 @@ from ...core.io.zonal import geometries_from_wkb, point_coordinates
 from .. import compat
 from ..base import HazardAlgorithm, source_geometries
 from ..styles import attach_style
+from .. import params as P
 
 LABEL_COLORS = {1: ("#d7301f", "presence (1)"), 0: ("#2c7bb6", "absence (0)")}
 
@@ -34,41 +35,41 @@ class SamplingAlgorithm(HazardAlgorithm):
 
     def add_presence_parameter(self):
         self.addParameter(QgsProcessingParameterFeatureSource(
-            "PRESENCES", self.tr("Hazard presences (points, or polygons: their pixels)"),
+            P.PRESENCES, self.tr("Hazard presences (points, or polygons: their pixels)"),
             [compat.TYPE_VECTOR_POINT, compat.TYPE_VECTOR_POLYGON]))
 
     def add_count_parameters(self, ratio=1.0):
         self.addParameter(QgsProcessingParameterNumber(
-            "COUNT", self.tr("Number of samples (0: use the ratio)"), compat.NUMBER_INTEGER, 0,
+            P.COUNT, self.tr("Number of samples (0: use the ratio)"), compat.NUMBER_INTEGER, 0,
             minValue=0))
         self.addParameter(QgsProcessingParameterNumber(
-            "RATIO", self.tr("Ratio of samples per presence"), compat.NUMBER_DOUBLE, ratio,
+            P.RATIO, self.tr("Ratio of samples per presence"), compat.NUMBER_DOUBLE, ratio,
             minValue=0.0))
 
     def add_common_parameters(self, min_distance=0.0, include_presences=True):
         self.addParameter(QgsProcessingParameterNumber(
-            "MIN_DISTANCE", self.tr("Minimum distance from any presence (map units)"),
+            P.MIN_DISTANCE, self.tr("Minimum distance from any presence (map units)"),
             compat.NUMBER_DOUBLE, min_distance, minValue=0.0))
         self.add_seed_parameter()
         if include_presences:
             self.addParameter(QgsProcessingParameterBoolean(
-                "INCLUDE_PRESENCES", self.tr("Add the presences (label 1) to the output, making "
+                P.INCLUDE_PRESENCES, self.tr("Add the presences (label 1) to the output, making "
                                              "it a training layer"), True))
 
-    def add_output(self, name="OUTPUT", text="Samples"):
+    def add_output(self, name=P.OUTPUT, text="Samples"):
         self.addParameter(QgsProcessingParameterFeatureSink(
             name, self.tr(text), compat.TYPE_VECTOR_POINT))
 
     # -- inputs -----------------------------------------------------------------------------
     def presences(self, parameters, context, stack, feedback, fb):
         """Presences on the stack's grid: points as they are, polygons as their pixels."""
-        src = self.parameterAsSource(parameters, "PRESENCES", context)
+        src = self.parameterAsSource(parameters, P.PRESENCES, context)
         if src is None:
             raise QgsProcessingException("The presence layer could not be opened [PRESENCES].")
         if src.featureCount() == 0:
             raise QgsProcessingException("The presence layer is empty [PRESENCES].")
         crs = QgsCoordinateReferenceSystem.fromWkt(stack.grid.crs_wkt)
-        wkbs, _ = source_geometries(src, "PRESENCES", crs, context, feedback)
+        wkbs, _ = source_geometries(src, P.PRESENCES, crs, context, feedback)
         geoms = geometries_from_wkb(wkbs)
         if compat.geometry_type(src.wkbType()) == compat.GEOM_POLYGON:
             pres = smp.presences_from_ids(stack, smp.polygon_pixels(stack, geoms), fb)
@@ -86,14 +87,14 @@ class SamplingAlgorithm(HazardAlgorithm):
 
     def count(self, parameters, context, n):
         from ...core.sampling.samplers import absence_count
-        return absence_count(n, self.parameterAsInt(parameters, "COUNT", context),
-                             self.parameterAsDouble(parameters, "RATIO", context))
+        return absence_count(n, self.parameterAsInt(parameters, P.COUNT, context),
+                             self.parameterAsDouble(parameters, P.RATIO, context))
 
     def rng(self, parameters, context):
         return np.random.default_rng(self.seed(parameters, context))
 
     # -- output -----------------------------------------------------------------------------
-    def write_samples(self, parameters, context, crs_wkt, x, y, columns, name="OUTPUT",
+    def write_samples(self, parameters, context, crs_wkt, x, y, columns, name=P.OUTPUT,
                       layer_name="Samples"):
         """Points (x, y) with ``columns`` (name -> array: ints, floats or strings)."""
         fields = QgsFields()
@@ -124,9 +125,15 @@ class SamplingAlgorithm(HazardAlgorithm):
         attach_style(context, dest, label_style, "vector", name=self.tr(layer_name))
         return dest
 
-    def with_presences(self, parameters, context, pres, ax, ay, sampler):
+    def write_absences(self, parameters, context, crs, pres, ax, ay, layer_name):
+        """Write the absences (ax, ay), with the presences unless INCLUDE_PRESENCES is off, to
+        OUTPUT; returns its destination."""
+        x, y, cols = self._with_presences(parameters, context, pres, ax, ay, self.SAMPLER)
+        return self.write_samples(parameters, context, crs, x, y, cols, layer_name=layer_name)
+
+    def _with_presences(self, parameters, context, pres, ax, ay, sampler):
         """Absences, and the presences unless INCLUDE_PRESENCES is off: (x, y, columns)."""
-        include = self.parameterAsBool(parameters, "INCLUDE_PRESENCES", context)
+        include = self.parameterAsBool(parameters, P.INCLUDE_PRESENCES, context)
         n_abs = len(ax)
         n_pre = len(pres) if include else 0
         x = np.concatenate([pres.x[:n_pre], ax])

@@ -7,10 +7,11 @@ from qgis.core import (QgsCoordinateReferenceSystem, QgsProcessingException,
                        QgsProcessingParameterRasterLayer)
 
 from ...core.sampling.threshold import SIDES, threshold_correction, threshold_report
-from ...core.io.zonal import geometries_from_wkb
+from ...core.io.zonal import geometries_from_wkb, point_coordinates
 from .. import compat
 from ..base import source_geometries
 from .common import SamplingAlgorithm
+from .. import params as P
 
 class FactorThresholdAbsences(SamplingAlgorithm):
     NAME = "factorthresholdabsences"
@@ -36,58 +37,57 @@ class FactorThresholdAbsences(SamplingAlgorithm):
         self.add_presence_parameter()
         self.add_factor_parameters()
         self.addParameter(QgsProcessingParameterRasterLayer(
-            "THRESHOLD_FACTOR", self.tr("Factor to threshold (one of the factor rasters)")))
+            P.THRESHOLD_FACTOR, self.tr("Factor to threshold (one of the factor rasters)")))
         self.addParameter(QgsProcessingParameterNumber(
-            "THRESHOLD", self.tr("Threshold (empty: derive it from SHAP)"), compat.NUMBER_DOUBLE,
+            P.THRESHOLD, self.tr("Threshold (empty: derive it from SHAP)"), compat.NUMBER_DOUBLE,
             optional=True))
         self.addParameter(QgsProcessingParameterEnum(
-            "PRONE_SIDE", self.tr("Hazard-prone side of the threshold"),
+            P.PRONE_SIDE, self.tr("Hazard-prone side of the threshold"),
             ["auto (from the SHAP dependence)", "below", "above"], defaultValue=0))
         self.addParameter(QgsProcessingParameterFeatureSource(
-            "START_ABSENCES", self.tr("Starting absences (empty: random, at the ratio)"),
+            P.START_ABSENCES, self.tr("Starting absences (empty: random, at the ratio)"),
             [compat.TYPE_VECTOR_POINT], optional=True))
         self.add_count_parameters()
         self.add_common_parameters()
         self.add_output()
         self.addParameter(QgsProcessingParameterFileDestination(
-            "OUTPUT_HTML", self.tr("Report"), self.tr("HTML files (*.html)"), optional=True))
-        self.addOutput(QgsProcessingOutputNumber("THRESHOLD_USED", self.tr("Threshold used")))
-        self.addOutput(QgsProcessingOutputString("PRONE_SIDE_USED", self.tr("Prone side used")))
+            P.OUTPUT_HTML, self.tr("Report"), self.tr("HTML files (*.html)"), optional=True))
+        self.addOutput(QgsProcessingOutputNumber(P.THRESHOLD_USED, self.tr("Threshold used")))
+        self.addOutput(QgsProcessingOutputString(P.PRONE_SIDE_USED, self.tr("Prone side used")))
 
     def compute(self, parameters, context, feedback, fb):
-        given = parameters.get("THRESHOLD")
-        given = None if given in (None, "") else self.parameterAsDouble(parameters, "THRESHOLD",
+        given = parameters.get(P.THRESHOLD)
+        given = None if given in (None, "") else self.parameterAsDouble(parameters, P.THRESHOLD,
                                                                          context)
-        start = self.parameterAsSource(parameters, "START_ABSENCES", context)
+        start = self.parameterAsSource(parameters, P.START_ABSENCES, context)
         with self.factor_stack(parameters, context) as stack:
             j = self._factor_index(stack, self.parameterAsRasterLayer(
-                parameters, "THRESHOLD_FACTOR", context))
+                parameters, P.THRESHOLD_FACTOR, context))
             pres = self.presences(parameters, context, stack, feedback, fb.sub(0, 0.05))
             res = threshold_correction(
                 stack, pres, j, self.rng(parameters, context),
                 self.seed(parameters, context), given,
-                SIDES[self.parameterAsEnum(parameters, "PRONE_SIDE", context)],
+                SIDES[self.parameterAsEnum(parameters, P.PRONE_SIDE, context)],
                 self._start_points(start, stack, context) if start is not None else None,
                 self.count(parameters, context, len(pres)) if start is None else 0,
-                self.parameterAsDouble(parameters, "MIN_DISTANCE", context), fb)
+                self.parameterAsDouble(parameters, P.MIN_DISTANCE, context), fb)
             feedback.pushInfo(f"Threshold {res.factor} = {res.threshold:.4g}, prone side: "
                               f"{res.side}; {res.replaced} of {res.n_absences} absences "
                               f"replaced.")
             crs = stack.grid.crs_wkt
-        x, y, cols = self.with_presences(parameters, context, pres, res.x, res.y, self.SAMPLER)
-        out = {"OUTPUT": self.write_samples(parameters, context, crs, x, y, cols,
-                                            layer_name="Threshold-corrected samples"),
-               "THRESHOLD_USED": res.threshold, "PRONE_SIDE_USED": res.side}
-        html = self.parameterAsFileOutput(parameters, "OUTPUT_HTML", context)
+        out = {P.OUTPUT: self.write_absences(parameters, context, crs, pres, res.x, res.y,
+                                             "Threshold-corrected samples"),
+               P.THRESHOLD_USED: res.threshold, P.PRONE_SIDE_USED: res.side}
+        html = self.parameterAsFileOutput(parameters, P.OUTPUT_HTML, context)
         if html:
-            out["OUTPUT_HTML"] = threshold_report(html, res)
+            out[P.OUTPUT_HTML] = threshold_report(html, res)
         return out
 
     @staticmethod
     def _factor_index(stack, layer):
         from ...core.io.raster import bands_of
         from ..base import raster_path
-        wanted = bands_of(raster_path(layer, "THRESHOLD_FACTOR"), layer.name())[0]
+        wanted = bands_of(raster_path(layer, P.THRESHOLD_FACTOR), layer.name())[0]
         for i, b in enumerate(stack.bands):
             if b.path == wanted.path and b.band == wanted.band:
                 return i
@@ -98,12 +98,8 @@ class FactorThresholdAbsences(SamplingAlgorithm):
     def _start_points(src, stack, context):
         crs = QgsCoordinateReferenceSystem.fromWkt(stack.grid.crs_wkt)
         has_label = src.fields().indexOf("label") >= 0
-        wkbs, feats = source_geometries(src, "START_ABSENCES", crs, context)
-        xs, ys = [], []
-        for g, f in zip(geometries_from_wkb(wkbs), feats):
-            if g is None or (has_label and f["label"] == 1):
-                continue
-            px, py = g.GetPoint_2D()
-            xs.append(px)
-            ys.append(py)
-        return np.array(xs), np.array(ys)
+        wkbs, feats = source_geometries(src, P.START_ABSENCES, crs, context)
+        absent = [not (has_label and f["label"] == 1) for f in feats]
+        xy = point_coordinates([g for g, a in zip(geometries_from_wkb(wkbs), absent) if a])
+        xy = xy[np.isfinite(xy).all(axis=1)]  # features without a geometry
+        return xy[:, 0], xy[:, 1]

@@ -4,6 +4,7 @@ from qgis.core import QgsProcessingException, QgsProcessingParameterString
 
 from ...core.sampling import samplers as smp
 from .common import SamplingAlgorithm
+from .. import params as P
 
 
 class KdeAugmentation(SamplingAlgorithm):
@@ -26,12 +27,12 @@ class KdeAugmentation(SamplingAlgorithm):
         self.add_factor_parameters()
         self.add_count_parameters()
         self.addParameter(QgsProcessingParameterString(
-            "BANDWIDTH", self.tr("Bandwidth ('scott', 'silverman' or a factor)"), "scott"))
+            P.BANDWIDTH, self.tr("Bandwidth ('scott', 'silverman' or a factor)"), "scott"))
         self.add_common_parameters(min_distance=100.0, include_presences=False)
         self.add_output(text="Augmented presences")
 
     def compute(self, parameters, context, feedback, fb):
-        bw = self.parameterAsString(parameters, "BANDWIDTH", context).strip().lower() or "scott"
+        bw = self.parameterAsString(parameters, P.BANDWIDTH, context).strip().lower() or "scott"
         if bw not in ("scott", "silverman"):
             try:
                 bw = float(bw)
@@ -42,7 +43,7 @@ class KdeAugmentation(SamplingAlgorithm):
             pres = self.presences(parameters, context, stack, feedback, fb.sub(0, 0.1))
             n = self.count(parameters, context, len(pres))
             sx, sy = smp.kde_augment(stack, pres, n, self.rng(parameters, context),
-                                     self.parameterAsDouble(parameters, "MIN_DISTANCE", context),
+                                     self.parameterAsDouble(parameters, P.MIN_DISTANCE, context),
                                      bw, fb.sub(0.1, 0.95))
             crs = stack.grid.crs_wkt
         x = np.concatenate([pres.x, sx])
@@ -50,5 +51,5 @@ class KdeAugmentation(SamplingAlgorithm):
         cols = {"label": np.ones(len(x), int),
                 "sampler": np.array(["presence"] * len(pres) + [self.SAMPLER] * len(sx), object),
                 "augmented": np.r_[np.zeros(len(pres), int), np.ones(len(sx), int)]}
-        return {"OUTPUT": self.write_samples(parameters, context, crs, x, y, cols,
+        return {P.OUTPUT: self.write_samples(parameters, context, crs, x, y, cols,
                                              layer_name="Augmented presences")}

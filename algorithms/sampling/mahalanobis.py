@@ -8,6 +8,7 @@ from ...core.sampling.mahalanobis import mahalanobis_absences, mahalanobis_repor
 from .. import compat
 from .common import SamplingAlgorithm
 from ..styles import attach_style, raster_pseudocolor
+from .. import params as P
 
 DOFS = ["p-1", "p"]
 
@@ -37,22 +38,22 @@ class MahalanobisAbsences(SamplingAlgorithm):
         self.add_presence_parameter()
         self.add_factor_parameters()
         self.addParameter(QgsProcessingParameterNumber(
-            "ALPHA", self.tr("Significance level alpha"), compat.NUMBER_DOUBLE, 0.05,
+            P.ALPHA, self.tr("Significance level alpha"), compat.NUMBER_DOUBLE, 0.05,
             minValue=1e-9, maxValue=0.5))
         self.addParameter(QgsProcessingParameterEnum(
-            "DOF", self.tr("Degrees of freedom"), ["p - 1 (as published)", "p"], defaultValue=0))
+            P.DOF, self.tr("Degrees of freedom"), ["p - 1 (as published)", "p"], defaultValue=0))
         self.addParameter(QgsProcessingParameterBoolean(
-            "ALLOW_PINV", self.tr("Use the pseudo-inverse when the covariance is singular"),
+            P.ALLOW_PINV, self.tr("Use the pseudo-inverse when the covariance is singular"),
             False))
         self.add_count_parameters()
         self.add_common_parameters()
         self.add_output()
         self.addParameter(QgsProcessingParameterRasterDestination(
-            "OUTPUT_D2", self.tr("Squared Mahalanobis distance D²")))
+            P.OUTPUT_D2, self.tr("Squared Mahalanobis distance D²")))
         self.addParameter(QgsProcessingParameterRasterDestination(
-            "OUTPUT_MASK", self.tr("Sampling space (1: D² > critical value)")))
+            P.OUTPUT_MASK, self.tr("Sampling space (1: D² > critical value)")))
         self.addParameter(QgsProcessingParameterFileDestination(
-            "OUTPUT_HTML", self.tr("Summary"), self.tr("HTML files (*.html)"), optional=True))
+            P.OUTPUT_HTML, self.tr("Summary"), self.tr("HTML files (*.html)"), optional=True))
 
     def compute(self, parameters, context, feedback, fb):
         with self.factor_stack(parameters, context) as stack:
@@ -65,32 +66,31 @@ class MahalanobisAbsences(SamplingAlgorithm):
             names = [stack.names[i] for i in cont]
             model = smp.mahalanobis_model(
                 pres.values[:, cont], names,
-                self.parameterAsDouble(parameters, "ALPHA", context),
-                DOFS[self.parameterAsEnum(parameters, "DOF", context)],
-                self.parameterAsBool(parameters, "ALLOW_PINV", context))
+                self.parameterAsDouble(parameters, P.ALPHA, context),
+                DOFS[self.parameterAsEnum(parameters, P.DOF, context)],
+                self.parameterAsBool(parameters, P.ALLOW_PINV, context))
             if model.pseudo_inverse:
                 feedback.pushWarning("The covariance is singular: the pseudo-inverse is used.")
             feedback.pushInfo(f"p = {len(names)} factors ({', '.join(names)}), dof = "
                               f"{model.dof}, critical D² = {model.critical:.4f}")
             n = self.count(parameters, context, len(pres))
-            d2_path = self.parameterAsOutputLayer(parameters, "OUTPUT_D2", context)
-            mask_path = self.parameterAsOutputLayer(parameters, "OUTPUT_MASK", context)
+            d2_path = self.parameterAsOutputLayer(parameters, P.OUTPUT_D2, context)
+            mask_path = self.parameterAsOutputLayer(parameters, P.OUTPUT_MASK, context)
 
             res = mahalanobis_absences(
                 stack, pres, cont, model, n, self.rng(parameters, context), d2_path, mask_path,
-                self.parameterAsDouble(parameters, "MIN_DISTANCE", context), fb.sub(0.05, 0.95))
+                self.parameterAsDouble(parameters, P.MIN_DISTANCE, context), fb.sub(0.05, 0.95))
             ax, ay, n_valid, n_adm = res.x, res.y, res.n_valid, res.n_admissible
             crs = stack.grid.crs_wkt
-        x, y, cols = self.with_presences(parameters, context, pres, ax, ay, self.SAMPLER)
-        dest = self.write_samples(parameters, context, crs, x, y, cols,
-                                  layer_name="Mahalanobis samples")
+        dest = self.write_absences(parameters, context, crs, pres, ax, ay,
+                                   "Mahalanobis samples")
         attach_style(context, d2_path, raster_pseudocolor(1, "Magma"), "raster", "D²")
         attach_style(context, mask_path, raster_pseudocolor(1, "Greys"), "raster",
                      "Sampling space")
-        out = {"OUTPUT": dest, "OUTPUT_D2": d2_path, "OUTPUT_MASK": mask_path}
-        html = self.parameterAsFileOutput(parameters, "OUTPUT_HTML", context)
+        out = {P.OUTPUT: dest, P.OUTPUT_D2: d2_path, P.OUTPUT_MASK: mask_path}
+        html = self.parameterAsFileOutput(parameters, P.OUTPUT_HTML, context)
         if html:
-            out["OUTPUT_HTML"] = mahalanobis_report(html, model, res, len(pres))
+            out[P.OUTPUT_HTML] = mahalanobis_report(html, model, res, len(pres))
         feedback.pushInfo(f"Admissible pixels: {n_adm} of {n_valid} valid "
                           f"({100.0 * n_adm / max(1, n_valid):.1f} %); {len(ax)} absences drawn.")
         return out

@@ -7,6 +7,7 @@ from .. import compat
 from ..base import HazardAlgorithm
 from .common import label_style
 from ..styles import attach_style
+from .. import params as P
 
 
 class MergeSamples(HazardAlgorithm):
@@ -22,19 +23,19 @@ class MergeSamples(HazardAlgorithm):
 
     def initAlgorithm(self, config=None):
         self.addParameter(QgsProcessingParameterFeatureSource(
-            "PRESENCES", self.tr("Presences"), [compat.TYPE_VECTOR_POINT,
+            P.PRESENCES, self.tr("Presences"), [compat.TYPE_VECTOR_POINT,
                                                 compat.TYPE_VECTOR_POLYGON]))
         self.addParameter(QgsProcessingParameterFeatureSource(
-            "ABSENCES", self.tr("Absences"), [compat.TYPE_VECTOR_POINT]))
+            P.ABSENCES, self.tr("Absences"), [compat.TYPE_VECTOR_POINT]))
         self.addParameter(QgsProcessingParameterFeatureSink(
-            "OUTPUT", self.tr("Training samples"), compat.TYPE_VECTOR_POINT))
+            P.OUTPUT, self.tr("Training samples"), compat.TYPE_VECTOR_POINT))
 
     def compute(self, parameters, context, feedback, fb):
-        pres = self.parameterAsSource(parameters, "PRESENCES", context)
-        absn = self.parameterAsSource(parameters, "ABSENCES", context)
+        pres = self.parameterAsSource(parameters, P.PRESENCES, context)
+        absn = self.parameterAsSource(parameters, P.ABSENCES, context)
         if pres is None or absn is None:
             raise QgsProcessingException("The presence or absence layer could not be opened.")
-        for src, key in ((pres, "PRESENCES"), (absn, "ABSENCES")):
+        for src, key in ((pres, P.PRESENCES), (absn, P.ABSENCES)):
             if src.featureCount() == 0:
                 raise QgsProcessingException(f"The layer [{key}] is empty: a training layer "
                                              f"needs presences and absences.")
@@ -42,10 +43,10 @@ class MergeSamples(HazardAlgorithm):
         fields.append(compat.int_field("label"))
         fields.append(compat.string_field("sampler"))
         crs = pres.sourceCrs()
-        sink, dest = self.parameterAsSink(parameters, "OUTPUT", context, fields,
+        sink, dest = self.parameterAsSink(parameters, P.OUTPUT, context, fields,
                                           compat.WKB_POINT, crs)
         if sink is None:
-            raise QgsProcessingException(self.invalidSinkError(parameters, "OUTPUT"))
+            raise QgsProcessingException(self.invalidSinkError(parameters, P.OUTPUT))
         n = [0, 0]
         for src, label, default in ((pres, 1, "presence"), (absn, 0, "absence")):
             xf = QgsCoordinateTransform(src.sourceCrs(), crs, context.transformContext()) \
@@ -68,4 +69,4 @@ class MergeSamples(HazardAlgorithm):
         del sink
         feedback.pushInfo(f"{n[1]} presences and {n[0]} absences merged.")
         attach_style(context, dest, label_style, "vector", self.tr("Training samples"))
-        return {"OUTPUT": dest}
+        return {P.OUTPUT: dest}

@@ -5,6 +5,7 @@ from qgis.core import QgsProcessingParameterNumber, QgsProcessingParameterString
 from ...core.sampling import samplers as smp
 from .. import compat
 from .common import SamplingAlgorithm
+from .. import params as P
 
 
 class MultiRatioAbsences(SamplingAlgorithm):
@@ -24,25 +25,25 @@ class MultiRatioAbsences(SamplingAlgorithm):
         self.add_presence_parameter()
         self.add_factor_parameters()
         self.addParameter(QgsProcessingParameterString(
-            "RATIOS", self.tr("Ratios (presence:absence)"), "1:1, 1:5, 1:50, 1:100, 1:150, 1:200"))
+            P.RATIOS, self.tr("Ratios (presence:absence)"), "1:1, 1:5, 1:50, 1:100, 1:150, 1:200"))
         self.addParameter(QgsProcessingParameterNumber(
-            "TEST_SHARE", self.tr("Test share of each label"), compat.NUMBER_DOUBLE, 0.3,
+            P.TEST_SHARE, self.tr("Test share of each label"), compat.NUMBER_DOUBLE, 0.3,
             minValue=0.0, maxValue=0.9))
         self.add_common_parameters(include_presences=False)
         self.add_output(text="Sample sets")
 
     def compute(self, parameters, context, feedback, fb):
-        text = self.parameterAsString(parameters, "RATIOS", context)
+        text = self.parameterAsString(parameters, P.RATIOS, context)
         ratios = smp.parse_ratios(text)
         labels_txt = [p.strip() if ":" in p else f"1:{p.strip()}"
                       for p in text.replace(";", ",").split(",") if p.strip()]
-        share = self.parameterAsDouble(parameters, "TEST_SHARE", context)
+        share = self.parameterAsDouble(parameters, P.TEST_SHARE, context)
         rng = self.rng(parameters, context)
         xs, ys, cols = [], [], {"label": [], "sampler": [], "ratio": [], "split": []}
         with self.factor_stack(parameters, context) as stack:
             pres = self.presences(parameters, context, stack, feedback, fb.sub(0, 0.05))
             adm = smp.Admissible(stack, pres,
-                                 self.parameterAsDouble(parameters, "MIN_DISTANCE", context))
+                                 self.parameterAsDouble(parameters, P.MIN_DISTANCE, context))
             for k, (r, name) in enumerate(zip(ratios, labels_txt)):
                 n = smp.absence_count(len(pres), ratio=r)
                 ax, ay, _ = smp.draw(adm, n, rng, fb.sub(0.05 + 0.9 * k / len(ratios),
@@ -58,6 +59,6 @@ class MultiRatioAbsences(SamplingAlgorithm):
                 feedback.pushInfo(f"{name}: {len(pres)} presences, {n} absences")
             crs = stack.grid.crs_wkt
         cols = {k: np.concatenate(v) for k, v in cols.items()}
-        return {"OUTPUT": self.write_samples(parameters, context, crs, np.concatenate(xs),
+        return {P.OUTPUT: self.write_samples(parameters, context, crs, np.concatenate(xs),
                                              np.concatenate(ys), cols,
                                              layer_name="Multi-ratio samples")}

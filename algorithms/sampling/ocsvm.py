@@ -4,6 +4,7 @@ from qgis.core import QgsProcessingParameterNumber
 from ...core.sampling import samplers as smp
 from .. import compat
 from .common import SamplingAlgorithm
+from .. import params as P
 
 
 class OcsvmAbsences(SamplingAlgorithm):
@@ -24,7 +25,7 @@ class OcsvmAbsences(SamplingAlgorithm):
         self.add_presence_parameter()
         self.add_factor_parameters()
         self.addParameter(QgsProcessingParameterNumber(
-            "NU", self.tr("nu of the one-class SVM"), compat.NUMBER_DOUBLE, 0.1, minValue=0.001,
+            P.NU, self.tr("nu of the one-class SVM"), compat.NUMBER_DOUBLE, 0.1, minValue=0.001,
             maxValue=1.0))
         self.add_count_parameters()
         self.add_common_parameters(min_distance=100.0)
@@ -36,9 +37,8 @@ class OcsvmAbsences(SamplingAlgorithm):
             n = self.count(parameters, context, len(pres))
             ax, ay, _, _, _ = smp.ocsvm_absences(
                 stack, pres, n, self.rng(parameters, context),
-                self.parameterAsDouble(parameters, "MIN_DISTANCE", context),
-                self.parameterAsDouble(parameters, "NU", context), feedback=fb.sub(0.1, 0.95))
+                self.parameterAsDouble(parameters, P.MIN_DISTANCE, context),
+                self.parameterAsDouble(parameters, P.NU, context), feedback=fb.sub(0.1, 0.95))
             crs = stack.grid.crs_wkt
-        x, y, cols = self.with_presences(parameters, context, pres, ax, ay, self.SAMPLER)
-        return {"OUTPUT": self.write_samples(parameters, context, crs, x, y, cols,
-                                             layer_name="One-class SVM samples")}
+        return {P.OUTPUT: self.write_absences(parameters, context, crs, pres, ax, ay,
+                                              "One-class SVM samples")}

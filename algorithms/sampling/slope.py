@@ -5,6 +5,7 @@ from qgis.core import (QgsProcessingOutputString, QgsProcessingParameterMultiple
 from ...core.sampling import samplers as smp
 from .. import compat
 from .common import SamplingAlgorithm
+from .. import params as P
 
 
 class SlopeAbsences(SamplingAlgorithm):
@@ -23,34 +24,33 @@ class SlopeAbsences(SamplingAlgorithm):
 
     def initAlgorithm(self, config=None):
         self.add_presence_parameter()
-        self.addParameter(QgsProcessingParameterRasterLayer("SLOPE", self.tr("Slope raster")))
+        self.addParameter(QgsProcessingParameterRasterLayer(P.SLOPE, self.tr("Slope raster")))
         self.addParameter(QgsProcessingParameterNumber(
-            "THRESHOLD", self.tr("Slope threshold (absences where slope < threshold)"),
+            P.THRESHOLD, self.tr("Slope threshold (absences where slope < threshold)"),
             compat.NUMBER_DOUBLE, 3.0))
         self.addParameter(QgsProcessingParameterMultipleLayers(
-            "FACTORS", self.tr("Other factor rasters (their nodata is avoided too)"),
+            P.FACTORS, self.tr("Other factor rasters (their nodata is avoided too)"),
             compat.TYPE_RASTER, optional=True))
         self.add_count_parameters()
         self.add_common_parameters()
         self.add_output()
         self.addOutput(QgsProcessingOutputString(
-            "EXCLUDE_FACTOR", self.tr("Factor to leave out of the model")))
+            P.EXCLUDE_FACTOR, self.tr("Factor to leave out of the model")))
 
     def compute(self, parameters, context, feedback, fb):
-        slope = self.parameterAsRasterLayer(parameters, "SLOPE", context)
-        t = self.parameterAsDouble(parameters, "THRESHOLD", context)
-        with self.factor_stack(parameters, context, first=[(slope, "SLOPE", False)]) as stack:
+        slope = self.parameterAsRasterLayer(parameters, P.SLOPE, context)
+        t = self.parameterAsDouble(parameters, P.THRESHOLD, context)
+        with self.factor_stack(parameters, context, first=[(slope, P.SLOPE, False)]) as stack:
             pres = self.presences(parameters, context, stack, feedback, fb.sub(0, 0.1))
             n = self.count(parameters, context, len(pres))
             adm = smp.Admissible(stack, pres,
-                                 self.parameterAsDouble(parameters, "MIN_DISTANCE", context),
+                                 self.parameterAsDouble(parameters, P.MIN_DISTANCE, context),
                                  lambda win, data: data[0] < t)
             ax, ay, _ = smp.draw(adm, n, self.rng(parameters, context), fb.sub(0.1, 0.95))
             crs = stack.grid.crs_wkt
         feedback.pushWarning(f"Absences were chosen by slope < {t:g}: leave the slope factor "
                              f"('{slope.name()}') out of the model, or it will separate the "
                              f"classes by construction (paper 003).")
-        x, y, cols = self.with_presences(parameters, context, pres, ax, ay, self.SAMPLER)
-        dest = self.write_samples(parameters, context, crs, x, y, cols,
-                                  layer_name="Slope-threshold samples")
-        return {"OUTPUT": dest, "EXCLUDE_FACTOR": slope.name()}
+        dest = self.write_absences(parameters, context, crs, pres, ax, ay,
+                                   "Slope-threshold samples")
+        return {P.OUTPUT: dest, P.EXCLUDE_FACTOR: slope.name()}

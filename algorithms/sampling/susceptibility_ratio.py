@@ -7,6 +7,7 @@ from ...core.sampling.susceptibility_ratio import (susceptibility_ratio_absences
 from .. import compat
 from .common import SamplingAlgorithm
 from ..styles import attach_style, raster_pseudocolor
+from .. import params as P
 
 
 class SusceptibilityRatioAbsences(SamplingAlgorithm):
@@ -28,36 +29,35 @@ class SusceptibilityRatioAbsences(SamplingAlgorithm):
         self.add_presence_parameter()
         self.add_factor_parameters()
         self.addParameter(QgsProcessingParameterNumber(
-            "TREES", self.tr("Trees of the initial random forest"), compat.NUMBER_INTEGER, 200,
+            P.TREES, self.tr("Trees of the initial random forest"), compat.NUMBER_INTEGER, 200,
             minValue=10))
         self.add_common_parameters()
         self.add_output()
         self.addParameter(QgsProcessingParameterRasterDestination(
-            "OUTPUT_MAP", self.tr("Initial susceptibility map")))
+            P.OUTPUT_MAP, self.tr("Initial susceptibility map")))
         self.addParameter(QgsProcessingParameterFileDestination(
-            "OUTPUT_HTML", self.tr("Report"), self.tr("HTML files (*.html)"), optional=True))
+            P.OUTPUT_HTML, self.tr("Report"), self.tr("HTML files (*.html)"), optional=True))
 
     def compute(self, parameters, context, feedback, fb):
-        map_path = self.parameterAsOutputLayer(parameters, "OUTPUT_MAP", context)
+        map_path = self.parameterAsOutputLayer(parameters, P.OUTPUT_MAP, context)
         with self.factor_stack(parameters, context) as stack:
             pres = self.presences(parameters, context, stack, feedback, fb.sub(0, 0.05))
             res = susceptibility_ratio_absences(
                 stack, pres, self.rng(parameters, context), map_path,
-                self.parameterAsInt(parameters, "TREES", context),
+                self.parameterAsInt(parameters, P.TREES, context),
                 self.seed(parameters, context),
-                self.parameterAsDouble(parameters, "MIN_DISTANCE", context), fb)
+                self.parameterAsDouble(parameters, P.MIN_DISTANCE, context), fb)
             crs = stack.grid.crs_wkt
         counts = res.counts
         feedback.pushInfo(f"ratio = area(very low) / area(very high) = {counts[0]} / "
                           f"{counts[-1]} = {res.ratio:.3f}: {len(res.x)} absences for "
                           f"{len(pres)} presences")
-        x, y, cols = self.with_presences(parameters, context, pres, res.x, res.y, self.SAMPLER)
-        dest = self.write_samples(parameters, context, crs, x, y, cols,
-                                  layer_name="Susceptibility-ratio samples")
+        dest = self.write_absences(parameters, context, crs, pres, res.x, res.y,
+                                   "Susceptibility-ratio samples")
         attach_style(context, map_path, raster_pseudocolor(1, "RdYlGn"), "raster",
                      "Initial susceptibility")
-        out = {"OUTPUT": dest, "OUTPUT_MAP": map_path}
-        html = self.parameterAsFileOutput(parameters, "OUTPUT_HTML", context)
+        out = {P.OUTPUT: dest, P.OUTPUT_MAP: map_path}
+        html = self.parameterAsFileOutput(parameters, P.OUTPUT_HTML, context)
         if html:
-            out["OUTPUT_HTML"] = susceptibility_ratio_report(html, res, len(pres))
+            out[P.OUTPUT_HTML] = susceptibility_ratio_report(html, res, len(pres))
         return out

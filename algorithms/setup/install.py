@@ -5,6 +5,7 @@ from qgis.core import (QgsProcessingOutputString, QgsProcessingParameterBoolean,
 from ...core.util import installer
 from ..base import HazardAlgorithm
 from .. import compat
+from .. import params as P
 
 
 class InstallDependencies(HazardAlgorithm):
@@ -29,24 +30,24 @@ class InstallDependencies(HazardAlgorithm):
 
     def initAlgorithm(self, config=None):
         self.addParameter(QgsProcessingParameterBoolean(
-            "DRY_RUN", self.tr("Dry run: only list what would be installed"), True))
+            P.DRY_RUN, self.tr("Dry run: only list what would be installed"), True))
         self.addParameter(QgsProcessingParameterString(
-            "TARGET", self.tr("Target folder (empty: the plugin's own)"), optional=True))
+            P.TARGET, self.tr("Target folder (empty: the plugin's own)"), optional=True))
         self.addParameter(QgsProcessingParameterString(
-            "PACKAGES", self.tr("Packages (empty: every pinned package)"), optional=True))
+            P.PACKAGES, self.tr("Packages (empty: every pinned package)"), optional=True))
         self.addParameter(QgsProcessingParameterFile(
-            "FIND_LINKS", self.tr("Install from this folder of wheels, offline (optional)"),
+            P.FIND_LINKS, self.tr("Install from this folder of wheels, offline (optional)"),
             behavior=compat.FILE_FOLDER, optional=True))
-        self.addOutput(QgsProcessingOutputString("TARGET_USED", self.tr("Target folder")))
-        self.addOutput(QgsProcessingOutputString("COMMAND", self.tr("pip command")))
-        self.addOutput(QgsProcessingOutputString("PINNED_SET", self.tr("Pinned set used")))
+        self.addOutput(QgsProcessingOutputString(P.TARGET_USED, self.tr("Target folder")))
+        self.addOutput(QgsProcessingOutputString(P.COMMAND, self.tr("pip command")))
+        self.addOutput(QgsProcessingOutputString(P.PINNED_SET, self.tr("Pinned set used")))
 
     def compute(self, parameters, context, feedback, fb):
-        pk = [p.strip() for p in (self.parameterAsString(parameters, "PACKAGES", context)
+        pk = [p.strip() for p in (self.parameterAsString(parameters, P.PACKAGES, context)
                                   or "").replace(";", ",").split(",") if p.strip()] or None
-        rep = installer.install(pk, self.parameterAsString(parameters, "TARGET", context) or None,
-                                self.parameterAsFile(parameters, "FIND_LINKS", context) or None,
-                                self.parameterAsBool(parameters, "DRY_RUN", context), fb)
+        rep = installer.install(pk, self.parameterAsString(parameters, P.TARGET, context) or None,
+                                self.parameterAsFile(parameters, P.FIND_LINKS, context) or None,
+                                self.parameterAsBool(parameters, P.DRY_RUN, context), fb)
         notes = rep["lock_notes"][0] if rep["lock_notes"] else ""
         feedback.pushInfo(f"Pinned set: {rep['tag']} ({rep['lock']}). {notes}")
         feedback.pushInfo(f"Target: {rep['target']}")
@@ -54,9 +55,9 @@ class InstallDependencies(HazardAlgorithm):
         missing = rep["missing_before"]
         feedback.pushInfo(f"{len(rep['packages'])} pinned package(s); not importable now: "
                           f"{', '.join(missing) if missing else 'none'}")
-        if self.parameterAsBool(parameters, "DRY_RUN", context):
+        if self.parameterAsBool(parameters, P.DRY_RUN, context):
             feedback.pushInfo("Dry run: nothing was installed.")
         else:
             feedback.pushInfo("Installed. Restart QGIS if an algorithm still reports a missing "
                               "package.")
-        return {"TARGET_USED": rep["target"], "COMMAND": rep["command"], "PINNED_SET": rep["tag"]}
+        return {P.TARGET_USED: rep["target"], P.COMMAND: rep["command"], P.PINNED_SET: rep["tag"]}

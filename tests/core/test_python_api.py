@@ -29,6 +29,9 @@ def test_the_documented_example_runs_without_qgis(tmp_path):
     assert res.returncode == 0, res.stderr[-3000:]
     auc = float(re.search(r"spatial 5-fold AUC ([0-9.]+)", res.stdout).group(1))
     assert 0.75 < auc <= 1.0, res.stdout
+    # the model file came back as the same kind of model with its one-hot columns and score
+    kind, cols, file_auc = re.search(r"^(\w+) (\[.*\]) ([0-9.]+)$", res.stdout, re.M).groups()
+    assert kind == "rf" and "'lithology=4'" in cols and round(float(file_auc), 3) == auc
     out = tmp_path / "api_example"
     prob = gdal.Open(str(out / "probability.tif")).ReadAsArray()
     classes = gdal.Open(str(out / "classes.tif")).ReadAsArray()
