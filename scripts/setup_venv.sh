@@ -109,7 +109,7 @@ for mod, path in (("numpy", numpy.__file__), ("osgeo.gdal", gdal.__file__)):
         sys.exit(f"hazard: {mod} comes from {path}, not from Debian: the venv must never "
                  "replace QGIS's own numpy or GDAL bindings (remove the venv and run make setup)")
 base = ["qgis.core", "osgeo.gdal", "matplotlib", "numpy"]
-ml = ["scipy", "pandas", "sklearn", "xgboost", "shap", "numba", "skops.io", "imblearn",
+ml = ["scipy", "pandas", "sklearn", "xgboost", "shap", "numba", "imblearn",
       "jenkspy", "kmeans1d", "betacal", "dask", "distributed"]
 def check(mods):
     code = ("import importlib, sys\n"
