@@ -35,6 +35,9 @@ GROUPS = {
 RESAMPLING = ["bilinear", "cubic", "near", "average"]
 
 
+MAX_SEED = 2 ** 32 - 1  # numpy's seeds (and scikit-learn's random_state) stop here
+
+
 class HazardAlgorithm(QgsProcessingAlgorithm):
     """Common behaviour: names, help, icon, dependency checks and error translation.
 
@@ -158,12 +161,18 @@ class HazardAlgorithm(QgsProcessingAlgorithm):
 
     # -- shared parameters ----------------------------------------------------------------
     def add_seed_parameter(self, text="Random seed"):
-        """The seed every random step of the algorithm takes (42 by default)."""
+        """The seed every random step of the algorithm takes (42 by default), 0 .. 2^32 - 1."""
         self.addParameter(QgsProcessingParameterNumber(
-            P.SEED, self.tr(text), compat.NUMBER_INTEGER, 42, minValue=0))
+            P.SEED, self.tr(text), compat.NUMBER_INTEGER, 42, minValue=0, maxValue=MAX_SEED))
 
     def seed(self, parameters, context):
-        return self.parameterAsInt(parameters, P.SEED, context)
+        """The seed as given: read as a number, since QGIS's integers stop at 2^31 - 1 and
+        larger seeds would all become the same one."""
+        v = self.parameterAsDouble(parameters, P.SEED, context)
+        if not 0 <= v <= MAX_SEED or v != int(v):
+            raise QgsProcessingException(f"The seed {v:g} is not a whole number from 0 to "
+                                         f"{MAX_SEED} [SEED].")
+        return int(v)
 
     def optional_csv(self, parameters, context, rows, columns=None, key=P.OUTPUT_CSV):
         """{key: path} with the rows written when the optional CSV output ``key`` is set."""

@@ -19,7 +19,7 @@ def hazard_xy(alg, parameters, name, context, stack, feedback, label_field=None,
     crs = QgsCoordinateReferenceSystem.fromWkt(stack.grid.crs_wkt)
     wkbs, feats = source_geometries(src, name, crs, context, feedback)
     if label_field and src.fields().indexOf(label_field) >= 0:
-        keep = [str(f[label_field]) == str(label) for f in feats]
+        keep = [_label(f[label_field]) == label for f in feats]
         wkbs = [w for w, k in zip(wkbs, keep) if k]
     geoms = geometries_from_wkb(wkbs)
     if compat.geometry_type(src.wkbType()) == compat.GEOM_POLYGON:
@@ -29,6 +29,28 @@ def hazard_xy(alg, parameters, name, context, stack, feedback, label_field=None,
         return x0 + (col + 0.5) * dx, y0 + (row + 0.5) * dy
     xy = point_coordinates(geoms)
     return xy[:, 0], xy[:, 1]
+
+
+def _label(value):
+    """A label as a number (1, 0, 1.0, "1"), or None (NULL, text)."""
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def other_labels(alg, parameters, name, context, label_field):
+    """Warnings about the features of layer ``name`` whose ``label_field`` is neither 1 nor 0:
+    they are in neither sample, and the user should know."""
+    src = alg.parameterAsSource(parameters, name, context) if label_field else None
+    if src is None or src.fields().indexOf(label_field) < 0:
+        return []
+    other = [f[label_field] for f in src.getFeatures() if _label(f[label_field]) not in (0, 1)]
+    if not other:
+        return []
+    shown = ", ".join(sorted({str(v) for v in other})[:5])
+    return [f"{len(other)} feature(s) of [{name}] have a '{label_field}' other than 1 or 0 "
+            f"({shown}): they are in neither sample."]
 
 
 def background(stack, presences_xy, n, seed, fb):

@@ -127,7 +127,6 @@ class TrainModel(HazardAlgorithm):
         if not np.isfinite(y).all():
             raise QgsProcessingException(f"Field '{label_field}' holds NULL or text labels: "
                                          f"give 1 (presence) or 0 (absence) [LABEL_FIELD].")
-        y = y.astype(int)
         keep = np.ones(len(feats), bool)
         if feature_fields:
             X = numbers(feats, feature_fields)

@@ -8,7 +8,7 @@ from ...core.susceptibility.evaluation import (MAP_EVALUATION_COLUMNS, evaluate_
 from ...core.io.raster import AlignedStack, Band, Grid
 from .. import compat
 from ..base import HazardAlgorithm, raster_path
-from ..report_common import background, hazard_xy
+from ..report_common import background, hazard_xy, other_labels
 from .. import params as P
 
 
@@ -83,6 +83,11 @@ class EvaluateMap(HazardAlgorithm):
             m, scai, stats, roc = evaluate_map(
                 st, pres, absn, limits, self.parameterAsDouble(parameters, P.THRESHOLD, context),
                 fb.sub(0.1, 1.0), seed)
+        stats["notes"] = other_labels(self, parameters, P.HAZARDS, context, label_field)
+        for note in stats["notes"] + [
+                f"{k}: {v} left out (off the map or on its nodata)"
+                for k, v in stats["dropped"].items() if v]:
+            feedback.pushWarning(note)
         html = self.parameterAsFileOutput(parameters, P.OUTPUT_HTML, context)
         map_evaluation_report(html, lyr.name(), m, scai, stats, roc, how)
         out = {P.OUTPUT_HTML: html}

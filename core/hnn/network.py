@@ -369,7 +369,7 @@ def monte_carlo_search(X, classes, n_classes, trials, repeats, alpha, epochs, pa
         for r in range(repeats):
             fb.check()
             res = train_hnn(X, classes, n_classes, arch, alpha, epochs, patience,
-                            test_idx=test_idx, seed=seed + 1000 * t + r,
+                            test_idx=test_idx, seed=(seed + 1000 * t + r) % 2 ** 32,
                             feedback=fb.sub((t * repeats + r) / (len(pick) * repeats),
                                             (t * repeats + r + 1) / (len(pick) * repeats)))
             losses.append(min(res.history["val_loss"]))

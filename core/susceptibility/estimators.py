@@ -125,7 +125,7 @@ def make_estimator(kind, params=None, seed=0, n_jobs=1):
 
 
 def check_training_data(X, y, names, min_per_class=5):
-    y = np.asarray(y)
+    y = np.asarray(y, float)
     bad = sorted(set(np.unique(y).tolist()) - {0, 1})
     if bad:
         raise InputError(f"Labels must be 0 (absence) or 1 (presence); found {bad[:5]}.",

@@ -21,6 +21,7 @@ def map_statistics(stack, band=0, class_limits=None, feedback=None, sample=1_000
     rng = np.random.default_rng(seed)
     keep_p = min(1.0, sample / max(1, stack.grid.xsize * stack.grid.ysize))
     n = s1 = s2 = 0.0
+    lo, hi = np.inf, -np.inf
     hist = np.zeros(len(HIST_BINS) - 1, np.int64)
     kept = []
     wins = list(stack.windows())
@@ -31,6 +32,8 @@ def map_statistics(stack, band=0, class_limits=None, feedback=None, sample=1_000
         n += v.size
         s1 += v.sum()
         s2 += (v * v).sum()
+        if v.size:
+            lo, hi = min(lo, float(v.min())), max(hi, float(v.max()))
         hist += np.histogram(np.clip(v, 0, 1), HIST_BINS)[0]
         kept.append(v[rng.random(v.size) < keep_p])
         fb.report(0.5 * (k + 1) / len(wins))
@@ -48,20 +51,34 @@ def map_statistics(stack, band=0, class_limits=None, feedback=None, sample=1_000
         fb.report(0.5 + 0.5 * (k + 1) / len(wins))
     mean = s1 / n
     return {"mean": float(mean), "std": float(np.sqrt(max(s2 / n - mean * mean, 0.0))),
-            "n": int(n), "hist": hist, "limits": np.asarray(class_limits), "counts": counts}
+            "n": int(n), "hist": hist, "limits": np.asarray(class_limits), "counts": counts,
+            "min": lo, "max": hi}
 
 
 def evaluate_map(stack, presences_xy, absences_xy, class_limits=None, threshold=0.5,
                  feedback=None, seed=0):
-    """Threshold metrics and AUC at the samples, SCAI per class and LSI statistics."""
+    """Threshold metrics and AUC at the samples, SCAI per class and LSI statistics. A map with
+    values outside [0, 1] is refused (it is not a probability); samples off the map or on its
+    nodata are left out and counted in ``stats["dropped"]`` (presences, absences)."""
+    from ..util.errors import InputError
     fb = as_feedback(feedback)
+    stats = map_statistics(stack, 0, class_limits, fb.sub(0.1, 1.0), seed=seed)
+    if stats["min"] < 0 or stats["max"] > 1:
+        raise InputError(f"The map holds values from {stats['min']:g} to {stats['max']:g}: it is "
+                         f"not a probability (0 to 1) and its AUC, Brier score and thresholds "
+                         f"would mean nothing. Evaluate the probability output of 'Apply "
+                         f"susceptibility model'.", "PROBABILITY")
     p1 = sample_at(stack, *presences_xy)[:, 0]
     p0 = sample_at(stack, *absences_xy)[:, 0]
+    stats["dropped"] = {"presences": int(np.isnan(p1).sum()), "absences": int(np.isnan(p0).sum())}
     p1, p0 = p1[~np.isnan(p1)], p0[~np.isnan(p0)]
+    if not len(p1) or not len(p0):
+        raise InputError(f"No {'presence' if not len(p1) else 'absence'} lies on a valid pixel of "
+                         f"the map: check the layers' extent and CRS.",
+                         "HAZARDS" if not len(p1) else "ABSENCES")
     y = np.r_[np.ones(len(p1)), np.zeros(len(p0))]
     p = np.r_[p1, p0]
     metrics = mt.threshold_metrics(y, p, threshold)
-    stats = map_statistics(stack, 0, class_limits, fb.sub(0.1, 1.0), seed=seed)
     hazard = np.bincount(classify(p1, stats["limits"]), minlength=len(stats["counts"]))
     rows = mt.scai(stats["counts"], hazard)
     names = CLASS_NAMES if len(rows) == 5 else [f"class {i + 1}" for i in range(len(rows))]
@@ -183,6 +200,12 @@ def map_evaluation_report(path, name, m, scai, stats, roc, how):
     from ..util.report import HtmlReport, figure
     rep = HtmlReport(f"Evaluation of {name}")
     rep.paragraph(f"Absences: {how}.")
+    dropped = stats.get("dropped", {})
+    if any(dropped.values()):
+        rep.paragraph(f"Left out, off the map or on its nodata: {dropped['presences']} "
+                      f"presence(s) and {dropped['absences']} absence(s).", note=True)
+    for note in stats.get("notes", []):
+        rep.paragraph(note, note=True)
     rep.heading("Metrics")
     rep.table([m], METRIC_COLS[1:], left=())
     fig, ax = figure(5, 4.5)

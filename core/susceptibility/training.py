@@ -53,13 +53,14 @@ def train(X, y, names, categorical, kind, params=None, validation=None, seed=0, 
     """
     fb = as_feedback(feedback)
     X = np.asarray(X, float)
-    y = np.asarray(y).astype(int)
+    y = np.asarray(y, float)  # checked before it becomes an integer: 0.5 must not become 0
     ok = np.isfinite(X).all(axis=1)
     if not ok.all():
         raise InputError(f"{int((~ok).sum())} sample(s) have no value in some factor (outside "
                          f"the rasters or on nodata): remove them or check the rasters' extent.",
                          "SAMPLES")
     check_training_data(X, y, names)
+    y = y.astype(int)
     enc = Encoding.fit(X, names, categorical)
     Xt = enc.transform(X)
     validation = dict(validation or {"method": "random", "test_share": 0.3})

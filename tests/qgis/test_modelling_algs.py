@@ -99,6 +99,23 @@ def test_evaluate_frequency_ratio_and_screening(run, sample_area, samples, tmp_p
     assert auc > 0.8
     scai = [float(r["SCAI"]) for r in rows[1:]]
     assert len(scai) == 5 and scai[0] > scai[-1]  # consistent: falls from very low to very high
+    # samples labelled 1/0 in a field, three of them 2: left out of both samples, and said so
+    from osgeo import ogr
+    labelled = str(tmp_path / "labelled.gpkg")
+    ogr.GetDriverByName("GPKG").CopyDataSource(ogr.Open(samples), labelled)
+    ds = ogr.Open(labelled, 1)
+    lyr = ds.GetLayer(0)
+    for k, f in enumerate(lyr):
+        if k < 3:
+            f["label"] = 2
+            lyr.SetFeature(f)
+    ds = None
+    run("hazard:evaluatemap", {"PROBABILITY": str(tmp_path / "p.tif"), "HAZARDS": labelled,
+                               "LABEL_FIELD": "label", "OUTPUT_HTML": str(tmp_path / "l.html")})
+    html = (tmp_path / "l.html").read_text()
+    assert "3 feature(s) of [HAZARDS] have a &#x27;label&#x27; other than 1 or 0 (2)" in html \
+        or "3 feature(s) of [HAZARDS] have a 'label' other than 1 or 0 (2)" in html, html[:3000]
+    assert "Absences: label 0 of" in html
     res = run("hazard:frequencyratio", {
         "HAZARDS": str(folder / "landslide_points.gpkg"), "FACTORS": _f(folder, ["slope",
                                                                                  "aspect"]),

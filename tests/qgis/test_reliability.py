@@ -153,3 +153,28 @@ def test_same_seed_same_rasters_and_tables(run, sample_area, tmp_path):
     for name in ("d2.tif", "mask.tif", "p.tif", "c.tif"):
         assert (a / name).read_bytes() == (b / name).read_bytes(), name
     assert (a / "m.csv").read_text() == (b / "m.csv").read_text()
+
+
+def test_seeds_cover_numpys_range_and_beyond_it_are_refused(run, sample_area, tmp_path):
+    """Seeds 0 .. 2^32 - 1 are used as given (QGIS's integers stop at 2^31 - 1: read as ints,
+    2^31 and 2^32 - 1 became one seed); 2^32 and fractions are refused naming SEED."""
+    from osgeo import ogr
+    from qgis.core import QgsProcessingException
+    folder, _ = sample_area
+
+    def draw(seed):
+        out = tmp_path / f"s{seed}.gpkg"
+        run("hazard:bufferabsences", {
+            "PRESENCES": str(folder / "landslide_points.gpkg"), "FACTORS": _f(folder, ["slope"]),
+            "RATIO": 1.0, "SEED": seed, "OUTPUT": str(out)})
+        ds = ogr.Open(str(out))  # held while its layer is read (OGR frees the layer with it)
+        pts = sorted((f.GetGeometryRef().GetX(), f.GetGeometryRef().GetY())
+                     for f in ds.GetLayer(0) if f["label"] == 0)
+        ds = None
+        return pts
+    a, b, c = draw(2 ** 31 - 1), draw(2 ** 31), draw(2 ** 32 - 1)
+    assert a != b and b != c and a != c
+    assert draw(2 ** 31) == b  # and each is reproducible
+    for seed in (2 ** 32, 1e20, 2.5):
+        with pytest.raises(QgsProcessingException, match="SEED"):
+            draw(seed)

@@ -119,3 +119,13 @@ def test_bad_training_data():
         y2 = np.zeros_like(y)
         y2[:2] = 1
         train(X, y2, names, cat, "glm")
+
+
+def test_fractional_labels_are_refused_not_rounded():
+    """A label of 0.5 must not become an absence (it did, by an integer cast before the check)."""
+    X, y, names, cat = _data(100)
+    for bad in (0.5, np.nan, 2.0):
+        yb = y.astype(float)
+        yb[3] = bad
+        with pytest.raises(InputError, match="0 \\(absence\\) or 1"):
+            train(X, yb, names, cat, "glm")

@@ -3,6 +3,7 @@ import pytest
 
 from hazard_susceptibility.core.susceptibility import evaluation as ev
 from hazard_susceptibility.core.io.raster import AlignedStack, Band, Grid
+from hazard_susceptibility.core.util.errors import InputError
 from tests.helpers import write_raster
 
 X0, Y0 = 700000.0, 9500000.0
@@ -73,3 +74,33 @@ def test_map_evaluation(tmp_path):
                                          roc, "50 hand-picked pixels")).read()
     assert "Evaluation of my map" in html and "Absences: 50 hand-picked pixels." in html
     assert html.count("<img") == 2 and "Class limits: 0.2000, 0.4000, 0.6000, 0.8000" in html
+
+
+def test_map_evaluation_counts_what_it_leaves_out_and_refuses_a_non_probability(tmp_path):
+    rng = np.random.default_rng(0)
+    prob = rng.random((80, 80))
+    prob[:10, :10] = np.nan
+    p = write_raster(tmp_path / "p.tif", prob, (X0, 10, 0, Y0, 0, -10))
+    hi = np.argwhere(prob > 0.8)[:50]
+    lo = np.argwhere(prob < 0.3)[:50]
+    pres = np.array([_centre(r, c) for r, c in hi]).T
+    absn = np.array([_centre(r, c) for r, c in lo]).T
+    # 3 presences off the map and 2 on its nodata corner, 4 absences off the map
+    off = np.array([[X0 - 500, X0 - 900, X0 + 5000], [Y0 + 100, Y0 - 300, Y0 - 300]])
+    nod = np.array([_centre(1, 1), _centre(5, 7)]).T
+    px, py = np.r_[pres[0], off[0], nod[0]], np.r_[pres[1], off[1], nod[1]]
+    ax, ay = np.r_[absn[0], [X0 - 50] * 4], np.r_[absn[1], [Y0 + 50] * 4]
+    with AlignedStack([Band(p, 1, "p")], Grid.from_path(p)) as st:
+        m, scai, stats, roc = ev.evaluate_map(st, (px, py), (ax, ay))
+    assert stats["dropped"] == {"presences": 5, "absences": 4}
+    assert m["TP"] + m["FN"] == 50 and m["TN"] + m["FP"] == 50
+    html = open(ev.map_evaluation_report(str(tmp_path / "e.html"), "m", m, scai, stats, roc,
+                                         "x")).read()
+    assert "5 presence(s) and 4 absence(s)" in html
+    # a slope raster (degrees) is not a probability: refused, naming the input
+    s = write_raster(tmp_path / "slope.tif", prob * 45, (X0, 10, 0, Y0, 0, -10))
+    with AlignedStack([Band(s, 1, "s")], Grid.from_path(s)) as st:
+        with pytest.raises(InputError, match="from 0.* to 4[0-9.]*: it is not a probability") \
+                as exc:
+            ev.evaluate_map(st, (pres[0], pres[1]), (absn[0], absn[1]))
+    assert exc.value.input_name == "PROBABILITY"
