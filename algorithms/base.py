@@ -234,7 +234,7 @@ class HazardAlgorithm(QgsProcessingAlgorithm):
             raise QgsProcessingException(
                 f"Raster '{name}' (the reference grid) has no coordinate reference system: "
                 f"assign one (Layer Properties > Source) or give another reference grid "
-                f"[{'REFERENCE' if ref is not None else name}].")
+                f"[{P.REFERENCE if ref is not None else name}].")
         resampling = RESAMPLING[self.parameterAsEnum(parameters, P.RESAMPLING, context)]
         return AlignedStack(bands, grid, resampling)
 

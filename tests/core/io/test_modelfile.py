@@ -376,3 +376,16 @@ def test_fuzz_manifest_fields(good, tmp_path, data):
         return
     proba = est.predict_proba(res.encoding.transform(X[:20]))
     assert proba.shape == (20, 2)
+
+
+@pytest.mark.parametrize("kind", ["rf", "glm", "xgboost"])
+def test_files_written_on_debian_12_open_alike_on_every_platform(kind):
+    """Model files exchanged between analysts cross versions: these were written on Debian 12
+    (scikit-learn 1.5.2, XGBoost 3.2.0) and must give the same probabilities wherever the
+    plugin runs (on Debian 13, scikit-learn 1.9.1, too)."""
+    here = os.path.join(os.path.dirname(__file__), "data")
+    expected = np.load(os.path.join(here, "expected_debian12.npz"))
+    est, man = models.load_model(os.path.join(here, f"{kind}_debian12.hsm"))
+    assert man.versions["sklearn"] == "1.5.2" and man.kind == kind
+    p = est.predict_proba(man.encoding.transform(expected["X"]))[:, 1]
+    np.testing.assert_allclose(p, expected[kind], rtol=1e-12, atol=1e-15)
