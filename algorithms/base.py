@@ -11,6 +11,7 @@ from qgis.core import (QgsCoordinateTransform, QgsMessageLog, QgsProcessingAlgor
 from qgis.PyQt.QtCore import QCoreApplication
 from qgis.PyQt.QtGui import QIcon
 
+from ..core.io.raster import RESAMPLINGS
 from ..core.util import deps
 from ..core.util.errors import Cancelled, HazardError
 from ..core.util.progress import Feedback
@@ -32,7 +33,7 @@ GROUPS = {
     "setup": "Set-up",
 }
 
-RESAMPLING = ["bilinear", "cubic", "near", "average"]
+RESAMPLING = list(RESAMPLINGS)  # the enum's options, in its order
 
 
 MAX_SEED = 2 ** 32 - 1  # numpy's seeds (and scikit-learn's random_state) stop here

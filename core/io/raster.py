@@ -26,6 +26,8 @@ gdal.UseExceptions()
 osr.UseExceptions()
 
 NODATA = -9999.0
+#: GDAL resampling methods a stack may use for its continuous factors
+RESAMPLINGS = ("bilinear", "cubic", "near", "average")
 #: creation options of every GeoTIFF the plugin writes
 GTIFF_OPTIONS = ["TILED=YES", "COMPRESS=DEFLATE", "PREDICTOR=2", "BIGTIFF=IF_SAFER",
                  "BLOCKXSIZE=256", "BLOCKYSIZE=256", "INTERLEAVE=BAND"]

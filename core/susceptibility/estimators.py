@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..io.modelfile import Manifest, MiB, ModelFileError
-from ..io.raster import Grid
+from ..io.raster import RESAMPLINGS, Grid
 from ..util.deps import require
 from ..util.errors import InputError
 
@@ -243,7 +243,7 @@ class ModelManifest(Manifest):
         if g is not None and (len(g.transform) != 6 or min(g.xsize, g.ysize) < 1
                               or g.transform[1] == 0 or g.transform[5] == 0):
             raise ModelFileError(f"{where}: the training grid is malformed.")
-        if self.resampling not in ("nearest", "bilinear", "cubic"):
+        if self.resampling not in RESAMPLINGS:
             raise ModelFileError(f"{where}: unknown resampling {self.resampling!r}.")
         if self.estimator.n_columns != len(self.encoding.columns):
             raise ModelFileError(f"{where}: the factors give {len(self.encoding.columns)} model "

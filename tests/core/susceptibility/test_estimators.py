@@ -129,3 +129,16 @@ def test_fractional_labels_are_refused_not_rounded():
         yb[3] = bad
         with pytest.raises(InputError, match="0 \\(absence\\) or 1"):
             train(X, yb, names, cat, "glm")
+
+
+def test_raster_models_keep_every_resampling_the_stack_offers(tmp_path):
+    """A raster model trained with any of the stack's resamplings (near and average too, which
+    the manifest check first refused at writing) is written and read back with it."""
+    from hazard_susceptibility.core.io.raster import RESAMPLINGS, Grid
+    X, y, names, cat = _data(200)
+    res = train(X, y, names, cat, "glm", None, {"method": "none"}, seed=0)
+    grid = Grid("", (0.0, 30.0, 0.0, 0.0, 0.0, -30.0), 10, 10)
+    for r in RESAMPLINGS:
+        save(res, tmp_path / f"{r}.hsm", grid=grid, resampling=r)
+        _, man = models.load_model(tmp_path / f"{r}.hsm")
+        assert man.resampling == r and man.grid == grid and man.mode == "rasters"
