@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..io.modelfile import Manifest, MiB, ModelFileError
+from ..io.modelfile import Free, Manifest, MiB, ModelFileError
 from ..stats.breaks import classify, gvf, natural_breaks
 from ..util import nnfit
 from ..util.deps import require
@@ -398,7 +398,7 @@ class HnnManifest(Manifest):
     seed: int = 0
     crs_authid: str = ""
     glm_auc: typing.Optional[float] = None
-    metrics: dict[str, typing.Any] = field(default_factory=dict)  # shown, never acted on
+    metrics: dict[str, Free] = field(default_factory=dict)
     versions: dict[str, str] = field(default_factory=dict)
 
     def validate(self, where):

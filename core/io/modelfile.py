@@ -45,6 +45,8 @@ MAX_TOTAL = 4096 * MiB
 CHUNK = 4 * MiB
 #: array element kinds a model file may hold (bool, signed, unsigned, float)
 ARRAY_KINDS = "biuf"
+#: the type of a manifest field holding free JSON (metrics, notes): shown, never acted on
+Free = typing.Any
 _NAME = re.compile(r"^[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*\.(json|npy)$")
 
 
@@ -62,9 +64,9 @@ class Manifest:
     susceptibility, HNN and multi-hazard packages). A subclass sets ``FORMAT`` (the format and
     version this plugin writes), ``LABEL`` (what the file is, for messages), ``ADVICE`` (how to
     get a good one) and ``MAX_BYTES`` (the most its members can need inflated), and declares
-    its fields with types (core.util.schema): free JSON (``typing.Any``: metrics, notes) is
-    shown but never acted on. ``validate(where)`` checks fields against each other and
-    ``check_members(model_file, where)`` the arrays against the manifest."""
+    its fields with types (core.util.schema); ``Free`` fields (metrics, notes) hold any JSON.
+    ``validate(where)`` checks fields against each other and ``check_members(model_file,
+    where)`` the arrays against the manifest."""
 
     FORMAT: typing.ClassVar[str] = ""
     LABEL: typing.ClassVar[str] = "model file"
@@ -99,21 +101,16 @@ def write(path, manifest, arrays=None, blobs=None):
     validate = getattr(manifest, "validate", None)
     if validate is not None:  # never write a file that would be refused on reading
         validate(f"the {manifest.LABEL} to write")
-    members = {}
-    for name in (arrays or {}):
-        members[_member(name, ".npy")] = None
-    for name in (blobs or {}):
-        members[_member(name, ".json")] = None
     with AtomicOutput(path) as tmp:
         with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as z:
             for name, arr in (arrays or {}).items():
                 arr = np.ascontiguousarray(arr)
                 if arr.dtype.kind not in ARRAY_KINDS:
                     raise TypeError(f"array {name} has dtype {arr.dtype}: not storable")
-                with z.open(f"{name}.npy", "w", force_zip64=arr.nbytes > 1 << 30) as fh:
+                with z.open(_member(name, ".npy"), "w", force_zip64=arr.nbytes > 1 << 30) as fh:
                     np.lib.format.write_array(fh, arr, allow_pickle=False)
             for name, data in (blobs or {}).items():
-                z.writestr(f"{name}.json", bytes(data))
+                z.writestr(_member(name, ".json"), bytes(data))
             z.writestr(MANIFEST, json.dumps(manifest.to_json(), indent=1, allow_nan=True))
     return path
 
@@ -241,9 +238,10 @@ def _check_members(z, cls, where):
                                  f"damaged file).")
         total += info.file_size
         out[name] = info
-    if total > min(MAX_TOTAL, cls.MAX_BYTES):
+    limit = min(MAX_TOTAL, cls.MAX_BYTES)
+    if total > limit:
         raise ModelFileError(f"{where} would inflate to {total / MiB:,.0f} MiB in all, more than "
-                             f"a {cls.LABEL} can need ({cls.MAX_BYTES / MiB:,.0f} MiB): refused.")
+                             f"a {cls.LABEL} can need ({limit / MiB:,.0f} MiB): refused.")
     if MANIFEST not in out:
         raise ModelFileError(f"{where} has no manifest: it is not a {cls.LABEL} of this plugin. "
                              f"{cls.ADVICE}")

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import blocks as mh
-from ..io.modelfile import Manifest, MiB, ModelFileError
+from ..io.modelfile import Free, Manifest, MiB, ModelFileError
 from ..util.errors import InputError
 from ..susceptibility.estimators import Encoding
 from ..util.progress import as_feedback
@@ -388,7 +388,7 @@ class ModelSetSpec:
     features: list[int]
     encoding: Encoding
     lf: list[str]
-    lf_params: dict[str, typing.Any] = field(default_factory=dict)
+    lf_params: dict[str, Free] = field(default_factory=dict)
     ef_inputs: typing.Optional[int] = None
     ef_mean: typing.Optional[list[float]] = None
     ef_std: typing.Optional[list[float]] = None
@@ -414,8 +414,8 @@ class BundleManifest(Manifest):
     seed: int = 0
     crs_wkt: str = ""
     algorithm: str = ""
-    metrics: typing.Any = None  # shown in reports, never acted on
-    notes: typing.Any = None
+    metrics: Free = None
+    notes: Free = None
     versions: dict[str, str] = field(default_factory=dict)
 
     def validate(self, where):
@@ -482,19 +482,15 @@ def read_manifest(data, path=None):
 def _load_bundle(data):
     """(sets, sources) rebuilt from a bundle's bytes."""
     from ..io import modelfile
-    from ..util.deps import require
-    xgb = require("xgboost")
+    from ..susceptibility.estimators import xgboost_from_json
     mf = modelfile.read(data, BundleManifest)
     sets = {}
     for i, e in enumerate(mf.manifest.sets):
         ms = ModelSet(e.key, list(e.features), e.encoding)
         for h in e.lf:
-            est = xgb.XGBClassifier()
-            try:
-                est.load_model(bytearray(mf.blob(f"sets/{i}/lf_{h}")))
-            except (xgb.core.XGBoostError, ValueError) as exc:
-                raise ModelFileError(f"A Late Fusion model in the bundle is damaged "
-                                     f"({exc}). {mf.manifest.ADVICE}")
+            est = xgboost_from_json(mf.blob(f"sets/{i}/lf_{h}"), len(e.encoding.columns),
+                                    f"the bundle (Late Fusion, {h}, models '{e.key}')",
+                                    mf.manifest.ADVICE)
             est.set_params(n_jobs=1)
             ms.lf[h] = est
         if e.ef_inputs is not None:

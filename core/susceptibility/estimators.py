@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..io.modelfile import Manifest, MiB, ModelFileError
+from ..io.modelfile import Free, Manifest, MiB, ModelFileError
 from ..io.raster import RESAMPLINGS, Grid
 from ..util.deps import require
 from ..util.errors import InputError
@@ -89,14 +89,6 @@ class Encoding:
             out[n] = list(range(k, k + w))
             k += w
         return out
-
-    def to_json(self):
-        return {"names": self.names, "categorical": self.categorical,
-                "categories": self.categories}
-
-    @classmethod
-    def from_json(cls, d):
-        return cls(d["names"], d["categorical"], {k: list(v) for k, v in d["categories"].items()})
 
 
 def make_estimator(kind, params=None, seed=0, n_jobs=1):
@@ -190,9 +182,6 @@ def versions():
     return out
 
 
-Free = typing.Any  # free JSON in a manifest: shown in reports, never acted on
-
-
 @dataclass
 class EstimatorSpec:
     """What rebuilding an estimator needs besides its arrays."""
@@ -254,7 +243,7 @@ class ModelManifest(Manifest):
 def save_model(path, estimator, kind, enc, seed, **fields):
     """Write the model file (``.hsm``): the typed manifest, then the estimator as plain arrays
     (random forest: every tree's nodes; GLM: scaling and coefficients) or XGBoost's own JSON.
-    ``fields``: the other manifest fields (SusceptibilityManifest)."""
+    ``fields``: the other manifest fields (ModelManifest)."""
     from ..io import modelfile
     arrays, blobs, n_trees = {}, {}, 0
     if kind == "xgboost":
@@ -280,21 +269,28 @@ def load_model(path):
     man = mf.manifest
     spec = man.estimator
     if man.kind == "xgboost":
-        xgb = require("xgboost")
-        est = xgb.XGBClassifier()
-        try:
-            est.load_model(bytearray(mf.blob("booster")))
-        except (xgb.core.XGBoostError, ValueError) as exc:
-            raise ModelFileError(f"The XGBoost model in '{path}' is damaged: {exc}")
-        if est.n_features_in_ != spec.n_columns or est.n_classes_ != 2:
-            raise ModelFileError(f"The XGBoost model in '{path}' does not fit its "
-                                           f"manifest ({est.n_features_in_} columns, "
-                                           f"{spec.n_columns} expected): refused.")
+        est = xgboost_from_json(mf.blob("booster"), spec.n_columns, f"'{path}'")
     elif man.kind == "rf":
         est = _forest_from_arrays(mf, spec, f"'{path}'")
     else:
         est = _glm_from_arrays(mf, spec)
     return est, man
+
+
+def xgboost_from_json(data, n_columns, where, advice=""):
+    """An XGBClassifier rebuilt from XGBoost's own JSON (a model file's member), refused unless
+    it is a binary classifier over ``n_columns`` columns."""
+    xgb = require("xgboost")
+    est = xgb.XGBClassifier()
+    try:
+        est.load_model(bytearray(data))
+    except (xgb.core.XGBoostError, ValueError) as exc:
+        raise ModelFileError(f"The XGBoost model in {where} is damaged ({exc}). {advice}")
+    if est.n_features_in_ != n_columns or est.n_classes_ != 2:
+        raise ModelFileError(f"The XGBoost model in {where} does not fit its manifest "
+                             f"({est.n_features_in_} columns, {n_columns} expected): refused. "
+                             f"{advice}")
+    return est
 
 
 _NODE_FIELDS = ("left_child", "right_child", "feature", "threshold", "impurity",
