@@ -12,10 +12,10 @@ from qgis.PyQt.QtCore import QCoreApplication
 from qgis.PyQt.QtGui import QIcon
 
 from ..core.io.raster import RESAMPLINGS
-from ..core.util import deps
+from ..core.util import deps, tempfiles
 from ..core.util.errors import Cancelled, HazardError
 from ..core.util.progress import Feedback
-from . import compat
+from . import compat, guard
 from . import params as P
 
 PLUGIN_DIR = os.path.dirname(os.path.dirname(__file__))
@@ -98,11 +98,15 @@ class HazardAlgorithm(QgsProcessingAlgorithm):
         if missing:
             raise QgsProcessingException(self._missing_message(missing))
         self._check_geometry_types(parameters, context)
+        parameters = guard.protect_inputs(self, parameters, context)
+        from qgis.core import QgsProcessingUtils
+        tempfiles.set_base(QgsProcessingUtils.tempFolder())
         fb = Feedback(progress=feedback.setProgress if feedback else None,
                       is_cancelled=feedback.isCanceled if feedback else None,
                       log=feedback.pushInfo if feedback else None, start=0.0, end=100.0)
         try:
-            results = self.compute(parameters, context, feedback, fb)
+            with guard.terminations():
+                results = self.compute(parameters, context, feedback, fb)
             self._provenance(parameters, context, results)
             return results
         except Cancelled:

@@ -1,9 +1,10 @@
 """Reading attribute values and writing feature copies with new columns: the vector glue that
 slope-unit statistics, size classes, the HNN and slope-unit models share."""
 import numpy as np
-from qgis.core import QgsFeature, QgsFields, QgsProcessingException
+from qgis.core import QgsFeature, QgsFields
 
 from . import compat
+from .guard import CheckedSink
 
 
 def number(value, strict=False):
@@ -37,24 +38,21 @@ def write_with_columns(alg, parameters, context, key, source, feats, columns, in
         if fields.indexOf(n) < 0:
             fields.append(compat.int_field(n) if n in ints else compat.double_field(n))
     wkb = compat.multi_type(source.wkbType()) if multi else source.wkbType()
-    sink, dest = alg.parameterAsSink(parameters, key, context, fields, wkb, source.sourceCrs())
-    if sink is None:
-        raise QgsProcessingException(alg.invalidSinkError(parameters, key))
     idx = [fields.indexOf(n) for n in names]
-    for k, f in enumerate(feats):  # fast; no cancel here, so the output is never partial
-        out = QgsFeature(fields)
-        g = f.geometry()
-        if multi and not g.isNull():
-            g.convertToMultiType()
-        out.setGeometry(g)
-        attrs = list(f.attributes()) + [None] * (fields.count() - len(f.attributes()))
-        for n, i in zip(names, idx):
-            v = columns[n][k]
-            attrs[i] = None if v is None or v != v else (int(v) if n in ints else float(v))
-        out.setAttributes(attrs)
-        sink.addFeature(out, compat.FAST_INSERT)
-    del sink
-    return dest
+    with CheckedSink(alg, parameters, key, context, fields, wkb, source.sourceCrs()) as sink:
+        for k, f in enumerate(feats):  # fast; no cancel here, so the output is never partial
+            out = QgsFeature(fields)
+            g = f.geometry()
+            if multi and not g.isNull():
+                g.convertToMultiType()
+            out.setGeometry(g)
+            attrs = list(f.attributes()) + [None] * (fields.count() - len(f.attributes()))
+            for n, i in zip(names, idx):
+                v = columns[n][k]
+                attrs[i] = None if v is None or v != v else (int(v) if n in ints else float(v))
+            out.setAttributes(attrs)
+            sink.add(out)
+        return sink.close()
 
 
 def surface_points(feats, crs=None, context=None, source_crs=None):

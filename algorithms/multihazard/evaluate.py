@@ -1,5 +1,4 @@
 """hazard:evaluatemultihazard: Jaccard agreement, MH density and zonal uncertainty (paper 002)."""
-import tempfile
 
 from qgis.core import (QgsProcessingParameterFeatureSource,
                        QgsProcessingParameterFileDestination, QgsProcessingParameterNumber,
@@ -12,6 +11,7 @@ from ..base import HazardAlgorithm, raster_path
 from .common import add_zone_parameters, zone_band
 from ..report_common import hazard_xy
 from .. import params as P
+from ...core.util import tempfiles
 
 MAPS = [(getattr(P, f"MAP_{m.upper()}_{h.upper()}"), m, h) for m in ("moe", "lf", "ef")
         for h in ("flood", "landslide")]
@@ -88,7 +88,7 @@ class EvaluateMultiHazard(HazardAlgorithm):
                         inv[f"{name} inventory"] = xy
         elif self.parameterAsSource(parameters, P.FLOODS, context) is not None:
             feedback.pushWarning("MH density needs the bivariate classes [BIVARIATE].")
-        with tempfile.TemporaryDirectory(prefix="hazard_mheval_") as tmp:
+        with tempfiles.workdir("hazard_mheval_") as tmp:
             first = next(iter([*extra.values()] + [p for d in maps.values()
                                                     for p in d.values()]), None)
             zones = zone_band(self, parameters, context, Grid.from_path(first), tmp) \

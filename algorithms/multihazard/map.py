@@ -1,6 +1,5 @@
 """hazard:mapmultihazard: model bundle + factors + zones -> probability, uncertainty,
 correlation and bivariate rasters, on overlapping tiles merged without seams."""
-import tempfile
 
 from qgis.core import (QgsProcessingParameterEnum, QgsProcessingParameterFile,
                        QgsProcessingParameterNumber, QgsProcessingParameterRasterDestination)
@@ -12,6 +11,7 @@ from ..base import HazardAlgorithm
 from .common import add_zone_parameters, zone_band
 from ..styles import attach_style, bivariate, probability, raster_pseudocolor
 from .. import params as P
+from ...core.util import tempfiles
 
 # output parameter -> (product, description, created by default)
 OUTPUTS = [
@@ -91,7 +91,7 @@ class MapMultiHazard(HazardAlgorithm):
             if dest:
                 outputs[key] = (product, dest)
         biv = self.parameterAsOutputLayer(parameters, P.OUTPUT_BIVARIATE, context) or None
-        with tempfile.TemporaryDirectory(prefix="hazard_mhmap_") as tmp:
+        with tempfiles.workdir("hazard_mhmap_") as tmp:
             with self.factor_stack(parameters, context) as stack:
                 bands, grid = stack.bands, stack.grid
             zb, codes = zone_band(self, parameters, context, grid, tmp, man.zones)

@@ -1,6 +1,5 @@
 """hazard:geodetector: factor, interaction, risk and ecological detectors."""
 import os
-import tempfile
 
 import numpy as np
 from qgis.core import (QgsCoordinateReferenceSystem, QgsProcessingException,
@@ -20,6 +19,7 @@ from .. import compat
 from ..features import number, surface_points
 from ..base import HazardAlgorithm, raster_path, source_geometries
 from .. import params as P
+from ...core.util import tempfiles
 
 METHODS = ["quantile", "natural"]
 
@@ -131,7 +131,7 @@ class GeoDetector(HazardAlgorithm):
         if (response is None) == (vector is None):
             raise QgsProcessingException("Give either a response raster [RESPONSE] or a response "
                                          "vector layer with its field [RESPONSE_VECTOR].")
-        with tempfile.TemporaryDirectory(prefix="hazard_geodetector_") as td:
+        with tempfiles.workdir("hazard_geodetector_") as td:
             if response is not None:
                 results, label, note = self._raster(parameters, context, response,
                                                     factor_layers, zones_src, zone_field, td,

@@ -11,6 +11,7 @@ from ...core.sampling import samplers as smp
 from ...core.io.zonal import geometries_from_wkb, point_coordinates
 from .. import compat
 from ..base import HazardAlgorithm, source_geometries
+from ..guard import CheckedSink
 from ..styles import attach_style
 from .. import params as P
 
@@ -111,17 +112,15 @@ class SamplingAlgorithm(HazardAlgorithm):
                 fields.append(compat.string_field(cname))
                 kinds[cname] = str
         crs = QgsCoordinateReferenceSystem.fromWkt(crs_wkt)
-        sink, dest = self.parameterAsSink(parameters, name, context, fields, compat.WKB_POINT,
-                                          crs)
-        if sink is None:
-            raise QgsProcessingException(self.invalidSinkError(parameters, name))
         cols = [(c, kinds[c], list(np.asarray(v).tolist())) for c, v in columns.items()]
-        for k in range(len(x)):
-            f = QgsFeature(fields)
-            f.setGeometry(QgsGeometry.fromPointXY(QgsPointXY(float(x[k]), float(y[k]))))
-            f.setAttributes([kind(v[k]) for _, kind, v in cols])
-            sink.addFeature(f, compat.FAST_INSERT)
-        del sink
+        with CheckedSink(self, parameters, name, context, fields, compat.WKB_POINT,
+                         crs) as sink:
+            for k in range(len(x)):
+                f = QgsFeature(fields)
+                f.setGeometry(QgsGeometry.fromPointXY(QgsPointXY(float(x[k]), float(y[k]))))
+                f.setAttributes([kind(v[k]) for _, kind, v in cols])
+                sink.add(f)
+            dest = sink.close()
         attach_style(context, dest, label_style, "vector", name=self.tr(layer_name))
         return dest
 

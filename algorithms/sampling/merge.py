@@ -5,6 +5,7 @@ from qgis.core import (QgsCoordinateTransform, QgsFeature, QgsFields,
 
 from .. import compat
 from ..base import HazardAlgorithm
+from ..guard import CheckedSink
 from .common import label_style
 from ..styles import attach_style
 from .. import params as P
@@ -43,30 +44,28 @@ class MergeSamples(HazardAlgorithm):
         fields.append(compat.int_field("label"))
         fields.append(compat.string_field("sampler"))
         crs = pres.sourceCrs()
-        sink, dest = self.parameterAsSink(parameters, P.OUTPUT, context, fields,
-                                          compat.WKB_POINT, crs)
-        if sink is None:
-            raise QgsProcessingException(self.invalidSinkError(parameters, P.OUTPUT))
         n = [0, 0]
-        for src, label, default in ((pres, 1, "presence"), (absn, 0, "absence")):
-            xf = QgsCoordinateTransform(src.sourceCrs(), crs, context.transformContext()) \
-                if src.sourceCrs() != crs else None
-            has_sampler = src.fields().indexOf("sampler") >= 0
-            for f in src.getFeatures():
-                g = f.geometry()
-                if g is None or g.isNull():
-                    continue
-                if compat.geometry_type(g.wkbType()) != compat.GEOM_POINT:
-                    g = g.pointOnSurface()
-                if xf is not None:
-                    g.transform(xf)
-                out = QgsFeature(fields)
-                out.setGeometry(g)
-                out.setAttributes([label, str(f["sampler"]) if has_sampler and f["sampler"]
-                                   else default])
-                sink.addFeature(out, compat.FAST_INSERT)
-                n[label] += 1
-        del sink
+        with CheckedSink(self, parameters, P.OUTPUT, context, fields, compat.WKB_POINT,
+                         crs) as sink:
+            for src, label, default in ((pres, 1, "presence"), (absn, 0, "absence")):
+                xf = QgsCoordinateTransform(src.sourceCrs(), crs, context.transformContext()) \
+                    if src.sourceCrs() != crs else None
+                has_sampler = src.fields().indexOf("sampler") >= 0
+                for f in src.getFeatures():
+                    g = f.geometry()
+                    if g is None or g.isNull():
+                        continue
+                    if compat.geometry_type(g.wkbType()) != compat.GEOM_POINT:
+                        g = g.pointOnSurface()
+                    if xf is not None:
+                        g.transform(xf)
+                    out = QgsFeature(fields)
+                    out.setGeometry(g)
+                    out.setAttributes([label, str(f["sampler"]) if has_sampler and f["sampler"]
+                                       else default])
+                    sink.add(out)
+                    n[label] += 1
+            dest = sink.close()
         feedback.pushInfo(f"{n[1]} presences and {n[0]} absences merged.")
         attach_style(context, dest, label_style, "vector", self.tr("Training samples"))
         return {P.OUTPUT: dest}

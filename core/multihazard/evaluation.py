@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import collections
 import os
-import tempfile
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -17,6 +16,7 @@ from ..util.progress import as_feedback
 from ..util.report import HtmlReport, figure
 from .blocks import LEVELS, bivariate_colors
 from .training import HAZARDS
+from ..util import tempfiles
 
 
 def _check_same_grid(paths):
@@ -168,7 +168,7 @@ def evaluate(maps, bivariate=None, inventories=None, extra=None, zones=None, sam
     if zonal_inputs and zones is not None:
         band, codes = zones
         grid = Grid.from_path(next(iter(zonal_inputs.values())))
-        with tempfile.TemporaryDirectory(prefix="hazard_mheval_") as tmp:
+        with tempfiles.workdir("hazard_mheval_") as tmp:
             zpath = band.path
             if not Grid.from_path(zpath).same_as(grid):
                 from ..io.raster import write_stack

@@ -5,7 +5,6 @@ the maps (Jaccard agreement of H+VH masks, MH density, zonal uncertainty and cor
 from __future__ import annotations
 
 import os
-import tempfile
 
 import numpy as np
 
@@ -15,6 +14,7 @@ from ..util.errors import InputError
 from .training import HAZARDS, MODELS
 from ..util.progress import as_feedback
 from ..io.raster import AlignedStack, Band, Grid, RasterWriter, Window, open_raster, read_window
+from ..util import tempfiles
 
 # products a map run can write: "<model>_<hazard>" probabilities, EF's joint log-uncertainty
 # (log det Sigma), the inter-hazard correlation, and the gate's weight of the EF expert
@@ -172,7 +172,7 @@ def map_multihazard(predictor, bands, grid, zone_band, zone_names, outputs, biva
         for h in HAZARDS:
             key = f"{bivariate_model}_{h}"
             if key not in products:
-                tmpdir = tmpdir or tempfile.mkdtemp(prefix="hazard_mh_")
+                tmpdir = tmpdir or tempfiles.mkdtemp("hazard_mh_")
                 products[key] = os.path.join(tmpdir, f"{key}.tif")
     bad = [p for p in products if p not in PRODUCTS]
     if bad:

@@ -2,7 +2,6 @@
 sample sets and evaluated on the same held-out presences against one common background."""
 import os
 import re
-import tempfile
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,6 +16,7 @@ from ..util.report import HtmlReport, figure
 from .apply import CLASS_NAMES, apply_to_raster
 from .estimators import Encoding, make_estimator
 from .evaluation import HIST_BINS, map_statistics
+from ..util import tempfiles
 
 
 @dataclass
@@ -73,7 +73,7 @@ def compare_scenarios(stack, scenarios, kind="rf", params=None, holdout=0.3, slo
     ex, ey = ex[ok], ey[ok]
     if maps:
         os.makedirs(maps, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="hazard_compare_") as tmpdir:
+    with tempfiles.workdir("hazard_compare_") as tmpdir:
         rows, hists = [], {}
         for k, sc in enumerate(scenarios):
             row, hists[sc.name] = _scenario(

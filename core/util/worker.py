@@ -19,7 +19,6 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 import time
 import typing
 from dataclasses import dataclass
@@ -30,6 +29,7 @@ from . import schema
 from .deps import python_executable
 from .errors import Cancelled, HazardError, InputError
 from .progress import as_feedback
+from . import tempfiles
 
 PACKAGE = __package__.split(".core")[0]  # the plugin's package name (also under -m)
 #: the families whose jobs run in the worker, and their jobs modules (under core)
@@ -56,7 +56,7 @@ def run(job, arrays, feedback=None, timeout=None):
     if missing:
         raise TypeError(f"{job.OP} needs the arrays {missing}")
     fb = as_feedback(feedback)
-    with tempfile.TemporaryDirectory(prefix="hazard_worker_") as td:
+    with tempfiles.workdir("hazard_worker_") as td:
         with open(os.path.join(td, "spec.json"), "w", encoding="utf-8") as fh:
             json.dump({"op": job.OP, "params": schema.to_json(job)}, fh)
         np.savez(os.path.join(td, "arrays.npz"), **arrays)
@@ -82,21 +82,19 @@ def run(job, arrays, feedback=None, timeout=None):
         err_reader.start()
         start = time.time()
         seen = 0
-        while proc.poll() is None:
-            if fb.cancelled():
-                proc.terminate()
-                try:
-                    proc.wait(5)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                raise Cancelled()
-            if timeout and time.time() - start > timeout:
-                proc.kill()
-                raise HazardError(f"The worker process did not finish within {timeout} s.")
-            while seen < len(lines):
-                _handle(lines[seen], fb)
-                seen += 1
-            time.sleep(0.05)
+        try:
+            while proc.poll() is None:
+                if fb.cancelled():
+                    raise Cancelled()
+                if timeout and time.time() - start > timeout:
+                    raise HazardError(f"The worker process did not finish within {timeout} s.")
+                while seen < len(lines):
+                    _handle(lines[seen], fb)
+                    seen += 1
+                time.sleep(0.05)
+        except BaseException:  # cancelled, timed out, or this process told to stop
+            _stop(proc)
+            raise
         reader.join(2)
         err_reader.join(2)
         for pipe in (proc.stdout, proc.stderr):
@@ -116,6 +114,17 @@ def run(job, arrays, feedback=None, timeout=None):
         with np.load(os.path.join(td, "result.npz"), allow_pickle=False) as z:
             out_arrays = {k: z[k] for k in z.files}
     return result, out_arrays
+
+
+def _stop(proc):
+    """End the worker: politely, then for sure, so no process outlives its run."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
 def _handle(line, fb):
@@ -169,4 +178,8 @@ def _main(folder):
 
 
 if __name__ == "__main__":
+    import signal
+
+    # a terminated worker unwinds (its files are in the caller's folder, removed there)
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     sys.exit(_main(sys.argv[1]))

@@ -3,67 +3,11 @@ names the input, leaves no output behind and does not modify its inputs."""
 import hashlib
 import os
 
-import numpy as np
 import pytest
-
-from tests.helpers import write_polygons, write_raster
 
 
 def _sha(paths):
     return {p: hashlib.sha256(open(p, "rb").read()).hexdigest() for p in paths}
-
-
-@pytest.fixture(scope="module")
-def bad(sample_area, tmp_path_factory):
-    folder, _ = sample_area
-    d = tmp_path_factory.mktemp("bad")
-    from osgeo import ogr, osr
-    # an empty point layer in the right CRS
-    ds = ogr.GetDriverByName("GPKG").CreateDataSource(str(d / "empty_pts.gpkg"))
-    s = osr.SpatialReference()
-    s.ImportFromEPSG(32717)
-    lyr = ds.CreateLayer("pts", s, ogr.wkbPoint)
-    lyr.CreateField(ogr.FieldDefn("label", ogr.OFTInteger))
-    ds = None
-    # two points, and a layer whose label field holds text
-    for name, labels in (("tiny_pts", [1, 1]), ("text_label", ["yes", "no"] * 10)):
-        ds = ogr.GetDriverByName("GPKG").CreateDataSource(str(d / f"{name}.gpkg"))
-        lyr = ds.CreateLayer("pts", s, ogr.wkbPoint)
-        lyr.CreateField(ogr.FieldDefn("label", ogr.OFTString if name == "text_label"
-                                      else ogr.OFTInteger))
-        for i, lab in enumerate(labels):
-            f = ogr.Feature(lyr.GetLayerDefn())
-            f.SetField("label", lab)
-            g = ogr.Geometry(ogr.wkbPoint)
-            g.AddPoint_2D(700000.0 + 300 * i, 9560000.0 - 200 * i)
-            f.SetGeometry(g)
-            lyr.CreateFeature(f)
-        ds = None
-    # a raster without a CRS, and files that only pretend to be models
-    from osgeo import gdal
-    g = gdal.Open(str(folder / "factors" / "slope.tif"))
-    nocrs = gdal.GetDriverByName("GTiff").CreateCopy(str(d / "nocrs.tif"), g)
-    nocrs.SetProjection("")
-    nocrs = None
-    for ext in ("hsm", "hnn", "mhz"):
-        (d / f"fake.{ext}").write_text("not a model")
-    return {
-        "tiny_pts": str(d / "tiny_pts.gpkg"),
-        "text_label": str(d / "text_label.gpkg"),
-        "nocrs": str(d / "nocrs.tif"),
-        "fake_hsm": str(d / "fake.hsm"), "fake_hnn": str(d / "fake.hnn"),
-        "fake_mhz": str(d / "fake.mhz"),
-        "empty_pts": str(d / "empty_pts.gpkg"),
-        "empty_polys": write_polygons(d / "empty_polys.gpkg", []),
-        "far": write_raster(d / "far.tif", np.ones((10, 10)), (100000, 30, 0, 1000000, 0, -30)),
-        "nodata": write_raster(d / "nodata.tif", np.full((600, 600), -1.0),
-                               (690000.0, 30, 0, 9570000.0, 0, -30), nodata=-1),
-        "slope": str(folder / "factors" / "slope.tif"),
-        "pts": str(folder / "landslide_points.gpkg"),
-        "units": str(folder / "slope_units.gpkg"),
-        "zones": str(folder / "zones.gpkg"),
-        "dir": d,
-    }
 
 
 CASES = [
