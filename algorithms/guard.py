@@ -146,6 +146,8 @@ class CheckedSink:
             self._fail(self._error() or "the last features could not be written")
         self.sink = None  # the writer closes here
         found = self._count()
+        if found < 0:
+            self._fail("the file written could not be read back")
         if found != self.count:
             self._fail(f"{found} of {self.count} features are in the file")
         return self.dest
