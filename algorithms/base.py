@@ -97,6 +97,7 @@ class HazardAlgorithm(QgsProcessingAlgorithm):
         missing = self.missing_packages()
         if missing:
             raise QgsProcessingException(self._missing_message(missing))
+        self.feedback = feedback  # for the size estimate of factor_stack
         self._check_geometry_types(parameters, context)
         parameters = guard.protect_inputs(self, parameters, context)
         from qgis.core import QgsProcessingUtils
@@ -105,7 +106,8 @@ class HazardAlgorithm(QgsProcessingAlgorithm):
                       is_cancelled=feedback.isCanceled if feedback else None,
                       log=feedback.pushInfo if feedback else None, start=0.0, end=100.0)
         try:
-            with guard.terminations():
+            with guard.terminations(), guard.rollback(
+                    guard.output_paths(self, parameters, context)):
                 results = self.compute(parameters, context, feedback, fb)
             self._provenance(parameters, context, results)
             return results
@@ -241,7 +243,12 @@ class HazardAlgorithm(QgsProcessingAlgorithm):
                 f"assign one (Layer Properties > Source) or give another reference grid "
                 f"[{P.REFERENCE if ref is not None else name}].")
         resampling = RESAMPLING[self.parameterAsEnum(parameters, P.RESAMPLING, context)]
-        return AlignedStack(bands, grid, resampling)
+        stack = AlignedStack(bands, grid, resampling)
+        feedback = getattr(self, "feedback", None)
+        estimate = stack.read_estimate() if feedback is not None else None
+        if estimate:
+            feedback.pushWarning(estimate)
+        return stack
 
 
 def _plain(value, context):
@@ -281,7 +288,9 @@ def raster_path(layer, param):
 
 def source_geometries(source, param, crs, context, feedback=None):
     """WKB of every feature of ``source`` in ``crs`` (None for null geometries), in order,
-    together with the features (for their attributes)."""
+    together with the features (for their attributes). A multi-point feature gives one point
+    per part, each with the feature's attributes (an inventory digitised as multi-points
+    lists every point)."""
     if source is None:
         raise QgsProcessingException(f"The layer given for {param} could not be opened.")
     if not source.sourceCrs().isValid():
@@ -293,14 +302,24 @@ def source_geometries(source, param, crs, context, feedback=None):
         if feedback:
             feedback.pushInfo(f"{param}: reprojecting from {source.sourceCrs().authid()} to "
                               f"{crs.authid() or crs.description()}.")
-    wkbs, feats = [], []
+    wkbs, feats, exploded = [], [], [0, 0]
     for f in source.getFeatures():
         g = f.geometry()
         if g is None or g.isNull() or g.isEmpty():
             wkbs.append(None)
-        else:
-            if xf is not None:
-                g.transform(xf)
-            wkbs.append(bytes(g.asWkb()))
-        feats.append(f)
+            feats.append(f)
+            continue
+        if xf is not None:
+            g.transform(xf)
+        parts = [g]
+        if g.isMultipart() and compat.geometry_type(g.wkbType()) == compat.GEOM_POINT:
+            parts = g.asGeometryCollection()
+            exploded[0] += 1
+            exploded[1] += len(parts)
+        for p in parts:
+            wkbs.append(bytes(p.asWkb()))
+            feats.append(f)
+    if exploded[0] and feedback:
+        feedback.pushInfo(f"{param}: {exploded[0]} multi-point feature(s) taken as "
+                          f"{exploded[1]} points.")
     return wkbs, feats

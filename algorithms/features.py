@@ -1,9 +1,11 @@
 """Reading attribute values and writing feature copies with new columns: the vector glue that
 slope-unit statistics, size classes, the HNN and slope-unit models share."""
 import numpy as np
-from qgis.core import QgsFeature, QgsFields
+from qgis.core import QgsFeature, QgsFields, QgsMessageLog, QgsProcessingException
 
+from ..core.io.zonal import check_zones_disjoint, geometries_from_wkb
 from . import compat
+from . import params as P
 from .guard import CheckedSink
 
 
@@ -74,3 +76,44 @@ def surface_points(feats, crs=None, context=None, source_crs=None):
         pt = p.asPoint()
         xs[k], ys[k] = pt.x(), pt.y()
     return xs, ys
+
+
+def zone_polygons(alg, parameters, context, crs, feedback=None):
+    """(OGR geometries, zone names) of the zone polygons ZONES with their field ZONE_FIELD
+    (default "zone"), refusing overlapping zones of different names. Polygons
+    whose zone is NULL or empty are left out with a count (their area is in no zone)."""
+    src = alg.parameterAsSource(parameters, P.ZONES, context)
+    field = alg.parameterAsString(parameters, P.ZONE_FIELD, context) or "zone"
+    if src.fields().indexOf(field) < 0:
+        raise QgsProcessingException(f"The zone layer needs the field '{field}' [ZONE_FIELD].")
+    from .base import source_geometries
+    wkbs, feats = source_geometries(src, P.ZONES, crs, context)
+    values = [_zone_name(f[field]) for f in feats]
+    missing = sum(v is None for v in values)
+    if missing == len(values):
+        raise QgsProcessingException(f"No zone polygon has a value in the field '{field}' "
+                                     f"(all NULL or empty) [ZONE_FIELD].")
+    if missing:
+        msg = (f"{missing} of {len(values)} zone polygons have no value in '{field}' (NULL or "
+               f"empty) and are left out: their area belongs to no zone.")
+        if hasattr(feedback, "pushWarning"):
+            feedback.pushWarning(msg)
+        elif hasattr(feedback, "info"):  # the core's feedback
+            feedback.info(msg)
+        else:
+            QgsMessageLog.logMessage(msg, "Hazard susceptibility")
+    keep = [v is not None for v in values]
+    geoms = geometries_from_wkb([w for w, k in zip(wkbs, keep) if k])
+    values = [v for v in values if v is not None]
+    check_zones_disjoint(geoms, values)
+    return geoms, values
+
+
+def _zone_name(value):
+    """A zone value as its name: None for NULL or blank; whole numbers without '.0'."""
+    if value is None or (hasattr(value, "isNull") and value.isNull()):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    text = str(value).strip()
+    return text or None

@@ -81,6 +81,7 @@ def protect_inputs(alg, parameters, context):
         if not dest or dest.startswith("memory:"):
             continue
         path, layer = split_source(dest)
+        _check_writable(path, d.name())
         outputs.append((d.name(), path, layer))  # layer None: the whole file
         if vector and layer is None and _is_gpkg(path) and os.path.isfile(path):
             # an existing GeoPackage that is not an input: keep its other layers
@@ -99,6 +100,72 @@ def protect_inputs(alg, parameters, context):
                     f"The outputs {other} and {name} are the same file ({path}): give each its "
                     f"own [{other}].")
     return params
+
+
+def _check_writable(path, name):
+    """Refuse an output whose folder cannot be made or written, before any work."""
+    folder = os.path.dirname(os.path.abspath(path))
+    probe = folder
+    while not os.path.exists(probe):
+        parent = os.path.dirname(probe)
+        if parent == probe:
+            break
+        probe = parent
+    if not os.path.isdir(probe):
+        raise QgsProcessingException(
+            f"The output {name} cannot be written to {path}: '{probe}' is a file, not a folder. "
+            f"Choose another place for {name} [{name}].")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise QgsProcessingException(
+            f"The output {name} cannot be written to {path}: the folder '{probe}' is not "
+            f"writable (read-only or another user's). Choose another place for {name} [{name}].")
+
+
+SIDECARS = (".qml", ".aux.xml", ".provenance.json", "-wal", "-shm", "-journal")
+
+
+class rollback:
+    """Removes the file outputs a failed run created (and their sidecars), so a run that fails
+    after writing one output of several leaves none: ``with rollback(paths):``. Files that
+    existed before are left (rasters and reports replace them only when complete)."""
+
+    def __init__(self, paths):
+        self.new = [p for p in paths if p and not os.path.exists(p)]
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is None:
+            return False
+        import shutil
+        for p in self.new:
+            stem = os.path.splitext(p)[0]
+            for q in [p, stem + ".qml"] + [p + s for s in SIDECARS]:
+                if os.path.isdir(q) and q == p:
+                    shutil.rmtree(q, ignore_errors=True)
+                elif os.path.isfile(q):
+                    try:
+                        os.remove(q)
+                    except OSError:
+                        pass
+        return False
+
+
+def output_paths(alg, parameters, context):
+    """The file (or folder) path of every destination given, as the run will write it."""
+    paths = []
+    for d in alg.destinationParameterDefinitions():
+        if parameters.get(d.name()) is None:
+            continue
+        try:
+            dest = alg.parameterAsOutputLayer(parameters, d.name(), context) or \
+                alg.parameterAsFileOutput(parameters, d.name(), context)
+        except Exception:  # noqa: BLE001  (a destination of a kind without a path)
+            continue
+        if dest and not dest.startswith("memory:"):
+            paths.append(split_source(dest)[0])
+    return paths
 
 
 def _layer_destination(value, path, layer):

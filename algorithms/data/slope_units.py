@@ -1,8 +1,9 @@
 """hazard:slopeunitstats: slope units + factors (+ landslides) -> per-unit features."""
+import numpy as np
 from qgis.core import (QgsCoordinateReferenceSystem, QgsProcessingException,
                        QgsProcessingParameterFeatureSink, QgsProcessingParameterFeatureSource)
 
-from ...core.io.zonal import geometries_from_wkb, slope_unit_statistics
+from ...core.io.zonal import geometries_from_wkb, overlapping_pairs, slope_unit_statistics
 from .. import compat
 from ..features import write_with_columns
 from ..base import HazardAlgorithm, source_geometries
@@ -68,8 +69,20 @@ class SlopeUnitStatistics(HazardAlgorithm):
                 ls_geoms = [g for g in geometries_from_wkb(ls_wkbs) if g is not None]
             feedback.pushInfo(f"{len(feats)} slope units, {len(stack)} factors: "
                               f"{', '.join(stack.names)}")
-            cols = slope_unit_statistics(stack, unit_geoms, ls_geoms, fb)
-        n_empty = int((cols["n_pixels"] == 0).sum())
+            cols = slope_unit_statistics(stack, unit_geoms, ls_geoms, fb.sub(0, 0.95))
+            pairs = overlapping_pairs(unit_geoms, feedback=fb.sub(0.95, 1.0))
+        empty = cols["n_pixels"] == 0
+        overlapped = np.zeros(len(feats), bool)
+        if pairs:
+            overlapped[[k for p in pairs for k in p]] = True
+            shown = ", ".join(f"{feats[i].id()} and {feats[j].id()}" for i, j in pairs[:5])
+            feedback.pushWarning(
+                f"{len(pairs)} pair(s) of slope units overlap (feature ids {shown}"
+                f"{', ...' if len(pairs) > 5 else ''}): a pixel counts in one unit only, so "
+                f"the statistics of {int(overlapped.sum())} unit(s) miss the shared pixels; "
+                f"{int((empty & overlapped).sum())} got none. Fix the slope-unit polygons "
+                f"(Vector > Geometry Tools > Check Validity, or Union and Dissolve).")
+        n_empty = int((empty & ~overlapped).sum())
         if n_empty:
             feedback.pushWarning(f"{n_empty} slope unit(s) hold no pixel centre with data in "
                                  f"every factor: their statistics are NULL.")

@@ -8,7 +8,7 @@ from qgis.core import (QgsProcessingException, QgsProcessingParameterBoolean,
 from ...core.hnn import network as hnn
 from ...core.hnn.report import size_class_report
 from .. import compat
-from ..features import write_with_columns
+from ..features import numbers, write_with_columns
 from ..base import HazardAlgorithm
 from ..styles import attach_style, graduated
 from .. import params as P
@@ -65,10 +65,20 @@ class HnnSizeClasses(HazardAlgorithm):
                                          f"'Slope-unit statistics' with landslides, or choose "
                                          f"the area field [AREA_FIELD].")
         feats = list(src.getFeatures())
-        areas = np.array([np.nan if f[af] is None else float(f[af]) for f in feats])
+        areas = numbers(feats, [af])[:, 0]
+        if np.isnan(areas).any():
+            raise QgsProcessingException(
+                f"{int(np.isnan(areas).sum())} slope unit(s) have a NULL or non-numeric "
+                f"landslide area in '{af}': give 0 where a unit holds no landslide "
+                f"[AREA_FIELD].")
         bounds_txt = self.parameterAsString(parameters, P.BOUNDS, context)
-        bounds = [float(b) for b in bounds_txt.replace(";", ",").split(",") if b.strip()] \
-            if bounds_txt else None
+        try:
+            bounds = [float(b) for b in bounds_txt.replace(";", ",").split(",") if b.strip()] \
+                if bounds_txt else None
+        except ValueError:
+            raise QgsProcessingException(f"Class bounds '{bounds_txt}' are not numbers: give "
+                                         f"upper bounds in the area field's unit, separated by "
+                                         f"commas, e.g. 1000, 10000 [BOUNDS].") from None
         sc = hnn.size_classes(areas, self.parameterAsDouble(parameters, P.GVF, context),
                               self.parameterAsInt(parameters, P.MIN_MEMBERS, context), bounds=bounds,
                               merge=self.parameterAsBool(parameters, P.MERGE, context))

@@ -7,7 +7,8 @@ from qgis.core import (QgsCoordinateReferenceSystem, QgsProcessingException,
                        QgsProcessingParameterRasterLayer)
 
 from ...core.io.raster import sample_at
-from ...core.susceptibility.training import METRIC_COLS, metric_rows, report, save, train
+from ...core.susceptibility.training import (METRIC_COLS, metric_rows, one_per_pixel, report,
+                                              save, train)
 from ...core.io.zonal import geometries_from_wkb, point_coordinates
 from .. import compat
 from ..features import numbers, surface_points
@@ -141,7 +142,16 @@ class TrainModel(HazardAlgorithm):
             if not keep.all():
                 feedback.pushWarning(f"{int((~keep).sum())} sample(s) outside the rasters or on "
                                      f"nodata were left out.")
-                X, y, xy = X[keep], y[keep], xy[keep]
+            first, mixed = one_per_pixel(extra["grid"], xy[:, 0], xy[:, 1], y)
+            if not first[keep].all():
+                feedback.pushWarning(
+                    f"{int((keep & ~first).sum())} sample(s) repeat another sample of the same "
+                    f"label in the same pixel and were merged into it before the split (they "
+                    f"would be in training and test at once and flatter the test scores).")
+            if mixed:
+                feedback.pushWarning(f"{mixed} pixel(s) hold both a presence and an absence.")
+            keep &= first
+            X, y, xy = X[keep], y[keep], xy[keep]
         validation = self._validation(parameters, context, feats, keep, src)
         res = train(X, y, names, categorical, kind, params, validation, seed,
                     coords=(xy[:, 0], xy[:, 1]), feedback=fb.sub(0.1, 0.9))

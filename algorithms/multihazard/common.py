@@ -8,10 +8,11 @@ from qgis.core import (QgsCoordinateReferenceSystem, QgsProcessingException,
                        QgsProcessingParameterRasterLayer)
 
 from ...core.io.raster import Band, sample_at
-from ...core.io.zonal import (check_zones_disjoint, geometries_from_wkb, points_in_zones,
+from ...core.io.zonal import (geometries_from_wkb, points_in_zones,
                               point_coordinates, raster_zone_values, zones_raster)
 from .. import compat
 from ..base import raster_path, source_geometries
+from ..features import zone_polygons
 from .. import params as P
 
 
@@ -25,19 +26,6 @@ def add_zone_parameters(alg, optional=False):
         P.ZONE_RASTER, alg.tr("Contextual zones as a categorical raster (instead of polygons; "
                               "0 or nodata: outside every zone)"), optional=True))
     alg._zones_optional = optional
-
-
-def _zone_polygons(alg, parameters, context, crs):
-    """(geometries, zone values) of the zone polygons, refusing overlapping zones."""
-    src = alg.parameterAsSource(parameters, P.ZONES, context)
-    field = alg.parameterAsString(parameters, P.ZONE_FIELD, context) or "zone"
-    if src.fields().indexOf(field) < 0:
-        raise QgsProcessingException(f"The zone layer needs the field '{field}' [ZONE_FIELD].")
-    wkbs, feats = source_geometries(src, P.ZONES, crs, context)
-    geoms = geometries_from_wkb(wkbs)
-    values = [str(f[field]) for f in feats]
-    check_zones_disjoint(geoms, values)
-    return geoms, values
 
 
 def _which(alg, parameters, context):
@@ -56,13 +44,13 @@ def _code_name(v):
     return str(int(v)) if float(v).is_integer() else str(v)
 
 
-def zone_lookup(alg, parameters, context, stack):
+def zone_lookup(alg, parameters, context, stack, feedback=None):
     """A function giving the zone name of each point (x, y arrays; None outside every zone).
     The zones are read and checked (overlaps refused) once, here."""
     has_poly, ras = _which(alg, parameters, context)
     if has_poly:
         crs = QgsCoordinateReferenceSystem.fromWkt(stack.grid.crs_wkt)
-        geoms, values = _zone_polygons(alg, parameters, context, crs)
+        geoms, values = zone_polygons(alg, parameters, context, crs, feedback)
         return lambda x, y: points_in_zones(x, y, geoms, values)
     from ...core.io.raster import AlignedStack
     band = Band(raster_path(ras, P.ZONE_RASTER), 1, "zone", True, ras.name())
@@ -74,14 +62,14 @@ def zone_lookup(alg, parameters, context, stack):
     return lookup
 
 
-def zone_band(alg, parameters, context, grid, folder, names=None):
+def zone_band(alg, parameters, context, grid, folder, names=None, feedback=None):
     """(Band of zone codes on or alignable to ``grid``, {code: zone name}), or (None, {}) when
     zones are optional and not given. Polygons are rasterised into ``folder``; ``names``
     (e.g. the zones a model bundle knows) restrict the raster codes that are read."""
     has_poly, ras = _which(alg, parameters, context)
     if has_poly:
         crs = QgsCoordinateReferenceSystem.fromWkt(grid.crs_wkt)
-        geoms, values = _zone_polygons(alg, parameters, context, crs)
+        geoms, values = zone_polygons(alg, parameters, context, crs, feedback)
         path = os.path.join(folder, "zones.tif")
         uniq = zones_raster(geoms, values, grid, path)
         return Band(path, 1, "zone", True, "zones"), {k + 1: str(v) for k, v in

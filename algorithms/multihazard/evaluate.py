@@ -91,8 +91,10 @@ class EvaluateMultiHazard(HazardAlgorithm):
         with tempfiles.workdir("hazard_mheval_") as tmp:
             first = next(iter([*extra.values()] + [p for d in maps.values()
                                                     for p in d.values()]), None)
-            zones = zone_band(self, parameters, context, Grid.from_path(first), tmp) \
-                if first else (None, None)
+            zones = (None, None)
+            if first:
+                zones = zone_band(self, parameters, context, Grid.from_path(first), tmp,
+                                  feedback=feedback)
             ev = mh_eval.evaluate(
                 maps, biv, inv, extra,
                 zones if zones[0] is not None else None,

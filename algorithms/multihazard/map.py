@@ -94,7 +94,8 @@ class MapMultiHazard(HazardAlgorithm):
         with tempfiles.workdir("hazard_mhmap_") as tmp:
             with self.factor_stack(parameters, context) as stack:
                 bands, grid = stack.bands, stack.grid
-            zb, codes = zone_band(self, parameters, context, grid, tmp, man.zones)
+            zb, codes = zone_band(self, parameters, context, grid, tmp, man.zones,
+                                   feedback=feedback)
             summary = mh_map.map_bundle(
                 path, bands, grid, zb, codes, dict(outputs.values()), biv,
                 BIVARIATE_MODELS[self.parameterAsEnum(parameters, P.BIVARIATE_MODEL, context)],

@@ -100,13 +100,16 @@ class TrainMultiHazard(HazardAlgorithm):
             d = read_samples(self, parameters, context, stack, fb.sub(0, 0.05),
                              ("train", "val", "test"))
             names, categorical, crs_wkt = stack.names, stack.categorical, stack.grid.crs_wkt
+            radius = stack.grid.check_distance(
+                self.parameterAsDouble(parameters, P.RADIUS, context), P.RADIUS,
+                "co-location radius")
         seed = self.seed(parameters, context)
         path = self.parameterAsFileOutput(parameters, P.OUTPUT_MODEL, context)
         ints = {k.lower(): self.parameterAsInt(parameters, k, context) for k in (
             P.MIN_SAMPLES, P.MIN_VAL, P.N_ITER, P.EF_EPOCHS, P.GATE_EPOCHS, P.PATIENCE, P.BATCH)}
         result, _ = worker.run(jobs.TrainMultiHazard(
             names=names, categorical=categorical, features_by_zone=features, seed=seed,
-            radius=self.parameterAsDouble(parameters, P.RADIUS, context), bundle_path=path,
+            radius=radius, bundle_path=path,
             crs_wkt=crs_wkt, algorithm=self.id(), **ints),
             {k: d[k] for k in ("X", "label", "x", "y")} | {
                 k: d[k].astype(str) for k in ("hazard", "zone", "split")}, fb.sub(0.05, 0.95))

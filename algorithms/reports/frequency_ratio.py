@@ -57,8 +57,9 @@ class FrequencyRatio(HazardAlgorithm):
                 fb.sub(0, 0.8 if index else 1.0), seed=seed)
             if index:
                 write_fr_index(stack, rows, plan, index, fb.sub(0.8, 1.0))
+        used = sum(r["hazards"] for r in rows if r["factor"] == rows[0]["factor"])
         html = frequency_ratio_report(self.parameterAsFileOutput(parameters, P.OUTPUT_HTML,
-                                                                 context), rows, len(xy[0]))
+                                                                 context), rows, used)
         out = {P.OUTPUT_HTML: html}
         out.update(self.optional_csv(parameters, context, rows, FR_COLUMNS))
         if index:

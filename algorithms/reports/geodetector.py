@@ -14,10 +14,10 @@ from ...core.geodetector.report import write_outputs
 from ...core.geodetector.run import (Options, categories, detect_raster, detect_table,
                                       rename_zones)
 from ...core.io.raster import AlignedStack, Band, Grid, bands_of, sample_at, unique_names
-from ...core.io.zonal import geometries_from_wkb, points_in_zones, zones_raster
+from ...core.io.zonal import points_in_zones, zones_raster
 from .. import compat
-from ..features import number, surface_points
-from ..base import HazardAlgorithm, raster_path, source_geometries
+from ..features import number, surface_points, zone_polygons
+from ..base import HazardAlgorithm, raster_path
 from .. import params as P
 from ...core.util import tempfiles
 
@@ -172,9 +172,8 @@ class GeoDetector(HazardAlgorithm):
         zone_values, zone_index = None, None
         if zones_src is not None:
             crs = QgsCoordinateReferenceSystem.fromWkt(grid.crs_wkt)
-            wkbs, feats = source_geometries(zones_src, P.ZONES, crs, context)
-            zone_values = zones_raster(geometries_from_wkb(wkbs), [f[zone_field] for f in feats],
-                                       grid, os.path.join(td, "zones.tif"))
+            zgeoms, zvals = zone_polygons(self, parameters, context, crs, fb)
+            zone_values = zones_raster(zgeoms, zvals, grid, os.path.join(td, "zones.tif"))
             bands.append(Band(os.path.join(td, "zones.tif"), 1, "zone", True, "zones"))
             zone_index = len(bands) - 1
         sample = self.parameterAsInt(parameters, P.SAMPLE_SIZE, context)
@@ -233,10 +232,9 @@ class GeoDetector(HazardAlgorithm):
         zones = None
         zone_values = None
         if zones_src is not None:
-            wkbs, zfeats = source_geometries(zones_src, P.ZONES, crs, context)
-            zvals = [f[zone_field] for f in zfeats]
+            zgeoms, zvals = zone_polygons(self, parameters, context, crs, fb)
             zone_values, zcodes = categories(zvals)
-            hit = points_in_zones(xs, ys, geometries_from_wkb(wkbs), list(zcodes + 1))
+            hit = points_in_zones(xs, ys, zgeoms, list(zcodes + 1))
             zones = np.array([np.nan if h is None else h for h in hit], float)
         results, total, dropped = detect_table(y, np.column_stack(cols), names, categorical,
                                                zones, opts, fb.sub(0.2, 0.95))

@@ -73,6 +73,31 @@ class Grid:
         return cls.from_dataset(ds)
 
     @property
+    def geographic(self):
+        """True when the CRS is geographic (map units are degrees)."""
+        if not self.crs_wkt:
+            return False
+        srs = osr.SpatialReference()
+        srs.ImportFromWkt(self.crs_wkt)
+        return bool(srs.IsGeographic())
+
+    def check_distance(self, value, name, what="distance"):
+        """Refuse a distance in map units that cannot be meant in degrees (1 or more) when the
+        grid is geographic: it was given in metres and would exclude the whole region."""
+        if value >= 1 and self.geographic:
+            srs = osr.SpatialReference()
+            srs.ImportFromWkt(self.crs_wkt)
+            crs = srs.GetName() or "a geographic CRS"
+            code = srs.GetAuthorityCode(None)
+            crs += f" (EPSG:{code})" if code else ""
+            raise InputError(
+                f"The {what} {name} is {value:g} map units, but the rasters are in {crs}, whose "
+                f"units are degrees: {value:g} degrees is {value * 111:g} km. Reproject the "
+                f"rasters to a projected CRS in metres (the local UTM zone, Raster > Projections "
+                f"> Warp) and give the {what} in metres.", name)
+        return value
+
+    @property
     def pixel_width(self):
         return self.transform[1]
 
@@ -392,10 +417,24 @@ class AlignedStack:
         """Read the bands of ``runs`` (index ranges, one call each) into ``out``."""
         for i, j in runs:
             ds = self._sources[i][0]
-            with decoding_threads():
-                ds.ReadAsArray(window.col, window.row, window.cols, window.rows,
-                               band_list=[self._sources[k][1] for k in range(i, j)],
-                               buf_type=gdal.GDT_Float64, buf_obj=out[i:j])
+            try:
+                with decoding_threads():
+                    got = ds.ReadAsArray(window.col, window.row, window.cols, window.rows,
+                                         band_list=[self._sources[k][1] for k in range(i, j)],
+                                         buf_type=gdal.GDT_Float64, buf_obj=out[i:j])
+            except RuntimeError as exc:
+                got, why = None, str(exc).strip()
+            else:
+                why = ""
+            if got is None:
+                b = self.bands[i]
+                name = b.layer_name or os.path.basename(b.path)
+                detail = why or gdal.GetLastErrorMsg() or "GDAL gave no message"
+                raise InputError(
+                    f"Raster '{name}' ({b.path}) could not be read at rows {window.row}.."
+                    f"{window.row + window.rows - 1} ({detail}). The file is damaged or "
+                    f"incomplete (a copy cut short?): check it with 'gdalinfo -checksum' and "
+                    f"copy or export it again.", name)
             for k in range(i, j):
                 nd = self._sources[k][2]
                 if nd is not None and not math.isnan(nd):
@@ -404,6 +443,33 @@ class AlignedStack:
 
     def windows(self, block_bytes=BLOCK_BYTES):
         return iter_windows(self.grid, len(self.bands), block_bytes)
+
+    def read_estimate(self, min_pixels=100_000_000):
+        """For a grid of at least ``min_pixels``: a sentence with its size and how long one
+        read of the whole stack takes here (timed on a few blocks spread over the grid), said
+        before work starts so that a grid too large is seen at once; None for smaller grids."""
+        import time
+        n = self.grid.xsize * self.grid.ysize
+        if n < min_pixels:
+            return None
+        wins = list(self.windows())
+        probe = [wins[int(i)] for i in np.unique(np.linspace(0, len(wins) - 1, 4).round())]
+        t0 = time.perf_counter()
+        for w in probe:
+            self.read(w)
+        per_px = (time.perf_counter() - t0) / max(1, sum(w.rows * w.cols for w in probe))
+        seconds = per_px * n
+        if seconds >= 3600:
+            took = f"{seconds / 3600:.1f} hours"
+        elif seconds >= 60:
+            took = f"{seconds / 60:.0f} minutes"
+        else:
+            took = f"{seconds:.0f} seconds"
+        return (f"The grid has {self.grid.xsize:,} x {self.grid.ysize:,} = {n:,} pixels x "
+                f"{len(self.bands)} factor band(s); reading it once takes about {took} on "
+                f"this machine (timed on {len(probe)} blocks), and this algorithm reads it at "
+                f"least once. Cancel now if that is too long: choose a coarser or smaller "
+                f"reference grid [REFERENCE].")
 
     def reopen(self):
         """An independent stack over the same bands and grid (GDAL datasets are not

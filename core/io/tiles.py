@@ -99,6 +99,8 @@ def _dask_client(address):
         pass
     try:
         return Client(address, timeout=10, set_as_default=False)
-    except (OSError, TimeoutError) as exc:
-        raise InputError(f"Cannot reach the Dask scheduler at '{address}': {exc}",
-                         "DASK_SCHEDULER")
+    except Exception as exc:  # noqa: BLE001  (anything but a scheduler answers in many ways)
+        raise InputError(f"Cannot reach a Dask scheduler at '{address}' "
+                         f"({type(exc).__name__}: {exc}). Give the address the scheduler "
+                         f"prints, such as tcp://192.168.1.10:8786, or leave it empty to run "
+                         f"on this machine.", "DASK_SCHEDULER") from None

@@ -376,31 +376,44 @@ def zones_raster(geoms, values, grid, path):
     return uniq
 
 
-def check_zones_disjoint(geoms, values, feedback=None):
-    """Refuse zone polygons of different zone values that overlap (a 2-D intersection larger
-    than 1e-6 of the smaller one; neighbours sharing a boundary are fine). Candidate pairs come
+def overlapping_pairs(geoms, values=None, feedback=None, first=False):
+    """Index pairs (i, j), i < j, of polygons that overlap: a 2-D intersection larger than
+    1e-6 of the smaller one (neighbours sharing a boundary do not). With ``values``, only
+    pairs of different values count; ``first`` stops at the first pair. Candidate pairs come
     from their bounding boxes, so only those are intersected."""
     fb = as_feedback(feedback)
     env = bounding_boxes(geoms)
     ok = ~np.isnan(env[:, 0])
+    idx = np.arange(len(geoms))
+    pairs = []
     for i in range(len(geoms)):
         if not ok[i]:
             continue
         if i % 50 == 0:
             fb.check()
-        cand = np.nonzero(ok & (np.arange(len(geoms)) > i) & (env[:, 0] <= env[i, 2])
-                          & (env[:, 2] >= env[i, 0]) & (env[:, 1] <= env[i, 3])
-                          & (env[:, 3] >= env[i, 1]))[0]
+        cand = np.nonzero(ok & (idx > i) & (env[:, 0] < env[i, 2]) & (env[:, 2] > env[i, 0])
+                          & (env[:, 1] < env[i, 3]) & (env[:, 3] > env[i, 1]))[0]
         gi = geoms[i]
         for j in cand:
             gj = geoms[j]
-            if values[i] == values[j] or not gi.Intersects(gj):
+            if values is not None and values[i] == values[j] or not gi.Intersects(gj):
                 continue
             inter = gi.Intersection(gj)
             if inter is not None and inter.GetDimension() == 2 and \
                     inter.GetArea() > 1e-6 * min(gi.GetArea(), gj.GetArea()):
-                raise InputError(f"Zones {values[i]} and {values[j]} overlap: each place must "
-                                 f"belong to one zone; fix the zone polygons.", "ZONES")
+                pairs.append((i, int(j)))
+                if first:
+                    return pairs
+    return pairs
+
+
+def check_zones_disjoint(geoms, values, feedback=None):
+    """Refuse zone polygons of different zone values that overlap."""
+    pairs = overlapping_pairs(geoms, values, feedback, first=True)
+    if pairs:
+        i, j = pairs[0]
+        raise InputError(f"Zones {values[i]} and {values[j]} overlap: each place must "
+                         f"belong to one zone; fix the zone polygons.", "ZONES")
 
 
 def points_in_zones(x, y, geoms, values):

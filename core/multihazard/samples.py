@@ -21,6 +21,7 @@ def multihazard_samples(stack, inventories, zones_at, seed=0, kde_ratio=1.5, spa
     presences) synthetic presences (augmented = 1), round(absence_ratio x all presences)
     absences. Samples outside every zone are left out (with a warning). Returns (x, y, columns)
     with columns hazard, label, augmented, sampler, zone, split."""
+    stack.grid.check_distance(spacing, "SPACING", "spacing of the synthetic presences")
     fb = as_feedback(feedback)
     log = log or (lambda msg: None)
     warn = warn or log

@@ -148,7 +148,8 @@ class Admissible:
     def __init__(self, stack, presences=None, min_distance=0.0, constraint=None, exclude=None):
         self.stack = stack
         self.constraint = constraint
-        self.min_distance = float(min_distance or 0.0)
+        self.min_distance = stack.grid.check_distance(float(min_distance or 0.0),
+                                                      "MIN_DISTANCE", "minimum distance")
         self.pflat = presences.flat if presences is not None else np.empty(0, np.int64)
         self.exclude = np.unique(np.asarray(exclude, np.int64)) if exclude is not None else None
         self.tree = None
@@ -356,6 +357,7 @@ def kde_augment(stack, presences, count, rng, spacing=100.0, bandwidth="scott", 
     from scipy.spatial import cKDTree
     from scipy.stats import gaussian_kde
     fb = as_feedback(feedback)
+    stack.grid.check_distance(spacing, "MIN_DISTANCE", "spacing of the new points")
     P = np.column_stack([presences.x, presences.y])
     if len(P) < 3:
         raise InputError("KDE augmentation needs at least 3 presences.", "PRESENCES")

@@ -6,6 +6,7 @@ import numpy as np
 from ..stats import metrics as mt
 from ..stats.breaks import classify, natural_breaks
 from .apply import CLASS_NAMES
+from ..util.errors import InputError
 from ..util.progress import as_feedback
 from ..io.raster import sample_at
 from .training import METRIC_COLS
@@ -38,7 +39,6 @@ def map_statistics(stack, band=0, class_limits=None, feedback=None, sample=1_000
         kept.append(v[rng.random(v.size) < keep_p])
         fb.report(0.5 * (k + 1) / len(wins))
     if n == 0:
-        from ..util.errors import InputError
         raise InputError("The susceptibility map holds no valid pixel.", "PROBABILITY")
     if class_limits is None:
         class_limits = natural_breaks(np.concatenate(kept), 5, sample=0, seed=seed)
@@ -60,7 +60,6 @@ def evaluate_map(stack, presences_xy, absences_xy, class_limits=None, threshold=
     """Threshold metrics and AUC at the samples, SCAI per class and LSI statistics. A map with
     values outside [0, 1] is refused (it is not a probability); samples off the map or on its
     nodata are left out and counted in ``stats["dropped"]`` (presences, absences)."""
-    from ..util.errors import InputError
     fb = as_feedback(feedback)
     stats = map_statistics(stack, 0, class_limits, fb.sub(0.1, 1.0), seed=seed)
     if stats["min"] < 0 or stats["max"] > 1:
@@ -131,7 +130,15 @@ def frequency_ratio_table(stack, presences_xy, classes=5, aspect=(), feedback=No
             counts[name] += np.bincount(c, minlength=len(counts[name]))
         fb.report(0.3 + 0.6 * (k + 1) / len(wins))
     hv = sample_at(stack, *presences_xy)
-    hv = hv[~np.isnan(hv).any(axis=1)]
+    valid = ~np.isnan(hv).any(axis=1)
+    if not valid.any():
+        raise InputError(f"None of the {len(hv)} hazard(s) lies on a pixel with data in every "
+                         f"factor: check the CRS and extent of the hazard layer and of the "
+                         f"factors.", "HAZARDS")
+    if not valid.all():
+        fb.info(f"{int((~valid).sum())} of {len(hv)} hazard(s) outside the rasters or on "
+                f"nodata were left out.")
+    hv = hv[valid]
     rows = []
     for j, name in enumerate(stack.names):
         hc = np.bincount(codes(plan[name], hv[:, j]), minlength=len(counts[name]))

@@ -34,6 +34,25 @@ class TrainResult:
     shap_X: np.ndarray = None
 
 
+def one_per_pixel(grid, x, y, labels):
+    """Samples that repeat another of the same label in the same pixel would carry identical
+    factor values into training and test (a duplicated inventory gave a test AUC of 0.9997
+    instead of 0.960): a mask keeping the first sample of each (pixel, label), and the number
+    of pixels that hold both a presence and an absence (kept, one of each). Samples outside
+    the grid are kept (they are dropped elsewhere, with their own count)."""
+    row, col = grid.rowcol(np.asarray(x, float), np.asarray(y, float))
+    inside = (row >= 0) & (row < grid.ysize) & (col >= 0) & (col < grid.xsize)
+    labels = np.asarray(labels, float)
+    flat = np.where(inside, row.astype(np.int64) * grid.xsize + col, -1)
+    key = flat * 2 + (labels > 0.5)
+    keep = ~inside
+    idx = np.nonzero(inside)[0]
+    _, first = np.unique(key[idx], return_index=True)
+    keep[idx[first]] = True
+    pix, n_labels = np.unique(flat[idx[first]], return_counts=True)
+    return keep, int((n_labels > 1).sum())
+
+
 def _fit(kind, params, seed, Xt, y):
     est = make_estimator(kind, params, seed)
     est.fit(Xt, y)

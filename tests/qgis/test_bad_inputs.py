@@ -83,15 +83,106 @@ CASES = [
     ("hazard:evaluatemultihazard", lambda b: {"MAP_MOE_FLOOD": b["slope"]}, "Nothing to evaluate"),
     ("hazard:createsamplearea", lambda b: {"OUTPUT_FOLDER": b["fake_hsm"]}, "OUTPUT_FOLDER"),
     ("hazard:installdependencies", lambda b: {"PACKAGES": "numpy", "DRY_RUN": True}, "PACKAGES"),
-
+    # pip options, URLs and paths in PACKAGES: only requirement names of the plugin's lists
+    *[("hazard:installdependencies", lambda b, p=p: {"PACKAGES": p, "DRY_RUN": True},
+       "PACKAGES") for p in ("--index-url=http://example.invalid/simple", "-r /etc/passwd",
+                             "scipy --target=/tmp/x", "https://example.invalid/x.whl",
+                             "../../x.whl", "scipy; import os", "no-such-package")],
+    # distances in metres given for factors in a geographic CRS (degrees): the CRS is named
+    *[(f"hazard:{a}", lambda b, extra=extra: dict({"PRESENCES": b["pts"],
+                                                   "FACTORS": [b["geo_slope"], b["geo_ndvi"]],
+                                                   "MIN_DISTANCE": 100}, **extra),
+       "MIN_DISTANCE") for a, extra in (
+        ("mahalanobisabsences", {}), ("bufferabsences", {}), ("kdeaugmentation", {}),
+        ("ocsvmabsences", {}), ("multiratioabsences", {}), ("susceptibilityratioabsences", {}),
+        ("slopeabsences", {"SLOPE": "geo_slope"}),
+        ("factorthresholdabsences", {"THRESHOLD_FACTOR": "geo_slope"}))],
+    ("hazard:multihazardsamples", lambda b: {"FLOODS": b["pts"], "LANDSLIDES": b["pts"],
+                                            "FACTORS": [b["geo_slope"]], "ZONES": b["zones"],
+                                            "SPACING": 100}, "SPACING"),
+    # seeds outside 0 .. 2^32 - 1 or not whole
+    *[(f"hazard:{a}", lambda b, seed=seed, extra=extra: dict(
+        {"PRESENCES": b["pts"], "FACTORS": [b["slope"], b["ndvi"]], "SEED": seed}, **extra), "SEED")
+      for a, extra in (("mahalanobisabsences", {}), ("bufferabsences", {}),
+                       ("kdeaugmentation", {}), ("ocsvmabsences", {}),
+                       ("multiratioabsences", {}), ("slopeabsences", {"SLOPE": "slope"}))
+      for seed in (2 ** 32, 1e20, 2.5)],
+    # NULL zones: all of them refused (some of them: dropped with a count, tested below)
+    ("hazard:multihazardsamples", lambda b: {"FLOODS": b["pts"], "LANDSLIDES": b["pts"],
+                                            "FACTORS": [b["slope"]],
+                                            "ZONES": b["all_null_zones"]}, "ZONE_FIELD"),
+    ("hazard:geodetector", lambda b: {"RESPONSE": b["slope"], "FACTORS": [b["slope"]],
+                                      "ZONES": b["all_null_zones"], "ZONE_FIELD": "zone"},
+     "ZONE_FIELD"),
+    ("hazard:geodetector", lambda b: {"RESPONSE": b["slope"], "FACTORS": [b["slope"]],
+                                      "ZONES": b["zones"]}, "ZONE_FIELD"),
+    ("hazard:geodetector", lambda b: {"FACTORS": [b["slope"]]}, "RESPONSE"),
+    # NULL labels, a label field that does not exist, a bad bandwidth, bounds that are text
+    ("hazard:trainmodel", lambda b: {"SAMPLES": b["null_label"], "FACTORS": [b["slope"]]},
+     "LABEL_FIELD"),
+    ("hazard:trainmodel", lambda b: {"SAMPLES": b["pts"], "FACTORS": [b["slope"]],
+                                     "LABEL_FIELD": "no_such_field"}, "LABEL_FIELD"),
+    ("hazard:kdeaugmentation", lambda b: {"PRESENCES": b["pts"], "FACTORS": [b["slope"]],
+                                          "BANDWIDTH": "wide"}, "BANDWIDTH"),
+    ("hazard:hnnsizeclasses", lambda b: {"UNITS": b["units"], "AREA_FIELD": "area_m2",
+                                         "BOUNDS": "abc"}, "BOUNDS"),
+    ("hazard:hnnsizeclasses", lambda b: {"UNITS": b["null_area"], "AREA_FIELD": "area_m2"},
+     "AREA_FIELD"),
+    # empty layers in the second input of two-input algorithms
+    ("hazard:mergesamples", lambda b: {"PRESENCES": b["pts"], "ABSENCES": b["empty_pts"]},
+     "ABSENCES"),
+    ("hazard:multihazardsamples", lambda b: {"FLOODS": b["pts"], "LANDSLIDES": b["empty_pts"],
+                                            "FACTORS": [b["slope"]], "ZONES": b["zones"]},
+     "LANDSLIDES"),
+    ("hazard:trainhnn", lambda b: {"UNITS": b["empty_polys"]}, "UNITS"),
+    ("hazard:zonefeatureselection", lambda b: {"SAMPLES": b["empty_pts"],
+                                               "FACTORS": [b["slope"]]}, "SAMPLES"),
+    # wrong geometry types and rasters without a CRS elsewhere
+    ("hazard:applyhnn", lambda b: {"MODEL": b["fake_hnn"], "UNITS": b["pts"]}, "UNITS"),
+    ("hazard:hnnsizeclasses", lambda b: {"UNITS": b["pts"]}, "UNITS"),
+    ("hazard:slopeabsences", lambda b: {"PRESENCES": b["pts"], "SLOPE": b["nocrs"]}, "nocrs"),
+    ("hazard:frequencyratio", lambda b: {"HAZARDS": b["pts"], "FACTORS": [b["far"]]},
+     "HAZARDS"),
+    # a GeoTIFF cut short had given a traceback with an empty GDAL message
+    ("hazard:bufferabsences", lambda b: {"PRESENCES": b["pts"], "FACTORS": [b["truncated"]]},
+     "truncated"),
+    ("hazard:alignfactors", lambda b: {"FACTORS": [b["slope"], b["truncated"]]}, "truncated"),
+    ("hazard:slopeunitstats", lambda b: {"SLOPE_UNITS": b["units"], "FACTORS": [b["truncated"]]},
+     "truncated"),
+    ("hazard:frequencyratio", lambda b: {"HAZARDS": b["pts"], "FACTORS": [b["truncated"]]},
+     "truncated"),
+    # output paths that cannot be written (a folder under a file; root ignores permissions)
+    ("hazard:bufferabsences", lambda b: {"PRESENCES": b["pts"], "FACTORS": [b["slope"]],
+                                         "OUTPUT": b["slope"] + "/x/out.gpkg"}, "OUTPUT"),
+    ("hazard:frequencyratio", lambda b: {"HAZARDS": b["pts"], "FACTORS": [b["slope"]],
+                                         "OUTPUT_HTML": b["slope"] + "/x/r.html"},
+     "OUTPUT_HTML"),
+    ("hazard:alignfactors", lambda b: {"FACTORS": [b["slope"]],
+                                       "OUTPUT": b["slope"] + "/x/out.tif"}, "OUTPUT"),
 ]
 
 
 @pytest.mark.parametrize("alg,params,names", CASES, ids=[f"{c[0]}-{i}" for i, c in
                                                           enumerate(CASES)])
 def test_bad_input_is_refused_cleanly(run, provider, bad, alg, params, names, tmp_path):
+    p = {k: bad[v] if isinstance(v, str) and v in bad else v for k, v in params(bad).items()}
+    _refused(run, provider, alg, p, names, tmp_path)
+
+
+@pytest.mark.parametrize("address", ["not a scheduler", "tcp://127.0.0.1:9",
+                                     "http://localhost:1/status", "127.0.0.1"])
+def test_an_address_that_is_not_a_dask_scheduler_is_refused(run, provider, small_model, address,
+                                                            tmp_path):
+    model, facts = small_model
+    _refused(run, provider, "hazard:applymodel", {"MODEL": model, "FACTORS": facts,
+                                                  "DASK_SCHEDULER": address},
+             "DASK_SCHEDULER", tmp_path)
+
+
+def _refused(run, provider, alg, p, names, tmp_path):
+    """Run ``alg`` with ``p`` (its outputs into tmp_path unless given): it must fail naming
+    ``names``, leave no output and change no input."""
     from qgis.core import QgsProcessingException
-    p = params(bad)
     algorithm = provider.algorithm(alg.split(":")[1])
     outs = {}
     for d in algorithm.destinationParameterDefinitions():

@@ -1,4 +1,6 @@
 """Train, apply and evaluate on the sample study area."""
+import os
+
 import numpy as np
 import pytest
 from osgeo import gdal
@@ -147,10 +149,14 @@ def test_compare_mahalanobis_against_slope_threshold(run, sample_area, tmp_path)
     b = run("hazard:slopeabsences", {
         "PRESENCES": pts, "SLOPE": facts[0], "FACTORS": facts[1:], "RATIO": 1,
         "OUTPUT": str(tmp_path / "b.gpkg")})
+    from qgis.core import QgsProcessingUtils
+    temp = QgsProcessingUtils.tempFolder()
     res = run("hazard:comparesampling", {
         "SCENARIOS": [a["OUTPUT"], b["OUTPUT"]], "FACTORS": facts, "TREES": 100,
         "OUTPUT_HTML": str(tmp_path / "c.html"), "OUTPUT_CSV": str(tmp_path / "c.csv"),
         "OUTPUT_MAPS": str(tmp_path / "maps")})
+    # the full-size map per scenario had stayed in the temporary folder after every run
+    assert [n for n in os.listdir(temp) if n.startswith("hazard_")] == []
     rows = list(csv.DictReader(open(res["OUTPUT_CSV"])))
     assert [r["scenario"] for r in rows] == ["a", "b"]
     assert rows[0]["factors"] == "5" and rows[1]["factors"] == "4"  # slope left out of b

@@ -244,3 +244,48 @@ def test_a_short_file_is_caught_by_counting(run, sample_area, tmp_path, monkeypa
     with pytest.raises(QgsProcessingException, match=r"Writing OUTPUT failed: 10 of \d+ feat"):
         run("hazard:mergesamples", {"PRESENCES": pres, "ABSENCES": pres, "OUTPUT": str(out)})
     assert not out.exists()
+
+
+def test_a_run_failing_after_its_first_output_leaves_none(run, sample_area, tmp_path,
+                                                           monkeypatch):
+    """frequencyratio writes its index raster, then the report: a failure in the report had
+    left the index (with its style) looking like a finished result."""
+    from qgis.core import QgsProcessingException
+
+    from hazard_susceptibility.algorithms.reports import frequency_ratio as fr
+    from hazard_susceptibility.core.util.errors import HazardError
+    folder, _ = sample_area
+
+    def fail(*a, **k):
+        raise HazardError("No space left on device")
+    monkeypatch.setattr(fr, "frequency_ratio_report", fail)
+    with pytest.raises(QgsProcessingException, match="No space left"):
+        run("hazard:frequencyratio", {
+            "HAZARDS": str(folder / "landslide_points.gpkg"),
+            "FACTORS": [str(folder / "factors" / "slope.tif")],
+            "OUTPUT_INDEX": str(tmp_path / "index.tif"), "OUTPUT_HTML": str(tmp_path / "r.html"),
+            "OUTPUT_CSV": str(tmp_path / "r.csv")})
+    assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.parametrize("where", ["file", "readonly"])
+def test_an_output_that_cannot_be_written_is_refused_before_the_work(run, sample_area,
+                                                                       tmp_path, where):
+    from qgis.core import QgsProcessingException
+    folder, _ = sample_area
+    if where == "file":
+        out = tmp_path / "a_file"
+        out.write_text("")
+        out = out / "sub" / "abs.gpkg"
+        said = "is a file, not a folder"
+    else:
+        if os.geteuid() == 0:
+            pytest.skip("root writes into read-only folders")
+        ro = tmp_path / "ro"
+        ro.mkdir()
+        ro.chmod(0o555)
+        out, said = ro / "abs.gpkg", "is not writable"
+    with pytest.raises(QgsProcessingException, match=said):
+        run("hazard:bufferabsences", {"PRESENCES": str(folder / "landslide_points.gpkg"),
+                                      "FACTORS": [str(folder / "factors" / "slope.tif")],
+                                      "OUTPUT": str(out)})
