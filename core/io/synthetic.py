@@ -28,6 +28,7 @@ from osgeo import gdal, ogr, osr
 from scipy import ndimage
 
 from . import terrain
+from ..util.errors import HazardError
 from ..util.progress import as_feedback
 from .raster import GTIFF_OPTIONS, NODATA, Grid
 
@@ -114,9 +115,10 @@ def _write_points(path, layer, id_field, xy, srs):
         f = ogr.Feature(lyr.GetLayerDefn())
         f.SetField(id_field, k + 1)
         f.SetGeometry(g)
-        lyr.CreateFeature(f)
+        _create(lyr, f, path)
     lyr.CommitTransaction()
     ds = None  # noqa: F841 (closes the file)
+    _closed_with(path, len(xy))
 
 
 def _calibrate(logit, target, rng_free=True):
@@ -291,9 +293,10 @@ def _polygonize(lab, transform, srs, path, layer, field):
         f.SetField(field, int(k))
         f.SetField("area_m2", float(mp.GetArea()))
         f.SetGeometry(mp)
-        lyr.CreateFeature(f)
+        _create(lyr, f, path)
     lyr.CommitTransaction()
     ds = None
+    _closed_with(path, len(geoms))
     return len(geoms)
 
 
@@ -306,8 +309,26 @@ def generate_study_area(folder, seed=42, size=600, feedback=None, n_landslides=4
     try:
         return _generate(folder, seed, size, fb, n_landslides, n_floods, channel_cells,
                          min_unit_px)
+    except (RuntimeError, OSError) as exc:  # GDAL/OGR and file errors: a full disk, rights
+        raise HazardError(f"Writing the sample area into {folder} failed: {exc}. Check the "
+                          f"free space and the permissions there.", "OUTPUT_FOLDER") from None
     finally:
         gdal.SetConfigOption("OGR_CURRENT_DATE", old_date)
+
+
+def _create(lyr, feature, path):
+    """CreateFeature, checked (without OGR exceptions a refused feature is only a code)."""
+    if lyr.CreateFeature(feature) != 0:
+        raise OSError(f"a feature could not be written to {path}")
+
+
+def _closed_with(path, n):
+    """Reopen the GeoPackage just closed and check it holds ``n`` features."""
+    ds = ogr.Open(path)
+    found = ds.GetLayer(0).GetFeatureCount() if ds is not None and ds.GetLayerCount() else -1
+    ds = None
+    if found != n:
+        raise OSError(f"{path} holds {max(found, 0)} of the {n} features written")
 
 
 def _generate(folder, seed, size, fb, n_landslides, n_floods, channel_cells, min_unit_px):
@@ -408,10 +429,11 @@ def _generate(folder, seed, size, fb, n_landslides, n_floods, channel_cells, min
         f.SetField("ls_id", len(ls_records) + 1)
         f.SetField("area_m2", float(poly.GetArea()))
         f.SetGeometry(poly)
-        ls_lyr.CreateFeature(f)
+        _create(ls_lyr, f, "landslides.gpkg")
         ls_records.append((px, py))
     ls_lyr.CommitTransaction()
     ls_ds = None
+    _closed_with(os.path.join(folder, "landslides.gpkg"), len(ls_records))
     # the initiation (scarp) points, as inventories often give them
     _write_points(os.path.join(folder, "landslide_points.gpkg"), "landslide_points", "ls_id",
                   ls_records, srs)

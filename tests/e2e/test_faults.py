@@ -165,3 +165,15 @@ def test_a_killed_comparison_leaves_no_maps_in_the_temporary_folder(env, sample_
             proc.kill()
     assert proc.returncode == -signal.SIGTERM, text[-3000:]
     assert _leftovers(tmp) == [] and os.listdir(out) == []
+
+
+def test_a_full_disk_while_making_the_sample_area_leaves_no_folder(env, tmp_path):
+    out = tmp_path / "area"
+    res = subprocess.run([QP, "run", "hazard:createsamplearea", "--", f"OUTPUT_FOLDER={out}"],
+                         env=env, capture_output=True, text=True, timeout=600,
+                         preexec_fn=_limited(300_000))
+    text = res.stdout + res.stderr
+    assert res.returncode != 0, text[-2000:]
+    assert "Writing the sample area into" in text and "[OUTPUT_FOLDER]" in text, text[-2000:]
+    assert "Traceback" not in text, text[-3000:]
+    assert not out.exists()

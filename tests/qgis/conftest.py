@@ -130,6 +130,7 @@ def bad(sample_area, tmp_path_factory):
         "slope": str(folder / "factors" / "slope.tif"),
         "ndvi": str(folder / "factors" / "ndvi.tif"),
         "pts": str(folder / "landslide_points.gpkg"),
+        "ls_polys": str(folder / "landslides.gpkg"),
         "units": str(folder / "slope_units.gpkg"),
         "zones": str(folder / "zones.gpkg"),
         "dir": d,

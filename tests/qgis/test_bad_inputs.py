@@ -201,3 +201,35 @@ def _refused(run, provider, alg, p, names, tmp_path):
     left = [o for o in outs.values() if os.path.exists(o)]
     assert not left, f"outputs left behind: {left}"
     assert _sha(inputs) == before, "an input was modified"
+
+
+WORKFLOW_CASES = [
+    ("hazard:workflowmahalanobis", lambda b: {"inventory": b["empty_pts"],
+                                              "factors": [b["slope"], b["ndvi"]]}, "PRESENCES"),
+    ("hazard:workflowhnn", lambda b: {"units": b["empty_polys"], "landslides": b["ls_polys"],
+                                      "factors": [b["slope"]]}, "SLOPE_UNITS"),
+    ("hazard:workflowmultihazard", lambda b: {"floods": b["empty_pts"], "landslides": b["pts"],
+                                              "factors": [b["slope"]], "zones": b["zones"],
+                                              "zone_field": "zone"}, "FLOODS"),
+]
+
+
+@pytest.mark.parametrize("alg,params,names", WORKFLOW_CASES,
+                         ids=[c[0] for c in WORKFLOW_CASES])
+def test_a_workflow_names_the_input_its_step_refused(provider, bad, alg, params, names,
+                                                     tmp_path):
+    """A shipped workflow stops at the step that refuses, and the log names that step's input
+    (QGIS's own message is only "Error encountered while running <step>")."""
+    from tests.qgis.test_bad_inputs_handled import _run_logged
+    p = params(bad)
+    a = provider.algorithm(alg.split(":")[1])
+    for d in a.destinationParameterDefinitions():
+        p[d.name()] = str(tmp_path / "out" / d.name().replace(":", "_"))
+    files = [v for v in p.values() if isinstance(v, str) and os.path.isfile(v)]
+    files += [x for v in p.values() if isinstance(v, list) for x in v if os.path.isfile(x)]
+    before = _sha(files)
+    res, log = _run_logged(alg, p)
+    assert not isinstance(res, dict), res
+    assert any(f"[{names}]" in m for m in log + [str(res)]), log
+    assert not (tmp_path / "out").exists() or not os.listdir(tmp_path / "out")
+    assert _sha(files) == before
