@@ -98,6 +98,7 @@ class HazardAlgorithm(QgsProcessingAlgorithm):
         if missing:
             raise QgsProcessingException(self._missing_message(missing))
         self.feedback = feedback  # for the size estimate of factor_stack
+        self.extra_outputs = []  # files written inside output folders (for provenance)
         self._check_geometry_types(parameters, context)
         parameters = guard.protect_inputs(self, parameters, context)
         from qgis.core import QgsProcessingUtils
@@ -158,7 +159,7 @@ class HazardAlgorithm(QgsProcessingAlgorithm):
             plain[name] = value
             for v in value if isinstance(value, list) else [value]:
                 inputs.append(v)
-        outputs = []
+        outputs = list(self.extra_outputs)  # files inside an output folder
         for v in (results or {}).values():
             outputs.extend(v if isinstance(v, list) else [v])
         try:

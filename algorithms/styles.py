@@ -116,52 +116,147 @@ CLASS_COLORS = ["#1a9641", "#a6d96a", "#ffffbf", "#fdae61", "#d7191c"]
 
 def susceptibility_classes(names):
     """Paletted classes 1..5 labelled very low .. very high, green to red."""
+    colors = CLASS_COLORS if len(names) == 5 else [CLASS_COLORS[min(4, i)]
+                                                     for i in range(len(names))]
+    return paletted([(i + 1, c, n) for i, (c, n) in enumerate(zip(colors, names))])
+
+
+def ramp_items(stops, interpolated=True):
+    """A raster style from explicit stops [(value, "#rrggbb", label), ...] (ascending; or a
+    function of the layer giving them): the colours are ours, not a named ramp's, so no ramp's
+    direction can turn them around. ``interpolated`` False: each stop colours the values up to
+    it (discrete classes)."""
+    def apply(layer):
+        from qgis.PyQt.QtGui import QColor
+        if not isinstance(layer, QgsRasterLayer):
+            return
+        stops_ = stops(layer) if callable(stops) else stops
+        lo, hi = stops_[0][0], stops_[-1][0]
+        fcn = QgsColorRampShader(lo, hi)
+        fcn.setColorRampType(compat.RAMP_INTERPOLATED if interpolated else compat.RAMP_DISCRETE)
+        fcn.setColorRampItemList([QgsColorRampShader.ColorRampItem(float(v), QColor(c), lab)
+                                  for v, c, lab in stops_])
+        shader = QgsRasterShader(lo, hi)
+        shader.setRasterShaderFunction(fcn)
+        r = QgsSingleBandPseudoColorRenderer(layer.dataProvider(), 1, shader)
+        r.setClassificationMin(lo)
+        r.setClassificationMax(hi)
+        layer.setRenderer(r)
+    return apply
+
+
+def probability():
+    """Probabilities 0..1 from green (0, low) through yellow (0.5) to red (1, high)."""
+    return ramp_items([(0.0, CLASS_COLORS[0], "0 (low)"), (0.25, CLASS_COLORS[1], "0.25"),
+                       (0.5, CLASS_COLORS[2], "0.5"), (0.75, CLASS_COLORS[3], "0.75"),
+                       (1.0, CLASS_COLORS[4], "1 (high)")])
+
+
+def diverging(lo=-1.0, hi=1.0, title="correlation"):
+    """A diverging ramp centred at 0: blue (negative) - white - red (positive)."""
+    return ramp_items([(lo, "#2166ac", f"{lo:g} (negative {title})"), (lo / 2, "#92c5de", ""),
+                       (0.0, "#f7f7f7", "0"), (hi / 2, "#f4a582", ""),
+                       (hi, "#b2182b", f"{hi:g} (positive {title})")])
+
+
+def _min_max(layer):
+    lo, hi = compat.band_min_max(layer.dataProvider(), 1)
+    return (lo, hi) if hi > lo else (lo, lo + 1.0)
+
+
+def sequential(low="low", high="high", ramp=("#fff7ec", "#fdbb84", "#d7301f", "#7f0000")):
+    """A light (low) to dark (high) sequential ramp over the band's range (e.g. uncertainty),
+    its ends labelled with the values and ``low``/``high``."""
+    def stops(layer):
+        lo, hi = _min_max(layer)
+        n = len(ramp) - 1
+        labels = [f"{lo:.3g} ({low})"] + [""] * (n - 1) + [f"{hi:.3g} ({high})"]
+        return [(lo + (hi - lo) * k / n, c, lab) for k, (c, lab) in enumerate(zip(ramp, labels))]
+    return ramp_items(stops)
+
+
+def critical_value(critical, below="within the presences' envelope", above="sampling space"):
+    """D²-like rasters: a light ramp up to the critical value, then a dark, distinct colour
+    above it, with the critical value in the legend."""
+    def stops(layer):
+        hi = max(_min_max(layer)[1], critical * 1.01)
+        return [(0.0, "#ffffe5", f"0 ({below})"),
+                (critical, "#fe9929", f"{critical:.2f} = critical value"),
+                (critical * 1.0001, "#4d004b", f"> {critical:.2f} ({above})"),
+                (hi, "#1d0020", f"{hi:.3g}")]
+    return ramp_items(stops)
+
+
+def paletted(classes):
+    """A raster of codes: [(code, "#rrggbb", label), ...]."""
     def apply(layer):
         from qgis.core import QgsPalettedRasterRenderer
         from qgis.PyQt.QtGui import QColor
         if not isinstance(layer, QgsRasterLayer):
             return
-        colors = CLASS_COLORS if len(names) == 5 else [CLASS_COLORS[min(4, i)]
-                                                         for i in range(len(names))]
-        classes = [QgsPalettedRasterRenderer.Class(i + 1, QColor(c), n)
-                   for i, (c, n) in enumerate(zip(colors, names))]
-        layer.setRenderer(QgsPalettedRasterRenderer(layer.dataProvider(), 1, classes))
+        layer.setRenderer(QgsPalettedRasterRenderer(
+            layer.dataProvider(), 1, [QgsPalettedRasterRenderer.Class(int(c), QColor(col), lab)
+                                      for c, col, lab in classes]))
     return apply
 
 
-def probability():
-    """Probabilities 0..1 on a green-to-red ramp."""
+def sampling_mask():
+    """The sampling-space mask: 1 sampling space, 0 excluded."""
+    return paletted([(0, "#bdbdbd", "excluded"), (1, "#238b45", "sampling space")])
+
+
+def categorized(field, classes):
+    """Features by the value of ``field``: [(value, "#rrggbb", label), ...]."""
     def apply(layer):
-        if not isinstance(layer, QgsRasterLayer):
+        from qgis.core import QgsCategorizedSymbolRenderer, QgsRendererCategory, QgsSymbol
+        from qgis.PyQt.QtGui import QColor
+        if not isinstance(layer, QgsVectorLayer) or layer.fields().indexOf(field) < 0:
             return
-        prov = layer.dataProvider()
-        fcn = QgsColorRampShader(0.0, 1.0)
-        fcn.setSourceColorRamp(_ramp("RdYlGn"))
-        fcn.setColorRampType(compat.RAMP_INTERPOLATED)
-        fcn.classifyColorRamp(5, 1, layer.extent(), prov)
-        # green (low) to red (high): the RdYlGn ramp runs red to green, invert its items
-        items = fcn.colorRampItemList()
-        colors = [it.color for it in items][::-1]
-        for it, c in zip(items, colors):
-            it.color = c
-        fcn.setColorRampItemList(items)
-        shader = QgsRasterShader(0.0, 1.0)
-        shader.setRasterShaderFunction(fcn)
-        r = QgsSingleBandPseudoColorRenderer(prov, 1, shader)
-        r.setClassificationMin(0.0)
-        r.setClassificationMax(1.0)
-        layer.setRenderer(r)
+        cats = []
+        for value, color, label in classes:
+            sym = QgsSymbol.defaultSymbol(layer.geometryType())
+            sym.setColor(QColor(color))
+            cats.append(QgsRendererCategory(value, sym, label))
+        layer.setRenderer(QgsCategorizedSymbolRenderer(field, cats))
+    return apply
+
+
+def size_class_legend(rows, unit="m²"):
+    """Categories of landslide size classes from their table rows (class, min_excl, max_incl,
+    count): class 0 "no landslide" in grey, classes 1..K light to dark red with their area
+    ranges."""
+    reds = ["#fcbba1", "#fc9272", "#fb6a4a", "#ef3b2c", "#cb181d", "#a50f15", "#67000d"]
+    k = max(1, len(rows) - 1)
+    out = []
+    for r in rows:
+        c = int(r["class"])
+        if c == 0:
+            out.append((0, "#e0e0e0", f"0: no landslide ({r['count']} units)"))
+            continue
+        color = reds[min(len(reds) - 1, round((c - 1) * (len(reds) - 1) / max(1, k - 1)))]
+        out.append((c, color, f"{c}: {r['min_excl']:,.0f} - {r['max_incl']:,.0f} {unit} "
+                              f"({r['count']} units)"))
+    return out
+
+
+def probability_field(field):
+    """A probability field in five equal classes 0-0.2 .. 0.8-1, green (low) to red (high)."""
+    def apply(layer):
+        from qgis.core import QgsRendererRange, QgsSymbol
+        from qgis.PyQt.QtGui import QColor
+        if not isinstance(layer, QgsVectorLayer) or layer.fields().indexOf(field) < 0:
+            return
+        names = ["very low", "low", "moderate", "high", "very high"]
+        ranges = []
+        for k, (color, name) in enumerate(zip(CLASS_COLORS, names)):
+            sym = QgsSymbol.defaultSymbol(layer.geometryType())
+            sym.setColor(QColor(color))
+            lo, hi = k / 5, (k + 1) / 5
+            ranges.append(QgsRendererRange(lo, hi, sym, f"{lo:.1f} - {hi:.1f} ({name})"))
+        layer.setRenderer(QgsGraduatedSymbolRenderer(field, ranges))
     return apply
 
 
 def bivariate(labels):
     """Paletted classes 0..24 (code = 5 * flood level + landslide level) with their labels."""
-    def apply(layer):
-        from qgis.core import QgsPalettedRasterRenderer
-        from qgis.PyQt.QtGui import QColor
-        if not isinstance(layer, QgsRasterLayer):
-            return
-        classes = [QgsPalettedRasterRenderer.Class(c, QColor(col), lab)
-                   for (c, lab), col in zip(labels, bivariate_colors())]
-        layer.setRenderer(QgsPalettedRasterRenderer(layer.dataProvider(), 1, classes))
-    return apply
+    return paletted([(c, col, lab) for (c, lab), col in zip(labels, bivariate_colors())])

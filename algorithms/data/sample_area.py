@@ -10,7 +10,7 @@ from qgis.core import (QgsProcessingContext, QgsProcessingException, QgsProcessi
 from ...core.io.synthetic import FACTORS, generate_study_area
 from .. import compat
 from ..base import HazardAlgorithm
-from ..styles import attach_style, graduated, raster_pseudocolor, single_symbol
+from ..styles import attach_style, categorized, raster_pseudocolor, single_symbol
 from .. import params as P
 
 
@@ -66,7 +66,10 @@ class CreateSampleArea(HazardAlgorithm):
             P.TRUTH: os.path.join(folder, "truth.json"),
         }
         styles = [(P.DEM, raster_pseudocolor(1, "Greys"), "raster", "Sample DEM"),
-                  (P.ZONES, graduated("zone", 4, "Set2"), "vector", "Sample zones"),
+                  (P.ZONES, categorized("zone", [
+                      (k, c, f"zone {k}") for k, c in
+                      enumerate(("#66c2a5", "#fc8d62", "#8da0cb", "#e78ac3"), 1)]),
+                   "vector", "Sample zones"),
                   (P.SLOPE_UNITS, single_symbol("#00000000"), "vector", "Sample slope units"),
                   (P.LANDSLIDES, single_symbol("#d7301f"), "vector", "Sample landslides"),
                   (P.FLOODS, single_symbol("#2c7bb6", "marker"), "vector", "Sample floods")]

@@ -11,7 +11,7 @@ from ...core.hnn import network as hnn
 from .. import compat
 from ..features import numbers, write_with_columns
 from ..base import HazardAlgorithm
-from ..styles import attach_style, graduated
+from ..styles import attach_style, probability_field
 from .. import params as P
 
 
@@ -111,7 +111,7 @@ class HnnAlgorithm(HazardAlgorithm):
                 "pred_class": pc.argmax(axis=1)}
         dest = write_with_columns(self, parameters, context, name, src, feats, cols,
                                   ints=("pred_class",))
-        attach_style(context, dest, graduated("p_landslide", 5, "RdYlGn"), "vector",
+        attach_style(context, dest, probability_field("p_landslide"), "vector",
                      self.tr("HNN susceptibility"))
         return dest
 

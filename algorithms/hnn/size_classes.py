@@ -10,7 +10,7 @@ from ...core.hnn.report import size_class_report
 from .. import compat
 from ..features import numbers, write_with_columns
 from ..base import HazardAlgorithm
-from ..styles import attach_style, graduated
+from ..styles import attach_style, categorized, size_class_legend
 from .. import params as P
 
 
@@ -85,9 +85,9 @@ class HnnSizeClasses(HazardAlgorithm):
         cls = sc.classify(areas)
         dest = write_with_columns(self, parameters, context, P.OUTPUT, src, feats,
                                   {"size_class": cls}, ints=("size_class",))
-        attach_style(context, dest, graduated("size_class", sc.n_classes, "Reds"), "vector",
-                     self.tr("Landslide size classes"))
         rows = sc.table(areas)
+        attach_style(context, dest, categorized("size_class", size_class_legend(rows)), "vector",
+                     self.tr("Landslide size classes"))
         for r in rows:
             feedback.pushInfo(f"class {r['class']}: ({r['min_excl']:.6g}, {r['max_incl']:.6g}] "
                               f"{r['count']} units")

@@ -12,7 +12,7 @@ from ...core.io.raster import bands_of
 from .. import compat
 from ..features import numbers, write_with_columns
 from ..base import HazardAlgorithm, raster_path
-from ..styles import attach_style, graduated, probability, susceptibility_classes
+from ..styles import attach_style, probability, probability_field, susceptibility_classes
 from .. import params as P
 
 
@@ -108,7 +108,7 @@ class ApplyModel(HazardAlgorithm):
         if not ok.all():
             feedback.pushWarning(f"{int((~ok).sum())} unit(s) lack a feature value: NULL "
                                  f"probability.")
-        attach_style(context, dest, graduated("probability", 5, "RdYlGn"), "vector",
+        attach_style(context, dest, probability_field("probability"), "vector",
                      self.tr("Slope-unit susceptibility"))
         return {P.OUTPUT_UNITS: dest}
 

@@ -9,7 +9,7 @@ from ...core.multihazard.training import read_manifest
 from .. import compat
 from ..base import HazardAlgorithm
 from .common import add_zone_parameters, zone_band
-from ..styles import attach_style, bivariate, probability, raster_pseudocolor
+from ..styles import attach_style, bivariate, diverging, probability, sequential
 from .. import params as P
 from ...core.util import tempfiles
 
@@ -112,7 +112,9 @@ class MapMultiHazard(HazardAlgorithm):
         res = {}
         for key, (product, dest) in outputs.items():
             style = probability() if product[:3] in ("moe", "lf_", "ef_") else \
-                raster_pseudocolor(1, "Spectral" if product == "rho" else "Viridis")
+                diverging(-1.0, 1.0) if product == "rho" else \
+                sequential("more certain", "less certain") if product == "logdet" else \
+                sequential("Late Fusion", "Early Fusion")  # the gate weight of EF
             attach_style(context, dest, style, "raster", dict(
                 (k, t) for k, _, t, _ in OUTPUTS)[key])
             res[key] = dest

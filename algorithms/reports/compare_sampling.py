@@ -1,4 +1,6 @@
 """hazard:comparesampling: the same model trained on several sample sets, compared."""
+import os
+
 import numpy as np
 from qgis.core import (QgsCoordinateReferenceSystem, QgsProcessingException,
                        QgsProcessingParameterEnum, QgsProcessingParameterFileDestination,
@@ -6,9 +8,11 @@ from qgis.core import (QgsCoordinateReferenceSystem, QgsProcessingException,
                        QgsProcessingParameterMultipleLayers, QgsProcessingParameterNumber,
                        QgsProcessingParameterString, QgsVectorLayer)
 
-from ...core.susceptibility.comparison import Scenario, compare_scenarios, comparison_report
+from ...core.susceptibility.comparison import (Scenario, compare_scenarios, comparison_report,
+                                               safe_name)
 from .. import compat
 from ..base import HazardAlgorithm
+from ..styles import attach_style, probability
 from .. import params as P
 
 MODELS = ["rf", "xgboost", "glm"]
@@ -81,6 +85,11 @@ class CompareSampling(HazardAlgorithm):
         out.update(self.optional_csv(parameters, context, comp.rows))
         if maps:
             out[P.OUTPUT_MAPS] = maps
+            for sc in comp.rows:  # each scenario's map: styled, and with its provenance
+                path = os.path.join(maps, f"{safe_name(sc['scenario'])}.tif")
+                if os.path.isfile(path):
+                    attach_style(context, path, probability(), "raster", sc["scenario"])
+                    self.extra_outputs.append(path)
         return out
 
     def _scenarios(self, parameters, context, crs, label_field, group_field):

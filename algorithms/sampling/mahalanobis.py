@@ -7,7 +7,7 @@ from ...core.sampling import samplers as smp
 from ...core.sampling.mahalanobis import mahalanobis_absences, mahalanobis_report
 from .. import compat
 from .common import SamplingAlgorithm
-from ..styles import attach_style, raster_pseudocolor
+from ..styles import attach_style, critical_value, sampling_mask
 from .. import params as P
 
 DOFS = ["p-1", "p"]
@@ -84,9 +84,8 @@ class MahalanobisAbsences(SamplingAlgorithm):
             crs = stack.grid.crs_wkt
         dest = self.write_absences(parameters, context, crs, pres, ax, ay,
                                    "Mahalanobis samples")
-        attach_style(context, d2_path, raster_pseudocolor(1, "Magma"), "raster", "D²")
-        attach_style(context, mask_path, raster_pseudocolor(1, "Greys"), "raster",
-                     "Sampling space")
+        attach_style(context, d2_path, critical_value(model.critical), "raster", "D²")
+        attach_style(context, mask_path, sampling_mask(), "raster", "Sampling space")
         out = {P.OUTPUT: dest, P.OUTPUT_D2: d2_path, P.OUTPUT_MASK: mask_path}
         html = self.parameterAsFileOutput(parameters, P.OUTPUT_HTML, context)
         if html:

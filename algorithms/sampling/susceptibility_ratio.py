@@ -6,7 +6,7 @@ from ...core.sampling.susceptibility_ratio import (susceptibility_ratio_absences
                                                    susceptibility_ratio_report)
 from .. import compat
 from .common import SamplingAlgorithm
-from ..styles import attach_style, raster_pseudocolor
+from ..styles import attach_style, probability
 from .. import params as P
 
 
@@ -54,7 +54,7 @@ class SusceptibilityRatioAbsences(SamplingAlgorithm):
                           f"{len(pres)} presences")
         dest = self.write_absences(parameters, context, crs, pres, res.x, res.y,
                                    "Susceptibility-ratio samples")
-        attach_style(context, map_path, raster_pseudocolor(1, "RdYlGn"), "raster",
+        attach_style(context, map_path, probability(), "raster",
                      "Initial susceptibility")
         out = {P.OUTPUT: dest, P.OUTPUT_MAP: map_path}
         html = self.parameterAsFileOutput(parameters, P.OUTPUT_HTML, context)

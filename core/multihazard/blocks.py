@@ -176,16 +176,23 @@ def bivariate_codes(flood_levels, landslide_levels):
     return np.where((f < 0) | (s < 0), -1, out)
 
 
+#: corners of the bivariate palette: both very low (light grey, not white, which reads as no
+#: data), flood very high only (teal), landslide very high only (pink), both very high (deep
+#: blue, far from black so the high-high cells stay apart)
+BIVARIATE_CORNERS = {"low": (0xe8, 0xe8, 0xe8), "flood": (0x5a, 0xc8, 0xc8),
+                     "landslide": (0xbe, 0x64, 0xac), "both": (0x3b, 0x49, 0x94)}
+
+
 def bivariate_colors():
-    """25 colours of the 5x5 bivariate palette: white to blue along the flood levels, white to
-    red along the landslide levels, multiplied (dark purple where both are very high)."""
-    def lerp(c, t):
-        return [1 + (v - 1) * t for v in c]
-    flood, slide = (0.13, 0.40, 0.67), (0.70, 0.09, 0.17)
+    """25 colours of the 5x5 bivariate palette (code = 5 * flood level + landslide level):
+    bilinear between the four corners of BIVARIATE_CORNERS."""
+    c = {k: np.array(v, float) for k, v in BIVARIATE_CORNERS.items()}
     out = []
     for code in range(25):
-        f, s = lerp(flood, (code // 5) / 4), lerp(slide, (code % 5) / 4)
-        out.append("#" + "".join(f"{int(round(255 * a * b)):02x}" for a, b in zip(f, s)))
+        f, s = (code // 5) / 4, (code % 5) / 4
+        rgb = (c["low"] * (1 - f) * (1 - s) + c["flood"] * f * (1 - s)
+               + c["landslide"] * (1 - f) * s + c["both"] * f * s)
+        out.append("#" + "".join(f"{int(round(v)):02x}" for v in rgb))
     return out
 
 
