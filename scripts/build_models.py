@@ -18,18 +18,24 @@ sys.path.append("/usr/share/qgis/python/plugins")
 
 
 def _inputs(m, defs):
+    """The model's inputs, laid out left to right in workflow order (the order the workflow
+    algorithm offers them in, and, from QGIS 3.26 on, the model's own parameter order)."""
     from qgis.core import QgsProcessingModelParameter
     from qgis.PyQt.QtCore import QPointF
     for k, defn in enumerate(defs):
         p = QgsProcessingModelParameter(defn.name())
         p.setPosition(QPointF(100 + 200 * k, 60))
         m.addModelParameter(defn, p)
+    if hasattr(m, "setParameterOrder"):
+        m.setParameterOrder([d.name() for d in defs])
 
 
 def _child(m, alg_id, cid, params, outputs, y):
-    """A child algorithm; its ``outputs`` (child output -> model output name) default to
-    temporary outputs."""
-    from qgis.core import QgsProcessingModelChildAlgorithm, QgsProcessingModelOutput
+    """A child algorithm; ``outputs`` {child output: (NAME, description)} become model outputs
+    (temporary unless given). Every parameter left out gets its default as a static value, so
+    the Modeler finds each mandatory parameter set and the step valid."""
+    from qgis.core import (QgsApplication, QgsProcessingModelChildAlgorithm,
+                           QgsProcessingModelChildParameterSource, QgsProcessingModelOutput)
     from qgis.PyQt.QtCore import QPointF
     c = QgsProcessingModelChildAlgorithm(alg_id)
     c.setChildId(cid)
@@ -37,13 +43,19 @@ def _child(m, alg_id, cid, params, outputs, y):
     c.setPosition(QPointF(300, y))
     for k, v in params.items():
         c.addParameterSources(k, v if isinstance(v, list) else [v])
+    alg = QgsApplication.processingRegistry().algorithmById(alg_id)
+    for d in alg.parameterDefinitions():
+        if d.isDestination() or d.name() in params or d.defaultValue() is None:
+            continue
+        c.addParameterSources(d.name(), [QgsProcessingModelChildParameterSource.fromStaticValue(
+            d.defaultValue())])
     outs = {}
-    for name, text in outputs.items():
-        o = QgsProcessingModelOutput(text)
+    for name, (out_name, text) in outputs.items():
+        o = QgsProcessingModelOutput(out_name, text)
         o.setChildOutputName(name)
         o.setChildId(cid)
         o.setDefaultValue("TEMPORARY_OUTPUT")
-        outs[text] = o
+        outs[out_name] = o
     c.setModelOutputs(outs)
     m.addChildAlgorithm(c)
 
@@ -56,30 +68,31 @@ def mahalanobis_workflow():
                            QgsProcessingParameterFeatureSource,
                            QgsProcessingParameterMultipleLayers, QgsProcessingParameterNumber)
     m = QgsProcessingModelAlgorithm("landslide_mahalanobis", "Workflows", "workflows")
-    _inputs(m, [QgsProcessingParameterFeatureSource("inventory", "Landslide inventory (points)",
+    _inputs(m, [QgsProcessingParameterFeatureSource("INVENTORY", "Landslide inventory (points)",
                                                     [compat.TYPE_VECTOR_POINT]),
-                QgsProcessingParameterMultipleLayers("factors", "Continuous factor rasters",
+                QgsProcessingParameterMultipleLayers("FACTORS", "Continuous factor rasters",
                                                      compat.TYPE_RASTER),
-                QgsProcessingParameterNumber("seed", "Random seed",
+                QgsProcessingParameterNumber("SEED", "Random seed",
                                              compat.NUMBER_INTEGER, 42)])
-    seed = P.fromModelParameter("seed")
-    factors = P.fromModelParameter("factors")
+    seed = P.fromModelParameter("SEED")
+    factors = P.fromModelParameter("FACTORS")
     _child(m, "hazard:mahalanobisabsences", "absences", {
-        "PRESENCES": P.fromModelParameter("inventory"), "FACTORS": factors,
+        "PRESENCES": P.fromModelParameter("INVENTORY"), "FACTORS": factors,
         "RATIO": P.fromStaticValue(1.0), "SEED": seed},
-        {"OUTPUT": "Training samples", "OUTPUT_D2": "Mahalanobis D2",
-         "OUTPUT_MASK": "Sampling space"}, 200)
+        {"OUTPUT": ("SAMPLES", "Training samples"), "OUTPUT_D2": ("D2", "Mahalanobis D²"),
+         "OUTPUT_MASK": ("SAMPLING_SPACE", "Sampling space")}, 200)
     _child(m, "hazard:trainmodel", "model", {
         "SAMPLES": P.fromChildOutput("absences", "OUTPUT"), "FACTORS": factors,
         "MODEL": P.fromStaticValue(0), "SEED": seed},
-        {"OUTPUT_MODEL": "Model file", "OUTPUT_HTML": "Model report"}, 320)
+        {"OUTPUT_MODEL": ("MODEL", "Model file"), "OUTPUT_HTML": ("MODEL_REPORT", "Model report")}, 320)
     _child(m, "hazard:applymodel", "map", {
         "MODEL": P.fromChildOutput("model", "OUTPUT_MODEL"), "FACTORS": factors, "SEED": seed},
-        {"OUTPUT": "Susceptibility", "OUTPUT_CLASSES": "Susceptibility classes"}, 440)
+        {"OUTPUT": ("SUSCEPTIBILITY", "Susceptibility (probability)"),
+         "OUTPUT_CLASSES": ("CLASSES", "Susceptibility classes")}, 440)
     _child(m, "hazard:evaluatemap", "evaluation", {
         "PROBABILITY": P.fromChildOutput("map", "OUTPUT"),
-        "HAZARDS": P.fromModelParameter("inventory"), "SEED": seed},
-        {"OUTPUT_HTML": "Evaluation report"}, 560)
+        "HAZARDS": P.fromModelParameter("INVENTORY"), "SEED": seed},
+        {"OUTPUT_HTML": ("EVALUATION_REPORT", "Evaluation report")}, 560)
     return m
 
 
@@ -92,30 +105,30 @@ def hnn_workflow():
                            QgsProcessingParameterFeatureSource,
                            QgsProcessingParameterMultipleLayers, QgsProcessingParameterNumber)
     m = QgsProcessingModelAlgorithm("landslide_size_hnn", "Workflows", "workflows")
-    _inputs(m, [QgsProcessingParameterFeatureSource("units", "Slope units",
+    _inputs(m, [QgsProcessingParameterFeatureSource("UNITS", "Slope units",
                                                     [compat.TYPE_VECTOR_POLYGON]),
-                QgsProcessingParameterMultipleLayers("factors", "Continuous factor rasters",
+                QgsProcessingParameterMultipleLayers("FACTORS", "Continuous factor rasters",
                                                      compat.TYPE_RASTER),
-                QgsProcessingParameterFeatureSource("landslides", "Landslide polygons",
+                QgsProcessingParameterFeatureSource("LANDSLIDES", "Landslide polygons",
                                                     [compat.TYPE_VECTOR_POLYGON]),
-                QgsProcessingParameterNumber("seed", "Random seed",
+                QgsProcessingParameterNumber("SEED", "Random seed",
                                              compat.NUMBER_INTEGER, 42),
-                QgsProcessingParameterNumber("epochs", "Maximum epochs",
+                QgsProcessingParameterNumber("EPOCHS", "Maximum epochs",
                                              compat.NUMBER_INTEGER, 300)])
     _child(m, "hazard:slopeunitstats", "statistics", {
-        "SLOPE_UNITS": P.fromModelParameter("units"), "FACTORS": P.fromModelParameter("factors"),
-        "LANDSLIDES": P.fromModelParameter("landslides")}, {}, 200)
+        "SLOPE_UNITS": P.fromModelParameter("UNITS"), "FACTORS": P.fromModelParameter("FACTORS"),
+        "LANDSLIDES": P.fromModelParameter("LANDSLIDES")}, {}, 200)
     _child(m, "native:extractbyexpression", "units_with_data", {
         "INPUT": P.fromChildOutput("statistics", "OUTPUT"),
         "EXPRESSION": P.fromStaticValue('"n_pixels" > 0')}, {}, 320)
     _child(m, "hazard:hnnsizeclasses", "size_classes", {
         "UNITS": P.fromChildOutput("units_with_data", "OUTPUT")},
-        {"OUTPUT_HTML": "Size-class report"}, 440)
+        {"OUTPUT_HTML": ("SIZE_CLASS_REPORT", "Size-class report")}, 440)
     _child(m, "hazard:trainhnn", "hnn", {
-        "UNITS": P.fromChildOutput("size_classes", "OUTPUT"), "SEED": P.fromModelParameter("seed"),
-        "EPOCHS": P.fromModelParameter("epochs")},
-        {"OUTPUT": "Slope units with probabilities", "OUTPUT_MODEL": "HNN model",
-         "OUTPUT_HTML": "HNN report"}, 560)
+        "UNITS": P.fromChildOutput("size_classes", "OUTPUT"), "SEED": P.fromModelParameter("SEED"),
+        "EPOCHS": P.fromModelParameter("EPOCHS")},
+        {"OUTPUT": ("UNITS_PREDICTED", "Slope units with probabilities"),
+         "OUTPUT_MODEL": ("MODEL", "HNN model"), "OUTPUT_HTML": ("REPORT", "HNN report")}, 560)
     return m
 
 
@@ -129,64 +142,66 @@ def multihazard_workflow():
                            QgsProcessingParameterMultipleLayers, QgsProcessingParameterNumber)
     m = QgsProcessingModelAlgorithm("flood_landslide_multihazard", "Workflows", "workflows")
     hazard_types = [compat.TYPE_VECTOR_POINT, compat.TYPE_VECTOR_POLYGON]
-    _inputs(m, [QgsProcessingParameterFeatureSource("floods", "Flood inventory", hazard_types),
-                QgsProcessingParameterFeatureSource("landslides", "Landslide inventory",
+    _inputs(m, [QgsProcessingParameterFeatureSource("FLOODS", "Flood inventory", hazard_types),
+                QgsProcessingParameterFeatureSource("LANDSLIDES", "Landslide inventory",
                                                     hazard_types),
-                QgsProcessingParameterMultipleLayers("factors", "Continuous factor rasters",
+                QgsProcessingParameterMultipleLayers("FACTORS", "Continuous factor rasters",
                                                      compat.TYPE_RASTER),
-                QgsProcessingParameterMultipleLayers("categorical", "Categorical factor rasters",
+                QgsProcessingParameterMultipleLayers("CATEGORICAL", "Categorical factor rasters",
                                                      compat.TYPE_RASTER, optional=True),
-                QgsProcessingParameterFeatureSource("zones", "Contextual zones (polygons)",
+                QgsProcessingParameterFeatureSource("ZONES", "Contextual zones (polygons)",
                                                     [compat.TYPE_VECTOR_POLYGON]),
-                QgsProcessingParameterField("zone_field", "Zone field", "zone", "zones"),
-                QgsProcessingParameterNumber("seed", "Random seed",
+                QgsProcessingParameterField("ZONE_FIELD", "Zone field", "zone", "ZONES"),
+                QgsProcessingParameterNumber("SEED", "Random seed",
                                              compat.NUMBER_INTEGER, 42),
-                QgsProcessingParameterNumber("kde_ratio", "Synthetic presences per presence",
+                QgsProcessingParameterNumber("KDE_RATIO", "Synthetic presences per presence",
                                              compat.NUMBER_DOUBLE, 1.5),
-                QgsProcessingParameterNumber("tile_size", "Tile size (pixels)",
+                QgsProcessingParameterNumber("TILE_SIZE", "Tile size (pixels)",
                                              compat.NUMBER_INTEGER, 512)])
-    seed = P.fromModelParameter("seed")
-    fac = {"FACTORS": P.fromModelParameter("factors"),
-           "CATEGORICAL": P.fromModelParameter("categorical")}
-    zones = {"ZONES": P.fromModelParameter("zones"),
-             "ZONE_FIELD": P.fromModelParameter("zone_field")}
+    seed = P.fromModelParameter("SEED")
+    fac = {"FACTORS": P.fromModelParameter("FACTORS"),
+           "CATEGORICAL": P.fromModelParameter("CATEGORICAL")}
+    zones = {"ZONES": P.fromModelParameter("ZONES"),
+             "ZONE_FIELD": P.fromModelParameter("ZONE_FIELD")}
     _child(m, "hazard:multihazardsamples", "samples", dict(
-        fac, **zones, FLOODS=P.fromModelParameter("floods"),
-        LANDSLIDES=P.fromModelParameter("landslides"),
-        KDE_RATIO=P.fromModelParameter("kde_ratio"), SEED=seed),
-        {"OUTPUT": "Multi-hazard samples"}, 200)
+        fac, **zones, FLOODS=P.fromModelParameter("FLOODS"),
+        LANDSLIDES=P.fromModelParameter("LANDSLIDES"),
+        KDE_RATIO=P.fromModelParameter("KDE_RATIO"), SEED=seed),
+        {"OUTPUT": ("SAMPLES", "Multi-hazard samples")}, 200)
     _child(m, "hazard:zonefeatureselection", "features", dict(
         fac, SAMPLES=P.fromChildOutput("samples", "OUTPUT"), SEED=seed),
-        {"OUTPUT_HTML": "Feature-selection report"}, 320)
+        {"OUTPUT_HTML": ("FEATURE_REPORT", "Feature-selection report")}, 320)
     _child(m, "hazard:trainmultihazard", "models", dict(
         fac, SAMPLES=P.fromChildOutput("samples", "OUTPUT"),
         FEATURES=P.fromChildOutput("features", "FEATURES"), SEED=seed),
-        {"OUTPUT_MODEL": "Model bundle", "OUTPUT_HTML": "Training report (table 5)"}, 440)
-    maps = {"OUTPUT_MOE_FLOOD": "Flood susceptibility (MoE)",
-            "OUTPUT_MOE_LANDSLIDE": "Landslide susceptibility (MoE)",
-            "OUTPUT_LF_FLOOD": "Flood susceptibility (LF)",
-            "OUTPUT_LF_LANDSLIDE": "Landslide susceptibility (LF)",
-            "OUTPUT_EF_FLOOD": "Flood susceptibility (EF)",
-            "OUTPUT_EF_LANDSLIDE": "Landslide susceptibility (EF)",
-            "OUTPUT_UNCERTAINTY": "Joint log-uncertainty", "OUTPUT_CORRELATION":
-            "Inter-hazard correlation", "OUTPUT_BIVARIATE": "Bivariate classes"}
+        {"OUTPUT_MODEL": ("MODEL", "Model bundle"),
+         "OUTPUT_HTML": ("TRAINING_REPORT", "Training report (table 5)")}, 440)
+    maps = {"OUTPUT_MOE_FLOOD": ("MOE_FLOOD", "Flood susceptibility (MoE)"),
+            "OUTPUT_MOE_LANDSLIDE": ("MOE_LANDSLIDE", "Landslide susceptibility (MoE)"),
+            "OUTPUT_LF_FLOOD": ("LF_FLOOD", "Flood susceptibility (LF)"),
+            "OUTPUT_LF_LANDSLIDE": ("LF_LANDSLIDE", "Landslide susceptibility (LF)"),
+            "OUTPUT_EF_FLOOD": ("EF_FLOOD", "Flood susceptibility (EF)"),
+            "OUTPUT_EF_LANDSLIDE": ("EF_LANDSLIDE", "Landslide susceptibility (EF)"),
+            "OUTPUT_UNCERTAINTY": ("UNCERTAINTY", "Joint log-uncertainty"),
+            "OUTPUT_CORRELATION": ("CORRELATION", "Inter-hazard correlation"),
+            "OUTPUT_BIVARIATE": ("BIVARIATE", "Bivariate classes")}
     _child(m, "hazard:mapmultihazard", "maps", dict(
         fac, **zones, MODEL=P.fromChildOutput("models", "OUTPUT_MODEL"),
-        TILE_SIZE=P.fromModelParameter("tile_size"), SEED=seed), maps, 560)
+        TILE_SIZE=P.fromModelParameter("TILE_SIZE"), SEED=seed), maps, 560)
     out = lambda k: P.fromChildOutput("maps", k)  # noqa: E731
     _child(m, "hazard:evaluatemultihazard", "evaluation", dict(
         zones, MAP_MOE_FLOOD=out("OUTPUT_MOE_FLOOD"),
         MAP_MOE_LANDSLIDE=out("OUTPUT_MOE_LANDSLIDE"), MAP_LF_FLOOD=out("OUTPUT_LF_FLOOD"),
         MAP_LF_LANDSLIDE=out("OUTPUT_LF_LANDSLIDE"), MAP_EF_FLOOD=out("OUTPUT_EF_FLOOD"),
         MAP_EF_LANDSLIDE=out("OUTPUT_EF_LANDSLIDE"), BIVARIATE=out("OUTPUT_BIVARIATE"),
-        FLOODS=P.fromModelParameter("floods"), LANDSLIDES=P.fromModelParameter("landslides"),
+        FLOODS=P.fromModelParameter("FLOODS"), LANDSLIDES=P.fromModelParameter("LANDSLIDES"),
         UNCERTAINTY=out("OUTPUT_UNCERTAINTY"), CORRELATION=out("OUTPUT_CORRELATION"), SEED=seed),
-        {"OUTPUT_HTML": "Evaluation report"}, 680)
+        {"OUTPUT_HTML": ("EVALUATION_REPORT", "Evaluation report")}, 680)
     for k, h in enumerate(("flood", "landslide")):
         _child(m, "hazard:geodetector", f"geodetector_{h}", dict(
             fac, **zones, RESPONSE=out(f"OUTPUT_MOE_{h.upper()}"),
             TOP_N=P.fromStaticValue(5), SEED=seed),
-            {"OUTPUT_HTML": f"GeoDetector report ({h})"}, 800 + 120 * k)
+            {"OUTPUT_HTML": (f"GEODETECTOR_{h.upper()}", f"GeoDetector report ({h})")}, 800 + 120 * k)
     return m
 
 
@@ -197,7 +212,8 @@ def main():
     from processing.core.Processing import Processing
     Processing.initialize()
     from hazard_susceptibility.provider import HazardSusceptibilityPlugin
-    HazardSusceptibilityPlugin(None).initProcessing()
+    plugin = HazardSusceptibilityPlugin(None)  # kept: the provider lives while it does
+    plugin.initProcessing()
     os.makedirs(os.path.join(ROOT, "models"), exist_ok=True)
     ok = True
     for model, name in ((mahalanobis_workflow(), "landslide_mahalanobis.model3"),

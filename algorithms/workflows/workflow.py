@@ -5,6 +5,7 @@ from qgis.core import QgsProcessingException, QgsProcessingModelAlgorithm
 
 from ..base import PLUGIN_DIR, HazardAlgorithm
 from .. import compat
+from .. import params as P
 
 WORKFLOWS = {
     # id: (file in models/, display name, help)
@@ -35,7 +36,26 @@ WORKFLOWS = {
 }
 
 
+def _child_algorithm(alg_id):
+    """A child's algorithm with its parameters: this plugin's from its own classes (the
+    registry is still being filled when the workflows load), the others from the registry."""
+    from qgis.core import QgsApplication
+    provider, _, name = alg_id.partition(":")
+    if provider == "hazard":
+        from ...provider import _algorithm_classes
+        for cls in _algorithm_classes():
+            if cls.NAME == name:
+                a = cls()
+                a.initAlgorithm()
+                return a
+    return QgsApplication.processingRegistry().algorithmById(alg_id)
+
+
 class Workflow(HazardAlgorithm):
+    """A shipped model offered as an algorithm: its inputs in workflow order (as laid out in
+    the model), its outputs under their own UPPER_SNAKE names with descriptions (the model
+    names them "<step>:<NAME>"), and OUTPUT_FOLDER for the outputs not given."""
+
     GROUP = "workflows"
 
     def __init__(self, key):
@@ -47,25 +67,68 @@ class Workflow(HazardAlgorithm):
         self.model = QgsProcessingModelAlgorithm()
         if not self.model.fromFile(self.path):
             raise QgsProcessingException(f"Cannot load the workflow {self.path}")
+        self.outputs_map = {}  # our output name -> (model output name, file extension)
 
     def createInstance(self):
         return Workflow(self.key)
 
+    def shortHelpString(self):
+        return self.tr(self.HELP + " Outputs you do not name go into OUTPUT_FOLDER (in QGIS "
+                       "desktop, without it, into temporary files loaded into the project).")
+
     def initAlgorithm(self, config=None):
-        from qgis.core import QgsProcessingParameterDefinition
-        for d in self.model.parameterDefinitions():
-            c = d.clone()
-            if c.isDestination():
-                # optional here (QGIS 3.22 ignores a destination's default when checking it);
-                # compute() gives every output left out a temporary destination
+        from qgis.core import QgsProcessingParameterFolderDestination
+        inputs = [d for d in self.model.parameterDefinitions() if not d.isDestination()]
+        pos = {n: self.model.parameterComponent(n).position().x()
+               for n in self.model.parameterComponents()}
+        for d in sorted(inputs, key=lambda d: pos.get(d.name(), 0.0)):
+            self.addParameter(d.clone())
+        children = self.model.childAlgorithms()
+        for cid in sorted(children, key=lambda c: children[c].position().y()):
+            child = children[cid]
+            alg = _child_algorithm(child.algorithmId())
+            for out in child.modelOutputs().values():
+                d = alg.parameterDefinition(out.childOutputName()) if alg else None
+                if d is None:
+                    continue
+                c = d.clone()
+                c.setName(out.name())
+                c.setDescription(out.description() or out.name())
+                c.setHelp(f"{out.description()}: from the step '{child.description()}' "
+                          f"({child.algorithmId()}, {out.childOutputName()}).")
                 c.setFlags(c.flags() | compat.FLAG_OPTIONAL)
-            self.addParameter(c)
+                self.addParameter(c)
+                self.outputs_map[out.name()] = (f"{cid}:{out.name()}",
+                                                d.defaultFileExtension() or "")
+        self.addParameter(QgsProcessingParameterFolderDestination(
+            P.OUTPUT_FOLDER, self.tr("Folder for the outputs not named above"), optional=True))
 
     def compute(self, parameters, context, feedback, fb):
         import processing
-        params = dict(parameters)
-        for d in self.model.parameterDefinitions():
-            if d.isDestination() and not params.get(d.name()):
-                params[d.name()] = "TEMPORARY_OUTPUT"
-        return processing.run(self.model, params, context=context, feedback=feedback,
-                              is_child_algorithm=True)
+        from qgis.core import QgsApplication
+        folder = self.parameterAsString(parameters, P.OUTPUT_FOLDER, context)
+        params = {k: v for k, v in parameters.items() if k not in self.outputs_map and
+                  k != P.OUTPUT_FOLDER}
+        missing = [n for n in self.outputs_map if not parameters.get(n)]
+        if missing and not folder and QgsApplication.platform() != "desktop":
+            raise QgsProcessingException(
+                f"Outputs {', '.join(missing)} are not named and would be temporary files "
+                f"deleted when this run ends: give OUTPUT_FOLDER (or name each output) "
+                f"[{P.OUTPUT_FOLDER}].")
+        if folder:
+            os.makedirs(folder, exist_ok=True)
+        for name, (model_name, ext) in self.outputs_map.items():
+            given = parameters.get(name)
+            if given:
+                params[model_name] = given
+            elif folder:
+                params[model_name] = os.path.join(folder, name.lower() + (f".{ext}" if ext
+                                                                          else ""))
+            else:
+                params[model_name] = "TEMPORARY_OUTPUT"
+        res = processing.run(self.model, params, context=context, feedback=feedback,
+                             is_child_algorithm=True)
+        out = {name: res.get(model_name) for name, (model_name, _) in self.outputs_map.items()}
+        if folder:
+            out[P.OUTPUT_FOLDER] = folder
+        return out

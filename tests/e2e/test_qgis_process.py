@@ -115,13 +115,17 @@ def test_shipped_workflow_runs_through_qgis_process(qgis_process, sample_area, t
     folder, _ = sample_area
     f = folder / "factors"
     res = qgis_process("run", "hazard:workflowmahalanobis", "--",
-                       f"inventory={folder / 'landslide_points.gpkg'}",
-                       f"factors={f / 'slope.tif'}", f"factors={f / 'ndvi.tif'}",
-                       f"factors={f / 'twi.tif'}", "seed=42",
-                       f"evaluation:Evaluation report={tmp_path / 'eval.html'}",
-                       f"map:Susceptibility classes={tmp_path / 'classes.tif'}")
+                       f"INVENTORY={folder / 'landslide_points.gpkg'}",
+                       f"FACTORS={f / 'slope.tif'}", f"FACTORS={f / 'ndvi.tif'}",
+                       f"FACTORS={f / 'twi.tif'}", "SEED=42",
+                       f"EVALUATION_REPORT={tmp_path / 'eval.html'}",
+                       f"CLASSES={tmp_path / 'classes.tif'}",
+                       f"OUTPUT_FOLDER={tmp_path / 'rest'}")
     assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-2000:]
     assert "SCAI" in (tmp_path / "eval.html").read_text()
+    # the outputs not named went into OUTPUT_FOLDER under their own names, not lost
+    assert {"susceptibility.tif", "model.hsm", "samples.gpkg"} <= set(
+        os.listdir(tmp_path / "rest"))
     from osgeo import gdal
     c = gdal.Open(str(tmp_path / "classes.tif")).ReadAsArray()
     assert set(np.unique(c)) <= {0, 1, 2, 3, 4, 5} and (c == 5).any()
@@ -133,9 +137,10 @@ def test_shipped_hnn_workflow_runs_through_qgis_process(qgis_process, sample_are
     folder, _ = sample_area
     f = folder / "factors"
     res = qgis_process("run", "hazard:workflowhnn", "--",
-                       f"units={folder / 'slope_units.gpkg'}", f"factors={f / 'slope.tif'}",
-                       f"factors={f / 'pga.tif'}", f"landslides={folder / 'landslides.gpkg'}",
-                       "epochs=20", f"hnn:HNN report={tmp_path / 'hnn.html'}")
+                       f"UNITS={folder / 'slope_units.gpkg'}", f"FACTORS={f / 'slope.tif'}",
+                       f"FACTORS={f / 'pga.tif'}", f"LANDSLIDES={folder / 'landslides.gpkg'}",
+                       "EPOCHS=20", f"REPORT={tmp_path / 'hnn.html'}",
+                       f"OUTPUT_FOLDER={tmp_path / 'rest'}")
     assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-2000:]
     assert "Moran" in (tmp_path / "hnn.html").read_text()
 
@@ -147,16 +152,16 @@ def test_shipped_multihazard_workflow_runs_through_qgis_process(qgis_process, sa
     folder, _ = sample_area
     f = folder / "factors"
     res = qgis_process("run", "hazard:workflowmultihazard", "--",
-                       f"floods={folder / 'floods.gpkg'}",
-                       f"landslides={folder / 'landslide_points.gpkg'}",
-                       *[f"factors={f / n}.tif" for n in ("slope", "dist_river", "elevation",
+                       f"FLOODS={folder / 'floods.gpkg'}",
+                       f"LANDSLIDES={folder / 'landslide_points.gpkg'}",
+                       *[f"FACTORS={f / n}.tif" for n in ("slope", "dist_river", "elevation",
                                                           "ndvi", "pga")],
-                       f"zones={folder / 'zones.gpkg'}", "zone_field=zone", "tile_size=256",
-                       f"models:Training report (table 5)={tmp_path / 'train.html'}",
-                       f"maps:Bivariate classes={tmp_path / 'biv.tif'}",
-                       f"evaluation:Evaluation report={tmp_path / 'eval.html'}",
-                       f"geodetector_landslide:GeoDetector report (landslide)="
-                       f"{tmp_path / 'gd.html'}")
+                       f"ZONES={folder / 'zones.gpkg'}", "ZONE_FIELD=zone", "TILE_SIZE=256",
+                       f"TRAINING_REPORT={tmp_path / 'train.html'}",
+                       f"BIVARIATE={tmp_path / 'biv.tif'}",
+                       f"EVALUATION_REPORT={tmp_path / 'eval.html'}",
+                       f"GEODETECTOR_LANDSLIDE={tmp_path / 'gd.html'}",
+                       f"OUTPUT_FOLDER={tmp_path / 'rest'}")
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
     assert "Macro-averaged" in (tmp_path / "train.html").read_text()
     assert "Jaccard" in (tmp_path / "eval.html").read_text()

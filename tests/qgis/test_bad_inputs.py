@@ -204,13 +204,13 @@ def _refused(run, provider, alg, p, names, tmp_path):
 
 
 WORKFLOW_CASES = [
-    ("hazard:workflowmahalanobis", lambda b: {"inventory": b["empty_pts"],
-                                              "factors": [b["slope"], b["ndvi"]]}, "PRESENCES"),
-    ("hazard:workflowhnn", lambda b: {"units": b["empty_polys"], "landslides": b["ls_polys"],
-                                      "factors": [b["slope"]]}, "SLOPE_UNITS"),
-    ("hazard:workflowmultihazard", lambda b: {"floods": b["empty_pts"], "landslides": b["pts"],
-                                              "factors": [b["slope"]], "zones": b["zones"],
-                                              "zone_field": "zone"}, "FLOODS"),
+    ("hazard:workflowmahalanobis", lambda b: {"INVENTORY": b["empty_pts"],
+                                              "FACTORS": [b["slope"], b["ndvi"]]}, "PRESENCES"),
+    ("hazard:workflowhnn", lambda b: {"UNITS": b["empty_polys"], "LANDSLIDES": b["ls_polys"],
+                                      "FACTORS": [b["slope"]]}, "SLOPE_UNITS"),
+    ("hazard:workflowmultihazard", lambda b: {"FLOODS": b["empty_pts"], "LANDSLIDES": b["pts"],
+                                              "FACTORS": [b["slope"]], "ZONES": b["zones"],
+                                              "ZONE_FIELD": "zone"}, "FLOODS"),
 ]
 
 
