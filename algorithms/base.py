@@ -150,20 +150,29 @@ class HazardAlgorithm(QgsProcessingAlgorithm):
     def _provenance(self, parameters, context, results):
         """JSON sidecars beside the file outputs: how they were made (core.provenance)."""
         from ..core.util import provenance
-        plain, inputs = {}, []
+        plain, inputs, defaults = {}, [], []
         for d in self.parameterDefinitions():
             name = d.name()
-            if name not in parameters or d.isDestination():
+            if d.isDestination():
                 continue
-            value = _plain(parameters[name], context)
+            given = parameters.get(name)
+            if given is None or given == "":
+                given = d.defaultValue()  # what the run used for a parameter left out
+                if given is None:
+                    continue
+                defaults.append(name)
+            value = _absolute(_plain(given, context))
             plain[name] = value
             for v in value if isinstance(value, list) else [value]:
                 inputs.append(v)
+        if getattr(self, "seed_used", None) is not None:
+            plain[P.SEED] = self.seed_used
         outputs = list(self.extra_outputs)  # files inside an output folder
         for v in (results or {}).values():
             outputs.extend(v if isinstance(v, list) else [v])
         try:
-            provenance.write(self.id(), plain, inputs, outputs)
+            provenance.write(self.id(), plain, inputs, outputs,
+                             {"defaults_used": defaults})
         except OSError as exc:  # a read-only folder must not fail the run
             QgsMessageLog.logMessage(f"No provenance written: {exc}", "Hazard susceptibility")
 
@@ -180,6 +189,7 @@ class HazardAlgorithm(QgsProcessingAlgorithm):
         if not 0 <= v <= MAX_SEED or v != int(v):
             raise QgsProcessingException(f"The seed {v:g} is not a whole number from 0 to "
                                          f"{MAX_SEED} [SEED].")
+        self.seed_used = int(v)  # recorded in the provenance
         return int(v)
 
     def optional_csv(self, parameters, context, rows, columns=None, key=P.OUTPUT_CSV):
@@ -274,6 +284,18 @@ def _plain(value, context):
                 return lyr.source()
         return value
     return str(value)
+
+
+def _absolute(value):
+    """Paths (``a.gpkg|layername=x`` included) made absolute, so a provenance record still
+    points at its inputs when read from another folder."""
+    if isinstance(value, list):
+        return [_absolute(v) for v in value]
+    if isinstance(value, str) and value:
+        path, sep, rest = value.partition("|")
+        if os.path.exists(path):
+            return os.path.abspath(path) + sep + rest
+    return value
 
 
 def raster_path(layer, param):

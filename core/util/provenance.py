@@ -59,6 +59,7 @@ def write(algorithm, parameters, inputs, outputs, extra=None):
     record = {"algorithm": algorithm, "created": datetime.datetime.now(
         datetime.timezone.utc).isoformat(timespec="seconds"), "parameters": parameters,
         "seed": parameters.get("SEED"), "plugin_version": plugin_version(),
+        "working_directory": os.getcwd(),
         "packages": package_versions(), "inputs_sha256": checksums}
     record.update(extra or {})
     written = []

@@ -180,3 +180,23 @@ def test_outputs_carry_their_provenance(run, sample_area, tmp_path):
     assert rec["parameters"]["FACTORS"] == [slope]
     assert rec["inputs_sha256"][slope] == hashlib.sha256(open(slope, "rb").read()).hexdigest()
     assert rec["plugin_version"] == "0.1.0" and "numpy" in rec["packages"]
+
+
+def test_provenance_records_every_effective_value_absolute_paths_and_the_seed(
+        run, sample_area, tmp_path, monkeypatch):
+    """Provenance had recorded only the typed parameters ("seed": null when SEED was left at
+    its default, defaults such as the ratio missing, relative paths)."""
+    import json
+    folder, _ = sample_area
+    monkeypatch.chdir(folder)
+    out = tmp_path / "abs.gpkg"
+    run("hazard:bufferabsences", {"PRESENCES": "landslide_points.gpkg",
+                                  "FACTORS": ["factors/slope.tif"], "OUTPUT": str(out)})
+    rec = json.loads(open(str(out) + ".provenance.json").read())
+    p = rec["parameters"]
+    assert rec["seed"] == 42 and p["SEED"] == 42
+    assert p["PRESENCES"] == str(folder / "landslide_points.gpkg")
+    assert p["FACTORS"] == [str(folder / "factors" / "slope.tif")]
+    for name in ("RATIO", "MIN_DISTANCE", "INCLUDE_PRESENCES", "RESAMPLING"):
+        assert name in p and name in rec["defaults_used"], name
+    assert p["MIN_DISTANCE"] == 100.0
