@@ -4,8 +4,8 @@ from qgis.core import (QgsCategorizedSymbolRenderer, QgsCoordinateReferenceSyste
                        QgsFields, QgsGeometry, QgsMarkerSymbol, QgsPointXY,
                        QgsProcessingException, QgsProcessingParameterBoolean,
                        QgsProcessingParameterFeatureSink, QgsProcessingParameterFeatureSource,
-                       QgsProcessingParameterNumber, QgsRendererCategory, QgsVectorLayer,
-                       )
+                       QgsProcessingParameterField, QgsProcessingParameterNumber,
+                       QgsRendererCategory, QgsVectorLayer)
 
 from ...core.sampling import samplers as smp
 from ...core.io.zonal import geometries_from_wkb, point_coordinates
@@ -38,6 +38,10 @@ class SamplingAlgorithm(HazardAlgorithm):
         self.addParameter(QgsProcessingParameterFeatureSource(
             P.PRESENCES, self.tr("Hazard presences (points, or polygons: their pixels)"),
             [compat.TYPE_VECTOR_POINT, compat.TYPE_VECTOR_POLYGON]))
+        self.addParameter(QgsProcessingParameterField(
+            P.LABEL_FIELD, self.tr("Label field of a labelled layer (only label 1 "
+                                            "are presences; a layer without it: all)"),
+            "label", P.PRESENCES, compat.FIELD_ANY, optional=True))
 
     def add_count_parameters(self, ratio=1.0):
         self.addParameter(QgsProcessingParameterNumber(
@@ -70,7 +74,8 @@ class SamplingAlgorithm(HazardAlgorithm):
         if src.featureCount() == 0:
             raise QgsProcessingException("The presence layer is empty [PRESENCES].")
         crs = QgsCoordinateReferenceSystem.fromWkt(stack.grid.crs_wkt)
-        wkbs, _ = source_geometries(src, P.PRESENCES, crs, context, feedback)
+        wkbs, feats = source_geometries(src, P.PRESENCES, crs, context, feedback)
+        wkbs = self._labelled_presences(parameters, context, src, wkbs, feats, feedback)
         geoms = geometries_from_wkb(wkbs)
         if compat.geometry_type(src.wkbType()) == compat.GEOM_POLYGON:
             pres = smp.presences_from_ids(stack, smp.polygon_pixels(stack, geoms), fb)
@@ -85,6 +90,28 @@ class SamplingAlgorithm(HazardAlgorithm):
             raise QgsProcessingException("No presence lies on valid pixels of the factor "
                                          "rasters [PRESENCES]: check their CRS and extent.")
         return pres
+
+    def _labelled_presences(self, parameters, context, src, wkbs, feats, feedback):
+        """Of a labelled layer (presences and absences, e.g. an inventory with its authors'
+        absences) only the features labelled 1; a layer without the label field is all
+        presences."""
+        from ..features import number
+        field = self.parameterAsString(parameters, P.LABEL_FIELD, context) or ""
+        if not field or src.fields().indexOf(field) < 0:
+            if field and field != "label":
+                raise QgsProcessingException(f"The presence layer has no field '{field}' "
+                                             f"[{P.LABEL_FIELD}].")
+            return wkbs
+        labels = np.array([number(f[field]) for f in feats])
+        keep = labels == 1
+        if not keep.any():
+            raise QgsProcessingException(f"No feature of the presence layer has {field} = 1 "
+                                         f"[{P.LABEL_FIELD}].")
+        if not keep.all():
+            feedback.pushInfo(f"PRESENCES: {int(keep.sum())} features with {field} = 1 are the "
+                              f"presences; {int((~keep).sum())} others (absences or other "
+                              f"labels) are left out.")
+        return [w for w, k in zip(wkbs, keep) if k]
 
     def count(self, parameters, context, n):
         from ...core.sampling.samplers import absence_count

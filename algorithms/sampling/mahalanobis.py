@@ -49,9 +49,9 @@ class MahalanobisAbsences(SamplingAlgorithm):
         self.add_common_parameters()
         self.add_output()
         self.addParameter(QgsProcessingParameterRasterDestination(
-            P.OUTPUT_D2, self.tr("Squared Mahalanobis distance D²")))
+            P.OUTPUT_D2, self.tr("Squared Mahalanobis distance D²"), optional=True))
         self.addParameter(QgsProcessingParameterRasterDestination(
-            P.OUTPUT_MASK, self.tr("Sampling space (1: D² > critical value)")))
+            P.OUTPUT_MASK, self.tr("Sampling space (1: D² > critical value)"), optional=True))
         self.addParameter(QgsProcessingParameterFileDestination(
             P.OUTPUT_HTML, self.tr("Summary"), self.tr("HTML files (*.html)"), optional=True))
 
@@ -74,8 +74,8 @@ class MahalanobisAbsences(SamplingAlgorithm):
             feedback.pushInfo(f"p = {len(names)} factors ({', '.join(names)}), dof = "
                               f"{model.dof}, critical D² = {model.critical:.4f}")
             n = self.count(parameters, context, len(pres))
-            d2_path = self.parameterAsOutputLayer(parameters, P.OUTPUT_D2, context)
-            mask_path = self.parameterAsOutputLayer(parameters, P.OUTPUT_MASK, context)
+            d2_path = self.parameterAsOutputLayer(parameters, P.OUTPUT_D2, context) or None
+            mask_path = self.parameterAsOutputLayer(parameters, P.OUTPUT_MASK, context) or None
 
             res = mahalanobis_absences(
                 stack, pres, cont, model, n, self.rng(parameters, context), d2_path, mask_path,
@@ -84,9 +84,13 @@ class MahalanobisAbsences(SamplingAlgorithm):
             crs = stack.grid.crs_wkt
         dest = self.write_absences(parameters, context, crs, pres, ax, ay,
                                    "Mahalanobis samples")
-        attach_style(context, d2_path, critical_value(model.critical), "raster", "D²")
-        attach_style(context, mask_path, sampling_mask(), "raster", "Sampling space")
-        out = {P.OUTPUT: dest, P.OUTPUT_D2: d2_path, P.OUTPUT_MASK: mask_path}
+        out = {P.OUTPUT: dest}
+        if d2_path:
+            attach_style(context, d2_path, critical_value(model.critical), "raster", "D²")
+            out[P.OUTPUT_D2] = d2_path
+        if mask_path:
+            attach_style(context, mask_path, sampling_mask(), "raster", "Sampling space")
+            out[P.OUTPUT_MASK] = mask_path
         html = self.parameterAsFileOutput(parameters, P.OUTPUT_HTML, context)
         if html:
             out[P.OUTPUT_HTML] = mahalanobis_report(html, model, res, len(pres))

@@ -211,3 +211,20 @@ def test_categorical_factors_do_not_enter_the_distance(run, sample_area, tmp_pat
     ok = (da != -9999) & (db != -9999)
     assert ok.mean() > 0.9
     np.testing.assert_allclose(db[ok], da[ok], rtol=1e-5)
+
+
+def test_a_labelled_inventory_gives_only_its_presences(run, sample_area, tmp_path):
+    """Given the usual labelled layer (presences and the authors' absences), the sampler had
+    taken every point as a presence, relabelling the absences as landslides."""
+    folder, _ = sample_area
+    facts = _f(folder, ["slope", "ndvi", "pga"])
+    labelled = run("hazard:bufferabsences", {
+        "PRESENCES": str(folder / "landslide_points.gpkg"), "FACTORS": facts,
+        "OUTPUT": str(tmp_path / "labelled.gpkg")})["OUTPUT"]
+    res = run("hazard:mahalanobisabsences", {"PRESENCES": labelled, "FACTORS": facts,
+                                             "OUTPUT": str(tmp_path / "m.gpkg")})
+    _, rows = _read(res["OUTPUT"])
+    assert sum(1 for r in rows if r["label"] == 1) == 467  # not 934
+    # D² and the mask are optional outputs: not asked for, not written
+    assert "OUTPUT_D2" not in res and "OUTPUT_MASK" not in res
+    assert sorted(p.name for p in tmp_path.iterdir() if p.suffix == ".tif") == []
