@@ -73,6 +73,11 @@ class TrainModel(HazardAlgorithm):
         self.addParameter(QgsProcessingParameterNumber(
             P.TREES, self.tr("Trees (0: the model's default)"), compat.NUMBER_INTEGER, 0,
             minValue=0))
+        shap = QgsProcessingParameterNumber(
+            P.SHAP_SAMPLE, self.tr("Training rows explained by SHAP (a seeded sample; 0: no "
+                                   "SHAP)"), compat.NUMBER_INTEGER, 2000, minValue=0)
+        shap.setFlags(shap.flags() | compat.FLAG_ADVANCED)
+        self.addParameter(shap)
         self.addParameter(QgsProcessingParameterNumber(
             P.MAX_DEPTH, self.tr("Maximum depth (0: the model's default)"),
             compat.NUMBER_INTEGER, 0, minValue=0))
@@ -154,7 +159,8 @@ class TrainModel(HazardAlgorithm):
             X, y, xy = X[keep], y[keep], xy[keep]
         validation = self._validation(parameters, context, feats, keep, src)
         res = train(X, y, names, categorical, kind, params, validation, seed,
-                    coords=(xy[:, 0], xy[:, 1]), feedback=fb.sub(0.1, 0.9))
+                    coords=(xy[:, 0], xy[:, 1]), feedback=fb.sub(0.1, 0.9),
+                    shap_sample=self.parameterAsInt(parameters, P.SHAP_SAMPLE, context))
         model_path = self.parameterAsFileOutput(parameters, P.OUTPUT_MODEL, context)
         save(res, model_path, crs_authid=crs.authid(), label_field=label_field,
              n_samples=int(len(y)), **extra)

@@ -32,6 +32,7 @@ class TrainResult:
     importance: dict = field(default_factory=dict)
     shap: np.ndarray = None
     shap_X: np.ndarray = None
+    shap_rows: tuple = (0, 0)  # (rows explained, training rows): a seeded sample
 
 
 def one_per_pixel(grid, x, y, labels):
@@ -150,6 +151,7 @@ def train(X, y, names, categorical, kind, params=None, validation=None, seed=0, 
         idx = rng.choice(len(fit_X), min(shap_sample, len(fit_X)), replace=False)
         res.shap = shap_values(res.estimator, kind, fit_X[idx])
         res.shap_X = fit_X[idx]
+        res.shap_rows = (len(idx), len(fit_X))
     fb.report(1.0)
     return res
 
@@ -221,9 +223,24 @@ def report(res, path, title="Susceptibility model"):
         ax.set_yticks(range(len(order)))
         ax.set_yticklabels([cols[j] for j in order[::-1]])
         ax.axvline(0, color="black", lw=0.8)
-        ax.set_xlabel("SHAP value (log-odds; colour: factor value, blue low, red high)")
+        unit = "log-odds" if res.kind == "xgboost" else "probability"
+        ax.set_xlabel(f"SHAP value ({unit}; colour: factor value, blue low, red high)")
         ax.set_title("SHAP summary")
+        n, total = res.shap_rows
+        which = f"a sample, seeded with the model's seed, of {total}" if n < total else "all"
+        rep.paragraph(f"SHAP values of {n} training rows ({which}); "
+                      f"they are in units of {unit}: a factor's SHAP value is how much it moves "
+                      f"this sample's predicted {unit} away from the average prediction.")
         rep.add_figure(fig, "SHAP summary")
+        top = order[:3]
+        fig, axes = figure(3.2 * len(top), 3.0, ncols=len(top))
+        for ax, j in zip(np.atleast_1d(axes), top):
+            ax.scatter(res.shap_X[:, j], res.shap[:, j], s=4, alpha=0.5, color="#3182bd")
+            ax.axhline(0, color="black", lw=0.8)
+            ax.set_xlabel(cols[j])
+            ax.set_ylabel(f"SHAP ({unit})")
+        fig.suptitle("SHAP dependence of the three most important columns")
+        rep.add_figure(fig, "SHAP dependence")
         shares = 100 * mean_abs / (mean_abs.sum() or 1.0)
         rep.table([{"column": cols[j], "mean |SHAP|": float(mean_abs[j]),
                     "share (%)": float(shares[j])} for j in order], left=("column",))

@@ -36,12 +36,14 @@ def _fmt(v):
     return str(v)
 
 
-def figure(width=6.0, height=3.5):
-    """A matplotlib Figure with one Axes, rendered off-screen."""
+def figure(width=6.0, height=3.5, ncols=1):
+    """A matplotlib Figure with one Axes (or a row of ``ncols``), rendered off-screen."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     fig = Figure(figsize=(width, height), dpi=100)
     FigureCanvasAgg(fig)
+    if ncols > 1:
+        return fig, fig.subplots(1, ncols)
     return fig, fig.add_subplot(111)
 
 
