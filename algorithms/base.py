@@ -21,17 +21,40 @@ from . import params as P
 PLUGIN_DIR = os.path.dirname(os.path.dirname(__file__))
 HELP_URL = "https://github.com/hazard-susceptibility/hazard_susceptibility#readme"
 
+# toolbox groups in workflow order: QGIS sorts groups by name, so the number keeps the order
 GROUPS = {
-    "data": "Data preparation",
-    "sampling": "Sampling",
-    "modelling": "Modelling",
-    "mapping": "Mapping",
-    "hnn": "Hierarchical NN",
-    "multihazard": "Multi-hazard",
-    "reports": "Reports",
-    "workflows": "Workflows",
-    "setup": "Set-up",
+    "data": "1. Data preparation",
+    "sampling": "2. Sampling",
+    "modelling": "3. Modelling",
+    "mapping": "4. Mapping",
+    "reports": "5. Evaluation and reports",
+    "hnn": "6. Slope units: Hierarchical NN",
+    "multihazard": "7. Multi-hazard",
+    "workflows": "8. Workflows",
+    "setup": "9. Set-up",
 }
+
+#: search words of every algorithm of a group (the toolbox search finds them)
+GROUP_TAGS = {
+    "data": "raster,align,resample,slope units,zonal statistics,sample data",
+    "sampling": "absence,non-landslide,negative samples,pseudo-absence,presence,inventory",
+    "modelling": "random forest,xgboost,logistic regression,glm,machine learning,train,shap",
+    "mapping": "predict,susceptibility map,probability,classes,natural breaks",
+    "reports": "evaluation,roc,auc,kappa,scai,frequency ratio,vif,geodetector,validation",
+    "hnn": "neural network,slope unit,landslide size,area,deep learning",
+    "multihazard": "flood,multi-hazard,fusion,mixture of experts,bivariate,uncertainty",
+    "workflows": "model,graphical modeler,chain,pipeline",
+    "setup": "install,pip,dependencies,packages",
+}
+
+#: expert parameters, under Advanced in every dialog that has them
+COMMON_ADVANCED = {P.RESAMPLING, P.REFERENCE, P.WORKERS, P.DASK_SCHEDULER, P.SHAP_SAMPLE,
+                   P.BREAK_SAMPLE, P.OVERLAP, P.ALLOW_PINV, P.DOF, P.MAX_DEPTH, P.LEARNING_RATE,
+                   P.BLOCK_SIZE, P.FOLDS, P.TEST_SHARE, P.SPLIT_FIELD, P.MIN_SAMPLES, P.MIN_VAL,
+                   P.N_ITER, P.EF_EPOCHS, P.GATE_EPOCHS, P.PATIENCE, P.BATCH, P.RADIUS, P.NU,
+                   P.SPACING, P.LR, P.L2, P.DROPOUT, P.VAL_SHARE, P.SEARCH_TRIALS,
+                   P.SEARCH_REPEATS, P.MIN_MEMBERS, P.SAMPLE_SIZE, P.STRATIFICATION, P.R_MAX,
+                   P.FIND_LINKS}
 
 RESAMPLING = list(RESAMPLINGS)  # the enum's options, in its order
 
@@ -52,6 +75,8 @@ class HazardAlgorithm(QgsProcessingAlgorithm):
     GROUP = "data"
     HELP = ""
     REQUIRES = ()
+    TAGS = ""  # search words of this algorithm, comma-separated
+    ADVANCED = ()  # names of its own expert parameters
 
     def tr(self, text):
         return QCoreApplication.translate("HazardSusceptibility", text)
@@ -77,8 +102,26 @@ class HazardAlgorithm(QgsProcessingAlgorithm):
     def helpUrl(self):
         return HELP_URL
 
+    def svgIconPath(self):  # noqa: N802
+        path = os.path.join(PLUGIN_DIR, "icons", f"{self.GROUP}.svg")
+        return path if os.path.exists(path) else os.path.join(PLUGIN_DIR, "icons",
+                                                              "hazard.svg")
+
     def icon(self):
-        return QIcon(os.path.join(PLUGIN_DIR, "icons", "hazard.svg"))
+        return QIcon(self.svgIconPath())
+
+    def tags(self):
+        words = "hazard,susceptibility,landslide," + GROUP_TAGS.get(self.GROUP, "")
+        return [self.tr(w) for w in (words + "," + self.TAGS).split(",") if w.strip()]
+
+    def addParameter(self, parameter, createOutput=True):  # noqa: N802
+        """Expert parameters (COMMON_ADVANCED, the algorithm's ADVANCED) go under Advanced;
+        only those a run can do without (a default, or optional)."""
+        if parameter.name() in COMMON_ADVANCED | set(self.ADVANCED) and not \
+                parameter.isDestination() and (parameter.defaultValue() is not None or
+                                               parameter.flags() & compat.FLAG_OPTIONAL):
+            parameter.setFlags(parameter.flags() | compat.FLAG_ADVANCED)
+        return super().addParameter(parameter, createOutput)
 
     def missing_packages(self):
         return deps.missing(self.REQUIRES)
@@ -179,8 +222,12 @@ class HazardAlgorithm(QgsProcessingAlgorithm):
     # -- shared parameters ----------------------------------------------------------------
     def add_seed_parameter(self, text="Random seed"):
         """The seed every random step of the algorithm takes (42 by default), 0 .. 2^32 - 1."""
-        self.addParameter(QgsProcessingParameterNumber(
-            P.SEED, self.tr(text), compat.NUMBER_INTEGER, 42, minValue=0, maxValue=MAX_SEED))
+        # a whole number shown without decimals: an integer parameter stops at 2^31 - 1 and
+        # its dialog widget showed -2,147,483,648 for a maximum of 2^32 - 1
+        p = QgsProcessingParameterNumber(P.SEED, self.tr(text), compat.NUMBER_DOUBLE, 42,
+                                         minValue=0, maxValue=MAX_SEED)
+        p.setMetadata({"widget_wrapper": {"decimals": 0}})
+        self.addParameter(p)
 
     def seed(self, parameters, context):
         """The seed as given: read as a number, since QGIS's integers stop at 2^31 - 1 and
@@ -204,7 +251,7 @@ class HazardAlgorithm(QgsProcessingAlgorithm):
                 P.WORKERS, self.tr("Local worker threads (0: one per CPU)"),
                 compat.NUMBER_INTEGER, 0, minValue=0),
                 QgsProcessingParameterString(
-                    P.DASK_SCHEDULER, self.tr("Dask scheduler address (optional)"),
+                    P.DASK_SCHEDULER, self.tr("Dask scheduler address (empty: this machine)"),
                     optional=True)):
             p.setFlags(p.flags() | compat.FLAG_ADVANCED)
             self.addParameter(p)

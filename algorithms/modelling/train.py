@@ -7,6 +7,7 @@ from qgis.core import (QgsCoordinateReferenceSystem, QgsProcessingException,
                        QgsProcessingParameterRasterLayer)
 
 from ...core.io.raster import sample_at
+from ...core.susceptibility.estimators import DEFAULTS
 from ...core.susceptibility.training import (METRIC_COLS, metric_rows, one_per_pixel, report,
                                               save, train)
 from ...core.io.zonal import geometries_from_wkb, point_coordinates
@@ -70,20 +71,22 @@ class TrainModel(HazardAlgorithm):
         self.addParameter(QgsProcessingParameterEnum(
             P.MODEL, self.tr("Model"), ["Random forest", "XGBoost", "Logistic GLM"],
             defaultValue=0))
+        d = DEFAULTS
         self.addParameter(QgsProcessingParameterNumber(
-            P.TREES, self.tr("Trees (0: the model's default)"), compat.NUMBER_INTEGER, 0,
-            minValue=0))
-        shap = QgsProcessingParameterNumber(
+            P.TREES, self.tr(f"Trees (not set: {d['rf']['n_estimators']} for the random "
+                             f"forest, {d['xgboost']['n_estimators']} for XGBoost)"),
+            compat.NUMBER_INTEGER, None, optional=True, minValue=1))
+        self.addParameter(QgsProcessingParameterNumber(
             P.SHAP_SAMPLE, self.tr("Training rows explained by SHAP (a seeded sample; 0: no "
-                                   "SHAP)"), compat.NUMBER_INTEGER, 2000, minValue=0)
-        shap.setFlags(shap.flags() | compat.FLAG_ADVANCED)
-        self.addParameter(shap)
+                                   "SHAP)"), compat.NUMBER_INTEGER, 2000, minValue=0))
         self.addParameter(QgsProcessingParameterNumber(
-            P.MAX_DEPTH, self.tr("Maximum depth (0: the model's default)"),
-            compat.NUMBER_INTEGER, 0, minValue=0))
+            P.MAX_DEPTH, self.tr(f"Maximum depth (not set: unlimited for the random forest, "
+                                 f"{d['xgboost']['max_depth']} for XGBoost)"),
+            compat.NUMBER_INTEGER, None, optional=True, minValue=1))
         self.addParameter(QgsProcessingParameterNumber(
-            P.LEARNING_RATE, self.tr("Learning rate (XGBoost; 0: default)"),
-            compat.NUMBER_DOUBLE, 0.0, minValue=0.0))
+            P.LEARNING_RATE, self.tr(f"Learning rate of XGBoost (not set: "
+                                     f"{d['xgboost']['learning_rate']})"),
+            compat.NUMBER_DOUBLE, None, optional=True, minValue=1e-6, maxValue=1.0))
         self.addParameter(QgsProcessingParameterEnum(
             P.VALIDATION, self.tr("Validation"),
             ["Stratified random split", "Split field", "Spatial k-fold (square blocks)",
@@ -122,10 +125,12 @@ class TrainModel(HazardAlgorithm):
                                          f"[LABEL_FIELD].")
         kind = MODELS[self.parameterAsEnum(parameters, P.MODEL, context)]
         seed = self.seed(parameters, context)
-        params = {"n_estimators": self.parameterAsInt(parameters, P.TREES, context) or None,
-                  "max_depth": self.parameterAsInt(parameters, P.MAX_DEPTH, context) or None,
-                  "learning_rate": self.parameterAsDouble(parameters, P.LEARNING_RATE, context)
-                  or None}
+        def given(key, read):  # an optional number: None when not set
+            return read(parameters, key, context) if parameters.get(key) not in (None, "") \
+                else None
+        params = {"n_estimators": given(P.TREES, self.parameterAsInt),
+                  "max_depth": given(P.MAX_DEPTH, self.parameterAsInt),
+                  "learning_rate": given(P.LEARNING_RATE, self.parameterAsDouble)}
         params = {k: v for k, v in params.items() if v is not None and kind != "glm"}
         feature_fields = compat.parameter_as_fields(self, parameters, P.FEATURE_FIELDS, context) or []
         feats = list(src.getFeatures())

@@ -50,7 +50,8 @@ class CompareSampling(HazardAlgorithm):
             P.MODEL, self.tr("Model"), ["Random forest", "XGBoost", "Logistic GLM"],
             defaultValue=0))
         self.addParameter(QgsProcessingParameterNumber(
-            P.TREES, self.tr("Trees (0: default)"), compat.NUMBER_INTEGER, 200, minValue=0))
+            P.TREES, self.tr("Trees (random forest and XGBoost)"), compat.NUMBER_INTEGER, 200,
+            minValue=1))
         self.addParameter(QgsProcessingParameterNumber(
             P.HOLDOUT, self.tr("Share of presences held out"), compat.NUMBER_DOUBLE, 0.3,
             minValue=0.05, maxValue=0.9))

@@ -40,7 +40,7 @@ class EvaluateMap(HazardAlgorithm):
             P.LABEL_FIELD, self.tr("Label field, when the inventory holds labelled samples"),
             parentLayerParameterName=P.HAZARDS, optional=True))
         self.addParameter(QgsProcessingParameterFeatureSource(
-            P.ABSENCES, self.tr("Absences (optional)"), [compat.TYPE_VECTOR_POINT],
+            P.ABSENCES, self.tr("Absences (when not given: random background pixels)"), [compat.TYPE_VECTOR_POINT],
             optional=True))
         self.addParameter(QgsProcessingParameterString(
             P.CLASS_LIMITS, self.tr("Class limits (comma-separated; empty: natural breaks)"),

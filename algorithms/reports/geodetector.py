@@ -29,6 +29,8 @@ class GeoDetector(HazardAlgorithm):
     DISPLAY = "GeoDetector"
     GROUP = "reports"
     REQUIRES = ("scipy", "matplotlib")
+    ADVANCED = (P.RESPONSE_BAND, P.CLASSES, P.ALPHA, P.TOP_N)
+    TAGS = "q statistic,spatial stratified heterogeneity,factor detector,interaction"
     HELP = (
         "Explains what drives the spatial pattern of a response (a susceptibility map, a hazard "
         "density, any numeric variable) with the four detectors of GeoDetector (Wang et al. "

@@ -33,6 +33,7 @@ def label_style(layer):
 class SamplingAlgorithm(HazardAlgorithm):
     GROUP = "sampling"
     SAMPLER = ""  # value of the 'sampler' field
+    ADVANCED = (P.LABEL_FIELD,)
 
     def add_presence_parameter(self):
         self.addParameter(QgsProcessingParameterFeatureSource(

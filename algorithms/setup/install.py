@@ -36,7 +36,7 @@ class InstallDependencies(HazardAlgorithm):
         self.addParameter(QgsProcessingParameterString(
             P.PACKAGES, self.tr("Packages (empty: every pinned package)"), optional=True))
         self.addParameter(QgsProcessingParameterFile(
-            P.FIND_LINKS, self.tr("Install from this folder of wheels, offline (optional)"),
+            P.FIND_LINKS, self.tr("Install from this folder of wheels, offline"),
             behavior=compat.FILE_FOLDER, optional=True))
         self.addOutput(QgsProcessingOutputString(P.TARGET_USED, self.tr("Target folder")))
         self.addOutput(QgsProcessingOutputString(P.COMMAND, self.tr("pip command")))

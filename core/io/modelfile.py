@@ -199,7 +199,8 @@ class _open:
             self.z = zipfile.ZipFile(src)
         except FileNotFoundError:
             raise ModelFileError(f"{self.where} does not exist.")
-        except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as exc:
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError,
+                NotImplementedError) as exc:  # e.g. "zip file version 6.4"
             raise ModelFileError(f"{self.where} is not a {self.cls.LABEL} of this plugin (not a "
                                  f"readable zip archive: {exc or type(exc).__name__}). "
                                  f"{self.cls.ADVICE}")
@@ -328,7 +329,7 @@ def _read_npy(z, info, where):
     except ModelFileError:
         raise
     except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError, SyntaxError,
-            TypeError) as exc:
+            TypeError, NotImplementedError) as exc:  # "zip file version 6.4", methods
         raise ModelFileError(f"{where} is damaged: the array '{name}' cannot be read "
                              f"({exc or type(exc).__name__}).")
     arr = np.frombuffer(data, dtype=dtype, count=count)
