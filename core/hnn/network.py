@@ -295,13 +295,14 @@ def class_metrics(classes, pc, n_classes):
 
 
 def glm_baseline(X, classes, train_idx, test_idx, seed=0):
-    """Binary AUC of a logistic regression on the same features and split."""
-    from sklearn.linear_model import LogisticRegression
+    """Binary AUC of paper 000's baseline, a plain (unpenalised) binomial GLM, on the same
+    features and split: the same converged GLM as 'Train susceptibility model' (scikit-learn's
+    default C = 1 had penalised it)."""
     from sklearn.metrics import roc_auc_score
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
+
+    from ..susceptibility.estimators import make_estimator
     y = (np.asarray(classes) > 0).astype(int)
-    m = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000))
+    m = make_estimator("glm", seed=seed)
     m.fit(X[train_idx], y[train_idx])
     p = m.predict_proba(X[test_idx])[:, 1]
     return float(roc_auc_score(y[test_idx], p)), p

@@ -181,10 +181,59 @@ METRIC_COLS = ["set", "n", "presences", "AUC", "TPR", "TNR", "accuracy", "precis
                "F1", "kappa", "Brier"]
 
 
+KIND_NAMES = {"rf": "random forest", "xgboost": "XGBoost", "glm": "logistic GLM"}
+PARAM_NAMES = {"n_estimators": "trees", "max_depth": "maximum depth",
+               "learning_rate": "learning rate"}
+
+
+def describe_validation(v):
+    """The validation of a TrainResult as a sentence."""
+    m = v.get("method")
+    if m == "random":
+        return (f"a stratified random split, {100 * v.get('test_share', 0.3):g} % of the "
+                f"samples held out for testing")
+    if m == "mask":
+        n = int(np.sum(v.get("test", [])))
+        return f"the split field '{v.get('field')}' ({n} samples marked 'test')"
+    if m == "blocks":
+        return (f"spatial {v.get('k')}-fold cross-validation over square blocks of "
+                f"{v.get('size'):g} map units")
+    if m == "groups":
+        return f"{v.get('k')}-fold cross-validation over the zones of '{v.get('field')}'"
+    return "none (the metrics are on the training samples and are optimistic)"
+
+
+def describe_params(kind, params):
+    """The hyperparameters as text, the defaults that apply included."""
+    from .estimators import DEFAULTS
+    p = dict(DEFAULTS.get(kind, {}), **(params or {}))
+    shown = {k: p[k] for k in ("n_estimators", "max_depth", "learning_rate") if k in p}
+    if kind == "rf" and not shown.get("max_depth"):
+        shown["max_depth"] = "unlimited"
+    if kind == "glm":
+        return "unpenalised (binomial GLM on standardised factors)"
+    return ", ".join(f"{PARAM_NAMES[k]} {v}" for k, v in shown.items())
+
+
+def glm_coefficients(res):
+    """Rows (column, coefficient per unit, standardised coefficient) and the intercept of a
+    GLM, from its z-score pipeline back to the factors' own units: b_j = g_j / s_j and
+    b_0 = g_0 - sum(g_j m_j / s_j) (m, s: the training means and deviations)."""
+    scaler, lr = res.estimator.steps[0][1], res.estimator.steps[-1][1]
+    g, g0 = lr.coef_[0], float(lr.intercept_[0])
+    mean, scale = scaler.mean_, scaler.scale_
+    b = g / scale
+    b0 = g0 - float(np.sum(g * mean / scale))
+    rows = [{"column": c, "coefficient": float(bj), "standardised": float(gj)}
+            for c, bj, gj in zip(res.encoding.columns, b, g)]
+    return rows, b0
+
+
 def report(res, path, title="Susceptibility model"):
     rep = HtmlReport(title)
-    rep.paragraph(f"Model: <b>{res.kind}</b>, parameters {res.params or 'defaults'}, seed "
-                  f"{res.seed}. Validation: {res.validation}.")
+    rep.paragraph(f"Model: <b>{KIND_NAMES.get(res.kind, res.kind)}</b> "
+                  f"({describe_params(res.kind, res.params)}), seed {res.seed}. Validation: "
+                  f"{describe_validation(res.validation)}.")
     rep.heading("Metrics")
     rep.table(metric_rows(res), METRIC_COLS, left=("set",))
     rep.paragraph("Threshold metrics at probability 0.5. Kappa: P_obs = (TP+TN)/N, P_exp = "
@@ -204,6 +253,18 @@ def report(res, path, title="Susceptibility model"):
     rep.table([{"": "observed 1", "predicted 1": m["TP"], "predicted 0": m["FN"]},
                {"": "observed 0", "predicted 1": m["FP"], "predicted 0": m["TN"]}],
               ["", "predicted 1", "predicted 0"], left=("",))
+    if res.kind == "glm":
+        rows, b0 = glm_coefficients(res)
+        rep.heading("Coefficients")
+        terms = " ".join(f"{'+' if r['coefficient'] >= 0 else '-'} {abs(r['coefficient']):.6g}"
+                         f" &middot; {r['column']}" for r in rows)
+        rep.paragraph(f"logit(p) = ln(p / (1 - p)) = {b0:.6g} {terms}")
+        rep.paragraph("Coefficients per unit of each factor as given (categorical factors: "
+                      "one column per class, 1 in that class); standardised: per standard "
+                      "deviation of the training samples, the ones comparable across factors.",
+                      note=True)
+        rep.table([{"column": "(intercept)", "coefficient": b0, "standardised": None}] + rows,
+                  ["column", "coefficient", "standardised"], left=("column",))
     rep.heading("Importance")
     imp = sorted(res.importance.items(), key=lambda t: -t[1])
     tot = sum(v for _, v in imp) or 1.0
