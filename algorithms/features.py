@@ -29,16 +29,17 @@ def numbers(feats, names):
 
 
 def write_with_columns(alg, parameters, context, key, source, feats, columns, ints=(),
-                       multi=False):
+                       multi=False, texts=()):
     """Copy ``feats`` of ``source`` into the feature sink ``key`` with ``columns`` {field name:
-    one value per feature} set: new fields are added (integer for the names in ``ints``, else
-    double), existing ones overwritten; NaN and None become NULL. ``multi``: geometries as
-    multi-part. Returns the sink's destination."""
+    one value per feature} set: new fields are added (integer for the names in ``ints``, text
+    for those in ``texts``, else double), existing ones overwritten; NaN and None become NULL.
+    ``multi``: geometries as multi-part. Returns the sink's destination."""
     fields = QgsFields(source.fields())
     names = list(columns)
     for n in names:
         if fields.indexOf(n) < 0:
-            fields.append(compat.int_field(n) if n in ints else compat.double_field(n))
+            fields.append(compat.int_field(n) if n in ints else compat.string_field(n)
+                          if n in texts else compat.double_field(n))
     wkb = compat.multi_type(source.wkbType()) if multi else source.wkbType()
     idx = [fields.indexOf(n) for n in names]
     with CheckedSink(alg, parameters, key, context, fields, wkb, source.sourceCrs()) as sink:
@@ -51,7 +52,8 @@ def write_with_columns(alg, parameters, context, key, source, feats, columns, in
             attrs = list(f.attributes()) + [None] * (fields.count() - len(f.attributes()))
             for n, i in zip(names, idx):
                 v = columns[n][k]
-                attrs[i] = None if v is None or v != v else (int(v) if n in ints else float(v))
+                attrs[i] = None if v is None or v != v else (
+                    int(v) if n in ints else str(v) if n in texts else float(v))
             out.setAttributes(attrs)
             sink.add(out)
         return sink.close()

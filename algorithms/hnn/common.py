@@ -106,11 +106,16 @@ class HnnAlgorithm(HazardAlgorithm):
                                                                   context),
                                   self.seed(parameters, context))
 
-    def write_units(self, parameters, context, src, feats, pb, pc, name=P.OUTPUT):
+    def write_units(self, parameters, context, src, feats, pb, pc, name=P.OUTPUT, split=None):
+        """The units with P(landslide), P(class c), the most likely class and, after
+        training, the split each unit was in (train, validation, test), so that another
+        model can be scored on the same held-out units."""
         cols = {"p_landslide": pb, **{f"p_class_{c}": pc[:, c] for c in range(pc.shape[1])},
                 "pred_class": pc.argmax(axis=1)}
+        if split is not None:
+            cols["split"] = split
         dest = write_with_columns(self, parameters, context, name, src, feats, cols,
-                                  ints=("pred_class",))
+                                  ints=("pred_class",), texts=("split",))
         attach_style(context, dest, probability_field("p_landslide"), "vector",
                      self.tr("HNN susceptibility"))
         return dest

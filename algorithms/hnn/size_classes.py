@@ -41,6 +41,9 @@ class HnnSizeClasses(HazardAlgorithm):
         self.addParameter(QgsProcessingParameterNumber(
             P.MIN_MEMBERS, self.tr("Minimum members of a class (SMOTE k_neighbors + 1)"),
             compat.NUMBER_INTEGER, 6, minValue=2))
+        self.addParameter(QgsProcessingParameterNumber(
+            P.K_MAX, self.tr("Most natural-breaks classes tried (k cap)"),
+            compat.NUMBER_INTEGER, 10, minValue=2, maxValue=50))
         self.addParameter(QgsProcessingParameterString(
             P.BOUNDS, self.tr("Upper class bounds (comma-separated; empty: natural breaks)"),
             optional=True))
@@ -80,8 +83,14 @@ class HnnSizeClasses(HazardAlgorithm):
                                          f"upper bounds in the area field's unit, separated by "
                                          f"commas, e.g. 1000, 10000 [BOUNDS].") from None
         sc = hnn.size_classes(areas, self.parameterAsDouble(parameters, P.GVF, context),
-                              self.parameterAsInt(parameters, P.MIN_MEMBERS, context), bounds=bounds,
+                              self.parameterAsInt(parameters, P.MIN_MEMBERS, context),
+                              k_max=self.parameterAsInt(parameters, P.K_MAX, context),
+                              bounds=bounds,
                               merge=self.parameterAsBool(parameters, P.MERGE, context))
+        for w in sc.warnings():
+            feedback.pushWarning(w)
+        feedback.pushInfo(f"GVF {sc.gvf:.3f} with k = {sc.k_initial}; final classes: GVF "
+                          f"{sc.gvf_final:.3f}.")
         cls = sc.classify(areas)
         dest = write_with_columns(self, parameters, context, P.OUTPUT, src, feats,
                                   {"size_class": cls}, ints=("size_class",))

@@ -1,4 +1,5 @@
 """hazard:trainhnn: the Hierarchical Neural Network on slope units."""
+import numpy as np
 from qgis.core import QgsProcessingParameterFileDestination, QgsProcessingParameterNumber
 
 from ...core.hnn import network as hnn
@@ -8,8 +9,23 @@ from ...core.hnn.report import training_report
 from ...core.io.zonal import geometries_from_wkb
 from .. import compat
 from ..base import source_geometries
+from ..features import numbers
 from .common import HnnAlgorithm
 from .. import params as P
+
+
+def class_area_ranges(feats, classes, field="ls_area"):
+    """{class: (smallest, largest) landslide area of its units} when the units carry the
+    landslide area (as 'Landslide size classes' leaves them), else {}."""
+    if not feats or feats[0].fields().indexOf(field) < 0:
+        return {}
+    area = numbers(feats, [field])[:, 0]
+    out = {}
+    for c in np.unique(classes):
+        a = area[(classes == c) & np.isfinite(area)]
+        if len(a):
+            out[int(c)] = (float(a.min()), float(a.max()))
+    return out
 
 
 class TrainHnn(HnnAlgorithm):
@@ -52,6 +68,9 @@ class TrainHnn(HnnAlgorithm):
         self.add_units_output()
         self.addParameter(QgsProcessingParameterFileDestination(
             P.OUTPUT_HTML, self.tr("HNN report"), self.tr("HTML files (*.html)")))
+        self.addParameter(QgsProcessingParameterFileDestination(
+            P.OUTPUT_CSV, self.tr("Test metrics (CSV)"), self.tr("CSV files (*.csv)"),
+            optional=True))
 
     def compute(self, parameters, context, feedback, fb):
         src, feats, names, X, classes = self.units(parameters, context)
@@ -74,11 +93,27 @@ class TrainHnn(HnnAlgorithm):
         moran = hnn.morans_i((classes > 0).astype(float),
                              hnn.queen_neighbours(geometries_from_wkb(wkbs)))
         path = self.parameterAsFileOutput(parameters, P.OUTPUT_MODEL, context)
-        dest = self.write_units(parameters, context, src, feats, arr["pb"], arr["pc"])
+        split = np.full(len(classes), "validation", dtype=object)
+        split[arr["train_idx"].astype(int)] = "train"
+        split[test] = "test"
+        dest = self.write_units(parameters, context, src, feats, arr["pb"], arr["pc"],
+                                split=split)
         html = self.parameterAsFileOutput(parameters, P.OUTPUT_HTML, context)
+        ranges = class_area_ranges(feats, classes)
         training_report(html, result, alpha, ev, glm_auc, classes[test], arr["pb_test"], glm_p,
-                arr["pc_test"], moran, names)
+                        arr["pc_test"], moran, names, ranges)
+        rows = [{"metric": "binary AUC (HNN)", "value": ev["binary_auc"]},
+                {"metric": "binary AUC (GLM)", "value": glm_auc},
+                {"metric": "macro one-vs-rest AUC", "value": ev["macro_ovr"]},
+                {"metric": "weighted one-vs-rest AUC", "value": ev["weighted_ovr"]},
+                {"metric": "weighted one-vs-one AUC", "value": ev["weighted_ovo"]}]
+        rows += [{"metric": f"class {c} one-vs-rest AUC", "value": a}
+                 for c, a in ev["per_class"].items()]
+        rows += [{"metric": "test units", "value": int(len(test))},
+                 {"metric": "Moran's I of occurrence", "value": moran["I"]}]
         feedback.pushInfo(f"binary AUC {ev['binary_auc']:.3f} (GLM {glm_auc:.3f}); class AUC "
                           f"macro OvR {ev['macro_ovr']:.3f}; Moran's I {moran['I']:.4f}")
-        return {P.OUTPUT_MODEL: path, P.OUTPUT: dest, P.OUTPUT_HTML: html}
+        out = {P.OUTPUT_MODEL: path, P.OUTPUT: dest, P.OUTPUT_HTML: html}
+        out.update(self.optional_csv(parameters, context, rows, ["metric", "value"]))
+        return out
 

@@ -1,4 +1,6 @@
 """hazard:evaluatemap: a susceptibility map against an inventory."""
+import os
+
 from qgis.core import (QgsProcessingParameterFeatureSource, QgsProcessingParameterField,
                        QgsProcessingParameterFileDestination, QgsProcessingParameterNumber,
                        QgsProcessingParameterRasterLayer, QgsProcessingParameterString)
@@ -89,7 +91,13 @@ class EvaluateMap(HazardAlgorithm):
                 for k, v in stats["dropped"].items() if v]:
             feedback.pushWarning(note)
         html = self.parameterAsFileOutput(parameters, P.OUTPUT_HTML, context)
-        map_evaluation_report(html, lyr.name(), m, scai, stats, roc, how)
+        inventory = self.parameterAsSource(parameters, P.HAZARDS, context)
+        sources = {"map": os.path.abspath(path),
+                   "inventory": self.parameterAsCompatibleSourceLayerPath(
+                       parameters, P.HAZARDS, context, ["gpkg", "shp"]) if inventory else "",
+                   "labels": f"'{label_field}' = 1 presences" if label_field else
+                   "every feature a presence"}
+        map_evaluation_report(html, lyr.name(), m, scai, stats, roc, how, sources)
         out = {P.OUTPUT_HTML: html}
         out.update(self.optional_csv(parameters, context, [dict(table="metrics", **m)] + [
             dict(table="SCAI", **r) for r in scai], MAP_EVALUATION_COLUMNS))

@@ -26,8 +26,27 @@ class SizeClasses:
     upper: list          # upper bound (inclusive) of classes 1..K-1; class 0 is area 0
     lowest: float        # smallest non-zero area - 1e-6 (the paper's convention)
     k_initial: int
-    gvf: float
+    gvf: float           # of the Fisher-Jenks classes chosen, before any merge
     merges: list = field(default_factory=list)
+    gvf_min: float = 0.85
+    k_max: int = 10
+    capped: bool = False  # k reached k_max without the GVF reaching gvf_min
+    gvf_final: float = float("nan")  # of the classes after the merges
+
+    def warnings(self):
+        """What an analyst must know about these classes, in words (empty if nothing)."""
+        out = []
+        if self.capped:
+            out.append(f"No k up to {self.k_max} reached a GVF of {self.gvf_min:g} (k = "
+                       f"{self.k_max}: GVF {self.gvf:.3f}); raise the k cap or lower the GVF.")
+        if self.merges and self.gvf_final < self.gvf_min:
+            out.append(f"After merging small classes the GVF is {self.gvf_final:.3f}, below the "
+                       f"rule's {self.gvf_min:g} (it was {self.gvf:.3f} before merging).")
+        if self.n_classes - 1 < 2:
+            out.append("Only one landslide size class remains: the class head then repeats "
+                       "the binary one (occurrence); give more landslides, fewer merges or "
+                       "explicit bounds.")
+        return out
 
     @property
     def n_classes(self):
@@ -83,7 +102,9 @@ def size_classes(areas, gvf_min=0.85, min_members=6, k_max=10, bounds=None, merg
             k0 = k
             if g >= gvf_min or len(np.unique(nz)) <= k:
                 break
-    sc = SizeClasses(upper, float(nz.min() - 1e-6), k0, float(g))
+    sc = SizeClasses(upper, float(nz.min() - 1e-6), k0, float(g), gvf_min=gvf_min, k_max=k_max,
+                     capped=not bounds and g < gvf_min and k0 == k_max and
+                     len(np.unique(nz)) > k_max)
     if merge:
         while len(sc.upper) > 1:
             counts = np.bincount(sc.classify(nz), minlength=sc.n_classes)[1:]
@@ -97,6 +118,7 @@ def size_classes(areas, gvf_min=0.85, min_members=6, k_max=10, bounds=None, merg
             else:          # class i+1 merges into class i: drop class i's upper bound
                 sc.merges.append((i + 1, i))
                 del sc.upper[i - 1]
+    sc.gvf_final = float(gvf(nz, classify(nz, sc.upper[:-1])))
     counts = np.bincount(sc.classify(nz), minlength=sc.n_classes)[1:]
     if (counts < min_members).any():
         raise InputError(f"A size class has fewer than {min_members} members (counts "

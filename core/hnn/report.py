@@ -10,7 +10,8 @@ from ..util.report import HtmlReport, figure
 LOSS_WEIGHTS = tuple(float(a) for a in np.round(np.linspace(0, 1, 11), 1))
 
 
-def training_report(path, result, alpha, ev, glm_auc, y_test, pb, glm_p, pc, moran, names):
+def training_report(path, result, alpha, ev, glm_auc, y_test, pb, glm_p, pc, moran, names,
+                    class_ranges=None):
     """The report of 'Train Hierarchical Neural Network': the worker's ``result`` (history,
     search, arch, smote), test metrics ``ev`` against the GLM's AUC, ROC curves of the test units
     (``y_test`` size classes, ``pb`` P(landslide), ``glm_p``, ``pc`` P(class)) and Moran's I."""
@@ -24,7 +25,16 @@ def training_report(path, result, alpha, ev, glm_auc, y_test, pb, glm_p, pc, mor
     rep.table([{"binary AUC (HNN)": ev["binary_auc"], "binary AUC (GLM)": glm_auc,
                 "macro OvR AUC": ev["macro_ovr"], "weighted OvR AUC": ev["weighted_ovr"],
                 "weighted OvO AUC": ev["weighted_ovo"]}])
-    rep.table([{"class": c, "one-vs-rest AUC": a} for c, a in ev["per_class"].items()])
+    ranges = class_ranges or {}
+
+    def area(c):
+        lo, hi = ranges.get(int(c), (None, None))
+        return "no landslide" if int(c) == 0 else (f"{lo:,.0f} - {hi:,.0f} m²" if lo is not None
+                                                   else "")
+    rep.table([{"class": c, "landslide area of its units": area(c), "one-vs-rest AUC": a}
+               for c, a in ev["per_class"].items()],
+              ["class", "landslide area of its units", "one-vs-rest AUC"],
+              left=("landslide area of its units",))
     fig, ax = figure(6, 3.2)
     for k in ("loss", "val_loss"):
         ax.plot(history[k], label=k)
@@ -50,7 +60,8 @@ def training_report(path, result, alpha, ev, glm_auc, y_test, pb, glm_p, pc, mor
     rep.heading("Spatial autocorrelation of occurrence")
     rep.paragraph(f"Moran's I = {moran['I']:.4f}, E[I] = {moran['E']:.6f}, z = {moran['z']:.2f}, "
                   f"p = {moran['p']:.3g} (queen contiguity, binary weights, normality "
-                  f"assumption). Paper 000: I = 0.2077.")
+                  f"assumption). For scale only: paper 000 reports I = 0.2077 for its own "
+                  f"study area; it is not a target for this one.")
     if search_rows:
         rep.heading("Monte Carlo search")
         rep.table(search_rows)
@@ -131,7 +142,11 @@ def size_class_report(path, sc, rows):
     """``sc``: the :class:`~.network.SizeClasses`; ``rows``: its table of the units' areas."""
     rep = HtmlReport("Landslide size classes")
     rep.paragraph(f"Fisher-Jenks with k = {sc.k_initial} (GVF {sc.gvf:.3f}); merges: "
-                  f"{', '.join(f'class {a} into {b}' for a, b in sc.merges) or 'none'}.")
+                  f"{', '.join(f'class {a} into {b}' for a, b in sc.merges) or 'none'}; the "
+                  f"final {sc.n_classes - 1} landslide classes have a GVF of "
+                  f"{sc.gvf_final:.3f} (rule: {sc.gvf_min:g}).")
+    for w in sc.warnings():
+        rep.paragraph(f"<b>Warning</b>: {w}")
     rep.table(rows, ["class", "name", "min_excl", "max_incl", "count"], left=("name",))
     rep.paragraph("Bounds in the area field's units (m²); the lowest bound is the "
                   "smallest non-zero area - 1e-6 (paper 000, tables 2-3).", note=True)

@@ -72,6 +72,26 @@ def mahalanobis_absences(stack, presences, columns, model, count, rng, d2_path, 
     return MahalanobisDraw(ax, ay, hist, n_valid, n_adm)
 
 
+def d2_histogram(hist, critical):
+    """The D² histogram on a log axis from the first to the last filled bin (the first bin,
+    from 0, drawn from half its upper edge: a bar from 0 had stretched the axis to 1e-17),
+    with the critical value marked."""
+    fig, ax = figure(7, 3.5)
+    edges = D2_BINS.copy()
+    edges[0] = edges[1] / 2
+    ax.stairs(hist, edges, fill=True, color="#807dba")
+    ax.set_xscale("log")
+    filled = np.nonzero(hist)[0]
+    lo = edges[filled[0]] if len(filled) else edges[0]
+    hi = edges[filled[-1] + 1] if len(filled) else edges[-1]
+    ax.set_xlim(min(lo, critical / 2), max(hi, critical * 2))
+    ax.axvline(critical, color="#d7301f", lw=2, label=f"critical value {critical:.2f}")
+    ax.set_xlabel("D² (squared Mahalanobis distance to the presences)")
+    ax.set_ylabel("pixels")
+    ax.legend()
+    return fig
+
+
 def mahalanobis_report(path, model, result, n_presences):
     """The summary: D², critical value and admissible share, the D² histogram against the
     critical value, and the presences' statistics."""
@@ -84,17 +104,7 @@ def mahalanobis_report(path, model, result, n_presences):
                 "admissible share (%)": 100.0 * n_adm / max(1, n_valid),
                 "pseudo-inverse": model.pseudo_inverse}])
     rep.paragraph("Factors: " + ", ".join(model.names))
-    fig, ax = figure(7, 3.5)
-    centres = np.sqrt(D2_BINS[:-1] * D2_BINS[1:])
-    centres[0] = D2_BINS[1] / 2
-    ax.bar(centres, result.hist, width=np.diff(D2_BINS), align="center", color="#807dba")
-    ax.set_xscale("log")
-    ax.axvline(model.critical, color="#d7301f", lw=2,
-               label=f"critical value {model.critical:.2f}")
-    ax.set_xlabel("D² (squared Mahalanobis distance to the presences)")
-    ax.set_ylabel("pixels")
-    ax.legend()
-    rep.add_figure(fig, "D2 histogram")
+    rep.add_figure(d2_histogram(result.hist, model.critical), "D2 histogram")
     rep.heading("Presence statistics")
     rep.table([{"factor": n, "mean": float(m), "std": float(np.sqrt(model.cov[i, i]))}
                for i, (n, m) in enumerate(zip(model.names, model.mean))], left=("factor",))

@@ -7,9 +7,11 @@ from ..util.errors import InputError
 
 
 def confusion(y, p, threshold=0.5):
-    """(TP, FP, TN, FN) of probabilities ``p`` at ``threshold`` (p >= threshold is positive)."""
+    """(TP, FP, TN, FN) of probabilities ``p`` at ``threshold``: a probability that *exceeds*
+    the threshold is positive, as paper 003 says (random-forest vote fractions hit 0.5
+    exactly, and a tie is not a prediction of presence)."""
     y = np.asarray(y).astype(int)
-    pred = np.asarray(p, float) >= threshold
+    pred = np.asarray(p, float) > threshold
     tp = int(np.sum(pred & (y == 1)))
     fp = int(np.sum(pred & (y == 0)))
     tn = int(np.sum(~pred & (y == 0)))

@@ -201,12 +201,18 @@ MAP_EVALUATION_COLUMNS = (["table"] + METRIC_COLS[1:] +
                            "hazard_pct", "SCAI"])
 
 
-def map_evaluation_report(path, name, m, scai, stats, roc, how):
+def map_evaluation_report(path, name, m, scai, stats, roc, how, sources=None):
     """The report of :func:`evaluate_map`'s results for the map called ``name``; ``how`` says
-    where the absences came from."""
+    where the absences came from; ``sources`` {what: where} (the map and inventory files) are
+    listed first, with the threshold, so that the numbers can be traced."""
     from ..util.report import HtmlReport, figure
     rep = HtmlReport(f"Evaluation of {name}")
-    rep.paragraph(f"Absences: {how}.")
+    rows = [{"": k, "used": v} for k, v in (sources or {}).items()]
+    rows += [{"": "presences", "used": f"{m.get('presences', '?')} on the map"},
+             {"": "absences", "used": f"{m.get('n', 0) - m.get('presences', 0)}: {how}"},
+             {"": "threshold", "used": f"probability > {m.get('threshold', 0.5):g} counts as "
+                                       f"predicted presence (TP, FP, kappa)"}]
+    rep.table(rows, ["", "used"], left=("", "used"))
     dropped = stats.get("dropped", {})
     if any(dropped.values()):
         rep.paragraph(f"Left out, off the map or on its nodata: {dropped['presences']} "

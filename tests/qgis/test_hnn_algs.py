@@ -42,7 +42,8 @@ def test_train_hnn_beats_chance_and_matches_the_glm(run, units, tmp_path):
     res = run("hazard:trainhnn", {
         "UNITS": sc["OUTPUT"], "N1": 2, "U1": 16, "N2": 1, "U2": 16, "EPOCHS": 80,
         "PATIENCE": 10, "OUTPUT_MODEL": str(tmp_path / "m.hnn"),
-        "OUTPUT": str(tmp_path / "out.gpkg"), "OUTPUT_HTML": str(tmp_path / "r.html")})
+        "OUTPUT": str(tmp_path / "out.gpkg"), "OUTPUT_HTML": str(tmp_path / "r.html"),
+        "OUTPUT_CSV": str(tmp_path / "m.csv")})
     with zipfile.ZipFile(res["OUTPUT_MODEL"]) as z:
         man = json.loads(z.read("manifest.json"))
     m = man["metrics"]
@@ -54,6 +55,13 @@ def test_train_hnn_beats_chance_and_matches_the_glm(run, units, tmp_path):
     lyr = QgsVectorLayer(res["OUTPUT"], "o", "ogr")
     names = lyr.fields().names()
     assert "p_landslide" in names and "pred_class" in names and "p_class_0" in names
+    # the split of every unit, so that another model can be scored on the same test units
+    split = [f["split"] for f in lyr.getFeatures()]
+    assert set(split) == {"train", "validation", "test"}
+    rows = {r["metric"]: float(r["value"]) for r in csv.DictReader(open(tmp_path / "m.csv"))}
+    assert rows["binary AUC (HNN)"] == pytest.approx(m["binary_auc"])
+    assert rows["test units"] == split.count("test")
+    assert "m²" in html  # the classes with the landslide areas of their units
     res2 = run("hazard:applyhnn", {"MODEL": res["OUTPUT_MODEL"], "UNITS": sc["OUTPUT"],
                                    "OUTPUT": str(tmp_path / "applied.gpkg")})
     a = [f["p_landslide"] for f in QgsVectorLayer(res2["OUTPUT"], "a", "ogr").getFeatures()]

@@ -64,7 +64,7 @@ DESTINATIONS = {  # every destination parameter of each algorithm (test_provider
     "hazard:frequencyratio": ["OUTPUT_HTML", "OUTPUT_CSV", "OUTPUT_INDEX"],
     "hazard:factorscreening": ["OUTPUT_HTML", "OUTPUT_CSV"],
     "hazard:comparesampling": ["OUTPUT_HTML", "OUTPUT_CSV", "OUTPUT_MAPS"],
-    "hazard:trainhnn": ["OUTPUT_MODEL", "OUTPUT", "OUTPUT_HTML"],
+    "hazard:trainhnn": ["OUTPUT_MODEL", "OUTPUT", "OUTPUT_HTML", "OUTPUT_CSV"],
     "hazard:hnnlossweights": ["OUTPUT_HTML", "OUTPUT_CSV"],
     "hazard:hnnablation": ["OUTPUT_HTML", "OUTPUT_CSV"],
     "hazard:zonefeatureselection": ["OUTPUT_HTML", "OUTPUT_CSV"],

@@ -174,3 +174,23 @@ def test_the_glm_baseline_is_the_unpenalised_maximum_likelihood_fit():
         beta += np.linalg.solve(A.T @ (A * (q * (1 - q))[:, None]), A.T @ (y - q))
     ref = 1 / (1 + np.exp(-np.column_stack([np.ones(len(te)), X[te]]) @ beta))
     np.testing.assert_allclose(p, ref, atol=1e-6)
+
+
+def test_size_classes_say_when_the_rule_fails_after_merging_or_one_class_remains():
+    """With heavy-tailed areas k = 2 can reach the GVF rule and then the small class is merged:
+    one landslide class remains and the class head repeats the binary one; the GVF reported
+    had been the one before merging. The final GVF is computed (checked by hand here) and
+    each case is said."""
+    from hazard_susceptibility.core.stats.breaks import classify, gvf
+    areas = np.r_[np.zeros(50), np.full(40, 100.0) + np.arange(40), [5e5, 6e5, 7e5]]
+    sc = hnn.size_classes(areas, gvf_min=0.85, min_members=6)
+    assert sc.merges and sc.n_classes - 1 == 1
+    nz = areas[areas > 0]
+    assert sc.gvf_final == pytest.approx(gvf(nz, classify(nz, sc.upper[:-1])))
+    said = " ".join(sc.warnings())
+    assert "Only one landslide size class remains" in said
+    # the k cap: a GVF of 0.9999 is out of reach with at most 3 classes
+    capped = hnn.size_classes(np.r_[np.zeros(5), np.linspace(1, 1000, 200)], gvf_min=0.9999,
+                              k_max=3, merge=False, min_members=2)
+    assert capped.capped and "No k up to 3 reached a GVF of 0.9999" in " ".join(
+        capped.warnings())

@@ -283,3 +283,17 @@ def test_susceptibility_ratio_counts_the_initial_map_and_draws_r_times(tmp_path)
     assert east[:, 90:].mean() > 0.8 > 0.2 > east[:, :50].mean()
     html = open(susceptibility_ratio_report(str(tmp_path / "r.html"), res, 40)).read()
     assert f"{res.ratio:.3f}" in html and "<img" in html
+
+
+def test_the_d2_histogram_axis_spans_the_filled_bins():
+    """Its log axis had started at 1e-17 (a bar from 0): it now spans the filled bins and the
+    critical value."""
+    from hazard_susceptibility.core.sampling.mahalanobis import D2_BINS, d2_histogram
+    hist = np.zeros(len(D2_BINS) - 1, np.int64)
+    hist[[0, 40, 90]] = [5, 100, 7]  # the first bin (from 0), ~1, ~100
+    fig = d2_histogram(hist, 7.81)
+    lo, hi = fig.axes[0].get_xlim()
+    assert D2_BINS[1] / 2 * 0.5 < lo <= D2_BINS[1] / 2 * 1.01 and D2_BINS[91] <= hi < 2e3
+    fig = d2_histogram(np.where(np.arange(len(hist)) == 60, 3, 0), 7.81)
+    lo, hi = fig.axes[0].get_xlim()
+    assert lo >= 1.0 and hi <= 100.0  # the critical value and the filled bin, nothing more

@@ -202,3 +202,12 @@ def test_the_glm_report_gives_the_equation_in_the_factors_units(tmp_path):
     assert f"{b0:.6g}" in html
     assert "{" not in html.split("<body>")[-1].split("<style>")[0] or "'method'" not in html
     assert "'method'" not in html and "stratified random split, 30 %" in html
+
+
+def test_a_probability_of_exactly_the_threshold_is_not_a_presence():
+    """Paper 003: a unit is predicted landslide when its probability exceeds 0.5; random-forest
+    vote fractions hit 0.5 exactly, and those had counted as presences."""
+    tp, fp, tn, fn = mt.confusion([1, 0, 1, 0], [0.5, 0.5, 0.51, 0.49])
+    assert (tp, fp, tn, fn) == (1, 0, 2, 1)
+    assert skm.confusion_matrix([1, 0, 1, 0], np.array([0.5, 0.5, 0.51, 0.49]) > 0.5
+                                ).ravel().tolist() == [tn, fp, fn, tp]

@@ -72,7 +72,9 @@ def test_map_evaluation(tmp_path):
     assert stats["hist"].sum() == 6400
     html = open(ev.map_evaluation_report(str(tmp_path / "e.html"), "my map", m, scai, stats,
                                          roc, "50 hand-picked pixels")).read()
-    assert "Evaluation of my map" in html and "Absences: 50 hand-picked pixels." in html
+    assert "Evaluation of my map" in html and "50 hand-picked pixels" in html
+    assert "probability &gt; 0.5 counts as predicted presence" in html or \
+        "probability > 0.5 counts as predicted presence" in html
     assert html.count("<img") == 2 and "Class limits: 0.2000, 0.4000, 0.6000, 0.8000" in html
 
 
