@@ -209,8 +209,10 @@ def risk_from_stats(st, labels=None, alpha=0.05):
 
 
 def ecological_from_stats(st1, st2, alpha=0.05):
-    """F = [N1 (N2 - 1) SSW1] / [N2 (N1 - 1) SSW2], F test with (N1 - 1, N2 - 1) df: is the
-    effect of factor 1 on Y significantly different from (weaker than) factor 2's?"""
+    """F = [N1 (N2 - 1) SSW1] / [N2 (N1 - 1) SSW2], upper-tail F test with (N1 - 1, N2 - 1)
+    df: is the effect of factor 1 on Y significantly *weaker* than factor 2's (a larger
+    within-strata sum)? Only with the weaker factor in the numerator can the test be
+    significant; :func:`ecological_pair` tests a pair in both directions."""
     from scipy import stats
     n1, n2 = st1.N, st2.N
     w1, w2 = st1.ssw(), st2.ssw()
@@ -219,6 +221,20 @@ def ecological_from_stats(st1, st2, alpha=0.05):
     F = (n1 * (n2 - 1) * w1) / (n2 * (n1 - 1) * w2)
     p = float(stats.f.sf(F, n1 - 1, n2 - 1))
     return float(F), p, bool(p < alpha)
+
+
+def ecological_pair(st_a, st_b, a, b, alpha=0.05):
+    """The ecological detector of factors ``a`` and ``b`` in both directions (as the R package
+    geodetector does): the row reports the direction that can be significant, the factor
+    with the larger within-strata sum (the weaker one) in the numerator, and names it."""
+    F_ab, p_ab, sig_ab = ecological_from_stats(st_a, st_b, alpha)
+    F_ba, p_ba, sig_ba = ecological_from_stats(st_b, st_a, alpha)
+    if F_ab >= F_ba:
+        weaker, stronger, F, p, sig = a, b, F_ab, p_ab, sig_ab
+    else:
+        weaker, stronger, F, p, sig = b, a, F_ba, p_ba, sig_ba
+    return {"factor_1": a, "factor_2": b, "weaker": weaker, "stronger": stronger,
+            "F": F, "p": p, "significant": sig}
 
 
 # -- array front ends (small data, tests) -----------------------------------------------------
@@ -285,7 +301,7 @@ class GeoDetectorResult:
     risk: list = field(default_factory=list)          # dicts: factor, stratum, label, n, mean
     risk_tests: list = field(default_factory=list)    # dicts: factor, stratum_a, stratum_b, t, p, significant
     anova: list = field(default_factory=list)         # dicts: factor, F, p
-    ecological: list = field(default_factory=list)    # dicts: factor_1, factor_2, F, p, significant
+    ecological: list = field(default_factory=list)    # dicts: factor_1, factor_2, weaker, F, p, ...
     skipped: list = field(default_factory=list)       # (factor, reason)
 
 
@@ -323,9 +339,7 @@ def screen(single, pair_stats, names, top_n=5, risk_factors=None, labels=None, a
             res.interactions.append({"factor_1": a, "factor_2": b, "q1": qmap[a], "q2": qmap[b],
                                      "q12": q12,
                                      "type": interaction_type(qmap[a], qmap[b], q12)})
-            F, p, sig = ecological_from_stats(single[a], single[b], alpha)
-            res.ecological.append({"factor_1": a, "factor_2": b, "F": F, "p": p,
-                                   "significant": sig})
+            res.ecological.append(ecological_pair(single[a], single[b], a, b, alpha))
     chosen = list(risk_factors) if risk_factors else top[:1]
     for name in chosen:
         if name not in single:
@@ -333,12 +347,15 @@ def screen(single, pair_stats, names, top_n=5, risk_factors=None, labels=None, a
                              f"({', '.join(names)}).", "RISK_FACTORS")
         lab = (labels or {}).get(name)
         rr = risk_from_stats(single[name], None, alpha)
+        # strata by the user's own values (a categorical factor's codes, a continuous one's
+        # class ranges) in every table and chart: internal codes 0..L-1 cannot be traced back
+        def value(code):
+            return lab[int(code)] if lab is not None else str(int(code))
         for code, n, m in zip(rr.strata, rr.counts, rr.means):
-            res.risk.append({"factor": name, "stratum": int(code),
-                             "label": lab[int(code)] if lab is not None else str(int(code)),
-                             "n": int(n), "mean": float(m)})
+            res.risk.append({"factor": name, "stratum": value(code), "n": int(n),
+                             "mean": float(m)})
         for a, b, t, p, sig in rr.pairs:
-            res.risk_tests.append({"factor": name, "stratum_a": int(a), "stratum_b": int(b),
-                                   "t": t, "p": p, "significant": sig})
+            res.risk_tests.append({"factor": name, "stratum_a": value(a),
+                                   "stratum_b": value(b), "t": t, "p": p, "significant": sig})
         res.anova.append({"factor": name, "F": rr.anova_F, "p": rr.anova_p})
     return res

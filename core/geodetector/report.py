@@ -71,7 +71,7 @@ def _risk_bars(rows, factor):
     fig, ax = figure(6.5, 3.2)
     ax.bar(range(len(rows)), [r["mean"] for r in rows], color="#fdae61")
     ax.set_xticks(range(len(rows)))
-    ax.set_xticklabels([r["label"] for r in rows], rotation=30, ha="right", fontsize=8)
+    ax.set_xticklabels([r["stratum"] for r in rows], rotation=30, ha="right", fontsize=8)
     ax.set_ylabel("mean response")
     ax.set_title(f"Risk detector: {factor}")
     return fig
@@ -113,16 +113,22 @@ def write_outputs(results, html_path=None, csv_folder=None, response="response",
         for factor in sorted({x["factor"] for x in r.risk}):
             rows = [x for x in r.risk if x["factor"] == factor]
             rep.heading(f"Risk detector: {factor}", 3)
-            rep.table(rows, ["stratum", "label", "n", "mean"], left=("label",))
+            rep.table(rows, ["stratum", "n", "mean"], left=("stratum",))
             rep.add_figure(_risk_bars(rows, factor), "risk bars")
             a = [x for x in r.anova if x["factor"] == factor][0]
             rep.paragraph(f"One-way ANOVA: F = {a['F']:.4g}, p = {a['p']:.4g}.")
             rep.table([x for x in r.risk_tests if x["factor"] == factor],
-                      ["stratum_a", "stratum_b", "t", "p", "significant"])
+                      ["stratum_a", "stratum_b", "t", "p", "significant"],
+                      left=("stratum_a", "stratum_b"))
         if r.ecological:
             rep.heading("Ecological detector", 3)
-            rep.table(r.ecological, ["factor_1", "factor_2", "F", "p", "significant"],
-                      left=("factor_1", "factor_2"))
+            rep.paragraph("Each pair is tested in both directions; the row gives the one with "
+                          "the weaker factor's within-strata sum in the numerator, the only "
+                          "one that can be significant: 'significant' means the weaker "
+                          "factor's effect on the response is significantly smaller.",
+                          note=True)
+            rep.table(r.ecological, ["factor_1", "factor_2", "weaker", "F", "p",
+                                     "significant"], left=("factor_1", "factor_2", "weaker"))
     if html_path:
         written.append(rep.write(html_path))
     if csv_folder:

@@ -328,8 +328,9 @@ def _read_npy(z, info, where):
                 raise ValueError("truncated or trailing data")
     except ModelFileError:
         raise
-    except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError, SyntaxError,
-            TypeError, NotImplementedError) as exc:  # "zip file version 6.4", methods
+    except Exception as exc:  # noqa: BLE001  numpy's header parser on hostile bytes raises
+        # ValueError, SyntaxError, TypeError, tokenize.TokenError, RecursionError, ...: every
+        # one means a damaged file here, never a reason to stop with a traceback
         raise ModelFileError(f"{where} is damaged: the array '{name}' cannot be read "
                              f"({exc or type(exc).__name__}).")
     arr = np.frombuffer(data, dtype=dtype, count=count)

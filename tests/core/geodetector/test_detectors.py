@@ -256,3 +256,61 @@ def test_report_and_tables_show_what_the_run_found(tmp_path):
     assert [r["factor"] for r in east] == [f["factor"] for f in res["east"].factors]
     assert float(east[0]["q"]) == pytest.approx(res["east"].factors[0]["q"])
     assert categories([None, "x", "x"])[1][0] != categories([None])[1][0]  # NULL is NaN
+
+
+def _screen(y, factors, **kw):
+    """screen() over arrays: {name: integer strata}."""
+    names = list(factors)
+    codes = {n: gd._codes(np.asarray(s))[0] for n, s in factors.items()}
+    L = {n: int(codes[n].max()) + 1 for n in names}
+    shift = float(np.mean(y))
+    single = {n: gd.Strata.from_arrays(y, codes[n], L[n], shift) for n in names}
+
+    def pair(a, b):
+        o = gd.overlay(codes[a], codes[b])
+        return gd.Strata.from_arrays(y, o, int(o.max()) + 1, shift)
+    return gd.screen(single, pair, names, **kw)
+
+
+@pytest.mark.parametrize("order", [("strong", "weak"), ("weak", "strong")])
+def test_the_ecological_detector_can_find_a_significant_pair_in_either_order(order):
+    """screen() had passed the stronger factor (by q) as factor 1, which makes F <= 1 and the
+    upper-tail p >= 0.5: it could never report significance. A factor that explains the
+    response and one that does not differ significantly, whatever the order they come in;
+    the F and p are those of the weaker factor's SSW over the stronger's (scipy's F law)."""
+    rng = np.random.default_rng(5)
+    n = 300
+    strong = rng.integers(0, 4, n)
+    weak = rng.integers(0, 4, n)
+    y = 2.0 * strong + rng.normal(size=n)
+    res = _screen(y, {k: {"strong": strong, "weak": weak}[k] for k in order}, top_n=2)
+    (e,) = res.ecological
+    assert e["weaker"] == "weak" and e["significant"]
+
+    def ssw(s):
+        return sum(((y[s == k] - y[s == k].mean()) ** 2).sum() for k in np.unique(s))
+    assert e["F"] == pytest.approx(ssw(weak) / ssw(strong))
+    assert e["p"] == pytest.approx(stats.f.sf(e["F"], n - 1, n - 1))
+
+
+def test_two_equally_good_factors_are_not_significantly_different():
+    rng = np.random.default_rng(6)
+    n = 300
+    a, b = rng.integers(0, 4, n), rng.integers(0, 4, n)
+    y = a + b + rng.normal(size=n)
+    (e,) = _screen(y, {"a": a, "b": b}, top_n=2).ecological
+    assert not e["significant"] and e["F"] >= 1.0
+
+
+def test_risk_strata_keep_the_users_codes_in_tables_and_charts():
+    """A categorical factor coded 1, 2, 3, 5, 7 had been reported as strata 0..4."""
+    rng = np.random.default_rng(8)
+    codes = rng.choice([1, 2, 3, 5, 7], 400)
+    y = codes + rng.normal(size=400)
+    labels = {"lith": [f"{v:g}" for v in (1, 2, 3, 5, 7)]}
+    res = _screen(y, {"lith": codes}, labels=labels, top_n=1)
+    assert [r["stratum"] for r in res.risk] == ["1", "2", "3", "5", "7"]
+    assert {(t["stratum_a"], t["stratum_b"]) for t in res.risk_tests} >= {("5", "7"), ("1", "7")}
+    from hazard_susceptibility.core.geodetector.report import _risk_bars
+    fig = _risk_bars(res.risk, "lith")
+    assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["1", "2", "3", "5", "7"]

@@ -405,3 +405,20 @@ def test_a_zip_of_a_newer_version_is_refused(tmp_path):
         z.writestr(info, "{}")
     with pytest.raises(ModelFileError, match="zip file version 6.4"):
         models.load_model(p)
+
+
+def test_an_npy_header_that_does_not_parse_is_refused(tmp_path, good):
+    """The byte fuzzer's third escape: a header numpy's parser cannot tokenize."""
+    path, members, _, _ = good
+    bad = dict(members)
+    name = next(n for n in bad if n.endswith(".npy"))
+    raw = bytearray(bad[name])
+    raw[10:14] = b"{'de"  # an unterminated string inside the header dict
+    raw[14:20] = b"(((((("
+    bad[name] = bytes(raw)
+    p = tmp_path / "t.hsm"
+    with zipfile.ZipFile(p, "w") as z:
+        for n, data in bad.items():
+            z.writestr(n, data)
+    with pytest.raises(ModelFileError, match="damaged"):
+        models.load_model(p)
