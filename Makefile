@@ -1,6 +1,7 @@
 # Hazard Susceptibility Toolkit: set-up, tests, demo, packaging.
 #   make demo    set everything up, build the sample study area and run the plugin on it
 #   make test    set everything up and run every test
+#   make gallery picture every demo output and report (docs/gallery.md)
 SHELL := /bin/bash
 PLUGIN := hazard_susceptibility
 SYS_PYTHON := /usr/bin/python3
@@ -15,7 +16,7 @@ export QT_QPA_PLATFORM ?= offscreen
 # root installs with apt-get directly; anyone else through sudo
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup system-deps lock test test-core test-other-debian demo bench package deploy clean
+.PHONY: setup system-deps lock test test-core test-other-debian demo gallery bench package deploy clean
 
 setup: system-deps $(STAMP) $(LINK)
 
@@ -55,6 +56,13 @@ test-core: setup
 
 demo: setup
 	@bash scripts/demo.sh $(SEED)
+
+# every demo output pictured with its saved style, every report screenshot: docs/gallery.md
+gallery: setup
+	@[ -f demo_output/multihazard/bivariate.tif ] || bash scripts/demo.sh $(SEED)
+	@command -v chromium >/dev/null || { $(SUDO) apt-get update -q && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends chromium; }
+	@$(PY) scripts/gallery.py demo_output docs
 
 bench: setup
 	@for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done

@@ -81,7 +81,9 @@ class EvaluateMap(HazardAlgorithm):
             if absn is None:
                 n = self.parameterAsInt(parameters, P.BACKGROUND, context) * len(pres[0])
                 absn = background(st, pres, n, seed, fb.sub(0, 0.1))
-                how = f"{n} random background pixels (seed {seed})"
+                how = (f"random background pixels, "
+                       f"{self.parameterAsInt(parameters, P.BACKGROUND, context)} per presence "
+                       f"(seed {seed})")
             m, scai, stats, roc = evaluate_map(
                 st, pres, absn, limits, self.parameterAsDouble(parameters, P.THRESHOLD, context),
                 fb.sub(0.1, 1.0), seed)

@@ -17,10 +17,18 @@ def training_report(path, result, alpha, ev, glm_auc, y_test, pb, glm_p, pc, mor
     (``y_test`` size classes, ``pb`` P(landslide), ``glm_p``, ``pc`` P(class)) and Moran's I."""
     history, search_rows = result["history"], result["search"]
     rep = HtmlReport("Hierarchical Neural Network")
-    rep.paragraph(f"Architecture {result['arch']}, alpha {alpha}; {len(names)} features; "
-                  f"epochs run {len(history['loss'])}; SMOTE class counts "
-                  f"{result['smote']['before']} -> {result['smote']['after']} (training part "
-                  f"only).")
+    a = result["arch"]
+
+    def counts(c):  # per class: a list indexed by class (or a dict class -> count)
+        pairs = sorted(c.items(), key=lambda t: int(t[0])) if isinstance(c, dict) else \
+            list(enumerate(c))
+        return ", ".join(f"class {k}: {v}" for k, v in pairs)
+    rep.paragraph(f"Block 1: {a['n1']} layer(s) of {a['u1']} units; block 2: {a['n2']} "
+                  f"layer(s) of {a['u2']} units; learning rate {a['lr']:g}, L2 {a['l2']:g}, "
+                  f"dropout {a['dropout']:g}; loss weight alpha {alpha}; {len(names)} features; "
+                  f"{len(history['loss'])} epochs run. SMOTE on the training part only: "
+                  f"{counts(result['smote']['before'])} before, "
+                  f"{counts(result['smote']['after'])} after.")
     rep.heading("Test metrics")
     rep.table([{"binary AUC (HNN)": ev["binary_auc"], "binary AUC (GLM)": glm_auc,
                 "macro OvR AUC": ev["macro_ovr"], "weighted OvR AUC": ev["weighted_ovr"],

@@ -236,7 +236,8 @@ def report(res, path, title="Susceptibility model"):
                   f"{describe_validation(res.validation)}.")
     rep.heading("Metrics")
     rep.table(metric_rows(res), METRIC_COLS, left=("set",))
-    rep.paragraph("Threshold metrics at probability 0.5. Kappa: P_obs = (TP+TN)/N, P_exp = "
+    rep.paragraph("Threshold metrics: a probability above 0.5 is a predicted presence. "
+                  "Kappa: P_obs = (TP+TN)/N, P_exp = "
                   "[(TP+FN)(TP+FP) + (FN+TN)(FP+TN)]/N². Brier = mean((p - y)²).", note=True)
     fig, ax = figure(5, 4.5)
     for label, (fpr, tpr) in res.roc.items():

@@ -62,6 +62,8 @@ def test_train_hnn_beats_chance_and_matches_the_glm(run, units, tmp_path):
     assert rows["binary AUC (HNN)"] == pytest.approx(m["binary_auc"])
     assert rows["test units"] == split.count("test")
     assert "m²" in html  # the classes with the landslide areas of their units
+    assert "Block 1: 2 layer(s) of 16 units" in html and "SMOTE on the training part only: " \
+        "class 0:" in html and "{" not in html.split("</style>")[-1].split("<img")[0]
     res2 = run("hazard:applyhnn", {"MODEL": res["OUTPUT_MODEL"], "UNITS": sc["OUTPUT"],
                                    "OUTPUT": str(tmp_path / "applied.gpkg")})
     a = [f["p_landslide"] for f in QgsVectorLayer(res2["OUTPUT"], "a", "ogr").getFeatures()]
