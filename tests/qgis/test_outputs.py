@@ -199,23 +199,29 @@ class _Refusing:
         return "No space left on device"
 
 
+def _sinks_become(monkeypatch, wrap):
+    """Every feature sink an algorithm asks for is wrapped by ``wrap`` (a disk that fills)."""
+    from qgis.core import QgsProcessingAlgorithm
+    real = QgsProcessingAlgorithm.parameterAsSink
+
+    def wrapped(self, *a, **k):
+        sink, dest = real(self, *a, **k)
+        return wrap(sink), dest
+    monkeypatch.setattr(QgsProcessingAlgorithm, "parameterAsSink", wrapped)
+
+
 @pytest.mark.parametrize("existing", [False, True])
 def test_a_refused_feature_leaves_no_output(run, sample_area, tmp_path, monkeypatch, existing):
     """Every addFeature is checked: a refusal fails the run, and the output file (or, in an
     existing GeoPackage, the output's layer) is removed."""
-    from qgis.core import QgsProcessingAlgorithm, QgsProcessingException
+    from qgis.core import QgsProcessingException
     pres = _merge_inputs(sample_area, tmp_path)
     out = tmp_path / "out.gpkg"
     if existing:
         ds = ogr.GetDriverByName("GPKG").CreateDataSource(str(out))
         ds.CreateLayer("keep", None, ogr.wkbPoint)
         ds = None
-    real = QgsProcessingAlgorithm.parameterAsSink
-
-    def failing(self, *a, **k):
-        sink, dest = real(self, *a, **k)
-        return _Refusing(sink, 100), dest
-    monkeypatch.setattr(QgsProcessingAlgorithm, "parameterAsSink", failing)
+    _sinks_become(monkeypatch, lambda sink: _Refusing(sink, 100))
     with pytest.raises(QgsProcessingException, match=r"Writing OUTPUT failed: No space left"):
         run("hazard:mergesamples", {"PRESENCES": pres, "ABSENCES": pres, "OUTPUT": str(out)})
     if existing:
@@ -227,20 +233,15 @@ def test_a_refused_feature_leaves_no_output(run, sample_area, tmp_path, monkeypa
 def test_a_short_file_is_caught_by_counting(run, sample_area, tmp_path, monkeypatch):
     """A writer that says yes but keeps fewer features than it was given is caught when the
     output is reopened and counted."""
-    from qgis.core import QgsProcessingAlgorithm, QgsProcessingException
+    from qgis.core import QgsProcessingException
     pres = _merge_inputs(sample_area, tmp_path)
     out = tmp_path / "out.gpkg"
-    real = QgsProcessingAlgorithm.parameterAsSink
 
     class Dropping(_Refusing):
         def addFeature(self, f, flags=None):  # noqa: N802
             self.ok -= 1
             return True if self.ok < 0 else self.real.addFeature(f)
-
-    def dropping(self, *a, **k):
-        sink, dest = real(self, *a, **k)
-        return Dropping(sink, 10), dest
-    monkeypatch.setattr(QgsProcessingAlgorithm, "parameterAsSink", dropping)
+    _sinks_become(monkeypatch, lambda sink: Dropping(sink, 10))
     with pytest.raises(QgsProcessingException, match=r"Writing OUTPUT failed: 10 of \d+ feat"):
         run("hazard:mergesamples", {"PRESENCES": pres, "ABSENCES": pres, "OUTPUT": str(out)})
     assert not out.exists()
