@@ -27,12 +27,16 @@ def _ramp(name):
 
 
 def graduated(field, classes=5, ramp="Viridis"):
-    """Quantile classes of a numeric field."""
+    """Quantile classes of a numeric field, each label naming the field ("slope_mean 12.3 -
+    18.9"): a legend of bare numbers does not say what is mapped."""
     def apply(layer):
         if not isinstance(layer, QgsVectorLayer) or layer.fields().indexOf(field) < 0:
             return
         r = QgsGraduatedSymbolRenderer(field)
-        r.setClassificationMethod(QgsClassificationQuantile())
+        method = QgsClassificationQuantile()
+        method.setLabelFormat(f"{field} %1 - %2")
+        method.setLabelPrecision(2)
+        r.setClassificationMethod(method)
         r.setSourceColorRamp(_ramp(ramp))
         r.updateClasses(layer, classes)
         layer.setRenderer(r)
@@ -121,11 +125,12 @@ def susceptibility_classes(names):
     return paletted([(i + 1, c, n) for i, (c, n) in enumerate(zip(colors, names))])
 
 
-def ramp_items(stops, interpolated=True):
+def ramp_items(stops, interpolated=True, legend_items=False):
     """A raster style from explicit stops [(value, "#rrggbb", label), ...] (ascending; or a
     function of the layer giving them): the colours are ours, not a named ramp's, so no ramp's
     direction can turn them around. ``interpolated`` False: each stop colours the values up to
-    it (discrete classes)."""
+    it (discrete classes); ``legend_items``: the legend lists the labelled stops instead of a
+    continuous bar."""
     def apply(layer):
         from qgis.PyQt.QtGui import QColor
         if not isinstance(layer, QgsRasterLayer):
@@ -136,6 +141,11 @@ def ramp_items(stops, interpolated=True):
         fcn.setColorRampType(compat.RAMP_INTERPOLATED if interpolated else compat.RAMP_DISCRETE)
         fcn.setColorRampItemList([QgsColorRampShader.ColorRampItem(float(v), QColor(c), lab)
                                   for v, c, lab in stops_])
+        if legend_items:  # the legend lists the stops with their labels, not a bare bar
+            from qgis.core import QgsColorRampLegendNodeSettings
+            settings = QgsColorRampLegendNodeSettings()
+            settings.setUseContinuousLegend(False)
+            fcn.setLegendSettings(settings)
         shader = QgsRasterShader(lo, hi)
         shader.setRasterShaderFunction(fcn)
         r = QgsSingleBandPseudoColorRenderer(layer.dataProvider(), 1, shader)
@@ -184,7 +194,7 @@ def critical_value(critical, below="within the presences' envelope", above="samp
                 (critical, "#fe9929", f"{critical:.2f} = critical value"),
                 (critical * 1.0001, "#4d004b", f"> {critical:.2f} ({above})"),
                 (hi, "#1d0020", f"{hi:.3g}")]
-    return ramp_items(stops)
+    return ramp_items(stops, legend_items=True)
 
 
 def paletted(classes):

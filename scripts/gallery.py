@@ -20,7 +20,7 @@ LAYERS = [
     ("sample_area/zones.gpkg", "Sample study area: contextual zones"),
     ("sample_area/landslides.gpkg", "Sample study area: landslide polygons"),
     ("factors_aligned.tif", "Aligned factor stack (first band)"),
-    ("slope_unit_stats.gpkg", "Slope-unit statistics (mean slope)"),
+    ("slope_unit_stats.gpkg", "Slope-unit statistics (the mean of the first factor)"),
     ("samples_mahalanobis.gpkg", "Mahalanobis samples (presences red, absences blue)"),
     ("mahalanobis_d2.tif", "Squared Mahalanobis distance D² with the critical value"),
     ("mahalanobis_space.tif", "Mahalanobis sampling space"),
@@ -95,6 +95,13 @@ def render(out, path, caption, dpi=80):
     legend.attemptMove(QgsLayoutPoint(155, 14, mm))
     layout.addLayoutItem(legend)
     legend.adjustBoxSize()
+    renderer = layer.renderer()
+    entries = len(renderer.classes()) if hasattr(renderer, "classes") else 0
+    if entries > 14:  # a long legend (the 25 bivariate classes) in two columns fits the page
+        legend.setColumnCount(2)
+        legend.setSplitLayer(True)
+        layout.pageCollection().page(0).setPageSize(QgsLayoutSize(330, 165, mm))
+        legend.adjustBoxSize()
     settings = QgsLayoutExporter.ImageExportSettings()
     settings.dpi = dpi
     image = QgsLayoutExporter(layout).renderPageToImage(0, settings.imageSize, dpi)

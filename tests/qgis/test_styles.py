@@ -174,3 +174,26 @@ def test_size_classes_and_zones_are_labelled_categories(run, sample_area, tmp_pa
     z = zl.renderer()
     assert z.type() == "categorizedSymbol"
     assert [c.label() for c in z.categories()] == ["zone 1", "zone 2", "zone 3", "zone 4"]
+
+
+def test_a_graduated_legend_names_its_field(run, sample_area, tmp_path):
+    """The slope-unit statistics legend had been bare numbers (1,869 - 2,357 ...): which
+    field they were did not show."""
+    folder, _ = sample_area
+    su = run("hazard:slopeunitstats", {
+        "SLOPE_UNITS": str(folder / "slope_units.gpkg"),
+        "FACTORS": [str(folder / "factors" / "slope.tif")], "OUTPUT": str(tmp_path / "su.gpkg")})
+    lyr = _saved(su["OUTPUT"])
+    labels = [r.label() for r in lyr.renderer().ranges()]
+    assert len(labels) == 5 and all(lab.startswith("slope_mean ") for lab in labels), labels
+
+
+def test_the_d2_legend_lists_the_critical_value(provider, tmp_path):
+    """A continuous legend bar shows only the minimum and maximum: the D² legend lists its
+    stops, the critical value among them."""
+    from hazard_susceptibility.algorithms.styles import critical_value
+    lyr = _styled_raster(tmp_path, critical_value(7.81), [0.5, 3.0, 20.0, 80.0], "d2.tif")
+    fn = lyr.renderer().shader().rasterShaderFunction()
+    assert not fn.legendSettings().useContinuousLegend()
+    labels = [lab for lab, _ in fn.legendSymbologyItems()]
+    assert any("7.81 = critical value" in lab for lab in labels), labels
