@@ -117,7 +117,7 @@ def test_evaluate_frequency_ratio_and_screening(run, sample_area, samples, tmp_p
     html = (tmp_path / "l.html").read_text()
     assert "3 feature(s) of [HAZARDS] have a &#x27;label&#x27; other than 1 or 0 (2)" in html \
         or "3 feature(s) of [HAZARDS] have a 'label' other than 1 or 0 (2)" in html, html[:3000]
-    assert "Absences: label 0 of" in html
+    assert "label 0 of" in html and "probability &gt; 0.5 counts as predicted presence" in html
     res = run("hazard:frequencyratio", {
         "HAZARDS": str(folder / "landslide_points.gpkg"), "FACTORS": _f(folder, ["slope",
                                                                                  "aspect"]),
