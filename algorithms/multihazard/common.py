@@ -91,7 +91,8 @@ def zone_band(alg, parameters, context, grid, folder, names=None, feedback=None)
 
 def read_samples(alg, parameters, context, stack, fb, splits=None):
     """Coordinates, factor values and attributes of the multi-hazard sample layer [SAMPLES]
-    (fields hazard, label, zone and split), optionally only the ``splits`` given."""
+    (fields hazard, label, zone and split; augmented when present, else 0), optionally only
+    the ``splits`` given."""
     src = alg.parameterAsSource(parameters, P.SAMPLES, context)
     need = ["hazard", "label", "zone"] + (["split"] if splits is not None else [])
     missing = [n for n in need if src is None or src.fields().indexOf(n) < 0]
@@ -113,7 +114,14 @@ def read_samples(alg, parameters, context, stack, fb, splits=None):
     except (TypeError, ValueError):
         raise QgsProcessingException("Field 'label' must hold 0 or 1 for every sample "
                                      "[SAMPLES].")
-    return {"x": xy[:, 0], "y": xy[:, 1], "X": X,
+    has_aug = src.fields().indexOf("augmented") >= 0
+    try:
+        augmented = np.array([int(f["augmented"]) if has_aug and f["augmented"] is not None
+                              and str(f["augmented"]) != "NULL" else 0 for f in sel])
+    except (TypeError, ValueError):
+        raise QgsProcessingException("Field 'augmented' must hold 0 (a real sample) or 1 (a "
+                                     "synthetic presence) [SAMPLES].")
+    return {"x": xy[:, 0], "y": xy[:, 1], "X": X, "augmented": augmented,
             "hazard": np.array([str(f["hazard"]) for f in sel]), "label": label,
             "zone": np.array([str(f["zone"]) for f in sel]),
             "split": np.array([str(f["split"]) if has_split else "" for f in sel])}

@@ -1,8 +1,8 @@
-"""hazard:multihazardsamples: presences, KDE augmentation and one-class-SVM absences per
-hazard, zones and a stratified 80/10/10 split per zone (paper 002)."""
+"""hazard:multihazardsamples: presences split 80/10/10 per zone, KDE augmentation of the
+training presences and one-class-SVM absences per hazard (paper 002)."""
 from qgis.core import QgsProcessingParameterFeatureSource, QgsProcessingParameterNumber
 
-from ...core.multihazard.samples import HAZARD_INPUTS, multihazard_samples
+from ...core.multihazard.samples import HAZARD_INPUTS, multihazard_samples, split_counts
 from .. import compat
 from .common import add_zone_parameters, zone_lookup
 from ..report_common import hazard_xy
@@ -19,11 +19,16 @@ class MultiHazardSamples(SamplingAlgorithm):
         "Prepares the training samples of paper 002 (FL-MHSM) for two hazards, flood and "
         "landslide.<br><br>"
         "For each hazard: its presences (points, or the pixels of polygons; layers in any CRS "
-        "are reprojected), synthetic presences from a Gaussian KDE at least the spacing apart "
-        "(marked augmented = 1; ratio 0 switches it off), and one-class-SVM absences at least "
-        "the minimum distance from that hazard's presences. Every sample gets its contextual "
-        "zone (from the zone polygons, whose overlaps are refused, or from a categorical zone raster) and a split "
-        "stratified by zone and label: 80% train, 10% validation, 10% test.<br>"
+        "are reprojected), each with its contextual zone (from the zone polygons, whose "
+        "overlaps are refused, or from a categorical zone raster), split first: 80% train, 10% "
+        "validation, 10% test per zone. Synthetic presences come from a Gaussian KDE of the "
+        "<i>training</i> presences only, at least the spacing apart and from every real "
+        "presence (marked augmented = 1; ratio: synthetic points per training presence, 0 "
+        "switches it off), and all go to the training split: validation and test hold real "
+        "presences only, so that no score is computed on points drawn next to the ones the "
+        "model learnt from. One-class-SVM absences at least the minimum distance from that "
+        "hazard's presences, split 80/10/10 per zone. The log says how many real and synthetic "
+        "points each split holds.<br>"
         "<b>Output</b>: one point layer with hazard, label, augmented, sampler, zone and split. "
         "A zone without any presence of a hazard is reported in the log.")
 
@@ -37,7 +42,7 @@ class MultiHazardSamples(SamplingAlgorithm):
         self.add_factor_parameters()
         add_zone_parameters(self)
         self.addParameter(QgsProcessingParameterNumber(
-            P.KDE_RATIO, self.tr("Synthetic presences per presence (KDE; 0: none)"),
+            P.KDE_RATIO, self.tr("Synthetic presences per training presence (KDE; 0: none)"),
             compat.NUMBER_DOUBLE, 0.5, minValue=0.0))
         self.addParameter(QgsProcessingParameterNumber(
             P.SPACING, self.tr("Spacing of synthetic presences (map units)"),
@@ -63,5 +68,8 @@ class MultiHazardSamples(SamplingAlgorithm):
                 num[P.KDE_RATIO], num[P.SPACING], num[P.ABSENCE_RATIO], num[P.MIN_DISTANCE],
                 num[P.NU], fb, feedback.pushInfo, feedback.pushWarning)
             crs_wkt = stack.grid.crs_wkt
+        for r in split_counts(cols["hazard"], cols["label"], cols["augmented"], cols["split"]):
+            feedback.pushInfo(f"{r['hazard']} {r['split']}: {r['presences']} presences, "
+                              f"{r['synthetic']} synthetic, {r['absences']} absences")
         return {P.OUTPUT: self.write_samples(parameters, context, crs_wkt, x, y, cols,
                                              layer_name="Multi-hazard samples")}

@@ -42,6 +42,10 @@ class TrainMultiHazard(HazardAlgorithm):
         "0.1, softmax) on [p_LF(flood), p_LF(landslide), p_EF(flood), p_EF(landslide)] weighs "
         "the two experts; trained on the validation split's expert outputs (label smoothing "
         "0.05, up to 200 epochs, early stopping on a fifth of those rows).<br>"
+        "Synthetic presences (augmented = 1) are used for training only: any in the "
+        "validation or test split are left out (and counted in the report), and they never "
+        "count as the other hazard's events; the report's first table says how many real "
+        "and synthetic points each split holds.<br>"
         "A zone with fewer than the minimum training presences or absences of a hazard uses "
         "the models trained on all zones, and the report says so.<br>"
         "Input: the samples of 'Prepare multi-hazard samples' (hazard, label, zone, split) and "
@@ -111,7 +115,7 @@ class TrainMultiHazard(HazardAlgorithm):
             names=names, categorical=categorical, features_by_zone=features, seed=seed,
             radius=radius, bundle_path=path,
             crs_wkt=crs_wkt, algorithm=self.id(), **ints),
-            {k: d[k] for k in ("X", "label", "x", "y")} | {
+            {k: d[k] for k in ("X", "label", "x", "y", "augmented")} | {
                 k: d[k].astype(str) for k in ("hazard", "zone", "split")}, fb.sub(0.05, 0.95))
         for note in result["notes"]:
             feedback.pushWarning(note)

@@ -14,7 +14,7 @@ class TrainMultiHazard(Job):
     """Train the model set (training.train) and write the bundle (training.save_bundle)."""
 
     OP = "multihazard.train"
-    ARRAYS = ("X", "hazard", "label", "zone", "split", "x", "y")
+    ARRAYS = ("X", "hazard", "label", "zone", "split", "x", "y", "augmented")
 
     names: list[str]
     categorical: list[bool]
@@ -38,10 +38,12 @@ class TrainMultiHazard(Job):
             a["split"], a["x"], a["y"], self.features_by_zone, radius=self.radius,
             min_samples=self.min_samples, min_val=self.min_val, seed=self.seed,
             n_iter=self.n_iter, ef_epochs=self.ef_epochs, gate_epochs=self.gate_epochs,
-            patience=self.patience, batch=self.batch, feedback=fb.sub(0, 0.98))
+            patience=self.patience, batch=self.batch, feedback=fb.sub(0, 0.98),
+            augmented=a["augmented"])
         training.save_bundle(self.bundle_path, res, seed=self.seed, crs_wkt=self.crs_wkt,
                              algorithm=self.algorithm)
         return ({"metrics": res.metrics, "notes": res.notes, "sources": res.sources,
+                 "counts": res.counts,
                  "history": {k: s.history for k, s in res.sets.items()},
                  "lf_params": {k: s.lf_params for k, s in res.sets.items()},
                  "features": {k: [res.names[i] for i in s.features]

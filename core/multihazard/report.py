@@ -13,6 +13,14 @@ def training_report(path, result):
     rep.paragraph("Metrics on each zone's test split (the hazard's own samples), threshold 0.5 "
                   "for precision, recall, F1 and accuracy; 'macro' rows average the zones "
                   "(paper 002, table 5).", note=True)
+    counts = result.get("counts") or []
+    if counts:
+        rep.heading("Samples per split")
+        rep.paragraph("Scores are computed on real points only: synthetic (KDE) presences "
+                      "are drawn next to the training presences and stay in the training "
+                      "split.", note=True)
+        rep.table(counts, ["hazard", "split", "presences", "synthetic", "absences"],
+                  left=("hazard", "split"))
     rep.heading("Macro-averaged over zones")
     macro = [r for r in rows if r["zone"] == "macro"]
     rep.table(macro, ["hazard", "model", "n"] + list(METRICS), left=("hazard", "model"))

@@ -35,18 +35,20 @@ METRICS = ("auc", "precision", "recall", "f1", "brier", "accuracy")
 ALL = "all"
 
 
-def joint_labels(x, y, hazard, label, radius):
+def joint_labels(x, y, hazard, label, radius, augmented=None):
     """Label matrix (n, 2): each sample's own hazard label; at presences, the other hazard's
-    label (1 when one of its presences lies within ``radius``, else 0); NaN (unknown) for the
-    other hazard at absences."""
+    label (1 when one of its real presences lies within ``radius``, else 0: a synthetic
+    presence, ``augmented`` = 1, is no evidence of an event); NaN (unknown) for the other
+    hazard at absences."""
     from scipy.spatial import cKDTree
     x, y = np.asarray(x, float), np.asarray(y, float)
     hazard, label = np.asarray(hazard).astype(str), np.asarray(label).astype(int)
+    real = np.ones(len(x), bool) if augmented is None else np.asarray(augmented).astype(int) == 0
     Y = np.full((len(x), len(HAZARDS)), np.nan)
     for j, h in enumerate(HAZARDS):
         own = hazard == h
         Y[own, j] = label[own]
-        pres = own & (label == 1)
+        pres = own & (label == 1) & real
         other = ~own & (label == 1)
         if other.any():
             Y[other, j] = 0.0
@@ -118,13 +120,17 @@ class TrainResult:
     names: list
     categorical: list
     zones: list
+    counts: list = field(default_factory=list)  # what each split holds (samples.split_counts)
 
 
 def train(X, names, categorical, hazard, label, zone, split, x, y, features_by_zone=None,
           radius=100.0, min_samples=10, min_val=5, seed=0, n_iter=10, ef_epochs=100, gate_epochs=200,
-          patience=10, batch=256, feedback=None):
+          patience=10, batch=256, feedback=None, augmented=None):
     """Train LF, EF and the MoE gate per zone (with fallback to all zones) and evaluate them on
-    each zone's test split. ``X`` (n, factors) holds every factor at the samples."""
+    each zone's test split. ``X`` (n, factors) holds every factor at the samples;
+    ``augmented`` (1: a synthetic presence) keeps synthetic points in training only: any in
+    the validation or test split are left out with a note, and they never count as the other
+    hazard's events."""
     from ..hnn.network import set_seed
     fb = as_feedback(feedback)
     X = np.asarray(X, float)
@@ -139,10 +145,20 @@ def train(X, names, categorical, hazard, label, zone, split, x, y, features_by_z
     bad = sorted(set(split) - {"train", "val", "test"})
     if bad:
         raise InputError(f"Unknown split value(s) {bad}: expected train, val, test.", "SAMPLES")
+    augmented = np.zeros(len(X), int) if augmented is None else \
+        (np.asarray(augmented).astype(int) != 0).astype(int)
+    notes = []
     ok = np.isfinite(X).all(axis=1)
     if not ok.all():
         fb.info(f"{int((~ok).sum())} sample(s) on nodata of a factor were left out.")
+    held_syn = (augmented == 1) & (split != "train")
+    if held_syn.any():
+        notes.append(f"{int(held_syn.sum())} synthetic presence(s) (augmented = 1) in the "
+                     f"validation or test split were left out: synthetic points are drawn "
+                     f"next to the training presences and would flatter every score.")
+        ok &= ~held_syn
     X, hazard, label, zone, split = X[ok], hazard[ok], label[ok], zone[ok], split[ok]
+    augmented = augmented[ok]
     x, y = np.asarray(x, float)[ok], np.asarray(y, float)[ok]
     for h in HAZARDS:
         if not _counts_ok(label[(hazard == h) & (split == "val")], min_val):
@@ -153,7 +169,7 @@ def train(X, names, categorical, hazard, label, zone, split, x, y, features_by_z
             raise InputError(f"Too few {h} samples to train even on all zones: at least "
                              f"{min_samples} presences and {min_samples} absences are needed in "
                              f"the training split.", "SAMPLES")
-    Y = joint_labels(x, y, hazard, label, radius)
+    Y = joint_labels(x, y, hazard, label, radius, augmented)
     zones = sorted(set(zone))
     features_by_zone = dict(features_by_zone or {})
     idx = {n: i for i, n in enumerate(names)}
@@ -176,7 +192,7 @@ def train(X, names, categorical, hazard, label, zone, split, x, y, features_by_z
         enc = Encoding.fit(X[:, feats], [names[i] for i in feats], cat)
         return ModelSet(key, feats, enc)
 
-    sets, sources, notes = {}, {}, []
+    sets, sources = {}, {}
     plan = {}
     for z in zones:
         inz = zone == z
@@ -264,7 +280,9 @@ def train(X, names, categorical, hazard, label, zone, split, x, y, features_by_z
         sets[key].history["gate"] = hist
     fb.report(0.97)
     # test metrics per zone and hazard, then macro averages over zones
-    result = TrainResult(sets, sources, [], notes, list(names), list(categorical), zones)
+    from .samples import split_counts
+    result = TrainResult(sets, sources, [], notes, list(names), list(categorical), zones,
+                         split_counts(hazard, label, augmented, split))
     pred = Predictor.from_result(result)
     rows_out = []
     for z in zones:

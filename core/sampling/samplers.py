@@ -350,10 +350,11 @@ def _admissible_total(adm):
 
 
 def kde_augment(stack, presences, count, rng, spacing=100.0, bandwidth="scott", feedback=None,
-                max_rounds=50):
+                max_rounds=50, keep_away=None):
     """New presences drawn from a Gaussian KDE of the presence coordinates, each at least
-    ``spacing`` from every existing and already accepted point, inside the grid and on valid
-    pixels. Returns (x, y)."""
+    ``spacing`` from every existing and already accepted point (and from the points
+    ``keep_away``, an (n, 2) array: e.g. held-out presences, which a synthetic training point
+    must not sit next to), inside the grid and on valid pixels. Returns (x, y)."""
     from scipy.spatial import cKDTree
     from scipy.stats import gaussian_kde
     fb = as_feedback(feedback)
@@ -367,7 +368,8 @@ def kde_augment(stack, presences, count, rng, spacing=100.0, bandwidth="scott", 
         raise InputError("The presences are collinear (all on a line): the KDE is degenerate.",
                          "PRESENCES")
     acc = np.empty((0, 2))
-    tree = cKDTree(P)
+    tree = cKDTree(P if keep_away is None or not len(keep_away) else
+                   np.vstack([P, np.asarray(keep_away, float).reshape(-1, 2)]))
     for round_ in range(max_rounds):
         fb.check()
         cand = kde.resample(max(4 * (count - len(acc)), 64), seed=rng).T

@@ -32,7 +32,8 @@ def test_prepare_samples_and_select_features(run, sample_area, tmp_path):
         pres = [r for r in rows if r["hazard"] == h and r["label"] == 1]
         assert any(r["augmented"] == 1 for r in pres)
         assert sum(r["label"] == 0 for r in rows if r["hazard"] == h) > 0
-    splits = [r["split"] for r in rows]
+    assert {r["split"] for r in rows if r["augmented"] == 1} == {"train"}
+    splits = [r["split"] for r in rows if r["augmented"] == 0]
     share = {s: splits.count(s) / len(splits) for s in ("train", "val", "test")}
     assert abs(share["train"] - 0.8) < 0.03 and abs(share["val"] - 0.1) < 0.03
     res = run("hazard:zonefeatureselection", {
@@ -115,6 +116,7 @@ def test_moe_is_as_good_as_the_better_expert_on_the_sample_area(mh_run):
     assert {r["zone"] for r in rows} == {"1", "2", "3", "4", "macro"}
     html = open(mh_run["train"]["OUTPUT_HTML"]).read()
     assert "Macro-averaged" in html and "<img" in html
+    assert "Samples per split" in html and "synthetic" in html
 
 
 def test_maps_bivariate_classes_and_styles(mh_run):

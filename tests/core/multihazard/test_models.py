@@ -68,6 +68,17 @@ def test_joint_labels_read_the_other_inventory_at_presences_only():
     assert np.isnan(Y[5, 0]) and Y[5, 1] == 0
 
 
+def test_a_synthetic_presence_is_no_evidence_for_the_other_hazard():
+    """A landslide presence next to a synthetic flood presence only: flood label 0."""
+    x, y = np.array([0.0, 10.0, 5000.0]), np.zeros(3)
+    hazard = np.array(["flood", "landslide", "flood"])
+    label = np.array([1, 1, 1])
+    Y = mh_train.joint_labels(x, y, hazard, label, radius=100, augmented=[1, 0, 0])
+    np.testing.assert_array_equal(Y[1], [0, 1])
+    np.testing.assert_array_equal(Y[0], [1, 1])  # its own label stays; the landslide is real
+    np.testing.assert_array_equal(mh_train.joint_labels(x, y, hazard, label, 100)[1], [1, 1])
+
+
 def test_scores_equal_scikit_learn():
     from sklearn import metrics as skm
     rng = np.random.default_rng(1)
@@ -121,12 +132,32 @@ def trained(tmp_path_factory):
     _tf_or_skip()
     tmp = tmp_path_factory.mktemp("mh")
     d = _region(tmp)
+    # 12 test presences of zone 1 marked synthetic: they must not be scored
+    aug = np.zeros(len(d["X"]), int)
+    marked = np.nonzero((d["split"] == "test") & (d["zone"] == "1") & (d["label"] == 1) &
+                        (d["hazard"] == "landslide"))[0][:12]
+    aug[marked] = 1
+    d["augmented"], d["marked"] = aug, marked
     res = mh_train.train(d["X"], ["a", "b", "noise"], [False] * 3, d["hazard"], d["label"],
                          d["zone"], d["split"], d["x"], d["y"], radius=30, min_samples=10,
-                         seed=5, n_iter=3, ef_epochs=25, gate_epochs=30, patience=5, batch=64)
+                         seed=5, n_iter=3, ef_epochs=25, gate_epochs=30, patience=5, batch=64,
+                         augmented=aug)
     path = str(tmp / "m.mhz")
     mh_train.save_bundle(path, res, seed=5)
     return d, res, path, tmp
+
+
+def test_synthetic_points_in_the_test_split_are_not_scored(trained):
+    d, res, path, _ = trained
+    assert len(d["marked"]) == 12
+    te = (d["zone"] == "1") & (d["split"] == "test") & (d["hazard"] == "landslide")
+    row = next(r for r in res.metrics if r["zone"] == "1" and r["hazard"] == "landslide")
+    assert row["n"] == int(te.sum()) - 12
+    assert any("12 synthetic presence(s)" in n for n in res.notes)
+    counts = {(r["hazard"], r["split"]): r for r in res.counts}
+    assert counts[("landslide", "test")]["synthetic"] == 0
+    assert counts[("landslide", "test")]["presences"] == int(
+        (d["label"][(d["split"] == "test") & (d["hazard"] == "landslide")] == 1).sum()) - 12
 
 
 def test_training_recovers_both_processes_and_falls_back(trained):

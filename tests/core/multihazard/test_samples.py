@@ -50,15 +50,45 @@ def test_counts_zones_and_a_stratified_split(tmp_path):
         assert sum(kept.values()) > 0.8 * 3.5 * n  # the 10 % strip holds few samples
         assert (cols["label"][h & (cols["sampler"] == "ocsvm")] == 0).all()
         assert (cols["augmented"][h] == (cols["sampler"][h] == "kde")).all()
-    # 80/10/10 within each zone, hazard and label
+    # 80/10/10 of the real points within each zone, hazard and label
+    real = cols["augmented"] == 0
     for z in ("west", "east"):
         for name in ("flood", "landslide"):
             for lab in (0, 1):
                 s = cols["split"][(cols["zone"] == z) & (cols["hazard"] == name) &
-                                  (cols["label"] == lab)]
+                                  (cols["label"] == lab) & real]
                 if len(s) >= 20:
                     assert (s == "train").mean() == pytest.approx(0.8, abs=0.06)
                     assert (s == "test").mean() == pytest.approx(0.1, abs=0.06)
+
+
+def test_synthetic_presences_only_in_training_and_away_from_held_out_ones(tmp_path):
+    """The real presences are split first; the KDE sees the training presences only and its
+    points all go to training, at least the spacing from every held-out presence."""
+    from scipy.spatial import cKDTree
+    from hazard_susceptibility.core.multihazard.samples import split_counts
+    rng = np.random.default_rng(4)
+    inv = {"flood": _points(rng, 50, 0, 100), "landslide": _points(rng, 40, 0, 100)}
+    with _stack(tmp_path) as st:
+        x, y, cols = multihazard_samples(st, inv, lambda x, y: ["z"] * len(x), seed=5,
+                                         kde_ratio=2.0, spacing=15, min_distance=15)
+    syn = cols["augmented"] == 1
+    assert syn.any() and set(cols["split"][syn]) == {"train"}
+    for name, n in (("flood", 50), ("landslide", 40)):
+        h = cols["hazard"] == name
+        real_p = h & (cols["label"] == 1) & ~syn
+        n_train = int((real_p & (cols["split"] == "train")).sum())
+        assert n_train == round(0.8 * n)
+        assert int((h & syn).sum()) == round(2.0 * n_train)  # from the training presences only
+        held = real_p & (cols["split"] != "train")
+        d, _ = cKDTree(np.column_stack([x[held], y[held]])).query(
+            np.column_stack([x[h & syn], y[h & syn]]))
+        assert d.min() >= 15
+    rows = {(r["hazard"], r["split"]): r for r in split_counts(
+        cols["hazard"], cols["label"], cols["augmented"], cols["split"])}
+    assert rows[("flood", "test")]["synthetic"] == 0 == rows[("landslide", "val")]["synthetic"]
+    assert rows[("flood", "train")]["synthetic"] == round(2.0 * round(0.8 * 50))
+    assert rows[("flood", "test")]["presences"] == 5
 
 
 def test_too_few_presences_names_the_inventory(tmp_path):
