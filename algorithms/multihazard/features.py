@@ -20,8 +20,10 @@ class ZoneFeatureSelection(HazardAlgorithm):
     REQUIRES = ("xgboost",)
     HELP = (
         "Selects the factors of each contextual zone as paper 002 (FL-MHSM, table 4) does: "
-        "first one factor of each pair with |Pearson r| above the threshold (default 0.7) is "
-        "dropped (the later one in the factor order; constant factors too), then an XGBoost "
+        "first one factor of each pair of continuous factors with |Pearson r| above the "
+        "threshold (default 0.7) is dropped (the later one in the factor order; constant "
+        "factors too); categorical factors are not screened (a correlation of category codes "
+        "means nothing) and the table says so; then an XGBoost "
         "model per hazard gives each remaining factor's share of the mean |SHAP|; a factor is "
         "dropped only if its share is zero for every hazard of the zone.<br>"
         "Input: the samples of 'Prepare multi-hazard samples' (fields hazard, label, zone and, "
@@ -51,12 +53,13 @@ class ZoneFeatureSelection(HazardAlgorithm):
             has_split = src is not None and src.fields().indexOf("split") >= 0
             d = read_samples(self, parameters, context, stack, fb.sub(0, 0.2),
                              ["train"] if has_split else None)
-            names = stack.names
+            names, categorical = stack.names, stack.categorical
         X, hazard, label, zone = d["X"], d["hazard"], d["label"], d["zone"]
         ok = np.isfinite(X).all(axis=1)
         rows, kept = zone_feature_selection(X[ok], hazard[ok], label[ok], zone[ok], names,
                                             self.parameterAsDouble(parameters, P.R_MAX, context),
-                                            self.seed(parameters, context))
+                                            self.seed(parameters, context),
+                                            categorical=categorical)
         html = feature_selection_report(
             self.parameterAsFileOutput(parameters, P.OUTPUT_HTML, context), rows)
         out = {P.OUTPUT_HTML: html, P.FEATURES: json.dumps(kept)}

@@ -221,18 +221,26 @@ def split_three(labels, groups, shares=(0.8, 0.1, 0.1), seed=0):
     return out
 
 
-def pearson_screen(X, names, r_max=0.7):
-    """Drop one factor of each pair with |r| > r_max, in factor order (the later one goes):
-    returns (kept names, {dropped: (kept partner, r)})."""
+def pearson_screen(X, names, r_max=0.7, categorical=None):
+    """Drop one factor of each pair of continuous factors with |r| > r_max, in factor order
+    (the later one goes): returns (kept names, {dropped: (kept partner, r)}). Categorical
+    factors (``categorical[j]`` true) are not screened: a Pearson correlation of category codes
+    means nothing (paper 002 screens continuous predictors); only a constant one is dropped."""
     X = np.asarray(X, float)
+    cat = list(categorical) if categorical is not None else [False] * X.shape[1]
     sd = X.std(axis=0)
-    r = np.corrcoef(X, rowvar=False) if X.shape[1] > 1 else np.ones((1, 1))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = np.corrcoef(X, rowvar=False) if X.shape[1] > 1 else np.ones((1, 1))
     kept, dropped = [], {}
     for j, n in enumerate(names):
         if sd[j] == 0:
             dropped[n] = ("(constant)", float("nan"))
             continue
-        partner = next((k for k in kept if abs(r[names.index(k), j]) > r_max), None)
+        if cat[j]:
+            kept.append(n)
+            continue
+        partner = next((k for k in kept if not cat[names.index(k)]
+                        and abs(r[names.index(k), j]) > r_max), None)
         if partner is None:
             kept.append(n)
         else:
@@ -252,15 +260,18 @@ def shap_shares(X, y, seed=0):
     return 100 * mean_abs / tot if tot > 0 else np.zeros(X.shape[1])
 
 
-def zone_feature_selection(X, hazard, label, zone, names, r_max=0.7, seed=0, min_samples=20):
-    """Per zone: Pearson screening, then a factor is dropped only if its SHAP share is zero for
-    every hazard in that zone. Returns rows (zone, factor, kept, reason, shap shares) and
+def zone_feature_selection(X, hazard, label, zone, names, r_max=0.7, seed=0, min_samples=20,
+                           categorical=None):
+    """Per zone: Pearson screening of the continuous factors (categorical ones are reported
+    as not screened), then a factor is dropped only if its SHAP share is zero for every
+    hazard in that zone. Returns rows (zone, factor, kept, reason, shap shares) and
     {zone: kept factor names}."""
     X = np.asarray(X, float)
+    cat = list(categorical) if categorical is not None else [False] * len(names)
     rows, kept_by_zone = [], {}
     for z in np.unique(zone):
         in_z = zone == z
-        kept, dropped = pearson_screen(X[in_z], names, r_max)
+        kept, dropped = pearson_screen(X[in_z], names, r_max, cat)
         cols = [names.index(n) for n in kept]
         shares = {}
         for h in np.unique(hazard):
@@ -278,6 +289,8 @@ def zone_feature_selection(X, hazard, label, zone, names, r_max=0.7, seed=0, min
                     else "constant in the zone"
             elif n not in final:
                 row["reason"] = "SHAP share 0 for every hazard"
+            elif cat[names.index(n)]:
+                row["reason"] = "categorical: not screened by Pearson's r"
             else:
                 row["reason"] = ""
             for h, s in shares.items():

@@ -115,6 +115,32 @@ def test_zone_feature_selection_drops_correlated_and_useless_factors():
     assert reasons[("2", "c")] == "constant in the zone"
 
 
+def test_pearson_screening_leaves_categorical_codes_alone():
+    """Lithology codes that happen to correlate with a continuous factor stay; two continuous
+    twins are screened as before (r checked against numpy)."""
+    rng = np.random.default_rng(3)
+    n = 500
+    slope = rng.normal(size=n)
+    litho = np.digitize(slope + rng.normal(scale=0.2, size=n), [-1, 0, 1]) + 1  # codes 1..4
+    twin = slope + rng.normal(scale=0.1, size=n)
+    X = np.column_stack([slope, litho, twin])
+    r = np.corrcoef(X, rowvar=False)
+    assert abs(r[0, 1]) > 0.7  # the codes correlate with slope
+    kept, dropped = mh.pearson_screen(X, ["slope", "litho", "twin"], 0.7,
+                                      [False, True, False])
+    assert kept == ["slope", "litho"] and dropped["twin"] == ("slope", pytest.approx(r[0, 2]))
+    kept, _ = mh.pearson_screen(X, ["slope", "litho", "twin"], 0.7)  # all taken as continuous
+    assert "litho" not in kept
+    pytest.importorskip("xgboost")
+    label = (slope + rng.normal(scale=0.5, size=n) > 0).astype(int)
+    rows, kept_by_zone = mh.zone_feature_selection(
+        X, np.full(n, "landslide"), label, np.full(n, "1"), ["slope", "litho", "twin"],
+        categorical=[False, True, False])
+    reasons = {r["factor"]: r["reason"] for r in rows}
+    assert reasons["litho"] == "categorical: not screened by Pearson's r"
+    assert "twin" not in kept_by_zone["1"]
+
+
 def test_late_fusion_search_is_seeded_and_learns():
     pytest.importorskip("xgboost")
     rng = np.random.default_rng(0)
