@@ -152,9 +152,10 @@ def _tf():
 
 
 def build_model(n_features, n_classes, arch, alpha):
-    """input -> block 1 (n1 x Dense u1, ReLU, L2, dropout) -> binary head (sigmoid);
+    """input -> block 1 (n1 x Dense u1, ReLU, L2, dropout) -> binary head (sigmoid, L2);
     concat(block 1, binary) -> block 2 (n2 x Dense u2, LeakyReLU, L2, dropout) -> class head
-    (softmax). Loss = alpha BCE + (1 - alpha) CCE."""
+    (softmax, L2). Loss = alpha BCE + (1 - alpha) CCE + l2 x the sum of squared kernel
+    weights of every Dense layer, the output layers included (paper 000, appendix A)."""
     tf = _tf()
     keras = tf.keras
     reg = keras.regularizers.l2(arch.l2)
@@ -164,13 +165,15 @@ def build_model(n_features, n_classes, arch, alpha):
         h = keras.layers.Dense(arch.u1, activation="relu", kernel_regularizer=reg,
                                name=f"block1_dense{i}")(h)
         h = keras.layers.Dropout(arch.dropout, name=f"block1_dropout{i}")(h)
-    binary = keras.layers.Dense(1, activation="sigmoid", name="binary")(h)
+    binary = keras.layers.Dense(1, activation="sigmoid", kernel_regularizer=reg,
+                                name="binary")(h)
     g = keras.layers.Concatenate(name="concat")([h, binary])
     for i in range(arch.n2):
         g = keras.layers.Dense(arch.u2, kernel_regularizer=reg, name=f"block2_dense{i}")(g)
         g = keras.layers.LeakyReLU(name=f"block2_leaky{i}")(g)
         g = keras.layers.Dropout(arch.dropout, name=f"block2_dropout{i}")(g)
-    size = keras.layers.Dense(n_classes, activation="softmax", name="size")(g)
+    size = keras.layers.Dense(n_classes, activation="softmax", kernel_regularizer=reg,
+                              name="size")(g)
     model = keras.Model(x_in, [binary, size], name="hnn")
     opt = keras.optimizers.Adam(learning_rate=arch.lr) if arch.lr else keras.optimizers.Adam()
     model.compile(optimizer=opt,

@@ -64,6 +64,18 @@ def test_loss_is_alpha_bce_plus_one_minus_alpha_cce():
     assert total == pytest.approx(alpha * bce + (1 - alpha) * cce, rel=1e-4)
 
 
+def test_l2_penalty_covers_every_layer_including_both_heads():
+    """The loss's penalty equals l2 x the sum of squared kernel weights of all Dense layers
+    (paper 000, appendix A), computed from the weights themselves."""
+    arch = hnn.Architecture(2, 8, 1, 6, l2=1e-2, dropout=0.0)
+    m = hnn.build_model(4, 3, arch, 0.5)
+    dense = [layer for layer in m.layers if type(layer).__name__ == "Dense"]
+    assert {"binary", "size"} <= {layer.name for layer in dense}
+    expected = sum(arch.l2 * float(np.sum(np.square(layer.get_weights()[0]))) for layer in dense)
+    got = float(sum(float(np.asarray(v)) for v in m.losses))
+    assert got == pytest.approx(expected, rel=1e-5)
+
+
 def _units(n=600, seed=0):
     rng = np.random.default_rng(seed)
     X = rng.normal(size=(n, 4))
