@@ -25,9 +25,10 @@ class FactorThresholdAbsences(SamplingAlgorithm):
         "The threshold is given, or derived from SHAP: a gradient-boosted tree model (XGBoost) "
         "is fitted on the presences and the starting absences, the exact TreeSHAP values of the "
         "factor are binned (20 quantile bins), and the threshold is the factor value where the "
-        "binned mean SHAP changes sign (the largest such change, interpolated). The prone side "
-        "is where SHAP is positive, unless you set it. The report shows the SHAP dependence "
-        "curve with the threshold.<br><br>"
+        "binned mean SHAP changes sign (the largest such change, interpolated; when there are "
+        "several, the log warns and the report lists every one with its jump and marks the "
+        "one taken). The prone side is where SHAP is positive, unless you set it. The report "
+        "shows the SHAP dependence curve with the threshold and the other sign changes.<br><br>"
         "The starting absences are a point layer (e.g. from 'Random absences outside a buffer'; "
         "features with label 1 are ignored), or random absences drawn here at the given ratio. "
         "Replacements are seeded, one per pixel, never on a presence pixel, an existing absence "
@@ -74,6 +75,13 @@ class FactorThresholdAbsences(SamplingAlgorithm):
             feedback.pushInfo(f"Threshold {res.factor} = {res.threshold:.4g}, prone side: "
                               f"{res.side}; {res.replaced} of {res.n_absences} absences "
                               f"replaced.")
+            rows = res.crossing_rows()
+            if res.derived and len(rows) > 1:
+                feedback.pushWarning(
+                    f"The mean SHAP of {res.factor} changes sign {len(rows)} times (at " +
+                    ", ".join(f"{r['value']:.4g}" for r in rows) + f"); the largest jump, at "
+                    f"{res.threshold:.4g}, is the threshold. See the report's table, or give "
+                    f"the threshold yourself [THRESHOLD].")
             crs = stack.grid.crs_wkt
         out = {P.OUTPUT: self.write_absences(parameters, context, crs, pres, res.x, res.y,
                                              "Threshold-corrected samples"),

@@ -398,8 +398,24 @@ def kde_augment(stack, presences, count, rng, spacing=100.0, bandwidth="scott", 
 
 
 # -- SHAP-derived factor threshold ------------------------------------------------------------
+def shap_crossings(centres, means):
+    """Every sign change of a binned mean-SHAP curve: rows (value, jump, prone) in factor
+    order; value interpolated where the mean is zero, jump the change of the mean across it,
+    prone the side ('below'/'above') where SHAP is positive next to it."""
+    centres, means = np.asarray(centres, float), np.asarray(means, float)
+    sign = np.sign(means)
+    out = []
+    for k in np.nonzero(sign[:-1] * sign[1:] < 0)[0]:
+        x0, x1, m0, m1 = centres[k], centres[k + 1], means[k], means[k + 1]
+        out.append({"value": float(x0 + (x1 - x0) * (0 - m0) / (m1 - m0)),
+                    "jump": float(abs(m1 - m0)), "prone": "below" if m0 > 0 else "above"})
+    return out
+
+
 def shap_threshold(values, shap_values, bins=20):
-    """The factor value where the binned mean SHAP value changes sign, with the curve.
+    """The factor value where the binned mean SHAP value changes sign, with the curve. With
+    several sign changes the one with the largest jump of the mean is taken (the step);
+    :func:`shap_crossings` of the returned curve lists them all.
 
     Returns (threshold, prone_side, centres, means): prone_side is 'below' when SHAP is
     positive (pushes towards the hazard) below the threshold."""
@@ -414,17 +430,12 @@ def shap_threshold(values, shap_values, bins=20):
             centres.append(float(v[sel].mean()))
             means.append(float(s[sel].mean()))
     centres, means = np.array(centres), np.array(means)
-    sign = np.sign(means)
-    changes = np.nonzero(sign[:-1] * sign[1:] < 0)[0]
-    if len(changes) == 0:
+    crossings = shap_crossings(centres, means)
+    if not crossings:
         raise InputError("The mean SHAP value of the factor never changes sign: no threshold "
                          "can be derived; give the threshold yourself.", "THRESHOLD")
-    # the sign change with the largest jump is the step; interpolate where the mean is zero
-    k = changes[np.argmax(np.abs(means[changes + 1] - means[changes]))]
-    x0, x1, m0, m1 = centres[k], centres[k + 1], means[k], means[k + 1]
-    t = x0 + (x1 - x0) * (0 - m0) / (m1 - m0)
-    prone = "below" if m0 > 0 else "above"
-    return float(t), prone, centres, means
+    best = max(crossings, key=lambda c: c["jump"])
+    return best["value"], best["prone"], centres, means
 
 
 def shap_dependence(X, y, j, seed=0, n_estimators=300, max_depth=4):

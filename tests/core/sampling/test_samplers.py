@@ -146,6 +146,22 @@ def test_shap_threshold_of_a_step():
     assert side == "below" and abs(t - 0.45) < 0.05
 
 
+def test_every_sign_change_is_reported_and_the_largest_jump_taken():
+    """Curve +0.2 | -0.1 | +1.0 | -1.0 over four value ranges: three sign changes at known
+    places (bin means of constant pieces cross between adjacent bin centres), the step
+    (jump 2.0) at the third."""
+    v = np.repeat(np.arange(8) + 0.5, 100)  # 8 equal bins, centres 0.5 .. 7.5
+    level = np.array([0.2, 0.2, -0.1, -0.1, 1.0, 1.0, -1.0, -1.0])
+    s = level[np.repeat(np.arange(8), 100)]
+    t, side, centres, means = smp.shap_threshold(v, s, bins=8)
+    rows = smp.shap_crossings(centres, means)
+    assert [r["prone"] for r in rows] == ["below", "above", "below"]
+    expected = [1.5 + 0.2 / 0.3, 3.5 + 0.1 / 1.1, 6.0]  # zero of the line between centres
+    np.testing.assert_allclose([r["value"] for r in rows], expected)
+    np.testing.assert_allclose([r["jump"] for r in rows], [0.3, 1.1, 2.0])
+    assert t == pytest.approx(6.0) and side == "below"
+
+
 def test_shap_threshold_recovers_the_generators_ndvi_step(sample_area):
     """The generator raises the landslide logit by 1.2 where NDVI < 0.45 at the initiation
     points. With 20 quantile bins of NDVI (about 0.03 wide around 0.45 here), the interpolated
