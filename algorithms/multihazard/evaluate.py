@@ -30,6 +30,9 @@ class EvaluateMultiHazard(HazardAlgorithm):
         "5 natural-breaks classes of each map; breaks from a seeded sample).<br>"
         "<b>MH density</b>: the % of each inventory's points (polygons: their pixels) in each "
         "of the 25 bivariate cells, as heatmaps (flood level down, landslide level across).<br>"
+        "<b>Share of area and of inventory per level</b>: for each map with its hazard's "
+        "inventory, the % of the area and the % of the inventory's points in each of the 5 "
+        "natural-breaks levels (a saturated map shows as much area in its high levels).<br>"
         "<b>Zonal uncertainty</b>: mean joint log-uncertainty and mean inter-hazard correlation "
         "per contextual zone (paper 002, table 6), and the zonal mean of every map given.<br>"
         "Each part runs when its inputs are given. Outputs: an HTML report and CSV tables.")
@@ -80,13 +83,14 @@ class EvaluateMultiHazard(HazardAlgorithm):
             ("logdet", P.UNCERTAINTY), ("rho", P.CORRELATION))}
         extra = {k: v for k, v in extra.items() if v}
         inv = {}
-        if biv:
-            with AlignedStack([Band(biv, 1, "bivariate", True)], Grid.from_path(biv)) as st:
+        on = biv or next((p for d in maps.values() for p in d.values()), None)
+        if on:  # the inventories serve the MH density and the share per level of each map
+            with AlignedStack([Band(on, 1, "grid", True)], Grid.from_path(on)) as st:
                 for key, name in ((P.FLOODS, "flood"), (P.LANDSLIDES, "landslide")):
                     xy = hazard_xy(self, parameters, key, context, st, feedback)
                     if xy is not None:
                         inv[f"{name} inventory"] = xy
-        elif self.parameterAsSource(parameters, P.FLOODS, context) is not None:
+        if not biv and inv:
             feedback.pushWarning("MH density needs the bivariate classes [BIVARIATE].")
         with tempfiles.workdir("hazard_mheval_") as tmp:
             first = next(iter([*extra.values()] + [p for d in maps.values()

@@ -25,7 +25,8 @@ class TrainMultiHazard(HazardAlgorithm):
         "Trains paper 002's (FL-MHSM) model set for flood and landslide, per contextual "
         "zone:<br>"
         "<b>Late Fusion</b>: one XGBoost classifier per hazard; hyperparameters (trees, depth, "
-        "learning rate, subsample, column sample, scale_pos_weight) by randomized search with "
+        "learning rate, subsample, column sample, the regularisation min_child_weight, gamma and "
+        "reg_lambda, scale_pos_weight) by randomized search with "
         "3-fold cross-validation (AUC).<br>"
         "<b>Early Fusion</b>: one network for both hazards: Gaussian noise 0.01, Dense 256 "
         "(GELU in its tanh form, LayerNorm) with a residual 256 block, 128, 64 (GELU, "
@@ -111,7 +112,7 @@ class TrainMultiHazard(HazardAlgorithm):
         path = self.parameterAsFileOutput(parameters, P.OUTPUT_MODEL, context)
         ints = {k.lower(): self.parameterAsInt(parameters, k, context) for k in (
             P.MIN_SAMPLES, P.MIN_VAL, P.N_ITER, P.EF_EPOCHS, P.GATE_EPOCHS, P.PATIENCE, P.BATCH)}
-        result, _ = worker.run(jobs.TrainMultiHazard(
+        result, predictions = worker.run(jobs.TrainMultiHazard(
             names=names, categorical=categorical, features_by_zone=features, seed=seed,
             radius=radius, bundle_path=path,
             crs_wkt=crs_wkt, algorithm=self.id(), **ints),
@@ -125,7 +126,7 @@ class TrainMultiHazard(HazardAlgorithm):
                 feedback.pushInfo(f"macro {r['hazard']:9s} {r['model']:3s}: AUC {r['auc']:.3f}, "
                                   f"F1 {r['f1']:.3f}, Brier {r['brier']:.3f}")
         html = self.parameterAsFileOutput(parameters, P.OUTPUT_HTML, context)
-        training_report(html, result)
+        training_report(html, result, predictions)
         out = {P.OUTPUT_MODEL: path, P.OUTPUT_HTML: html}
         out.update(self.optional_csv(parameters, context, rows, ["zone", "hazard", "model", "n"] +
                                           list(METRICS)))

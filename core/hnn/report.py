@@ -5,7 +5,7 @@ import re
 import numpy as np
 
 from ..stats import metrics as mt
-from ..util.report import HtmlReport, figure
+from ..util.report import HtmlReport, calibration_section, figure
 
 LOSS_WEIGHTS = tuple(float(a) for a in np.round(np.linspace(0, 1, 11), 1))
 
@@ -62,6 +62,8 @@ def training_report(path, result, alpha, ev, glm_auc, y_test, pb, glm_p, pc, mor
     ax.set_ylabel("true positive rate")
     ax.legend(fontsize=7, loc="lower right")
     rep.add_figure(fig, "ROC")
+    calibration_section(rep, {"HNN P(landslide)": (yb, pb), "GLM": (yb, glm_p)},
+                        "the test slope units")
     rep.heading("Confusion matrix (rows observed, columns predicted)")
     rep.table([{"observed": i, **{f"pred {j}": v for j, v in enumerate(row)}}
                for i, row in enumerate(ev["confusion"])])

@@ -302,13 +302,17 @@ def zone_feature_selection(X, hazard, label, zone, names, r_max=0.7, seed=0, min
 # -- Late Fusion ------------------------------------------------------------------------------
 LF_SPACE = {"n_estimators": [100, 200, 400], "max_depth": [3, 4, 6, 8],
             "learning_rate": [0.03, 0.1, 0.3], "subsample": [0.7, 0.85, 1.0],
-            "colsample_bytree": [0.7, 0.85, 1.0]}
+            "colsample_bytree": [0.7, 0.85, 1.0],
+            # regularisation: without it the search's deep, fast trees saturate the map
+            "min_child_weight": [1, 3, 10], "gamma": [0.0, 0.5, 2.0],
+            "reg_lambda": [1.0, 5.0, 20.0]}
 
 
 def train_late_fusion(X, y, seed=0, n_iter=10, cv=3):
     """One XGBoost classifier for one hazard (and zone): hyperparameters by randomized search
     with stratified k-fold CV (AUC) over n_estimators, max_depth, learning_rate, subsample,
-    colsample_bytree and scale_pos_weight (1, or the absence/presence ratio). Returns
+    colsample_bytree, the regularisation min_child_weight, gamma and reg_lambda, and
+    scale_pos_weight (1, or the absence/presence ratio). Returns
     (fitted best estimator, best parameters, best CV AUC)."""
     from sklearn.model_selection import RandomizedSearchCV, StratifiedKFold
     from ..util.deps import require

@@ -81,6 +81,56 @@ def jaccard_high(maps, sample=1_000_000, seed=0, feedback=None):
     return rows
 
 
+def class_shares(maps, inventories, sample=1_000_000, seed=0, feedback=None):
+    """Share of area and of the hazard's own inventory in each natural-breaks level of every
+    map (breaks from a seeded sample, as :func:`jaccard_high`): a saturated map shows as much
+    area in its high levels. ``maps`` {model: {hazard: path}}, ``inventories``
+    {"<hazard> inventory": (x, y)} in the maps' CRS. Rows (model, hazard, level, lo, hi,
+    area_pct, inventory_pct, points)."""
+    from ..io.raster import iter_windows, sample_at
+    fb = as_feedback(feedback)
+    todo = [(m, h, p) for m, d in maps.items() for h, p in d.items()
+            if f"{h} inventory" in inventories]
+    rows = []
+    for k, (m, h, path) in enumerate(todo):
+        step = fb.sub(k / len(todo), (k + 1) / len(todo))
+        grid = Grid.from_path(path)
+        ds = open_raster(path)
+        wins = list(iter_windows(grid, 1))
+        rng = np.random.default_rng(seed)
+        keep_p = min(1.0, sample / max(1, grid.xsize * grid.ysize))
+        kept = []
+        for i, win in enumerate(wins):
+            step.check()
+            a = read_window(ds, win)
+            kept.append(a[(rng.random(a.shape) < keep_p) & ~np.isnan(a)])
+            step.report(0.5 * (i + 1) / len(wins))
+        v = np.concatenate(kept)
+        if v.size == 0:
+            continue
+        limits = natural_breaks(v, 5, sample=sample, seed=seed)
+        area = np.zeros(5, np.int64)
+        for i, win in enumerate(wins):
+            step.check()
+            a = read_window(ds, win)
+            c = classify(a[~np.isnan(a)], limits)
+            area += np.bincount(c, minlength=5)[:5]
+            step.report(0.5 + 0.5 * (i + 1) / len(wins))
+        x, y = inventories[f"{h} inventory"]
+        with AlignedStack([Band(path, 1, "map")], grid) as st:
+            pv = sample_at(st, x, y)[:, 0]
+        pv = pv[np.isfinite(pv)]
+        inv = np.bincount(classify(pv, limits), minlength=5)[:5] if pv.size else np.zeros(5)
+        edges = [float(v.min())] + [float(t) for t in limits] + [float(v.max())]
+        for lev in range(5):
+            rows.append({"model": m.upper(), "hazard": h, "level": LEVELS[lev],
+                         "lo": edges[lev], "hi": edges[lev + 1],
+                         "area_pct": 100 * area[lev] / max(1, area.sum()),
+                         "inventory_pct": 100 * inv[lev] / max(1, pv.size),
+                         "points": int(pv.size)})
+    return rows
+
+
 def mh_density(bivariate_path, points):
     """% of inventory points in each of the 25 bivariate cells: ``points`` {name: (x, y)}
     (map CRS). Returns {name: 5x5 array of % (rows flood level, columns landslide level)} and
@@ -139,6 +189,7 @@ class MhEvaluation:
     n_on: dict = field(default_factory=dict)      # inventory -> points on a bivariate class
     zonal: list = field(default_factory=list)
     zonal_columns: list = field(default_factory=list)
+    shares: list = field(default_factory=list)  # class_shares rows
 
     def density_rows(self):
         return [{"inventory": k, "cell": f"flood {LEVELS[i]} - landslide {LEVELS[j]}",
@@ -163,6 +214,8 @@ def evaluate(maps, bivariate=None, inventories=None, extra=None, zones=None, sam
             inv["both inventories"] = tuple(np.concatenate([v[i] for v in inv.values()])
                                             for i in (0, 1))
         ev.density, ev.n_on = mh_density(bivariate, inv)
+    if inv and maps:
+        ev.shares = class_shares(maps, inv, sample, seed)
     zonal_inputs = dict(extra or {}, **{f"{m}_{h}": p for m, d in maps.items()
                                         for h, p in d.items()})
     if zonal_inputs and zones is not None:
@@ -198,6 +251,22 @@ def evaluation_report(path, ev):
         if top:
             rep.paragraph("Densest cells (both inventories): " + "; ".join(
                 f"{r['cell']} {r['percent']:.1f} %" for r in top))
+    if ev.shares:
+        rep.heading("Share of area and of inventory per level")
+        rep.paragraph("Each map's natural-breaks levels (very low to very high): the share of "
+                      "the area in the level next to the share of that hazard's inventory "
+                      "points. A useful map puts much of the inventory in little area; a "
+                      "saturated one puts much of the area in its high levels.", note=True)
+        rep.table(ev.shares, ["model", "hazard", "level", "lo", "hi", "area_pct",
+                              "inventory_pct"], left=("model", "hazard", "level"))
+        for h in HAZARDS:
+            for m in sorted({r["model"] for r in ev.shares if r["hazard"] == h}):
+                top = [r for r in ev.shares if r["hazard"] == h and r["model"] == m][-2:]
+                if top:
+                    rep.paragraph(f"{m} {h}: high + very high cover "
+                                  f"{sum(r['area_pct'] for r in top):.1f} % of the area and "
+                                  f"hold {sum(r['inventory_pct'] for r in top):.1f} % of the "
+                                  f"{top[0]['points']} inventory points.")
     if ev.zonal:
         rep.heading("Zonal means (paper 002, table 6)")
         rep.table(ev.zonal, ev.zonal_columns, left=("zone",))

@@ -47,4 +47,4 @@ class TrainMultiHazard(Job):
                  "history": {k: s.history for k, s in res.sets.items()},
                  "lf_params": {k: s.lf_params for k, s in res.sets.items()},
                  "features": {k: [res.names[i] for i in s.features]
-                              for k, s in res.sets.items()}}, {})
+                              for k, s in res.sets.items()}}, dict(res.test_predictions))

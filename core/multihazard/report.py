@@ -1,13 +1,25 @@
 """HTML reports of the multi-hazard models."""
 import numpy as np
 
-from ..util.report import HtmlReport, figure
-from .training import METRICS
+from ..util.report import HtmlReport, calibration_section, figure
+from .training import HAZARDS, METRICS, MODELS
 
 
-def training_report(path, result):
+def calibration_groups(predictions):
+    """{"<MODEL> <hazard>": (y, p)} of the pooled test predictions ("y_<h>", "<m>_<h>")."""
+    out = {}
+    for h in HAZARDS:
+        if f"y_{h}" in predictions:
+            for m in MODELS:
+                if f"{m}_{h}" in predictions:
+                    out[f"{m.upper()} {h}"] = (predictions[f"y_{h}"], predictions[f"{m}_{h}"])
+    return out
+
+
+def training_report(path, result, predictions=None):
     """The training report of 'Train multi-hazard models' from the worker's result (a dict:
-    metrics, sources, notes, features, lf_params, history)."""
+    metrics, sources, notes, features, lf_params, history) and the pooled test predictions
+    (calibration)."""
     rows = result["metrics"]
     rep = HtmlReport("Multi-hazard models: Late Fusion, Early Fusion, Mixture of Experts")
     rep.paragraph("Metrics on each zone's test split (the hazard's own samples), threshold 0.5 "
@@ -38,6 +50,8 @@ def training_report(path, result):
         ax.set_ylabel("macro AUC")
         ax.legend()
         rep.add_figure(fig, "macro AUC per model and hazard")
+    calibration_section(rep, calibration_groups(predictions or {}),
+                        "the test splits of every zone (real points only)")
     rep.heading("Per zone")
     rep.table([r for r in rows if r["zone"] != "macro"], ["zone", "hazard", "model", "n"] +
               list(METRICS), left=("zone", "hazard", "model"))

@@ -17,6 +17,7 @@ same rows with the same labels.
 """
 from __future__ import annotations
 
+import collections
 import threading
 import typing
 from dataclasses import dataclass, field
@@ -121,6 +122,7 @@ class TrainResult:
     categorical: list
     zones: list
     counts: list = field(default_factory=list)  # what each split holds (samples.split_counts)
+    test_predictions: dict = field(default_factory=dict)  # "y_<h>", "<model>_<h>": pooled test
 
 
 def train(X, names, categorical, hazard, label, zone, split, x, y, features_by_zone=None,
@@ -285,6 +287,7 @@ def train(X, names, categorical, hazard, label, zone, split, x, y, features_by_z
                          split_counts(hazard, label, augmented, split))
     pred = Predictor.from_result(result)
     rows_out = []
+    pooled = collections.defaultdict(list)
     for z in zones:
         te = (zone == z) & (split == "test")
         if not te.any():
@@ -298,9 +301,11 @@ def train(X, names, categorical, hazard, label, zone, split, x, y, features_by_z
                 notes.append(f"Zone {z}: its {h} test samples hold one class only; no {h} "
                              f"metrics for it.")
                 continue
+            pooled[f"y_{h}"].append(yt)
             for m in MODELS:
                 rows_out.append(dict(zone=z, hazard=h, model=m.upper(), n=int(own.sum()),
                                      **scores(yt, out[f"p_{m}"][own, j])))
+                pooled[f"{m}_{h}"].append(out[f"p_{m}"][own, j])
     for h in HAZARDS:
         for m in MODELS:
             sel = [r for r in rows_out if r["hazard"] == h and r["model"] == m.upper()]
@@ -309,6 +314,7 @@ def train(X, names, categorical, hazard, label, zone, split, x, y, features_by_z
                 rows_out.append(dict(zone="macro", hazard=h, model=m.upper(),
                                      n=int(sum(r["n"] for r in sel)), **macro))
     result.metrics = rows_out
+    result.test_predictions = {k: np.concatenate(v).astype(float) for k, v in pooled.items()}
     fb.report(1.0)
     return result
 

@@ -75,6 +75,54 @@ def threshold_metrics(y, p, threshold=0.5):
             "Brier": float(np.mean((p - y) ** 2))}
 
 
+def _bin_ids(p, bins):
+    """Equal-width bins of [0, 1]: bin k holds (k/bins, (k+1)/bins], the first one holds 0."""
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    return np.searchsorted(edges[1:-1], np.clip(p, 0.0, 1.0), side="left")
+
+
+def reliability(y, p, bins=10):
+    """The reliability curve: per non-empty equal-width probability bin, rows lo, hi, n,
+    mean_predicted and observed (the share of presences). A calibrated model's rows lie on
+    the diagonal."""
+    y = np.asarray(y, float)
+    p = np.asarray(p, float)
+    ids = _bin_ids(p, bins)
+    rows = []
+    for k in range(bins):
+        sel = ids == k
+        if sel.any():
+            rows.append({"lo": k / bins, "hi": (k + 1) / bins, "n": int(sel.sum()),
+                         "mean_predicted": float(p[sel].mean()),
+                         "observed": float(y[sel].mean())})
+    return rows
+
+
+def brier_decomposition(y, p, bins=10):
+    """Murphy's decomposition of the Brier score over equal-width probability bins:
+    Brier = reliability - resolution + uncertainty + within-bin variance - within-bin
+    covariance (Stephenson, Coelho & Jolliffe 2008; the last two vanish when the forecasts
+    within a bin are equal). ``reliability`` is the calibration part (0: calibrated)."""
+    y = np.asarray(y, float)
+    p = np.asarray(p, float)
+    if len(y) == 0:
+        raise InputError("The Brier decomposition needs samples.", "SAMPLES")
+    ids = _bin_ids(p, bins)
+    n = len(y)
+    obar = float(y.mean())
+    rel = res = wbv = wbc = 0.0
+    for k in np.unique(ids):
+        sel = ids == k
+        pk, ok = p[sel].mean(), y[sel].mean()
+        rel += sel.sum() * (pk - ok) ** 2
+        res += sel.sum() * (ok - obar) ** 2
+        wbv += np.sum((p[sel] - pk) ** 2)
+        wbc += 2 * np.sum((y[sel] - ok) * (p[sel] - pk))
+    return {"brier": float(np.mean((p - y) ** 2)), "reliability": rel / n,
+            "resolution": res / n, "uncertainty": obar * (1 - obar),
+            "within_variance": wbv / n, "within_covariance": wbc / n}
+
+
 def scai(area_counts, hazard_counts):
     """SCAI_i = (% of area in class i) / (% of hazard samples in class i); inf where a class
     holds no hazard. Returns a list of dicts per class."""

@@ -78,6 +78,7 @@ def evaluate_map(stack, presences_xy, absences_xy, class_limits=None, threshold=
     y = np.r_[np.ones(len(p1)), np.zeros(len(p0))]
     p = np.r_[p1, p0]
     metrics = mt.threshold_metrics(y, p, threshold)
+    stats["samples"] = (y, p)  # for the calibration
     hazard = np.bincount(classify(p1, stats["limits"]), minlength=len(stats["counts"]))
     rows = mt.scai(stats["counts"], hazard)
     names = CLASS_NAMES if len(rows) == 5 else [f"class {i + 1}" for i in range(len(rows))]
@@ -232,6 +233,27 @@ def map_evaluation_report(path, name, m, scai, stats, roc, how, sources=None):
     rep.table(scai, ["class", "area_pixels", "area_pct", "hazard", "hazard_pct", "SCAI"],
               left=("class",))
     rep.paragraph("Class limits: " + ", ".join(f"{v:.4f}" for v in stats["limits"]))
+    if scai:
+        fig, ax = figure(6, 3.2)
+        xs = np.arange(len(scai))
+        ax.bar(xs - 0.2, [r["area_pct"] for r in scai], 0.4, color="#bdbdbd", label="area")
+        ax.bar(xs + 0.2, [r["hazard_pct"] for r in scai], 0.4, color="#d7301f",
+               label="inventory (presences)")
+        ax.set_xticks(xs)
+        ax.set_xticklabels([r["class"] for r in scai], fontsize=8)
+        ax.set_ylabel("% per class")
+        ax.legend(fontsize=8)
+        rep.add_figure(fig, "share of area and of inventory per class")
+        if len(scai) >= 2:
+            top = scai[-2:]
+            rep.paragraph(f"The two highest classes cover {sum(r['area_pct'] for r in top):.1f} "
+                          f"% of the area and hold {sum(r['hazard_pct'] for r in top):.1f} % "
+                          f"of the presences. A useful map puts much of the inventory in "
+                          f"little area; a saturated one puts much of the area in its highest "
+                          f"classes.")
+    if "samples" in stats:
+        from ..util.report import calibration_section
+        calibration_section(rep, {name: stats["samples"]}, "the evaluation points")
     rep.heading("LSI statistics")
     rep.paragraph(f"mean {stats['mean']:.4f}, standard deviation {stats['std']:.4f}, "
                   f"{stats['n']} pixels")

@@ -10,7 +10,7 @@ from ..util.errors import InputError
 from .estimators import (Encoding, block_folds, check_training_data, group_folds, importance,
                      make_estimator, random_split, save_model, shap_values)
 from ..util.progress import as_feedback
-from ..util.report import HtmlReport, figure
+from ..util.report import HtmlReport, calibration_section, figure
 
 
 # numpy 2 deprecates trapz for trapezoid, which numpy 1.24 (Debian 12) does not have
@@ -33,6 +33,7 @@ class TrainResult:
     shap: np.ndarray = None
     shap_X: np.ndarray = None
     shap_rows: tuple = (0, 0)  # (rows explained, training rows): a seeded sample
+    held_out: tuple = None  # (name, y, p) of the held-out predictions: test or out-of-fold
 
 
 def one_per_pixel(grid, x, y, labels):
@@ -102,6 +103,7 @@ def train(X, y, names, categorical, kind, params=None, validation=None, seed=0, 
                           mt.threshold_metrics(y[~test], p_tr, threshold),
                           mt.threshold_metrics(y[test], p_te, threshold))
         res.roc = {"train": mt.roc_curve(y[~test], p_tr), "test": mt.roc_curve(y[test], p_te)}
+        res.held_out = ("test", y[test], p_te)
         fit_X = Xt[~test]
     elif method in ("blocks", "groups"):
         if method == "blocks":
@@ -135,6 +137,7 @@ def train(X, y, names, categorical, kind, params=None, validation=None, seed=0, 
         res.folds = folds
         res.roc = {"train (all samples)": mt.roc_curve(y, p_all),
                    "out-of-fold": mt.roc_curve(y[done], oof[done])}
+        res.held_out = ("out-of-fold", y[done], oof[done])
         fit_X = Xt
     elif method == "none":
         est = _fit(kind, params, seed, Xt, y)
@@ -249,6 +252,11 @@ def report(res, path, title="Susceptibility model"):
     ax.set_title("ROC")
     ax.legend(loc="lower right")
     rep.add_figure(fig, "ROC curves")
+    if res.held_out is not None:
+        name, yh, ph = res.held_out
+        calibration_section(rep, {f"{KIND_NAMES.get(res.kind, res.kind)} ({name})": (yh, ph)},
+                            "the test samples" if name == "test" else
+                            "the out-of-fold predictions")
     m = res.test_metrics or res.train_metrics
     rep.heading("Confusion matrix" + (" (test)" if res.test_metrics else " (train)"))
     rep.table([{"": "observed 1", "predicted 1": m["TP"], "predicted 0": m["FN"]},

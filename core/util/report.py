@@ -110,3 +110,50 @@ def ensure_dir(path):
     if path:
         os.makedirs(path, exist_ok=True)
     return path
+
+
+def calibration_section(rep, groups, where="the test samples", bins=10):
+    """A reliability diagram and the Brier score's calibration part for each of ``groups``
+    {name: (y, p)}; a sentence when a group over- or under-predicts on average by more than
+    0.1. Groups with fewer than 2 samples or one class only are left out."""
+    from ..stats.metrics import brier_decomposition, reliability
+    import numpy as np
+    groups = {k: (np.asarray(y, float), np.asarray(p, float)) for k, (y, p) in groups.items()
+              if len(y) >= 2}
+    if not groups:
+        return
+    rep.heading("Calibration")
+    rep.paragraph(f"Reliability on {where}: the share of presences among the samples in each "
+                  f"probability bin against the mean predicted probability. A calibrated "
+                  f"model follows the diagonal. 'reliability' is the Brier score's calibration "
+                  f"part (Murphy's decomposition over {bins} bins, 0 is perfect); resolution "
+                  f"is what the model separates. The samples' share of presences is set by "
+                  f"the sampling design (often 1:1), not by the landscape: a probability is "
+                  f"calibrated to that share, not to the area's frequency of events.",
+                  note=True)
+    fig, ax = figure(5.2, 4.2)
+    ax.plot([0, 1], [0, 1], color="#999999", lw=1, ls="--", label="calibrated")
+    rows, warnings = [], []
+    for name, (y, p) in groups.items():
+        curve = reliability(y, p, bins)
+        ax.plot([r["mean_predicted"] for r in curve], [r["observed"] for r in curve], "o-",
+                ms=4, label=name)
+        d = brier_decomposition(y, p, bins)
+        rows.append({"model": name, "n": len(y), "mean predicted": float(p.mean()),
+                     "observed share": float(y.mean()), "Brier": d["brier"],
+                     "reliability": d["reliability"], "resolution": d["resolution"],
+                     "uncertainty": d["uncertainty"]})
+        gap = float(p.mean() - y.mean())
+        if abs(gap) > 0.1:
+            warnings.append(f"{name}: mean predicted probability {p.mean():.2f} against an "
+                            f"observed share of {y.mean():.2f}: the model "
+                            f"{'over' if gap > 0 else 'under'}-predicts.")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_xlabel("mean predicted probability")
+    ax.set_ylabel("observed share of presences")
+    ax.legend(fontsize=7)
+    rep.add_figure(fig, "reliability diagram")
+    rep.table(rows, left=("model",))
+    for w in warnings:
+        rep.paragraph(w)

@@ -149,6 +149,8 @@ def test_late_fusion_search_is_seeded_and_learns():
     est, params, auc = mh.train_late_fusion(X, y, seed=1, n_iter=4)
     est2, params2, auc2 = mh.train_late_fusion(X, y, seed=1, n_iter=4)
     assert params == params2 and auc == auc2 and auc > 0.8
+    assert {"min_child_weight", "gamma", "reg_lambda"} <= set(params)
+    assert est.get_params()["reg_lambda"] == params["reg_lambda"]
     assert set(params) == set(mh.LF_SPACE) | {"scale_pos_weight"}
     with pytest.raises(InputError, match="too few"):
         mh.train_late_fusion(X[:5], np.array([1, 0, 0, 0, 0]))

@@ -319,6 +319,23 @@ def test_jaccard_density_and_zonal_means_by_hand(tmp_path):
 
 
 
+def test_class_shares_of_a_map_with_five_known_levels(tmp_path):
+    """Five values in bands of 10 columns (20 % of the area each): the natural-breaks levels
+    are those bands; 8 flood points on the highest band, 2 on the lowest, 1 off the map."""
+    a = np.repeat(np.array([0.1, 0.3, 0.5, 0.7, 0.95]), 10)[None, :].repeat(60, 0)
+    pa = write_raster(tmp_path / "a.tif", a, T, nodata=-9999)
+    c = np.array([45] * 8 + [2, 3, 80])
+    r = np.arange(11) % 60
+    x, y = T[0] + (c + 0.5) * T[1], T[3] + (r + 0.5) * T[5]
+    rows = mh_eval.class_shares({"moe": {"flood": pa, "landslide": pa}},
+                                {"flood inventory": (x, y)}, seed=0)
+    assert [r["level"] for r in rows] == list(mh.LEVELS) and {r["hazard"] for r in rows} == \
+        {"flood"}  # no landslide inventory given: no rows for it
+    np.testing.assert_allclose([r["area_pct"] for r in rows], [20] * 5)
+    np.testing.assert_allclose([r["inventory_pct"] for r in rows], [20, 0, 0, 0, 80])
+    assert rows[0]["points"] == 10
+
+
 def test_evaluation_runs_the_parts_given_and_aligns_coarser_zones(tmp_path):
     """evaluate(): Jaccard only with two models of a hazard, "both inventories" only with two
     inventories, zones on a coarser grid resampled to the maps' grid, and a clear error when

@@ -75,7 +75,11 @@ def test_map_evaluation(tmp_path):
     assert "Evaluation of my map" in html and "50 hand-picked pixels" in html
     assert "probability &gt; 0.5 counts as predicted presence" in html or \
         "probability > 0.5 counts as predicted presence" in html
-    assert html.count("<img") == 2 and "Class limits: 0.2000, 0.4000, 0.6000, 0.8000" in html
+    assert html.count("<img") == 4 and "Class limits: 0.2000, 0.4000, 0.6000, 0.8000" in html
+    # ROC, area and inventory per class, reliability, histogram; the highest class holds all
+    top2 = scai[3]["area_pct"] + scai[4]["area_pct"]
+    assert f"cover {top2:.1f} % of the area and hold 100.0 % of the presences" in html
+    assert "Calibration" in html and "reliability" in html
 
 
 def test_map_evaluation_counts_what_it_leaves_out_and_refuses_a_non_probability(tmp_path):
