@@ -1,4 +1,6 @@
 """hazard:trainmodel: labelled samples + factors -> model file, report, metrics."""
+import re
+
 import numpy as np
 from qgis.core import (QgsCoordinateReferenceSystem, QgsProcessingException,
                        QgsProcessingParameterEnum, QgsProcessingParameterFeatureSource,
@@ -8,8 +10,9 @@ from qgis.core import (QgsCoordinateReferenceSystem, QgsProcessingException,
 
 from ...core.io.raster import sample_at
 from ...core.susceptibility.estimators import DEFAULTS
-from ...core.susceptibility.training import (METRIC_COLS, metric_rows, one_per_pixel, report,
-                                              save, train)
+from ...core.susceptibility.training import (METRIC_COLS, describe_optimism, metric_rows,
+                                              one_per_pixel, report, save, separating_check,
+                                              train)
 from ...core.io.zonal import geometries_from_wkb, point_coordinates
 from .. import compat
 from ..features import numbers, surface_points
@@ -37,7 +40,13 @@ class TrainModel(HazardAlgorithm):
         "field ('train'/'test'), spatial k-fold over square blocks of a given size, or k-fold "
         "over a zone field (spatial folds avoid the optimism of random splits on spatially "
         "autocorrelated samples); with k-fold the final model is fitted on all samples and the "
-        "metrics are out-of-fold.<br><br>"
+        "metrics are out-of-fold.<br>"
+        "<b>Optimism</b>: when absences come from a sampler that separates them from the "
+        "presences by construction (Mahalanobis, slope threshold, buffer; read from the "
+        "'sampler' field the samplers write), the log and the report say that the internal "
+        "AUC is optimistic and show a spatial k-fold score (block size and folds as set "
+        "below) beside it; the calibration section shows the reliability of the held-out "
+        "predictions.<br><br>"
         "<b>Outputs</b>: a model file (.hsm: a zip of plain data, the random forest as its "
         "trees' node arrays, the GLM as its coefficients, XGBoost as its own JSON, and a "
         "manifest with the factor names and order, categories, grid and CRS, metrics, "
@@ -164,8 +173,20 @@ class TrainModel(HazardAlgorithm):
             X, y, xy = X[keep], y[keep], xy[keep]
         validation = self._validation(parameters, context, feats, keep, src)
         res = train(X, y, names, categorical, kind, params, validation, seed,
-                    coords=(xy[:, 0], xy[:, 1]), feedback=fb.sub(0.1, 0.9),
+                    coords=(xy[:, 0], xy[:, 1]), feedback=fb.sub(0.1, 0.8),
                     shap_sample=self.parameterAsInt(parameters, P.SHAP_SAMPLE, context))
+        if src.fields().indexOf("sampler") >= 0:
+            samp = np.array([str(f["sampler"]) for f in feats])[keep]
+            res.optimism = separating_check(
+                samp[y == 0], X, y, names, categorical, kind, params, (xy[:, 0], xy[:, 1]),
+                seed, self.parameterAsDouble(parameters, P.BLOCK_SIZE, context),
+                max(2, self.parameterAsInt(parameters, P.FOLDS, context)),
+                feedback=fb.sub(0.8, 0.9),
+                spatial=res.test_metrics if validation["method"] == "blocks" else None)
+            if res.optimism:
+                m0 = res.test_metrics or res.train_metrics
+                feedback.pushWarning(re.sub("<[^>]+>", "", describe_optimism(res.optimism,
+                                                                             m0["AUC"])))
         model_path = self.parameterAsFileOutput(parameters, P.OUTPUT_MODEL, context)
         save(res, model_path, crs_authid=crs.authid(), label_field=label_field,
              n_samples=int(len(y)), **extra)

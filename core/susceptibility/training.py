@@ -34,6 +34,7 @@ class TrainResult:
     shap_X: np.ndarray = None
     shap_rows: tuple = (0, 0)  # (rows explained, training rows): a seeded sample
     held_out: tuple = None  # (name, y, p) of the held-out predictions: test or out-of-fold
+    optimism: dict = None  # separating_check(): samplers, spatial k-fold metrics, block size
 
 
 def one_per_pixel(grid, x, y, labels):
@@ -170,11 +171,61 @@ def save(res, path, grid=None, resampling="bilinear", **fields):
                       folds=res.folds, importance=res.importance, **fields)
 
 
+# samplers that place absences away from the presences by construction (field 'sampler')
+SEPARATING = {"mahalanobis": "far from the presences in factor space (Mahalanobis chi-square)",
+              "slope_threshold": "on gentle slopes below a threshold, where presences are rare "
+                                 "by construction",
+              "buffer_random": "outside a buffer around every presence"}
+
+
+def separating_check(samplers, X, y, names, categorical, kind, params, coords, seed, size,
+                     k=5, threshold=0.5, feedback=None, spatial=None):
+    """When some absences come from a sampler of SEPARATING (``samplers``: the 'sampler'
+    values of the absences), the held-out score on such samples is optimistic: the model
+    learns where the sampler put the absences. Returns None, or {"samplers": {name: count},
+    "spatial": metrics of a spatial k-fold over blocks of ``size`` (None when the blocks are
+    too few), "size", "k"} to set beside the internal score. ``spatial``: those metrics when
+    the model's own validation was that spatial k-fold already (nothing is trained again)."""
+    samplers = [str(v) for v in samplers]
+    found = {s_: samplers.count(s_) for s_ in SEPARATING if s_ in samplers}
+    if not found:
+        return None
+    if spatial is None:
+        try:
+            spatial = train(X, y, names, categorical, kind, params,
+                            {"method": "blocks", "size": float(size), "k": int(k)}, seed,
+                            coords=coords, threshold=threshold, feedback=feedback,
+                            shap_sample=0).test_metrics
+        except InputError:  # too few blocks or classes per fold: say so rather than fail
+            spatial = None
+    return {"samplers": found, "spatial": spatial, "size": float(size), "k": int(k)}
+
+
+def describe_optimism(opt, internal_auc):
+    """The report's caution about an internal score on separating samplers, as a sentence."""
+    how = "; ".join(f"{n} absences from '{s_}', drawn {SEPARATING[s_]}"
+                    for s_, n in opt["samplers"].items())
+    text = (f"<b>The internal AUC ({internal_auc:.3f}) is optimistic.</b> {how}: the model "
+            f"partly learns where the sampler put the absences, and any split of these samples "
+            f"(random or spatial) rewards it. ")
+    if opt["spatial"] is not None:
+        text += (f"Spatial {opt['k']}-fold over blocks of {opt['size']:g} map units: AUC "
+                 f"{opt['spatial']['AUC']:.3f} (still on the sampler's absences). ")
+    else:
+        text += (f"A spatial {opt['k']}-fold over blocks of {opt['size']:g} map units could "
+                 f"not be run (too few blocks or classes per fold). ")
+    return text + ("Judge the map on an independent inventory: 'Evaluate susceptibility map' "
+                   "with landslides the samples did not use, against random background.")
+
+
 def metric_rows(res):
     rows = [dict(set="train", **res.train_metrics)]
     if res.test_metrics:
         rows.append(dict(set="test" if res.validation["method"] in ("random", "mask")
                          else "out-of-fold", **res.test_metrics))
+    if res.optimism and res.optimism.get("spatial"):
+        rows.append(dict(set=f"spatial {res.optimism['k']}-fold (check)",
+                         **res.optimism["spatial"]))
     for f in res.folds:
         rows.append(dict(set=f"fold {f['fold']}", **{k: v for k, v in f.items() if k != "fold"}))
     return rows
@@ -237,6 +288,9 @@ def report(res, path, title="Susceptibility model"):
     rep.paragraph(f"Model: <b>{KIND_NAMES.get(res.kind, res.kind)}</b> "
                   f"({describe_params(res.kind, res.params)}), seed {res.seed}. Validation: "
                   f"{describe_validation(res.validation)}.")
+    if res.optimism:
+        m0 = res.test_metrics or res.train_metrics
+        rep.paragraph(describe_optimism(res.optimism, m0["AUC"]))
     rep.heading("Metrics")
     rep.table(metric_rows(res), METRIC_COLS, left=("set",))
     rep.paragraph("Threshold metrics: a probability above 0.5 is a predicted presence. "
