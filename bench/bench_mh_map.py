@@ -130,7 +130,15 @@ def memory(folder, bundle, lf, tiles, full=None):
           f"{f['rss']:.0f} MiB for {f['px'] / 1e6:.0f} million (ratio {f['rss'] / q['rss']:.2f}); "
           f"reading the same mosaics alone: {rq['rss']:.0f} and {rf['rss']:.0f} MiB, so the "
           f"mapping adds {q['rss'] - rq['rss']:.0f} and {f['rss'] - rf['rss']:.0f} MiB "
-          f"(ratio {(f['rss'] - rf['rss']) / (q['rss'] - rq['rss']):.2f})")
+          f"({_ratio(f['rss'] - rf['rss'], q['rss'] - rq['rss'])})")
+
+
+def _ratio(a, b):
+    """'ratio a/b', or what the two resident sizes say when b is (nearly) zero: the mapping
+    added nothing measurable above reading for the smaller mosaic."""
+    if abs(b) < 1.0:  # MiB: resident sizes are measured in pages, equal runs give 0
+        return f"both within 1 MiB of reading alone: {a:.0f} vs {b:.0f} MiB"
+    return f"ratio {a / b:.2f}"
 
 
 def main():
