@@ -1,6 +1,4 @@
 """hazard:trainmodel: labelled samples + factors -> model file, report, metrics."""
-import re
-
 import numpy as np
 from qgis.core import (QgsCoordinateReferenceSystem, QgsProcessingException,
                        QgsProcessingParameterEnum, QgsProcessingParameterFeatureSource,
@@ -185,8 +183,7 @@ class TrainModel(HazardAlgorithm):
                 spatial=res.test_metrics if validation["method"] == "blocks" else None)
             if res.optimism:
                 m0 = res.test_metrics or res.train_metrics
-                feedback.pushWarning(re.sub("<[^>]+>", "", describe_optimism(res.optimism,
-                                                                             m0["AUC"])))
+                feedback.pushWarning(describe_optimism(res.optimism, m0["AUC"]))
         model_path = self.parameterAsFileOutput(parameters, P.OUTPUT_MODEL, context)
         save(res, model_path, crs_authid=crs.authid(), label_field=label_field,
              n_samples=int(len(y)), **extra)

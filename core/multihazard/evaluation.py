@@ -29,10 +29,10 @@ def _check_same_grid(paths):
     return first
 
 
-def jaccard_high(maps, sample=1_000_000, seed=0, feedback=None):
-    """Jaccard index of the high + very high masks (natural-breaks levels 4 and 5 of each map,
-    breaks from a seeded sample of that map) for every pair of models, per hazard.
-    ``maps``: {model: {hazard: path}}. Returns rows (hazard, pair, jaccard, pixels)."""
+def level_edges(maps, sample=1_000_000, seed=0, feedback=None):
+    """The edges of the 5 natural-breaks levels of every map, breaks from one seeded sample of
+    pixels shared by all maps (they are on one grid): {(model, hazard): [sample minimum, 4
+    breaks, sample maximum]}. ``maps``: {model: {hazard: path}}."""
     from ..io.raster import iter_windows
     fb = as_feedback(feedback)
     flat = {(m, h): p for m, d in maps.items() for h, p in d.items()}
@@ -42,19 +42,37 @@ def jaccard_high(maps, sample=1_000_000, seed=0, feedback=None):
     rng = np.random.default_rng(seed)
     keep_p = min(1.0, sample / max(1, grid.xsize * grid.ysize))
     kept = {k: [] for k in flat}
-    for k, win in enumerate(wins):  # pass 1: samples for the breaks
+    for k, win in enumerate(wins):
         fb.check()
         pick = rng.random((win.rows, win.cols)) < keep_p
         for key, d in ds.items():
             a = read_window(d, win)
             kept[key].append(a[pick & ~np.isnan(a)])
-        fb.report(0.5 * (k + 1) / len(wins))
-    limits = {}
+        fb.report((k + 1) / len(wins))
+    edges = {}
     for key in flat:
         v = np.concatenate(kept[key])
         if v.size == 0:
             raise InputError(f"Map '{key[0]} {key[1]}' holds no value.", key[0])
-        limits[key] = natural_breaks(v, 5, sample=sample, seed=seed)
+        edges[key] = [float(v.min())] + [float(t) for t in natural_breaks(
+            v, 5, sample=sample, seed=seed)] + [float(v.max())]
+    return edges
+
+
+def jaccard_high(maps, sample=1_000_000, seed=0, feedback=None, edges=None):
+    """Jaccard index of the high + very high masks (natural-breaks levels 4 and 5 of each map,
+    breaks from a seeded sample of that map: :func:`level_edges`, or ``edges`` already
+    computed) for every pair of models, per hazard.
+    ``maps``: {model: {hazard: path}}. Returns rows (hazard, pair, jaccard, pixels)."""
+    from ..io.raster import iter_windows
+    fb = as_feedback(feedback)
+    if edges is None:
+        edges = level_edges(maps, sample, seed, fb.sub(0, 0.5))
+    flat = {(m, h): p for m, d in maps.items() for h, p in d.items()}
+    grid = _check_same_grid({f"{m} {h}": p for (m, h), p in flat.items()})
+    ds = {k: open_raster(p) for k, p in flat.items()}
+    wins = list(iter_windows(grid, len(flat)))
+    limits = {key: edges[key][1:-1] for key in flat}
     models = list(maps)
     pairs = [(a, b) for i, a in enumerate(models) for b in models[i + 1:]]
     hazards = sorted({h for d in maps.values() for h in d}, key=lambda h: (h not in HAZARDS, h))
@@ -81,50 +99,41 @@ def jaccard_high(maps, sample=1_000_000, seed=0, feedback=None):
     return rows
 
 
-def class_shares(maps, inventories, sample=1_000_000, seed=0, feedback=None):
+def class_shares(maps, inventories, sample=1_000_000, seed=0, feedback=None, edges=None):
     """Share of area and of the hazard's own inventory in each natural-breaks level of every
-    map (breaks from a seeded sample, as :func:`jaccard_high`): a saturated map shows as much
-    area in its high levels. ``maps`` {model: {hazard: path}}, ``inventories``
+    map (the levels of :func:`level_edges`, or ``edges`` already computed): a saturated map
+    shows as much area in its high levels. ``maps`` {model: {hazard: path}}, ``inventories``
     {"<hazard> inventory": (x, y)} in the maps' CRS. Rows (model, hazard, level, lo, hi,
     area_pct, inventory_pct, points)."""
     from ..io.raster import iter_windows, sample_at
     fb = as_feedback(feedback)
     todo = [(m, h, p) for m, d in maps.items() for h, p in d.items()
             if f"{h} inventory" in inventories]
+    if edges is None and todo:
+        edges = level_edges({m: {h: p} for m, h, p in todo}, sample, seed, fb.sub(0, 0.5))
+        fb = fb.sub(0.5, 1.0)
     rows = []
     for k, (m, h, path) in enumerate(todo):
         step = fb.sub(k / len(todo), (k + 1) / len(todo))
         grid = Grid.from_path(path)
         ds = open_raster(path)
         wins = list(iter_windows(grid, 1))
-        rng = np.random.default_rng(seed)
-        keep_p = min(1.0, sample / max(1, grid.xsize * grid.ysize))
-        kept = []
-        for i, win in enumerate(wins):
-            step.check()
-            a = read_window(ds, win)
-            kept.append(a[(rng.random(a.shape) < keep_p) & ~np.isnan(a)])
-            step.report(0.5 * (i + 1) / len(wins))
-        v = np.concatenate(kept)
-        if v.size == 0:
-            continue
-        limits = natural_breaks(v, 5, sample=sample, seed=seed)
+        e = edges[(m, h)]
+        limits = e[1:-1]
         area = np.zeros(5, np.int64)
         for i, win in enumerate(wins):
             step.check()
             a = read_window(ds, win)
-            c = classify(a[~np.isnan(a)], limits)
-            area += np.bincount(c, minlength=5)[:5]
-            step.report(0.5 + 0.5 * (i + 1) / len(wins))
+            area += np.bincount(classify(a[~np.isnan(a)], limits), minlength=5)[:5]
+            step.report((i + 1) / len(wins))
         x, y = inventories[f"{h} inventory"]
         with AlignedStack([Band(path, 1, "map")], grid) as st:
             pv = sample_at(st, x, y)[:, 0]
         pv = pv[np.isfinite(pv)]
         inv = np.bincount(classify(pv, limits), minlength=5)[:5] if pv.size else np.zeros(5)
-        edges = [float(v.min())] + [float(t) for t in limits] + [float(v.max())]
         for lev in range(5):
             rows.append({"model": m.upper(), "hazard": h, "level": LEVELS[lev],
-                         "lo": edges[lev], "hi": edges[lev + 1],
+                         "lo": e[lev], "hi": e[lev + 1],
                          "area_pct": 100 * area[lev] / max(1, area.sum()),
                          "inventory_pct": 100 * inv[lev] / max(1, pv.size),
                          "points": int(pv.size)})
@@ -206,16 +215,19 @@ def evaluate(maps, bivariate=None, inventories=None, extra=None, zones=None, sam
     means of every map (the zones are resampled to the maps' grid when on another)."""
     fb = as_feedback(feedback)
     ev = MhEvaluation()
-    if sum(1 for d in maps.values() if d) >= 2:
-        ev.jaccard = jaccard_high(maps, sample, seed, fb.sub(0, 0.6))
     inv = dict(inventories or {})
+    two_models = sum(1 for d in maps.values() if d) >= 2
+    edges = level_edges(maps, sample, seed, fb.sub(0, 0.3)) if maps and (two_models or inv) \
+        else None  # one sample and one set of breaks for the Jaccard and the shares
+    if two_models:
+        ev.jaccard = jaccard_high(maps, sample, seed, fb.sub(0.3, 0.6), edges)
     if bivariate and inv:
         if len(inv) > 1:
             inv["both inventories"] = tuple(np.concatenate([v[i] for v in inv.values()])
                                             for i in (0, 1))
         ev.density, ev.n_on = mh_density(bivariate, inv)
     if inv and maps:
-        ev.shares = class_shares(maps, inv, sample, seed)
+        ev.shares = class_shares(maps, inv, sample, seed, edges=edges)
     zonal_inputs = dict(extra or {}, **{f"{m}_{h}": p for m, d in maps.items()
                                         for h, p in d.items()})
     if zonal_inputs and zones is not None:

@@ -202,10 +202,11 @@ def separating_check(samplers, X, y, names, categorical, kind, params, coords, s
 
 
 def describe_optimism(opt, internal_auc):
-    """The report's caution about an internal score on separating samplers, as a sentence."""
+    """The caution about an internal score on separating samplers, as plain text (the log's
+    warning and the report's paragraph)."""
     how = "; ".join(f"{n} absences from '{s_}', drawn {SEPARATING[s_]}"
                     for s_, n in opt["samplers"].items())
-    text = (f"<b>The internal AUC ({internal_auc:.3f}) is optimistic.</b> {how}: the model "
+    text = (f"The internal AUC ({internal_auc:.3f}) is optimistic. {how}: the model "
             f"partly learns where the sampler put the absences, and any split of these samples "
             f"(random or spatial) rewards it. ")
     if opt["spatial"] is not None:
