@@ -27,6 +27,7 @@ def _algorithm_classes():
     from .algorithms.hnn.train import TrainHnn
     from .algorithms.setup.install import InstallDependencies
     from .algorithms.sampling.merge import MergeSamples
+    from .algorithms.sampling.split import SplitInventory
     from .algorithms.multihazard.evaluate import EvaluateMultiHazard
     from .algorithms.multihazard.features import ZoneFeatureSelection
     from .algorithms.multihazard.map import MapMultiHazard
@@ -42,7 +43,7 @@ def _algorithm_classes():
     from .algorithms.sampling.factor_threshold import FactorThresholdAbsences
     from .algorithms.data.slope_units import SlopeUnitStatistics
     from .algorithms.modelling.train import TrainModel
-    return [AlignFactors, SlopeUnitStatistics, CreateSampleArea,
+    return [AlignFactors, SlopeUnitStatistics, CreateSampleArea, SplitInventory,
             MahalanobisAbsences, SlopeAbsences, BufferAbsences, MultiRatioAbsences,
             SusceptibilityRatioAbsences, FactorThresholdAbsences, OcsvmAbsences,
             KdeAugmentation, MergeSamples, TrainModel, ApplyModel, EvaluateMap, FrequencyRatio,

@@ -77,6 +77,7 @@ class HazardAlgorithm(QgsProcessingAlgorithm):
     REQUIRES = ()
     TAGS = ""  # search words of this algorithm, comma-separated
     ADVANCED = ()  # names of its own expert parameters
+    BASIC = ()  # names of COMMON_ADVANCED that are this algorithm's main parameters
 
     def tr(self, text):
         return QCoreApplication.translate("HazardSusceptibility", text)
@@ -117,7 +118,7 @@ class HazardAlgorithm(QgsProcessingAlgorithm):
     def addParameter(self, parameter, createOutput=True):  # noqa: N802
         """Expert parameters (COMMON_ADVANCED, the algorithm's ADVANCED) go under Advanced;
         only those a run can do without (a default, or optional)."""
-        if parameter.name() in COMMON_ADVANCED | set(self.ADVANCED) and not \
+        if parameter.name() in (COMMON_ADVANCED - set(self.BASIC)) | set(self.ADVANCED) and not \
                 parameter.isDestination() and (parameter.defaultValue() is not None or
                                                parameter.flags() & compat.FLAG_OPTIONAL):
             parameter.setFlags(parameter.flags() | compat.FLAG_ADVANCED)

@@ -59,3 +59,45 @@ def background(stack, presences_xy, n, seed, fb):
     adm = smp.Admissible(stack, pres)
     x, y, _ = smp.draw(adm, n, np.random.default_rng(seed), fb, what="background pixels")
     return x, y
+
+
+def add_independent_parameters(alg):
+    """INDEPENDENT (an inventory the training samples did not use) and its optional label
+    field, as every algorithm that scores a model beside its internal score offers them."""
+    from qgis.core import QgsProcessingParameterFeatureSource, QgsProcessingParameterField
+    from . import params as P
+    alg.addParameter(QgsProcessingParameterFeatureSource(
+        P.INDEPENDENT, alg.tr("Independent evaluation inventory (presences the training did "
+                              "not use: a held-out part, another inventory)"),
+        [compat.TYPE_VECTOR_POINT, compat.TYPE_VECTOR_POLYGON], optional=True))
+    alg.addParameter(QgsProcessingParameterField(
+        P.INDEPENDENT_LABEL_FIELD, alg.tr("Label field of the independent inventory (1 "
+                                          "presence, 0 absence; empty: all presences, against "
+                                          "random background)"),
+        parentLayerParameterName=P.INDEPENDENT, optional=True))
+
+
+def independent_xy(alg, parameters, context, stack, feedback, seed, avoid_xy, fb, per=10):
+    """The independent inventory on ``stack``'s grid: (presences xy, absences xy, how), or None
+    when none is given. Absences: its label 0 when a label field is given, else ``per`` random
+    valid background pixels per presence, off every presence pixel and off ``avoid_xy``
+    (the training samples)."""
+    from . import params as P
+    if alg.parameterAsSource(parameters, P.INDEPENDENT, context) is None:
+        return None
+    label_field = alg.parameterAsString(parameters, P.INDEPENDENT_LABEL_FIELD, context) or None
+    pres = hazard_xy(alg, parameters, P.INDEPENDENT, context, stack, feedback, label_field, 1)
+    if not len(pres[0]):
+        raise QgsProcessingException(
+            f"The independent inventory holds no presence"
+            f"{f' (label 1 of {label_field!r})' if label_field else ''} [{P.INDEPENDENT}].")
+    for note in other_labels(alg, parameters, P.INDEPENDENT, context, label_field):
+        feedback.pushWarning(note)
+    if label_field:
+        absn = hazard_xy(alg, parameters, P.INDEPENDENT, context, stack, feedback,
+                         label_field, 0)
+        return pres, absn, f"label 1 and 0 of '{label_field}'"
+    avoid = (np.r_[pres[0], avoid_xy[0]], np.r_[pres[1], avoid_xy[1]])
+    absn = background(stack, avoid, per * len(pres[0]), seed, fb)
+    return pres, absn, (f"every feature a presence, against {per} random background pixels "
+                        f"per presence (seed {seed})")

@@ -8,13 +8,15 @@ from qgis.core import (QgsCoordinateReferenceSystem, QgsProcessingException,
 
 from ...core.io.raster import sample_at
 from ...core.susceptibility.estimators import DEFAULTS
-from ...core.susceptibility.training import (METRIC_COLS, describe_optimism, metric_rows,
-                                              one_per_pixel, report, save, separating_check,
-                                              train)
+from ...core.susceptibility import holdout
+from ...core.susceptibility.training import (METRIC_COLS, add_independent, describe_optimism,
+                                              metric_rows, one_per_pixel, predict, report, save,
+                                              separating_check, train)
 from ...core.io.zonal import geometries_from_wkb, point_coordinates
 from .. import compat
 from ..features import numbers, surface_points
 from ..base import RESAMPLING, HazardAlgorithm, source_geometries
+from ..report_common import add_independent_parameters, independent_xy
 from .. import params as P
 
 MODELS = ["rf", "xgboost", "glm"]
@@ -44,7 +46,14 @@ class TrainModel(HazardAlgorithm):
         "'sampler' field the samplers write), the log and the report say that the internal "
         "AUC is optimistic and show a spatial k-fold score (block size and folds as set "
         "below) beside it; the calibration section shows the reliability of the held-out "
-        "predictions.<br><br>"
+        "predictions.<br>"
+        "<b>Independent inventory</b> (optional): presences the samples did not use (the "
+        "held-out part of 'Split inventory', or another inventory), scored by the final model "
+        "beside the internal score, against their label 0 when a label field is given, else "
+        "against 10 random background pixels per presence (seeded). Points that share a pixel "
+        "with a training sample (or, for feature fields, every value with one) are left out "
+        "and counted. With feature fields the independent layer needs those fields and a label "
+        "field.<br><br>"
         "<b>Outputs</b>: a model file (.hsm: a zip of plain data, the random forest as its "
         "trees' node arrays, the GLM as its coefficients, XGBoost as its own JSON, and a "
         "manifest with the factor names and order, categories, grid and CRS, metrics, "
@@ -112,6 +121,7 @@ class TrainModel(HazardAlgorithm):
             optional=True))
         self.addParameter(QgsProcessingParameterNumber(
             P.FOLDS, self.tr("Folds"), compat.NUMBER_INTEGER, 5, minValue=2))
+        add_independent_parameters(self)
         self.add_seed_parameter()
         self.addParameter(QgsProcessingParameterFileDestination(
             P.OUTPUT_MODEL, self.tr("Model file"), self.tr("Susceptibility model (*.hsm)")))
@@ -184,6 +194,14 @@ class TrainModel(HazardAlgorithm):
             if res.optimism:
                 m0 = res.test_metrics or res.train_metrics
                 feedback.pushWarning(describe_optimism(res.optimism, m0["AUC"]))
+        if self.parameterAsSource(parameters, P.INDEPENDENT, context) is not None:
+            ind = (self._independent_fields(parameters, context, res, X, feature_fields)
+                   if feature_fields else
+                   self._independent_rasters(parameters, context, feedback, fb, res, xy, seed))
+            add_independent(res, ind)
+            gone = "; ".join(f"{v} {k}" for k, v in ind.left_out.items() if v)
+            if gone:
+                feedback.pushWarning(f"Independent inventory: left out {gone}.")
         model_path = self.parameterAsFileOutput(parameters, P.OUTPUT_MODEL, context)
         save(res, model_path, crs_authid=crs.authid(), label_field=label_field,
              n_samples=int(len(y)), **extra)
@@ -195,7 +213,59 @@ class TrainModel(HazardAlgorithm):
         m = res.test_metrics or res.train_metrics
         feedback.pushInfo(f"{kind}: AUC {m['AUC']:.3f}, kappa {m['kappa']:.3f} "
                           f"({'test' if res.test_metrics else 'train'})")
+        if res.independent is not None:
+            mi = res.independent.metrics
+            feedback.pushInfo(f"{kind}: AUC {mi['AUC']:.3f}, kappa {mi['kappa']:.3f} "
+                              f"(independent inventory: {mi['presences']} presences, "
+                              f"{mi['n'] - mi['presences']} absences)")
         return out
+
+    def _independent_rasters(self, parameters, context, feedback, fb, res, xy, seed):
+        """The final model scored at the independent inventory on the factor stack; points in
+        a pixel of a training sample are left out."""
+        with self.factor_stack(parameters, context) as stack:
+            pres, absn, how = independent_xy(self, parameters, context, stack, feedback, seed,
+                                             (xy[:, 0], xy[:, 1]), fb.sub(0.9, 0.93))
+            out = []
+            gone = 0
+            for px, py in (pres, absn):
+                near = holdout.on_pixels(stack.grid, xy[:, 0], xy[:, 1], px, py)
+                gone += int(near.sum())
+                Xi = sample_at(stack, np.asarray(px)[~near], np.asarray(py)[~near],
+                               fb.sub(0.93, 0.96))
+                p = np.full(len(Xi), np.nan)
+                ok = np.isfinite(Xi).all(axis=1)
+                if ok.any():
+                    p[ok] = predict(res, Xi[ok])
+                out.append(p)
+        return holdout.score(out[0], out[1], how,
+                             {"in a pixel of a training sample": gone})
+
+    def _independent_fields(self, parameters, context, res, X, feature_fields):
+        """The final model scored on the rows of the independent layer (its feature fields and
+        label field); rows equal to a training row are left out."""
+        src = self.parameterAsSource(parameters, P.INDEPENDENT, context)
+        label = self.parameterAsString(parameters, P.INDEPENDENT_LABEL_FIELD, context)
+        missing = [n for n in feature_fields if src.fields().indexOf(n) < 0]
+        if not label or src.fields().indexOf(label) < 0 or missing:
+            raise QgsProcessingException(
+                "With feature fields, the independent layer needs the same fields "
+                f"({', '.join(missing) or 'present'}) and a label field (1 presence, 0 "
+                "absence) [INDEPENDENT_LABEL_FIELD].")
+        feats = list(src.getFeatures())
+        Xi = numbers(feats, feature_fields)
+        yi = numbers(feats, [label])[:, 0]
+        same = holdout.same_rows(X, Xi)
+        p = np.full(len(Xi), np.nan)
+        ok = np.isfinite(Xi).all(axis=1) & ~same
+        if ok.any():
+            p[ok] = predict(res, Xi[ok])
+        other = ~np.isin(yi, (0, 1))
+        return holdout.score(p[(yi == 1) & ~same], p[(yi == 0) & ~same],
+                             f"label 1 and 0 of '{label}'",
+                             {"equal in every feature field to a training sample":
+                              int(same.sum()),
+                              f"with a '{label}' other than 1 or 0": int((other & ~same).sum())})
 
     def _at_rasters(self, parameters, context, src, feedback, fb):
         """Factor values at the samples (polygons: their centroids) on the factor stack."""

@@ -6,11 +6,12 @@ from qgis.core import (QgsProcessingParameterFeatureSource, QgsProcessingParamet
                        QgsProcessingParameterRasterLayer, QgsProcessingParameterString)
 
 from ...core.susceptibility.evaluation import (MAP_EVALUATION_COLUMNS, evaluate_map,
-                                               map_evaluation_report)
+                                               map_evaluation_report, score_at)
 from ...core.io.raster import AlignedStack, Band, Grid
 from .. import compat
 from ..base import HazardAlgorithm, raster_path
-from ..report_common import background, hazard_xy, other_labels
+from ..report_common import (add_independent_parameters, background, hazard_xy,
+                             independent_xy, other_labels)
 from .. import params as P
 
 
@@ -30,7 +31,13 @@ class EvaluateMap(HazardAlgorithm):
         "no hazard. A consistent map has SCAI falling from very low to very high. Classes are "
         "the natural breaks of the map (or the limits you give).<br>"
         "<b>LSI statistics</b> (paper 001 fig. 8): mean, standard deviation and histogram of the "
-        "map, and the area share of each class.<br>Outputs: HTML report and CSV tables.")
+        "map, and the area share of each class.<br>"
+        "<b>Independent inventory</b> (optional): a second inventory scored on the same map "
+        "with the same classes and set beside the first in every table and chart (its label "
+        "0, or 10 random background pixels per presence). Evaluate on presences the model "
+        "never saw: the held-out part of 'Split inventory', or another inventory; an "
+        "inventory that drew the training samples gives an optimistic score.<br>"
+        "Outputs: HTML report and CSV tables.")
 
     def initAlgorithm(self, config=None):
         self.addParameter(QgsProcessingParameterRasterLayer(
@@ -53,6 +60,7 @@ class EvaluateMap(HazardAlgorithm):
         self.addParameter(QgsProcessingParameterNumber(
             P.BACKGROUND, self.tr("Background pixels per hazard (without absences)"),
             compat.NUMBER_INTEGER, 10, minValue=1))
+        add_independent_parameters(self)
         self.add_seed_parameter()
         self.addParameter(QgsProcessingParameterFileDestination(
             P.OUTPUT_HTML, self.tr("Evaluation report"), self.tr("HTML files (*.html)")))
@@ -84,9 +92,17 @@ class EvaluateMap(HazardAlgorithm):
                 how = (f"random background pixels, "
                        f"{self.parameterAsInt(parameters, P.BACKGROUND, context)} per presence "
                        f"(seed {seed})")
-            m, scai, stats, roc = evaluate_map(
-                st, pres, absn, limits, self.parameterAsDouble(parameters, P.THRESHOLD, context),
-                fb.sub(0.1, 1.0), seed)
+            threshold = self.parameterAsDouble(parameters, P.THRESHOLD, context)
+            m, scai, stats, roc = evaluate_map(st, pres, absn, limits, threshold,
+                                               fb.sub(0.1, 0.95), seed)
+            independent = None
+            ind = independent_xy(self, parameters, context, st, feedback, seed, pres,
+                                 fb.sub(0.95, 1.0))
+            if ind is not None:
+                mi, si, ri, dropped, samples = score_at(st, stats, ind[0], ind[1], threshold,
+                                                        (P.INDEPENDENT, P.INDEPENDENT))
+                independent = {"metrics": mi, "scai": si, "roc": ri, "dropped": dropped,
+                               "samples": samples, "how": ind[2]}
         stats["notes"] = other_labels(self, parameters, P.HAZARDS, context, label_field)
         for note in stats["notes"] + [
                 f"{k}: {v} left out (off the map or on its nodata)"
@@ -99,11 +115,22 @@ class EvaluateMap(HazardAlgorithm):
                        parameters, P.HAZARDS, context, ["gpkg", "shp"]) if inventory else "",
                    "labels": f"'{label_field}' = 1 presences" if label_field else
                    "every feature a presence"}
-        map_evaluation_report(html, lyr.name(), m, scai, stats, roc, how, sources)
+        if independent is not None:
+            sources["independent inventory"] = self.parameterAsCompatibleSourceLayerPath(
+                parameters, P.INDEPENDENT, context, ["gpkg", "shp"])
+        map_evaluation_report(html, lyr.name(), m, scai, stats, roc, how, sources, independent)
         out = {P.OUTPUT_HTML: html}
-        out.update(self.optional_csv(parameters, context, [dict(table="metrics", **m)] + [
-            dict(table="SCAI", **r) for r in scai], MAP_EVALUATION_COLUMNS))
+        rows = [dict(table="metrics", **m)] + [dict(table="SCAI", **r) for r in scai]
+        if independent is not None:
+            rows += [dict(table="metrics (independent)", **independent["metrics"])] + [
+                dict(table="SCAI (independent)", **r) for r in independent["scai"]]
+        out.update(self.optional_csv(parameters, context, rows, MAP_EVALUATION_COLUMNS))
         feedback.pushInfo(f"AUC {m['AUC']:.3f}, kappa {m['kappa']:.3f}; SCAI " +
                           ", ".join(f"{r['SCAI']:.2f}" for r in scai))
+        if independent is not None:
+            mi = independent["metrics"]
+            feedback.pushInfo(f"Independent inventory: AUC {mi['AUC']:.3f}, kappa "
+                              f"{mi['kappa']:.3f} ({mi['presences']} presences); SCAI " +
+                              ", ".join(f"{r['SCAI']:.2f}" for r in independent["scai"]))
         return out
 

@@ -67,24 +67,34 @@ def evaluate_map(stack, presences_xy, absences_xy, class_limits=None, threshold=
                          f"not a probability (0 to 1) and its AUC, Brier score and thresholds "
                          f"would mean nothing. Evaluate the probability output of 'Apply "
                          f"susceptibility model'.", "PROBABILITY")
+    metrics, rows, roc, stats["dropped"], stats["samples"] = score_at(
+        stack, stats, presences_xy, absences_xy, threshold)
+    return metrics, rows, stats, roc
+
+
+def score_at(stack, stats, presences_xy, absences_xy, threshold=0.5,
+             where=("HAZARDS", "ABSENCES")):
+    """The map of ``stack`` scored at presences and absences, classes as in ``stats`` (of
+    :func:`map_statistics`): (threshold metrics, SCAI rows, ROC curve, {presences, absences}
+    left out off the map or on its nodata, (y, p)). ``where``: the inputs to name when no
+    presence or no absence is left."""
     p1 = sample_at(stack, *presences_xy)[:, 0]
     p0 = sample_at(stack, *absences_xy)[:, 0]
-    stats["dropped"] = {"presences": int(np.isnan(p1).sum()), "absences": int(np.isnan(p0).sum())}
+    dropped = {"presences": int(np.isnan(p1).sum()), "absences": int(np.isnan(p0).sum())}
     p1, p0 = p1[~np.isnan(p1)], p0[~np.isnan(p0)]
     if not len(p1) or not len(p0):
         raise InputError(f"No {'presence' if not len(p1) else 'absence'} lies on a valid pixel of "
                          f"the map: check the layers' extent and CRS.",
-                         "HAZARDS" if not len(p1) else "ABSENCES")
+                         where[0] if not len(p1) else where[1])
     y = np.r_[np.ones(len(p1)), np.zeros(len(p0))]
     p = np.r_[p1, p0]
     metrics = mt.threshold_metrics(y, p, threshold)
-    stats["samples"] = (y, p)  # for the calibration
     hazard = np.bincount(classify(p1, stats["limits"]), minlength=len(stats["counts"]))
     rows = mt.scai(stats["counts"], hazard)
     names = CLASS_NAMES if len(rows) == 5 else [f"class {i + 1}" for i in range(len(rows))]
     for r, name in zip(rows, names):
         r["class"] = name
-    return metrics, rows, stats, mt.roc_curve(y, p)
+    return metrics, rows, mt.roc_curve(y, p), dropped, (y, p)
 
 
 def frequency_ratio_table(stack, presences_xy, classes=5, aspect=(), feedback=None,
@@ -202,10 +212,12 @@ MAP_EVALUATION_COLUMNS = (["table"] + METRIC_COLS[1:] +
                            "hazard_pct", "SCAI"])
 
 
-def map_evaluation_report(path, name, m, scai, stats, roc, how, sources=None):
+def map_evaluation_report(path, name, m, scai, stats, roc, how, sources=None, independent=None):
     """The report of :func:`evaluate_map`'s results for the map called ``name``; ``how`` says
     where the absences came from; ``sources`` {what: where} (the map and inventory files) are
-    listed first, with the threshold, so that the numbers can be traced."""
+    listed first, with the threshold, so that the numbers can be traced. ``independent``: the
+    score of an independent inventory ({metrics, scai, roc, samples, how, dropped} from
+    :func:`score_at`), set beside the inventory's in every table and chart."""
     from ..util.report import HtmlReport, figure
     rep = HtmlReport(f"Evaluation of {name}")
     rows = [{"": k, "used": v} for k, v in (sources or {}).items()]
@@ -220,10 +232,29 @@ def map_evaluation_report(path, name, m, scai, stats, roc, how, sources=None):
                       f"presence(s) and {dropped['absences']} absence(s).", note=True)
     for note in stats.get("notes", []):
         rep.paragraph(note, note=True)
+    if independent is not None:
+        mi = independent["metrics"]
+        rep.paragraph(f"Independent inventory: {mi['presences']} presences and "
+                      f"{mi['n'] - mi['presences']} absences ({independent['how']}), scored "
+                      f"on the same map with the same classes. If the inventory above was used "
+                      f"to draw the training samples, its score is optimistic and this one is "
+                      f"the honest figure." + (
+                          f" Left out, off the map or on its nodata: "
+                          f"{independent['dropped']['presences']} presence(s) and "
+                          f"{independent['dropped']['absences']} absence(s)."
+                          if any(independent["dropped"].values()) else ""))
     rep.heading("Metrics")
-    rep.table([m], METRIC_COLS[1:], left=())
+    if independent is None:
+        rep.table([m], METRIC_COLS[1:], left=())
+    else:
+        rep.table([dict(m, set="inventory"),
+                   dict(independent["metrics"], set="independent inventory")], METRIC_COLS,
+                  left=("set",))
     fig, ax = figure(5, 4.5)
-    ax.plot(*roc, label=f"AUC {m['AUC']:.3f}")
+    ax.plot(*roc, label=f"{'inventory, ' if independent else ''}AUC {m['AUC']:.3f}")
+    if independent is not None:
+        ax.plot(*independent["roc"],
+                label=f"independent inventory, AUC {independent['metrics']['AUC']:.3f}")
     ax.plot([0, 1], [0, 1], "k--", lw=0.8)
     ax.set_xlabel("false positive rate")
     ax.set_ylabel("true positive rate")
@@ -233,6 +264,10 @@ def map_evaluation_report(path, name, m, scai, stats, roc, how, sources=None):
     rep.table(scai, ["class", "area_pixels", "area_pct", "hazard", "hazard_pct", "SCAI"],
               left=("class",))
     rep.paragraph("Class limits: " + ", ".join(f"{v:.4f}" for v in stats["limits"]))
+    if independent is not None:
+        rep.heading("SCAI with the independent inventory")
+        rep.table(independent["scai"], ["class", "area_pixels", "area_pct", "hazard",
+                                        "hazard_pct", "SCAI"], left=("class",))
     if scai:
         fig, ax = figure(6, 3.2)
         xs = np.arange(len(scai))
@@ -253,7 +288,10 @@ def map_evaluation_report(path, name, m, scai, stats, roc, how, sources=None):
                           f"classes.")
     if "samples" in stats:
         from ..util.report import calibration_section
-        calibration_section(rep, {name: stats["samples"]}, "the evaluation points")
+        groups = {name: stats["samples"]}
+        if independent is not None:
+            groups[f"{name} (independent inventory)"] = independent["samples"]
+        calibration_section(rep, groups, "the evaluation points")
     rep.heading("LSI statistics")
     rep.paragraph(f"mean {stats['mean']:.4f}, standard deviation {stats['std']:.4f}, "
                   f"{stats['n']} pixels")

@@ -35,6 +35,7 @@ class TrainResult:
     shap_rows: tuple = (0, 0)  # (rows explained, training rows): a seeded sample
     held_out: tuple = None  # (name, y, p) of the held-out predictions: test or out-of-fold
     optimism: dict = None  # separating_check(): samplers, spatial k-fold metrics, block size
+    independent: object = None  # holdout.Independent: the score on an independent inventory
 
 
 def one_per_pixel(grid, x, y, labels):
@@ -219,6 +220,19 @@ def describe_optimism(opt, internal_auc):
                    "with landslides the samples did not use, against random background.")
 
 
+def predict(res, X):
+    """Probabilities of a TrainResult's final model at factor values X (n, p)."""
+    return res.estimator.predict_proba(res.encoding.transform(np.asarray(X, float)))[:, 1]
+
+
+def add_independent(res, ind):
+    """Set an independent score (holdout.Independent) on ``res``: its row of the metrics, its
+    ROC curve and its calibration in the report."""
+    res.independent = ind
+    res.roc["independent inventory"] = mt.roc_curve(*ind.samples)
+    return res
+
+
 def metric_rows(res):
     rows = [dict(set="train", **res.train_metrics)]
     if res.test_metrics:
@@ -227,6 +241,8 @@ def metric_rows(res):
     if res.optimism and res.optimism.get("spatial"):
         rows.append(dict(set=f"spatial {res.optimism['k']}-fold (check)",
                          **res.optimism["spatial"]))
+    if res.independent is not None:
+        rows.append(dict(set="independent inventory", **res.independent.metrics))
     for f in res.folds:
         rows.append(dict(set=f"fold {f['fold']}", **{k: v for k, v in f.items() if k != "fold"}))
     return rows
@@ -292,6 +308,16 @@ def report(res, path, title="Susceptibility model"):
     if res.optimism:
         m0 = res.test_metrics or res.train_metrics
         rep.paragraph(describe_optimism(res.optimism, m0["AUC"]))
+    if res.independent is not None:
+        rep.paragraph(res.independent.describe() + " These points share no pixel (or, for "
+                      "feature fields, no row of values) with a training sample; their "
+                      "absences are not the sampler's, so this score does not reward where a "
+                      "sampler put its absences.")
+    else:
+        rep.paragraph("No independent inventory was given: every score below comes from the "
+                      "training samples and their own absences. Give one (INDEPENDENT: e.g. "
+                      "the held-out part of 'Split inventory') to see how the model does on "
+                      "presences it never saw.", note=True)
     rep.heading("Metrics")
     rep.table(metric_rows(res), METRIC_COLS, left=("set",))
     rep.paragraph("Threshold metrics: a probability above 0.5 is a predicted presence. "
@@ -307,11 +333,19 @@ def report(res, path, title="Susceptibility model"):
     ax.set_title("ROC")
     ax.legend(loc="lower right")
     rep.add_figure(fig, "ROC curves")
+    groups = {}
     if res.held_out is not None:
         name, yh, ph = res.held_out
-        calibration_section(rep, {f"{KIND_NAMES.get(res.kind, res.kind)} ({name})": (yh, ph)},
-                            "the test samples" if name == "test" else
-                            "the out-of-fold predictions")
+        groups[f"{KIND_NAMES.get(res.kind, res.kind)} ({name})"] = (yh, ph)
+    if res.independent is not None:
+        groups[f"{KIND_NAMES.get(res.kind, res.kind)} (independent inventory)"] = \
+            res.independent.samples
+    if groups:
+        where = ("the test samples" if res.held_out and res.held_out[0] == "test" else
+                 "the out-of-fold predictions" if res.held_out else "")
+        if res.independent is not None:
+            where = (where + " and " if where else "") + "the independent inventory"
+        calibration_section(rep, groups, where)
     m = res.test_metrics or res.train_metrics
     rep.heading("Confusion matrix" + (" (test)" if res.test_metrics else " (train)"))
     rep.table([{"": "observed 1", "predicted 1": m["TP"], "predicted 0": m["FN"]},
