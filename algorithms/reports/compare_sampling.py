@@ -12,6 +12,7 @@ from ...core.susceptibility.comparison import (Scenario, compare_scenarios, comp
                                                safe_name)
 from .. import compat
 from ..base import HazardAlgorithm
+from ..report_common import add_independent_parameters, independent_xy
 from ..styles import attach_style, probability
 from .. import params as P
 
@@ -25,11 +26,18 @@ class CompareSampling(HazardAlgorithm):
     REQUIRES = ("sklearn", "matplotlib", "kmeans1d")
     HELP = (
         "Trains the same model on several labelled sample sets (layers, or the groups of a "
-        "field such as the multi-ratio sampler's 'ratio') and compares them on the same "
-        "held-out presences, as papers 001 and 003 compare sampling strategies.<br><br>"
-        "A seeded share of the presences (default 30%) is held out of every training set; "
-        "each scenario's model is evaluated on those presences against one common background "
-        "of random valid pixels (10 per held-out presence): AUC, kappa and Brier at 0.5. "
+        "field such as the multi-ratio sampler's 'ratio') and compares them, as papers 001 "
+        "and 003 compare sampling strategies.<br><br>"
+        "A seeded share of the presences (default 30%) is held out of every training set, "
+        "and the same share of each scenario's absences. Each scenario's model is scored "
+        "(AUC, kappa and Brier at 0.5) by two protocols: <b>own test split</b>, its held-out "
+        "presences against its own held-out absences (the papers' protocol: comparable with "
+        "their figures, but each sampler is judged by its own absences); and <b>common "
+        "yardstick</b>, the held-out presences against one common background of random valid "
+        "pixels (10 per held-out presence), the same for every scenario (the CSV's AUC, kappa "
+        "and Brier without suffix). An optional <b>independent inventory</b> (its label 0, or "
+        "random background) is scored by every model too; its points in a pixel of any "
+        "scenario's sample are left out. "
         "Each scenario's map is classified by its own natural breaks: SCAI per class with the "
         "held-out presences, LSI mean, standard deviation and histogram, and class area "
         "shares, side by side.<br>"
@@ -58,6 +66,7 @@ class CompareSampling(HazardAlgorithm):
         self.addParameter(QgsProcessingParameterString(
             P.SLOPE_FACTOR, self.tr("Slope factor left out of slope-threshold scenarios"),
             "slope", optional=True))
+        add_independent_parameters(self)
         self.add_seed_parameter()
         self.addParameter(QgsProcessingParameterFileDestination(
             P.OUTPUT_HTML, self.tr("Comparison report"), self.tr("HTML files (*.html)")))
@@ -73,14 +82,19 @@ class CompareSampling(HazardAlgorithm):
         label_field = self.parameterAsString(parameters, P.LABEL_FIELD, context) or "label"
         group_field = self.parameterAsString(parameters, P.GROUP_FIELD, context) or None
         maps = self.parameterAsString(parameters, P.OUTPUT_MAPS, context) or None
+        seed = self.seed(parameters, context)
         with self.factor_stack(parameters, context) as stack:
             crs = QgsCoordinateReferenceSystem.fromWkt(stack.grid.crs_wkt)
+            scenarios = self._scenarios(parameters, context, crs, label_field, group_field)
+            every = np.vstack([sc.xy for sc in scenarios]) if scenarios else np.zeros((0, 2))
+            ind = independent_xy(self, parameters, context, stack, feedback, seed,
+                                 (every[:, 0], every[:, 1]), fb.sub(0, 0.02))
             comp = compare_scenarios(
-                stack, self._scenarios(parameters, context, crs, label_field, group_field),
-                kind, {"n_estimators": trees} if trees and kind != "glm" else {},
+                stack, scenarios, kind,
+                {"n_estimators": trees} if trees and kind != "glm" else {},
                 self.parameterAsDouble(parameters, P.HOLDOUT, context),
                 self.parameterAsString(parameters, P.SLOPE_FACTOR, context) or None,
-                self.seed(parameters, context), maps, fb, feedback.pushInfo)
+                seed, maps, fb.sub(0.02, 1.0), feedback.pushInfo, ind)
         out = {P.OUTPUT_HTML: comparison_report(
             self.parameterAsFileOutput(parameters, P.OUTPUT_HTML, context), comp)}
         out.update(self.optional_csv(parameters, context, comp.rows))

@@ -1,5 +1,7 @@
 """Sampling scenarios compared (papers 001 and 003): the same model trained on several labelled
-sample sets and evaluated on the same held-out presences against one common background."""
+sample sets and evaluated by three protocols: each set on its own test split (the papers'
+protocol), all sets on the same held-out presences against one common background (a common
+yardstick), and optionally all sets on an independent inventory."""
 import os
 import re
 from dataclasses import dataclass
@@ -36,6 +38,12 @@ class Comparison:
     hists: dict         # scenario name -> LSI histogram shares over HIST_BINS
     kind: str
     n_held: int
+    holdout: float = 0.3
+    independent: dict = None  # {"how", "presences", "absences", "left_out"} when given
+
+#: the metrics of each protocol: (column suffix, what it is)
+PROTOCOLS = (("", "common yardstick"), (" (own split)", "own test split"),
+             (" (independent)", "independent inventory"))
 
 
 def safe_name(name):
@@ -44,13 +52,20 @@ def safe_name(name):
 
 
 def compare_scenarios(stack, scenarios, kind="rf", params=None, holdout=0.3, slope_name=None,
-                      seed=0, maps=None, feedback=None, log=None):
+                      seed=0, maps=None, feedback=None, log=None, independent=None):
     """Hold a seeded share ``holdout`` of the unique presence locations of all scenarios out of
-    every training set; train ``kind`` on each scenario's remaining samples; evaluate each on the
-    held-out presences against 10 random valid background pixels per held-out presence (AUC,
-    kappa and Brier at 0.5), classify its map by its own natural breaks (SCAI per class with the
-    held-out presences, LSI statistics, class area shares). Maps go to the folder ``maps`` when
-    given."""
+    every training set, and the same share of each scenario's absences (seeded, per scenario);
+    train ``kind`` on each scenario's remaining samples and score it by three protocols:
+
+    * own test split (papers 001 and 003): its held-out presences and its held-out absences;
+    * common yardstick: all held-out presences against 10 random valid background pixels per
+      held-out presence, the same for every scenario (columns without a suffix);
+    * independent inventory, when ``independent`` = (presences xy, absences xy, how) is given:
+      its points, less those in a pixel of any scenario's sample.
+
+    AUC, kappa and Brier at 0.5 for each; each map classified by its own natural breaks (SCAI
+    per class with the held-out presences, LSI statistics, class area shares). Maps go to the
+    folder ``maps`` when given."""
     fb = as_feedback(feedback)
     log = log or (lambda msg: None)
     if len(scenarios) < 2:
@@ -71,6 +86,9 @@ def compare_scenarios(stack, scenarios, kind="rf", params=None, holdout=0.3, slo
     ey = np.r_[np.ones(len(held)), np.zeros(len(bx))]
     ok = np.isfinite(ex).all(axis=1)
     ex, ey = ex[ok], ey[ok]
+    ind_info, ind = None, None
+    if independent is not None:
+        ind, ind_info = _independent_set(stack, scenarios, independent)
     if maps:
         os.makedirs(maps, exist_ok=True)
     with tempfiles.workdir("hazard_compare_") as tmpdir:
@@ -79,20 +97,59 @@ def compare_scenarios(stack, scenarios, kind="rf", params=None, holdout=0.3, slo
             row, hists[sc.name] = _scenario(
                 stack, sc, kind, params, slope_name, seed, held_keys, ex, ey,
                 os.path.join(maps or tmpdir, f"{safe_name(sc.name)}.tif"),
-                fb.sub(0.05 + 0.9 * k / len(scenarios), 0.05 + 0.9 * (k + 1) / len(scenarios)))
+                fb.sub(0.05 + 0.9 * k / len(scenarios), 0.05 + 0.9 * (k + 1) / len(scenarios)),
+                holdout, k, ind)
             rows.append(row)
-            log(f"{sc.name}: AUC {row['AUC']:.3f}, kappa {row['kappa']:.3f}")
-    return Comparison(rows, hists, kind, len(held))
+            log(f"{sc.name}: AUC {row['AUC (own split)']:.3f} on its own test split, "
+                f"{row['AUC']:.3f} on the common yardstick" +
+                (f", {row['AUC (independent)']:.3f} on the independent inventory"
+                 if ind is not None else "") + f"; kappa {row['kappa (own split)']:.3f}, "
+                f"{row['kappa']:.3f}" + (f", {row['kappa (independent)']:.3f}"
+                                         if ind is not None else ""))
+    return Comparison(rows, hists, kind, len(held), holdout, ind_info)
 
 
-def _scenario(stack, sc, kind, params, slope_name, seed, held_keys, ex, ey, path, step):
+def _independent_set(stack, scenarios, independent):
+    """The factor values and labels of the independent inventory, less the points in a pixel
+    of any scenario's sample (they are no independent evidence) and those off the rasters."""
+    from .holdout import on_pixels
+    (px, py), (ax_, ay), how = independent
+    sx = np.concatenate([s.xy[:, 0] for s in scenarios])
+    sy = np.concatenate([s.xy[:, 1] for s in scenarios])
+    xs = np.r_[np.asarray(px, float), np.asarray(ax_, float)]
+    ys = np.r_[np.asarray(py, float), np.asarray(ay, float)]
+    lab = np.r_[np.ones(len(px)), np.zeros(len(ax_))]
+    near = on_pixels(stack.grid, sx, sy, xs, ys)
+    X = sample_at(stack, xs[~near], ys[~near])
+    lab = lab[~near]
+    ok = np.isfinite(X).all(axis=1)
+    X, lab = X[ok], lab[ok]
+    if not (lab == 1).any() or not (lab == 0).any():
+        raise InputError("No independent " + ("presence" if not (lab == 1).any() else
+                                              "absence") +
+                         f" is left to score ({int(near.sum())} in a pixel of a scenario's "
+                         f"sample, {int((~ok).sum())} off the rasters): give an inventory the "
+                         f"scenarios did not use.", "INDEPENDENT")
+    info = {"how": how, "presences": int((lab == 1).sum()), "absences": int((lab == 0).sum()),
+            "left_out": {"in a pixel of a scenario's sample": int(near.sum()),
+                         "off the rasters or on nodata": int((~ok).sum())}}
+    return (X, lab), info
+
+
+def _scenario(stack, sc, kind, params, slope_name, seed, held_keys, ex, ey, path, step,
+              holdout=0.3, index=0, ind=None):
     """One scenario's row and LSI histogram: its model trained on its samples that are not held
-    out, evaluated on the common set (``ex``, ``ey``), its map written to ``path``."""
-    keep = np.array([tuple(p) not in held_keys for p in np.round(sc.xy, 3)])
-    X = sample_at(stack, sc.xy[keep, 0], sc.xy[keep, 1])
-    y = sc.y[keep]
-    good = np.isfinite(X).all(axis=1)
-    X, y = X[good], y[good]
+    out (its presences in ``held_keys``, a seeded share ``holdout`` of its absences), scored on
+    its own test split, on the common set (``ex``, ``ey``) and on the independent set ``ind``
+    (X, y) when given; its map written to ``path``."""
+    test = np.array([tuple(p) in held_keys for p in np.round(sc.xy, 3)]) & (sc.y == 1)
+    absent = np.nonzero(sc.y != 1)[0]
+    rng = np.random.default_rng([seed, index])  # each scenario's own absence split
+    test[absent[rng.random(len(absent)) < holdout]] = True
+    Xall = sample_at(stack, sc.xy[:, 0], sc.xy[:, 1])
+    good = np.isfinite(Xall).all(axis=1)
+    X, y = Xall[good & ~test], sc.y[good & ~test]
+    Xo, yo = Xall[good & test], sc.y[good & test]
     cols = [i for i, n in enumerate(stack.names) if not (sc.slope_threshold and n == slope_name)]
     enc = Encoding.fit(X[:, cols], [stack.names[i] for i in cols],
                        [stack.categorical[i] for i in cols])
@@ -102,6 +159,13 @@ def _scenario(stack, sc, kind, params, slope_name, seed, held_keys, ex, ey, path
         return est.predict_proba(enc.transform(v[:, cols]))[:, 1]
     p = predict(ex)
     m = mt.threshold_metrics(ey, p)
+    if not (yo == 1).any() or not (yo == 0).any():
+        raise InputError(f"Scenario '{sc.name}' has no " +
+                         ("presence" if not (yo == 1).any() else "absence") +
+                         " in its own test split: give it more samples or hold out a larger "
+                         "share.", "HOLDOUT")
+    mo = mt.threshold_metrics(yo, predict(Xo))
+    mi = mt.threshold_metrics(ind[1], predict(ind[0])) if ind is not None else None
     _, sample = apply_to_raster(stack, predict, path, 1, None, step.sub(0, 0.7), seed=seed)
     limits = natural_breaks(sample, 5, sample=0, seed=seed)
     with AlignedStack([Band(path, 1, "p")], Grid.from_path(path)) as ms:
@@ -109,8 +173,15 @@ def _scenario(stack, sc, kind, params, slope_name, seed, held_keys, ex, ey, path
     hz = np.bincount(classify(p[ey == 1], limits), minlength=5)
     row = {"scenario": sc.name, "presences": int((y == 1).sum()),
            "absences": int((y == 0).sum()), "factors": len(cols),
+           "test presences (own)": int((yo == 1).sum()),
+           "test absences (own)": int((yo == 0).sum()),
            "AUC": m["AUC"], "kappa": m["kappa"], "Brier": m["Brier"],
+           "AUC (own split)": mo["AUC"], "kappa (own split)": mo["kappa"],
+           "Brier (own split)": mo["Brier"],
            "LSI_mean": st["mean"], "LSI_std": st["std"]}
+    if mi is not None:
+        row.update({"AUC (independent)": mi["AUC"], "kappa (independent)": mi["kappa"],
+                    "Brier (independent)": mi["Brier"]})
     for name, r in zip(CLASS_NAMES, mt.scai(st["counts"], hz)):
         row[f"SCAI {name}"] = r["SCAI"]
         row[f"area % {name}"] = r["area_pct"]
@@ -121,11 +192,47 @@ def comparison_report(path, comp):
     """The HTML report of a :class:`Comparison`."""
     rows = comp.rows
     rep = HtmlReport("Sampling scenarios compared")
-    rep.paragraph(f"Model {comp.kind}; {comp.n_held} held-out presences against a common "
-                  f"background of random valid pixels.")
-    cols = ["scenario", "presences", "absences", "factors", "AUC", "kappa", "Brier", "LSI_mean",
-            "LSI_std"]
+    share = f"{100 * comp.holdout:g} %"
+    rep.paragraph(
+        f"Model {comp.kind}. {comp.n_held} presences ({share} of the unique presence "
+        f"locations, seeded) and {share} of each scenario's absences were held out of "
+        f"training. Each scenario is scored by two protocols"
+        f"{' and an independent inventory' if comp.independent else ''}:")
+    rep.paragraph(
+        "<b>Own test split</b> (papers 001 and 003): its held-out presences against its own "
+        "held-out absences. Each set is judged by its own absences, so a sampler that puts "
+        "absences where presences never are (far in factor space, on flat ground) scores "
+        "high by construction: these figures can be set beside the papers', not beside each "
+        "other.<br><b>Common yardstick</b>: the same held-out presences against one common "
+        "background of random valid pixels (10 per held-out presence) for every scenario: "
+        "the fair comparison between sampling strategies.")
+    cols = ["scenario", "presences", "absences", "factors", "test presences (own)",
+            "test absences (own)"]
     rep.table(rows, cols, left=("scenario",))
+    rep.heading("Scores by protocol")
+    table = []
+    for r in rows:
+        for suffix, name in PROTOCOLS:
+            if f"AUC{suffix}" in r:
+                table.append({"scenario": r["scenario"], "protocol": name,
+                              "AUC": r[f"AUC{suffix}"], "kappa": r[f"kappa{suffix}"],
+                              "Brier": r[f"Brier{suffix}"]})
+    rep.table(table, ["scenario", "protocol", "AUC", "kappa", "Brier"],
+              left=("scenario", "protocol"))
+    if comp.independent:
+        info = comp.independent
+        gone = "; ".join(f"{v} {k}" for k, v in info["left_out"].items() if v)
+        rep.paragraph(f"Independent inventory: {info['presences']} presences and "
+                      f"{info['absences']} absences ({info['how']})" +
+                      (f"; left out: {gone}" if gone else "") + ".", note=True)
+    best = {name: max(rows, key=lambda r: r[f"AUC{suffix}"])["scenario"]
+            for suffix, name in PROTOCOLS if f"AUC{suffix}" in rows[0]}
+    if len(set(best.values())) > 1:
+        rep.paragraph("The protocols do not agree on the best scenario (" + "; ".join(
+            f"{k}: {v}" for k, v in best.items()) + "): trust the common yardstick and the "
+            "independent inventory over the own split.", note=True)
+    rep.heading("LSI statistics")
+    rep.table(rows, ["scenario", "LSI_mean", "LSI_std"], left=("scenario",))
     rep.heading("SCAI per class (should fall from very low to very high)")
     rep.table(rows, ["scenario"] + [f"SCAI {n}" for n in CLASS_NAMES], left=("scenario",))
     rep.heading("Class area shares (%)")

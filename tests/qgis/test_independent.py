@@ -150,3 +150,28 @@ def test_training_samples_given_as_independent_are_refused(split, sample_area, r
             "OUTPUT_MODEL": str(tmp_path / "m.hsm"), "OUTPUT_HTML": str(tmp_path / "m.html")})
     assert "in a pixel of a training sample" in str(e.value) and "[INDEPENDENT]" in str(e.value)
     assert not (tmp_path / "m.hsm").exists() and not (tmp_path / "m.html").exists()
+
+
+def test_compare_sampling_reports_three_protocols(split, sample_area, run, tmp_path):
+    folder, _ = sample_area
+    _, sp = split
+    facts = _f(folder, FACTS)
+    a = run("hazard:mahalanobisabsences", {
+        "PRESENCES": sp["OUTPUT_TRAINING"], "FACTORS": facts, "RATIO": 1, "SEED": 1,
+        "OUTPUT": str(tmp_path / "mahalanobis.gpkg")})
+    b = run("hazard:slopeabsences", {
+        "PRESENCES": sp["OUTPUT_TRAINING"], "SLOPE": facts[0], "FACTORS": facts[1:], "RATIO": 1,
+        "SEED": 1, "OUTPUT": str(tmp_path / "slope.gpkg")})
+    res = run("hazard:comparesampling", {
+        "SCENARIOS": [a["OUTPUT"], b["OUTPUT"]], "FACTORS": facts, "MODEL": 2,
+        "INDEPENDENT": sp["OUTPUT_HELD_OUT"], "SEED": 4,
+        "OUTPUT_HTML": str(tmp_path / "c.html"), "OUTPUT_CSV": str(tmp_path / "c.csv")})
+    rows = list(csv.DictReader(open(res["OUTPUT_CSV"])))
+    for r in rows:
+        own, common, ind = (float(r[k]) for k in ("AUC (own split)", "AUC",
+                                                  "AUC (independent)"))
+        assert 0.5 < ind <= 1 and 0.5 < common <= 1
+        # each sampler judged by its own absences scores higher than on random background
+        assert own > ind
+    html = (tmp_path / "c.html").read_text()
+    assert "independent inventory" in html and "Own test split" in html

@@ -41,7 +41,10 @@ def test_informed_absences_beat_absences_among_the_presences(tmp_path):
     a, b = comp.rows
     assert (a["scenario"], b["scenario"]) == ("informed", "useless")
     assert comp.n_held == pytest.approx(0.3 * 150, abs=15)
-    assert a["presences"] + comp.n_held == 150 and a["absences"] == 150
+    assert a["presences"] + comp.n_held == 150
+    assert a["test presences (own)"] == comp.n_held  # both sets hold every presence
+    assert a["absences"] + a["test absences (own)"] == 150
+    assert abs(a["test absences (own)"] - 45) < 15  # the same share of its absences
     assert (a["factors"], b["factors"]) == (2, 1)  # slope left out of the slope-threshold set
     # the informed model ranks the held-out presences (all at f > 0.8) above random pixels
     # (the true ranking, p = f, would score 0.9 against uniform f; trees trained on f > 0.8
@@ -49,6 +52,9 @@ def test_informed_absences_beat_absences_among_the_presences(tmp_path):
     assert a["AUC"] > 0.75
     # the useless one learnt nothing that separates east from west: chance or worse
     assert b["AUC"] < 0.5
+    # the papers' protocol judges the informed set by its own absences (all at f < 0.3):
+    # separable by construction, so it scores near 1, far above the common yardstick
+    assert a["AUC (own split)"] > 0.98 and a["AUC (own split)"] > a["AUC"] + 0.05
     # SCAI falls from very low to very high for the informed scenario; shares add up to 100 %
     scai = [a[f"SCAI {n}"] for n in ("very low", "low", "moderate", "high", "very high")]
     assert scai[-1] < 1 < scai[0]
@@ -58,6 +64,36 @@ def test_informed_absences_beat_absences_among_the_presences(tmp_path):
     html = comparison_report(str(tmp_path / "c.html"), comp)
     text = open(html).read()
     assert "informed" in text and "SCAI" in text and text.count("<img") == 2
+    assert "Own test split" in text and "common yardstick" in text
+
+
+def test_independent_inventory_scored_as_the_maps_say(tmp_path):
+    from osgeo import gdal
+    from sklearn.metrics import roc_auc_score
+    bands, scenarios = _region(tmp_path)
+    rng = np.random.default_rng(9)
+    # new presences east (f > 0.8), random absences anywhere; two repeat a sample's pixel
+    ip = _xy(rng.integers(0, N, 40), rng.integers(int(0.8 * N), N, 40))
+    ip[:2] = scenarios[0].xy[:2]
+    ia = _xy(rng.integers(0, N, 200), rng.integers(0, N, 200))
+    with AlignedStack(bands, Grid.from_path(bands[0].path)) as stack:
+        comp = compare_scenarios(stack, scenarios, "rf", {"n_estimators": 30}, seed=2,
+                                 maps=str(tmp_path / "maps"),
+                                 independent=((ip[:, 0], ip[:, 1]), (ia[:, 0], ia[:, 1]), "t"))
+    every = np.vstack([s.xy for s in scenarios])
+    pix = lambda xy: set(map(tuple, np.floor((xy - [X0, Y0]) / [10, -10]).astype(int)))  # noqa
+    taken = pix(every)
+    pts = np.vstack([ip, ia])
+    keep = np.array([next(iter(pix(p[None]))) not in taken for p in pts])
+    assert not keep[:2].any() and comp.independent["left_out"][
+        "in a pixel of a scenario's sample"] == (~keep).sum()
+    y = np.r_[np.ones(len(ip)), np.zeros(len(ia))][keep]
+    for row in comp.rows:  # each model's independent AUC is its own map's at those points
+        a = gdal.Open(str(tmp_path / "maps" / f"{row['scenario']}.tif")).ReadAsArray()
+        rc = np.floor((pts[keep] - [X0, Y0]) / [10, -10]).astype(int)
+        p = a[rc[:, 1], rc[:, 0]]
+        assert row["AUC (independent)"] == pytest.approx(roc_auc_score(y, p), abs=1e-4)
+    assert comp.rows[0]["AUC (independent)"] > 0.7 > comp.rows[1]["AUC (independent)"]
 
 
 def test_same_seed_same_rows_and_too_few_held_out(tmp_path, monkeypatch):
