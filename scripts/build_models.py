@@ -61,37 +61,56 @@ def _child(m, alg_id, cid, params, outputs, y):
 
 
 def mahalanobis_workflow():
-    """Paper 003: Mahalanobis absences -> random forest -> map in 5 classes -> SCAI."""
+    """Paper 003, evaluated honestly: the inventory split (whole spatial blocks held out) ->
+    Mahalanobis absences for the training part -> random forest (scored on the held-out part
+    too) -> map in 5 classes -> its evaluation on the held-out part (and on an independent
+    inventory when given)."""
     from hazard_susceptibility.algorithms import compat
     from qgis.core import (QgsProcessingModelAlgorithm,
                            QgsProcessingModelChildParameterSource as P,
                            QgsProcessingParameterFeatureSource,
                            QgsProcessingParameterMultipleLayers, QgsProcessingParameterNumber)
     m = QgsProcessingModelAlgorithm("landslide_mahalanobis", "Workflows", "workflows")
+    hazard_types = [compat.TYPE_VECTOR_POINT, compat.TYPE_VECTOR_POLYGON]
     _inputs(m, [QgsProcessingParameterFeatureSource("INVENTORY", "Landslide inventory (points)",
                                                     [compat.TYPE_VECTOR_POINT]),
                 QgsProcessingParameterMultipleLayers("FACTORS", "Continuous factor rasters",
                                                      compat.TYPE_RASTER),
+                QgsProcessingParameterNumber("HOLDOUT", "Share of the inventory held out for "
+                                             "evaluation", compat.NUMBER_DOUBLE, 0.3,
+                                             minValue=0.05, maxValue=0.9),
+                QgsProcessingParameterNumber("BLOCK_SIZE", "Size of the blocks held out (map "
+                                             "units)", compat.NUMBER_DOUBLE, 2000.0,
+                                             minValue=0.0),
+                QgsProcessingParameterFeatureSource("INDEPENDENT", "Independent inventory "
+                                                    "(optional: another inventory to evaluate "
+                                                    "on)", hazard_types, optional=True),
                 QgsProcessingParameterNumber("SEED", "Random seed",
                                              compat.NUMBER_INTEGER, 42)])
     seed = P.fromModelParameter("SEED")
     factors = P.fromModelParameter("FACTORS")
+    _child(m, "hazard:splitinventory", "split", {
+        "INVENTORY": P.fromModelParameter("INVENTORY"),
+        "TEST_SHARE": P.fromModelParameter("HOLDOUT"),
+        "BLOCK_SIZE": P.fromModelParameter("BLOCK_SIZE"), "SEED": seed},
+        {"OUTPUT_HELD_OUT": ("HELD_OUT", "Held-out inventory")}, 80)
+    held = P.fromChildOutput("split", "OUTPUT_HELD_OUT")
     _child(m, "hazard:mahalanobisabsences", "absences", {
-        "PRESENCES": P.fromModelParameter("INVENTORY"), "FACTORS": factors,
+        "PRESENCES": P.fromChildOutput("split", "OUTPUT_TRAINING"), "FACTORS": factors,
         "RATIO": P.fromStaticValue(1.0), "SEED": seed},
         {"OUTPUT": ("SAMPLES", "Training samples"), "OUTPUT_D2": ("D2", "Mahalanobis D²"),
          "OUTPUT_MASK": ("SAMPLING_SPACE", "Sampling space")}, 200)
     _child(m, "hazard:trainmodel", "model", {
         "SAMPLES": P.fromChildOutput("absences", "OUTPUT"), "FACTORS": factors,
-        "MODEL": P.fromStaticValue(0), "SEED": seed},
+        "MODEL": P.fromStaticValue(0), "INDEPENDENT": held, "SEED": seed},
         {"OUTPUT_MODEL": ("MODEL", "Model file"), "OUTPUT_HTML": ("MODEL_REPORT", "Model report")}, 320)
     _child(m, "hazard:applymodel", "map", {
         "MODEL": P.fromChildOutput("model", "OUTPUT_MODEL"), "FACTORS": factors, "SEED": seed},
         {"OUTPUT": ("SUSCEPTIBILITY", "Susceptibility (probability)"),
          "OUTPUT_CLASSES": ("CLASSES", "Susceptibility classes")}, 440)
     _child(m, "hazard:evaluatemap", "evaluation", {
-        "PROBABILITY": P.fromChildOutput("map", "OUTPUT"),
-        "HAZARDS": P.fromModelParameter("INVENTORY"), "SEED": seed},
+        "PROBABILITY": P.fromChildOutput("map", "OUTPUT"), "HAZARDS": held,
+        "INDEPENDENT": P.fromModelParameter("INDEPENDENT"), "SEED": seed},
         {"OUTPUT_HTML": ("EVALUATION_REPORT", "Evaluation report")}, 560)
     return m
 

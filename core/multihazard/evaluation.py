@@ -269,6 +269,13 @@ def evaluation_report(path, ev):
                       "the area in the level next to the share of that hazard's inventory "
                       "points. A useful map puts much of the inventory in little area; a "
                       "saturated one puts much of the area in its high levels.", note=True)
+        rep.paragraph("These shares count every inventory point given here. The points the "
+                      "models were trained on (the training split of 'Multi-hazard samples') "
+                      "sit in high levels by construction, so an inventory that drew the "
+                      "samples flatters the maps: for held-out evidence give the held-out part "
+                      "of 'Split inventory' (or another inventory) here, and read the training "
+                      "report's metrics, which are on the test split of real points.",
+                      note=True)
         rep.table(ev.shares, ["model", "hazard", "level", "lo", "hi", "area_pct",
                               "inventory_pct"], left=("model", "hazard", "level"))
         for h in HAZARDS:

@@ -122,10 +122,14 @@ def test_shipped_workflow_runs_through_qgis_process(qgis_process, sample_area, t
                        f"CLASSES={tmp_path / 'classes.tif'}",
                        f"OUTPUT_FOLDER={tmp_path / 'rest'}")
     assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-2000:]
-    assert "SCAI" in (tmp_path / "eval.html").read_text()
+    html = (tmp_path / "eval.html").read_text()
+    assert "SCAI" in html
+    # evaluated on the held-out part of the inventory, not on the points it was trained on
+    assert "held_out.gpkg" in html and "landslide_points.gpkg" not in html
     # the outputs not named went into OUTPUT_FOLDER under their own names, not lost
-    assert {"susceptibility.tif", "model.hsm", "samples.gpkg"} <= set(
+    assert {"susceptibility.tif", "model.hsm", "samples.gpkg", "held_out.gpkg"} <= set(
         os.listdir(tmp_path / "rest"))
+    assert "independent inventory" in (tmp_path / "rest" / "model_report.html").read_text()
     from osgeo import gdal
     c = gdal.Open(str(tmp_path / "classes.tif")).ReadAsArray()
     assert set(np.unique(c)) <= {0, 1, 2, 3, 4, 5} and (c == 5).any()

@@ -205,7 +205,7 @@ def _refused(run, provider, alg, p, names, tmp_path):
 
 WORKFLOW_CASES = [
     ("hazard:workflowmahalanobis", lambda b: {"INVENTORY": b["empty_pts"],
-                                              "FACTORS": [b["slope"], b["ndvi"]]}, "PRESENCES"),
+                                              "FACTORS": [b["slope"], b["ndvi"]]}, "INVENTORY"),
     ("hazard:workflowhnn", lambda b: {"UNITS": b["empty_polys"], "LANDSLIDES": b["ls_polys"],
                                       "FACTORS": [b["slope"]]}, "SLOPE_UNITS"),
     ("hazard:workflowmultihazard", lambda b: {"FLOODS": b["empty_pts"], "LANDSLIDES": b["pts"],

@@ -9,7 +9,7 @@ EVERY_ID = """alignfactors applyhnn applymodel bufferabsences comparesampling cr
 evaluatemap evaluatemultihazard factorscreening factorthresholdabsences frequencyratio geodetector
 hnnablation hnnlossweights hnnsizeclasses installdependencies kdeaugmentation mahalanobisabsences
 mapmultihazard mergesamples multihazardsamples multiratioabsences ocsvmabsences slopeabsences
-slopeunitstats susceptibilityratioabsences trainhnn trainmodel trainmultihazard
+slopeunitstats splitinventory susceptibilityratioabsences trainhnn trainmodel trainmultihazard
 zonefeatureselection workflowhnn workflowmahalanobis workflowmultihazard""".split()
 
 

@@ -42,7 +42,8 @@ def test_model_inputs_and_outputs_are_named_and_described(provider, path):
 
 
 WORKFLOW_ORDER = {
-    "workflowmahalanobis": ["INVENTORY", "FACTORS", "SEED"],
+    "workflowmahalanobis": ["INVENTORY", "FACTORS", "HOLDOUT", "BLOCK_SIZE", "INDEPENDENT",
+                            "SEED"],
     "workflowhnn": ["UNITS", "FACTORS", "LANDSLIDES", "SEED", "EPOCHS"],
     "workflowmultihazard": ["FLOODS", "LANDSLIDES", "FACTORS", "CATEGORICAL", "ZONES",
                             "ZONE_FIELD", "SEED", "KDE_RATIO", "TILE_SIZE"],
