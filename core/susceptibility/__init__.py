@@ -1,10 +1,13 @@
 """Susceptibility models (METHODS.md section 2): encoding, random forest / XGBoost / GLM
 estimators, validation splits, the model file, training and its report, applying a model over a
-factor stack, evaluating a map, comparing sampling scenarios.
+factor stack, evaluating a map, comparing sampling scenarios, holding out an inventory and
+scoring an independent one.
 
-Modules: apply, comparison, estimators, evaluation, screening, training.
+Modules: apply, comparison, estimators, evaluation, holdout, screening, training.
 """
-from . import apply, comparison, estimators, evaluation, screening, training  # noqa: F401
+from . import (apply, comparison, estimators, evaluation, holdout, screening,  # noqa: F401
+               training)
+from .holdout import Independent, holdout_mask, on_pixels, same_rows, score  # noqa: F401
 from .screening import VIF_COLUMNS, Screening, screen_factors, screening_report  # noqa: F401
 from .estimators import (DEFAULTS, Encoding, EstimatorSpec, KINDS, ModelManifest, block_folds,
                          check_training_data, group_folds, importance, load_model,
@@ -15,10 +18,12 @@ from .apply import (CLASS_NAMES, MapResult, apply_to_raster, class_counts, map_m
                     match_factors, write_classes)  # noqa: F401
 from .evaluation import (FR_COLUMNS, HIST_BINS, MAP_EVALUATION_COLUMNS, class_labels, codes,
                          evaluate_map, frequency_ratio_report, frequency_ratio_table,
-                         map_evaluation_report, map_statistics, write_fr_index)  # noqa: F401
+                         map_evaluation_report, map_statistics, score_at,
+                         write_fr_index)  # noqa: F401
 from .comparison import (Comparison, Scenario, compare_scenarios,
                          comparison_report)  # noqa: F401
-__all__ = ['CLASS_NAMES', 'Comparison', 'DEFAULTS', 'Encoding', 'EstimatorSpec', 'FR_COLUMNS',
+__all__ = ['CLASS_NAMES', 'Comparison', 'Independent', 'holdout', 'holdout_mask', 'on_pixels',
+           'same_rows', 'score', 'score_at', 'DEFAULTS', 'Encoding', 'EstimatorSpec', 'FR_COLUMNS',
            'HIST_BINS', 'KINDS', 'MAP_EVALUATION_COLUMNS', 'METRIC_COLS', 'MapResult',
            'ModelManifest', 'Scenario', 'Screening', 'TrainResult', 'VIF_COLUMNS', 'apply',
            'apply_to_raster', 'block_folds', 'check_training_data', 'class_counts', 'class_labels',
