@@ -191,9 +191,6 @@ class TrainModel(HazardAlgorithm):
                 max(2, self.parameterAsInt(parameters, P.FOLDS, context)),
                 feedback=fb.sub(0.8, 0.9),
                 spatial=res.test_metrics if validation["method"] == "blocks" else None)
-            if res.optimism:
-                m0 = res.test_metrics or res.train_metrics
-                feedback.pushWarning(describe_optimism(res.optimism, m0["AUC"]))
         if self.parameterAsSource(parameters, P.INDEPENDENT, context) is not None:
             ind = (self._independent_fields(parameters, context, res, X, feature_fields)
                    if feature_fields else
@@ -202,6 +199,9 @@ class TrainModel(HazardAlgorithm):
             gone = "; ".join(f"{v} {k}" for k, v in ind.left_out.items() if v)
             if gone:
                 feedback.pushWarning(f"Independent inventory: left out {gone}.")
+        if res.optimism:
+            m0 = res.test_metrics or res.train_metrics
+            feedback.pushWarning(describe_optimism(res.optimism, m0["AUC"], res.independent))
         model_path = self.parameterAsFileOutput(parameters, P.OUTPUT_MODEL, context)
         save(res, model_path, crs_authid=crs.authid(), label_field=label_field,
              n_samples=int(len(y)), **extra)

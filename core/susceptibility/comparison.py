@@ -17,6 +17,7 @@ from ..util.progress import as_feedback
 from ..util.report import HtmlReport, figure
 from .apply import CLASS_NAMES, apply_to_raster
 from .estimators import Encoding, make_estimator
+from .training import KIND_NAMES
 from .evaluation import HIST_BINS, map_statistics
 from ..util import tempfiles
 
@@ -42,7 +43,7 @@ class Comparison:
     independent: dict = None  # {"how", "presences", "absences", "left_out"} when given
 
 #: the metrics of each protocol: (column suffix, what it is)
-PROTOCOLS = (("", "common yardstick"), (" (own split)", "own test split"),
+PROTOCOLS = ((" (own split)", "own test split"), ("", "common yardstick"),
              (" (independent)", "independent inventory"))
 
 
@@ -194,7 +195,7 @@ def comparison_report(path, comp):
     rep = HtmlReport("Sampling scenarios compared")
     share = f"{100 * comp.holdout:g} %"
     rep.paragraph(
-        f"Model {comp.kind}. {comp.n_held} presences ({share} of the unique presence "
+        f"Model: {KIND_NAMES.get(comp.kind, comp.kind)}. {comp.n_held} presences ({share} of the unique presence "
         f"locations, seeded) and {share} of each scenario's absences were held out of "
         f"training. Each scenario is scored by two protocols"
         f"{' and an independent inventory' if comp.independent else ''}:")

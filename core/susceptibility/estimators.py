@@ -222,6 +222,7 @@ class ModelManifest(Manifest):
     validation: dict[str, Free] = field(default_factory=dict)
     train_metrics: dict[str, Free] = field(default_factory=dict)
     test_metrics: typing.Optional[dict[str, Free]] = None
+    independent_metrics: typing.Optional[dict[str, Free]] = None  # an independent inventory's
     folds: list[Free] = field(default_factory=list)
     importance: dict[str, float] = field(default_factory=dict)
     versions: dict[str, str] = field(default_factory=dict)

@@ -169,6 +169,8 @@ def save(res, path, grid=None, resampling="bilinear", **fields):
                       mode="fields" if grid is None else "rasters", grid=grid,
                       resampling=resampling, params=res.params, validation=res.validation,
                       train_metrics=res.train_metrics, test_metrics=res.test_metrics,
+                      independent_metrics=(res.independent.metrics
+                                           if res.independent is not None else None),
                       folds=res.folds, importance=res.importance, **fields)
 
 
@@ -202,9 +204,10 @@ def separating_check(samplers, X, y, names, categorical, kind, params, coords, s
     return {"samplers": found, "spatial": spatial, "size": float(size), "k": int(k)}
 
 
-def describe_optimism(opt, internal_auc):
+def describe_optimism(opt, internal_auc, independent=None):
     """The caution about an internal score on separating samplers, as plain text (the log's
-    warning and the report's paragraph)."""
+    warning and the report's paragraph); ``independent``: the independent score, when there
+    is one, quoted instead of the advice to get one."""
     how = "; ".join(f"{n} absences from '{s_}', drawn {SEPARATING[s_]}"
                     for s_, n in opt["samplers"].items())
     text = (f"The internal AUC ({internal_auc:.3f}) is optimistic. {how}: the model "
@@ -216,8 +219,12 @@ def describe_optimism(opt, internal_auc):
     else:
         text += (f"A spatial {opt['k']}-fold over blocks of {opt['size']:g} map units could "
                  f"not be run (too few blocks or classes per fold). ")
+    if independent is not None:
+        return text + (f"On the independent inventory the model scores AUC "
+                       f"{independent.metrics['AUC']:.3f}: that is the figure to judge it by.")
     return text + ("Judge the map on an independent inventory: 'Evaluate susceptibility map' "
-                   "with landslides the samples did not use, against random background.")
+                   "with landslides the samples did not use, against random background (or "
+                   "give them here as INDEPENDENT).")
 
 
 def predict(res, X):
@@ -307,7 +314,7 @@ def report(res, path, title="Susceptibility model"):
                   f"{describe_validation(res.validation)}.")
     if res.optimism:
         m0 = res.test_metrics or res.train_metrics
-        rep.paragraph(describe_optimism(res.optimism, m0["AUC"]))
+        rep.paragraph(describe_optimism(res.optimism, m0["AUC"], res.independent))
     if res.independent is not None:
         rep.paragraph(res.independent.describe() + " These points share no pixel (or, for "
                       "feature fields, no row of values) with a training sample; their "

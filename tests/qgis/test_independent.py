@@ -120,7 +120,14 @@ def test_independent_scores_equal_the_map_at_those_points(split, sample_area, ru
     assert int(rows["independent inventory"]["presences"]) == int(y[ok].sum())
     # Mahalanobis absences flatter the internal score: the independent one is lower
     assert float(rows["test"]["AUC"]) > float(rows["independent inventory"]["AUC"])
+    import json
+    import zipfile
+    with zipfile.ZipFile(res["OUTPUT_MODEL"]) as z:  # the model file keeps both scores
+        man = json.loads(z.read("manifest.json"))
+    assert man["independent_metrics"]["AUC"] == pytest.approx(
+        float(rows["independent inventory"]["AUC"]))
     html = (tmp_path / "m.html").read_text()
+    assert "On the independent inventory the model scores AUC" in html
     assert "Independent evaluation" in html and ">independent inventory<" in html
     # the map evaluation: the held-out part as inventory, the labelled set as independent
     ev = run("hazard:evaluatemap", {
