@@ -112,6 +112,9 @@ def ensure_dir(path):
     return path
 
 
+SMALL_BIN = 10  # reliability bins with fewer samples are drawn hollow
+
+
 def calibration_section(rep, groups, where="the test samples", bins=10):
     """A reliability diagram and the Brier score's calibration part for each of ``groups``
     {name: (y, p)}; a sentence when a group over- or under-predicts on average by more than
@@ -129,15 +132,25 @@ def calibration_section(rep, groups, where="the test samples", bins=10):
                   f"part (Murphy's decomposition over {bins} bins, 0 is perfect); resolution "
                   f"is what the model separates. The samples' share of presences is set by "
                   f"the sampling design (often 1:1), not by the landscape: a probability is "
-                  f"calibrated to that share, not to the area's frequency of events.",
+                  f"calibrated to that share, not to the area's frequency of events. A "
+                  f"marker's area is the number of samples in its bin; a hollow marker holds "
+                  f"fewer than {SMALL_BIN}, too few to read its position.",
                   note=True)
     fig, ax = figure(5.2, 4.2)
     ax.plot([0, 1], [0, 1], color="#999999", lw=1, ls="--", label="calibrated")
     rows, warnings = [], []
     for name, (y, p) in groups.items():
         curve = reliability(y, p, bins)
-        ax.plot([r["mean_predicted"] for r in curve], [r["observed"] for r in curve], "o-",
-                ms=4, label=name)
+        xs = [r["mean_predicted"] for r in curve]
+        ys = [r["observed"] for r in curve]
+        line, = ax.plot(xs, ys, "-", lw=1.2, label=name)
+        n = np.array([r["n"] for r in curve], float)
+        size = 12 + 140 * n / max(1.0, float(n.max()))  # marker area: samples in the bin
+        few = n < SMALL_BIN
+        ax.scatter(np.array(xs)[~few], np.array(ys)[~few], s=size[~few],
+                   color=line.get_color(), zorder=3)
+        ax.scatter(np.array(xs)[few], np.array(ys)[few], s=size[few], facecolors="white",
+                   edgecolors=line.get_color(), zorder=3)
         d = brier_decomposition(y, p, bins)
         rows.append({"model": name, "n": len(y), "mean predicted": float(p.mean()),
                      "observed share": float(y.mean()), "Brier": d["brier"],

@@ -49,3 +49,27 @@ def test_brier_decomposition_with_continuous_forecasts_and_saturation():
     ys = (rng.random(20000) < 0.3).astype(int)
     ds = mt.brier_decomposition(ys, sat)
     assert ds["reliability"] == pytest.approx((0.97 - 0.3) ** 2, abs=0.01)
+
+
+def test_reliability_diagram_sizes_markers_by_bin_count_and_hollows_small_bins(tmp_path):
+    """A person reading the diagram sees how many samples stand behind each point: marker
+    area grows with the bin's count, and a bin of fewer than 10 is an open circle."""
+    from hazard_susceptibility.core.util import report as rp
+    seen = []
+
+    class Report(rp.HtmlReport):
+        def add_figure(self, fig, alt=""):  # what the picture holds, before it is freed
+            seen.append([(c.get_offsets().copy(), c.get_sizes().copy(),
+                          c.get_facecolors().copy()) for c in fig.axes[0].collections])
+            return super().add_figure(fig, alt)
+    rng = np.random.default_rng(0)
+    p = np.r_[rng.uniform(0.0, 0.1, 200), rng.uniform(0.5, 0.6, 40), rng.uniform(0.9, 1.0, 3)]
+    y = (rng.random(len(p)) < p).astype(float)
+    rep = Report("t")
+    rp.calibration_section(rep, {"m": (y, p)})
+    (full_xy, sizes, _), (hollow_xy, _, hollow_face) = seen[-1]
+    assert len(sizes) == 2 and sizes[0] > 3 * sizes[1]  # 200 samples against 40
+    assert len(hollow_xy) == 1 and hollow_xy[0][0] > 0.9  # the bin of 3
+    assert tuple(hollow_face[0][:3]) == (1.0, 1.0, 1.0)
+    rep.write(str(tmp_path / "r.html"))
+    assert "hollow marker holds fewer than 10" in (tmp_path / "r.html").read_text()
