@@ -9,9 +9,13 @@ from .. import compat
 from ..base import HazardAlgorithm
 from ..features import surface_points
 from ..guard import CheckedSink
+from ..styles import attach_style, single_symbol
 from .. import params as P
 
 METHODS = ["random", "blocks"]
+#: both parts visible over a green-to-red susceptibility map: training dark grey, held-out purple
+COLORS = {P.OUTPUT_TRAINING: ("#404040", "Training part"),
+          P.OUTPUT_HELD_OUT: ("#7b3294", "Held-out part")}
 
 
 class SplitInventory(HazardAlgorithm):
@@ -86,6 +90,10 @@ class SplitInventory(HazardAlgorithm):
                     fb.check()
                     sink.add(feats[k])
                 out[key] = sink.close()
+            color, name = COLORS[key]
+            kind = "marker" if compat.geometry_type(src.wkbType()) == compat.GEOM_POINT \
+                else "fill"
+            attach_style(context, out[key], single_symbol(color, kind), "vector", self.tr(name))
         how = (f"whole blocks of {size:g} map units ({len(np.unique(np.floor(np.c_[x, y] / size), axis=0))} "
                f"blocks hold features)" if size else "random features")
         feedback.pushInfo(f"{int((~held).sum())} features for training, {int(held.sum())} held "

@@ -182,3 +182,16 @@ def test_compare_sampling_reports_three_protocols(split, sample_area, run, tmp_p
         assert own > ind
     html = (tmp_path / "c.html").read_text()
     assert "independent inventory" in html and "Own test split" in html
+
+
+def test_split_parts_load_styled_apart(split):
+    """Training points dark grey, the held-out part purple (both stand out over a green-to-red
+    map and from each other): a person sees which landslides the model never saw."""
+    from qgis.core import QgsVectorLayer
+    _, res = split
+    colours = []
+    for key in ("OUTPUT_TRAINING", "OUTPUT_HELD_OUT"):
+        lyr = QgsVectorLayer(res[key], key, "ogr")
+        assert lyr.renderer().type() == "singleSymbol"
+        colours.append(lyr.renderer().symbol().color().name())
+    assert colours == ["#404040", "#7b3294"]
