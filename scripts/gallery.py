@@ -21,6 +21,8 @@ LAYERS = [
     ("sample_area/landslides.gpkg", "Sample study area: landslide polygons"),
     ("factors_aligned.tif", "Aligned factor stack (first band)"),
     ("slope_unit_stats.gpkg", "Slope-unit statistics (the mean of the first factor)"),
+    ("landslides_training.gpkg", "Landslides for training (70 %)"),
+    ("landslides_held_out.gpkg", "Landslides held out for evaluation (30 %, whole 2 km blocks)"),
     ("samples_mahalanobis.gpkg", "Mahalanobis samples (presences red, absences blue)"),
     ("mahalanobis_d2.tif", "Squared Mahalanobis distance D² with the critical value"),
     ("mahalanobis_space.tif", "Mahalanobis sampling space"),
