@@ -15,6 +15,7 @@ PLUGIN_DIR = os.path.dirname(__file__)
 def _algorithm_classes():
     from .algorithms.data.align import AlignFactors
     from .algorithms.mapping.apply import ApplyModel
+    from .algorithms.mapping.applicability import Applicability
     from .algorithms.sampling.kde import KdeAugmentation
     from .algorithms.reports.compare_sampling import CompareSampling
     from .algorithms.reports.evaluate_map import EvaluateMap
@@ -46,7 +47,8 @@ def _algorithm_classes():
     return [AlignFactors, SlopeUnitStatistics, CreateSampleArea, SplitInventory,
             MahalanobisAbsences, SlopeAbsences, BufferAbsences, MultiRatioAbsences,
             SusceptibilityRatioAbsences, FactorThresholdAbsences, OcsvmAbsences,
-            KdeAugmentation, MergeSamples, TrainModel, ApplyModel, EvaluateMap, FrequencyRatio,
+            KdeAugmentation, MergeSamples, TrainModel, ApplyModel, Applicability, EvaluateMap,
+            FrequencyRatio,
             FactorScreening, CompareSampling, HnnSizeClasses, TrainHnn, ApplyHnn, HnnLossWeights,
             HnnAblation, MultiHazardSamples, ZoneFeatureSelection, TrainMultiHazard,
             MapMultiHazard, EvaluateMultiHazard, GeoDetector,

@@ -7,12 +7,13 @@ from qgis.core import (QgsProcessingException, QgsProcessingOutputNumber,
                        QgsProcessingParameterNumber, QgsProcessingParameterRasterDestination)
 
 from ...core.susceptibility import estimators as models
-from ...core.susceptibility.apply import map_model
+from ...core.susceptibility.apply import map_model, spread_function
 from ...core.io.raster import bands_of
 from .. import compat
 from ..features import numbers, write_with_columns
 from ..base import HazardAlgorithm, raster_path
-from ..styles import attach_style, probability, probability_field, susceptibility_classes
+from ..styles import (attach_style, probability, probability_field, sequential,
+                      susceptibility_classes)
 from .. import params as P
 
 
@@ -32,8 +33,15 @@ class ApplyModel(HazardAlgorithm):
         "number of workers. A 5-class natural-breaks raster follows (Fisher-Jenks on a seeded "
         "sample of 1,000,000 values by default, GVF in the log), labelled very low .. very "
         "high.<br>"
+        "<b>Prediction uncertainty</b> (optional output): the standard deviation of the "
+        "probabilities of the random forest's trees, or of the XGBoost or GLM models of the "
+        "cross-validation folds kept in the model file ('Keep one model per fold' of 'Train "
+        "susceptibility model'), in the same pass as the probability. High where the "
+        "ensemble disagrees; it says nothing of where the factors leave the training data "
+        "(see 'Area of applicability').<br>"
         "<b>Slope units</b>: with a model trained on feature fields, give the slope-unit layer "
-        "instead: the output is that layer with a probability field.")
+        "instead: the output is that layer with a probability field (and a spread field when "
+        "the model has a spread).")
 
     def initAlgorithm(self, config=None):
         self.addParameter(QgsProcessingParameterFile(
@@ -55,6 +63,9 @@ class ApplyModel(HazardAlgorithm):
             P.OUTPUT, self.tr("Susceptibility (probability)"), optional=True))
         self.addParameter(QgsProcessingParameterRasterDestination(
             P.OUTPUT_CLASSES, self.tr("Susceptibility classes"), optional=True))
+        self.addParameter(QgsProcessingParameterRasterDestination(
+            P.OUTPUT_UNCERTAINTY, self.tr("Prediction uncertainty (spread of trees or fold "
+                                          "models)"), optional=True, createByDefault=False))
         self.addParameter(QgsProcessingParameterFeatureSink(
             P.OUTPUT_UNITS, self.tr("Slope units with probability"), compat.TYPE_VECTOR_POLYGON,
             optional=True, createByDefault=False))
@@ -62,22 +73,34 @@ class ApplyModel(HazardAlgorithm):
 
     def compute(self, parameters, context, feedback, fb):
         path = self.parameterAsFile(parameters, P.MODEL, context)
-        est, man = models.load_model(path)
+        est, man, extras = models.load_model(path, extras=True)
+        spread = spread_function(est, man.kind, extras.fold_models)
         if man.mode == "fields":
-            return self._units(parameters, context, feedback, est, man.encoding)
+            return self._units(parameters, context, feedback, est, man.encoding, spread)
         bands = []
         for key, cat in ((P.FACTORS, False), (P.CATEGORICAL, True)):
             for lyr in self.parameterAsLayerList(parameters, key, context) or []:
                 bands.extend(bands_of(raster_path(lyr, key), lyr.name(), cat))
         out = self.parameterAsOutputLayer(parameters, P.OUTPUT, context)
         out_cls = self.parameterAsOutputLayer(parameters, P.OUTPUT_CLASSES, context)
+        out_spread = self.parameterAsOutputLayer(parameters, P.OUTPUT_UNCERTAINTY, context)
         if not out:
             raise QgsProcessingException("Give the probability raster output [OUTPUT].")
+        if out_spread and spread is None:
+            raise QgsProcessingException(
+                f"The {man.kind} model file keeps no fold models, so its prediction spread "
+                f"cannot be mapped: train it again with 'Keep one model per fold' "
+                f"(FOLD_MODELS) on, or leave this output out [OUTPUT_UNCERTAINTY].")
         m = map_model(est, man, bands, out, out_cls, *self.parallel(parameters, context),
                       self.parameterAsInt(parameters, P.BREAK_SAMPLE, context),
-                      self.seed(parameters, context), fb, feedback.pushInfo)
+                      self.seed(parameters, context), fb, feedback.pushInfo,
+                      spread if out_spread else None, out_spread or None)
         res = {P.OUTPUT: out}
         attach_style(context, out, probability(), "raster", self.tr("Susceptibility"))
+        if out_spread:
+            attach_style(context, out_spread, sequential("models agree", "models disagree"),
+                         "raster", self.tr("Prediction uncertainty"))
+            res[P.OUTPUT_UNCERTAINTY] = out_spread
         if out_cls:
             feedback.pushInfo("Class limits: " + ", ".join(f"{v:.4f}" for v in m.limits) +
                               f"; GVF {m.gvf:.3f} on {m.sample_size} sampled values")
@@ -88,7 +111,7 @@ class ApplyModel(HazardAlgorithm):
             res.update(OUTPUT_CLASSES=out_cls, GVF=m.gvf)
         return res
 
-    def _units(self, parameters, context, feedback, est, enc):
+    def _units(self, parameters, context, feedback, est, enc, spread=None):
         src = self.parameterAsSource(parameters, P.UNITS, context)
         if src is None:
             raise QgsProcessingException("This model was trained on feature fields: give the "
@@ -101,10 +124,15 @@ class ApplyModel(HazardAlgorithm):
         X = numbers(feats, enc.names)
         ok = np.isfinite(X).all(axis=1)
         p = np.full(len(feats), np.nan)
+        sd = np.full(len(feats), np.nan)
         if ok.any():
             p[ok] = est.predict_proba(enc.transform(X[ok]))[:, 1]
-        dest = write_with_columns(self, parameters, context, P.OUTPUT_UNITS, src, feats,
-                                  {"probability": p})
+            if spread is not None:
+                sd[ok] = spread(enc.transform(X[ok]))
+        cols = {"probability": p}
+        if spread is not None:
+            cols["spread"] = sd
+        dest = write_with_columns(self, parameters, context, P.OUTPUT_UNITS, src, feats, cols)
         if not ok.all():
             feedback.pushWarning(f"{int((~ok).sum())} unit(s) lack a feature value: NULL "
                                  f"probability.")

@@ -1,6 +1,7 @@
 """hazard:trainmodel: labelled samples + factors -> model file, report, metrics."""
 import numpy as np
 from qgis.core import (QgsCoordinateReferenceSystem, QgsProcessingException,
+                       QgsProcessingParameterBoolean,
                        QgsProcessingParameterEnum, QgsProcessingParameterFeatureSource,
                        QgsProcessingParameterField, QgsProcessingParameterFileDestination,
                        QgsProcessingParameterMultipleLayers, QgsProcessingParameterNumber,
@@ -28,6 +29,7 @@ class TrainModel(HazardAlgorithm):
     DISPLAY = "Train susceptibility model"
     GROUP = "modelling"
     REQUIRES = ("sklearn", "matplotlib")
+    ADVANCED = (P.FOLD_MODELS,)
     HELP = (
         "Trains a susceptibility model on labelled samples (label 1 presence, 0 absence, e.g. "
         "from this plugin's samplers) and factor rasters, or on a slope-unit layer's feature "
@@ -53,13 +55,21 @@ class TrainModel(HazardAlgorithm):
         "against 10 random background pixels per presence (seeded). Points that share a pixel "
         "with a training sample (or, for feature fields, every value with one) are left out "
         "and counted. With feature fields the independent layer needs those fields and a label "
-        "field.<br><br>"
+        "field.<br>"
+        "<b>Applicability and spread</b>: the model file keeps the factor values of the "
+        "samples the final model was fitted on, with a cross-validation fold each (the "
+        "k-fold's own; else spatial blocks of the block size, or random folds when the blocks "
+        "are too few), for 'Area of applicability'; with XGBoost and the GLM it keeps one "
+        "model per fold too (trained on the other folds; a k-fold's own models), whose spread "
+        "'Apply susceptibility model' maps as prediction uncertainty (the random forest's "
+        "spread comes from its trees).<br><br>"
         "<b>Outputs</b>: a model file (.hsm: a zip of plain data, the random forest as its "
         "trees' node arrays, the GLM as its coefficients, XGBoost as its own JSON, and a "
         "manifest with the factor names and order, categories, grid and CRS, metrics, "
         "versions, seed and parameters; opening it never runs code), an HTML report "
         "(ROC curves, threshold metrics, confusion matrix, importance, SHAP summary for tree "
-        "models) and a CSV of the metrics. Same seed, same model.")
+        "models) and a CSV of the metrics. The model file holds the samples' factor values "
+        "(not their coordinates): share it as you would share them. Same seed, same model.")
 
     def initAlgorithm(self, config=None):
         self.addParameter(QgsProcessingParameterFeatureSource(
@@ -121,6 +131,9 @@ class TrainModel(HazardAlgorithm):
             optional=True))
         self.addParameter(QgsProcessingParameterNumber(
             P.FOLDS, self.tr("Folds"), compat.NUMBER_INTEGER, 5, minValue=2))
+        self.addParameter(QgsProcessingParameterBoolean(
+            P.FOLD_MODELS, self.tr("Keep one model per fold (XGBoost, GLM: the prediction "
+                                   "spread of 'Apply susceptibility model')"), True))
         add_independent_parameters(self)
         self.add_seed_parameter()
         self.addParameter(QgsProcessingParameterFileDestination(
@@ -182,7 +195,11 @@ class TrainModel(HazardAlgorithm):
         validation = self._validation(parameters, context, feats, keep, src)
         res = train(X, y, names, categorical, kind, params, validation, seed,
                     coords=(xy[:, 0], xy[:, 1]), feedback=fb.sub(0.1, 0.8),
-                    shap_sample=self.parameterAsInt(parameters, P.SHAP_SAMPLE, context))
+                    shap_sample=self.parameterAsInt(parameters, P.SHAP_SAMPLE, context),
+                    aoa_folds=(max(2, self.parameterAsInt(parameters, P.FOLDS, context)),
+                               None if feature_fields else
+                               self.parameterAsDouble(parameters, P.BLOCK_SIZE, context)),
+                    fold_models=self.parameterAsBool(parameters, P.FOLD_MODELS, context))
         if src.fields().indexOf("sampler") >= 0:
             samp = np.array([str(f["sampler"]) for f in feats])[keep]
             res.optimism = separating_check(

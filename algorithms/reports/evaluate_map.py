@@ -6,7 +6,7 @@ from qgis.core import (QgsProcessingParameterFeatureSource, QgsProcessingParamet
                        QgsProcessingParameterRasterLayer, QgsProcessingParameterString)
 
 from ...core.susceptibility.evaluation import (MAP_EVALUATION_COLUMNS, evaluate_map,
-                                               map_evaluation_report, score_at)
+                                               inside_outside, map_evaluation_report, score_at)
 from ...core.io.raster import AlignedStack, Band, Grid
 from .. import compat
 from ..base import HazardAlgorithm, raster_path
@@ -32,6 +32,10 @@ class EvaluateMap(HazardAlgorithm):
         "the natural breaks of the map (or the limits you give).<br>"
         "<b>LSI statistics</b> (paper 001 fig. 8): mean, standard deviation and histogram of the "
         "map, and the area share of each class.<br>"
+        "<b>Area of applicability</b> (optional, from 'Area of applicability'): every metric "
+        "inside and outside the mask, with the share of area and of presences outside. "
+        "<b>Prediction uncertainty</b> (optional, from 'Apply susceptibility model'): its "
+        "mean in each class.<br>"
         "<b>Independent inventory</b> (optional): a second inventory scored on the same map "
         "with the same classes and set beside the first in every table and chart (its label "
         "0, or 10 random background pixels per presence). Evaluate on presences the model "
@@ -61,6 +65,10 @@ class EvaluateMap(HazardAlgorithm):
             P.BACKGROUND, self.tr("Background pixels per hazard (without absences)"),
             compat.NUMBER_INTEGER, 10, minValue=1))
         add_independent_parameters(self)
+        self.addParameter(QgsProcessingParameterRasterLayer(
+            P.AOA, self.tr("Area of applicability (1 inside, 0 outside)"), optional=True))
+        self.addParameter(QgsProcessingParameterRasterLayer(
+            P.UNCERTAINTY, self.tr("Prediction uncertainty"), optional=True))
         self.add_seed_parameter()
         self.addParameter(QgsProcessingParameterFileDestination(
             P.OUTPUT_HTML, self.tr("Evaluation report"), self.tr("HTML files (*.html)")))
@@ -103,6 +111,8 @@ class EvaluateMap(HazardAlgorithm):
                                                         (P.INDEPENDENT, P.INDEPENDENT))
                 independent = {"metrics": mi, "scai": si, "roc": ri, "dropped": dropped,
                                "samples": samples, "how": ind[2]}
+            extra = self._extra(parameters, context, path, lyr, st, stats, pres, absn,
+                                threshold, fb)
         stats["notes"] = other_labels(self, parameters, P.HAZARDS, context, label_field)
         for note in stats["notes"] + [
                 f"{k}: {v} left out (off the map or on its nodata)"
@@ -118,9 +128,17 @@ class EvaluateMap(HazardAlgorithm):
         if independent is not None:
             sources["independent inventory"] = self.parameterAsCompatibleSourceLayerPath(
                 parameters, P.INDEPENDENT, context, ["gpkg", "shp"])
-        map_evaluation_report(html, lyr.name(), m, scai, stats, roc, how, sources, independent)
+        map_evaluation_report(html, lyr.name(), m, scai, stats, roc, how, sources, independent,
+                              extra)
         out = {P.OUTPUT_HTML: html}
         rows = [dict(table="metrics", **m)] + [dict(table="SCAI", **r) for r in scai]
+        if extra:
+            rows += [dict(r, table="AOA") for r in extra["rows"]]
+            rows += [dict(r, table="uncertainty") for r in extra["class_uncertainty"]]
+            for r in extra["rows"]:
+                feedback.pushInfo(f"{r['set']}: {r['area_pct']:.1f} % of the area, "
+                                  f"{r['inventory_pct']:.1f} % of the presences" +
+                                  (f", AUC {r['AUC']:.3f}" if "AUC" in r else ""))
         if independent is not None:
             rows += [dict(table="metrics (independent)", **independent["metrics"])] + [
                 dict(table="SCAI (independent)", **r) for r in independent["scai"]]
@@ -133,4 +151,20 @@ class EvaluateMap(HazardAlgorithm):
                               f"{mi['kappa']:.3f} ({mi['presences']} presences); SCAI " +
                               ", ".join(f"{r['SCAI']:.2f}" for r in independent["scai"]))
         return out
+
+    def _extra(self, parameters, context, path, lyr, st, stats, pres, absn, threshold, fb):
+        """The AOA mask and the uncertainty raster on the map's grid: metrics inside and
+        outside, mean uncertainty per class (None when neither is given)."""
+        bands, idx = [Band(path, 1, "probability", layer_name=lyr.name())], {}
+        for key, name, cat in ((P.AOA, "aoa", True), (P.UNCERTAINTY, "uncertainty", False)):
+            layer = self.parameterAsRasterLayer(parameters, key, context)
+            if layer is not None:
+                idx[name] = len(bands)
+                bands.append(Band(raster_path(layer, key), 1, name, categorical=cat,
+                                  layer_name=layer.name()))
+        if len(bands) == 1:
+            return None
+        with AlignedStack(bands, st.grid, "near") as extra:
+            return inside_outside(extra, stats["limits"], pres, absn, threshold,
+                                  idx.get("aoa"), idx.get("uncertainty"), fb)
 

@@ -53,43 +53,59 @@ def match_factors(bands, wanted, wanted_categorical=None):
 
 
 def _predict_block(stack, window, predict):
-    """Predictions of the valid pixels of one window (NaN elsewhere)."""
+    """Predictions of the valid pixels of one window (NaN elsewhere): (rows, cols) for a
+    ``predict`` of one value per row, (k, rows, cols) for one of k values per row."""
     data = stack.read(window)
     ok = ~np.isnan(data[0])
-    out = np.full((window.rows, window.cols), np.nan, np.float32)
+    out = None
     if ok.any():
-        out[ok] = np.asarray(predict(data[:, ok].T), np.float32)
+        vals = np.asarray(predict(data[:, ok].T), np.float32)
+        out = np.full(vals.shape[1:] + (window.rows, window.cols), np.nan, np.float32)
+        out[..., ok] = vals.T if vals.ndim == 2 else vals
     return out
 
 
 def apply_to_raster(stack, predict, path, workers=1, scheduler=None, feedback=None,
-                    sample=1_000_000, seed=0):
+                    sample=1_000_000, seed=0, names=("probability",)):
     """Predict every valid pixel into a GeoTIFF, tile by tile.
 
     Tiles run on ``workers`` local threads (in order, with a bounded number in flight, so memory
     stays bounded), or on an existing Dask cluster given its scheduler address. The result does
-    not depend on the number of workers. Returns (valid pixels, seeded sample of values)."""
+    not depend on the number of workers. ``path`` may be a list of k paths, each a one-band
+    raster (band description from ``names``), when ``predict`` returns k values per row (n, k):
+    one read of the factors serves every output. Returns (valid pixels, seeded sample of the
+    first output's values)."""
     fb = as_feedback(feedback)
     rng = np.random.default_rng(seed)
     keep_p = min(1.0, sample / max(1, stack.grid.xsize * stack.grid.ysize))
     wins = list(stack.windows())
     kept, n_valid = [], 0
-    w = RasterWriter(path, stack.grid, ["probability"])
+    paths = [path] if isinstance(path, (str, bytes)) or not hasattr(path, "__len__") \
+        else list(path)
+    names = list(names) + [f"value {i + 1}" for i in range(len(names), len(paths))]
+    writers = []
 
     def consume(win, out, k):
         nonlocal n_valid
-        valid = out[~np.isnan(out)].astype(float)
+        if out is None:
+            out = np.full((len(paths), win.rows, win.cols), np.nan, np.float32)
+        out = out.reshape((-1, win.rows, win.cols))
+        valid = out[0][~np.isnan(out[0])].astype(float)
         n_valid += valid.size
         if valid.size:
             kept.append(valid[rng.random(valid.size) < keep_p])
-        w.write(win, out)
+        for w, band in zip(writers, out):
+            w.write(win, band)
         fb.report((k + 1) / len(wins))
 
     try:
+        for p, n in zip(paths, names):
+            writers.append(RasterWriter(p, stack.grid, [n]))
         run_tiles(wins, _predict_block, consume, (stack.bands, stack.grid, stack.resampling),
                   predict, workers, scheduler, fb)
     finally:
-        w.close()
+        for w in writers:
+            w.close()
     values = np.concatenate(kept) if kept else np.empty(0)
     if values.size > sample:
         values = rng.choice(values, sample, replace=False)
@@ -125,12 +141,38 @@ class MapResult:
     class_names: list | None = None
 
 
+def spread_function(estimator, kind, fold_models=()):
+    """The prediction spread of a model at encoded rows: the standard deviation of its random
+    forest's trees' probabilities, or of the probabilities of its fold models (XGBoost, GLM).
+    None when the model has neither."""
+    if kind == "rf":
+        trees = estimator.estimators_
+
+        def spread(Xt):
+            s1 = np.zeros(len(Xt))
+            s2 = np.zeros(len(Xt))
+            for t in trees:  # running sums: memory of one tree's output, not of all trees'
+                p = t.predict_proba(Xt)[:, 1]
+                s1 += p
+                s2 += p * p
+            m = s1 / len(trees)
+            return np.sqrt(np.clip(s2 / len(trees) - m * m, 0, None))
+        return spread
+    if len(fold_models) >= 2:
+        def spread(Xt):
+            return np.std([m.predict_proba(Xt)[:, 1] for m in fold_models], axis=0)
+        return spread
+    return None
+
+
 def map_model(estimator, manifest, bands, out_path, classes_path=None, workers=1,
-              scheduler=None, break_sample=1_000_000, seed=0, feedback=None, log=None):
+              scheduler=None, break_sample=1_000_000, seed=0, feedback=None, log=None,
+              spread=None, spread_path=None):
     """A raster model file's probability map over ``bands`` (matched to its factors by name, in
     its own order, on its training grid when it has one) and, when ``classes_path`` is given, 5
-    natural-breaks classes from a seeded sample of the map. Every file is written under a
-    temporary name and moved into place only when complete."""
+    natural-breaks classes from a seeded sample of the map; with ``spread`` (from
+    :func:`spread_function`) and ``spread_path``, the prediction spread in the same pass. Every
+    file is written under a temporary name and moved into place only when complete."""
     from ..io.raster import AlignedStack, AtomicOutput
     from ..stats.breaks import gvf, natural_breaks
     from ..util.errors import InputError
@@ -145,10 +187,22 @@ def map_model(estimator, manifest, bands, out_path, classes_path=None, workers=1
     def predict(X):
         return estimator.predict_proba(enc.transform(X))[:, 1]
 
+    def predict_and_spread(X):
+        Xt = enc.transform(X)
+        return np.column_stack([estimator.predict_proba(Xt)[:, 1], spread(Xt)])
+
     with AlignedStack(ordered, grid, manifest.resampling) as stack:
-        with AtomicOutput(out_path) as tmp:
-            n_valid, sample = apply_to_raster(stack, predict, tmp, workers, scheduler,
-                                              fb.sub(0, 0.85), break_sample, seed)
+        from contextlib import nullcontext
+        with AtomicOutput(out_path) as tmp, (AtomicOutput(spread_path) if spread_path else
+                                             nullcontext()) as tmp_spread:
+            if spread_path:
+                n_valid, sample = apply_to_raster(
+                    stack, predict_and_spread, [tmp, tmp_spread], workers, scheduler,
+                    fb.sub(0, 0.85), break_sample, seed,
+                    names=("probability", "prediction_spread"))
+            else:
+                n_valid, sample = apply_to_raster(stack, predict, tmp, workers, scheduler,
+                                                  fb.sub(0, 0.85), break_sample, seed)
             if n_valid == 0:
                 raise InputError("No pixel has a value in every factor: check the rasters' "
                                  "extent and nodata.", "FACTORS")

@@ -226,6 +226,28 @@ class ModelManifest(Manifest):
     folds: list[Free] = field(default_factory=list)
     importance: dict[str, float] = field(default_factory=dict)
     versions: dict[str, str] = field(default_factory=dict)
+    # the training rows for the area of applicability (arrays aoa/train, aoa/folds and
+    # aoa/weights), and where their folds come from ("" when the file has none)
+    aoa_rows: int = 0
+    aoa_folds: str = ""
+    n_fold_models: int = 0  # XGBoost/GLM fold models (fold<k>/...) for the prediction spread
+
+    def check_members(self, mf, where):
+        """The applicability arrays and the fold models agree with the manifest."""
+        C = self.estimator.n_columns
+        if self.aoa_rows:
+            X = mf.array("aoa/train", "f", 2, (self.aoa_rows, C))
+            folds = mf.array("aoa/folds", "iu", 1, (self.aoa_rows,))
+            w = mf.array("aoa/weights", "f", 1, (C,))
+            if not (np.isfinite(X).all() and np.isfinite(w).all() and (w >= 0).all()
+                    and len(np.unique(folds)) >= 2):
+                raise ModelFileError(f"{where}: the training rows kept for the area of "
+                                     f"applicability are malformed: the file is damaged or "
+                                     f"altered; refused. {self.ADVICE}")
+        if not 0 <= self.n_fold_models <= MAX_FOLD_MODELS or (
+                self.n_fold_models and self.kind == "rf"):
+            raise ModelFileError(f"{where}: {self.n_fold_models} fold models: the file is "
+                                 f"damaged or altered; refused. {self.ADVICE}")
 
     def validate(self, where):
         if self.kind not in KINDS:
@@ -244,41 +266,94 @@ class ModelManifest(Manifest):
                                  f"{self.estimator.n_columns}: the file is damaged or altered.")
 
 
-def save_model(path, estimator, kind, enc, seed, **fields):
+MAX_FOLD_MODELS = 50
+
+
+def _members(estimator, kind, prefix=""):
+    """(arrays, blobs) of one estimator: XGBoost's own JSON, a GLM's scaling and
+    coefficients (random forests: see _forest_arrays)."""
+    if kind == "xgboost":
+        return {}, {f"{prefix}booster": bytes(estimator.get_booster().save_raw(
+            raw_format="json"))}
+    scaler, glm = estimator[0], estimator[-1]
+    return {f"{prefix}glm/mean": scaler.mean_, f"{prefix}glm/scale": scaler.scale_,
+            f"{prefix}glm/var": scaler.var_, f"{prefix}glm/coef": glm.coef_,
+            f"{prefix}glm/intercept": glm.intercept_}, {}
+
+
+def column_importance(estimator, kind):
+    """The model's importance of each of its (encoded) columns: impurity (RF), gain
+    (XGBoost), |standardised coefficient| (GLM)."""
+    if kind in ("rf", "xgboost"):
+        return np.asarray(estimator.feature_importances_, float)
+    return np.abs(np.asarray(estimator[-1].coef_[0], float))
+
+
+def save_model(path, estimator, kind, enc, seed, aoa=None, fold_models=(), **fields):
     """Write the model file (``.hsm``): the typed manifest, then the estimator as plain arrays
     (random forest: every tree's nodes; GLM: scaling and coefficients) or XGBoost's own JSON.
-    ``fields``: the other manifest fields (ModelManifest)."""
+    ``aoa``: (training rows, their folds, column weights, how the folds were made) for the
+    area of applicability; ``fold_models``: XGBoost or GLM models of the folds (prediction
+    spread). ``fields``: the other manifest fields (ModelManifest)."""
     from ..io import modelfile
-    arrays, blobs, n_trees = {}, {}, 0
-    if kind == "xgboost":
-        blobs["booster"] = bytes(estimator.get_booster().save_raw(raw_format="json"))
-    elif kind == "rf":
-        arrays = _forest_arrays(estimator)
+    n_trees = 0
+    if kind == "rf":
+        arrays, blobs = _forest_arrays(estimator), {}
         n_trees = len(estimator.estimators_)
     else:
-        scaler, glm = estimator[0], estimator[-1]
-        arrays = {"glm/mean": scaler.mean_, "glm/scale": scaler.scale_, "glm/var": scaler.var_,
-                  "glm/coef": glm.coef_, "glm/intercept": glm.intercept_}
+        arrays, blobs = _members(estimator, kind)
+    for k, m in enumerate(fold_models or ()):
+        a, b = _members(m, kind, f"fold{k + 1}/")
+        arrays.update(a)
+        blobs.update(b)
+    if aoa is not None:
+        X, folds, weights, how = aoa
+        arrays.update({"aoa/train": np.asarray(X, float), "aoa/folds": np.asarray(folds,
+                                                                                   np.int64),
+                       "aoa/weights": np.asarray(weights, float)})
+        fields.update(aoa_rows=int(len(X)), aoa_folds=how)
     spec = EstimatorSpec(len(enc.columns), [int(c) for c in estimator.classes_], n_trees)
     man = ModelManifest(kind=kind, encoding=enc, estimator=spec, seed=int(seed),
-                        versions=versions(), **fields)
+                        versions=versions(), n_fold_models=len(fold_models or ()), **fields)
     return modelfile.write(path, man, arrays, blobs)
 
 
-def load_model(path):
-    """(estimator, manifest) from a model file. Nothing in the file is deserialised as an
-    object: the estimator is rebuilt from plain arrays (or XGBoost's JSON) after checks."""
+@dataclass
+class ModelExtras:
+    """What a model file keeps besides its estimator: the training rows for the area of
+    applicability (None in a file without them) and the fold models."""
+    aoa: tuple = None       # (rows, folds, column weights, how the folds were made)
+    fold_models: list = field(default_factory=list)
+
+
+def load_model(path, extras=False):
+    """(estimator, manifest) from a model file, and its :class:`ModelExtras` when ``extras``.
+    Nothing in the file is deserialised as an object: the estimator is rebuilt from plain
+    arrays (or XGBoost's JSON) after checks."""
     from ..io import modelfile
-    mf = modelfile.read(path, ModelManifest, f"'{path}'")
+    where = f"'{path}'"
+    mf = modelfile.read(path, ModelManifest, where)
     man = mf.manifest
     spec = man.estimator
-    if man.kind == "xgboost":
-        est = xgboost_from_json(mf.blob("booster"), spec.n_columns, f"'{path}'")
-    elif man.kind == "rf":
-        est = _forest_from_arrays(mf, spec, f"'{path}'")
+    if man.kind == "rf":
+        est = _forest_from_arrays(mf, spec, where)
     else:
-        est = _glm_from_arrays(mf, spec)
-    return est, man
+        est = _estimator_from(mf, man.kind, spec, where)
+    if not extras:
+        return est, man
+    ex = ModelExtras()
+    if man.aoa_rows:
+        ex.aoa = (mf.array("aoa/train").astype(float), mf.array("aoa/folds"),
+                  mf.array("aoa/weights").astype(float), man.aoa_folds)
+    ex.fold_models = [_estimator_from(mf, man.kind, spec, where, f"fold{k + 1}/")
+                      for k in range(man.n_fold_models)]
+    return est, man, ex
+
+
+def _estimator_from(mf, kind, spec, where, prefix=""):
+    if kind == "xgboost":
+        return xgboost_from_json(mf.blob(f"{prefix}booster"), spec.n_columns, where)
+    return _glm_from_arrays(mf, spec, prefix)
 
 
 def xgboost_from_json(data, n_columns, where, advice=""):
@@ -366,12 +441,13 @@ def _forest_from_arrays(mf, spec, where):
     return forest
 
 
-def _glm_from_arrays(mf, spec):
+def _glm_from_arrays(mf, spec, prefix=""):
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
     C = spec.n_columns
-    arrs = {k: mf.array(f"glm/{k}", "f", len(shape), shape).astype(np.float64) for k, shape in
+    arrs = {k: mf.array(f"{prefix}glm/{k}", "f", len(shape), shape).astype(np.float64)
+            for k, shape in
             (("mean", (C,)), ("scale", (C,)), ("var", (C,)), ("coef", (1, C)),
              ("intercept", (1,)))}
     if not all(np.isfinite(a).all() for a in arrs.values()) or (arrs["scale"] <= 0).any():
@@ -388,11 +464,7 @@ def _glm_from_arrays(mf, spec):
 def importance(estimator, kind, enc):
     """Importance per factor: impurity (RF), gain (XGBoost), |standardised coefficient| (GLM);
     one-hot columns of a categorical factor are summed."""
-    if kind in ("rf", "xgboost"):
-        col = estimator.feature_importances_
-    else:
-        col = np.abs(estimator[-1].coef_[0])
-    col = np.asarray(col, float)
+    col = column_importance(estimator, kind)
     return {n: float(col[idx].sum()) for n, idx in enc.groups().items()}
 
 

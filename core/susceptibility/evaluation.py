@@ -72,6 +72,56 @@ def evaluate_map(stack, presences_xy, absences_xy, class_limits=None, threshold=
     return metrics, rows, stats, roc
 
 
+def inside_outside(extra, limits, presences_xy, absences_xy, threshold=0.5, aoa=None,
+                   uncertainty=None, feedback=None):
+    """What an area-of-applicability mask and a prediction-uncertainty raster add to a map's
+    evaluation. ``extra``: a stack whose band 0 is the probability, band ``aoa`` the AOA mask
+    (1 inside, 0 outside) and band ``uncertainty`` the spread (either None when not given).
+    Returns {"area": {"inside", "outside"} pixels, "rows": threshold metrics of the points
+    inside and outside (with the shares of area and of presences), "class_uncertainty": mean
+    spread per class of ``limits``}."""
+    fb = as_feedback(feedback)
+    n_cls = len(limits) + 1
+    area = {"inside": 0, "outside": 0}
+    s_unc = np.zeros(n_cls)
+    n_unc = np.zeros(n_cls, np.int64)
+    wins = list(extra.windows())
+    for k, win in enumerate(wins):
+        fb.check()
+        d = extra.read(win)
+        ok = ~np.isnan(d[0])
+        if aoa is not None:
+            area["inside"] += int((ok & (d[aoa] == 1)).sum())
+            area["outside"] += int((ok & (d[aoa] == 0)).sum())
+        if uncertainty is not None:
+            c = classify(d[0][ok], limits)
+            s_unc += np.bincount(c, d[uncertainty][ok], minlength=n_cls)
+            n_unc += np.bincount(c, minlength=n_cls)
+        fb.report((k + 1) / len(wins))
+    out = {"area": area, "rows": [], "class_uncertainty": []}
+    if uncertainty is not None:
+        names = CLASS_NAMES if n_cls == 5 else [f"class {i + 1}" for i in range(n_cls)]
+        out["class_uncertainty"] = [
+            {"class": n, "pixels": int(c), "mean_uncertainty": float(t / c) if c else None}
+            for n, c, t in zip(names, n_unc, s_unc)]
+    if aoa is not None:
+        v1 = sample_at(extra, *presences_xy)
+        v0 = sample_at(extra, *absences_xy)
+        total = max(1, area["inside"] + area["outside"])
+        n_pres = max(1, int((~np.isnan(v1[:, aoa])).sum()))
+        for name, code in (("inside the AOA", 1), ("outside the AOA", 0)):
+            a, b = v1[v1[:, aoa] == code, 0], v0[v0[:, aoa] == code, 0]
+            row = {"set": name, "area_pct": 100.0 * area["inside" if code else "outside"] /
+                   total, "inventory_pct": 100.0 * len(a) / n_pres}
+            if len(a) and len(b):
+                y = np.r_[np.ones(len(a)), np.zeros(len(b))]
+                row.update(mt.threshold_metrics(y, np.r_[a, b], threshold))
+            else:
+                row.update({"n": len(a) + len(b), "presences": len(a)})
+            out["rows"].append(row)
+    return out
+
+
 def score_at(stack, stats, presences_xy, absences_xy, threshold=0.5,
              where=("HAZARDS", "ABSENCES")):
     """The map of ``stack`` scored at presences and absences, classes as in ``stats`` (of
@@ -209,15 +259,19 @@ def frequency_ratio_report(path, rows, n_hazards):
 
 MAP_EVALUATION_COLUMNS = (["table"] + METRIC_COLS[1:] +
                           ["TP", "FP", "TN", "FN", "class", "area_pixels", "area_pct", "hazard",
-                           "hazard_pct", "SCAI"])
+                           "hazard_pct", "SCAI", "set", "inventory_pct", "pixels",
+                           "mean_uncertainty"])
 
 
-def map_evaluation_report(path, name, m, scai, stats, roc, how, sources=None, independent=None):
+def map_evaluation_report(path, name, m, scai, stats, roc, how, sources=None, independent=None,
+                          extra=None):
     """The report of :func:`evaluate_map`'s results for the map called ``name``; ``how`` says
     where the absences came from; ``sources`` {what: where} (the map and inventory files) are
     listed first, with the threshold, so that the numbers can be traced. ``independent``: the
     score of an independent inventory ({metrics, scai, roc, samples, how, dropped} from
-    :func:`score_at`), set beside the inventory's in every table and chart."""
+    :func:`score_at`), set beside the inventory's in every table and chart. ``extra``: what
+    :func:`inside_outside` found (metrics inside and outside the area of applicability, mean
+    prediction uncertainty per class)."""
     from ..util.report import HtmlReport, figure
     rep = HtmlReport(f"Evaluation of {name}")
     rows = [{"": k, "used": v} for k, v in (sources or {}).items()]
@@ -286,6 +340,30 @@ def map_evaluation_report(path, name, m, scai, stats, roc, how, sources=None, in
                           f"of the presences. A useful map puts much of the inventory in "
                           f"little area; a saturated one puts much of the area in its highest "
                           f"classes.")
+    if extra and extra.get("rows"):
+        rep.heading("Inside and outside the area of applicability")
+        inside, outside = extra["rows"]
+        rep.paragraph(
+            f"{outside['area_pct']:.1f} % of the map's area and {outside['inventory_pct']:.1f} "
+            f"% of the presences lie outside the area of applicability, where the model "
+            f"extrapolates. Metrics need presences and absences on both sides; a side without "
+            f"one of them has counts only.")
+        rep.table(extra["rows"], ["set", "area_pct", "inventory_pct", "n", "presences", "AUC",
+                                  "kappa", "Brier"], left=("set",))
+        a_in, a_out = inside.get("AUC"), outside.get("AUC")
+        if a_in is not None and a_out is not None and a_in == a_in and a_out == a_out:
+            rep.paragraph(f"AUC {a_in:.3f} inside against {a_out:.3f} outside: "
+                          + ("the model does worse where it extrapolates, as expected."
+                             if a_out < a_in else
+                             "no loss outside here; with few points outside, a difference "
+                             "may not show."))
+    if extra and extra.get("class_uncertainty"):
+        rep.heading("Prediction uncertainty per class")
+        rep.paragraph("Mean spread of the model's trees or fold models over the pixels of "
+                      "each class: where it is high, the ensemble disagrees on the class.",
+                      note=True)
+        rep.table(extra["class_uncertainty"], ["class", "pixels", "mean_uncertainty"],
+                  left=("class",))
     if "samples" in stats:
         from ..util.report import calibration_section
         groups = {name: stats["samples"]}

@@ -7,8 +7,10 @@ import numpy as np
 
 from ..stats import metrics as mt
 from ..util.errors import InputError
-from .estimators import (Encoding, block_folds, check_training_data, group_folds, importance,
-                     make_estimator, random_split, save_model, shap_values)
+from .applicability import assign_folds
+from .estimators import (Encoding, block_folds, check_training_data, column_importance,
+                         group_folds, importance, make_estimator, random_split, save_model,
+                         shap_values)
 from ..util.progress import as_feedback
 from ..util.report import HtmlReport, calibration_section, figure
 
@@ -36,6 +38,12 @@ class TrainResult:
     held_out: tuple = None  # (name, y, p) of the held-out predictions: test or out-of-fold
     optimism: dict = None  # separating_check(): samplers, spatial k-fold metrics, block size
     independent: object = None  # holdout.Independent: the score on an independent inventory
+    # what the area of applicability and the prediction spread need (kept in the model file):
+    fit_X: np.ndarray = None        # encoded rows the final model was fitted on
+    fit_folds: np.ndarray = None    # their cross-validation fold
+    folds_how: str = ""             # where those folds come from
+    column_weights: np.ndarray = None  # the model's importance of each encoded column
+    fold_models: list = field(default_factory=list)  # XGBoost/GLM: one model per fold
 
 
 def one_per_pixel(grid, x, y, labels):
@@ -64,7 +72,8 @@ def _fit(kind, params, seed, Xt, y):
 
 
 def train(X, y, names, categorical, kind, params=None, validation=None, seed=0, coords=None,
-          threshold=0.5, feedback=None, shap_sample=2000):
+          threshold=0.5, feedback=None, shap_sample=2000, aoa_folds=(5, None),
+          fold_models=False):
     """Fit ``kind`` on factor values X (n, p) and labels y; validate as ``validation`` says:
 
     * ``{"method": "random", "test_share": 0.3}``: stratified random split;
@@ -73,6 +82,12 @@ def train(X, y, names, categorical, kind, params=None, validation=None, seed=0, 
       ``coords``); the final model is then fitted on all samples;
     * ``{"method": "groups", "groups": array, "k": k}``: k-fold over zones;
     * ``{"method": "none"}``: training metrics only.
+
+    The rows the final model is fitted on are kept with a cross-validation fold each (the
+    k-fold's own, else ``aoa_folds`` = (k, block size): spatial blocks when they suffice,
+    random folds otherwise) and the model's importance of each column, for the area of
+    applicability. ``fold_models``: keep one XGBoost or GLM per fold (trained on the other
+    folds) for the prediction spread; a k-fold keeps its own, the others are trained here.
     """
     fb = as_feedback(feedback)
     X = np.asarray(X, float)
@@ -107,6 +122,9 @@ def train(X, y, names, categorical, kind, params=None, validation=None, seed=0, 
         res.roc = {"train": mt.roc_curve(y[~test], p_tr), "test": mt.roc_curve(y[test], p_te)}
         res.held_out = ("test", y[test], p_te)
         fit_X = Xt[~test]
+        fit_y = y[~test]
+        fit_xy = None if coords is None else (np.asarray(coords[0])[~test],
+                                              np.asarray(coords[1])[~test])
     elif method in ("blocks", "groups"):
         if method == "blocks":
             if coords is None:
@@ -116,13 +134,14 @@ def train(X, y, names, categorical, kind, params=None, validation=None, seed=0, 
         else:
             fold, k = group_folds(validation["groups"], int(validation.get("k", 5)), seed)
         oof = np.full(len(y), np.nan)
-        folds = []
+        folds, cv_models = [], []
         for f in range(k):
             fb.check()
             te = fold == f
             if len(np.unique(y[~te])) < 2 or te.sum() == 0:
                 continue
             est = _fit(kind, params, seed, Xt[~te], y[~te])
+            cv_models.append(est)
             oof[te] = est.predict_proba(Xt[te])[:, 1]
             if len(np.unique(y[te])) == 2:
                 folds.append(dict(fold=f + 1, **mt.threshold_metrics(y[te], oof[te], threshold)))
@@ -140,17 +159,37 @@ def train(X, y, names, categorical, kind, params=None, validation=None, seed=0, 
         res.roc = {"train (all samples)": mt.roc_curve(y, p_all),
                    "out-of-fold": mt.roc_curve(y[done], oof[done])}
         res.held_out = ("out-of-fold", y[done], oof[done])
-        fit_X = Xt
+        fit_X, fit_y, fit_xy = Xt, y, None
+        res.fit_folds = fold
+        res.folds_how = (f"the model's spatial {k}-fold over blocks of "
+                         f"{float(validation['size']):g} map units" if method == "blocks" else
+                         f"the model's {k}-fold over the zones of '{validation.get('field')}'")
+        if fold_models and kind in ("xgboost", "glm"):
+            res.fold_models = cv_models
     elif method == "none":
         est = _fit(kind, params, seed, Xt, y)
         p = est.predict_proba(Xt)[:, 1]
         res = TrainResult(est, enc, kind, dict(params or {}), seed, validation,
                           mt.threshold_metrics(y, p, threshold))
         res.roc = {"train": mt.roc_curve(y, p)}
-        fit_X = Xt
+        fit_X, fit_y = Xt, y
+        fit_xy = None if coords is None else (np.asarray(coords[0]), np.asarray(coords[1]))
     else:
         raise InputError(f"Unknown validation '{method}'.", "VALIDATION")
     res.importance = importance(res.estimator, kind, enc)
+    res.fit_X = fit_X
+    res.column_weights = column_importance(res.estimator, kind)
+    if res.fit_folds is None:
+        k, size = aoa_folds
+        res.fit_folds, res.folds_how = assign_folds(
+            *(fit_xy if fit_xy is not None else (None, None)), len(fit_X), int(k), seed,
+            size if fit_xy is not None else None)
+        if fold_models and kind in ("xgboost", "glm"):
+            for f in np.unique(res.fit_folds):
+                fb.check()
+                te = res.fit_folds == f
+                if len(np.unique(fit_y[~te])) == 2:
+                    res.fold_models.append(_fit(kind, params, seed, fit_X[~te], fit_y[~te]))
     if kind in ("rf", "xgboost") and shap_sample > 0:  # 0: no SHAP values
         rng = np.random.default_rng(seed)
         idx = rng.choice(len(fit_X), min(shap_sample, len(fit_X)), replace=False)
@@ -171,7 +210,10 @@ def save(res, path, grid=None, resampling="bilinear", **fields):
                       train_metrics=res.train_metrics, test_metrics=res.test_metrics,
                       independent_metrics=(res.independent.metrics
                                            if res.independent is not None else None),
-                      folds=res.folds, importance=res.importance, **fields)
+                      folds=res.folds, importance=res.importance,
+                      aoa=(res.fit_X, res.fit_folds, res.column_weights, res.folds_how)
+                      if res.fit_X is not None else None,
+                      fold_models=res.fold_models, **fields)
 
 
 # samplers that place absences away from the presences by construction (field 'sampler')

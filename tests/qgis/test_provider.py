@@ -5,7 +5,8 @@ import sys
 from tests.conftest import PLUGINS
 
 
-EVERY_ID = """alignfactors applyhnn applymodel bufferabsences comparesampling createsamplearea
+EVERY_ID = """alignfactors applicability applyhnn applymodel bufferabsences comparesampling
+createsamplearea
 evaluatemap evaluatemultihazard factorscreening factorthresholdabsences frequencyratio geodetector
 hnnablation hnnlossweights hnnsizeclasses installdependencies kdeaugmentation mahalanobisabsences
 mapmultihazard mergesamples multihazardsamples multiratioabsences ocsvmabsences slopeabsences

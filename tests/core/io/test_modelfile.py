@@ -89,7 +89,21 @@ def test_the_genuine_file_opens(good):
     np.testing.assert_array_equal(est.predict_proba(Xt), res.estimator.predict_proba(Xt))
     # nothing but the manifest and plain arrays
     assert "manifest.json" in members and all(
-        n == "manifest.json" or (n.startswith("rf/") and n.endswith(".npy")) for n in members)
+        n == "manifest.json" or (n.startswith(("rf/", "aoa/")) and n.endswith(".npy"))
+        for n in members)
+    # the training rows of the area of applicability, checked against the manifest
+    _, man, ex = models.load_model(path, extras=True)
+    rows, folds, weights, how = ex.aoa
+    assert rows.shape == (man.aoa_rows, len(man.encoding.columns)) and how
+    assert len(np.unique(folds)) >= 2 and (weights >= 0).all()
+
+
+def test_damaged_applicability_rows_are_refused(good, tmp_path):
+    path, members, _, _ = good
+    bad = np.load(io.BytesIO(members["aoa/train.npy"]))
+    bad[0, 0] = np.nan
+    p = _zip(tmp_path / "bad.hsm", _with(members, {"aoa/train.npy": _npy(bad)}))
+    _refused(str(p), "area of applicability are malformed")
 
 
 def test_pickles_and_object_arrays_are_never_unpickled(good, tmp_path):

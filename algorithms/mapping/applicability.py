@@ -1,0 +1,168 @@
+"""hazard:applicability: model file + factor rasters (or slope units) -> dissimilarity index,
+area of applicability, report."""
+import os
+
+import numpy as np
+from qgis.core import (QgsProcessingException, QgsProcessingOutputNumber,
+                       QgsProcessingParameterFeatureSink, QgsProcessingParameterFeatureSource,
+                       QgsProcessingParameterFile, QgsProcessingParameterFileDestination,
+                       QgsProcessingParameterMultipleLayers,
+                       QgsProcessingParameterRasterDestination)
+
+from ...core.io.raster import bands_of
+from ...core.susceptibility import applicability as aoa
+from ...core.susceptibility import estimators as models
+from .. import compat
+from ..base import HazardAlgorithm, raster_path
+from ..features import numbers, write_with_columns
+from ..styles import attach_style, categorized, critical_value, paletted
+from .. import params as P
+
+
+def aoa_mask():
+    """The AOA mask: inside light green, outside dark grey (the model extrapolates)."""
+    return paletted([(aoa.INSIDE, "#a1d99b", "inside: like the training data"),
+                     (aoa.OUTSIDE, "#525252", "outside: the model extrapolates")])
+
+
+def di_style(threshold):
+    """DI: light up to the threshold, dark beyond it, the threshold in the legend."""
+    return critical_value(threshold, below="like the training data",
+                          above="outside the area of applicability")
+
+
+class Applicability(HazardAlgorithm):
+    NAME = "applicability"
+    DISPLAY = "Area of applicability"
+    GROUP = "mapping"
+    REQUIRES = ("sklearn", "scipy", "matplotlib")
+    TAGS = ("area of applicability,aoa,dissimilarity index,extrapolation,trust,uncertainty,"
+            "meyer,pebesma,cast,domain of applicability")
+    HELP = (
+        "Where a susceptibility model can be trusted (Meyer &amp; Pebesma 2021, the method of "
+        "R's CAST package): the <b>dissimilarity index</b> (DI) of every pixel (or slope unit) "
+        "to the model's training samples, and the <b>area of applicability</b> (AOA), where "
+        "the DI does not exceed what the cross-validation has seen.<br><br>"
+        "The factors are standardised with the training samples' mean and standard deviation "
+        "and weighted by the model's importance of each; DI = distance to the nearest training "
+        "sample / mean distance between training samples (0 on a training sample). The "
+        "threshold is the upper whisker (75th percentile + 1.5 IQR, as R's boxplot.stats) of "
+        "the training samples' own DI, each measured to the nearest sample outside its "
+        "cross-validation fold: the model's spatial (or zone) k-fold when it was validated so, "
+        "else spatial blocks (block size and folds of its training), else random folds. "
+        "Outside the AOA the factors combine in ways the samples never showed and the model "
+        "extrapolates: its probabilities there are unsupported, whatever its AUC.<br><br>"
+        "Give the model file of 'Train susceptibility model' (this version keeps the training "
+        "samples' factor values in it) and the factor rasters (matched by name, as 'Apply "
+        "susceptibility model' does), or the slope-unit layer for a model trained on feature "
+        "fields. Nearest neighbours come from a k-d tree, block by block on parallel tiles: "
+        "memory stays bounded whatever the raster size.<br>"
+        "<b>Outputs</b>: the DI raster (light up to the threshold, dark beyond), the AOA mask "
+        "(1 inside, 0 outside), or the slope units with fields DI and AOA, and an HTML report "
+        "(share outside, the DI of the map against the training samples', the weights). Give "
+        "the mask to 'Evaluate susceptibility map' to see every metric inside and outside.")
+
+    def initAlgorithm(self, config=None):
+        self.addParameter(QgsProcessingParameterFile(
+            P.MODEL, self.tr("Model file (.hsm)"), extension="hsm"))
+        self.addParameter(QgsProcessingParameterMultipleLayers(
+            P.FACTORS, self.tr("Continuous factor rasters"), compat.TYPE_RASTER, optional=True))
+        self.addParameter(QgsProcessingParameterMultipleLayers(
+            P.CATEGORICAL, self.tr("Categorical factor rasters"), compat.TYPE_RASTER,
+            optional=True))
+        self.addParameter(QgsProcessingParameterFeatureSource(
+            P.UNITS, self.tr("Slope units (for a model trained on feature fields)"),
+            [compat.TYPE_VECTOR_POLYGON], optional=True))
+        self.add_parallel_parameters()
+        self.add_seed_parameter()
+        self.addParameter(QgsProcessingParameterRasterDestination(
+            P.OUTPUT_DI, self.tr("Dissimilarity index"), optional=True))
+        self.addParameter(QgsProcessingParameterRasterDestination(
+            P.OUTPUT_AOA, self.tr("Area of applicability (1 inside, 0 outside)"),
+            optional=True))
+        self.addParameter(QgsProcessingParameterFeatureSink(
+            P.OUTPUT_UNITS, self.tr("Slope units with DI and AOA"), compat.TYPE_VECTOR_POLYGON,
+            optional=True, createByDefault=False))
+        self.addParameter(QgsProcessingParameterFileDestination(
+            P.OUTPUT_HTML, self.tr("Applicability report"), self.tr("HTML files (*.html)"),
+            optional=True))
+        self.addOutput(QgsProcessingOutputNumber(P.THRESHOLD_USED,
+                                                 self.tr("DI threshold of the AOA")))
+        self.addOutput(QgsProcessingOutputNumber(P.OUTSIDE_SHARE,
+                                                 self.tr("Share outside the AOA (%)")))
+
+    def compute(self, parameters, context, feedback, fb):
+        path = self.parameterAsFile(parameters, P.MODEL, context)
+        _, man, extras = models.load_model(path, extras=True)
+        if extras.aoa is None:
+            raise QgsProcessingException(
+                f"The model file '{os.path.basename(path)}' keeps no training samples, so its "
+                f"area of applicability cannot be measured (it was written by an earlier "
+                f"version of the plugin): train it again with 'Train susceptibility model' "
+                f"[MODEL].")
+        seed = self.seed(parameters, context)
+        app = aoa.from_model(extras.aoa, man.encoding.columns, seed, fb.check)
+        feedback.pushInfo(f"{len(app.train)} training rows, {app.folds_how}; d̄ "
+                          f"{app.d_bar:.4f}; threshold {app.threshold:.4f}")
+        if man.mode == "fields":
+            out, res = self._units(parameters, context, feedback, app, man)
+        else:
+            out, res = self._rasters(parameters, context, feedback, fb, app, man)
+        share = 100.0 * res.outside / max(1, res.inside + res.outside)
+        feedback.pushInfo(f"Outside the area of applicability: {share:.1f} % "
+                          f"({res.outside:,} of {res.inside + res.outside:,})")
+        html = self.parameterAsFileOutput(parameters, P.OUTPUT_HTML, context)
+        if html:
+            aoa.applicability_report(html, app, res, os.path.basename(path),
+                                     units=man.mode == "fields")
+            out[P.OUTPUT_HTML] = html
+        out.update({P.THRESHOLD_USED: app.threshold, P.OUTSIDE_SHARE: share})
+        return out
+
+    def _rasters(self, parameters, context, feedback, fb, app, man):
+        bands = []
+        for key, cat in ((P.FACTORS, False), (P.CATEGORICAL, True)):
+            for lyr in self.parameterAsLayerList(parameters, key, context) or []:
+                bands.extend(bands_of(raster_path(lyr, key), lyr.name(), cat))
+        di = self.parameterAsOutputLayer(parameters, P.OUTPUT_DI, context)
+        mask = self.parameterAsOutputLayer(parameters, P.OUTPUT_AOA, context)
+        if not di:
+            raise QgsProcessingException("Give the dissimilarity-index output [OUTPUT_DI].")
+        res = aoa.applicability_map(app, man, bands, di, mask or None,
+                                    *self.parallel(parameters, context), fb, feedback.pushInfo,
+                                    seed=self.seed(parameters, context))
+        attach_style(context, di, di_style(app.threshold), "raster",
+                     self.tr("Dissimilarity index"))
+        out = {P.OUTPUT_DI: di}
+        if mask:
+            attach_style(context, mask, aoa_mask(), "raster", self.tr("Area of applicability"))
+            out[P.OUTPUT_AOA] = mask
+        return out, res
+
+    def _units(self, parameters, context, feedback, app, man):
+        enc = man.encoding
+        src = self.parameterAsSource(parameters, P.UNITS, context)
+        if src is None:
+            raise QgsProcessingException("This model was trained on feature fields: give the "
+                                         "slope-unit layer [UNITS].")
+        missing = [n for n in enc.names if src.fields().indexOf(n) < 0]
+        if missing:
+            raise QgsProcessingException(f"The slope-unit layer lacks the model's feature "
+                                         f"field(s) {', '.join(missing)} [UNITS].")
+        feats = list(src.getFeatures())
+        X = numbers(feats, enc.names)
+        d = app.di(enc.transform(X))
+        inside = app.inside(d)
+        dest = write_with_columns(self, parameters, context, P.OUTPUT_UNITS, src, feats,
+                                  {"DI": d, "AOA": inside}, ints=("AOA",))
+        attach_style(context, dest, categorized("AOA", [
+            (aoa.INSIDE, "#a1d99b", "inside: like the training data"),
+            (aoa.OUTSIDE, "#525252", "outside: the model extrapolates")]), "vector",
+            self.tr("Slope units: area of applicability"))
+        if np.isnan(d).any():
+            feedback.pushWarning(f"{int(np.isnan(d).sum())} unit(s) lack a feature value: NULL "
+                                 f"DI and AOA.")
+        ok = ~np.isnan(d)
+        res = aoa.AoaResult(int(ok.sum()), int((inside == 1).sum()), int((inside == 0).sum()),
+                            d[ok])
+        return {P.OUTPUT_UNITS: dest}, res
