@@ -63,8 +63,9 @@ def _child(m, alg_id, cid, params, outputs, y):
 def mahalanobis_workflow():
     """Paper 003, evaluated honestly: the inventory split (whole spatial blocks held out) ->
     Mahalanobis absences for the training part -> random forest (scored on the held-out part
-    too) -> map in 5 classes -> its evaluation on the held-out part (and on an independent
-    inventory when given)."""
+    too) -> map in 5 classes with the trees' spread -> the area of applicability -> the map's
+    evaluation on the held-out part (and on an independent inventory when given), inside and
+    outside the area of applicability."""
     from hazard_susceptibility.algorithms import compat
     from qgis.core import (QgsProcessingModelAlgorithm,
                            QgsProcessingModelChildParameterSource as P,
@@ -107,17 +108,26 @@ def mahalanobis_workflow():
     _child(m, "hazard:applymodel", "map", {
         "MODEL": P.fromChildOutput("model", "OUTPUT_MODEL"), "FACTORS": factors, "SEED": seed},
         {"OUTPUT": ("SUSCEPTIBILITY", "Susceptibility (probability)"),
-         "OUTPUT_CLASSES": ("CLASSES", "Susceptibility classes")}, 440)
+         "OUTPUT_CLASSES": ("CLASSES", "Susceptibility classes"),
+         "OUTPUT_UNCERTAINTY": ("UNCERTAINTY", "Prediction uncertainty (spread of the trees)")},
+        440)
+    _child(m, "hazard:applicability", "applicability", {
+        "MODEL": P.fromChildOutput("model", "OUTPUT_MODEL"), "FACTORS": factors, "SEED": seed},
+        {"OUTPUT_DI": ("DI", "Dissimilarity index"),
+         "OUTPUT_AOA": ("AOA", "Area of applicability"),
+         "OUTPUT_HTML": ("APPLICABILITY_REPORT", "Applicability report")}, 500)
     _child(m, "hazard:evaluatemap", "evaluation", {
         "PROBABILITY": P.fromChildOutput("map", "OUTPUT"), "HAZARDS": held,
-        "INDEPENDENT": P.fromModelParameter("INDEPENDENT"), "SEED": seed},
+        "INDEPENDENT": P.fromModelParameter("INDEPENDENT"),
+        "AOA": P.fromChildOutput("applicability", "OUTPUT_AOA"),
+        "UNCERTAINTY": P.fromChildOutput("map", "OUTPUT_UNCERTAINTY"), "SEED": seed},
         {"OUTPUT_HTML": ("EVALUATION_REPORT", "Evaluation report")}, 560)
     return m
 
 
 def hnn_workflow():
     """Paper 000: slope units + factors + landslide polygons -> statistics -> size classes ->
-    Hierarchical Neural Network and its report."""
+    Hierarchical Neural Network and its report -> the units' area of applicability."""
     from hazard_susceptibility.algorithms import compat
     from qgis.core import (QgsProcessingModelAlgorithm,
                            QgsProcessingModelChildParameterSource as P,
@@ -148,6 +158,13 @@ def hnn_workflow():
         "EPOCHS": P.fromModelParameter("EPOCHS")},
         {"OUTPUT": ("UNITS_PREDICTED", "Slope units with probabilities"),
          "OUTPUT_MODEL": ("MODEL", "HNN model"), "OUTPUT_HTML": ("REPORT", "HNN report")}, 560)
+    _child(m, "hazard:applicability", "applicability", {
+        "MODEL": P.fromChildOutput("hnn", "OUTPUT_MODEL"),
+        "UNITS": P.fromChildOutput("size_classes", "OUTPUT"),
+        "SEED": P.fromModelParameter("SEED")},
+        {"OUTPUT_UNITS": ("UNITS_APPLICABILITY", "Slope units with DI and area of "
+                                                 "applicability"),
+         "OUTPUT_HTML": ("APPLICABILITY_REPORT", "Applicability report")}, 680)
     return m
 
 
@@ -203,7 +220,9 @@ def multihazard_workflow():
             "OUTPUT_EF_LANDSLIDE": ("EF_LANDSLIDE", "Landslide susceptibility (EF)"),
             "OUTPUT_UNCERTAINTY": ("UNCERTAINTY", "Joint log-uncertainty"),
             "OUTPUT_CORRELATION": ("CORRELATION", "Inter-hazard correlation"),
-            "OUTPUT_BIVARIATE": ("BIVARIATE", "Bivariate classes")}
+            "OUTPUT_BIVARIATE": ("BIVARIATE", "Bivariate classes"),
+            "OUTPUT_DI": ("DI", "Dissimilarity index to each zone's training samples"),
+            "OUTPUT_AOA": ("AOA", "Area of applicability")}
     _child(m, "hazard:mapmultihazard", "maps", dict(
         fac, **zones, MODEL=P.fromChildOutput("models", "OUTPUT_MODEL"),
         TILE_SIZE=P.fromModelParameter("TILE_SIZE"), SEED=seed), maps, 560)

@@ -9,7 +9,7 @@ qp="$here/scripts/qgis_process"
 mkdir -p "$out"
 step() { echo; echo "== $*"; }
 
-step "1/18 Sample study area (seed $seed)"
+step "1/19 Sample study area (seed $seed)"
 "$qp" run hazard:createsamplearea -- SEED="$seed" OUTPUT_FOLDER="$out/sample_area" | tail -n 12
 sa="$out/sample_area"
 cont=(elevation slope aspect plan_curv prof_curv twi dist_river ndvi rainfall pga noise)
@@ -17,10 +17,10 @@ factor_args=()
 for f in "${cont[@]}"; do factor_args+=("FACTORS=$sa/factors/$f.tif"); done
 factor_args+=("CATEGORICAL=$sa/factors/lithology.tif" "REFERENCE=$sa/dem.tif")
 
-step "2/18 Align the 12 factors (rainfall comes in WGS 84, PGA at 120 m) to the DEM's grid"
+step "2/19 Align the 12 factors (rainfall comes in WGS 84, PGA at 120 m) to the DEM's grid"
 "$qp" run hazard:alignfactors -- "${factor_args[@]}" OUTPUT="$out/factors_aligned.tif" | tail -n 4
 
-step "3/18 Slope-unit statistics with landslide area per unit"
+step "3/19 Slope-unit statistics with landslide area per unit"
 "$qp" run hazard:slopeunitstats -- SLOPE_UNITS="$sa/slope_units.gpkg" "${factor_args[@]}" \
   LANDSLIDES="$sa/landslides.gpkg" OUTPUT="$out/slope_unit_stats.gpkg" | tail -n 3
 
@@ -30,18 +30,18 @@ for f in elevation plan_curv prof_curv twi dist_river ndvi rainfall pga; do
 done
 sampling+=("CATEGORICAL=$sa/factors/lithology.tif" "REFERENCE=$sa/dem.tif")
 
-step "4/18 Hold out 30 % of the landslides in whole 2 km blocks, for an honest evaluation"
+step "4/19 Hold out 30 % of the landslides in whole 2 km blocks, for an honest evaluation"
 "$qp" run hazard:splitinventory -- INVENTORY="$sa/landslide_points.gpkg" TEST_SHARE=0.3 \
   METHOD=1 BLOCK_SIZE=2000 SEED="$seed" OUTPUT_TRAINING="$out/landslides_training.gpkg" \
   OUTPUT_HELD_OUT="$out/landslides_held_out.gpkg" | tail -n 3
 
-step "5/18 Absences by Mahalanobis distance (paper 003), 1:1, at least 100 m from landslides"
+step "5/19 Absences by Mahalanobis distance (paper 003), 1:1, at least 100 m from landslides"
 "$qp" run hazard:mahalanobisabsences -- PRESENCES="$out/landslides_training.gpkg" "${sampling[@]}" \
   FACTORS="$sa/factors/slope.tif" RATIO=1 MIN_DISTANCE=100 SEED="$seed" \
   OUTPUT="$out/samples_mahalanobis.gpkg" OUTPUT_D2="$out/mahalanobis_d2.tif" \
   OUTPUT_MASK="$out/mahalanobis_space.tif" OUTPUT_HTML="$out/mahalanobis_summary.html" | tail -n 6
 
-step "6/18 Absences on slopes below 3 degrees (the common practice paper 003 compares against)"
+step "6/19 Absences on slopes below 3 degrees (the common practice paper 003 compares against)"
 "$qp" run hazard:slopeabsences -- PRESENCES="$out/landslides_training.gpkg" \
   SLOPE="$sa/factors/slope.tif" "${sampling[@]}" THRESHOLD=3 RATIO=1 MIN_DISTANCE=100 \
   SEED="$seed" OUTPUT="$out/samples_slope.gpkg" | tail -n 4
@@ -52,35 +52,42 @@ for f in elevation plan_curv prof_curv twi dist_river ndvi rainfall pga slope; d
 done
 model_factors+=("CATEGORICAL=$sa/factors/lithology.tif" "REFERENCE=$sa/dem.tif")
 
-step "7/18 Train a random forest on the Mahalanobis samples (70/30 split; scored on the held-out landslides too)"
+step "7/19 Train a random forest on the Mahalanobis samples (70/30 split; scored on the held-out landslides too)"
 "$qp" run hazard:trainmodel -- SAMPLES="$out/samples_mahalanobis.gpkg" "${model_factors[@]}" \
   MODEL=0 TREES=300 INDEPENDENT="$out/landslides_held_out.gpkg" SEED="$seed" \
   OUTPUT_MODEL="$out/model_rf.hsm" OUTPUT_HTML="$out/model_rf_report.html" \
   OUTPUT_CSV="$out/model_rf_metrics.csv" | tail -n 4
 
-step "8/18 Map susceptibility: probability and 5 natural-breaks classes"
+step "8/19 Map susceptibility: probability, 5 natural-breaks classes and the spread of the trees"
 "$qp" run hazard:applymodel -- MODEL="$out/model_rf.hsm" "${model_factors[@]}" \
-  OUTPUT="$out/susceptibility.tif" OUTPUT_CLASSES="$out/susceptibility_classes.tif" | tail -n 4
+  OUTPUT="$out/susceptibility.tif" OUTPUT_CLASSES="$out/susceptibility_classes.tif" \
+  OUTPUT_UNCERTAINTY="$out/uncertainty.tif" | tail -n 5
 
-step "9/18 Evaluate the map on the held-out landslides (AUC, kappa, SCAI, LSI)"
+step "9/19 Area of applicability: where the factors leave what the samples showed (Meyer & Pebesma 2021)"
+"$qp" run hazard:applicability -- MODEL="$out/model_rf.hsm" "${model_factors[@]}" SEED="$seed" \
+  OUTPUT_DI="$out/dissimilarity.tif" OUTPUT_AOA="$out/applicability.tif" \
+  OUTPUT_HTML="$out/applicability.html" | grep -E "Outside|threshold|OUTSIDE"
+
+step "10/19 Evaluate the map on the held-out landslides (AUC, kappa, SCAI, LSI), inside and outside the area of applicability"
 "$qp" run hazard:evaluatemap -- PROBABILITY="$out/susceptibility.tif" \
-  HAZARDS="$out/landslides_held_out.gpkg" SEED="$seed" OUTPUT_HTML="$out/evaluation.html" \
-  OUTPUT_CSV="$out/evaluation.csv" | tail -n 3
+  HAZARDS="$out/landslides_held_out.gpkg" AOA="$out/applicability.tif" \
+  UNCERTAINTY="$out/uncertainty.tif" SEED="$seed" OUTPUT_HTML="$out/evaluation.html" \
+  OUTPUT_CSV="$out/evaluation.csv" | grep -E "AUC|AOA"
 
-step "10/18 Compare Mahalanobis and slope-threshold sampling (paper 003): own split, common yardstick, held-out landslides"
+step "11/19 Compare Mahalanobis and slope-threshold sampling (paper 003): own split, common yardstick, held-out landslides"
 "$qp" run hazard:comparesampling -- SCENARIOS="$out/samples_mahalanobis.gpkg" \
   SCENARIOS="$out/samples_slope.gpkg" "${model_factors[@]}" TREES=200 \
   INDEPENDENT="$out/landslides_held_out.gpkg" SEED="$seed" \
   OUTPUT_HTML="$out/comparison.html" OUTPUT_CSV="$out/comparison.csv" \
   OUTPUT_MAPS="$out/comparison_maps" | tail -n 4
 
-step "11/18 Landslide size classes per slope unit (paper 000: GVF >= 0.85, small classes merged)"
+step "12/19 Landslide size classes per slope unit (paper 000: GVF >= 0.85, small classes merged)"
 "$qp" run native:extractbyexpression -- INPUT="$out/slope_unit_stats.gpkg" \
   EXPRESSION='"n_pixels" > 0' OUTPUT="$out/slope_units_valid.gpkg" > /dev/null
 "$qp" run hazard:hnnsizeclasses -- UNITS="$out/slope_units_valid.gpkg" AREA_FIELD=ls_area \
   OUTPUT="$out/slope_units_classes.gpkg" OUTPUT_HTML="$out/size_classes.html" | tail -n 3
 
-step "12/18 A small Hierarchical Neural Network: occurrence and size class per slope unit"
+step "13/19 A small Hierarchical Neural Network: occurrence and size class per slope unit"
 "$qp" run hazard:trainhnn -- UNITS="$out/slope_units_classes.gpkg" N1=2 U1=16 N2=1 U2=16 \
   EPOCHS=100 PATIENCE=10 SEED="$seed" OUTPUT_MODEL="$out/hnn.hnn" \
   OUTPUT="$out/slope_units_hnn.gpkg" OUTPUT_HTML="$out/hnn_report.html" | tail -n 4
@@ -93,23 +100,23 @@ mh_args+=("CATEGORICAL=$sa/factors/lithology.tif" "REFERENCE=$sa/dem.tif")
 mh="$out/multihazard"
 mkdir -p "$mh"
 
-step "13/18 Multi-hazard samples: KDE-augmented presences, one-class-SVM absences, 4 zones, 80/10/10"
+step "14/19 Multi-hazard samples: KDE-augmented presences, one-class-SVM absences, 4 zones, 80/10/10"
 "$qp" run hazard:multihazardsamples -- FLOODS="$sa/floods.gpkg" \
   LANDSLIDES="$sa/landslide_points.gpkg" "${mh_args[@]}" ZONES="$sa/zones.gpkg" KDE_RATIO=1.5 \
   SEED="$seed" OUTPUT="$mh/samples.gpkg" | tail -n 3
 
-step "14/18 Zone-wise feature selection (Pearson |r| > 0.7, SHAP shares; paper 002 table 4)"
+step "15/19 Zone-wise feature selection (Pearson |r| > 0.7, SHAP shares; paper 002 table 4)"
 features=$("$qp" run hazard:zonefeatureselection -- SAMPLES="$mh/samples.gpkg" "${mh_args[@]}" \
   SEED="$seed" OUTPUT_HTML="$mh/feature_selection.html" OUTPUT_CSV="$mh/feature_selection.csv" \
   | sed -n 's/^FEATURES:\t//p')
 echo "kept per zone: $features"
 
-step "15/18 Late Fusion (XGBoost), Early Fusion (MVG-NLL network) and the Mixture of Experts per zone"
+step "16/19 Late Fusion (XGBoost), Early Fusion (MVG-NLL network) and the Mixture of Experts per zone"
 "$qp" run hazard:trainmultihazard -- SAMPLES="$mh/samples.gpkg" "${mh_args[@]}" \
   FEATURES="$features" SEED="$seed" OUTPUT_MODEL="$mh/models.mhz" \
   OUTPUT_HTML="$mh/training_report.html" OUTPUT_CSV="$mh/table5_metrics.csv" | grep -E "macro|WARN" || true
 
-step "16/18 Map flood and landslide susceptibility on overlapping tiles (256 px, 32 px overlap)"
+step "17/19 Map flood and landslide susceptibility on overlapping tiles (256 px, 32 px overlap)"
 "$qp" run hazard:mapmultihazard -- MODEL="$mh/models.mhz" "${mh_args[@]}" ZONES="$sa/zones.gpkg" \
   TILE_SIZE=256 OVERLAP=32 OUTPUT_MOE_FLOOD="$mh/moe_flood.tif" \
   OUTPUT_MOE_LANDSLIDE="$mh/moe_landslide.tif" OUTPUT_LF_FLOOD="$mh/lf_flood.tif" \
@@ -117,7 +124,7 @@ step "16/18 Map flood and landslide susceptibility on overlapping tiles (256 px,
   OUTPUT_EF_LANDSLIDE="$mh/ef_landslide.tif" OUTPUT_UNCERTAINTY="$mh/uncertainty.tif" \
   OUTPUT_CORRELATION="$mh/correlation.tif" OUTPUT_BIVARIATE="$mh/bivariate.tif" | grep -E "breaks|pixels"
 
-step "17/18 Multi-hazard evaluation: Jaccard of H+VH areas, MH density, zonal uncertainty (table 6)"
+step "18/19 Multi-hazard evaluation: Jaccard of H+VH areas, MH density, zonal uncertainty (table 6)"
 "$qp" run hazard:evaluatemultihazard -- MAP_MOE_FLOOD="$mh/moe_flood.tif" \
   MAP_MOE_LANDSLIDE="$mh/moe_landslide.tif" MAP_LF_FLOOD="$mh/lf_flood.tif" \
   MAP_LF_LANDSLIDE="$mh/lf_landslide.tif" MAP_EF_FLOOD="$mh/ef_flood.tif" \
@@ -127,7 +134,7 @@ step "17/18 Multi-hazard evaluation: Jaccard of H+VH areas, MH density, zonal un
   OUTPUT_JACCARD_CSV="$mh/jaccard.csv" OUTPUT_DENSITY_CSV="$mh/mh_density.csv" \
   OUTPUT_ZONAL_CSV="$mh/zonal_means.csv" | grep Jaccard
 
-step "18/18 GeoDetector on the MoE maps per zone (all factors, interactions of the top 5, risk of the top 1)"
+step "19/19 GeoDetector on the MoE maps per zone (all factors, interactions of the top 5, risk of the top 1)"
 for h in flood landslide; do
   "$qp" run hazard:geodetector -- RESPONSE="$mh/moe_$h.tif" "${mh_args[@]}" \
     ZONES="$sa/zones.gpkg" ZONE_FIELD=zone TOP_N=5 SEED="$seed" \
@@ -152,11 +159,15 @@ Demo done. Written to $out:
   model_rf.hsm, model_rf_report.html, model_rf_metrics.csv
                                a random forest trained on the Mahalanobis samples, its report
                                (internal score beside the held-out landslides' score)
-  susceptibility.tif, susceptibility_classes.tif
-                               the probability map and its 5 classes (very low .. very high)
+  susceptibility.tif, susceptibility_classes.tif, uncertainty.tif
+                               the probability map, its 5 classes (very low .. very high) and
+                               the spread of the forest's trees
+  dissimilarity.tif, applicability.tif, applicability.html
+                               the dissimilarity index to the training samples and the area of
+                               applicability (1 inside, 0 outside: the model extrapolates)
   evaluation.html, evaluation.csv
                                AUC, kappa, SCAI per class and LSI statistics of the map on the
-                               held-out landslides
+                               held-out landslides, inside and outside the area of applicability
   comparison.html, comparison.csv, comparison_maps/
                                Mahalanobis against slope-threshold sampling, side by side: each
                                on its own test split, on a common yardstick, on the held-out

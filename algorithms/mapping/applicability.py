@@ -55,7 +55,9 @@ class Applicability(HazardAlgorithm):
         "Give the model file of 'Train susceptibility model' (this version keeps the training "
         "samples' factor values in it) and the factor rasters (matched by name, as 'Apply "
         "susceptibility model' does), or the slope-unit layer for a model trained on feature "
-        "fields. Nearest neighbours come from a k-d tree, block by block on parallel tiles: "
+        "fields, or of 'Train Hierarchical Neural Network' (.hnn: its training units, every "
+        "feature weighing the same, since a network has no importance of its own; random "
+        "folds). Nearest neighbours come from a k-d tree, block by block on parallel tiles: "
         "memory stays bounded whatever the raster size.<br>"
         "<b>Outputs</b>: the DI raster (light up to the threshold, dark beyond), the AOA mask "
         "(1 inside, 0 outside), or the slope units with fields DI and AOA, and an HTML report "
@@ -64,7 +66,8 @@ class Applicability(HazardAlgorithm):
 
     def initAlgorithm(self, config=None):
         self.addParameter(QgsProcessingParameterFile(
-            P.MODEL, self.tr("Model file (.hsm)"), extension="hsm"))
+            P.MODEL, self.tr("Model file (.hsm, or .hnn for slope units)"),
+            fileFilter=self.tr("Model files (*.hsm *.hnn)")))
         self.addParameter(QgsProcessingParameterMultipleLayers(
             P.FACTORS, self.tr("Continuous factor rasters"), compat.TYPE_RASTER, optional=True))
         self.addParameter(QgsProcessingParameterMultipleLayers(
@@ -93,19 +96,25 @@ class Applicability(HazardAlgorithm):
 
     def compute(self, parameters, context, feedback, fb):
         path = self.parameterAsFile(parameters, P.MODEL, context)
-        _, man, extras = models.load_model(path, extras=True)
-        if extras.aoa is None:
+        if path.lower().endswith(".hnn"):
+            from ...core.hnn.network import applicability_rows
+            man, rows = applicability_rows(path)
+            columns, names, encode = man.features, man.features, (lambda X: X)
+        else:
+            _, man, extras = models.load_model(path, extras=True)
+            rows, enc = extras.aoa, man.encoding
+            columns, names, encode = enc.columns, enc.names, enc.transform
+        if rows is None:
             raise QgsProcessingException(
                 f"The model file '{os.path.basename(path)}' keeps no training samples, so its "
                 f"area of applicability cannot be measured (it was written by an earlier "
-                f"version of the plugin): train it again with 'Train susceptibility model' "
-                f"[MODEL].")
+                f"version of the plugin): train it again [MODEL].")
         seed = self.seed(parameters, context)
-        app = aoa.from_model(extras.aoa, man.encoding.columns, seed, fb.check)
+        app = aoa.from_model(rows, columns, seed, fb.check)
         feedback.pushInfo(f"{len(app.train)} training rows, {app.folds_how}; d̄ "
                           f"{app.d_bar:.4f}; threshold {app.threshold:.4f}")
-        if man.mode == "fields":
-            out, res = self._units(parameters, context, feedback, app, man)
+        if getattr(man, "mode", "fields") == "fields":
+            out, res = self._units(parameters, context, feedback, app, names, encode)
         else:
             out, res = self._rasters(parameters, context, feedback, fb, app, man)
         share = 100.0 * res.outside / max(1, res.inside + res.outside)
@@ -114,7 +123,7 @@ class Applicability(HazardAlgorithm):
         html = self.parameterAsFileOutput(parameters, P.OUTPUT_HTML, context)
         if html:
             aoa.applicability_report(html, app, res, os.path.basename(path),
-                                     units=man.mode == "fields")
+                                     units=getattr(man, "mode", "fields") == "fields")
             out[P.OUTPUT_HTML] = html
         out.update({P.THRESHOLD_USED: app.threshold, P.OUTSIDE_SHARE: share})
         return out
@@ -139,19 +148,21 @@ class Applicability(HazardAlgorithm):
             out[P.OUTPUT_AOA] = mask
         return out, res
 
-    def _units(self, parameters, context, feedback, app, man):
-        enc = man.encoding
+    def _units(self, parameters, context, feedback, app, names, encode):
         src = self.parameterAsSource(parameters, P.UNITS, context)
         if src is None:
             raise QgsProcessingException("This model was trained on feature fields: give the "
                                          "slope-unit layer [UNITS].")
-        missing = [n for n in enc.names if src.fields().indexOf(n) < 0]
+        missing = [n for n in names if src.fields().indexOf(n) < 0]
         if missing:
             raise QgsProcessingException(f"The slope-unit layer lacks the model's feature "
                                          f"field(s) {', '.join(missing)} [UNITS].")
         feats = list(src.getFeatures())
-        X = numbers(feats, enc.names)
-        d = app.di(enc.transform(X))
+        X = numbers(feats, names)
+        ok = np.isfinite(X).all(axis=1)
+        d = np.full(len(X), np.nan)
+        if ok.any():
+            d[ok] = app.di(encode(X[ok]))
         inside = app.inside(d)
         dest = write_with_columns(self, parameters, context, P.OUTPUT_UNITS, src, feats,
                                   {"DI": d, "AOA": inside}, ints=("AOA",))

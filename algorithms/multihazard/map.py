@@ -9,6 +9,7 @@ from ...core.multihazard.training import read_manifest
 from .. import compat
 from ..base import HazardAlgorithm
 from .common import add_zone_parameters, zone_band
+from ..mapping.applicability import aoa_mask
 from ..styles import attach_style, bivariate, diverging, probability, sequential
 from .. import params as P
 from ...core.util import tempfiles
@@ -24,6 +25,8 @@ OUTPUTS = [
     (P.OUTPUT_UNCERTAINTY, "logdet", "Joint log-uncertainty (EF, log det Sigma)", True),
     (P.OUTPUT_CORRELATION, "rho", "Inter-hazard correlation (EF)", True),
     (P.OUTPUT_GATE, "w_ef", "Gate weight of the Early Fusion expert", False),
+    (P.OUTPUT_DI, "di", "Dissimilarity index to the zone's training samples", False),
+    (P.OUTPUT_AOA, "aoa", "Area of applicability (1 inside, 0 outside)", False),
 ]
 BIVARIATE_MODELS = ["moe", "lf", "ef"]
 
@@ -42,6 +45,10 @@ class MapMultiHazard(HazardAlgorithm):
         "probabilities of the Mixture of Experts, of Late Fusion and of Early Fusion; EF's joint "
         "log-uncertainty log det &Sigma; = 2 &Sigma; log L_ii and inter-hazard correlation "
         "&rho; = &Sigma;12 / sqrt(&Sigma;11 &Sigma;22); the gate's weight of the EF expert; and "
+        "the dissimilarity index of every pixel to its zone's training samples and the area "
+        "of applicability (Meyer &amp; Pebesma 2021, as 'Area of applicability' computes it: "
+        "the zone's Early Fusion model set, its real training samples with random folds, "
+        "weighted by the Late Fusion models' importance; each zone has its own threshold); "
         "the 25-class bivariate map: 5 natural-breaks levels per hazard (Fisher-Jenks on a "
         "seeded sample of the merged maps, global breaks), code = 5 x flood level + landslide "
         "level, styled with a 5x5 palette whose legend reads 'flood X - landslide Y'.<br>"
@@ -112,6 +119,8 @@ class MapMultiHazard(HazardAlgorithm):
         res = {}
         for key, (product, dest) in outputs.items():
             style = probability() if product[:3] in ("moe", "lf_", "ef_") else \
+                aoa_mask() if product == "aoa" else \
+                sequential("like the training data", "unlike it") if product == "di" else \
                 diverging(-1.0, 1.0) if product == "rho" else \
                 sequential("more certain", "less certain") if product == "logdet" else \
                 sequential("Late Fusion", "Early Fusion")  # the gate weight of EF

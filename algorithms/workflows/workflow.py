@@ -11,24 +11,31 @@ WORKFLOWS = {
     # id: (file in models/, display name, help)
     "workflowmahalanobis": (
         "landslide_mahalanobis.model3", "Workflow: landslide susceptibility (Mahalanobis)",
-        "Paper 003's workflow as a Graphical Modeler model: absences by Mahalanobis distance "
-        "(1:1), a random forest on the samples, the susceptibility map with 5 natural-breaks "
-        "classes, and its evaluation with SCAI. Open models/landslide_mahalanobis.model3 in "
-        "the Graphical Modeler to see or change the chain."),
+        "Paper 003's workflow as a Graphical Modeler model, evaluated on data it never saw: "
+        "a share of the inventory held out in whole spatial blocks (HOLDOUT, BLOCK_SIZE), "
+        "absences by Mahalanobis distance (1:1) for the rest, a random forest (scored on the "
+        "held-out landslides beside its internal score), the susceptibility map with 5 "
+        "natural-breaks classes and the spread of the trees, the area of applicability "
+        "(dissimilarity index and mask), and the map's evaluation with SCAI on the held-out "
+        "landslides (and on an optional INDEPENDENT inventory), inside and outside the area "
+        "of applicability. Open models/landslide_mahalanobis.model3 in the Graphical Modeler "
+        "to see or change the chain."),
     "workflowhnn": (
         "landslide_size_hnn.model3", "Workflow: landslide occurrence and size per slope unit",
         "Paper 000's workflow as a Graphical Modeler model: slope-unit statistics of the factors "
         "with the landslide area per unit, units without data left out, landslide size classes, "
         "and the Hierarchical Neural Network with its report (ROC against the GLM, class AUCs, "
-        "Moran's I). Open models/landslide_size_hnn.model3 in the Graphical Modeler to see or "
-        "change the chain."),
+        "Moran's I), and the units' area of applicability (dissimilarity index to the "
+        "training units, inside or outside). Open models/landslide_size_hnn.model3 in the "
+        "Graphical Modeler to see or change the chain."),
     "workflowmultihazard": (
         "flood_landslide_multihazard.model3",
         "Workflow: flood-landslide multi-hazard susceptibility",
         "Paper 002's workflow (FL-MHSM) as a Graphical Modeler model: multi-hazard samples (KDE "
         "augmentation, one-class-SVM absences, 80/10/10 per zone), zone-wise feature selection, "
         "Late Fusion, Early Fusion and the Mixture of Experts per zone, the maps on overlapping "
-        "tiles with uncertainty, correlation and the 25-class bivariate map, the evaluation "
+        "tiles with uncertainty, correlation, the area of applicability of each zone's models and "
+        "the 25-class bivariate map, the evaluation "
         "report (Jaccard, MH density, zonal uncertainty) and GeoDetector on the MoE maps per "
         "zone (all factors, interactions among the top 5, risk detector on the top one). Open "
         "models/flood_landslide_multihazard.model3 in the Graphical Modeler to see or change "

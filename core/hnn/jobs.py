@@ -53,7 +53,8 @@ class TrainHnn(_Training):
                             feedback=fb.sub(0.5 if search else 0, 0.95))
         ev, pb_t, pc_t = hnn.evaluate(res, X, classes, test)
         glm_auc, glm_p = hnn.glm_baseline(X, classes, res.train_idx, test, self.seed)
-        hnn.save_hnn(self.model_path, res, self.features, self.seed, crs_authid=self.crs_authid,
+        hnn.save_hnn(self.model_path, res, self.features, self.seed, X[res.train_idx],
+                     crs_authid=self.crs_authid,
                      glm_auc=glm_auc, metrics={k: v for k, v in ev.items() if k != "confusion"})
         pb, pc = hnn.predict(res, X)
         fb.report(1.0)

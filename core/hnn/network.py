@@ -426,6 +426,23 @@ class HnnManifest(Manifest):
     glm_auc: typing.Optional[float] = None
     metrics: dict[str, Free] = field(default_factory=dict)
     versions: dict[str, str] = field(default_factory=dict)
+    # the training units' features for the area of applicability (arrays aoa/train,
+    # aoa/folds, aoa/weights) and where their folds come from ("" when the file has none)
+    aoa_rows: int = 0
+    aoa_folds: str = ""
+
+    def check_members(self, mf, where):
+        """The applicability arrays agree with the manifest."""
+        if self.aoa_rows:
+            n = len(self.features)
+            X = mf.array("aoa/train", "f", 2, (self.aoa_rows, n))
+            folds = mf.array("aoa/folds", "iu", 1, (self.aoa_rows,))
+            w = mf.array("aoa/weights", "f", 1, (n,))
+            if not (np.isfinite(X).all() and np.isfinite(w).all() and (w >= 0).all()
+                    and len(np.unique(folds)) >= 2):
+                raise ModelFileError(f"{where}: the training units kept for the area of "
+                                     f"applicability are malformed: the file is damaged or "
+                                     f"altered; refused. {self.ADVICE}")
 
     def validate(self, where):
         n = len(self.features)
@@ -438,18 +455,42 @@ class HnnManifest(Manifest):
             raise ModelFileError(f"{where}: the feature scaling is not finite and positive.")
 
 
-def save_hnn(path, res, features, seed, **fields):
+def save_hnn(path, res, features, seed, train_X=None, k=5, **fields):
     """Write the ``.hnn`` file: the typed manifest (features, scaling, architecture) and the
-    network's weights as plain arrays. ``fields``: the other HnnManifest fields."""
+    network's weights as plain arrays; with ``train_X`` (the real training units' features,
+    before SMOTE), those units with seeded random ``k`` folds and equal weights for the area of
+    applicability (a network has no importance of its own). ``fields``: the other HnnManifest
+    fields."""
     from ..io import modelfile
     from ..susceptibility.estimators import versions
     weights = res.model.get_weights()
+    arrays = {f"w{i}": w for i, w in enumerate(weights)}
+    if train_X is not None and len(train_X) >= k:
+        rng = np.random.default_rng(seed)
+        arrays.update({"aoa/train": np.asarray(train_X, float),
+                       "aoa/folds": rng.permutation(np.arange(len(train_X)) % k),
+                       "aoa/weights": np.ones(len(features))})
+        fields.update(aoa_rows=int(len(train_X)),
+                      aoa_folds=f"random {k}-fold over the training units; every feature "
+                                f"weighs the same (the network has no importance of its own)")
     man = HnnManifest(
         features=list(features), n_classes=int(res.n_classes), arch=res.arch,
         alpha=float(res.alpha),
         mean=[float(v) for v in res.mean], std=[float(v) for v in res.std],
         n_weights=len(weights), seed=int(seed), versions=versions(), **fields)
-    return modelfile.write(path, man, {f"w{i}": w for i, w in enumerate(weights)})
+    return modelfile.write(path, man, arrays)
+
+
+def applicability_rows(path):
+    """(rows, folds, weights, how) an ``.hnn`` file keeps for the area of applicability, or
+    None for a file without them; read without TensorFlow."""
+    from ..io import modelfile
+    mf = modelfile.read(path, HnnManifest, f"'{path}'")
+    man = mf.manifest
+    if not man.aoa_rows:
+        return man, None
+    return man, (mf.array("aoa/train").astype(float), mf.array("aoa/folds"),
+                 mf.array("aoa/weights").astype(float), man.aoa_folds)
 
 
 def read_manifest(path):

@@ -17,8 +17,12 @@ from ..io.raster import AlignedStack, Band, Grid, RasterWriter, Window, open_ras
 from ..util import tempfiles
 
 # products a map run can write: "<model>_<hazard>" probabilities, EF's joint log-uncertainty
-# (log det Sigma), the inter-hazard correlation, and the gate's weight of the EF expert
-PRODUCTS = tuple(f"{m}_{h}" for m in MODELS for h in HAZARDS) + ("logdet", "rho", "w_ef")
+# (log det Sigma), the inter-hazard correlation, the gate's weight of the EF expert, and the
+# dissimilarity index and area of applicability (1 inside, 0 outside) of each zone's models
+PRODUCTS = tuple(f"{m}_{h}" for m in MODELS for h in HAZARDS) + ("logdet", "rho", "w_ef", "di",
+                                                                  "aoa")
+#: products of one value per pixel (not a probability per hazard)
+SINGLE = ("logdet", "rho", "w_ef", "di", "aoa")
 BIVARIATE_NODATA = 255
 
 
@@ -28,7 +32,8 @@ def _wanted_models(products):
         ms.add("ef")
     if "w_ef" in products:
         ms.add("moe")
-    return tuple(m for m in MODELS if m in ms)
+    return tuple(m for m in MODELS if m in ms) + (
+        ("di",) if {"di", "aoa"} & set(products) else ())
 
 
 def predict_tile(stack, pad, predictor, zone_names, products):
@@ -47,7 +52,7 @@ def predict_tile(stack, pad, predictor, zone_names, products):
         sel = zcode == code
         res = predictor.predict_zone(name, data[:-1, sel].T, wanted)
         for p in products:
-            if p in ("logdet", "rho", "w_ef"):
+            if p in SINGLE:
                 out[p][sel] = res[p]
             else:
                 m, h = p.split("_")

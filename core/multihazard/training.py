@@ -86,9 +86,19 @@ class ModelSet:
     ef_cal: list = None  # BetaCalibration per hazard
     gate_w: list = None  # weights of the MoE gate
     history: dict = field(default_factory=dict)
+    aoa: tuple = None  # (real training rows in model columns, their folds, column weights)
+    app: object = None  # their Applicability (area of applicability), built when needed
 
     def columns(self, Xall):
         return self.encoding.transform(np.asarray(Xall, float)[:, self.features])
+
+    def applicability(self):
+        """The Applicability of this set's training rows, or None when it keeps none."""
+        if self.app is None and self.aoa is not None:
+            from ..susceptibility.applicability import fit
+            rows, folds, weights = self.aoa
+            self.app = fit(rows, self.encoding.columns, weights, folds)
+        return self.app
 
     def lf_predict(self, h, Xall):
         return self.lf[h].predict_proba(self.columns(Xall))[:, 1]
@@ -238,6 +248,19 @@ def train(X, names, categorical, hazard, label, zone, split, x, y, features_by_z
                                                        n_iter=n_iter)
             ms.lf[h], ms.lf_params[h] = est, dict(params, cv_auc=cv_auc)
             step.report(0.15 * (j + 1))
+        # the area of applicability: the set's real training rows (synthetic presences are
+        # drawn next to real ones and would stretch it), random folds, the Late Fusion models'
+        # importance of each column (equal weights when the set has none)
+        real = rows & (split == "train") & (augmented == 0)
+        if real.sum() >= 10:
+            w = np.zeros(C.shape[1])
+            for est in ms.lf.values():
+                imp = np.asarray(est.feature_importances_, float)
+                w += imp / (imp.sum() or 1.0)
+            if not (w > 0).any():
+                w = np.ones(C.shape[1])
+            folds = np.random.default_rng(seed).permutation(np.arange(int(real.sum())) % 5)
+            ms.aoa = (C[real], folds, w)
         # Early Fusion
         if own_plan is None or own_plan["ef"] == key:
             tr = rows & (split == "train")
@@ -388,6 +411,15 @@ class Predictor:
                                            for h in HAZARDS])
         if need_ef:
             out["p_ef"], out["logdet"], out["rho"] = sets[src["ef"]].ef_predict(Xall)
+        if "di" in wanted:  # the area of applicability of the zone's own (EF) model set
+            ms = sets[src["ef"]]
+            app = ms.applicability()
+            if app is None:
+                raise InputError("The model bundle keeps no training rows for the area of "
+                                 "applicability (it was written by an earlier version): train "
+                                 "it again with 'Train multi-hazard models'.", "MODEL")
+            out["di"] = app.di(ms.columns(Xall))
+            out["aoa"] = app.inside(out["di"])
         if "moe" in wanted:
             zz = np.column_stack([out["p_lf"], out["p_ef"]]).astype(np.float32)  # as in training
             g = sets[src["gate"]]
@@ -418,6 +450,7 @@ class ModelSetSpec:
     ef_std: typing.Optional[list[float]] = None
     ef_cal: typing.Optional[list[list[float]]] = None
     gate: bool = False
+    aoa_rows: int = 0  # real training rows kept for the area of applicability
 
 
 @dataclass
@@ -469,7 +502,8 @@ def bundle_manifest(result, **fields):
     sets = []
     for key, ms in result.sets.items():
         spec = ModelSetSpec(key, [int(i) for i in ms.features], ms.encoding, sorted(ms.lf),
-                            ms.lf_params, gate=ms.gate_w is not None)
+                            ms.lf_params, gate=ms.gate_w is not None,
+                            aoa_rows=len(ms.aoa[0]) if ms.aoa is not None else 0)
         if ms.ef_w is not None:
             spec.ef_inputs = int(ms.ef_w[0].shape[0])
             spec.ef_mean, spec.ef_std = ms.ef_mean.tolist(), ms.ef_std.tolist()
@@ -493,6 +527,11 @@ def save_bundle(path, result, **fields):
         for name, weights in (("ef_w", ms.ef_w), ("gate_w", ms.gate_w)):
             for j, w in enumerate(weights or ()):
                 arrays[f"sets/{i}/{name}{j}"] = np.asarray(w)
+        if ms.aoa is not None:
+            rows, folds, w = ms.aoa
+            arrays.update({f"sets/{i}/aoa_train": np.asarray(rows, float),
+                           f"sets/{i}/aoa_folds": np.asarray(folds, np.int64),
+                           f"sets/{i}/aoa_weights": np.asarray(w, float)})
     return modelfile.write(path, bundle_manifest(result, **fields), arrays, blobs)
 
 
@@ -527,6 +566,16 @@ def _load_bundle(data):
                 ms.ef_cal.append(cal)
         if e.gate:
             ms.gate_w = _weights(mf, f"sets/{i}/gate_w", GATE_WEIGHTS, 2 * len(HAZARDS))
+        if e.aoa_rows:
+            C = len(e.encoding.columns)
+            rows = mf.array(f"sets/{i}/aoa_train", "f", 2, (e.aoa_rows, C)).astype(float)
+            folds = mf.array(f"sets/{i}/aoa_folds", "iu", 1, (e.aoa_rows,))
+            w = mf.array(f"sets/{i}/aoa_weights", "f", 1, (C,)).astype(float)
+            if not (np.isfinite(rows).all() and np.isfinite(w).all() and (w >= 0).all()):
+                raise ModelFileError(f"The training rows of models '{e.key}' kept for the area "
+                                     f"of applicability are not finite: the bundle is damaged "
+                                     f"or altered. {mf.manifest.ADVICE}")
+            ms.aoa = (rows, folds, w)
         sets[e.key] = ms
     return sets, mf.manifest.sources
 

@@ -127,8 +127,11 @@ def test_shipped_workflow_runs_through_qgis_process(qgis_process, sample_area, t
     # evaluated on the held-out part of the inventory, not on the points it was trained on
     assert "held_out.gpkg" in html and "landslide_points.gpkg" not in html
     # the outputs not named went into OUTPUT_FOLDER under their own names, not lost
-    assert {"susceptibility.tif", "model.hsm", "samples.gpkg", "held_out.gpkg"} <= set(
+    assert {"susceptibility.tif", "model.hsm", "samples.gpkg", "held_out.gpkg", "di.tif",
+            "aoa.tif", "uncertainty.tif", "applicability_report.html"} <= set(
         os.listdir(tmp_path / "rest"))
+    assert "Inside and outside the area of applicability" in html
+    assert "Prediction uncertainty per class" in html
     assert "independent inventory" in (tmp_path / "rest" / "model_report.html").read_text()
     from osgeo import gdal
     c = gdal.Open(str(tmp_path / "classes.tif")).ReadAsArray()

@@ -58,6 +58,18 @@ def test_train_hnn_beats_chance_and_matches_the_glm(run, units, tmp_path):
     # the split of every unit, so that another model can be scored on the same test units
     split = [f["split"] for f in lyr.getFeatures()]
     assert set(split) == {"train", "validation", "test"}
+    # the area of applicability of the units: the training units (real, before SMOTE) have
+    # DI 0 against themselves; every unit gets a DI and an AOA flag
+    ap = run("hazard:applicability", {
+        "MODEL": res["OUTPUT_MODEL"], "UNITS": sc["OUTPUT"],
+        "OUTPUT_UNITS": str(tmp_path / "aoa.gpkg"), "OUTPUT_HTML": str(tmp_path / "aoa.html")})
+    al = QgsVectorLayer(ap["OUTPUT_UNITS"], "a", "ogr")
+    di = np.array([f["DI"] for f in al.getFeatures()], float)
+    inside = np.array([f["AOA"] for f in al.getFeatures()])
+    train = np.array(split) == "train"
+    assert (di[train] == 0).all() and (di[~train] > 0).mean() > 0.9
+    assert set(np.unique(inside)) <= {0, 1} and ((di <= ap["THRESHOLD_USED"]) == (inside == 1)).all()
+    assert "every feature weighs the same" in (tmp_path / "aoa.html").read_text()
     rows = {r["metric"]: float(r["value"]) for r in csv.DictReader(open(tmp_path / "m.csv"))}
     assert rows["binary AUC (HNN)"] == pytest.approx(m["binary_auc"])
     assert rows["test units"] == split.count("test")

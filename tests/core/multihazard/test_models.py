@@ -392,3 +392,30 @@ def test_numpy_inference_equals_keras():
     np.testing.assert_allclose(p, np.asarray(gate(z, training=False)), rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(w, np.asarray(weights(z, training=False)), rtol=1e-5,
                                atol=1e-6)
+
+
+def test_area_of_applicability_per_zone_equals_brute_force(trained):
+    """Each zone's DI comes from its own model set's real training rows (synthetic presences
+    left out), and survives the bundle round trip."""
+    d, res, path, _ = trained
+    ms = res.sets["1"]
+    rows, folds, w = ms.aoa
+    tr = (d["zone"] == "1") & (d["split"] == "train") & (d["augmented"] == 0)
+    assert len(rows) == int(tr.sum())
+    X = d["X"][d["zone"] == "1"][:100]
+    got = mh_train.Predictor.from_file(path).predict_zone("1", X, ("di",))
+    mean, sd = rows.mean(0), rows.std(0, ddof=1)
+    Z = (rows - mean) / sd * w
+    n = len(Z)
+    D = np.sqrt(((Z[:, None] - Z[None]) ** 2).sum(-1))
+    d_bar = D.sum() / (n * (n - 1))
+    Q = (ms.columns(X) - mean) / sd * w
+    expect = np.sqrt(((Q[:, None] - Z[None]) ** 2).sum(-1)).min(1) / d_bar
+    np.testing.assert_allclose(got["di"], expect, rtol=1e-9)
+    thr = ms.applicability().threshold
+    np.testing.assert_array_equal(got["aoa"], (expect <= thr).astype(float))
+    # zone 2 falls back to the all-zone set: its DI is that set's
+    app2 = res.sets[res.sources["2"]["ef"]].applicability()
+    X2 = d["X"][d["zone"] == "2"][:50]
+    got2 = mh_train.Predictor.from_result(res).predict_zone("2", X2, ("di",))
+    np.testing.assert_allclose(got2["di"], app2.di(res.sets["all"].columns(X2)))
