@@ -87,10 +87,13 @@ step "12/19 Landslide size classes per slope unit (paper 000: GVF >= 0.85, small
 "$qp" run hazard:hnnsizeclasses -- UNITS="$out/slope_units_valid.gpkg" AREA_FIELD=ls_area \
   OUTPUT="$out/slope_units_classes.gpkg" OUTPUT_HTML="$out/size_classes.html" | tail -n 3
 
-step "13/19 A small Hierarchical Neural Network: occurrence and size class per slope unit"
+step "13/19 A small Hierarchical Neural Network: occurrence and size class per slope unit, and the units' area of applicability"
 "$qp" run hazard:trainhnn -- UNITS="$out/slope_units_classes.gpkg" N1=2 U1=16 N2=1 U2=16 \
   EPOCHS=100 PATIENCE=10 SEED="$seed" OUTPUT_MODEL="$out/hnn.hnn" \
   OUTPUT="$out/slope_units_hnn.gpkg" OUTPUT_HTML="$out/hnn_report.html" | tail -n 4
+"$qp" run hazard:applicability -- MODEL="$out/hnn.hnn" UNITS="$out/slope_units_classes.gpkg" \
+  SEED="$seed" OUTPUT_UNITS="$out/slope_units_applicability.gpkg" \
+  OUTPUT_HTML="$out/hnn_applicability.html" | grep -E "^Outside"
 
 mh_args=()
 for f in slope dist_river elevation twi ndvi pga rainfall plan_curv prof_curv noise; do
@@ -116,13 +119,14 @@ step "16/19 Late Fusion (XGBoost), Early Fusion (MVG-NLL network) and the Mixtur
   FEATURES="$features" SEED="$seed" OUTPUT_MODEL="$mh/models.mhz" \
   OUTPUT_HTML="$mh/training_report.html" OUTPUT_CSV="$mh/table5_metrics.csv" | grep -E "macro|WARN" || true
 
-step "17/19 Map flood and landslide susceptibility on overlapping tiles (256 px, 32 px overlap)"
+step "17/19 Map flood and landslide susceptibility on overlapping tiles (256 px, 32 px overlap), with each zone's area of applicability"
 "$qp" run hazard:mapmultihazard -- MODEL="$mh/models.mhz" "${mh_args[@]}" ZONES="$sa/zones.gpkg" \
   TILE_SIZE=256 OVERLAP=32 OUTPUT_MOE_FLOOD="$mh/moe_flood.tif" \
   OUTPUT_MOE_LANDSLIDE="$mh/moe_landslide.tif" OUTPUT_LF_FLOOD="$mh/lf_flood.tif" \
   OUTPUT_LF_LANDSLIDE="$mh/lf_landslide.tif" OUTPUT_EF_FLOOD="$mh/ef_flood.tif" \
   OUTPUT_EF_LANDSLIDE="$mh/ef_landslide.tif" OUTPUT_UNCERTAINTY="$mh/uncertainty.tif" \
-  OUTPUT_CORRELATION="$mh/correlation.tif" OUTPUT_BIVARIATE="$mh/bivariate.tif" | grep -E "breaks|pixels"
+  OUTPUT_CORRELATION="$mh/correlation.tif" OUTPUT_BIVARIATE="$mh/bivariate.tif" \
+  OUTPUT_DI="$mh/dissimilarity.tif" OUTPUT_AOA="$mh/applicability.tif" | grep -E "breaks|pixels"
 
 step "18/19 Multi-hazard evaluation: Jaccard of H+VH areas, MH density, zonal uncertainty (table 6)"
 "$qp" run hazard:evaluatemultihazard -- MAP_MOE_FLOOD="$mh/moe_flood.tif" \
@@ -177,11 +181,13 @@ Demo done. Written to $out:
   hnn.hnn, hnn_report.html, slope_units_hnn.gpkg
                                the HNN, its report (ROC against the GLM, class AUCs, Moran's I)
                                and the slope units with P(landslide) and P(class)
+  slope_units_applicability.gpkg, hnn_applicability.html
+                               the slope units' DI to the HNN's training units, inside/outside
   multihazard/                 paper 002: samples.gpkg; feature_selection.html (table 4);
                                models.mhz and training_report.html (table 5: LF, EF, MoE per
                                zone and macro); moe_/lf_/ef_flood|landslide.tif probabilities,
                                uncertainty.tif, correlation.tif, bivariate.tif (25 classes,
-                               5x5 palette); evaluation.html (Jaccard, MH density, table 6);
+                               5x5 palette); dissimilarity.tif and applicability.tif per zone; evaluation.html (Jaccard, MH density, table 6);
                                geodetector_flood|landslide.html on the MoE maps per zone
 
 Open them in QGIS: drag the files from a file manager onto the map, or

@@ -36,6 +36,7 @@ LAYERS = [
     ("comparison_maps/samples_slope.tif", "Comparison: map from the slope-threshold samples"),
     ("slope_units_classes.gpkg", "Landslide size classes per slope unit"),
     ("slope_units_hnn.gpkg", "Hierarchical NN: P(landslide) per slope unit"),
+    ("slope_units_applicability.gpkg", "Hierarchical NN: area of applicability per slope unit"),
     ("multihazard/samples.gpkg", "Multi-hazard samples"),
     ("multihazard/moe_flood.tif", "Flood susceptibility (Mixture of Experts)"),
     ("multihazard/moe_landslide.tif", "Landslide susceptibility (Mixture of Experts)"),
@@ -46,6 +47,7 @@ LAYERS = [
     ("multihazard/uncertainty.tif", "Joint log-uncertainty (Early Fusion)"),
     ("multihazard/correlation.tif", "Inter-hazard correlation (Early Fusion)"),
     ("multihazard/bivariate.tif", "Bivariate flood-landslide classes"),
+    ("multihazard/applicability.tif", "Multi-hazard: area of applicability of each zone's models"),
 ]
 
 #: the key pictures the README shows, copied to docs/images (the gallery itself is made, not
