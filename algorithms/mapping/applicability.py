@@ -60,7 +60,7 @@ class Applicability(HazardAlgorithm):
         "folds). Nearest neighbours come from a k-d tree, block by block on parallel tiles: "
         "memory stays bounded whatever the raster size.<br>"
         "<b>Outputs</b>: the DI raster (light up to the threshold, dark beyond), the AOA mask "
-        "(1 inside, 0 outside), or the slope units with fields DI and AOA, and an HTML report "
+        "(1 inside, 0 outside), or the slope units with fields di and aoa, and an HTML report "
         "(share outside, the DI of the map against the training samples', the weights). Give "
         "the mask to 'Evaluate susceptibility map' to see every metric inside and outside.")
 
@@ -165,8 +165,8 @@ class Applicability(HazardAlgorithm):
             d[ok] = app.di(encode(X[ok]))
         inside = app.inside(d)
         dest = write_with_columns(self, parameters, context, P.OUTPUT_UNITS, src, feats,
-                                  {"DI": d, "AOA": inside}, ints=("AOA",))
-        attach_style(context, dest, categorized("AOA", [
+                                  {"di": d, "aoa": inside}, ints=("aoa",))
+        attach_style(context, dest, categorized("aoa", [
             (aoa.INSIDE, "#a1d99b", "inside: like the training data"),
             (aoa.OUTSIDE, "#525252", "outside: the model extrapolates")]), "vector",
             self.tr("Slope units: area of applicability"))

@@ -133,7 +133,7 @@ class EvaluateMap(HazardAlgorithm):
         out = {P.OUTPUT_HTML: html}
         rows = [dict(table="metrics", **m)] + [dict(table="SCAI", **r) for r in scai]
         if extra:
-            rows += [dict(r, table="AOA") for r in extra["rows"]]
+            rows += [dict(r, table="applicability") for r in extra["rows"]]
             rows += [dict(r, table="uncertainty") for r in extra["class_uncertainty"]]
             for r in extra["rows"]:
                 feedback.pushInfo(f"{r['set']}: {r['area_pct']:.1f} % of the area, "

@@ -193,7 +193,7 @@ def test_evaluation_inside_and_outside_the_aoa_and_uncertainty_per_class(run, tm
         "CLASS_LIMITS": "0.2,0.4,0.6,0.8", "OUTPUT_HTML": str(tmp_path / "e.html"),
         "OUTPUT_CSV": str(tmp_path / "e.csv")})
     rows = list(csv.DictReader(open(res["OUTPUT_CSV"])))
-    sides = {r["set"]: r for r in rows if r["table"] == "AOA"}
+    sides = {r["set"]: r for r in rows if r["table"] == "applicability"}
     p = prob[r, c]
     for name, side in (("inside the AOA", west), ("outside the AOA", ~west)):
         y = is_pres[side].astype(int)

@@ -43,6 +43,17 @@ CASES = [
     ("hazard:trainmodel", lambda b: {"SAMPLES": b["text_label"], "FACTORS": [b["slope"]]},
      "LABEL_FIELD"),
     ("hazard:applymodel", lambda b: {"MODEL": b["fake_hsm"], "FACTORS": [b["slope"]]}, "MODEL"),
+    ("hazard:applicability", lambda b: {"MODEL": b["fake_hsm"], "FACTORS": [b["slope"]]},
+     "MODEL"),
+    ("hazard:applicability", lambda b: {"MODEL": b["fake_hnn"], "UNITS": b["units"]}, "MODEL"),
+    # an inventory to split that is empty, or all in one block
+    ("hazard:splitinventory", lambda b: {"INVENTORY": b["empty_pts"]}, "INVENTORY"),
+    ("hazard:splitinventory", lambda b: {"INVENTORY": b["pts"], "BLOCK_SIZE": 1e7},
+     "BLOCK_SIZE"),
+    # an independent inventory that is empty
+    ("hazard:comparesampling", lambda b: {"SCENARIOS": [b["pts"]], "LABEL_FIELD": "fid",
+                                         "FACTORS": [b["slope"]], "INDEPENDENT": b["empty_pts"]},
+     "INDEPENDENT"),
     ("hazard:applyhnn", lambda b: {"MODEL": b["fake_hnn"], "UNITS": b["units"]}, "MODEL"),
     ("hazard:mapmultihazard", lambda b: {"MODEL": b["fake_mhz"], "FACTORS": [b["slope"]],
                                         "ZONES": b["units"]}, "MODEL"),

@@ -64,8 +64,8 @@ def test_train_hnn_beats_chance_and_matches_the_glm(run, units, tmp_path):
         "MODEL": res["OUTPUT_MODEL"], "UNITS": sc["OUTPUT"],
         "OUTPUT_UNITS": str(tmp_path / "aoa.gpkg"), "OUTPUT_HTML": str(tmp_path / "aoa.html")})
     al = QgsVectorLayer(ap["OUTPUT_UNITS"], "a", "ogr")
-    di = np.array([f["DI"] for f in al.getFeatures()], float)
-    inside = np.array([f["AOA"] for f in al.getFeatures()])
+    di = np.array([f["di"] for f in al.getFeatures()], float)
+    inside = np.array([f["aoa"] for f in al.getFeatures()])
     train = np.array(split) == "train"
     assert (di[train] == 0).all() and (di[~train] > 0).mean() > 0.9
     assert set(np.unique(inside)) <= {0, 1} and ((di <= ap["THRESHOLD_USED"]) == (inside == 1)).all()
