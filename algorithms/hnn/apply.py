@@ -1,10 +1,12 @@
 """hazard:applyhnn: an HNN model file on slope units."""
-from qgis.core import QgsProcessingException, QgsProcessingParameterFile
+from qgis.core import (QgsProcessingException, QgsProcessingParameterFile,
+                       QgsProcessingParameterNumber)
 
 from ...core.hnn import network as hnn
 from ...core.hnn import jobs
 from ...core.util import worker
 from .common import HnnAlgorithm
+from .. import compat
 from .. import params as P
 
 
@@ -15,7 +17,10 @@ class ApplyHnn(HnnAlgorithm):
     HELP = (
         "Applies a model file from 'Train Hierarchical Neural Network' to slope units that carry "
         "the same feature fields (by name): writes P(landslide), P(class c) for every size "
-        "class and the most likely class. The network is rebuilt from the plugin's code and "
+        "class and the most likely class, and the spread of P(landslide) under Monte Carlo "
+        "dropout (the standard deviation over seeded forward passes with the network's "
+        "dropout left on; 0 passes: no spread). For the area of applicability of the units, "
+        "see 'Area of applicability'. The network is rebuilt from the plugin's code and "
         "only its weights (plain arrays) are read from the file, so a model file cannot run "
         "code.")
 
@@ -23,6 +28,10 @@ class ApplyHnn(HnnAlgorithm):
         self.addParameter(QgsProcessingParameterFile(
             P.MODEL, self.tr("HNN model file (.hnn)"), extension="hnn"))
         self.add_units(class_field=False)
+        self.addParameter(QgsProcessingParameterNumber(
+            P.MC_PASSES, self.tr("Monte Carlo dropout passes for the spread (0: none)"),
+            compat.NUMBER_INTEGER, 30, minValue=0, maxValue=1000))
+        self.add_seed_parameter()
         self.add_units_output()
 
     def compute(self, parameters, context, feedback, fb):
@@ -37,6 +46,8 @@ class ApplyHnn(HnnAlgorithm):
                                          f"{', '.join(missing)} [UNITS].")
         parameters = dict(parameters, FEATURE_FIELDS=man.features)
         src, feats, names, X, _ = self.units(parameters, context, need_classes=False)
-        _, arr = worker.run(jobs.PredictHnn(path), {"X": X}, fb)
+        passes = self.parameterAsInt(parameters, P.MC_PASSES, context)
+        _, arr = worker.run(jobs.PredictHnn(path, passes, self.seed(parameters, context)),
+                            {"X": X}, fb)
         return {P.OUTPUT: self.write_units(parameters, context, src, feats, arr["pb"],
-                                           arr["pc"])}
+                                           arr["pc"], spread=arr.get("spread"))}

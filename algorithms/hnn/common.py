@@ -106,12 +106,15 @@ class HnnAlgorithm(HazardAlgorithm):
                                                                   context),
                                   self.seed(parameters, context))
 
-    def write_units(self, parameters, context, src, feats, pb, pc, name=P.OUTPUT, split=None):
-        """The units with P(landslide), P(class c), the most likely class and, after
-        training, the split each unit was in (train, validation, test), so that another
-        model can be scored on the same held-out units."""
+    def write_units(self, parameters, context, src, feats, pb, pc, name=P.OUTPUT, split=None,
+                    spread=None):
+        """The units with P(landslide), P(class c), the most likely class, the spread of
+        P(landslide) when given and, after training, the split each unit was in (train,
+        validation, test), so that another model can be scored on the same held-out units."""
         cols = {"p_landslide": pb, **{f"p_class_{c}": pc[:, c] for c in range(pc.shape[1])},
                 "pred_class": pc.argmax(axis=1)}
+        if spread is not None:
+            cols["spread"] = spread
         if split is not None:
             cols["split"] = split
         dest = write_with_columns(self, parameters, context, name, src, feats, cols,

@@ -102,8 +102,15 @@ class PredictHnn(Job):
     ARRAYS = ("X",)
 
     model_path: str
+    passes: int = 0  # Monte Carlo dropout passes for the spread of P(landslide) (0: none)
+    seed: int = 0
 
     def run(self, a, fb):
+        hnn.set_seed(self.seed)  # before the network is built: its dropout layers' seeds
         model, man = hnn.load_hnn(self.model_path)
-        pb, pc = hnn.predict(model, a["X"], np.array(man.mean), np.array(man.std))
-        return {"features": man.features, "n_classes": man.n_classes}, {"pb": pb, "pc": pc}
+        mean, std = np.array(man.mean), np.array(man.std)
+        pb, pc = hnn.predict(model, a["X"], mean, std)
+        out = {"pb": pb, "pc": pc}
+        if self.passes:
+            out["spread"] = hnn.dropout_spread(model, a["X"], mean, std, self.passes, self.seed)
+        return {"features": man.features, "n_classes": man.n_classes}, out

@@ -518,6 +518,17 @@ def load_hnn(path):
     return model, man
 
 
+def dropout_spread(model, X, mean, std, passes=30, seed=0):
+    """The spread of P(landslide) under Monte Carlo dropout (Gal & Ghahramani 2016): the
+    standard deviation over ``passes`` forward passes with the network's dropout left on,
+    seeded. 0 for a network without dropout."""
+    tf = _tf()
+    Z = tf.constant((np.asarray(X, float) - mean) / std, tf.float32)
+    tf.keras.utils.set_random_seed(int(seed))
+    runs = np.stack([np.asarray(model(Z, training=True)[0])[:, 0] for _ in range(passes)])
+    return runs.std(axis=0)
+
+
 def evaluate(res, X, classes, test_idx):
     """Binary AUC and class metrics of a trained network on the units ``test_idx``."""
     from sklearn.metrics import confusion_matrix, roc_auc_score

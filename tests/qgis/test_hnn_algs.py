@@ -70,6 +70,18 @@ def test_train_hnn_beats_chance_and_matches_the_glm(run, units, tmp_path):
     assert (di[train] == 0).all() and (di[~train] > 0).mean() > 0.9
     assert set(np.unique(inside)) <= {0, 1} and ((di <= ap["THRESHOLD_USED"]) == (inside == 1)).all()
     assert "every feature weighs the same" in (tmp_path / "aoa.html").read_text()
+    # Monte Carlo dropout spread: seeded (the same twice), within [0, 0.5], 0 without passes
+    spreads = []
+    for k, passes in enumerate((20, 20, 0)):
+        r = run("hazard:applyhnn", {"MODEL": res["OUTPUT_MODEL"], "UNITS": sc["OUTPUT"],
+                                    "MC_PASSES": passes, "SEED": 4,
+                                    "OUTPUT": str(tmp_path / f"apply{k}.gpkg")})
+        lyr = QgsVectorLayer(r["OUTPUT"], "a", "ogr")
+        spreads.append([f["spread"] for f in lyr.getFeatures()] if
+                       "spread" in lyr.fields().names() else None)
+    s20 = np.array(spreads[0], float)
+    assert spreads[0] == spreads[1] and spreads[2] is None
+    assert (s20 >= 0).all() and (s20 <= 0.5).all() and s20.max() > 0.01
     rows = {r["metric"]: float(r["value"]) for r in csv.DictReader(open(tmp_path / "m.csv"))}
     assert rows["binary AUC (HNN)"] == pytest.approx(m["binary_auc"])
     assert rows["test units"] == split.count("test")
