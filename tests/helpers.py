@@ -54,3 +54,24 @@ def write_polygons(path, geoms, epsg=32717, layer="polys", fields=None):
         lyr.CreateFeature(f)
     ds = None
     return str(path)
+
+
+def write_points(path, xy, epsg=32717, ints=None):
+    """A GeoPackage of points at ``xy`` with integer fields ``ints`` {name: one value per
+    point}."""
+    ds = ogr.GetDriverByName("GPKG").CreateDataSource(str(path))
+    s = osr.SpatialReference()
+    s.ImportFromEPSG(epsg)
+    lyr = ds.CreateLayer("pts", s, ogr.wkbPoint)
+    for name in ints or {}:
+        lyr.CreateField(ogr.FieldDefn(name, ogr.OFTInteger))
+    for k, (x, y) in enumerate(xy):
+        f = ogr.Feature(lyr.GetLayerDefn())
+        for name, values in (ints or {}).items():
+            f[name] = int(values[k])
+        g = ogr.Geometry(ogr.wkbPoint)
+        g.AddPoint_2D(float(x), float(y))
+        f.SetGeometry(g)
+        lyr.CreateFeature(f)
+    ds = None
+    return str(path)

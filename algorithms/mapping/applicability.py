@@ -4,17 +4,16 @@ import os
 
 import numpy as np
 from qgis.core import (QgsProcessingException, QgsProcessingOutputNumber,
-                       QgsProcessingParameterFeatureSink, QgsProcessingParameterFeatureSource,
-                       QgsProcessingParameterFile, QgsProcessingParameterFileDestination,
-                       QgsProcessingParameterMultipleLayers,
+                       QgsProcessingParameterFeatureSink, QgsProcessingParameterFile,
+                       QgsProcessingParameterFileDestination,
                        QgsProcessingParameterRasterDestination)
 
-from ...core.io.raster import bands_of
 from ...core.susceptibility import applicability as aoa
 from ...core.susceptibility import estimators as models
 from .. import compat
-from ..base import HazardAlgorithm, raster_path
+from ..base import HazardAlgorithm
 from ..features import numbers, write_with_columns
+from .apply import add_model_inputs, factor_bands
 from ..styles import attach_style, categorized, critical_value, paletted
 from .. import params as P
 
@@ -65,17 +64,9 @@ class Applicability(HazardAlgorithm):
         "the mask to 'Evaluate susceptibility map' to see every metric inside and outside.")
 
     def initAlgorithm(self, config=None):
-        self.addParameter(QgsProcessingParameterFile(
+        add_model_inputs(self, QgsProcessingParameterFile(
             P.MODEL, self.tr("Model file (.hsm, or .hnn for slope units)"),
             fileFilter=self.tr("Model files (*.hsm *.hnn)")))
-        self.addParameter(QgsProcessingParameterMultipleLayers(
-            P.FACTORS, self.tr("Continuous factor rasters"), compat.TYPE_RASTER, optional=True))
-        self.addParameter(QgsProcessingParameterMultipleLayers(
-            P.CATEGORICAL, self.tr("Categorical factor rasters"), compat.TYPE_RASTER,
-            optional=True))
-        self.addParameter(QgsProcessingParameterFeatureSource(
-            P.UNITS, self.tr("Slope units (for a model trained on feature fields)"),
-            [compat.TYPE_VECTOR_POLYGON], optional=True))
         self.add_parallel_parameters()
         self.add_seed_parameter()
         self.addParameter(QgsProcessingParameterRasterDestination(
@@ -129,10 +120,7 @@ class Applicability(HazardAlgorithm):
         return out
 
     def _rasters(self, parameters, context, feedback, fb, app, man):
-        bands = []
-        for key, cat in ((P.FACTORS, False), (P.CATEGORICAL, True)):
-            for lyr in self.parameterAsLayerList(parameters, key, context) or []:
-                bands.extend(bands_of(raster_path(lyr, key), lyr.name(), cat))
+        bands = factor_bands(self, parameters, context)
         di = self.parameterAsOutputLayer(parameters, P.OUTPUT_DI, context)
         mask = self.parameterAsOutputLayer(parameters, P.OUTPUT_AOA, context)
         if not di:

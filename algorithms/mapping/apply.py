@@ -17,6 +17,29 @@ from ..styles import (attach_style, probability, probability_field, sequential,
 from .. import params as P
 
 
+def add_model_inputs(alg, model):
+    """A model file parameter, then the factor rasters (continuous, categorical) and the
+    slope units a model of feature fields is applied to."""
+    alg.addParameter(model)
+    alg.addParameter(QgsProcessingParameterMultipleLayers(
+        P.FACTORS, alg.tr("Continuous factor rasters"), compat.TYPE_RASTER, optional=True))
+    alg.addParameter(QgsProcessingParameterMultipleLayers(
+        P.CATEGORICAL, alg.tr("Categorical factor rasters"), compat.TYPE_RASTER,
+        optional=True))
+    alg.addParameter(QgsProcessingParameterFeatureSource(
+        P.UNITS, alg.tr("Slope units (for a model trained on feature fields)"),
+        [compat.TYPE_VECTOR_POLYGON], optional=True))
+
+
+def factor_bands(alg, parameters, context):
+    """Every band of the factor rasters given, continuous then categorical."""
+    bands = []
+    for key, cat in ((P.FACTORS, False), (P.CATEGORICAL, True)):
+        for lyr in alg.parameterAsLayerList(parameters, key, context) or []:
+            bands.extend(bands_of(raster_path(lyr, key), lyr.name(), cat))
+    return bands
+
+
 class ApplyModel(HazardAlgorithm):
     NAME = "applymodel"
     DISPLAY = "Apply susceptibility model"
@@ -44,16 +67,8 @@ class ApplyModel(HazardAlgorithm):
         "the model has a spread).")
 
     def initAlgorithm(self, config=None):
-        self.addParameter(QgsProcessingParameterFile(
+        add_model_inputs(self, QgsProcessingParameterFile(
             P.MODEL, self.tr("Model file (.hsm)"), extension="hsm"))
-        self.addParameter(QgsProcessingParameterMultipleLayers(
-            P.FACTORS, self.tr("Continuous factor rasters"), compat.TYPE_RASTER, optional=True))
-        self.addParameter(QgsProcessingParameterMultipleLayers(
-            P.CATEGORICAL, self.tr("Categorical factor rasters"), compat.TYPE_RASTER,
-            optional=True))
-        self.addParameter(QgsProcessingParameterFeatureSource(
-            P.UNITS, self.tr("Slope units (for a model trained on feature fields)"),
-            [compat.TYPE_VECTOR_POLYGON], optional=True))
         self.add_parallel_parameters()
         self.addParameter(QgsProcessingParameterNumber(
             P.BREAK_SAMPLE, self.tr("Values sampled for the natural breaks"),
@@ -77,10 +92,7 @@ class ApplyModel(HazardAlgorithm):
         spread = spread_function(est, man.kind, extras.fold_models)
         if man.mode == "fields":
             return self._units(parameters, context, feedback, est, man.encoding, spread)
-        bands = []
-        for key, cat in ((P.FACTORS, False), (P.CATEGORICAL, True)):
-            for lyr in self.parameterAsLayerList(parameters, key, context) or []:
-                bands.extend(bands_of(raster_path(lyr, key), lyr.name(), cat))
+        bands = factor_bands(self, parameters, context)
         out = self.parameterAsOutputLayer(parameters, P.OUTPUT, context)
         out_cls = self.parameterAsOutputLayer(parameters, P.OUTPUT_CLASSES, context)
         out_spread = self.parameterAsOutputLayer(parameters, P.OUTPUT_UNCERTAINTY, context)

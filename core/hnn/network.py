@@ -434,15 +434,8 @@ class HnnManifest(Manifest):
     def check_members(self, mf, where):
         """The applicability arrays agree with the manifest."""
         if self.aoa_rows:
-            n = len(self.features)
-            X = mf.array("aoa/train", "f", 2, (self.aoa_rows, n))
-            folds = mf.array("aoa/folds", "iu", 1, (self.aoa_rows,))
-            w = mf.array("aoa/weights", "f", 1, (n,))
-            if not (np.isfinite(X).all() and np.isfinite(w).all() and (w >= 0).all()
-                    and len(np.unique(folds)) >= 2):
-                raise ModelFileError(f"{where}: the training units kept for the area of "
-                                     f"applicability are malformed: the file is damaged or "
-                                     f"altered; refused. {self.ADVICE}")
+            from ..susceptibility.applicability import read_rows
+            read_rows(mf, "aoa/", self.aoa_rows, len(self.features), where, self.ADVICE)
 
     def validate(self, where):
         n = len(self.features)
@@ -489,8 +482,9 @@ def applicability_rows(path):
     man = mf.manifest
     if not man.aoa_rows:
         return man, None
-    return man, (mf.array("aoa/train").astype(float), mf.array("aoa/folds"),
-                 mf.array("aoa/weights").astype(float), man.aoa_folds)
+    from ..susceptibility.applicability import read_rows
+    return man, read_rows(mf, "aoa/", man.aoa_rows, len(man.features), f"'{path}'",
+                          man.ADVICE) + (man.aoa_folds,)
 
 
 def read_manifest(path):

@@ -567,15 +567,9 @@ def _load_bundle(data):
         if e.gate:
             ms.gate_w = _weights(mf, f"sets/{i}/gate_w", GATE_WEIGHTS, 2 * len(HAZARDS))
         if e.aoa_rows:
-            C = len(e.encoding.columns)
-            rows = mf.array(f"sets/{i}/aoa_train", "f", 2, (e.aoa_rows, C)).astype(float)
-            folds = mf.array(f"sets/{i}/aoa_folds", "iu", 1, (e.aoa_rows,))
-            w = mf.array(f"sets/{i}/aoa_weights", "f", 1, (C,)).astype(float)
-            if not (np.isfinite(rows).all() and np.isfinite(w).all() and (w >= 0).all()):
-                raise ModelFileError(f"The training rows of models '{e.key}' kept for the area "
-                                     f"of applicability are not finite: the bundle is damaged "
-                                     f"or altered. {mf.manifest.ADVICE}")
-            ms.aoa = (rows, folds, w)
+            from ..susceptibility.applicability import read_rows
+            ms.aoa = read_rows(mf, f"sets/{i}/aoa_", e.aoa_rows, len(e.encoding.columns),
+                               f"the bundle (models '{e.key}')", mf.manifest.ADVICE)
         sets[e.key] = ms
     return sets, mf.manifest.sources
 

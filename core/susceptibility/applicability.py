@@ -171,6 +171,21 @@ def assign_folds(x, y, n, k, seed, block_size=None):
 INSIDE, OUTSIDE, MASK_NODATA = 1, 0, 255
 
 
+def read_rows(mf, prefix, n_rows, n_columns, where, advice=""):
+    """The training rows a model file keeps for the area of applicability (arrays
+    ``<prefix>train``, ``<prefix>folds``, ``<prefix>weights``), checked against the manifest:
+    (rows, folds, weights) as float, int, float. A damaged file is refused."""
+    from ..io.modelfile import ModelFileError
+    X = mf.array(f"{prefix}train", "f", 2, (n_rows, n_columns))
+    folds = mf.array(f"{prefix}folds", "iu", 1, (n_rows,))
+    w = mf.array(f"{prefix}weights", "f", 1, (n_columns,))
+    if not (np.isfinite(X).all() and np.isfinite(w).all() and (w >= 0).all()
+            and len(np.unique(folds)) >= 2):
+        raise ModelFileError(f"{where}: the training rows kept for the area of applicability "
+                             f"are malformed: the file is damaged or altered; refused. {advice}")
+    return X.astype(float), folds, w.astype(float)
+
+
 def from_model(aoa, columns, seed=0, check=None):
     """The :class:`Applicability` of a model file's kept training rows (``ModelExtras.aoa``:
     rows, folds, column weights, how the folds were made)."""
@@ -219,16 +234,12 @@ def applicability_map(app, manifest, bands, di_path, aoa_path=None, workers=1, s
     its training grid), block by block on the tile runner, and the AOA mask when
     ``aoa_path`` is given. Files are written under temporary names and moved into place only
     when complete."""
-    from ..io.raster import AlignedStack, AtomicOutput, Grid
+    from ..io.raster import AlignedStack, AtomicOutput
     from ..util.progress import as_feedback
-    from .apply import apply_to_raster, match_factors
+    from .apply import apply_to_raster, model_bands
     fb = as_feedback(feedback)
-    log = log or (lambda msg: None)
     enc = manifest.encoding
-    ordered, unused = match_factors(bands, enc.names, enc.categorical)
-    if unused:
-        log(f"Not used by the model: {', '.join(unused)}")
-    grid = manifest.grid or Grid.from_path(ordered[0].path)
+    ordered, grid = model_bands(manifest, bands, log)
     app.tree()  # built once, shared by every tile
 
     def predict(X):

@@ -141,6 +141,17 @@ class MapResult:
     class_names: list | None = None
 
 
+def model_bands(manifest, bands, log=None):
+    """A raster model file's factor bands in its own order (matched by name, with its
+    categorical flags) and the grid to map on (its training grid, else the first band's)."""
+    log = log or (lambda msg: None)
+    enc = manifest.encoding
+    ordered, unused = match_factors(bands, enc.names, enc.categorical)
+    if unused:
+        log(f"Not used by the model: {', '.join(unused)}")
+    return ordered, manifest.grid or Grid.from_path(ordered[0].path)
+
+
 def spread_function(estimator, kind, fold_models=()):
     """The prediction spread of a model at encoded rows: the standard deviation of its random
     forest's trees' probabilities, or of the probabilities of its fold models (XGBoost, GLM).
@@ -177,12 +188,8 @@ def map_model(estimator, manifest, bands, out_path, classes_path=None, workers=1
     from ..stats.breaks import gvf, natural_breaks
     from ..util.errors import InputError
     fb = as_feedback(feedback)
-    log = log or (lambda msg: None)
     enc = manifest.encoding
-    ordered, unused = match_factors(bands, enc.names, enc.categorical)
-    if unused:
-        log(f"Not used by the model: {', '.join(unused)}")
-    grid = manifest.grid or Grid.from_path(ordered[0].path)
+    ordered, grid = model_bands(manifest, bands, log)
 
     def predict(X):
         return estimator.predict_proba(enc.transform(X))[:, 1]

@@ -234,16 +234,9 @@ class ModelManifest(Manifest):
 
     def check_members(self, mf, where):
         """The applicability arrays and the fold models agree with the manifest."""
-        C = self.estimator.n_columns
         if self.aoa_rows:
-            X = mf.array("aoa/train", "f", 2, (self.aoa_rows, C))
-            folds = mf.array("aoa/folds", "iu", 1, (self.aoa_rows,))
-            w = mf.array("aoa/weights", "f", 1, (C,))
-            if not (np.isfinite(X).all() and np.isfinite(w).all() and (w >= 0).all()
-                    and len(np.unique(folds)) >= 2):
-                raise ModelFileError(f"{where}: the training rows kept for the area of "
-                                     f"applicability are malformed: the file is damaged or "
-                                     f"altered; refused. {self.ADVICE}")
+            from .applicability import read_rows
+            read_rows(mf, "aoa/", self.aoa_rows, self.estimator.n_columns, where, self.ADVICE)
         if not 0 <= self.n_fold_models <= MAX_FOLD_MODELS or (
                 self.n_fold_models and self.kind == "rf"):
             raise ModelFileError(f"{where}: {self.n_fold_models} fold models: the file is "
@@ -343,8 +336,9 @@ def load_model(path, extras=False):
         return est, man
     ex = ModelExtras()
     if man.aoa_rows:
-        ex.aoa = (mf.array("aoa/train").astype(float), mf.array("aoa/folds"),
-                  mf.array("aoa/weights").astype(float), man.aoa_folds)
+        from .applicability import read_rows
+        ex.aoa = read_rows(mf, "aoa/", man.aoa_rows, spec.n_columns, where, man.ADVICE) + (
+            man.aoa_folds,)
     ex.fold_models = [_estimator_from(mf, man.kind, spec, where, f"fold{k + 1}/")
                       for k in range(man.n_fold_models)]
     return est, man, ex

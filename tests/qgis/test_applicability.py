@@ -148,19 +148,8 @@ def test_glm_spread_from_its_fold_models_and_old_files_are_refused(model, sample
 
 
 def _points(path, xy):
-    from osgeo import ogr, osr
-    ds = ogr.GetDriverByName("GPKG").CreateDataSource(str(path))
-    s = osr.SpatialReference()
-    s.ImportFromEPSG(32717)
-    lyr = ds.CreateLayer("p", s, ogr.wkbPoint)
-    for x, y in xy:
-        f = ogr.Feature(lyr.GetLayerDefn())
-        g = ogr.Geometry(ogr.wkbPoint)
-        g.AddPoint_2D(float(x), float(y))
-        f.SetGeometry(g)
-        lyr.CreateFeature(f)
-    ds = None
-    return str(path)
+    from tests.helpers import write_points
+    return write_points(path, xy)
 
 
 def test_evaluation_inside_and_outside_the_aoa_and_uncertainty_per_class(run, tmp_path):

@@ -56,22 +56,8 @@ def test_split_keeps_every_feature_once_and_whole_blocks(split, sample_area, run
 
 
 def _labelled(path, pts, labels):
-    from tests.helpers import srs_wkt
-    from osgeo import osr
-    ds = ogr.GetDriverByName("GPKG").CreateDataSource(str(path))
-    s = osr.SpatialReference()
-    s.ImportFromWkt(srs_wkt(32717))
-    lyr = ds.CreateLayer("pts", s, ogr.wkbPoint)
-    lyr.CreateField(ogr.FieldDefn("lab", ogr.OFTInteger))
-    for (x, y), v in zip(pts, labels):
-        f = ogr.Feature(lyr.GetLayerDefn())
-        f["lab"] = int(v)
-        g = ogr.Geometry(ogr.wkbPoint)
-        g.AddPoint_2D(float(x), float(y))
-        f.SetGeometry(g)
-        lyr.CreateFeature(f)
-    ds = None
-    return str(path)
+    from tests.helpers import write_points
+    return write_points(path, pts, ints={"lab": labels})
 
 
 def _at(raster, xs, ys):
