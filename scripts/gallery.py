@@ -55,6 +55,18 @@ LAYERS = [
 KEY = ("susceptibility_classes", "bivariate", "report_evaluation")
 
 
+def picture_name(rel):
+    """The picture's name for the demo output ``rel``: its file name, with its folder when
+    another output has the same file name (the comparison maps always)."""
+    name = os.path.splitext(os.path.basename(rel))[0]
+    if rel.startswith("comparison_maps/"):
+        return "comparison_" + name
+    if os.path.dirname(rel) and sum(os.path.basename(r) == os.path.basename(rel)
+                                    for r, _ in LAYERS) > 1:
+        return os.path.dirname(rel).replace("/", "_") + "_" + name
+    return name
+
+
 def render(out, path, caption, dpi=80):
     """One layer with its saved style: map, legend and caption, as a PNG."""
     from qgis.core import (QgsLayout, QgsLayoutExporter, QgsLayoutItemLabel,
@@ -170,9 +182,7 @@ def main(demo, docs):
         if not os.path.exists(path):
             missing.append(rel)
             continue
-        name = os.path.splitext(os.path.basename(rel))[0]
-        if rel.startswith("comparison_maps/"):
-            name = "comparison_" + name
+        name = picture_name(rel)
         png = os.path.join(pictures, f"{name}.png")
         if render(png, path, caption):
             lines += [f"### {caption}", "", f"`{rel}`", "", f"![{caption}](gallery/{name}.png)",

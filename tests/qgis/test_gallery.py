@@ -47,3 +47,13 @@ def test_every_gallery_entry_is_a_demo_output():
         stem = os.path.basename(rel)
         assert caption and (stem in demo or rel.startswith(("sample_area/", "comparison_maps/"))
                             or os.path.splitext(stem)[0] in demo), rel
+
+
+def test_gallery_pictures_have_distinct_names():
+    """Two outputs of one name (the single-hazard and the multi-hazard area of applicability)
+    had been drawn into the same picture, the second over the first."""
+    names = [gallery.picture_name(rel) for rel, _ in gallery.LAYERS]
+    assert len(set(names)) == len(names), sorted(names)
+    assert gallery.picture_name("multihazard/applicability.tif") == \
+        "multihazard_applicability" and gallery.picture_name("applicability.tif") == \
+        "applicability" and gallery.picture_name("multihazard/bivariate.tif") == "bivariate"
