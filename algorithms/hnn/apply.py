@@ -17,10 +17,11 @@ class ApplyHnn(HnnAlgorithm):
     HELP = (
         "Applies a model file from 'Train Hierarchical Neural Network' to slope units that carry "
         "the same feature fields (by name): writes P(landslide), P(class c) for every size "
-        "class and the most likely class, and the spread of P(landslide) under Monte Carlo "
-        "dropout (the standard deviation over seeded forward passes with the network's "
-        "dropout left on; 0 passes: no spread). For the area of applicability of the units, "
-        "see 'Area of applicability'. The network is rebuilt from the plugin's code and "
+        "class, the most likely class, the spread of P(landslide) under Monte Carlo dropout "
+        "(the standard deviation over seeded forward passes with the network's dropout left "
+        "on; 0 passes: no spread), and the di and aoa fields (dissimilarity index to the training units, 1 inside / 0 "
+        "outside the area of applicability, as 'Area of applicability' gives them) when the "
+        "model file keeps its training units. The network is rebuilt from the plugin's code and "
         "only its weights (plain arrays) are read from the file, so a model file cannot run "
         "code.")
 
@@ -47,7 +48,12 @@ class ApplyHnn(HnnAlgorithm):
         parameters = dict(parameters, FEATURE_FIELDS=man.features)
         src, feats, names, X, _ = self.units(parameters, context, need_classes=False)
         passes = self.parameterAsInt(parameters, P.MC_PASSES, context)
-        _, arr = worker.run(jobs.PredictHnn(path, passes, self.seed(parameters, context)),
-                            {"X": X}, fb)
+        seed = self.seed(parameters, context)
+        _, arr = worker.run(jobs.PredictHnn(path, passes, seed), {"X": X}, fb)
+        extra = {}
+        _, rows = hnn.applicability_rows(path)
+        if rows is not None:  # the area of applicability, as 'Area of applicability' gives it
+            from ...core.susceptibility import applicability as aoa
+            extra = aoa.unit_fields(aoa.from_model(rows, man.features, seed, fb.check), X)
         return {P.OUTPUT: self.write_units(parameters, context, src, feats, arr["pb"],
-                                           arr["pc"], spread=arr.get("spread"))}
+                                           arr["pc"], spread=arr.get("spread"), extra=extra)}

@@ -107,7 +107,7 @@ class HnnAlgorithm(HazardAlgorithm):
                                   self.seed(parameters, context))
 
     def write_units(self, parameters, context, src, feats, pb, pc, name=P.OUTPUT, split=None,
-                    spread=None):
+                    spread=None, extra=None):
         """The units with P(landslide), P(class c), the most likely class, the spread of
         P(landslide) when given and, after training, the split each unit was in (train,
         validation, test), so that another model can be scored on the same held-out units."""
@@ -115,10 +115,11 @@ class HnnAlgorithm(HazardAlgorithm):
                 "pred_class": pc.argmax(axis=1)}
         if spread is not None:
             cols["spread"] = spread
+        cols.update(extra or {})  # e.g. the area of applicability (di, aoa)
         if split is not None:
             cols["split"] = split
         dest = write_with_columns(self, parameters, context, name, src, feats, cols,
-                                  ints=("pred_class",), texts=("split",))
+                                  ints=("pred_class", "aoa"), texts=("split",))
         attach_style(context, dest, probability_field("p_landslide"), "vector",
                      self.tr("HNN susceptibility"))
         return dest

@@ -146,14 +146,10 @@ class Applicability(HazardAlgorithm):
             raise QgsProcessingException(f"The slope-unit layer lacks the model's feature "
                                          f"field(s) {', '.join(missing)} [UNITS].")
         feats = list(src.getFeatures())
-        X = numbers(feats, names)
-        ok = np.isfinite(X).all(axis=1)
-        d = np.full(len(X), np.nan)
-        if ok.any():
-            d[ok] = app.di(encode(X[ok]))
-        inside = app.inside(d)
-        dest = write_with_columns(self, parameters, context, P.OUTPUT_UNITS, src, feats,
-                                  {"di": d, "aoa": inside}, ints=("aoa",))
+        cols = aoa.unit_fields(app, encode(numbers(feats, names)))
+        d, inside = cols["di"], cols["aoa"]
+        dest = write_with_columns(self, parameters, context, P.OUTPUT_UNITS, src, feats, cols,
+                                  ints=("aoa",))
         attach_style(context, dest, categorized("aoa", [
             (aoa.INSIDE, "#a1d99b", "inside: like the training data"),
             (aoa.OUTSIDE, "#525252", "outside: the model extrapolates")]), "vector",

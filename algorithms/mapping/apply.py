@@ -63,8 +63,9 @@ class ApplyModel(HazardAlgorithm):
         "ensemble disagrees; it says nothing of where the factors leave the training data "
         "(see 'Area of applicability').<br>"
         "<b>Slope units</b>: with a model trained on feature fields, give the slope-unit layer "
-        "instead: the output is that layer with a probability field (and a spread field when "
-        "the model has a spread).")
+        "instead: the output is that layer with a probability field, a spread field when the "
+        "model has a spread, and di and aoa fields (dissimilarity index, 1 inside / 0 outside "
+        "the area of applicability) when the model file keeps its training rows.")
 
     def initAlgorithm(self, config=None):
         add_model_inputs(self, QgsProcessingParameterFile(
@@ -91,7 +92,12 @@ class ApplyModel(HazardAlgorithm):
         est, man, extras = models.load_model(path, extras=True)
         spread = spread_function(est, man.kind, extras.fold_models)
         if man.mode == "fields":
-            return self._units(parameters, context, feedback, est, man.encoding, spread)
+            app = None
+            if extras.aoa is not None:
+                from ...core.susceptibility.applicability import from_model
+                app = from_model(extras.aoa, man.encoding.columns,
+                                 self.seed(parameters, context), fb.check)
+            return self._units(parameters, context, feedback, est, man.encoding, spread, app)
         bands = factor_bands(self, parameters, context)
         out = self.parameterAsOutputLayer(parameters, P.OUTPUT, context)
         out_cls = self.parameterAsOutputLayer(parameters, P.OUTPUT_CLASSES, context)
@@ -123,7 +129,7 @@ class ApplyModel(HazardAlgorithm):
             res.update(OUTPUT_CLASSES=out_cls, GVF=m.gvf)
         return res
 
-    def _units(self, parameters, context, feedback, est, enc, spread=None):
+    def _units(self, parameters, context, feedback, est, enc, spread=None, app=None):
         src = self.parameterAsSource(parameters, P.UNITS, context)
         if src is None:
             raise QgsProcessingException("This model was trained on feature fields: give the "
@@ -144,7 +150,11 @@ class ApplyModel(HazardAlgorithm):
         cols = {"probability": p}
         if spread is not None:
             cols["spread"] = sd
-        dest = write_with_columns(self, parameters, context, P.OUTPUT_UNITS, src, feats, cols)
+        if app is not None:  # the area of applicability, as 'Area of applicability' gives it
+            from ...core.susceptibility.applicability import unit_fields
+            cols.update(unit_fields(app, enc.transform(X)))
+        dest = write_with_columns(self, parameters, context, P.OUTPUT_UNITS, src, feats, cols,
+                                  ints=("aoa",))
         if not ok.all():
             feedback.pushWarning(f"{int((~ok).sum())} unit(s) lack a feature value: NULL "
                                  f"probability.")

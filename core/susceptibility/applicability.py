@@ -195,6 +195,13 @@ def from_model(aoa, columns, seed=0, check=None):
     return app
 
 
+def unit_fields(app, X):
+    """The fields a slope-unit layer gets: {"di": DI, "aoa": 1 inside, 0 outside} of the rows
+    X (already in the model's columns); NaN where a value is missing."""
+    d = app.di(X)
+    return {"di": d, "aoa": app.inside(d)}
+
+
 @dataclass
 class AoaResult:
     valid_pixels: int

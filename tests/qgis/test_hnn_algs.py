@@ -79,6 +79,9 @@ def test_train_hnn_beats_chance_and_matches_the_glm(run, units, tmp_path):
         lyr = QgsVectorLayer(r["OUTPUT"], "a", "ogr")
         spreads.append([f["spread"] for f in lyr.getFeatures()] if
                        "spread" in lyr.fields().names() else None)
+    lyr = QgsVectorLayer(str(tmp_path / "apply0.gpkg"), "a", "ogr")
+    np.testing.assert_allclose([f["di"] for f in lyr.getFeatures()], di)  # as applicability
+    assert [f["aoa"] for f in lyr.getFeatures()] == list(inside)
     s20 = np.array(spreads[0], float)
     assert spreads[0] == spreads[1] and spreads[2] is None
     assert (s20 >= 0).all() and (s20 <= 0.5).all() and s20.max() > 0.01

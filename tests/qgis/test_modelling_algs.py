@@ -187,3 +187,13 @@ def test_slope_unit_model_from_feature_fields(run, sample_area, tmp_path):
     lab_ = np.array([f["label"] for f in lyr.getFeatures()])
     assert np.isfinite(p).all() and p[lab_ == 1].mean() > p[lab_ == 0].mean()
     assert lyr.renderer().type() == "graduatedSymbol"
+    # the GLM's fold models give a spread, and the units get their area of applicability,
+    # the same as 'Area of applicability' gives it
+    sd = np.array([f["spread"] for f in lyr.getFeatures()], float)
+    assert np.isfinite(sd).all() and sd.max() > 0
+    ap = run("hazard:applicability", {"MODEL": str(tmp_path / "su.hsm"), "UNITS": lab["OUTPUT"],
+                                      "OUTPUT_UNITS": str(tmp_path / "aoa.gpkg")})
+    al = QgsVectorLayer(ap["OUTPUT_UNITS"], "a", "ogr")
+    np.testing.assert_allclose([f["di"] for f in lyr.getFeatures()],
+                               [f["di"] for f in al.getFeatures()])
+    assert [f["aoa"] for f in lyr.getFeatures()] == [f["aoa"] for f in al.getFeatures()]
