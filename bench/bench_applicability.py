@@ -40,7 +40,8 @@ with AlignedStack(bands, Grid(grid.crs_wkt, grid.transform, 600, 600)) as sub:
     X = d[rng.choice(len(d), 1000, replace=False)]
     y = (X[:, 1] + rng.normal(0, 10, len(X)) > 25).astype(int)
 models = {{"rf": make_estimator("rf", {{"n_estimators": 100}}, 0).fit(X, y),
-          "xgboost": make_estimator("xgboost", {{"n_estimators": 50, "max_depth": 6}}, 0).fit(X, y)}}
+          "xgboost": make_estimator("xgboost", {{"n_estimators": 50, "max_depth": 6}},
+                                    0).fit(X, y)}}
 app = aoa.fit(X, NAMES, column_importance(models["rf"], "rf"), rng.integers(0, 5, len(X)))
 out = {{}}
 with AlignedStack(bands, grid) as st:

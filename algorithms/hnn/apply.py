@@ -19,11 +19,11 @@ class ApplyHnn(HnnAlgorithm):
         "the same feature fields (by name): writes P(landslide), P(class c) for every size "
         "class, the most likely class, the spread of P(landslide) under Monte Carlo dropout "
         "(the standard deviation over seeded forward passes with the network's dropout left "
-        "on; 0 passes: no spread), and the di and aoa fields (dissimilarity index to the training units, 1 inside / 0 "
-        "outside the area of applicability, as 'Area of applicability' gives them) when the "
-        "model file keeps its training units. The network is rebuilt from the plugin's code and "
-        "only its weights (plain arrays) are read from the file, so a model file cannot run "
-        "code.")
+        "on; 0 passes: no spread), and the di and aoa fields (dissimilarity index to the "
+        "training units, 1 inside / 0 outside the area of applicability, as 'Area of "
+        "applicability' gives them) when the model file keeps its training units. The network "
+        "is rebuilt from the plugin's code and only its weights (plain arrays) are read from "
+        "the file, so a model file cannot run code.")
 
     def initAlgorithm(self, config=None):
         self.addParameter(QgsProcessingParameterFile(
@@ -37,7 +37,7 @@ class ApplyHnn(HnnAlgorithm):
 
     def compute(self, parameters, context, feedback, fb):
         path = self.parameterAsFile(parameters, P.MODEL, context)
-        man = hnn.read_manifest(path)
+        man, rows = hnn.applicability_rows(path)  # the manifest, and the training units
         src = self.parameterAsSource(parameters, P.UNITS, context)
         if src is None:
             raise QgsProcessingException("The slope-unit layer could not be opened [UNITS].")
@@ -51,7 +51,6 @@ class ApplyHnn(HnnAlgorithm):
         seed = self.seed(parameters, context)
         _, arr = worker.run(jobs.PredictHnn(path, passes, seed), {"X": X}, fb)
         extra = {}
-        _, rows = hnn.applicability_rows(path)
         if rows is not None:  # the area of applicability, as 'Area of applicability' gives it
             from ...core.susceptibility import applicability as aoa
             extra = aoa.unit_fields(aoa.from_model(rows, man.features, seed, fb.check), X)

@@ -243,20 +243,10 @@ class TrainModel(HazardAlgorithm):
         with self.factor_stack(parameters, context) as stack:
             pres, absn, how = independent_xy(self, parameters, context, stack, feedback, seed,
                                              (xy[:, 0], xy[:, 1]), fb.sub(0.9, 0.93))
-            out = []
-            gone = 0
-            for px, py in (pres, absn):
-                near = holdout.on_pixels(stack.grid, xy[:, 0], xy[:, 1], px, py)
-                gone += int(near.sum())
-                Xi = sample_at(stack, np.asarray(px)[~near], np.asarray(py)[~near],
-                               fb.sub(0.93, 0.96))
-                p = np.full(len(Xi), np.nan)
-                ok = np.isfinite(Xi).all(axis=1)
-                if ok.any():
-                    p[ok] = predict(res, Xi[ok])
-                out.append(p)
-        return holdout.score(out[0], out[1], how,
-                             {"in a pixel of a training sample": gone})
+            Xi, yi, gone = holdout.sample_independent(stack, xy[:, 0], xy[:, 1], pres, absn,
+                                                      feedback=fb.sub(0.93, 0.96))
+        p = predict(res, Xi)
+        return holdout.score(p[yi == 1], p[yi == 0], how, gone)
 
     def _independent_fields(self, parameters, context, res, X, feature_fields):
         """The final model scored on the rows of the independent layer (its feature fields and

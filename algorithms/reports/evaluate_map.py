@@ -102,17 +102,17 @@ class EvaluateMap(HazardAlgorithm):
                        f"(seed {seed})")
             threshold = self.parameterAsDouble(parameters, P.THRESHOLD, context)
             m, scai, stats, roc = evaluate_map(st, pres, absn, limits, threshold,
-                                               fb.sub(0.1, 0.95), seed)
+                                               fb.sub(0.1, 0.8), seed)
             independent = None
             ind = independent_xy(self, parameters, context, st, feedback, seed, pres,
-                                 fb.sub(0.95, 1.0))
+                                 fb.sub(0.8, 0.85))
             if ind is not None:
                 mi, si, ri, dropped, samples = score_at(st, stats, ind[0], ind[1], threshold,
                                                         (P.INDEPENDENT, P.INDEPENDENT))
                 independent = {"metrics": mi, "scai": si, "roc": ri, "dropped": dropped,
                                "samples": samples, "how": ind[2]}
             extra = self._extra(parameters, context, path, lyr, st, stats, pres, absn,
-                                threshold, fb)
+                                threshold, fb.sub(0.85, 1.0))
         stats["notes"] = other_labels(self, parameters, P.HAZARDS, context, label_field)
         for note in stats["notes"] + [
                 f"{k}: {v} left out (off the map or on its nodata)"

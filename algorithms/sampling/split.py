@@ -83,6 +83,7 @@ class SplitInventory(HazardAlgorithm):
         seed = self.seed(parameters, context)
         held = holdout_mask(x, y, share, seed, size)
         out = {}
+        kind = "marker" if compat.geometry_type(src.wkbType()) == compat.GEOM_POINT else "fill"
         for key, part in ((P.OUTPUT_TRAINING, ~held), (P.OUTPUT_HELD_OUT, held)):
             with CheckedSink(self, parameters, key, context, src.fields(), src.wkbType(),
                              src.sourceCrs()) as sink:
@@ -91,11 +92,12 @@ class SplitInventory(HazardAlgorithm):
                     sink.add(feats[k])
                 out[key] = sink.close()
             color, name = COLORS[key]
-            kind = "marker" if compat.geometry_type(src.wkbType()) == compat.GEOM_POINT \
-                else "fill"
             attach_style(context, out[key], single_symbol(color, kind), "vector", self.tr(name))
-        how = (f"whole blocks of {size:g} map units ({len(np.unique(np.floor(np.c_[x, y] / size), axis=0))} "
-               f"blocks hold features)" if size else "random features")
+        if size:
+            blocks = len(np.unique(np.floor(np.c_[x, y] / size), axis=0))
+            how = f"whole blocks of {size:g} map units ({blocks} blocks hold features)"
+        else:
+            how = "random features"
         feedback.pushInfo(f"{int((~held).sum())} features for training, {int(held.sum())} held "
                           f"out ({100 * held.mean():.1f} %; {how}; seed {seed}).")
         return out

@@ -459,13 +459,13 @@ def save_hnn(path, res, features, seed, train_X=None, k=5, **fields):
     weights = res.model.get_weights()
     arrays = {f"w{i}": w for i, w in enumerate(weights)}
     if train_X is not None and len(train_X) >= k:
-        rng = np.random.default_rng(seed)
-        arrays.update({"aoa/train": np.asarray(train_X, float),
-                       "aoa/folds": rng.permutation(np.arange(len(train_X)) % k),
+        from ..susceptibility.applicability import assign_folds
+        folds, how = assign_folds(None, None, len(train_X), k, seed)
+        arrays.update({"aoa/train": np.asarray(train_X, float), "aoa/folds": folds,
                        "aoa/weights": np.ones(len(features))})
         fields.update(aoa_rows=int(len(train_X)),
-                      aoa_folds=f"random {k}-fold over the training units; every feature "
-                                f"weighs the same (the network has no importance of its own)")
+                      aoa_folds=f"{how} over the training units; every feature weighs the "
+                                f"same (the network has no importance of its own)")
     man = HnnManifest(
         features=list(features), n_classes=int(res.n_classes), arch=res.arch,
         alpha=float(res.alpha),
@@ -518,7 +518,7 @@ def dropout_spread(model, X, mean, std, passes=30, seed=0):
     seeded. 0 for a network without dropout."""
     tf = _tf()
     Z = tf.constant((np.asarray(X, float) - mean) / std, tf.float32)
-    tf.keras.utils.set_random_seed(int(seed))
+    set_seed(seed)
     runs = np.stack([np.asarray(model(Z, training=True)[0])[:, 0] for _ in range(passes)])
     return runs.std(axis=0)
 

@@ -259,8 +259,8 @@ def train(X, names, categorical, hazard, label, zone, split, x, y, features_by_z
                 w += imp / (imp.sum() or 1.0)
             if not (w > 0).any():
                 w = np.ones(C.shape[1])
-            folds = np.random.default_rng(seed).permutation(np.arange(int(real.sum())) % 5)
-            ms.aoa = (C[real], folds, w)
+            from ..susceptibility.applicability import assign_folds
+            ms.aoa = (C[real], assign_folds(None, None, int(real.sum()), 5, seed)[0], w)
         # Early Fusion
         if own_plan is None or own_plan["ef"] == key:
             tr = rows & (split == "train")

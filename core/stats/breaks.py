@@ -15,6 +15,11 @@ from ..util.errors import InputError
 CLASS_NAMES = ["very low", "low", "moderate", "high", "very high"]  # of 5 classes
 
 
+def class_names(k):
+    """The names of k classes: very low .. very high for 5, else class 1 .. class k."""
+    return list(CLASS_NAMES) if k == 5 else [f"class {i + 1}" for i in range(k)]
+
+
 def quantile_breaks(values, k, overwrite=False):
     """Inner class limits (k - 1 values at most; ties collapse) of k quantile classes.
     ``overwrite``: ``values`` (float64) may be sorted in place."""

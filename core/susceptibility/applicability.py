@@ -210,14 +210,16 @@ class AoaResult:
     sample: np.ndarray  # a seeded sample of the DI values (for the histogram)
 
 
-def write_mask(di_path, threshold, out_path, feedback=None):
-    """A Byte raster from a DI raster: 1 inside the AOA (DI <= threshold), 0 outside, 255
-    nodata. Returns (pixels inside, pixels outside)."""
+def write_mask(di_path, threshold, out_path=None, feedback=None):
+    """The pixels of a DI raster inside the AOA (DI <= threshold) and outside it, and, when
+    ``out_path`` is given, the mask as a Byte raster there: 1 inside, 0 outside, 255 nodata.
+    Returns (pixels inside, pixels outside)."""
     from osgeo import gdal
     from .apply import _raster_blocks
     from ..io.raster import RasterWriter
     grid, blocks = _raster_blocks(di_path, feedback)
-    w = RasterWriter(out_path, grid, ["area_of_applicability"], gdal.GDT_Byte, MASK_NODATA)
+    w = RasterWriter(out_path, grid, ["area_of_applicability"], gdal.GDT_Byte,
+                     MASK_NODATA) if out_path else None
     inside = outside = 0
     try:
         for win, d in blocks:
@@ -227,11 +229,14 @@ def write_mask(di_path, threshold, out_path, feedback=None):
             m[ok & (d > threshold)] = OUTSIDE
             inside += int((m == INSIDE).sum())
             outside += int((m == OUTSIDE).sum())
-            w.write(win, m)
-        w.set_metadata({"threshold": f"{threshold:.6g}", "inside": str(INSIDE),
-                        "outside": str(OUTSIDE)})
+            if w is not None:
+                w.write(win, m)
+        if w is not None:
+            w.set_metadata({"threshold": f"{threshold:.6g}", "inside": str(INSIDE),
+                            "outside": str(OUTSIDE)})
     finally:
-        w.close()
+        if w is not None:
+            w.close()
     return inside, outside
 
 
@@ -264,11 +269,7 @@ def applicability_map(app, manifest, bands, di_path, aoa_path=None, workers=1, s
         with AtomicOutput(aoa_path) as tmp:
             inside, outside = write_mask(di_path, app.threshold, tmp, fb.sub(0.85, 1.0))
     else:
-        inside = outside = 0
-        from .apply import _raster_blocks
-        for _, d in _raster_blocks(di_path, fb.sub(0.85, 1.0))[1]:
-            inside += int((d <= app.threshold).sum())
-            outside += int((d > app.threshold).sum())
+        inside, outside = write_mask(di_path, app.threshold, None, fb.sub(0.85, 1.0))
     return AoaResult(n_valid, inside, outside, values)
 
 
@@ -286,8 +287,7 @@ def applicability_report(path, app, res, model_name, units=False):
         f"samples never showed, and the model extrapolates. Its predictions there are not "
         f"supported by the validation, whatever the AUC.")
     rows = [{"": "training rows", "value": f"{len(app.train):,}"},
-            {"": "cross-validation folds", "value": getattr(app, "folds_how", "") or
-             f"{app.folds}"},
+            {"": "cross-validation folds", "value": app.folds_how or f"{app.folds}"},
             {"": "mean distance between training rows (d̄)",
              "value": f"{app.d_bar:.4f} ({'a seeded sample of ' if app.sampled else 'all '}"
                       f"{app.pairs:,} pairs)"},

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..stats.breaks import CLASS_NAMES, classify  # noqa: F401 (CLASS_NAMES: part of this API)
+from ..stats.breaks import CLASS_NAMES, class_names, classify  # noqa: F401 (CLASS_NAMES: API)
 from ..util.progress import as_feedback
 from ..io.raster import Grid, RasterWriter, iter_windows, open_raster, read_window
 from ..io.tiles import run_tiles
@@ -116,7 +116,7 @@ def write_classes(prob_path, limits, out_path, feedback=None):
     """A Byte raster of classes 1..len(limits)+1 (0 = nodata) from a probability raster."""
     from osgeo import gdal
     grid, blocks = _raster_blocks(prob_path, feedback)
-    names = CLASS_NAMES if len(limits) == 4 else [f"class {i + 1}" for i in range(len(limits) + 1)]
+    names = class_names(len(limits) + 1)
     w = RasterWriter(out_path, grid, ["susceptibility_class"], gdal.GDT_Byte, 0)
     counts = np.zeros(len(limits) + 1, np.int64)
     try:

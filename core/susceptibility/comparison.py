@@ -113,27 +113,13 @@ def compare_scenarios(stack, scenarios, kind="rf", params=None, holdout=0.3, slo
 def _independent_set(stack, scenarios, independent):
     """The factor values and labels of the independent inventory, less the points in a pixel
     of any scenario's sample (they are no independent evidence) and those off the rasters."""
-    from .holdout import on_pixels
-    (px, py), (ax_, ay), how = independent
-    sx = np.concatenate([s.xy[:, 0] for s in scenarios])
-    sy = np.concatenate([s.xy[:, 1] for s in scenarios])
-    xs = np.r_[np.asarray(px, float), np.asarray(ax_, float)]
-    ys = np.r_[np.asarray(py, float), np.asarray(ay, float)]
-    lab = np.r_[np.ones(len(px)), np.zeros(len(ax_))]
-    near = on_pixels(stack.grid, sx, sy, xs, ys)
-    X = sample_at(stack, xs[~near], ys[~near])
-    lab = lab[~near]
-    ok = np.isfinite(X).all(axis=1)
-    X, lab = X[ok], lab[ok]
-    if not (lab == 1).any() or not (lab == 0).any():
-        raise InputError("No independent " + ("presence" if not (lab == 1).any() else
-                                              "absence") +
-                         f" is left to score ({int(near.sum())} in a pixel of a scenario's "
-                         f"sample, {int((~ok).sum())} off the rasters): give an inventory the "
-                         f"scenarios did not use.", "INDEPENDENT")
+    from .holdout import sample_independent
+    pres, absn, how = independent
+    X, lab, left = sample_independent(
+        stack, np.concatenate([s.xy[:, 0] for s in scenarios]),
+        np.concatenate([s.xy[:, 1] for s in scenarios]), pres, absn, "a scenario's sample")
     info = {"how": how, "presences": int((lab == 1).sum()), "absences": int((lab == 0).sum()),
-            "left_out": {"in a pixel of a scenario's sample": int(near.sum()),
-                         "off the rasters or on nodata": int((~ok).sum())}}
+            "left_out": left}
     return (X, lab), info
 
 
@@ -195,8 +181,8 @@ def comparison_report(path, comp):
     rep = HtmlReport("Sampling scenarios compared")
     share = f"{100 * comp.holdout:g} %"
     rep.paragraph(
-        f"Model: {KIND_NAMES.get(comp.kind, comp.kind)}. {comp.n_held} presences ({share} of the unique presence "
-        f"locations, seeded) and {share} of each scenario's absences were held out of "
+        f"Model: {KIND_NAMES.get(comp.kind, comp.kind)}. {comp.n_held} presences ({share} of "
+        f"the unique presence locations, seeded) and {share} of each scenario's absences were held out of "
         f"training. Each scenario is scored by two protocols"
         f"{' and an independent inventory' if comp.independent else ''}:")
     rep.paragraph(

@@ -4,8 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..stats import metrics as mt
-from ..stats.breaks import classify, natural_breaks
-from .apply import CLASS_NAMES
+from ..stats.breaks import class_names, classify, natural_breaks
 from ..util.errors import InputError
 from ..util.progress import as_feedback
 from ..io.raster import sample_at
@@ -100,10 +99,9 @@ def inside_outside(extra, limits, presences_xy, absences_xy, threshold=0.5, aoa=
         fb.report((k + 1) / len(wins))
     out = {"area": area, "rows": [], "class_uncertainty": []}
     if uncertainty is not None:
-        names = CLASS_NAMES if n_cls == 5 else [f"class {i + 1}" for i in range(n_cls)]
         out["class_uncertainty"] = [
             {"class": n, "pixels": int(c), "mean_uncertainty": float(t / c) if c else None}
-            for n, c, t in zip(names, n_unc, s_unc)]
+            for n, c, t in zip(class_names(n_cls), n_unc, s_unc)]
     if aoa is not None:
         v1 = sample_at(extra, *presences_xy)
         v0 = sample_at(extra, *absences_xy)
@@ -141,8 +139,7 @@ def score_at(stack, stats, presences_xy, absences_xy, threshold=0.5,
     metrics = mt.threshold_metrics(y, p, threshold)
     hazard = np.bincount(classify(p1, stats["limits"]), minlength=len(stats["counts"]))
     rows = mt.scai(stats["counts"], hazard)
-    names = CLASS_NAMES if len(rows) == 5 else [f"class {i + 1}" for i in range(len(rows))]
-    for r, name in zip(rows, names):
+    for r, name in zip(rows, class_names(len(rows))):
         r["class"] = name
     return metrics, rows, mt.roc_curve(y, p), dropped, (y, p)
 

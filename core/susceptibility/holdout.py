@@ -5,6 +5,8 @@
   seeded;
 * :func:`on_pixels` and :func:`same_rows`: which evaluation points are not independent at all
   (they share a pixel, or every factor value, with a training sample) and must be left out;
+* :func:`sample_independent`: an independent inventory's factor values on a stack, less those
+  points;
 * :func:`score`: the threshold metrics of an independent evaluation set, with what was left out
   and why, ready to be set beside a model's internal score.
 """
@@ -79,6 +81,40 @@ def same_rows(X_ref, X):
     return np.isin(X.view(view).ravel(), X_ref.view(view).ravel())
 
 
+OFF_RASTERS = "off the rasters or on nodata"
+
+
+def require_classes(n_presences, n_absences, left_out, where="INDEPENDENT"):
+    """Refuse an independent set left without presences or without absences, saying what was
+    left out on the way."""
+    if n_presences and n_absences:
+        return
+    what = "presence" if not n_presences else "absence"
+    raise InputError(f"No independent {what} is left to score (after leaving out "
+                     f"{'; '.join(f'{v} {k}' for k, v in left_out.items() if v) or 'none'}): "
+                     f"give an inventory the training samples did not use, on the factor "
+                     f"rasters.", where)
+
+
+def sample_independent(stack, ref_x, ref_y, presences_xy, absences_xy, ref="a training sample",
+                       feedback=None):
+    """Factor values on ``stack`` and labels (1, 0) of independent presences and absences,
+    less the points in a pixel of a reference point (``ref``: the training samples) and those
+    off the rasters or on nodata: (X, y, {reason: count}). Raises when a class is left empty."""
+    from ..io.raster import sample_at
+    (px, py), (ax_, ay) = presences_xy, absences_xy
+    xs = np.r_[np.asarray(px, float), np.asarray(ax_, float)]
+    ys = np.r_[np.asarray(py, float), np.asarray(ay, float)]
+    lab = np.r_[np.ones(len(px)), np.zeros(len(ax_))]
+    near = on_pixels(stack.grid, ref_x, ref_y, xs, ys)
+    X = sample_at(stack, xs[~near], ys[~near], feedback)
+    lab = lab[~near]
+    ok = np.isfinite(X).all(axis=1)
+    left = {f"in a pixel of {ref}": int(near.sum()), OFF_RASTERS: int((~ok).sum())}
+    require_classes(int((lab[ok] == 1).sum()), int((lab[ok] == 0).sum()), left)
+    return X[ok], lab[ok], left
+
+
 @dataclass
 class Independent:
     """The score of an evaluation set the model never saw."""
@@ -108,15 +144,9 @@ def score(p_presences, p_absences, how, left_out=None, threshold=0.5, where="IND
     gone = dict(left_out or {})
     nan1, nan0 = int(np.isnan(p1).sum()), int(np.isnan(p0).sum())
     if nan1 or nan0:
-        gone["off the rasters or on nodata"] = gone.get("off the rasters or on nodata", 0) + \
-            nan1 + nan0
+        gone[OFF_RASTERS] = gone.get(OFF_RASTERS, 0) + nan1 + nan0
     p1, p0 = p1[~np.isnan(p1)], p0[~np.isnan(p0)]
-    if not len(p1) or not len(p0):
-        what = "presence" if not len(p1) else "absence"
-        raise InputError(f"No independent {what} is left to score (after leaving out "
-                         f"{'; '.join(f'{v} {k}' for k, v in gone.items() if v) or 'none'}): "
-                         f"give an inventory the training samples did not use, on the factor "
-                         f"rasters.", where)
+    require_classes(len(p1), len(p0), gone, where)
     y = np.r_[np.ones(len(p1)), np.zeros(len(p0))]
     p = np.r_[p1, p0]
     return Independent(mt.threshold_metrics(y, p, threshold), how, gone, (y, p))

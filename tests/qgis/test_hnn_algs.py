@@ -68,7 +68,8 @@ def test_train_hnn_beats_chance_and_matches_the_glm(run, units, tmp_path):
     inside = np.array([f["aoa"] for f in al.getFeatures()])
     train = np.array(split) == "train"
     assert (di[train] == 0).all() and (di[~train] > 0).mean() > 0.9
-    assert set(np.unique(inside)) <= {0, 1} and ((di <= ap["THRESHOLD_USED"]) == (inside == 1)).all()
+    assert set(np.unique(inside)) <= {0, 1}
+    assert ((di <= ap["THRESHOLD_USED"]) == (inside == 1)).all()
     assert "every feature weighs the same" in (tmp_path / "aoa.html").read_text()
     # Monte Carlo dropout spread: seeded (the same twice), within [0, 0.5], 0 without passes
     spreads = []
