@@ -152,10 +152,9 @@ class Admissible:
                                                       "MIN_DISTANCE", "minimum distance")
         self.pflat = presences.flat if presences is not None else np.empty(0, np.int64)
         self.exclude = np.unique(np.asarray(exclude, np.int64)) if exclude is not None else None
-        self.tree = None
+        self.near = None
         if presences is not None and self.min_distance > 0 and len(presences):
-            from scipy.spatial import cKDTree
-            self.tree = cKDTree(np.column_stack([presences.x, presences.y]))
+            self.near = (np.asarray(presences.x, float), np.asarray(presences.y, float))
 
     def mask(self, win, data=None):
         st = self.stack
@@ -173,19 +172,44 @@ class Admissible:
                 sub = ex[(ex >= lo) & (ex <= hi)]
                 if len(sub):
                     ok &= ~np.isin(flat, sub)
-        if self.tree is not None and ok.any():
-            r, c = np.nonzero(ok)
-            xs, ys = st.grid.pixel_centers(win)
-            d, _ = self.tree.query(np.column_stack([xs[c], ys[r]]), k=1,
-                                   distance_upper_bound=self.min_distance)
-            ok[r[d < self.min_distance], c[d < self.min_distance]] = False
+        if self.near is not None and ok.any():
+            self._drop_near(win, ok)
         return ok
 
+    def _drop_near(self, win, ok):
+        """Clear the pixels of ``win`` whose centre is closer than the minimum distance to a
+        presence: each presence near the window marks the pixels of its own disk, so the cost
+        follows the presences (times the disk's pixels), not the window's pixels."""
+        g = self.stack.grid
+        px, py = self.near
+        x0, dx, _, y0, _, dy = g.window_transform(win)
+        d = self.min_distance
+        pr = (py - y0) / dy  # presence position in the window's pixel units
+        pc = (px - x0) / dx
+        rr = d / abs(dy) + 1
+        rc = d / abs(dx) + 1
+        sel = (pr > -rr) & (pr < win.rows + rr) & (pc > -rc) & (pc < win.cols + rc)
+        if not sel.any():
+            return
+        pr, pc, qx, qy = pr[sel], pc[sel], px[sel], py[sel]
+        o_r = np.arange(-int(np.ceil(rr)), int(np.ceil(rr)) + 1)
+        o_c = np.arange(-int(np.ceil(rc)), int(np.ceil(rc)) + 1)
+        r = (np.floor(pr).astype(np.int64)[:, None, None] + o_r[None, :, None])
+        c = (np.floor(pc).astype(np.int64)[:, None, None] + o_c[None, None, :])
+        r, c = np.broadcast_arrays(r, c)
+        inside = (r >= 0) & (r < win.rows) & (c >= 0) & (c < win.cols)
+        cx = x0 + (c + 0.5) * dx  # the pixel centres, as Grid.pixel_centers gives them
+        cy = y0 + (r + 0.5) * dy
+        dist = np.hypot(cx - qx[:, None, None], cy - qy[:, None, None])
+        hit = inside & (dist < d)
+        ok[r[hit], c[hit]] = False
 
-def draw(adm, count, rng, feedback=None, what="absences"):
+
+def draw(adm, count, rng, feedback=None, what="absences", at_most=False):
     """``count`` distinct admissible pixels, uniformly at random: (x, y, flat) of their centres.
 
-    Raises :class:`InputError` with the number available when there are too few."""
+    Raises :class:`InputError` with the number available when there are too few, unless
+    ``at_most``: then all of them (none raises still)."""
     fb = as_feedback(feedback)
     st = adm.stack
     wins = list(st.windows())
@@ -195,7 +219,9 @@ def draw(adm, count, rng, feedback=None, what="absences"):
         counts[k] = int(adm.mask(win).sum())
         fb.report(0.5 * (k + 1) / len(wins))
     total = int(counts.sum())
-    if total < count:
+    if at_most and total:
+        count = min(count, total)
+    if total < count or (at_most and not total):
         raise InputError(f"Only {total} admissible pixels for {count} {what}: lower the count or "
                          f"ratio, the minimum distance or the threshold.", "COUNT")
     ranks = np.sort(rng.choice(total, count, replace=False))
@@ -325,8 +351,9 @@ def ocsvm_absences(stack, presences, count, rng, min_distance=100.0, nu=0.1, gam
         adm.exclude = np.unique(np.concatenate([taken] + ([adm.exclude] if adm.exclude is not None
                                                           else [])))
         try:
-            cx, cy, cf = draw(adm, min(max(need * 4, 100), _admissible_total(adm)), rng,
-                              fb.sub(round_ / max_rounds, (round_ + 1) / max_rounds))
+            cx, cy, cf = draw(adm, max(need * 4, 100), rng,
+                              fb.sub(round_ / max_rounds, (round_ + 1) / max_rounds),
+                              at_most=True)
         except InputError:
             break
         outlier = svm.predict((np.column_stack([cx, cy]) - mu) / sd) == -1
@@ -343,10 +370,6 @@ def ocsvm_absences(stack, presences, count, rng, min_distance=100.0, nu=0.1, gam
                          f"presence could be found for {count} absences: lower the count or the "
                          f"minimum distance, or raise nu.", "COUNT")
     return np.concatenate(xs), np.concatenate(ys), np.concatenate(fl), svm, (mu, sd)
-
-
-def _admissible_total(adm):
-    return int(sum(adm.mask(w).sum() for w in adm.stack.windows()))
 
 
 def kde_augment(stack, presences, count, rng, spacing=100.0, bandwidth="scott", feedback=None,
