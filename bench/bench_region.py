@@ -249,8 +249,8 @@ def main_parallel():
     same = True
     for label, (t, outputs) in runs.items():
         for p in names:
-            a = open_raster(base[1][p]).GetRasterBand(1)
-            b = open_raster(outputs[p]).GetRasterBand(1)
+            da, db = open_raster(base[1][p]), open_raster(outputs[p])  # held: bands need them
+            a, b = da.GetRasterBand(1), db.GetRasterBand(1)
             for r0 in range(0, grid.ysize, 1024):
                 n = min(1024, grid.ysize - r0)
                 if not np.array_equal(a.ReadAsArray(0, r0, grid.xsize, n),
