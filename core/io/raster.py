@@ -666,15 +666,36 @@ def read_window(ds, window, band=1):
 def sample_at(stack, x, y, feedback=None):
     """Values of every band of ``stack`` at points (x, y) in its CRS: array (n, bands), NaN
     where a point falls outside the grid or on the combined nodata mask. Reads block by block,
-    touching only the blocks that hold points."""
+    touching only the blocks that hold points; the points are sorted into their blocks once
+    (n log n), not tested against every block."""
     fb = as_feedback(feedback)
     x = np.asarray(x, float)
     y = np.asarray(y, float)
     out = np.full((x.size, len(stack)), np.nan)
     row, col = stack.grid.rowcol(x, y)
-    inside = (row >= 0) & (row < stack.grid.ysize) & (col >= 0) & (col < stack.grid.xsize)
-    if not inside.any():
+    inside = np.nonzero((row >= 0) & (row < stack.grid.ysize) & (col >= 0) &
+                        (col < stack.grid.xsize))[0]
+    if not len(inside):
         return out
+    wins = list(stack.windows())  # a lattice: the same column starts in every row of blocks
+    r0 = np.array(sorted({w.row for w in wins}))
+    c0 = np.array(sorted({w.col for w in wins}))
+    index = {(w.row, w.col): k for k, w in enumerate(wins)}
+    ri = r0[np.searchsorted(r0, row[inside], "right") - 1]
+    ci = c0[np.searchsorted(c0, col[inside], "right") - 1]
+    key = np.array([index[(a, b)] for a, b in zip(ri.tolist(), ci.tolist())], np.int64)
+    order = np.argsort(key, kind="stable")
+    key, pts = key[order], inside[order]
+    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+    ends = np.r_[starts[1:], len(key)]
+    for a, b in zip(starts, ends):
+        fb.check()
+        win = wins[key[a]]
+        sel = pts[a:b]
+        data = stack.read(win)
+        out[sel] = data[:, row[sel] - win.row, col[sel] - win.col].T
+        fb.report(b / len(key))
+    return out
     wins = list(stack.windows())
     for k, win in enumerate(wins):
         sel = inside & (row >= win.row) & (row < win.row + win.rows) & \

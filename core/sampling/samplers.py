@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import math
+
 import numpy as np
 
 from ..util.errors import InputError
@@ -391,6 +393,7 @@ def kde_augment(stack, presences, count, rng, spacing=100.0, bandwidth="scott", 
         raise InputError("The presences are collinear (all on a line): the KDE is degenerate.",
                          "PRESENCES")
     acc = np.empty((0, 2))
+    grid = _SpacingGrid(spacing)
     tree = cKDTree(P if keep_away is None or not len(keep_away) else
                    np.vstack([P, np.asarray(keep_away, float).reshape(-1, 2)]))
     for round_ in range(max_rounds):
@@ -405,12 +408,16 @@ def kde_augment(stack, presences, count, rng, spacing=100.0, bandwidth="scott", 
         if len(cand):
             d, _ = tree.query(cand, k=1)
             cand = cand[d >= spacing]
+        taken = []
         for c in cand:  # greedy, in random order, against the points accepted so far
-            if len(acc) and np.min(np.hypot(*(acc - c).T)) < spacing:
+            if grid.near(c[0], c[1]):
                 continue
-            acc = np.vstack([acc, c])
-            if len(acc) >= count:
+            grid.add(c[0], c[1])
+            taken.append(c)
+            if len(acc) + len(taken) >= count:
                 break
+        if taken:
+            acc = np.vstack([acc, np.array(taken)])
         fb.report(len(acc) / count)
         if len(acc) >= count:
             break
@@ -418,6 +425,33 @@ def kde_augment(stack, presences, count, rng, spacing=100.0, bandwidth="scott", 
         raise InputError(f"Only {len(acc)} synthetic presences could be placed {spacing:g} apart "
                          f"for {count} requested: lower the count or the spacing.", "COUNT")
     return acc[:, 0], acc[:, 1]
+
+
+class _SpacingGrid:
+    """Accepted points hashed into square cells of side ``spacing``: whether a new point lies
+    closer than ``spacing`` to one of them looks at the 3 x 3 cells around it, so accepting n
+    points costs n, not n^2 (a Nepal-size inventory asks for tens of thousands)."""
+
+    def __init__(self, spacing):
+        self.s = float(spacing)
+        self.cells = {}
+
+    def _cell(self, x, y):
+        return (int(np.floor(x / self.s)), int(np.floor(y / self.s))) if self.s > 0 else (0, 0)
+
+    def near(self, x, y):
+        if self.s <= 0:
+            return False
+        i, j = self._cell(x, y)
+        for di in (-1, 0, 1):
+            for dj in (-1, 0, 1):
+                for px, py in self.cells.get((i + di, j + dj), ()):
+                    if math.hypot(px - x, py - y) < self.s:
+                        return True
+        return False
+
+    def add(self, x, y):
+        self.cells.setdefault(self._cell(x, y), []).append((float(x), float(y)))
 
 
 # -- SHAP-derived factor threshold ------------------------------------------------------------

@@ -313,3 +313,38 @@ def test_the_d2_histogram_axis_spans_the_filled_bins():
     fig = d2_histogram(np.where(np.arange(len(hist)) == 60, 3, 0), 7.81)
     lo, hi = fig.axes[0].get_xlim()
     assert lo >= 1.0 and hi <= 100.0  # the critical value and the filled bin, nothing more
+
+
+def test_spacing_grid_accepts_what_the_all_pairs_greedy_accepts():
+    """The cell hash that keeps KDE points apart decides as the check against every accepted
+    point does (brute force), point by point, including spacings off the cell lattice."""
+    rng = np.random.default_rng(8)
+    pts = rng.uniform(-500, 500, (3000, 2))
+    for spacing in (0.0, 7.3, 30.0, 95.0):
+        g = smp._SpacingGrid(spacing)
+        acc_grid, acc_all = [], np.empty((0, 2))
+        for p in pts:
+            if not g.near(*p):
+                g.add(*p)
+                acc_grid.append(p)
+            if not (len(acc_all) and np.min(np.hypot(*(acc_all - p).T)) < spacing):
+                acc_all = np.vstack([acc_all, p])
+        np.testing.assert_array_equal(np.array(acc_grid), acc_all)
+
+
+def test_ocsvm_disk_exclusion_equals_a_tree_query(stack):
+    """The minimum distance to presences, marked disk by disk, clears exactly the pixels whose
+    centre a k-d tree (scipy) finds closer than the distance."""
+    from scipy.spatial import cKDTree
+    pres = _presences(stack, 40)
+    adm = smp.Admissible(stack, pres, 47.5)
+    plain = smp.Admissible(stack)
+    tree = cKDTree(np.column_stack([pres.x, pres.y]))
+    for win in stack.windows():
+        ok, base = adm.mask(win), plain.mask(win)
+        xs, ys = stack.grid.pixel_centers(win)
+        d, _ = tree.query(np.column_stack([np.tile(xs, len(ys)), np.repeat(ys, len(xs))]))
+        far = (d >= 47.5).reshape(len(ys), len(xs))
+        flat = (np.arange(win.row, win.row + win.rows)[:, None] * stack.grid.xsize +
+                np.arange(win.col, win.col + win.cols)[None, :])
+        np.testing.assert_array_equal(ok, base & far & ~np.isin(flat, pres.flat))
