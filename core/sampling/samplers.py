@@ -207,6 +207,12 @@ class Admissible:
         ok[r[hit], c[hit]] = False
 
 
+#: bytes of admissibility masks (one bit per pixel) a draw keeps between its counting pass and
+#: its picking pass, so that up to 512 million pixels are read once, not twice; past that the
+#: blocks that do not fit are read again
+DRAW_MASK_BYTES = 64 * 1024 * 1024
+
+
 def draw(adm, count, rng, feedback=None, what="absences", at_most=False):
     """``count`` distinct admissible pixels, uniformly at random: (x, y, flat) of their centres.
 
@@ -216,9 +222,14 @@ def draw(adm, count, rng, feedback=None, what="absences", at_most=False):
     st = adm.stack
     wins = list(st.windows())
     counts = np.zeros(len(wins), np.int64)
+    kept, room = {}, DRAW_MASK_BYTES
     for k, win in enumerate(wins):
         fb.check()
-        counts[k] = int(adm.mask(win).sum())
+        m = adm.mask(win)
+        counts[k] = int(m.sum())
+        if counts[k] and m.size // 8 + 1 <= room:
+            kept[k] = np.packbits(m)
+            room -= kept[k].nbytes
         fb.report(0.5 * (k + 1) / len(wins))
     total = int(counts.sum())
     if at_most and total:
@@ -233,7 +244,9 @@ def draw(adm, count, rng, feedback=None, what="absences", at_most=False):
         a, b = np.searchsorted(ranks, [starts[k], starts[k + 1]])
         if b > a:
             fb.check()
-            r, c = np.nonzero(adm.mask(win))
+            m = (np.unpackbits(kept.pop(k), count=win.rows * win.cols).reshape(
+                win.rows, win.cols).astype(bool) if k in kept else adm.mask(win))
+            r, c = np.nonzero(m)
             pick = ranks[a:b] - starts[k]
             r, c = r[pick], c[pick]
             px, py = st.grid.pixel_centers(win)

@@ -348,3 +348,22 @@ def test_ocsvm_disk_exclusion_equals_a_tree_query(stack):
         flat = (np.arange(win.row, win.row + win.rows)[:, None] * stack.grid.xsize +
                 np.arange(win.col, win.col + win.cols)[None, :])
         np.testing.assert_array_equal(ok, base & far & ~np.isin(flat, pres.flat))
+
+
+def test_draw_gives_the_same_pixels_whether_its_masks_are_kept_or_read_again(stack,
+                                                                             monkeypatch):
+    """The masks kept between the counting and the picking pass (one bit per pixel, up to a
+    budget) change no pick: all kept, none kept, or only some of the blocks."""
+    from hazard_susceptibility.core.io.raster import Window
+    monkeypatch.setattr(stack, "windows", lambda *a, **k: iter(
+        [Window(r, 0, 15, 80) for r in range(0, 60, 15)]))  # 4 blocks of 150 bytes of bits
+    pres = _presences(stack, 20)
+    runs = []
+    for budget in (smp.DRAW_MASK_BYTES, 0, 600):
+        monkeypatch.setattr(smp, "DRAW_MASK_BYTES", budget)
+        runs.append(smp.draw(smp.Admissible(stack, pres, 40.0), 300,
+                             np.random.default_rng(11)))
+    for other in runs[1:]:
+        for a, b in zip(runs[0], other):
+            np.testing.assert_array_equal(a, b)
+    assert len(set(runs[0][2].tolist())) == 300
