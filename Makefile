@@ -66,6 +66,7 @@ gallery: setup
 
 bench: setup
 	@for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+	@echo "== bench/bench_region.py parallel"; $(PY) bench/bench_region.py parallel
 
 # a zip that QGIS's "Install from ZIP" accepts: tests and dev files excluded (.gitattributes)
 package:

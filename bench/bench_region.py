@@ -22,7 +22,8 @@ Environment: ``BENCH_REGION_PIXELS`` (default 160000000), ``BENCH_REGION_WORKERS
 ``BENCH_REGION_SCHEDULER`` (a Dask scheduler address: the maps are computed there).
 ``bench_region.py parallel`` instead measures the mapping stage alone on one thread, two
 threads, and Dask LocalClusters of one and of two single-threaded worker processes, and checks
-that the four runs write identical maps.
+that the four runs write identical maps, on a region of ``BENCH_REGION_PARALLEL_PIXELS``
+(default 20 million; the chain runs first there when its bundle is missing).
 
 The last line reads: ``region: <pixels> px x <factors> factors: <total> min (<m> min per 100
 million pixels), peak <g> GB, <w> workers``.
@@ -37,6 +38,7 @@ os.environ.setdefault("GDAL_CACHEMAX", "64")  # MB, as in the other benchmarks (
 from _common import WORK  # noqa: E402  (puts the plugin on the import path)
 
 PIXELS = int(os.environ.get("BENCH_REGION_PIXELS", 160_000_000))
+PARALLEL_PIXELS = int(os.environ.get("BENCH_REGION_PARALLEL_PIXELS", 20_000_000))
 WORKERS = int(os.environ.get("BENCH_REGION_WORKERS", 2))
 SCHEDULER = os.environ.get("BENCH_REGION_SCHEDULER") or None
 
@@ -87,11 +89,11 @@ class TreeMemory:
         self._t.join()
 
 
-def region():
+def region(pixels=PIXELS):
     from hazard_susceptibility.core.io.region import generate_region
-    folder = os.path.join(WORK, f"region_{PIXELS}")
+    folder = os.path.join(WORK, f"region_{pixels}")
     t = time.perf_counter()
-    truth = generate_region(folder, PIXELS, seed=0)
+    truth = generate_region(folder, pixels, seed=0)
     dt = time.perf_counter() - t
     if dt > 1:
         print(f"region generated in {dt / 60:.1f} min (not counted)", flush=True)
@@ -128,7 +130,7 @@ class Stages:
         return out
 
 
-def chain(folder, truth, mem):
+def chain(folder, truth, mem, pixels=PIXELS):
     import numpy as np
     from hazard_susceptibility.core.io.raster import AlignedStack, Band, Grid, sample_at
     from hazard_susceptibility.core.multihazard import evaluation as mh_eval
@@ -142,7 +144,7 @@ def chain(folder, truth, mem):
     zone_names = {c: str(c) for c in (1, 2, 3, 4)}
     inv = {"flood": read_points(os.path.join(folder, "floods.gpkg")),
            "landslide": read_points(os.path.join(folder, "landslides.gpkg"))}
-    out = os.path.join(WORK, f"region_{PIXELS}_out")
+    out = os.path.join(WORK, f"region_{pixels}_out")
     os.makedirs(out, exist_ok=True)
     st = Stages(mem)
     print(f"region {grid.ysize} x {grid.xsize} px, {len(bands)} factors, "
@@ -215,11 +217,12 @@ def main_parallel():
     import numpy as np
     from hazard_susceptibility.core.io.raster import Band, Grid, open_raster
     from hazard_susceptibility.core.multihazard import mapping
-    folder, truth = region()
-    bundle = os.path.join(WORK, f"region_{PIXELS}_out", "bundle.mhz")
+    folder, truth = region(PARALLEL_PIXELS)
+    bundle = os.path.join(WORK, f"region_{PARALLEL_PIXELS}_out", "bundle.mhz")
     if not os.path.exists(bundle):
-        raise SystemExit(f"{bundle} is missing: run bench_region.py without arguments first "
-                         f"(same BENCH_REGION_PIXELS).")
+        mem = TreeMemory()
+        chain(folder, truth, mem, PARALLEL_PIXELS)
+        mem.stop()
     bands = bands_of(folder, truth)
     grid = Grid.from_path(bands[0].path)
     zone_band = Band(os.path.join(folder, "zones.tif"), 1, "zone", True)
@@ -228,7 +231,8 @@ def main_parallel():
     for label, workers, n_dask in (("1 thread", 1, 0), ("2 threads", 2, 0),
                                    ("Dask, 1 worker process", 1, 1),
                                    ("Dask, 2 worker processes", 1, 2)):
-        out = os.path.join(WORK, f"region_{PIXELS}_par", label.replace(" ", "_").replace(",", ""))
+        out = os.path.join(WORK, f"region_{PARALLEL_PIXELS}_par",
+                           label.replace(" ", "_").replace(",", ""))
         os.makedirs(out, exist_ok=True)
         outputs = {p: os.path.join(out, p + ".tif") for p in names}
         cluster = None
