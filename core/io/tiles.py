@@ -16,8 +16,11 @@ def run_tiles(items, compute, consume, stack_args, shared, workers=1, scheduler=
     Locally the items run on ``workers`` threads, each reading through its own
     ``AlignedStack(*stack_args)`` (GDAL datasets are not thread-safe), with at most 2 x workers
     items in flight, so memory stays bounded. Given a Dask ``scheduler`` address, each item is a
-    task in another process with a private stack, and ``shared`` (the model) is sent to every
-    worker once. ``compute`` must be a module-level function."""
+    task on a worker, which opens the rasters itself (the paths must reach every worker; GDAL
+    ``/vsi*`` paths do), keeps them open for the rest of the run and reads only the item's
+    window: only the item goes out and only its result comes back, never factor blocks.
+    ``shared`` (the model) is sent to every worker once; at most 2 x workers items are in
+    flight. ``compute`` must be a module-level function."""
     import threading
     from concurrent.futures import ThreadPoolExecutor
     from .raster import AlignedStack
