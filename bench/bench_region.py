@@ -24,7 +24,8 @@ Environment: ``BENCH_REGION_PIXELS`` (default 160000000), ``BENCH_REGION_WORKERS
 ``bench_region.py parallel`` instead measures the mapping stage alone on one thread, two
 threads, and Dask LocalClusters of one and of two single-threaded worker processes, and checks
 that the four runs write identical maps, on a region of ``BENCH_REGION_PARALLEL_PIXELS``
-(default 20 million; the chain runs first there when its bundle is missing).
+(default 5 million; the chain runs first there when its bundle is missing) with tiles of
+``BENCH_REGION_PARALLEL_TILE`` px (default 512, the algorithm's).
 
 The last line reads: ``region: <pixels> px x <factors> factors: <total> min (<m> min per 100
 million pixels), peak <g> GB, <w> workers``.
@@ -39,10 +40,14 @@ os.environ.setdefault("GDAL_CACHEMAX", "64")  # MB, as in the other benchmarks (
 from _common import WORK  # noqa: E402  (puts the plugin on the import path)
 
 PIXELS = int(os.environ.get("BENCH_REGION_PIXELS", 160_000_000))
-PARALLEL_PIXELS = int(os.environ.get("BENCH_REGION_PARALLEL_PIXELS", 20_000_000))
+PARALLEL_PIXELS = int(os.environ.get("BENCH_REGION_PARALLEL_PIXELS", 5_000_000))
 #: tile side of the maps (the algorithm's default is 512): with the default 32 px overlap, a
 #: 512 px tile predicts 1.27x its pixels and a 1,024 px tile 1.13x
 TILE = int(os.environ.get("BENCH_REGION_TILE", 1024))
+#: tile side of the parallel comparison: the algorithm's default, so that a small region still
+#: has enough tiles to keep two workers busy (with 1,024 px tiles a 5-million-pixel region has
+#: a dozen, and workers wait at its end: 1.54x instead of 1.78x)
+PARALLEL_TILE = int(os.environ.get("BENCH_REGION_PARALLEL_TILE", 512))
 WORKERS = int(os.environ.get("BENCH_REGION_WORKERS", 2))
 SCHEDULER = os.environ.get("BENCH_REGION_SCHEDULER") or None
 
@@ -248,7 +253,7 @@ def main_parallel():
             sched = cluster.scheduler_address
         t = time.perf_counter()
         mapping.map_bundle(bundle, bands, grid, zone_band, {c: str(c) for c in (1, 2, 3, 4)},
-                           outputs, None, "moe", TILE, 32, workers, sched)
+                           outputs, None, "moe", PARALLEL_TILE, 32, workers, sched)
         runs[label] = (time.perf_counter() - t, outputs)
         if cluster is not None:
             cluster.close()
