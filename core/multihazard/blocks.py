@@ -466,8 +466,9 @@ def gelu(x, t=None):
     """GELU in its tanh form, 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))), the form the
     network is trained with (an order of magnitude cheaper than erf on a whole raster),
     computed as x / (1 + exp(-2 u)), u = sqrt(2/pi) (x + 0.044715 x^3), the same function
-    (0.5 (1 + tanh u) = 1 / (1 + exp(-2 u))) in 2.5x less time: numpy's exp is vectorised
-    where its tanh is not. ``t`` (as ``x``) receives the result when given."""
+    (0.5 (1 + tanh u) = 1 / (1 + exp(-2 u))) in less time: numpy's exp is vectorised where its
+    tanh is not (2.5x on one array, 1.45x within a map's profile). ``t`` (as ``x``) receives
+    the result when given."""
     if t is None:
         t = np.empty_like(x)
     np.multiply(x, x, out=t)
