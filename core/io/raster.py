@@ -680,10 +680,11 @@ def sample_at(stack, x, y, feedback=None):
     wins = list(stack.windows())  # a lattice: the same column starts in every row of blocks
     r0 = np.array(sorted({w.row for w in wins}))
     c0 = np.array(sorted({w.col for w in wins}))
-    index = {(w.row, w.col): k for k, w in enumerate(wins)}
-    ri = r0[np.searchsorted(r0, row[inside], "right") - 1]
-    ci = c0[np.searchsorted(c0, col[inside], "right") - 1]
-    key = np.array([index[(a, b)] for a, b in zip(ri.tolist(), ci.tolist())], np.int64)
+    index = np.empty((len(r0), len(c0)), np.int64)  # block number by lattice position
+    for k, w in enumerate(wins):
+        index[np.searchsorted(r0, w.row), np.searchsorted(c0, w.col)] = k
+    key = index[np.searchsorted(r0, row[inside], "right") - 1,
+                np.searchsorted(c0, col[inside], "right") - 1]
     order = np.argsort(key, kind="stable")
     key, pts = key[order], inside[order]
     starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
@@ -695,14 +696,4 @@ def sample_at(stack, x, y, feedback=None):
         data = stack.read(win)
         out[sel] = data[:, row[sel] - win.row, col[sel] - win.col].T
         fb.report(b / len(key))
-    return out
-    wins = list(stack.windows())
-    for k, win in enumerate(wins):
-        sel = inside & (row >= win.row) & (row < win.row + win.rows) & \
-            (col >= win.col) & (col < win.col + win.cols)
-        if sel.any():
-            fb.check()
-            data = stack.read(win)
-            out[sel] = data[:, row[sel] - win.row, col[sel] - win.col].T
-        fb.report((k + 1) / len(wins))
     return out
