@@ -503,36 +503,22 @@ def _layer_norm(x, gamma, beta, eps=LN_EPSILON, m=None, v=None, tmp=None):
     return x
 
 
-def aligned(shape, dtype=np.float64, align=64):
-    """An uninitialised array whose data starts at a multiple of ``align`` bytes."""
-    n = int(np.prod(shape)) * np.dtype(dtype).itemsize
-    raw = np.empty(n + align, np.uint8)
-    off = (-raw.ctypes.data) % align
-    return raw[off:off + n].view(dtype).reshape(shape)
-
-
-def _aligned_copy(a, dtype=np.float64):
-    out = aligned(np.shape(a), dtype)
-    out[...] = a
-    return out
-
-
 def early_fusion_forward(weights, Z, chunk=2048):
     """Raw outputs [mu | L entries] of the Early Fusion network (weights in Keras'
     ``get_weights`` order of :func:`build_early_fusion`) for z-scored inputs ``Z``, in float64,
     in chunks of rows that stay in the CPU cache, in buffers allocated once."""
     (k1, b1, g1, e1, k2, b2, g2, e2, k3, b3, g3, e3, k4, b4, g4, e4, k5, b5) = \
-        [_aligned_copy(w) for w in weights]
+        [np.ascontiguousarray(w, np.float64) for w in weights]
     Z = np.asarray(Z)
     n = len(Z)
     out = np.empty((n, k5.shape[1]))
     c = max(1, min(chunk, n))
-    zin = aligned((c, k1.shape[0]))
+    zin = np.empty((c, k1.shape[0]))
     widths = {k.shape[1] for k in (k1, k2, k3, k4, k5)}
-    a = {w: aligned((c, w)) for w in widths}  # layer outputs
-    b = {w: aligned((c, w)) for w in widths}  # their activations / the residual sum
-    t = {w: aligned((c, w)) for w in widths}  # scratch
-    m, v = aligned((c,)), aligned((c,))
+    a = {w: np.empty((c, w)) for w in widths}  # layer outputs
+    b = {w: np.empty((c, w)) for w in widths}  # their activations / the residual sum
+    t = {w: np.empty((c, w)) for w in widths}  # scratch
+    m, v = np.empty(c), np.empty(c)
 
     def dense(x, k, bias, r):
         y = a[k.shape[1]][:r]
