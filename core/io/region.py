@@ -225,15 +225,15 @@ def generate_region(folder, pixels=160_000_000, seed=0, n_landslides=4000, n_flo
         ds.FlushCache()
         ds = None
         os.replace(tmp, path)
+    from osgeo import osr
+    from .synthetic import _write_points
+    srs = osr.SpatialReference()
+    srs.ImportFromWkt(wkt)
     truth = dict(want, transform=transform(), intercepts={})
     rng = np.random.default_rng([seed, 1])
     for hazard, n, fname in (("landslide", n_landslides, "landslides.gpkg"),
                              ("flood", n_floods, "floods.gpkg")):
         xy, b0 = _inventory(reg, hazard, n, rng)
-        from .synthetic import _write_points
-        from osgeo import osr
-        srs = osr.SpatialReference()
-        srs.ImportFromEPSG(EPSG)
         _write_points(os.path.join(folder, fname), hazard + "s", "id", xy, srs)
         truth["intercepts"][hazard] = b0
         truth[f"n_{hazard}_points"] = len(xy)
