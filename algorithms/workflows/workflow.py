@@ -105,6 +105,9 @@ class Workflow(HazardAlgorithm):
                 c.setHelp(f"{out.description()}: from the step '{child.description()}' "
                           f"({child.algorithmId()}, {out.childOutputName()}).")
                 c.setFlags(c.flags() | compat.FLAG_OPTIONAL)
+                # every output is written (into OUTPUT_FOLDER when not named): the dialog
+                # offers each as a temporary layer, loaded, rather than "[Skip output]"
+                c.setCreateByDefault(True)
                 self.addParameter(c)
                 self.outputs_map[out.name()] = (f"{cid}:{out.name()}",
                                                 d.defaultFileExtension() or "")
