@@ -101,6 +101,8 @@ def test_each_destination_is_resolved_once_per_run(project, sample_area, small_m
     res, fb, loaded, context = run_like_dialog(
         "hazard:applymodel", {"MODEL": small_model[0], "FACTORS": _factors(folder)}, project,
         _every("hazard:applymodel"))
+    assert set(context.layersToLoadOnCompletion()) == {
+        res["OUTPUT"], res["OUTPUT_CLASSES"], res["OUTPUT_UNCERTAINTY"]}
     names = sorted(lyr.name() for lyr in project.mapLayers().values())
     assert names == ["Prediction uncertainty", "Susceptibility", "Susceptibility classes"]
     assert {lyr.source() for lyr in project.mapLayers().values()} == {
