@@ -78,7 +78,8 @@ class TrainModel(HazardAlgorithm):
             [compat.TYPE_VECTOR_ANY]))
         # optional only because QGIS 3.22 ignores a field parameter's default when checking it
         self.addParameter(QgsProcessingParameterField(
-            P.LABEL_FIELD, self.tr("Label field (1 presence, 0 absence)"), "label", P.SAMPLES))
+            P.LABEL_FIELD, self.tr("Label field (1 presence, 0 absence; empty: 'label')"), None,
+            P.SAMPLES, optional=True))
         self.addParameter(QgsProcessingParameterMultipleLayers(
             P.FACTORS, self.tr("Continuous factor rasters"), compat.TYPE_RASTER, optional=True))
         self.addParameter(QgsProcessingParameterMultipleLayers(
@@ -121,8 +122,8 @@ class TrainModel(HazardAlgorithm):
             P.TEST_SHARE, self.tr("Test share (random split)"), compat.NUMBER_DOUBLE, 0.3,
             minValue=0.05, maxValue=0.9))
         self.addParameter(QgsProcessingParameterField(
-            P.SPLIT_FIELD, self.tr("Split field ('train'/'test'; for the split by field)"),
-            "split", P.SAMPLES))
+            P.SPLIT_FIELD, self.tr("Split field ('train'/'test', for the split by field; "
+                                   "empty: 'split')"), None, P.SAMPLES, optional=True))
         self.addParameter(QgsProcessingParameterNumber(
             P.BLOCK_SIZE, self.tr("Block size (map units, spatial k-fold)"), compat.NUMBER_DOUBLE,
             2000.0, minValue=1.0))
@@ -290,7 +291,7 @@ class TrainModel(HazardAlgorithm):
             return {"method": "random",
                     "test_share": self.parameterAsDouble(parameters, P.TEST_SHARE, context)}
         if method == "field":
-            name = self.parameterAsString(parameters, P.SPLIT_FIELD, context)
+            name = self.parameterAsString(parameters, P.SPLIT_FIELD, context) or "split"
             if not name or src.fields().indexOf(name) < 0:
                 raise QgsProcessingException("Choose the split field holding 'train'/'test' "
                                              "[SPLIT_FIELD].")
