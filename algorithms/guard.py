@@ -83,6 +83,7 @@ def protect_inputs(alg, parameters, context):
             continue
         path, layer = split_source(dest)
         _check_writable(path, d.name())
+        _check_output(d, path)
         outputs.append((d.name(), path, layer))  # layer None: the whole file
         if vector and layer is None and _is_gpkg(path) and os.path.isfile(path):
             # an existing GeoPackage that is not an input: keep its other layers
@@ -101,6 +102,39 @@ def protect_inputs(alg, parameters, context):
                     f"The outputs {other} and {name} are the same file ({path}): give each its "
                     f"own [{other}].")
     return params
+
+
+RASTER_EXTENSIONS = (".tif", ".tiff")
+
+
+def _check_output(d, path):
+    """Refuse an output the run could only write wrongly or with a traceback: a folder that
+    is a file, a file that is a folder, a name too long for its temporary file and records,
+    a raster named as another format than the GeoTIFF it would be."""
+    from qgis.core import QgsProcessingParameterRasterDestination
+
+    from ..core.util import partial
+    name = d.name()
+    folder = isinstance(d, QgsProcessingParameterFolderDestination)
+    if folder and os.path.exists(path) and not os.path.isdir(path):
+        raise QgsProcessingException(
+            f"The output folder {name} is an existing file ({path}), not a folder: give a "
+            f"folder (it is made when missing) [{name}].")
+    if not folder and os.path.isdir(path):
+        raise QgsProcessingException(
+            f"The output {name} is an existing folder ({path}): give a file name inside it "
+            f"[{name}].")
+    why = partial.name_too_long(path)
+    if why and not folder:
+        raise QgsProcessingException(f"The output {name} cannot be written to {path}: {why} "
+                                     f"[{name}].")
+    if isinstance(d, QgsProcessingParameterRasterDestination):
+        ext = os.path.splitext(path)[1].lower()
+        if ext not in RASTER_EXTENSIONS:
+            raise QgsProcessingException(
+                f"The output {name} is written as a GeoTIFF, but its name ends in "
+                f"'{ext or 'no extension'}', which says another format: name it .tif "
+                f"({os.path.splitext(os.path.basename(path))[0]}.tif) [{name}].")
 
 
 def _check_writable(path, name):
@@ -213,7 +247,7 @@ class CheckedSink:
     destinations are written in place, as before."""
 
     def __init__(self, alg, parameters, key, context, fields, wkb, crs):
-        self.key, self.context, self.count = key, context, 0
+        self.key, self.context, self.count, self.no_geometry = key, context, 0, 0
         self.feedback = getattr(alg, "feedback", None)
         self.tmp = None
         final = alg.parameterAsOutputLayer(parameters, key, context) or ""
@@ -243,6 +277,9 @@ class CheckedSink:
 
     def add(self, feature):
         from . import compat
+        g = feature.geometry() if feature.hasGeometry() else None
+        if g is None or g.isNull() or g.isEmpty():
+            self.no_geometry += 1
         if not self.sink.addFeature(feature, compat.FAST_INSERT):
             self._fail(self._error() or "a feature was refused")
         self.count += 1
@@ -266,6 +303,11 @@ class CheckedSink:
             self._fail("the file written could not be read back")
         if found != self.count:
             self._fail(f"{found} of {self.count} features are in the file")
+        if self.no_geometry and self.feedback is not None:
+            self.feedback.pushWarning(
+                f"{self.key}: {self.no_geometry} of {self.count} features have no geometry "
+                f"(NULL or empty); they are written with their attributes, and a map shows "
+                f"them nowhere.")
         if self.tmp is None:
             return self.dest
         try:
