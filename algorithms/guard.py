@@ -349,8 +349,6 @@ class CheckedSink:
             if _is_gpkg(self.path) and os.path.isfile(self.path):
                 _copy_layer_in(self.tmp, self.path, self.layer)
                 _remove_file(self.tmp)
-                with contextlib.suppress(FileNotFoundError):
-                    os.remove(self.path + PROVENANCE)
             elif _is_gpkg(self.path):
                 partial.replace(self.tmp, self.path, stale=(PROVENANCE,))
             else:
@@ -483,6 +481,9 @@ def _copy_layer_in(src_path, dst_path, name):
                 raise OSError(f"{n} of {sl.GetFeatureCount()} features were copied")
             if dst.CommitTransaction() != 0:
                 raise OSError(gdal.GetLastErrorMsg() or "the transaction failed")
+            # at once (closing the file takes longer): the previous layer's record goes
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(dst_path + PROVENANCE)
         except BaseException:
             with contextlib.suppress(Exception):
                 dst.RollbackTransaction()
