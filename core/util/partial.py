@@ -87,8 +87,8 @@ def pid_alive(pid):
     """Whether the process ``pid`` still runs on this machine."""
     if pid == os.getpid():
         return True
-    if os.name == "nt":  # os.kill(pid, 0) would end it there
-        return True
+    if os.name == "nt":  # os.kill(pid, 0) would end it there (untested: no Windows CI yet)
+        return _nt_alive(pid)
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -98,6 +98,21 @@ def pid_alive(pid):
     except OSError:
         return True
     return True
+
+
+def _nt_alive(pid):
+    try:
+        import ctypes
+        k32 = ctypes.windll.kernel32
+        h = k32.OpenProcess(0x1000, False, int(pid))  # PROCESS_QUERY_LIMITED_INFORMATION
+        if not h:
+            return ctypes.GetLastError() != 87  # ERROR_INVALID_PARAMETER: no such process
+        code = ctypes.c_ulong()
+        ok = k32.GetExitCodeProcess(h, ctypes.byref(code))
+        k32.CloseHandle(h)
+        return not ok or code.value == 259  # STILL_ACTIVE
+    except Exception:  # noqa: BLE001  (when unsure, the file is left)
+        return True
 
 
 def leftovers(path):

@@ -400,9 +400,9 @@ def test_an_output_folder_that_is_a_file_is_refused(run, area, tmp_path):
     assert file.read_text() == "not a folder"
 
 
-@pytest.mark.parametrize("length", [230, 250])
+@pytest.mark.parametrize("length", [239, 250])
 def test_a_long_output_name_is_written_or_refused_clearly(run, area, tmp_path, length):
-    """A name of 230 characters had broken the temporary name (18 characters longer): it is
+    """A name of 239 bytes had broken the temporary name (18 bytes longer): it is
     written; one too long for its provenance record (the 255-byte limit) is refused."""
     from qgis.core import QgsProcessingException
     name = "a" * (length - 4) + ".tif"
