@@ -68,7 +68,7 @@ def protect_inputs(alg, parameters, context):
             path, _ = split_source(s)
             if path and os.path.exists(path):
                 inputs.append((d.name(), path))
-    outputs = []
+    outputs, checks = [], []
     for d in alg.destinationParameterDefinitions():
         if params.get(d.name()) is None:
             continue
@@ -83,7 +83,7 @@ def protect_inputs(alg, parameters, context):
             continue
         path, layer = split_source(dest)
         _check_writable(path, d.name())
-        _check_output(d, path)
+        checks.append((d, path))
         outputs.append((d.name(), path, layer))  # layer None: the whole file
         if vector and layer is None and _is_gpkg(path) and os.path.isfile(path):
             # an existing GeoPackage that is not an input: keep its other layers
@@ -101,6 +101,8 @@ def protect_inputs(alg, parameters, context):
                 raise QgsProcessingException(
                     f"The outputs {other} and {name} are the same file ({path}): give each its "
                     f"own [{other}].")
+    for d, path in checks:
+        _check_output(d, path)
     return params
 
 
@@ -157,21 +159,49 @@ def _check_writable(path, name):
 
 
 SIDECARS = (".qml", ".aux.xml", ".provenance.json", "-wal", "-shm", "-journal")
+PROVENANCE = ".provenance.json"
 
 
 class rollback:
-    """Removes the file outputs a failed run created (and their sidecars), so a run that fails
-    after writing one output of several leaves none: ``with rollback(paths):``. Files that
-    existed before are left (rasters and reports replace them only when complete)."""
+    """Undoes the file outputs of a failed run, so a run that fails after writing one output
+    of several leaves the outputs as they were: ``with rollback(paths):``. Files it created
+    are removed (with their sidecars); files it replaced are put back, from hard links made
+    when it started (``.name.<pid>-<hex>.partial.ext``: removed on the way out, or, after a
+    kill, by the next run on the output). GeoPackages are not linked (SQLite must not see
+    two names for one database): a layer replaced in one is replaced."""
+
+    KEEP = ("", ".aux.xml", ".ovr", PROVENANCE)
 
     def __init__(self, paths):
-        self.new = [p for p in paths if p and not os.path.exists(p)]
+        self.paths = [p for p in paths if p]
+        self.new = [p for p in self.paths if not os.path.exists(p)]
+        self.kept = []
 
     def __enter__(self):
+        from ..core.util import partial
+        for p in self.paths:
+            if not os.path.isfile(p) or os.path.splitext(p)[1].lower() in (".gpkg", ".sqlite",
+                                                                            ".db"):
+                continue
+            base, links = partial.temp_path(p), {}
+            for s in self.KEEP:
+                if os.path.isfile(p + s):
+                    try:
+                        os.link(p + s, base + s)
+                        links[s] = base + s
+                    except OSError:  # no hard links here (FAT, some shares): no undo
+                        if s == "":
+                            break
+            if "" in links:
+                self.kept.append((p, links))
+            else:
+                _unlink(links.values())
         return self
 
     def __exit__(self, exc_type, exc, tb):
         if exc_type is None:
+            for _, links in self.kept:
+                _unlink(links.values())
             return False
         import shutil
         for p in self.new:
@@ -184,7 +214,27 @@ class rollback:
                         os.remove(q)
                     except OSError:
                         pass
+        for p, links in self.kept:
+            try:
+                same = os.path.exists(p) and os.path.samefile(p, links[""])
+            except OSError:
+                same = False
+            if same:  # not replaced
+                _unlink(links.values())
+                continue
+            try:
+                _unlink(p + s for s in self.KEEP if s not in links)
+                for s, b in links.items():
+                    os.replace(b, p + s)
+            except OSError:
+                pass
         return False
+
+
+def _unlink(paths):
+    for p in paths:
+        with contextlib.suppress(OSError):
+            os.remove(p)
 
 
 def output_paths(alg, parameters, context):
@@ -404,7 +454,6 @@ class CheckedSink:
         return False
 
 
-PROVENANCE = ".provenance.json"
 #: files of one data set besides the named one (shapefiles and the like), by extension
 _DATASET_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg", ".qix", ".sbn", ".sbx", ".qpj",
                   ".fix", ".mif", ".mid", ".tab", ".map", ".id", ".dat", ".ind")

@@ -417,3 +417,28 @@ def test_a_long_output_name_is_written_or_refused_clearly(run, area, tmp_path, l
         with pytest.raises(QgsProcessingException, match=r"file name is 250 bytes.*\[OUTPUT\]"):
             run("hazard:alignfactors", params)
         assert os.listdir(tmp_path) == []
+
+
+def test_a_run_failing_after_its_first_output_puts_the_previous_outputs_back(
+        run, area, tmp_path, monkeypatch):
+    """frequencyratio writes its report, then its table: a re-run failing at the table had
+    left the new report beside the old table. The previous report comes back, with its
+    record."""
+    from qgis.core import QgsProcessingException
+
+    from hazard_susceptibility.core.util import report
+    from hazard_susceptibility.core.util.errors import HazardError
+    f = area / "factors"
+    html, csv = tmp_path / "fr.html", tmp_path / "fr.csv"
+    params = {"HAZARDS": str(area / "landslide_points.gpkg"), "FACTORS": [str(f / "slope.tif")],
+              "OUTPUT_HTML": str(html), "OUTPUT_CSV": str(csv)}
+    run("hazard:frequencyratio", params)
+    before = {n: (tmp_path / n).read_bytes() for n in sorted(os.listdir(tmp_path))}
+
+    def fail(*a, **k):
+        raise HazardError("No space left on device")
+    monkeypatch.setattr(report, "write_csv", fail)
+    with pytest.raises(QgsProcessingException, match="No space left"):
+        run("hazard:frequencyratio", dict(params, FACTORS=[str(f / "ndvi.tif")]))
+    after = {n: (tmp_path / n).read_bytes() for n in sorted(os.listdir(tmp_path))}
+    assert after == before
