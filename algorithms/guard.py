@@ -180,8 +180,8 @@ class rollback:
     def __enter__(self):
         from ..core.util import partial
         for p in self.paths:
-            if not os.path.isfile(p) or os.path.splitext(p)[1].lower() in (".gpkg", ".sqlite",
-                                                                            ".db"):
+            ext = os.path.splitext(p)[1].lower()
+            if not os.path.isfile(p) or ext in (".gpkg", ".sqlite", ".db"):
                 continue
             base, links = partial.temp_path(p), {}
             for s in self.KEEP:

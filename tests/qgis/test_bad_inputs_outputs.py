@@ -361,8 +361,8 @@ def test_features_without_geometry_are_counted_in_the_log(run, area, tmp_path):
     data), and the log says how many have no geometry."""
     from qgis.core import QgsProcessingFeedback
     src = tmp_path / "units.gpkg"
-    ds = ogr.GetDriverByName("GPKG").CopyDataSource(ogr.Open(str(area / "slope_units.gpkg")),
-                                                     str(src))
+    ds = ogr.GetDriverByName("GPKG").CopyDataSource(
+        ogr.Open(str(area / "slope_units.gpkg")), str(src))
     lyr = ds.GetLayer()
     feats = list(lyr)
     feats[0].SetGeometryDirectly(None)
