@@ -168,7 +168,8 @@ class rollback:
     are removed (with their sidecars); files it replaced are put back, from hard links made
     when it started (``.name.<pid>-<hex>.partial.ext``: removed on the way out, or, after a
     kill, by the next run on the output). GeoPackages are not linked (SQLite must not see
-    two names for one database): a layer replaced in one is replaced."""
+    two names for one database), nor shapefiles and other formats of several files: a layer
+    replaced in them stays replaced."""
 
     KEEP = ("", ".aux.xml", ".ovr", PROVENANCE)
 
@@ -181,8 +182,8 @@ class rollback:
         from ..core.util import partial
         for p in self.paths:
             ext = os.path.splitext(p)[1].lower()
-            if not os.path.isfile(p) or ext in (".gpkg", ".sqlite", ".db"):
-                continue
+            if not os.path.isfile(p) or ext in (".gpkg", ".sqlite", ".db") + _DATASET_PARTS:
+                continue  # a database, or one file of several (a shapefile): not linked
             base, links = partial.temp_path(p), {}
             for s in self.KEEP:
                 if os.path.isfile(p + s):

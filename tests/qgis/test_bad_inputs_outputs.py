@@ -393,6 +393,42 @@ def test_features_without_geometry_are_counted_in_the_log(run, area, tmp_path):
     assert any(f"2 of {n} features have no geometry" in t for t in said), said
 
 
+def test_features_without_geometry_left_out_are_counted_in_the_log(provider, area, tmp_path):
+    """mergesamples leaves out presences without geometry (nothing to sample): it had done so
+    without a word."""
+    import processing
+    from qgis.core import QgsProcessingContext, QgsProcessingFeedback, QgsProject
+    src = tmp_path / "pres.gpkg"
+    ds = ogr.GetDriverByName("GPKG").CopyDataSource(
+        ogr.Open(str(area / "landslide_points.gpkg")), str(src))
+    lyr = ds.GetLayer()
+    n = lyr.GetFeatureCount()
+    feats = list(lyr)[:3]
+    for feat in feats[:2]:
+        feat.SetGeometryDirectly(None)
+        lyr.SetFeature(feat)
+    feats[2].SetGeometryDirectly(ogr.Geometry(ogr.wkbPoint))  # empty
+    lyr.SetFeature(feats[2])
+    ds = lyr = feats = None
+    said = []
+
+    class Listening(QgsProcessingFeedback):
+        def pushInfo(self, text):  # noqa: N802
+            said.append(text)
+
+        def pushWarning(self, text):  # noqa: N802
+            said.append(text)
+    ctx = QgsProcessingContext()
+    ctx.setProject(QgsProject.instance())
+    out = tmp_path / "merged.gpkg"
+    processing.run("hazard:mergesamples", {"PRESENCES": str(src), "ABSENCES": str(src),
+                                           "OUTPUT": str(out)}, context=ctx,
+                   feedback=Listening())
+    assert _layer_state(out)[0] == 2 * (n - 3)
+    assert any("PRESENCES: 3 feature(s) without geometry" in t for t in said), said
+    assert any("ABSENCES: 3 feature(s) without geometry" in t for t in said), said
+
+
 def test_an_output_folder_that_is_a_file_is_refused(run, area, tmp_path):
     from qgis.core import QgsProcessingException
     f = area / "factors"
