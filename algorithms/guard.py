@@ -132,10 +132,10 @@ def _check_output(d, path):
                                      f"[{name}].")
     if isinstance(d, QgsProcessingParameterRasterDestination):
         ext = os.path.splitext(path)[1].lower()
-        if ext not in RASTER_EXTENSIONS:
+        if ext and ext not in RASTER_EXTENSIONS:  # no extension names no other format
             raise QgsProcessingException(
-                f"The output {name} is written as a GeoTIFF, but its name ends in "
-                f"'{ext or 'no extension'}', which says another format: name it .tif "
+                f"The output {name} is written as a GeoTIFF, but its name ends in '{ext}', "
+                f"which says another format: name it .tif "
                 f"({os.path.splitext(os.path.basename(path))[0]}.tif) [{name}].")
 
 
