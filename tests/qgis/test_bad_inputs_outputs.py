@@ -98,6 +98,21 @@ def _raster_layers(path):
 
 # -- the kill loop --------------------------------------------------------------------------
 
+def _phase(d, out, pid):
+    """Where the run ``pid`` was killed, from what it left: holding the output's lock (or an
+    SQLite journal of the output): in the swap; its own temporary file (not a link to the
+    previous output): writing it; nothing: before writing (or after the swap)."""
+    names = os.listdir(d)
+    if any(n.endswith(".lock") for n in names) or os.path.exists(str(out) + "-journal"):
+        return "in the swap"
+    for n in names:
+        if f".{pid}-" in n and ".partial" in n and not n.endswith(".provenance.json"):
+            p = os.path.join(d, n)
+            if not (os.path.exists(out) and os.path.samefile(p, out)):
+                return "writing the temporary file"
+    return "before writing"
+
+
 def _kinds(area, d):
     f = area / "factors"
     pres = str(area / "landslide_points.gpkg")
@@ -152,7 +167,7 @@ def test_a_kill_loop_never_changes_the_previous_output(area, tmp_path, kind):
     assert prev[0] is not None and prev[1] is not None and prev[0] not in new_states
     assert new_states[0] != new_states[1]
     rng = random.Random(34)
-    outcomes = collections.Counter()
+    outcomes, phases = collections.Counter(), collections.Counter()
     left_seen = 0
     for i in range(KILLS):
         p = pool.popleft()
@@ -163,6 +178,7 @@ def test_a_kill_loop_never_changes_the_previous_output(area, tmp_path, kind):
         if p.poll() is None:
             p.send_signal(signal.SIGKILL)
         code = p.wait()
+        phases[_phase(d, out, p.pid) if code != 0 else "after the end"] += 1
         now = (state(out), _side(out))
         if now == prev:
             outcomes["previous kept"] += 1
@@ -194,8 +210,8 @@ def test_a_kill_loop_never_changes_the_previous_output(area, tmp_path, kind):
     assert state(out) == new_states[KILLS % 2]
     assert json.loads(_side(out))["output"] == str(out)
     print(f"\n{kind}: {KILLS} runs killed at random within {t_run:.2f} s after their start: "
-          f"{dict(outcomes)}; temporary files seen after the kills: {left_seen}; after the "
-          f"next run: 0")
+          f"killed {dict(phases)}; outputs: {dict(outcomes)}; temporary files seen after the "
+          f"kills: {left_seen}; after the next run: 0")
     assert sum(outcomes.values()) == KILLS
 
 
@@ -255,7 +271,15 @@ def _case(area, d, kind):
         return ("hazard:bufferabsences", dict(buf, OUTPUT=str(out), SEED=1),
                 dict(buf, OUTPUT=str(out), SEED=2), add,
                 lambda: (_layer_state(out), _side(out)))
-    if kind == "GeoPackage layer":
+    if kind == "raster, in the swap":  # holding the lock, before the rename
+        out = d / "aligned.tif"
+        return ("hazard:alignfactors", {"FACTORS": [str(f / "slope.tif")], "OUTPUT": str(out)},
+                {"FACTORS": [str(f / "slope.tif"), str(f / "ndvi.tif")], "OUTPUT": str(out)},
+                "hazard_susceptibility.core.util.partial:replace:1",
+                lambda: (_file_state(out), _side(out)))
+    if kind.startswith("GeoPackage layer"):
+        if kind.endswith("in the swap"):  # copying the layer into the GeoPackage
+            add = "osgeo.ogr:Layer.CreateFeature:300"
         out = d / "project.gpkg"
         ds = ogr.GetDriverByName("GPKG").CreateDataSource(str(out))
         lyr = ds.CreateLayer("roads", None, ogr.wkbPoint)
@@ -288,8 +312,9 @@ def _case(area, d, kind):
             "csv:DictWriter.writerow:4", folder_state)
 
 
-@pytest.mark.parametrize("kind", ["raster", "vector file", "GeoPackage layer", "HTML report",
-                                  "CSV table", "folder"])
+@pytest.mark.parametrize("kind", ["raster", "raster, in the swap", "vector file",
+                                  "GeoPackage layer", "GeoPackage layer, in the swap",
+                                  "HTML report", "CSV table", "folder"])
 def test_a_run_killed_while_writing_leaves_the_previous_output(area, tmp_path, kind):
     """Killed (SIGKILL) in the middle of writing over an existing output: the previous
     output is as it was, with its provenance record; the next run on it removes the killed
