@@ -2,6 +2,7 @@
 before anything is read, a layer written into an existing GeoPackage replaces only that layer,
 every vector write is checked and counted (a short write leaves nothing), and a run stopped by
 SIGTERM or SIGINT unwinds like an error, so its temporary files and partial outputs go."""
+import contextlib
 import os
 import re
 import signal
@@ -67,7 +68,7 @@ def protect_inputs(alg, parameters, context):
             path, _ = split_source(s)
             if path and os.path.exists(path):
                 inputs.append((d.name(), path))
-    outputs = []
+    outputs, checks = [], []
     for d in alg.destinationParameterDefinitions():
         if params.get(d.name()) is None:
             continue
@@ -82,6 +83,7 @@ def protect_inputs(alg, parameters, context):
             continue
         path, layer = split_source(dest)
         _check_writable(path, d.name())
+        checks.append((d, path))
         outputs.append((d.name(), path, layer))  # layer None: the whole file
         if vector and layer is None and _is_gpkg(path) and os.path.isfile(path):
             # an existing GeoPackage that is not an input: keep its other layers
@@ -99,7 +101,42 @@ def protect_inputs(alg, parameters, context):
                 raise QgsProcessingException(
                     f"The outputs {other} and {name} are the same file ({path}): give each its "
                     f"own [{other}].")
+    for d, path in checks:
+        _check_output(d, path)
     return params
+
+
+RASTER_EXTENSIONS = (".tif", ".tiff")
+
+
+def _check_output(d, path):
+    """Refuse an output the run could only write wrongly or with a traceback: a folder that
+    is a file, a file that is a folder, a name too long for its temporary file and records,
+    a raster named as another format than the GeoTIFF it would be."""
+    from qgis.core import QgsProcessingParameterRasterDestination
+
+    from ..core.util import partial
+    name = d.name()
+    folder = isinstance(d, QgsProcessingParameterFolderDestination)
+    if folder and os.path.exists(path) and not os.path.isdir(path):
+        raise QgsProcessingException(
+            f"The output folder {name} is an existing file ({path}), not a folder: give a "
+            f"folder (it is made when missing) [{name}].")
+    if not folder and os.path.isdir(path):
+        raise QgsProcessingException(
+            f"The output {name} is an existing folder ({path}): give a file name inside it "
+            f"[{name}].")
+    why = partial.name_too_long(path)
+    if why and not folder:
+        raise QgsProcessingException(f"The output {name} cannot be written to {path}: {why} "
+                                     f"[{name}].")
+    if isinstance(d, QgsProcessingParameterRasterDestination):
+        ext = os.path.splitext(path)[1].lower()
+        if ext and ext not in RASTER_EXTENSIONS:  # no extension names no other format
+            raise QgsProcessingException(
+                f"The output {name} is written as a GeoTIFF, but its name ends in '{ext}', "
+                f"which says another format: name it .tif "
+                f"({os.path.splitext(os.path.basename(path))[0]}.tif) [{name}].")
 
 
 def _check_writable(path, name):
@@ -122,21 +159,50 @@ def _check_writable(path, name):
 
 
 SIDECARS = (".qml", ".aux.xml", ".provenance.json", "-wal", "-shm", "-journal")
+PROVENANCE = ".provenance.json"
 
 
 class rollback:
-    """Removes the file outputs a failed run created (and their sidecars), so a run that fails
-    after writing one output of several leaves none: ``with rollback(paths):``. Files that
-    existed before are left (rasters and reports replace them only when complete)."""
+    """Undoes the file outputs of a failed run, so a run that fails after writing one output
+    of several leaves the outputs as they were: ``with rollback(paths):``. Files it created
+    are removed (with their sidecars); files it replaced are put back, from hard links made
+    when it started (``.name.<pid>-<hex>.partial.ext``: removed on the way out, or, after a
+    kill, by the next run on the output). GeoPackages are not linked (SQLite must not see
+    two names for one database), nor shapefiles and other formats of several files: a layer
+    replaced in them stays replaced."""
+
+    KEEP = ("", ".aux.xml", ".ovr", PROVENANCE)
 
     def __init__(self, paths):
-        self.new = [p for p in paths if p and not os.path.exists(p)]
+        self.paths = [p for p in paths if p]
+        self.new = [p for p in self.paths if not os.path.exists(p)]
+        self.kept = []
 
     def __enter__(self):
+        from ..core.util import partial
+        for p in self.paths:
+            ext = os.path.splitext(p)[1].lower()
+            if not os.path.isfile(p) or ext in (".gpkg", ".sqlite", ".db") + _DATASET_PARTS:
+                continue  # a database, or one file of several (a shapefile): not linked
+            base, links = partial.temp_path(p), {}
+            for s in self.KEEP:
+                if os.path.isfile(p + s):
+                    try:
+                        os.link(p + s, base + s)
+                        links[s] = base + s
+                    except OSError:  # no hard links here (FAT, some shares): no undo
+                        if s == "":
+                            break
+            if "" in links:
+                self.kept.append((p, links))
+            else:
+                _unlink(links.values())
         return self
 
     def __exit__(self, exc_type, exc, tb):
         if exc_type is None:
+            for _, links in self.kept:
+                _unlink(links.values())
             return False
         import shutil
         for p in self.new:
@@ -149,7 +215,27 @@ class rollback:
                         os.remove(q)
                     except OSError:
                         pass
+        for p, links in self.kept:
+            try:
+                same = os.path.exists(p) and os.path.samefile(p, links[""])
+            except OSError:
+                same = False
+            if same:  # not replaced
+                _unlink(links.values())
+                continue
+            try:
+                _unlink(p + s for s in self.KEEP if s not in links)
+                for s, b in links.items():
+                    os.replace(b, p + s)
+            except OSError:
+                pass
         return False
+
+
+def _unlink(paths):
+    for p in paths:
+        with contextlib.suppress(OSError):
+            os.remove(p)
 
 
 def output_paths(alg, parameters, context):
@@ -223,21 +309,72 @@ def _layer_destination(value, path, layer):
     return uri
 
 
+_PROVIDER_URI = re.compile(r"^[A-Za-z][A-Za-z0-9_]+:(?!\\)")  # postgres:..., memory:...
+
+
+def _with_sink(value, path, layer=None):
+    """``value`` (a string or an output definition) written to the file ``path`` instead,
+    into a layer named ``layer`` (QGIS cannot parse a hidden file's name in an
+    ``ogr:dbname=`` destination, so the layer name goes in the creation options)."""
+    if isinstance(value, QgsProcessingOutputLayerDefinition):
+        out = QgsProcessingOutputLayerDefinition(value)
+        out.sink.setStaticValue(path)
+    else:
+        out = QgsProcessingOutputLayerDefinition(path)
+    if layer is not None:
+        opts = dict(out.createOptions or {})
+        opts["layerName"] = layer
+        out.createOptions = opts
+    return out
+
+
 class CheckedSink:
     """A feature sink whose every write is checked: ``add`` raises when a feature is refused,
-    ``close`` flushes, reopens the output and counts its features. On any failure (or an
-    exception inside ``with``) the output is removed, so a short write leaves nothing."""
+    ``close`` flushes, reopens the output and counts its features.
+
+    A file output is written to a hidden temporary file beside it (``.name.<pid>-<hex>
+    .partial.ext``) and swapped in by ``close`` only when complete and counted: by renaming
+    it, or, into a GeoPackage that exists (its other layers kept), by copying the layer in
+    one SQLite transaction that replaces the old layer. A failed, cancelled or killed run
+    therefore leaves the previous output as it was, and two runs on one output give one
+    whole result (their swaps take the output's lock one after the other). Temporary files
+    killed runs left beside the output are removed first. Memory layers and database
+    destinations are written in place, as before."""
 
     def __init__(self, alg, parameters, key, context, fields, wkb, crs):
-        self.key, self.context, self.count = key, context, 0
-        path, _ = split_source(alg.parameterAsOutputLayer(parameters, key, context))
-        self.existed = os.path.exists(path)  # then only our layer may go on failure
-        self.sink, self.dest = alg.parameterAsSink(parameters, key, context, fields, wkb, crs)
+        self.key, self.context, self.count, self.no_geometry = key, context, 0, 0
+        self.feedback = getattr(alg, "feedback", None)
+        self.tmp = None
+        final = alg.parameterAsOutputLayer(parameters, key, context) or ""
+        self.path, self.layer = split_source(final)
+        self.named_layer = self.layer is not None  # results name the layer as given
+        params = parameters
+        if final and (not _PROVIDER_URI.match(final) or final.startswith("ogr:")) and \
+                "|" not in final.replace("|layername=", ""):
+            from ..core.util import partial
+            why = partial.name_too_long(self.path)
+            if why:
+                raise QgsProcessingException(f"The output {key} cannot be written to "
+                                             f"{self.path}: {why} [{key}].")
+            partial.remove_leftovers(self.path)
+            self.tmp = partial.temp_path(self.path)
+            if _is_gpkg(self.path):
+                self.layer = self.layer or os.path.splitext(os.path.basename(self.path))[0]
+            elif self.layer is not None:  # a layer of another multi-layer format: in place
+                self.tmp = None
+            if self.tmp is not None:
+                params = dict(parameters)
+                params[key] = _with_sink(parameters.get(key), self.tmp, self.layer)
+        self.sink, self.dest = alg.parameterAsSink(params, key, context, fields, wkb, crs)
         if self.sink is None:
+            self._forget()
             raise QgsProcessingException(alg.invalidSinkError(parameters, key))
 
     def add(self, feature):
         from . import compat
+        g = feature.geometry() if feature.hasGeometry() else None
+        if g is None or g.isNull() or g.isEmpty():
+            self.no_geometry += 1
         if not self.sink.addFeature(feature, compat.FAST_INSERT):
             self._fail(self._error() or "a feature was refused")
         self.count += 1
@@ -252,7 +389,7 @@ class CheckedSink:
             f"permissions of the output folder [{self.key}].")
 
     def close(self):
-        """Flush and verify; returns the destination."""
+        """Flush, verify, swap in; returns the destination."""
         if not self.sink.flushBuffer():
             self._fail(self._error() or "the last features could not be written")
         self.sink = None  # the writer closes here
@@ -261,30 +398,94 @@ class CheckedSink:
             self._fail("the file written could not be read back")
         if found != self.count:
             self._fail(f"{found} of {self.count} features are in the file")
-        return self.dest
+        if self.no_geometry and self.feedback is not None:
+            self.feedback.pushWarning(
+                f"{self.key}: {self.no_geometry} of {self.count} features have no geometry "
+                f"(NULL or empty); they are written with their attributes, and a map shows "
+                f"them nowhere.")
+        if self.tmp is None:
+            return self.dest
+        try:
+            final = self._swap()
+        except Terminated:
+            self.discard()
+            raise
+        except Exception as exc:  # noqa: BLE001
+            self.discard()
+            raise QgsProcessingException(
+                f"Writing {self.key} failed while replacing {self.path}: {exc}. The previous "
+                f"output is as it was [{self.key}].")
+        self._rekey(final)
+        self.dest, self.tmp = final, None
+        return final
 
     def _count(self):
         lyr = self.context.getMapLayer(self.dest) if hasattr(self.context, "getMapLayer") \
             else None
         if lyr is None:
             lyr = QgsVectorLayer(self.dest, "check", "ogr")
-        return lyr.featureCount() if lyr.isValid() else -1
+        n = lyr.featureCount() if lyr.isValid() else -1
+        del lyr  # the file is closed before it is moved
+        return n
+
+    def _waiting(self):
+        if not getattr(self, "_said", False) and self.feedback is not None:
+            self.feedback.pushInfo(f"{self.key}: waiting for another run writing {self.path}.")
+            self._said = True
+        if self.feedback is not None and self.feedback.isCanceled():
+            raise QgsProcessingException(f"Cancelled while waiting for another run writing "
+                                         f"{self.path}: nothing was changed [{self.key}].")
+
+    def _swap(self):
+        """Put the counted temporary output in place (under the output's lock); returns the
+        final destination."""
+        from ..core.util import partial
+        with partial.locked(self.path, self._waiting):
+            if _is_gpkg(self.path) and os.path.isfile(self.path):
+                _copy_layer_in(self.tmp, self.path, self.layer)
+                _remove_file(self.tmp)
+            elif _is_gpkg(self.path):
+                partial.replace(self.tmp, self.path, stale=(PROVENANCE,))
+            else:
+                _replace_dataset(self.tmp, self.path)
+        if self.named_layer:
+            return f"{self.path}|layername={self.layer}"
+        return self.path
+
+    def _rekey(self, final):
+        """The layer QGIS loads when the run ends is the final output, not the temporary."""
+        ctx = self.context
+        if not hasattr(ctx, "willLoadLayerOnCompletion") or \
+                not ctx.willLoadLayerOnCompletion(self.dest):
+            return
+        layers = ctx.layersToLoadOnCompletion()
+        details = layers.pop(self.dest)
+        layers[final] = details
+        ctx.setLayersToLoadOnCompletion(layers)
+
+    def _forget(self):
+        ctx = self.context
+        dest = getattr(self, "dest", None)
+        if dest and hasattr(ctx, "willLoadLayerOnCompletion") and \
+                ctx.willLoadLayerOnCompletion(dest):
+            layers = ctx.layersToLoadOnCompletion()
+            layers.pop(dest, None)
+            ctx.setLayersToLoadOnCompletion(layers)
 
     def discard(self):
+        """Remove what this run wrote: its temporary file (the output is untouched), or, for
+        an output written in place, the output."""
         self.sink = None
+        if self.tmp is not None:
+            self._forget()
+            _remove_file(self.tmp)
+            self.tmp = None
+            return
         path, layer = split_source(self.dest)
         if not os.path.isfile(path):
             return
-        if layer is not None and self.existed:
-            from osgeo import ogr
-            ds = ogr.Open(path, 1)
-            if ds is not None:
-                for i in range(ds.GetLayerCount()):
-                    if ds.GetLayer(i).GetName() == layer:
-                        ds.DeleteLayer(i)
-                        break
-            ds = None
-            return
+        if layer is not None:
+            return  # written in place into an existing multi-layer file: nothing is ours
         for p in (path, path + "-wal", path + "-shm", path + "-journal"):
             if os.path.exists(p):
                 os.remove(p)
@@ -293,9 +494,98 @@ class CheckedSink:
         return self
 
     def __exit__(self, exc_type, exc, tb):
-        if exc_type is not None and self.sink is not None:
+        if exc_type is not None and (self.sink is not None or self.tmp is not None):
             self.discard()
         return False
+
+
+#: files of one data set besides the named one (shapefiles and the like), by extension
+_DATASET_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg", ".qix", ".sbn", ".sbx", ".qpj",
+                  ".fix", ".mif", ".mid", ".tab", ".map", ".id", ".dat", ".ind")
+
+
+def _remove_file(path):
+    """A temporary data set and its sidecars (journal, WAL, a shapefile's parts)."""
+    stem = os.path.splitext(path)[0]
+    for p in [path, path + "-wal", path + "-shm", path + "-journal", path + ".aux.xml"] + \
+            [stem + e for e in _DATASET_PARTS]:
+        with contextlib.suppress(FileNotFoundError, IsADirectoryError):
+            os.remove(p)
+
+
+def _replace_dataset(tmp, path):
+    """Rename ``tmp`` (and its parts, for a shapefile) to ``path``; the parts of the previous
+    data set that the new one does not have (an old spatial index) go first."""
+    tstem, stem = os.path.splitext(tmp)[0], os.path.splitext(path)[0]
+    ext = os.path.splitext(path)[1].lower()
+    parts = [e for e in _DATASET_PARTS if e != ext and os.path.exists(tstem + e)]
+    for e in _DATASET_PARTS:
+        if e != ext and e not in parts:
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(stem + e)
+    with contextlib.suppress(FileNotFoundError):
+        os.remove(path + PROVENANCE)
+    for e in parts:
+        os.replace(tstem + e, stem + e)
+    os.replace(tmp, path)
+
+
+def _copy_layer_in(src_path, dst_path, name):
+    """Replace layer ``name`` of the GeoPackage ``dst_path`` by the only layer of
+    ``src_path`` in one SQLite transaction: a run killed during it leaves the old layer
+    (SQLite rolls the transaction back when the file is next opened)."""
+    from osgeo import gdal, ogr
+    src = ogr.Open(src_path)
+    if src is None or src.GetLayerCount() != 1:
+        raise OSError(f"the temporary file {src_path} could not be read")
+    sl = src.GetLayer(0)
+    with gdal.ExceptionMgr(useExceptions=True) if hasattr(gdal, "ExceptionMgr") else \
+            contextlib.nullcontext():
+        dst = ogr.Open(dst_path, 1)
+        if dst is None:
+            raise OSError(gdal.GetLastErrorMsg() or f"{dst_path} could not be opened")
+        dst.ExecuteSQL("PRAGMA busy_timeout = 30000")  # a reader (QGIS) holds it briefly
+        if dst.StartTransaction() != 0:
+            raise OSError(gdal.GetLastErrorMsg() or "no transaction could be started")
+        try:
+            for i in range(dst.GetLayerCount()):
+                if dst.GetLayer(i).GetName() == name:
+                    if dst.DeleteLayer(i) != 0:
+                        raise OSError(gdal.GetLastErrorMsg() or f"layer {name} stays")
+                    break
+            defn = sl.GetLayerDefn()
+            opts = [f"FID={sl.GetFIDColumn() or 'fid'}",
+                    f"GEOMETRY_NAME={sl.GetGeometryColumn() or 'geom'}"]
+            out = dst.CreateLayer(name, sl.GetSpatialRef(), sl.GetGeomType(), opts)
+            if out is None:
+                raise OSError(gdal.GetLastErrorMsg() or f"layer {name} could not be made")
+            for i in range(defn.GetFieldCount()):
+                if out.CreateField(defn.GetFieldDefn(i)) != 0:
+                    raise OSError(gdal.GetLastErrorMsg() or "a field could not be made")
+            odefn = out.GetLayerDefn()
+            n = 0
+            for f in sl:
+                g = ogr.Feature(odefn)
+                g.SetFrom(f)
+                g.SetFID(f.GetFID())
+                if out.CreateFeature(g) != 0:
+                    raise OSError(gdal.GetLastErrorMsg() or "a feature was refused")
+                n += 1
+            if n != sl.GetFeatureCount():
+                raise OSError(f"{n} of {sl.GetFeatureCount()} features were copied")
+            if dst.CommitTransaction() != 0:
+                raise OSError(gdal.GetLastErrorMsg() or "the transaction failed")
+            # at once (closing the file takes longer): the previous layer's record goes
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(dst_path + PROVENANCE)
+        except BaseException:
+            with contextlib.suppress(Exception):
+                dst.RollbackTransaction()
+            raise
+        finally:
+            out = sl = None
+            dst = None
+            src = None
 
 
 class Terminated(BaseException):

@@ -44,7 +44,7 @@ class MergeSamples(HazardAlgorithm):
         fields.append(compat.int_field("label"))
         fields.append(compat.string_field("sampler"))
         crs = pres.sourceCrs()
-        n = [0, 0]
+        n, dropped = [0, 0], [0, 0]
         with CheckedSink(self, parameters, P.OUTPUT, context, fields, compat.WKB_POINT,
                          crs) as sink:
             for src, label, default in ((pres, 1, "presence"), (absn, 0, "absence")):
@@ -53,7 +53,8 @@ class MergeSamples(HazardAlgorithm):
                 has_sampler = src.fields().indexOf("sampler") >= 0
                 for f in src.getFeatures():
                     g = f.geometry()
-                    if g is None or g.isNull():
+                    if g is None or g.isNull() or g.isEmpty():
+                        dropped[label] += 1
                         continue
                     if compat.geometry_type(g.wkbType()) != compat.GEOM_POINT:
                         g = g.pointOnSurface()
@@ -67,5 +68,9 @@ class MergeSamples(HazardAlgorithm):
                     n[label] += 1
             dest = sink.close()
         feedback.pushInfo(f"{n[1]} presences and {n[0]} absences merged.")
+        for label, key in ((1, P.PRESENCES), (0, P.ABSENCES)):
+            if dropped[label]:
+                feedback.pushWarning(f"{key}: {dropped[label]} feature(s) without geometry (NULL "
+                                     f"or empty) left out: they have no place to sample.")
         attach_style(context, dest, label_style, "vector", self.tr("Training samples"))
         return {P.OUTPUT: dest}

@@ -10,6 +10,8 @@ import os
 import platform
 import sys
 
+from . import partial
+
 SUFFIX = ".provenance.json"
 
 
@@ -68,7 +70,15 @@ def write(algorithm, parameters, inputs, outputs, extra=None):
         if f is None:
             continue
         side = f + SUFFIX
-        with open(side, "w", encoding="utf-8") as fh:
-            json.dump(dict(record, output=f), fh, indent=2, default=str)
+        # whole or not at all: a run killed while writing it leaves no half record
+        partial.remove_leftovers(side)
+        tmp = partial.temp_path(side)
+        try:
+            with open(tmp, "w", encoding="utf-8") as fh:
+                json.dump(dict(record, output=f), fh, indent=2, default=str)
+            os.replace(tmp, side)
+        finally:
+            if os.path.exists(tmp):
+                os.remove(tmp)
         written.append(side)
     return written
