@@ -15,7 +15,7 @@ from ..core.io.raster import RESAMPLINGS
 from ..core.util import deps, tempfiles
 from ..core.util.errors import Cancelled, HazardError
 from ..core.util.progress import Feedback
-from . import compat, guard
+from . import checks, compat, guard
 from . import params as P
 
 PLUGIN_DIR = os.path.dirname(os.path.dirname(__file__))
@@ -143,6 +143,7 @@ class HazardAlgorithm(QgsProcessingAlgorithm):
             raise QgsProcessingException(self._missing_message(missing))
         self.feedback = feedback  # for the size estimate of factor_stack
         self.extra_outputs = []  # files written inside output folders (for provenance)
+        checks.check_parameters(self, parameters, context)  # NaN, lists, multi-layer files
         self._check_geometry_types(parameters, context)
         parameters = guard.protect_inputs(self, parameters, context)
         from qgis.core import QgsProcessingUtils

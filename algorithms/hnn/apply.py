@@ -49,6 +49,9 @@ class ApplyHnn(HnnAlgorithm):
         src, feats, names, X, _ = self.units(parameters, context, need_classes=False)
         passes = self.parameterAsInt(parameters, P.MC_PASSES, context)
         seed = self.seed(parameters, context)
+        from ...core.susceptibility.factor_fit import check_unit_fields
+        check_unit_fields(rows[0] if rows is not None else None, man.features, X, names, seed,
+                          feedback.pushInfo, feedback.pushWarning)  # names a misfit field
         _, arr = worker.run(jobs.PredictHnn(path, passes, seed), {"X": X}, fb)
         extra = {}
         if rows is not None:  # the area of applicability, as 'Area of applicability' gives it

@@ -97,8 +97,12 @@ class ApplyModel(HazardAlgorithm):
                 from ...core.susceptibility.applicability import from_model
                 app = from_model(extras.aoa, man.encoding.columns,
                                  self.seed(parameters, context), fb.check)
-            return self._units(parameters, context, feedback, est, man.encoding, spread, app)
+            return self._units(parameters, context, feedback, est, man.encoding, spread, app,
+                               extras.aoa[0] if extras.aoa is not None else None)
         bands = factor_bands(self, parameters, context)
+        from ...core.susceptibility.factor_fit import check_raster_model
+        check_raster_model(man, extras.aoa, bands, self.seed(parameters, context),
+                           feedback.pushInfo, feedback.pushWarning)  # names a misfit factor
         out = self.parameterAsOutputLayer(parameters, P.OUTPUT, context)
         out_cls = self.parameterAsOutputLayer(parameters, P.OUTPUT_CLASSES, context)
         out_spread = self.parameterAsOutputLayer(parameters, P.OUTPUT_UNCERTAINTY, context)
@@ -129,7 +133,7 @@ class ApplyModel(HazardAlgorithm):
             res.update(OUTPUT_CLASSES=out_cls, GVF=m.gvf)
         return res
 
-    def _units(self, parameters, context, feedback, est, enc, spread=None, app=None):
+    def _units(self, parameters, context, feedback, est, enc, spread=None, app=None, rows=None):
         src = self.parameterAsSource(parameters, P.UNITS, context)
         if src is None:
             raise QgsProcessingException("This model was trained on feature fields: give the "
@@ -140,6 +144,10 @@ class ApplyModel(HazardAlgorithm):
                                          f"field(s) {', '.join(missing)} [UNITS].")
         feats = list(src.getFeatures())
         X = numbers(feats, enc.names)
+        from ...core.susceptibility.factor_fit import check_unit_fields
+        check_unit_fields(rows, enc.columns,
+                          X, enc.names, self.seed(parameters, context), feedback.pushInfo,
+                          feedback.pushWarning)
         ok = np.isfinite(X).all(axis=1)
         p = np.full(len(feats), np.nan)
         sd = np.full(len(feats), np.nan)
