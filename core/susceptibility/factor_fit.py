@@ -43,7 +43,8 @@ REFUSE_OUTSIDE = 0.5
 REFUSE_SPREAD, SPREAD_KS, OUTSIDE_WITH_SPREAD = 1.75, 0.25, 0.10
 #: refused whatever the rest: distributions this far apart (KS)
 REFUSE_KS = 0.75
-#: warned: any of these
+#: warned: OUTSIDE or KS from these, or a spread factor from WARN_SPREAD with KS >= SPREAD_KS
+#: (a map narrower than biased training rows, with a similar distribution, is no warning)
 WARN_OUTSIDE, WARN_SPREAD, WARN_KS = 0.10, 1.6, 0.5
 #: map values sampled per factor (a seeded sample)
 SAMPLE = 20_000
@@ -74,8 +75,8 @@ class FactorFit:
                 self.spread_factor >= REFUSE_SPREAD and (self.ks >= SPREAD_KS or
                                                          self.outside >= OUTSIDE_WITH_SPREAD)):
             return "refuse"
-        if self.outside >= WARN_OUTSIDE or self.ks >= WARN_KS or \
-                self.spread_factor >= WARN_SPREAD:
+        if self.outside >= WARN_OUTSIDE or self.ks >= WARN_KS or (
+                self.spread_factor >= WARN_SPREAD and self.ks >= SPREAD_KS):
             return "warn"
         return "ok"
 
