@@ -15,7 +15,7 @@ from ..core.io.raster import RESAMPLINGS
 from ..core.util import deps, tempfiles
 from ..core.util.errors import Cancelled, HazardError
 from ..core.util.progress import Feedback
-from . import compat, guard, loading
+from . import checks, compat, guard, loading
 from . import params as P
 
 PLUGIN_DIR = os.path.dirname(os.path.dirname(__file__))
@@ -144,6 +144,7 @@ class HazardAlgorithm(QgsProcessingAlgorithm):
             raise QgsProcessingException(self._missing_message(missing))
         self.feedback = feedback  # for the size estimate of factor_stack
         self.extra_outputs = []  # files written inside output folders (for provenance)
+        checks.check_parameters(self, parameters, context)  # NaN, lists, multi-layer files
         self._check_geometry_types(parameters, context)
         parameters = self.resolve_destinations(parameters, context)
         before = set(context.layersToLoadOnCompletion())

@@ -70,9 +70,11 @@ def surface_points(feats, crs=None, context=None, source_crs=None):
     xs, ys = np.full(len(feats), np.nan), np.full(len(feats), np.nan)
     for k, f in enumerate(feats):
         g = f.geometry()
-        if g is None or g.isNull():
+        if g is None or g.isNull() or g.isEmpty():
             continue
         p = g.pointOnSurface()
+        if p is None or p.isNull() or p.isEmpty():
+            continue
         if xf is not None:
             p.transform(xf)
         pt = p.asPoint()

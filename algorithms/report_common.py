@@ -6,9 +6,11 @@ from ..core.sampling import samplers as smp
 from ..core.io.zonal import geometries_from_wkb, point_coordinates
 from .base import source_geometries
 from . import compat
+from . import params as P
 
 
-def hazard_xy(alg, parameters, name, context, stack, feedback, label_field=None, label=None):
+def hazard_xy(alg, parameters, name, context, stack, feedback, label_field=None, label=None,
+              label_param=P.LABEL_FIELD):
     """Coordinates (grid CRS) of a point or polygon layer: points as they are, polygons as the
     centres of their pixels; optionally only features whose ``label_field`` equals ``label``."""
     src = alg.parameterAsSource(parameters, name, context)
@@ -20,6 +22,13 @@ def hazard_xy(alg, parameters, name, context, stack, feedback, label_field=None,
     wkbs, feats = source_geometries(src, name, crs, context, feedback)
     if label_field and src.fields().indexOf(label_field) >= 0:
         keep = [_label(f[label_field]) == label for f in feats]
+        if not any(keep):  # labels coded otherwise (1/2, yes/no): say so, not "extent and CRS"
+            values = sorted({str(f[label_field]) for f in feats})
+            shown = ", ".join(values[:6]) + (", ..." if len(values) > 6 else "")
+            raise QgsProcessingException(
+                f"No feature of [{name}] has {label_field} = {label:g} (its values: {shown}): "
+                f"labels must be 1 for a hazard and 0 for none; recode the field (Field "
+                f"Calculator) or choose another one [{label_param}].")
         wkbs = [w for w, k in zip(wkbs, keep) if k]
     geoms = geometries_from_wkb(wkbs)
     if compat.geometry_type(src.wkbType()) == compat.GEOM_POLYGON:
@@ -86,7 +95,8 @@ def independent_xy(alg, parameters, context, stack, feedback, seed, avoid_xy, fb
     if alg.parameterAsSource(parameters, P.INDEPENDENT, context) is None:
         return None
     label_field = alg.parameterAsString(parameters, P.INDEPENDENT_LABEL_FIELD, context) or None
-    pres = hazard_xy(alg, parameters, P.INDEPENDENT, context, stack, feedback, label_field, 1)
+    pres = hazard_xy(alg, parameters, P.INDEPENDENT, context, stack, feedback, label_field, 1,
+                     P.INDEPENDENT_LABEL_FIELD)
     if not len(pres[0]):
         raise QgsProcessingException(
             f"The independent inventory holds no presence"
@@ -95,7 +105,7 @@ def independent_xy(alg, parameters, context, stack, feedback, seed, avoid_xy, fb
         feedback.pushWarning(note)
     if label_field:
         absn = hazard_xy(alg, parameters, P.INDEPENDENT, context, stack, feedback,
-                         label_field, 0)
+                         label_field, 0, P.INDEPENDENT_LABEL_FIELD)
         return pres, absn, f"label 1 and 0 of '{label_field}'"
     avoid = (np.r_[pres[0], avoid_xy[0]], np.r_[pres[1], avoid_xy[1]])
     absn = background(stack, avoid, per * len(pres[0]), seed, fb)

@@ -23,7 +23,10 @@ class ApplyHnn(HnnAlgorithm):
         "training units, 1 inside / 0 outside the area of applicability, as 'Area of "
         "applicability' gives them) when the model file keeps its training units. The network "
         "is rebuilt from the plugin's code and only its weights (plain arrays) are read from "
-        "the file, so a model file cannot run code.")
+        "the file, so a model file cannot run code. "
+        "The fields' values are compared with the training units kept in the model file "
+        "(range, 5-95 % spread, Kolmogorov-Smirnov statistic): a field holding another "
+        "factor or other units is refused, naming it.")
 
     def initAlgorithm(self, config=None):
         self.addParameter(QgsProcessingParameterFile(
@@ -49,6 +52,9 @@ class ApplyHnn(HnnAlgorithm):
         src, feats, names, X, _ = self.units(parameters, context, need_classes=False)
         passes = self.parameterAsInt(parameters, P.MC_PASSES, context)
         seed = self.seed(parameters, context)
+        from ...core.susceptibility.factor_fit import check_unit_fields
+        check_unit_fields(rows[0] if rows is not None else None, man.features, X, names, seed,
+                          feedback.pushInfo, feedback.pushWarning)  # names a misfit field
         _, arr = worker.run(jobs.PredictHnn(path, passes, seed), {"X": X}, fb)
         extra = {}
         if rows is not None:  # the area of applicability, as 'Area of applicability' gives it

@@ -56,6 +56,11 @@ class ApplyModel(HazardAlgorithm):
         "number of workers. A 5-class natural-breaks raster follows (Fisher-Jenks on a seeded "
         "sample of 1,000,000 values by default, GVF in the log), labelled very low .. very "
         "high.<br>"
+        "<b>Factors checked</b>: each factor's values at a seeded sample of the rasters are "
+        "compared with the model's training rows (range, 5-95 % spread, Kolmogorov-Smirnov "
+        "statistic): a raster given under another factor's name or in other units (percent "
+        "for degrees, feet for metres) is refused, naming it; a doubtful one is warned "
+        "about.<br>"
         "<b>Prediction uncertainty</b> (optional output): the standard deviation of the "
         "probabilities of the random forest's trees, or of the XGBoost or GLM models of the "
         "cross-validation folds kept in the model file ('Keep one model per fold' of 'Train "
@@ -97,8 +102,12 @@ class ApplyModel(HazardAlgorithm):
                 from ...core.susceptibility.applicability import from_model
                 app = from_model(extras.aoa, man.encoding.columns,
                                  self.seed(parameters, context), fb.check)
-            return self._units(parameters, context, feedback, est, man.encoding, spread, app)
+            return self._units(parameters, context, feedback, est, man.encoding, spread, app,
+                               extras.aoa[0] if extras.aoa is not None else None)
         bands = factor_bands(self, parameters, context)
+        from ...core.susceptibility.factor_fit import check_raster_model
+        check_raster_model(man, extras.aoa, bands, self.seed(parameters, context),
+                           feedback.pushInfo, feedback.pushWarning)  # names a misfit factor
         out = self.parameterAsOutputLayer(parameters, P.OUTPUT, context)
         out_cls = self.parameterAsOutputLayer(parameters, P.OUTPUT_CLASSES, context)
         out_spread = self.parameterAsOutputLayer(parameters, P.OUTPUT_UNCERTAINTY, context)
@@ -130,7 +139,7 @@ class ApplyModel(HazardAlgorithm):
             res.update(OUTPUT_CLASSES=out_cls, GVF=m.gvf)
         return res
 
-    def _units(self, parameters, context, feedback, est, enc, spread=None, app=None):
+    def _units(self, parameters, context, feedback, est, enc, spread=None, app=None, rows=None):
         src = self.parameterAsSource(parameters, P.UNITS, context)
         if src is None:
             raise QgsProcessingException("This model was trained on feature fields: give the "
@@ -141,6 +150,10 @@ class ApplyModel(HazardAlgorithm):
                                          f"field(s) {', '.join(missing)} [UNITS].")
         feats = list(src.getFeatures())
         X = numbers(feats, enc.names)
+        from ...core.susceptibility.factor_fit import check_unit_fields
+        check_unit_fields(rows, enc.columns,
+                          X, enc.names, self.seed(parameters, context), feedback.pushInfo,
+                          feedback.pushWarning)
         ok = np.isfinite(X).all(axis=1)
         p = np.full(len(feats), np.nan)
         sd = np.full(len(feats), np.nan)

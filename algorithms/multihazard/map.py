@@ -52,6 +52,11 @@ class MapMultiHazard(HazardAlgorithm):
         "the 25-class bivariate map: 5 natural-breaks levels per hazard (Fisher-Jenks on a "
         "seeded sample of the merged maps, global breaks), code = 5 x flood level + landslide "
         "level, styled with a 5x5 palette whose legend reads 'flood X - landslide Y'.<br>"
+        "<b>Factors checked</b>: each factor's values at a seeded sample of the rasters are "
+        "compared with the model's training rows (range, 5-95 % spread, Kolmogorov-Smirnov "
+        "statistic): a raster given under another factor's name or in other units (percent "
+        "for degrees, feet for metres) is refused, naming it; a doubtful one is warned "
+        "about.<br>"
         "<b>Tiles</b>: lattice tiles of the given size with an overlap on every side are "
         "predicted independently, on local threads (default) or on an existing Dask cluster "
         "given its scheduler address (its workers need numpy, scipy and xgboost: the networks "
@@ -101,6 +106,9 @@ class MapMultiHazard(HazardAlgorithm):
         with tempfiles.workdir("hazard_mhmap_") as tmp:
             with self.factor_stack(parameters, context) as stack:
                 bands, grid = stack.bands, stack.grid
+                from ...core.susceptibility.factor_fit import check_bundle
+                check_bundle(path, stack, self.seed(parameters, context), feedback.pushInfo,
+                             feedback.pushWarning)  # names a factor unlike its training values
             zb, codes = zone_band(self, parameters, context, grid, tmp, man.zones,
                                    feedback=feedback)
             summary = mh_map.map_bundle(

@@ -45,7 +45,7 @@ class MultiHazardSamples(SamplingAlgorithm):
             P.KDE_RATIO, self.tr("Synthetic presences per training presence (KDE; 0: none)"),
             compat.NUMBER_DOUBLE, 0.5, minValue=0.0))
         self.addParameter(QgsProcessingParameterNumber(
-            P.SPACING, self.tr("Spacing of synthetic presences (map units)"),
+            P.SPACING, self.tr("Spacing of synthetic presences (metres)"),
             compat.NUMBER_DOUBLE, 100.0, minValue=0.0))
         self.addParameter(QgsProcessingParameterNumber(
             P.ABSENCE_RATIO, self.tr("Absences per presence (one-class SVM)"),

@@ -67,7 +67,7 @@ class TrainMultiHazard(HazardAlgorithm):
             P.FEATURES, self.tr("Kept factors per zone (JSON from 'Zone-wise feature "
                                 "selection'; empty: every factor)"), optional=True))
         for key, text, kind, default, lo in (
-                (P.RADIUS, "Co-location radius for the other hazard's label (map units)",
+                (P.RADIUS, "Co-location radius for the other hazard's label (metres)",
                  compat.NUMBER_DOUBLE, 100.0, 0.0),
                 (P.MIN_SAMPLES, "Minimum training presences and absences of a hazard in a zone",
                  compat.NUMBER_INTEGER, 10, 3),

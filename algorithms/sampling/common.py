@@ -55,7 +55,8 @@ class SamplingAlgorithm(HazardAlgorithm):
 
     def add_common_parameters(self, min_distance=0.0, include_presences=True):
         self.addParameter(QgsProcessingParameterNumber(
-            P.MIN_DISTANCE, self.tr("Minimum distance from any presence (map units)"),
+            P.MIN_DISTANCE, self.tr("Minimum distance from any presence (metres, whatever the "
+                                    "CRS's units)"),
             compat.NUMBER_DOUBLE, min_distance, minValue=0.0))
         self.add_seed_parameter()
         if include_presences:

@@ -1,4 +1,6 @@
 """hazard:mergesamples: presence and absence layers -> one labelled training layer."""
+import math
+
 from qgis.core import (QgsCoordinateTransform, QgsFeature, QgsFields,
                        QgsProcessingException, QgsProcessingParameterFeatureSink,
                        QgsProcessingParameterFeatureSource)
@@ -44,22 +46,28 @@ class MergeSamples(HazardAlgorithm):
         fields.append(compat.int_field("label"))
         fields.append(compat.string_field("sampler"))
         crs = pres.sourceCrs()
-        n, dropped = [0, 0], [0, 0]
+        n, skipped = [0, 0], {P.PRESENCES: 0, P.ABSENCES: 0}
         with CheckedSink(self, parameters, P.OUTPUT, context, fields, compat.WKB_POINT,
                          crs) as sink:
-            for src, label, default in ((pres, 1, "presence"), (absn, 0, "absence")):
+            for src, label, default, key in ((pres, 1, "presence", P.PRESENCES),
+                                             (absn, 0, "absence", P.ABSENCES)):
                 xf = QgsCoordinateTransform(src.sourceCrs(), crs, context.transformContext()) \
                     if src.sourceCrs() != crs else None
                 has_sampler = src.fields().indexOf("sampler") >= 0
                 for f in src.getFeatures():
                     g = f.geometry()
                     if g is None or g.isNull() or g.isEmpty():
-                        dropped[label] += 1
+                        skipped[key] += 1
                         continue
                     if compat.geometry_type(g.wkbType()) != compat.GEOM_POINT:
                         g = g.pointOnSurface()
                     if xf is not None:
                         g.transform(xf)
+                    bb = g.boundingBox()
+                    if not all(math.isfinite(v) for v in (bb.xMinimum(), bb.yMinimum(),
+                                                          bb.xMaximum(), bb.yMaximum())):
+                        skipped[key] += 1  # NaN or infinite coordinates
+                        continue
                     out = QgsFeature(fields)
                     out.setGeometry(g)
                     out.setAttributes([label, str(f["sampler"]) if has_sampler and f["sampler"]
@@ -68,9 +76,10 @@ class MergeSamples(HazardAlgorithm):
                     n[label] += 1
             dest = sink.close()
         feedback.pushInfo(f"{n[1]} presences and {n[0]} absences merged.")
-        for label, key in ((1, P.PRESENCES), (0, P.ABSENCES)):
-            if dropped[label]:
-                feedback.pushWarning(f"{key}: {dropped[label]} feature(s) without geometry (NULL "
-                                     f"or empty) left out: they have no place to sample.")
+        for key, k in skipped.items():
+            if k:
+                feedback.pushWarning(f"{k} feature(s) of [{key}] without a usable geometry "
+                                     f"(NULL, empty, or NaN or infinite coordinates) were left "
+                                     f"out.")
         attach_style(context, dest, label_style, "vector", self.tr("Training samples"))
         return {P.OUTPUT: dest}

@@ -64,10 +64,13 @@ class SplitInventory(HazardAlgorithm):
         if src is None or src.featureCount() == 0:
             raise QgsProcessingException("The inventory is empty or could not be opened "
                                          "[INVENTORY].")
-        feats = [f for f in src.getFeatures() if f.hasGeometry()]
+        feats = [f for f in src.getFeatures() if f.hasGeometry() and not f.geometry().isEmpty()]
         if len(feats) < src.featureCount():
             feedback.pushWarning(f"{src.featureCount() - len(feats)} feature(s) without "
-                                 f"geometry were left out of both parts.")
+                                 f"geometry (NULL or empty) were left out of both parts.")
+        if not feats:
+            raise QgsProcessingException("No feature of the inventory has a geometry "
+                                         "[INVENTORY].")
         method = METHODS[self.parameterAsEnum(parameters, P.METHOD, context)]
         size = None
         if method == "blocks":

@@ -82,8 +82,10 @@ class Grid:
         return bool(srs.IsGeographic())
 
     def check_distance(self, value, name, what="distance"):
-        """Refuse a distance in map units that cannot be meant in degrees (1 or more) when the
-        grid is geographic: it was given in metres and would exclude the whole region."""
+        """A distance given in metres, in map units: divided by the metres of one unit in a
+        projected CRS (a CRS in feet: 100 m is 328 ft). In a geographic CRS a distance of 1 or
+        more is refused (it was meant in metres and would exclude the whole region); below 1 it
+        is taken in degrees, as before."""
         if value >= 1 and self.geographic:
             srs = osr.SpatialReference()
             srs.ImportFromWkt(self.crs_wkt)
@@ -95,7 +97,18 @@ class Grid:
                 f"units are degrees: {value:g} degrees is {value * 111:g} km. Reproject the "
                 f"rasters to a projected CRS in metres (the local UTM zone, Raster > Projections "
                 f"> Warp) and give the {what} in metres.", name)
-        return value
+        return value / self.metres_per_unit
+
+    @property
+    def metres_per_unit(self):
+        """Metres in one map unit of a projected CRS (0.3048 for feet, 0.3048006 for US
+        survey feet); 1 for a geographic or missing CRS."""
+        if not self.crs_wkt or self.geographic:
+            return 1.0
+        srs = osr.SpatialReference()
+        srs.ImportFromWkt(self.crs_wkt)
+        f = srs.GetLinearUnits()
+        return float(f) if f and f > 0 else 1.0
 
     @property
     def pixel_width(self):

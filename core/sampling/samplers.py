@@ -119,8 +119,16 @@ def parse_ratios(text):
         except (ValueError, ZeroDivisionError):
             raise InputError(f"Cannot read the ratio '{part}': write ratios as 1:5, 1:50, ...",
                              "RATIOS")
-    if not out or any(r <= 0 for r in out):
+    if not out or any(not r > 0 or not np.isfinite(r) for r in out):
         raise InputError("Give at least one positive ratio, e.g. 1:1, 1:5.", "RATIOS")
+    seen = {}
+    for part, r in zip([p.strip() for p in str(text).replace(";", ",").split(",")
+                        if p.strip()], out):
+        if round(r, 9) in seen:  # the same set twice: its presences would count twice
+            raise InputError(f"The ratios '{seen[round(r, 9)]}' and '{part}' are the same "
+                             f"(1:{r:g}): each ratio makes one sample set, and a repeated one "
+                             f"would repeat its presences; give each ratio once.", "RATIOS")
+        seen[round(r, 9)] = part
     return out
 
 
@@ -396,7 +404,7 @@ def kde_augment(stack, presences, count, rng, spacing=100.0, bandwidth="scott", 
     from scipy.spatial import cKDTree
     from scipy.stats import gaussian_kde
     fb = as_feedback(feedback)
-    stack.grid.check_distance(spacing, "MIN_DISTANCE", "spacing of the new points")
+    spacing = stack.grid.check_distance(spacing, "MIN_DISTANCE", "spacing of the new points")
     P = np.column_stack([presences.x, presences.y])
     if len(P) < 3:
         raise InputError("KDE augmentation needs at least 3 presences.", "PRESENCES")
