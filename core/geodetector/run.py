@@ -70,8 +70,12 @@ def _label(limits, k, lo, hi):
     return f"{'[' if k == 0 else '('}{a:.4g}, {b:.4g}]"
 
 
-def make_plan(chunks, categorical, classes, method, seed, fb, workers=1):
+def make_plan(chunks, categorical, classes, method, seed, fb, workers=1, value_labels=None):
     """Pass 1: zones, categories, per-zone samples of continuous factors -> class limits.
+
+    A categorical factor's strata are labelled by its values (the user's codes: 1, 2, 3, 5, 7
+    stay 1, 2, 3, 5, 7); ``value_labels`` {factor index: labels} names the values 0..k-1 of a
+    factor given as codes of text categories (see :func:`category_codes`).
 
     Values for the limits are kept with probability EDGE_SAMPLE / ``chunks.upper`` (an upper
     bound of the number of samples), drawn by a generator seeded with (``seed``, chunk number),
@@ -134,8 +138,10 @@ def make_plan(chunks, categorical, classes, method, seed, fb, workers=1):
             if len(cats) and np.all(cats == np.round(cats)) and span < LOOKUP_SPAN:
                 lookup[j] = np.zeros(int(span) + 1, np.intp)
                 lookup[j][(cats - cats[0]).astype(np.intp)] = np.arange(len(cats))
+            names = (value_labels or {}).get(j)
+            lab = [f"{v:g}" if names is None else str(names[int(v)]) for v in categories[j]]
             for zi in range(len(zones)):
-                labels[(zi, j)] = [f"{v:g}" for v in categories[j]]
+                labels[(zi, j)] = list(lab)
             continue
 
     def breaks(key):
@@ -173,10 +179,13 @@ def _chunk_results(chunks, fn, workers, fb):
 
 
 def run_chunks(chunks, names, categorical, classes=5, method="quantile", top_n=5,
-               risk_factors=None, alpha=0.05, seed=0, feedback=None, workers=None):
+               risk_factors=None, alpha=0.05, seed=0, feedback=None, workers=None,
+               value_labels=None):
     """GeoDetector over re-iterable ``chunks``; returns ({zone label: result}, plan).
     ``workers``: threads computing the per-stratum statistics (default: CPU count, at most
-    4); the results do not depend on it."""
+    4); the results do not depend on it. ``value_labels`` {factor name: labels}: the text
+    category of each value 0..k-1 of a categorical factor given as codes (the tables then
+    name its strata by those labels)."""
     fb = as_feedback(feedback)
     p = len(names)
     if p == 0:
@@ -184,7 +193,8 @@ def run_chunks(chunks, names, categorical, classes=5, method="quantile", top_n=5
     if method not in ("quantile", "natural"):
         raise InputError(f"Unknown stratification '{method}'.", "STRATIFICATION")
     workers = max(1, min(4, os.cpu_count() or 1)) if workers is None else workers
-    plan = make_plan(chunks, categorical, classes, method, seed, fb.sub(0, 0.35), workers)
+    vl = {names.index(k): v for k, v in (value_labels or {}).items() if k in names}
+    plan = make_plan(chunks, categorical, classes, method, seed, fb.sub(0, 0.35), workers, vl)
     Z = len(plan.zones)
 
     def single_stats(_, chunk):
@@ -348,6 +358,22 @@ def categories(values):
     return keys, codes
 
 
+def category_codes(values):
+    """A categorical field's values as stratum values: (None, the values as floats) when every
+    non-null value is a number (integer codes such as 1, 2, 3, 5, 7 are kept, so the tables
+    name the strata by them), else (text labels sorted, codes 0..k-1 into them) as
+    :func:`categories`. NULL is NaN either way."""
+    nums = []
+    for v in values:
+        if v is None or (hasattr(v, "isNull") and v.isNull()):
+            nums.append(np.nan)
+        elif isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, float, np.number)):
+            return categories(values)
+        else:
+            nums.append(float(v))
+    return None, np.array(nums, float)
+
+
 def rename_zones(results, zone_values):
     """Zone codes 1..Z back to the zone field's values."""
     if zone_values is None:
@@ -389,11 +415,15 @@ def detect_raster(bands, grid, zone_index=None, opts=None, sample=0, feedback=No
     return results, plan.total
 
 
-def detect_table(y, X, names, categorical, zones=None, opts=None, feedback=None):
+def detect_table(y, X, names, categorical, zones=None, opts=None, feedback=None,
+                 value_labels=None):
     """GeoDetector on a table (response ``y``, factor columns ``X``, zone codes 1..Z or None);
-    rows missing a value are left out. Returns (results per zone, rows used, rows left out)."""
+    rows missing a value are left out. ``value_labels`` {factor name: labels} for categorical
+    columns holding codes 0..k-1 of text categories. Returns (results per zone, rows used,
+    rows left out)."""
     opts = opts or Options()
     chunks, dropped = table_chunks(y, X, zones)
     results, plan = run_chunks(chunks, names, categorical, opts.classes, opts.method,
-                               opts.top_n, opts.risk, opts.alpha, opts.seed, feedback)
+                               opts.top_n, opts.risk, opts.alpha, opts.seed, feedback,
+                               value_labels=value_labels)
     return results, plan.total, dropped
