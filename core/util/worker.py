@@ -62,6 +62,11 @@ class Job:
     def run(self, arrays, feedback):
         raise NotImplementedError
 
+    def check(self, arrays):
+        """Before the worker starts: refuse (InputError) a job that would not fit in memory, or
+        return a sentence estimating its memory and time (None: nothing to say)."""
+        return None
+
 
 @dataclass
 class Wait(Job):
@@ -87,6 +92,9 @@ def run(job, arrays, feedback=None, timeout=None):
     if missing:
         raise TypeError(f"{job.OP} needs the arrays {missing}")
     fb = as_feedback(feedback)
+    note = job.check(arrays)  # refused here, before any process or memory is spent
+    if note:
+        fb.info(note)
     with tempfiles.workdir("hazard_worker_") as td:
         with open(os.path.join(td, "spec.json"), "w", encoding="utf-8") as fh:
             json.dump({"op": job.OP, "params": schema.to_json(job)}, fh)
