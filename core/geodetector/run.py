@@ -341,6 +341,7 @@ def raster_chunks(stack, response=0, zone=None, sample_size=0, seed=0, feedback=
         for k, win in enumerate(wins):
             if counts is not None and counts[k] == 0:
                 continue
+            fb.check()  # blocks of nodata yield nothing: a cancel is heard here too
             data = stack.read(win)
             ok = ~np.isnan(data[0])
             if ok.all():  # no gathering: views of the block
