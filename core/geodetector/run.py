@@ -441,9 +441,9 @@ def raster_estimate(stack, n_continuous, sample=0, workers=None, zone=False):
         timing = (f"; reading it takes about {duration_text(seconds)} a pass (timed on {probes} "
                   f"blocks) and GeoDetector makes {passes} passes: about "
                   f"{duration_text(seconds * passes)} in all")
+    using = f" with a sample of {sample:,} pixels" if sample else " (every pixel)"
     what = (f"GeoDetector on {stack.grid.xsize:,} x {stack.grid.ysize:,} = {n:,} pixels x "
-            f"{len(stack)} bands" + (f" with a sample of {sample:,} pixels" if sample else
-                                    " (every pixel)") + timing + ",")
+            f"{len(stack)} bands{using}{timing},")
     if need_sample > need_blocks + need_edges:
         param, advice = "SAMPLE_SIZE", ("draw fewer pixels [SAMPLE_SIZE] (at most 1/50 of the "
                                         "grid's pixels avoids a permutation of all of them), "

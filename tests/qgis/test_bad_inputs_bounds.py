@@ -176,7 +176,7 @@ def test_geodetector_on_ten_billion_pixels_says_its_estimate_first(run, huge, tm
     import threading
 
     from qgis.core import QgsProcessingException, QgsProcessingFeedback
-    import processing
+    from qgis import processing
     fb = QgsProcessingFeedback()
     timer = threading.Timer(8.0, fb.cancel)
     timer.start()
