@@ -76,6 +76,20 @@ def test_factor_threshold_absences_beyond_memory_are_refused(run, sample_area, t
         "OUTPUT": str(tmp_path / "s.gpkg")}, "COUNT")
 
 
+@pytest.mark.parametrize("extra,param", [({"ABSENCE_RATIO": 1e8}, "ABSENCE_RATIO"),
+                                         ({"KDE_RATIO": 1e8}, "KDE_RATIO")])
+def test_multihazard_samples_beyond_memory_are_refused(run, sample_area, tmp_path, memory_of,
+                                                       extra, param):
+    folder, _ = sample_area
+    memory_of(16 * GB)
+    _refused(run, "hazard:multihazardsamples", dict({
+        "FLOODS": str(folder / "floods.gpkg"),
+        "LANDSLIDES": str(folder / "landslide_points.gpkg"),
+        "FACTORS": [str(folder / "factors" / "slope.tif")], "ZONES": str(folder / "zones.gpkg"),
+        "OUTPUT": str(tmp_path / "mh.gpkg")}, **extra), param)
+    assert not (tmp_path / "mh.gpkg").exists()
+
+
 def test_a_count_that_fits_still_runs(run, sample_area, tmp_path, memory_of):
     folder, _ = sample_area
     memory_of(16 * GB)
