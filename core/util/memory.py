@@ -14,6 +14,8 @@ from .errors import InputError
 #: the share of the available memory a run may plan to use (the rest: QGIS, the OS, estimates'
 #: error)
 USABLE_SHARE = 0.8
+#: where Linux says how much memory is available
+MEMINFO = "/proc/meminfo"
 
 
 def available():
@@ -24,7 +26,7 @@ def available():
     except Exception:  # noqa: BLE001 (psutil absent or unable to read)
         pass
     try:
-        with open("/proc/meminfo", encoding="ascii") as fh:
+        with open(MEMINFO, encoding="ascii") as fh:
             for line in fh:
                 if line.startswith("MemAvailable:"):
                     return int(line.split()[1]) * 1024
