@@ -203,20 +203,23 @@ def _parent_death_signal():
         return False
 
 
-def die_with_parent(parent=None, stdin=None, pdeathsig=True):
+def die_with_parent(stdin=None, pdeathsig=True):
     """Make this worker end when its parent does: the parent-death signal on Linux, and a
     watchdog thread everywhere that ends it when the file descriptor ``stdin`` (the parent's
-    pipe; read unbuffered, so no lock is held at the interpreter's exit) reaches end of file or
-    when the parent process id is no longer ``parent`` (as given by the parent; the
-    check also catches a parent that died before the signal was set). Returns the mechanisms
-    set, for the record."""
+    pipe, whose writing end only the parent holds; read unbuffered, so no lock is held at the
+    interpreter's exit) reaches end of file, or when the parent process id changes from the one
+    seen now (an orphan is adopted by another process). The pipe also catches a parent that
+    died before the signal was set. The watch on the parent's id is left out when the id the
+    parent passed (PARENT_ENV) is not this process's parent: a launcher in between, or a
+    parent already gone (which the pipe catches). Returns the mechanisms set, for the
+    record."""
     import threading
-    parent = parent if parent is not None else int(os.environ.get(PARENT_ENV, "0") or 0)
     set_ = []
     if pdeathsig and _parent_death_signal():
         set_.append("pdeathsig")
-    if parent and os.name != "nt" and os.getppid() != parent:
-        _die()  # the parent died between the start and now
+    first = os.getppid()
+    given = int(os.environ.get(PARENT_ENV, "0") or 0)
+    watch_pid = os.name != "nt" and (not given or given == first)
 
     def by_pipe():
         try:
@@ -229,12 +232,12 @@ def die_with_parent(parent=None, stdin=None, pdeathsig=True):
     def by_pid():
         while True:
             time.sleep(WATCH_INTERVAL)
-            if os.getppid() != parent:
+            if os.getppid() != first:
                 _die()
     if stdin is not None:
         threading.Thread(target=by_pipe, name="parent-pipe", daemon=True).start()
         set_.append("pipe")
-    if parent and os.name != "nt":  # on Windows a parent's id does not change when it dies
+    if watch_pid:  # on Windows a parent's id does not change when it dies
         threading.Thread(target=by_pid, name="parent-pid", daemon=True).start()
         set_.append("ppid")
     return set_
