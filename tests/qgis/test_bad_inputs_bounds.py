@@ -97,6 +97,57 @@ def test_a_count_that_fits_still_runs(run, sample_area, tmp_path, memory_of):
     assert res["OUTPUT"]
 
 
+# -- trees: their count ------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def samples(run_module, sample_area, tmp_path_factory):
+    folder, _ = sample_area
+    d = tmp_path_factory.mktemp("trees")
+    facts = [str(folder / "factors" / f"{n}.tif") for n in ("slope", "ndvi")]
+    s = run_module("hazard:bufferabsences", {
+        "PRESENCES": str(folder / "landslide_points.gpkg"), "FACTORS": facts,
+        "OUTPUT": str(d / "samples.gpkg")})
+    s2 = run_module("hazard:bufferabsences", {
+        "PRESENCES": str(folder / "landslide_points.gpkg"), "FACTORS": facts, "SEED": 2,
+        "OUTPUT": str(d / "samples2.gpkg")})
+    return s["OUTPUT"], facts, s2["OUTPUT"]
+
+
+@pytest.mark.parametrize("alg", ["hazard:trainmodel", "hazard:comparesampling",
+                                 "hazard:susceptibilityratioabsences"])
+def test_trees_beyond_memory_are_refused(run, sample_area, samples, tmp_path, memory_of, alg):
+    folder, _ = sample_area
+    path, facts, other = samples
+    memory_of(16 * GB)
+    params = {
+        "hazard:trainmodel": {"SAMPLES": path, "OUTPUT_MODEL": str(tmp_path / "m.hsm"),
+                              "OUTPUT_HTML": str(tmp_path / "m.html")},
+        "hazard:comparesampling": {"SCENARIOS": [path, other],
+                                   "OUTPUT_HTML": str(tmp_path / "c.html")},
+        "hazard:susceptibilityratioabsences": {
+            "PRESENCES": str(folder / "landslide_points.gpkg"), "OUTPUT": str(tmp_path / "s.gpkg"),
+            "OUTPUT_MAP": str(tmp_path / "map.tif")}}[alg]
+    params.update(FACTORS=facts, TREES=2_000_000_000)
+    msg = _refused(run, alg, params, "TREES")
+    assert "2,000,000,000 trees" in msg, msg
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_forest_bound_holds_a_fitted_forest():
+    """The bound of a forest's memory against the nodes of a forest fitted on noisy data."""
+    import pickle
+
+    from sklearn.ensemble import RandomForestClassifier
+
+    from hazard_susceptibility.core.susceptibility.estimators import forest_bytes
+    rng = np.random.default_rng(0)
+    X = rng.random((2000, 5))
+    y = (X[:, 0] + rng.normal(0, 1.0, 2000) > 0.5).astype(int)
+    rf = RandomForestClassifier(20, random_state=0).fit(X, y)
+    real = len(pickle.dumps(rf))
+    bound = forest_bytes("rf", 20, 2000)
+    assert real < bound < 6 * real
+
+
 # -- Hierarchical Neural Network: its weights ---------------------------------------------------
 @pytest.fixture()
 def units():
