@@ -10,6 +10,20 @@ from ..sampling.common import SamplingAlgorithm
 from .. import params as P
 
 
+def samples_memory(inventories, kde_ratio, absence_ratio):
+    """Refuse, before any is drawn, samples that would not fit in memory (synthetic presences
+    by KDE_RATIO, absences by ABSENCE_RATIO); else a sentence with their memory."""
+    from ...core.sampling.samplers import BYTES_PER_ABSENCE, DRAW_MASK_BYTES
+    from ...core.util import memory
+    n_pres = sum(len(v[0]) for v in inventories.values() if v is not None)
+    n_all = int(n_pres * (1 + kde_ratio) * (1 + absence_ratio))
+    param = P.ABSENCE_RATIO if absence_ratio >= kde_ratio else P.KDE_RATIO
+    return memory.require(n_all * BYTES_PER_ABSENCE + DRAW_MASK_BYTES,
+                          f"Drawing {n_all:,} samples", param,
+                          f"lower the absences per presence [{P.ABSENCE_RATIO}] or the synthetic "
+                          f"presences per training presence [{P.KDE_RATIO}]")
+
+
 class MultiHazardSamples(SamplingAlgorithm):
     NAME = "multihazardsamples"
     DISPLAY = "Prepare multi-hazard samples"
@@ -63,6 +77,8 @@ class MultiHazardSamples(SamplingAlgorithm):
             zones_at = zone_lookup(self, parameters, context, stack, feedback)  # checked before sampling
             inventories = {name: hazard_xy(self, parameters, key, context, stack, feedback)
                            for key, name in HAZARD_INPUTS}
+            feedback.pushInfo(samples_memory(inventories, num[P.KDE_RATIO],
+                                             num[P.ABSENCE_RATIO]))
             x, y, cols = multihazard_samples(
                 stack, inventories, zones_at, self.seed(parameters, context),
                 num[P.KDE_RATIO], num[P.SPACING], num[P.ABSENCE_RATIO], num[P.MIN_DISTANCE],

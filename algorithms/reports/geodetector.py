@@ -11,8 +11,8 @@ from qgis.core import (QgsCoordinateReferenceSystem, QgsProcessingException,
                        QgsProcessingParameterRasterLayer, QgsProcessingParameterString)
 
 from ...core.geodetector.report import write_outputs
-from ...core.geodetector.run import (Options, categories, detect_raster, detect_table,
-                                      rename_zones)
+from ...core.geodetector.run import (Options, categories, category_codes, detect_raster,
+                                      detect_table, rename_zones)
 from ...core.io.raster import AlignedStack, Band, Grid, bands_of, sample_at, unique_names
 from ...core.io.zonal import points_in_zones, zones_raster
 from .. import compat
@@ -49,7 +49,12 @@ class GeoDetector(HazardAlgorithm):
         "ranked), interaction detector (q of every pair among the top N, with its type), risk "
         "detector (mean response per stratum of the top factor or of the factors you name, "
         "pairwise Welch t-tests, one-way ANOVA) and ecological detector (F test for every pair "
-        "among the top N).<br><br>"
+        "among the top N). Strata are named by the factors' own values (a categorical "
+        "field's or raster's codes, e.g. soil types 1, 2, 3, 5, 7, or its text) and by class "
+        "ranges for continuous factors.<br><br>"
+        "<b>Size</b>: the memory a run needs is checked before it starts (a run that would "
+        "not fit is refused, naming the parameter to change); on grids of 100 million pixels "
+        "or more the time of its passes is said first.<br><br>"
         "<b>Conventions</b>: q = 1 - &Sigma; N<sub>h</sub>&sigma;<sub>h</sub>&sup2; / "
         "(N&sigma;&sup2;) with population variances; the p-value comes from the non-central F "
         "distribution with &lambda; computed with the sample variance of Y, as the R package "
@@ -197,11 +202,13 @@ class GeoDetector(HazardAlgorithm):
         cats = compat.parameter_as_fields(self, parameters, P.CATEGORICAL_FIELDS, context) or []
         feats = list(vector.getFeatures())
         y = np.array([number(f[rfield]) for f in feats], float)
-        cols, names, categorical = [], [], []
+        cols, names, categorical, value_labels = [], [], [], {}
         for fname, is_cat in [(c, False) for c in cont] + [(c, True) for c in cats]:
             vals = [f[fname] for f in feats]
-            if is_cat:
-                _, codes = categories(vals)
+            if is_cat:  # strata by the field's own values: its codes, or its text
+                labels, codes = category_codes(vals)
+                if labels is not None:
+                    value_labels[fname] = labels
                 cols.append(codes)
             else:
                 try:
@@ -239,7 +246,7 @@ class GeoDetector(HazardAlgorithm):
             hit = points_in_zones(xs, ys, zgeoms, list(zcodes + 1))
             zones = np.array([np.nan if h is None else h for h in hit], float)
         results, total, dropped = detect_table(y, np.column_stack(cols), names, categorical,
-                                               zones, opts, fb.sub(0.2, 0.95))
+                                               zones, opts, fb.sub(0.2, 0.95), value_labels)
         if dropped:
             fb.info(f"{dropped} feature(s) without a response, a factor value or a zone were "
                     f"left out.")

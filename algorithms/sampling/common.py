@@ -118,10 +118,15 @@ class SamplingAlgorithm(HazardAlgorithm):
                               f"labels) are left out.")
         return [w for w, k in zip(wkbs, keep) if k]
 
-    def count(self, parameters, context, n):
+    def count(self, parameters, context, n, bands=0):
+        """The number of absences (COUNT, or RATIO x ``n`` presences), refused before anything
+        is drawn when they would not fit in memory (with ``bands`` values each)."""
         from ...core.sampling.samplers import absence_count
+        from ...core.util.progress import Feedback
+        fb = getattr(self, "feedback", None)
         return absence_count(n, self.parameterAsInt(parameters, P.COUNT, context),
-                             self.parameterAsDouble(parameters, P.RATIO, context))
+                             self.parameterAsDouble(parameters, P.RATIO, context), bands,
+                             feedback=Feedback(log=fb.pushInfo) if fb is not None else None)
 
     def rng(self, parameters, context):
         return np.random.default_rng(self.seed(parameters, context))

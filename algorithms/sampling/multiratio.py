@@ -44,8 +44,10 @@ class MultiRatioAbsences(SamplingAlgorithm):
             pres = self.presences(parameters, context, stack, feedback, fb.sub(0, 0.05))
             adm = smp.Admissible(stack, pres,
                                  self.parameterAsDouble(parameters, P.MIN_DISTANCE, context))
+            # every set is kept until the output is written: their memory checked at once
+            smp.absence_count(len(pres), ratio=sum(ratios), ratio_param=P.RATIOS)
             for k, (r, name) in enumerate(zip(ratios, labels_txt)):
-                n = smp.absence_count(len(pres), ratio=r)
+                n = smp.absence_count(len(pres), ratio=r, ratio_param=P.RATIOS)
                 ax, ay, _ = smp.draw(adm, n, rng, fb.sub(0.05 + 0.9 * k / len(ratios),
                                                          0.05 + 0.9 * (k + 1) / len(ratios)))
                 lab = np.r_[np.ones(len(pres), int), np.zeros(n, int)]

@@ -70,8 +70,12 @@ def _label(limits, k, lo, hi):
     return f"{'[' if k == 0 else '('}{a:.4g}, {b:.4g}]"
 
 
-def make_plan(chunks, categorical, classes, method, seed, fb, workers=1):
+def make_plan(chunks, categorical, classes, method, seed, fb, workers=1, value_labels=None):
     """Pass 1: zones, categories, per-zone samples of continuous factors -> class limits.
+
+    A categorical factor's strata are labelled by its values (the user's codes: 1, 2, 3, 5, 7
+    stay 1, 2, 3, 5, 7); ``value_labels`` {factor index: labels} names the values 0..k-1 of a
+    factor given as codes of text categories (see :func:`category_codes`).
 
     Values for the limits are kept with probability EDGE_SAMPLE / ``chunks.upper`` (an upper
     bound of the number of samples), drawn by a generator seeded with (``seed``, chunk number),
@@ -134,8 +138,10 @@ def make_plan(chunks, categorical, classes, method, seed, fb, workers=1):
             if len(cats) and np.all(cats == np.round(cats)) and span < LOOKUP_SPAN:
                 lookup[j] = np.zeros(int(span) + 1, np.intp)
                 lookup[j][(cats - cats[0]).astype(np.intp)] = np.arange(len(cats))
+            names = (value_labels or {}).get(j)
+            lab = [f"{v:g}" if names is None else str(names[int(v)]) for v in categories[j]]
             for zi in range(len(zones)):
-                labels[(zi, j)] = [f"{v:g}" for v in categories[j]]
+                labels[(zi, j)] = list(lab)
             continue
 
     def breaks(key):
@@ -172,11 +178,24 @@ def _chunk_results(chunks, fn, workers, fb):
             yield res
 
 
+def _check_strata(n_strata, what):
+    """Refuse per-stratum sums (a count and two sums, 24 bytes a stratum, with the workers'
+    partial copies) that would not fit in memory: categorical factors of very many classes."""
+    from ..util.memory import require
+    if n_strata > 1_000_000:
+        require(n_strata * 24 * 3, f"GeoDetector's sums over {what} ({n_strata:,} strata)",
+                "CATEGORICAL", "give categorical factors of fewer classes [CATEGORICAL] or "
+                "fewer top factors for the interactions [TOP_N]")
+
+
 def run_chunks(chunks, names, categorical, classes=5, method="quantile", top_n=5,
-               risk_factors=None, alpha=0.05, seed=0, feedback=None, workers=None):
+               risk_factors=None, alpha=0.05, seed=0, feedback=None, workers=None,
+               value_labels=None):
     """GeoDetector over re-iterable ``chunks``; returns ({zone label: result}, plan).
     ``workers``: threads computing the per-stratum statistics (default: CPU count, at most
-    4); the results do not depend on it."""
+    4); the results do not depend on it. ``value_labels`` {factor name: labels}: the text
+    category of each value 0..k-1 of a categorical factor given as codes (the tables then
+    name its strata by those labels)."""
     fb = as_feedback(feedback)
     p = len(names)
     if p == 0:
@@ -184,7 +203,8 @@ def run_chunks(chunks, names, categorical, classes=5, method="quantile", top_n=5
     if method not in ("quantile", "natural"):
         raise InputError(f"Unknown stratification '{method}'.", "STRATIFICATION")
     workers = max(1, min(4, os.cpu_count() or 1)) if workers is None else workers
-    plan = make_plan(chunks, categorical, classes, method, seed, fb.sub(0, 0.35), workers)
+    vl = {names.index(k): v for k, v in (value_labels or {}).items() if k in names}
+    plan = make_plan(chunks, categorical, classes, method, seed, fb.sub(0, 0.35), workers, vl)
     Z = len(plan.zones)
 
     def single_stats(_, chunk):
@@ -204,6 +224,7 @@ def run_chunks(chunks, names, categorical, classes=5, method="quantile", top_n=5
             out.append(sums_by_codes(codes, d, size))
         return out
 
+    _check_strata(Z * sum(plan.n_codes), "the strata of every factor")
     single = [Strata.empty(Z * plan.n_codes[j], plan.shift) for j in range(p)]
     for part in _chunk_results(chunks, single_stats, workers, fb):
         for j in range(p):
@@ -227,6 +248,8 @@ def run_chunks(chunks, names, categorical, classes=5, method="quantile", top_n=5
         tops[zi] = [n for _, n in sorted(scored, key=lambda t: -t[0])[:top_n]]
     needed = sorted({(names.index(a), names.index(b)) for zi in range(Z) for i, a in
                      enumerate(tops[zi]) for b in tops[zi][i + 1:]})
+    _check_strata(sum(Z * plan.n_codes[a] * plan.n_codes[b] for a, b in needed),
+                  "the overlays of the top factors' pairs")
     pair = {(a, b): Strata.empty(Z * plan.n_codes[a] * plan.n_codes[b], plan.shift)
             for a, b in needed}
 
@@ -318,6 +341,7 @@ def raster_chunks(stack, response=0, zone=None, sample_size=0, seed=0, feedback=
         for k, win in enumerate(wins):
             if counts is not None and counts[k] == 0:
                 continue
+            fb.check()  # blocks of nodata yield nothing: a cancel is heard here too
             data = stack.read(win)
             ok = ~np.isnan(data[0])
             if ok.all():  # no gathering: views of the block
@@ -348,6 +372,22 @@ def categories(values):
     return keys, codes
 
 
+def category_codes(values):
+    """A categorical field's values as stratum values: (None, the values as floats) when every
+    non-null value is a number (integer codes such as 1, 2, 3, 5, 7 are kept, so the tables
+    name the strata by them), else (text labels sorted, codes 0..k-1 into them) as
+    :func:`categories`. NULL is NaN either way."""
+    nums = []
+    for v in values:
+        if v is None or (hasattr(v, "isNull") and v.isNull()):
+            nums.append(np.nan)
+        elif isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, float, np.number)):
+            return categories(values)
+        else:
+            nums.append(float(v))
+    return None, np.array(nums, float)
+
+
 def rename_zones(results, zone_values):
     """Zone codes 1..Z back to the zone field's values."""
     if zone_values is None:
@@ -372,6 +412,48 @@ class Options:
     seed: int = 0
 
 
+#: grids from this many pixels get their reading time measured and said before the work
+ESTIMATE_PIXELS = 100_000_000
+
+
+def raster_estimate(stack, n_continuous, sample=0, workers=None, zone=False):
+    """Before a raster GeoDetector: refuse (InputError) a run whose arrays would not fit in the
+    available memory, naming the parameter to change; else a sentence with its memory and, for
+    grids of ESTIMATE_PIXELS or more, the time of its passes over the grid (timed on a few
+    blocks). The memory: the blocks in flight on ``workers`` threads, the seeded sample of
+    every continuous factor for its class limits, and with ``sample`` the drawn pixel indices
+    (numpy draws a sample above 1/50 of the population through a permutation of all of it)."""
+    from ..util.memory import duration_text, require
+    workers = max(1, min(4, os.cpu_count() or 1)) if workers is None else workers
+    n = stack.grid.xsize * stack.grid.ysize
+    win = next(iter(stack.windows()))
+    block = win.rows * win.cols * len(stack) * 8
+    need_blocks = (2 * workers + 2) * block * 3      # read, gathered, codes and sums
+    need_edges = EDGE_SAMPLE * max(0, n_continuous) * 8 * 2 * (2 if zone else 1)
+    need_sample = 0
+    if sample:
+        need_sample = 8 * n if sample > n // 50 else 32 * sample
+        need_sample += 8 * (n // max(1, win.rows * win.cols) + 1)  # pixels counted per block
+    passes = 3 + (1 if sample else 0)
+    timing = ""
+    if n >= ESTIMATE_PIXELS:
+        seconds, probes = stack.read_seconds()
+        timing = (f"; reading it takes about {duration_text(seconds)} a pass (timed on {probes} "
+                  f"blocks) and GeoDetector makes {passes} passes: about "
+                  f"{duration_text(seconds * passes)} in all")
+    using = f" with a sample of {sample:,} pixels" if sample else " (every pixel)"
+    what = (f"GeoDetector on {stack.grid.xsize:,} x {stack.grid.ysize:,} = {n:,} pixels x "
+            f"{len(stack)} bands{using}{timing},")
+    if need_sample > need_blocks + need_edges:
+        param, advice = "SAMPLE_SIZE", ("draw fewer pixels [SAMPLE_SIZE] (at most 1/50 of the "
+                                        "grid's pixels avoids a permutation of all of them), "
+                                        "or 0 for every pixel, read block by block")
+    else:
+        param, advice = "FACTORS", ("give fewer factor rasters [FACTORS] or a coarser "
+                                    "response grid [RESPONSE]")
+    return require(need_blocks + need_edges + need_sample, what, param, advice)
+
+
 def detect_raster(bands, grid, zone_index=None, opts=None, sample=0, feedback=None):
     """GeoDetector with ``bands[0]`` the response and the other bands the factors (the band at
     ``zone_index``, when given, the zone codes 1..Z), block by block on ``grid``; all complete
@@ -381,6 +463,8 @@ def detect_raster(bands, grid, zone_index=None, opts=None, sample=0, feedback=No
     fb = as_feedback(feedback)
     factors = [b for k, b in enumerate(bands[1:], 1) if k != zone_index]
     with AlignedStack(bands, grid, "bilinear") as stack:
+        fb.info(raster_estimate(stack, sum(not b.categorical for b in factors), sample,
+                                zone=zone_index is not None))
         chunks, _ = raster_chunks(stack, 0, zone_index, sample, opts.seed, fb.sub(0, 0.1))
         results, plan = run_chunks(chunks, [b.name for b in factors],
                                    [b.categorical for b in factors], opts.classes, opts.method,
@@ -389,11 +473,15 @@ def detect_raster(bands, grid, zone_index=None, opts=None, sample=0, feedback=No
     return results, plan.total
 
 
-def detect_table(y, X, names, categorical, zones=None, opts=None, feedback=None):
+def detect_table(y, X, names, categorical, zones=None, opts=None, feedback=None,
+                 value_labels=None):
     """GeoDetector on a table (response ``y``, factor columns ``X``, zone codes 1..Z or None);
-    rows missing a value are left out. Returns (results per zone, rows used, rows left out)."""
+    rows missing a value are left out. ``value_labels`` {factor name: labels} for categorical
+    columns holding codes 0..k-1 of text categories. Returns (results per zone, rows used,
+    rows left out)."""
     opts = opts or Options()
     chunks, dropped = table_chunks(y, X, zones)
     results, plan = run_chunks(chunks, names, categorical, opts.classes, opts.method,
-                               opts.top_n, opts.risk, opts.alpha, opts.seed, feedback)
+                               opts.top_n, opts.risk, opts.alpha, opts.seed, feedback,
+                               value_labels=value_labels)
     return results, plan.total, dropped

@@ -26,6 +26,12 @@ class _Training(Job):
     val_share: float
     seed: int
 
+    def _check(self, a, trials=0, repeats=1, n_networks=1):
+        X = np.asarray(a["X"])
+        test_share = len(a["test"]) / max(1, len(X))
+        return hnn.check_training(len(X), X.shape[1], a["classes"], self.arch, self.epochs,
+                                  self.val_share, test_share, trials, repeats, n_networks)
+
 
 @dataclass
 class TrainHnn(_Training):
@@ -40,6 +46,9 @@ class TrainHnn(_Training):
     crs_authid: str = ""
     trials: int = 0
     repeats: int = 1
+
+    def check(self, a):
+        return self._check(a, self.trials, self.repeats)
 
     def run(self, a, fb):
         X, classes, test = a["X"], a["classes"].astype(int), a["test"].astype(int)
@@ -79,6 +88,9 @@ class EvaluateHnns(_Training):
     OP = "hnn.evaluate_many"
 
     configs: list[Config] = field(default_factory=list)
+
+    def check(self, a):
+        return self._check(a, n_networks=max(1, len(self.configs)))
 
     def run(self, a, fb):
         X, classes, test = a["X"], a["classes"].astype(int), a["test"].astype(int)

@@ -461,28 +461,29 @@ class AlignedStack:
         """For a grid of at least ``min_pixels``: a sentence with its size and how long one
         read of the whole stack takes here (timed on a few blocks spread over the grid), said
         before work starts so that a grid too large is seen at once; None for smaller grids."""
-        import time
+        from ..util.memory import duration_text
         n = self.grid.xsize * self.grid.ysize
         if n < min_pixels:
             return None
+        seconds, probes = self.read_seconds()
+        return (f"The grid has {self.grid.xsize:,} x {self.grid.ysize:,} = {n:,} pixels x "
+                f"{len(self.bands)} factor band(s); reading it once takes about "
+                f"{duration_text(seconds)} on this machine (timed on {probes} blocks), and this "
+                f"algorithm reads it at least once. Cancel now if that is too long: choose a "
+                f"coarser or smaller reference grid [REFERENCE].")
+
+    def read_seconds(self, probes=4):
+        """(Seconds one read of the whole stack takes here, timed on ``probes`` blocks spread
+        over the grid; the number of blocks timed)."""
+        import time
+        n = self.grid.xsize * self.grid.ysize
         wins = list(self.windows())
-        probe = [wins[int(i)] for i in np.unique(np.linspace(0, len(wins) - 1, 4).round())]
+        probe = [wins[int(i)] for i in np.unique(np.linspace(0, len(wins) - 1, probes).round())]
         t0 = time.perf_counter()
         for w in probe:
             self.read(w)
         per_px = (time.perf_counter() - t0) / max(1, sum(w.rows * w.cols for w in probe))
-        seconds = per_px * n
-        if seconds >= 3600:
-            took = f"{seconds / 3600:.1f} hours"
-        elif seconds >= 60:
-            took = f"{seconds / 60:.0f} minutes"
-        else:
-            took = f"{seconds:.0f} seconds"
-        return (f"The grid has {self.grid.xsize:,} x {self.grid.ysize:,} = {n:,} pixels x "
-                f"{len(self.bands)} factor band(s); reading it once takes about {took} on "
-                f"this machine (timed on {len(probe)} blocks), and this algorithm reads it at "
-                f"least once. Cancel now if that is too long: choose a coarser or smaller "
-                f"reference grid [REFERENCE].")
+        return per_px * n, len(probe)
 
     def reopen(self):
         """An independent stack over the same bands and grid (GDAL datasets are not

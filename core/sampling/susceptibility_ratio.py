@@ -14,6 +14,7 @@ from ..util.deps import require
 from ..util.errors import InputError
 from ..util.progress import as_feedback
 from ..util.report import HtmlReport, figure
+from ..susceptibility.estimators import check_forest
 from .samplers import Admissible, absence_count, draw, sample_at
 
 @dataclass
@@ -41,6 +42,7 @@ def susceptibility_ratio_absences(stack, presences, rng, map_path, trees=100, se
     Xa = sample_at(stack, bx, by)
     X = np.vstack([presences.values, Xa])
     y = np.r_[np.ones(len(presences)), np.zeros(len(Xa))]
+    check_forest("rf", trees, len(X))  # refused before it is grown when beyond memory
     rf = RandomForestClassifier(trees, random_state=seed, n_jobs=1).fit(X, y)
     with AtomicOutput(map_path) as tmp:
         _, sample = apply_to_raster(stack, lambda v: rf.predict_proba(v)[:, 1], tmp, 1, None,

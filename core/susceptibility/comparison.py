@@ -140,7 +140,8 @@ def _scenario(stack, sc, kind, params, slope_name, seed, held_keys, ex, ey, path
     cols = [i for i, n in enumerate(stack.names) if not (sc.slope_threshold and n == slope_name)]
     enc = Encoding.fit(X[:, cols], [stack.names[i] for i in cols],
                        [stack.categorical[i] for i in cols])
-    est = make_estimator(kind, params or {}, seed).fit(enc.transform(X[:, cols]), y)
+    est = make_estimator(kind, params or {}, seed, n_rows=len(X)).fit(
+        enc.transform(X[:, cols]), y)
 
     def predict(v):
         return est.predict_proba(enc.transform(v[:, cols]))[:, 1]

@@ -66,7 +66,7 @@ def one_per_pixel(grid, x, y, labels):
 
 
 def _fit(kind, params, seed, Xt, y):
-    est = make_estimator(kind, params, seed)
+    est = make_estimator(kind, params, seed, n_rows=len(Xt))  # trees beyond memory: refused
     est.fit(Xt, y)
     return est
 

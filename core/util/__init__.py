@@ -1,11 +1,11 @@
 """Plumbing every method shares: errors, progress and cancellation, optional packages, the pinned
 package sets and their installer, the TensorFlow worker process, provenance, HTML reports.
 
-Modules: deps, errors, installer, locks, progress, provenance, report, schema (typed JSON
-records), worker.
+Modules: deps, errors, installer, locks, memory (memory needed against available, before the
+work), progress, provenance, report, schema (typed JSON records), worker.
 """
-from . import errors, progress, schema  # noqa: F401  (the others by path: they need io)
+from . import errors, memory, progress, schema  # noqa: F401  (the others by path: they need io)
 from .errors import (Cancelled, DependencyError, HazardError, InputError)  # noqa: F401
 from .progress import (Feedback, NO_FEEDBACK, as_feedback)  # noqa: F401
 __all__ = ['Cancelled', 'DependencyError', 'Feedback', 'HazardError', 'InputError', 'NO_FEEDBACK',
-           'as_feedback', 'errors', 'progress', 'schema']
+           'as_feedback', 'errors', 'memory', 'progress', 'schema']

@@ -11,12 +11,21 @@ Protocol: ``python -m <package>.core.util.worker FOLDER``; FOLDER holds ``spec.j
 name and its typed parameters, see :class:`Job`) and ``arrays.npz``; the worker looks the job up
 by name in its family's ``jobs`` module, checks the parameters against the job's fields, and
 writes ``result.json`` and ``result.npz``, or ``error.json`` with the message of a core error.
+
+The worker dies with its parent, promptly even in the middle of an epoch: a killed
+``qgis_process`` (SIGKILL cannot be caught, so the parent cannot stop it) must not leave a
+worker training on with no one to read its result. On Linux the kernel sends the worker SIGKILL
+when the thread that started it dies (``prctl(PR_SET_PDEATHSIG)``; that thread is the one
+blocked in :func:`run` for the whole job); everywhere, a watchdog thread in the worker ends it
+when its standard input (a pipe the parent holds open and never writes) reaches end of file or
+its parent process id changes.
 """
 from __future__ import annotations
 
 import importlib
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -33,7 +42,11 @@ from . import tempfiles
 
 PACKAGE = __package__.split(".core")[0]  # the plugin's package name (also under -m)
 #: the families whose jobs run in the worker, and their jobs modules (under core)
-FAMILIES = {"hnn": "hnn.jobs", "multihazard": "multihazard.jobs"}
+FAMILIES = {"hnn": "hnn.jobs", "multihazard": "multihazard.jobs", "util": "util.worker"}
+#: the environment variable telling the worker its parent's process id
+PARENT_ENV = "HAZARD_WORKER_PARENT"
+#: seconds between two checks of the worker's watchdog
+WATCH_INTERVAL = 0.25
 
 
 @dataclass
@@ -49,6 +62,29 @@ class Job:
     def run(self, arrays, feedback):
         raise NotImplementedError
 
+    def check(self, arrays):
+        """Before the worker starts: refuse (InputError) a job that would not fit in memory, or
+        return a sentence estimating its memory and time (None: nothing to say)."""
+        return None
+
+
+@dataclass
+class Wait(Job):
+    """A job that only waits ``seconds``, silent as a long epoch is (it reports its process id
+    at the start and its progress at the end only: a worker writing to a dead parent's pipe
+    would die of it): a check that the worker starts and ends as it should (used by the tests
+    of its lifetime; no TensorFlow needed)."""
+
+    OP = "util.wait"
+
+    seconds: float = 1.0
+
+    def run(self, arrays, feedback):
+        feedback.info(f"worker pid {os.getpid()}")
+        time.sleep(self.seconds)
+        feedback.report(1.0)
+        return {"pid": os.getpid()}, {}
+
 
 def run(job, arrays, feedback=None, timeout=None):
     """Run ``job`` (a Job) in a worker process; returns (result dict, result arrays dict)."""
@@ -56,6 +92,9 @@ def run(job, arrays, feedback=None, timeout=None):
     if missing:
         raise TypeError(f"{job.OP} needs the arrays {missing}")
     fb = as_feedback(feedback)
+    note = job.check(arrays)  # refused here, before any process or memory is spent
+    if note:
+        fb.info(note)
     with tempfiles.workdir("hazard_worker_") as td:
         with open(os.path.join(td, "spec.json"), "w", encoding="utf-8") as fh:
             json.dump({"op": job.OP, "params": schema.to_json(job)}, fh)
@@ -66,9 +105,12 @@ def run(job, arrays, feedback=None, timeout=None):
         paths = [plugin_parent] + [p for p in sys.path if p and os.path.isdir(p)]
         env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths))
         env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        env[PARENT_ENV] = str(os.getpid())
+        # stdin: a pipe held open here and never written; its end of file tells the worker
+        # that this process is gone (its watchdog, on every system)
         proc = subprocess.Popen([python_executable(), "-m", f"{PACKAGE}.core.util.worker", td],
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                env=env, bufsize=1)
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, env=env, bufsize=1)
         import threading
         lines = []
 
@@ -94,10 +136,11 @@ def run(job, arrays, feedback=None, timeout=None):
                 time.sleep(0.05)
         except BaseException:  # cancelled, timed out, or this process told to stop
             _stop(proc)
+            proc.stdin.close()
             raise
         reader.join(2)
         err_reader.join(2)
-        for pipe in (proc.stdout, proc.stderr):
+        for pipe in (proc.stdin, proc.stdout, proc.stderr):
             pipe.close()
         for line in lines[seen:]:
             _handle(line, fb)
@@ -139,6 +182,67 @@ def _handle(line, fb):
 
 
 # -- the worker side --------------------------------------------------------------------------
+def _die():
+    """End this worker at once, as SIGKILL would (no clean-up: its parent, who owns its folder,
+    is gone)."""
+    if hasattr(signal, "SIGKILL"):
+        os.kill(os.getpid(), signal.SIGKILL)
+    os._exit(70)
+
+
+def _parent_death_signal():
+    """Linux: have the kernel send this process SIGKILL when the thread that started it dies
+    (prctl PR_SET_PDEATHSIG); True when set."""
+    if not sys.platform.startswith("linux"):
+        return False
+    import ctypes
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.prctl(1, int(signal.SIGKILL), 0, 0, 0) == 0  # 1: PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return False
+
+
+def die_with_parent(stdin=None, pdeathsig=True):
+    """Make this worker end when its parent does: the parent-death signal on Linux, and a
+    watchdog thread everywhere that ends it when the file descriptor ``stdin`` (the parent's
+    pipe, whose writing end only the parent holds; read unbuffered, so no lock is held at the
+    interpreter's exit) reaches end of file, or when the parent process id changes from the one
+    seen now (an orphan is adopted by another process). The pipe also catches a parent that
+    died before the signal was set. The watch on the parent's id is left out when the id the
+    parent passed (PARENT_ENV) is not this process's parent: a launcher in between, or a
+    parent already gone (which the pipe catches). Returns the mechanisms set, for the
+    record."""
+    import threading
+    set_ = []
+    if pdeathsig and _parent_death_signal():
+        set_.append("pdeathsig")
+    first = os.getppid()
+    given = int(os.environ.get(PARENT_ENV, "0") or 0)
+    watch_pid = os.name != "nt" and (not given or given == first)
+
+    def by_pipe():
+        try:
+            while os.read(stdin, 65536):
+                pass
+        except (OSError, ValueError):
+            pass
+        _die()
+
+    def by_pid():
+        while True:
+            time.sleep(WATCH_INTERVAL)
+            if os.getppid() != first:
+                _die()
+    if stdin is not None:
+        threading.Thread(target=by_pipe, name="parent-pipe", daemon=True).start()
+        set_.append("pipe")
+    if watch_pid:  # on Windows a parent's id does not change when it dies
+        threading.Thread(target=by_pid, name="parent-pid", daemon=True).start()
+        set_.append("ppid")
+    return set_
+
+
 def job_class(op):
     """The Job class named ``op`` ("<family>.<name>"), from its family's jobs module."""
     family = op.partition(".")[0]
@@ -178,8 +282,10 @@ def _main(folder):
 
 
 if __name__ == "__main__":
-    import signal
-
+    # no orphan: the worker ends with its parent (HAZARD_WORKER_NO_PDEATHSIG=1 leaves only the
+    # watchdog, to test it where the parent-death signal exists)
+    die_with_parent(stdin=sys.stdin.fileno(),
+                    pdeathsig=not os.environ.get("HAZARD_WORKER_NO_PDEATHSIG"))
     # a terminated worker unwinds (its files are in the caller's folder, removed there)
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     sys.exit(_main(sys.argv[1]))
