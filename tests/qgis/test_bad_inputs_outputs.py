@@ -450,8 +450,8 @@ def test_features_without_geometry_left_out_are_counted_in_the_log(provider, are
                                            "OUTPUT": str(out)}, context=ctx,
                    feedback=Listening())
     assert _layer_state(out)[0] == 2 * (n - 3)
-    assert any("PRESENCES: 3 feature(s) without geometry" in t for t in said), said
-    assert any("ABSENCES: 3 feature(s) without geometry" in t for t in said), said
+    assert any("3 feature(s) of [PRESENCES] without a usable geometry" in t for t in said), said
+    assert any("3 feature(s) of [ABSENCES] without a usable geometry" in t for t in said), said
 
 
 def test_an_output_folder_that_is_a_file_is_refused(run, area, tmp_path):
