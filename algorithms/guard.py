@@ -345,7 +345,13 @@ class CheckedSink:
         self.key, self.context, self.count, self.no_geometry = key, context, 0, 0
         self.feedback = getattr(alg, "feedback", None)
         self.tmp = None
+        has_loads = hasattr(context, "layersToLoadOnCompletion")
+        loads = set(context.layersToLoadOnCompletion()) if has_loads else set()
         final = alg.parameterAsOutputLayer(parameters, key, context) or ""
+        # what that call registered to load when the run ends (a destination with a project):
+        # the layer loaded is the one swapped in, registered by _rekey
+        self.registered = set(context.layersToLoadOnCompletion()) - loads if has_loads \
+            else set()
         self.path, self.layer = split_source(final)
         self.named_layer = self.layer is not None  # results name the layer as given
         params = parameters
@@ -460,6 +466,9 @@ class CheckedSink:
             return
         layers = ctx.layersToLoadOnCompletion()
         details = layers.pop(self.dest)
+        for k in self.registered:
+            if k != final:
+                layers.pop(k, None)
         layers[final] = details
         ctx.setLayersToLoadOnCompletion(layers)
 

@@ -98,14 +98,26 @@ def _raster_layers(path):
 
 # -- the kill loop --------------------------------------------------------------------------
 
-def _phase(d, out, pid):
-    """Where the run ``pid`` was killed, from what it left: holding the output's lock (or an
-    SQLite journal of the output): in the swap; its own temporary file (not a link to the
-    previous output): writing it; nothing: before writing (or after the swap)."""
-    names = os.listdir(d)
-    if any(n.endswith(".lock") for n in names) or os.path.exists(str(out) + "-journal"):
+def _snapshot(d):
+    out = {}
+    for n in os.listdir(d):
+        try:
+            st = os.stat(os.path.join(d, n))
+        except FileNotFoundError:
+            continue
+        out[n] = (st.st_ino, st.st_mtime_ns, st.st_size)
+    return out
+
+
+def _phase(before, d, out, pid):
+    """Where the run ``pid`` was killed, from what it left or changed in the folder: the
+    output's lock or its SQLite journal made or changed: in the swap; a temporary file of its
+    own (not a link to the previous output): writing it; else before writing (or after)."""
+    after = _snapshot(d)
+    changed = [n for n in after if before.get(n) != after[n]]
+    if any(n.endswith(".lock") or n.endswith("-journal") for n in changed):
         return "in the swap"
-    for n in names:
+    for n in changed:
         if f".{pid}-" in n and ".partial" in n and not n.endswith(".provenance.json"):
             p = os.path.join(d, n)
             if not (os.path.exists(out) and os.path.samefile(p, out)):
@@ -173,12 +185,13 @@ def test_a_kill_loop_never_changes_the_previous_output(area, tmp_path, kind):
         p = pool.popleft()
         _ready(p)
         pool.append(spawn(i + 2))  # starts while this one runs
+        before = _snapshot(d)
         _go(p)
         time.sleep(rng.uniform(0.0, 1.1 * t_run))
         if p.poll() is None:
             p.send_signal(signal.SIGKILL)
         code = p.wait()
-        phases[_phase(d, out, p.pid) if code != 0 else "after the end"] += 1
+        phases[_phase(before, d, out, p.pid) if code != 0 else "after the end"] += 1
         now = (state(out), _side(out))
         if now == prev:
             outcomes["previous kept"] += 1
