@@ -19,6 +19,7 @@ from qgis.core import (QgsProcessingException, QgsProcessingFeatureSourceDefinit
                        QgsProcessingParameterNumber, QgsProcessingParameterString,
                        QgsProcessingParameterVectorLayer, QgsProperty)
 
+from . import compat
 from . import params as P
 
 #: text parameters that hold numbers separated by commas (ratios also by ':')
@@ -47,9 +48,10 @@ def check_parameters(alg, parameters, context):
         elif isinstance(d, (QgsProcessingParameterFeatureSource,
                             QgsProcessingParameterVectorLayer)):
             _one_layer(d, value, context)
-        elif isinstance(d, QgsProcessingParameterMultipleLayers):
+        elif isinstance(d, QgsProcessingParameterMultipleLayers) and \
+                int(d.layerType()) != int(compat.TYPE_RASTER):
             for v in value if isinstance(value, (list, tuple)) else [value]:
-                _one_layer(d, v, context, raster_ok=True)
+                _one_layer(d, v, context)
 
 
 def _finite_number(alg, d, value, parameters, context):
@@ -89,7 +91,7 @@ def _finite_list(d, value):
                 f"numbers separated by commas [{d.name()}].")
 
 
-def _one_layer(d, value, context, raster_ok=False):
+def _one_layer(d, value, context):
     """Refuse the path of a file with several vector layers when no layer is named."""
     if isinstance(value, QgsProcessingFeatureSourceDefinition):
         value = value.source

@@ -146,21 +146,20 @@ def score_at(stack, stats, presences_xy, absences_xy, threshold=0.5,
 
 def check_aspect(name, values, input_name="ASPECT"):
     """Refuse a factor named as an aspect whose sampled values are not compass directions:
-    values beyond -1 .. 360 (GDAL marks flat cells -1 or 0), or a range that never leaves the
-    first quadrant the way a slope in degrees does (fewer than 5 % of the values above 90 and
-    fewer than 5 % above 180: a real aspect over a study area faces every way)."""
+    values beyond -1 .. 360 (GDAL marks flat cells -1 or 0), or values that stay in the first
+    quadrant the way a slope in degrees does (fewer than 5 % above 90: a real aspect over a
+    study area faces every way, three quarters of it beyond east)."""
     v = np.asarray(values, float)
     v = v[np.isfinite(v)]
     if not len(v):
         return
     lo, hi = float(v.min()), float(v.max())
     beyond = lo < -1 or hi > 360
-    one_way = (v > 90).mean() < 0.05 or (v > 180).mean() < 0.05
+    one_way = (v > 90).mean() < 0.05
     if beyond or one_way:
         why = (f"its values run from {lo:.4g} to {hi:.4g}, beyond 0 .. 360" if beyond else
-               f"{100 * (v > 90).mean():.0f} % of its values exceed 90 and "
-               f"{100 * (v > 180).mean():.0f} % exceed 180 (range {lo:.4g} .. {hi:.4g}), "
-               f"as for a slope, not an aspect facing every way")
+               f"only {100 * (v > 90).mean():.1f} % of its values exceed 90 (range {lo:.4g} .. "
+               f"{hi:.4g}), as for a slope in degrees, not an aspect facing every way")
         raise InputError(f"Factor '{name}' is named as an aspect, to be binned into 8 compass "
                          f"sectors, but {why}. Name only aspect rasters (degrees clockwise "
                          f"from north, 0 .. 360) as aspect factors.", input_name)
