@@ -21,23 +21,27 @@ sys.path.append("/usr/share/qgis/python/plugins")
 #: drawn centred on its position; a step's In labels (one line per parameter, plus two for the
 #: "In" header) stack above it and its Out labels (one per output, plus two) below it once
 #: expanded, each line 1.2 font heights (18 px at the default font; LINE keeps a margin)
-LINE = 21.0
+LINE = 19.0
 BOX_H = 30.0
 GAP = 30.0            # between two boxes' label areas
 COLUMN_GAP = 60.0     # between a step and the outputs beside it
 OUTPUT_STEP = 44.0    # between two outputs of one step
+#: the top left corner of the graph: the Modeler's canvas starts at 0, 0 and does not draw
+#: what lies above or left of it
+LEFT, TOP = 40.0, 40.0
 
 
 def text_width(text):
-    """The width the Modeler's font draws ``text`` in, with a margin for other fonts."""
+    """The width the default font draws ``text`` in (headless, it is wider than QGIS
+    desktop's, so a box wide enough here is wide enough there)."""
     from qgis.PyQt.QtGui import QFont, QFontMetricsF
-    return QFontMetricsF(QFont()).boundingRect(text).width() * 1.2
+    return QFontMetricsF(QFont()).boundingRect(text).width()
 
 
 def box_width(texts, least=200.0):
     """A box wide enough that the Modeler does not clip any of ``texts``: it elides a title
     wider than the box less 25 px of margin and 16 px of buttons."""
-    need = max([text_width(t) for t in texts] + [0.0]) + 25 + 16 + 12
+    need = max([text_width(t) for t in texts] + [0.0]) + 25 + 16 + 10
     return float(max(least, 10 * -(-need // 10)))
 
 
@@ -70,12 +74,12 @@ class Layout:
         QGIS 3.26 on, the model's own parameter order)."""
         from qgis.core import QgsProcessingModelParameter
         from qgis.PyQt.QtCore import QPointF, QSizeF
-        x = 0.0
+        x = LEFT
         for defn in defs:
             w = box_width([defn.description()])
             p = QgsProcessingModelParameter(defn.name())
             p.setSize(QSizeF(w, BOX_H))
-            p.setPosition(QPointF(x + w / 2, 0.0))
+            p.setPosition(QPointF(x + w / 2, TOP + BOX_H / 2))
             x += w + 20
             self.m.addModelParameter(defn, p)
         if hasattr(self.m, "setParameterOrder"):
@@ -113,11 +117,11 @@ class Layout:
         """Places the steps and their outputs, and adds the steps to the model."""
         from qgis.PyQt.QtCore import QPointF, QSizeF
         step_w = box_width([c.description() for c, _ in self.steps], least=260.0)
-        out_w = box_width([o.description() for c, _ in self.steps
+        out_w = box_width([o.name() for c, _ in self.steps  # the Modeler shows the name
                            for o in c.modelOutputs().values()])
-        x = step_w / 2
-        out_x = step_w + COLUMN_GAP + out_w / 2
-        bottom = BOX_H / 2  # of the inputs' row
+        x = LEFT + step_w / 2
+        out_x = LEFT + step_w + COLUMN_GAP + out_w / 2
+        bottom = TOP + BOX_H  # of the inputs' row
         for c, alg in self.steps:
             n_in, n_out = _links(alg)
             above = LINE * (n_in + 2) if n_in else 0.0

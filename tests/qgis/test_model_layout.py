@@ -93,6 +93,9 @@ def test_no_two_boxes_overlap_in_the_modeler(provider, path, expanded):
     n_out = sum(len(c.modelOutputs()) for c in m.childAlgorithms().values())
     assert len([k for k in items if k[0] == "Output"]) == n_out
     assert _overlaps(items) == []
+    # all on the Modeler's canvas, which starts at 0, 0 (what lies above or left is cut)
+    outside = [k for k, (_, r) in items.items() if r.top() < 0 or r.left() < 0]
+    assert not outside, outside
 
 
 @pytest.mark.parametrize("path", MODELS, ids=IDS)
