@@ -15,7 +15,7 @@ from ..core.io.raster import RESAMPLINGS
 from ..core.util import deps, tempfiles
 from ..core.util.errors import Cancelled, HazardError
 from ..core.util.progress import Feedback
-from . import compat, guard
+from . import compat, guard, loading
 from . import params as P
 
 PLUGIN_DIR = os.path.dirname(os.path.dirname(__file__))
@@ -144,6 +144,17 @@ class HazardAlgorithm(QgsProcessingAlgorithm):
         self.feedback = feedback  # for the size estimate of factor_stack
         self.extra_outputs = []  # files written inside output folders (for provenance)
         self._check_geometry_types(parameters, context)
+        parameters = self.resolve_destinations(parameters, context)
+        before = set(context.layersToLoadOnCompletion())
+        run, owner = loading.begin(loading.group_name(self.displayName())
+                                   if self.GROUP == "workflows" else None)
+        try:
+            return self._process(parameters, context, feedback, before, run if owner else None)
+        finally:
+            if owner:
+                loading.end()
+
+    def _process(self, parameters, context, feedback, before, run):
         parameters = guard.protect_inputs(self, parameters, context)
         from qgis.core import QgsProcessingUtils
         tempfiles.set_base(QgsProcessingUtils.tempFolder())
@@ -154,6 +165,9 @@ class HazardAlgorithm(QgsProcessingAlgorithm):
             with guard.terminations(), guard.rollback(
                     guard.output_paths(self, parameters, context)):
                 results = self.compute(parameters, context, feedback, fb)
+            guard.forget_unwritten(context, before)
+            if run is not None:  # the outermost run: every layer it loads, placed
+                loading.apply(context, run, before)
             self._provenance(parameters, context, results)
             return results
         except Cancelled:
@@ -164,6 +178,33 @@ class HazardAlgorithm(QgsProcessingAlgorithm):
 
     def compute(self, parameters, context, feedback, fb):
         raise NotImplementedError
+
+    def resolve_destinations(self, parameters, context):
+        """The parameters with every destination left TEMPORARY_OUTPUT replaced, once per run,
+        by a concrete file in the Processing temporary folder, keeping the output definition
+        (open after running, layer name, options).
+
+        QGIS invents a new temporary name at each parameterAsOutputLayer call on
+        TEMPORARY_OUTPUT and registers each for loading: the guards' calls before compute()
+        registered files never written, and the dialog reported "The following layers were not
+        correctly generated". A feature sink gets a GeoPackage instead of a memory layer, so a
+        later step, a report or qgis_process can read it as a file."""
+        params = dict(parameters)
+        for d in self.destinationParameterDefinitions():
+            value = params.get(d.name())
+            if value is None or not guard.is_temporary(value):
+                continue
+            params[d.name()] = guard.with_sink(value, self.temporary_destination(
+                d, parameters, context))
+        return params
+
+    def temporary_destination(self, definition, parameters, context):
+        """The file (or folder) a destination left TEMPORARY_OUTPUT is written to."""
+        from qgis.core import QgsProcessingUtils
+        ext = definition.defaultFileExtension() if hasattr(definition,
+                                                           "defaultFileExtension") else ""
+        return QgsProcessingUtils.generateTempFilename(
+            definition.name().lower() + (f".{ext}" if ext else ""))
 
     def _check_geometry_types(self, parameters, context):
         """Refuse a vector layer whose geometry type its parameter does not accept (QGIS does
@@ -344,6 +385,21 @@ def _absolute(value):
         if os.path.exists(path):
             return os.path.abspath(path) + sep + rest
     return value
+
+
+def source_name(alg, parameters, name, context):
+    """Where a vector input comes from, for a report: its file (``a.gpkg|layername=x``), or
+    "temporary layer 'name'" for a layer held in memory (a previous step's temporary output).
+
+    Never parameterAsCompatibleSourceLayerPath for this: it writes a copy of any layer not
+    already a plain file, and on QGIS 3.22 that copy dereferences the feedback it is given, so
+    without one (the Python default) QGIS crashed (signal 11) on a temporary layer."""
+    layer = alg.parameterAsVectorLayer(parameters, name, context)
+    if layer is None:
+        return ""
+    if layer.providerType() == "memory":
+        return f"temporary layer '{layer.name()}'"
+    return _absolute(layer.source())
 
 
 def raster_path(layer, param):

@@ -168,6 +168,50 @@ def output_paths(alg, parameters, context):
     return paths
 
 
+TEMPORARY = "TEMPORARY_OUTPUT"
+
+
+def _sink_text(value):
+    """The destination text of a destination value (a string or an output definition with a
+    static sink); None for an expression-based sink."""
+    from qgis.core import QgsProperty
+    if isinstance(value, QgsProcessingOutputLayerDefinition):
+        sink = value.sink
+        if sink.propertyType() != QgsProperty.StaticProperty:
+            return None
+        return str(sink.staticValue() or "")
+    return value if isinstance(value, str) else None
+
+
+def is_temporary(value):
+    return _sink_text(value) == TEMPORARY
+
+
+def with_sink(value, dest):
+    """``value`` (a string or an output definition) pointing at ``dest``, every other detail
+    of the definition (project to load into, layer name, options) kept."""
+    if isinstance(value, QgsProcessingOutputLayerDefinition):
+        out = QgsProcessingOutputLayerDefinition(value)
+        out.sink.setStaticValue(dest)
+        return out
+    return dest
+
+
+def forget_unwritten(context, before):
+    """Drop from the layers to load on completion those this run registered and did not write
+    (an optional output the method has not got, e.g. the trees' spread of a logistic
+    regression), so that the dialog does not report them as "not correctly generated"."""
+    layers = context.layersToLoadOnCompletion()
+    keep = {}
+    for key, details in layers.items():
+        path = split_source(key)[0]
+        if key in before or key.startswith("memory:") or not os.path.isabs(path) or \
+                os.path.exists(path):
+            keep[key] = details
+    if len(keep) != len(layers):
+        context.setLayersToLoadOnCompletion(keep)
+
+
 def _layer_destination(value, path, layer):
     """``value`` (a string or an output definition) pointing at ``layer`` of ``path``."""
     uri = "ogr:dbname='{}' table=\"{}\" (geom)".format(path.replace("'", "''"),

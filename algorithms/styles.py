@@ -85,13 +85,20 @@ def _file_layer(dest, kind):
     return layer if layer.isValid() else None
 
 
-def attach_style(context, dest, style, kind, name=None):
-    """Save ``style`` with the output ``dest`` and style it when it loads into the project."""
+def attach_style(context, dest, style, kind, name=None, role=None, order=0):
+    """Save ``style`` with the output ``dest`` and style it when it loads into the project.
+
+    ``role`` places the layer when it loads (algorithms/loading.py): "points", "lines",
+    "polygons" (by default from the layer's geometry), "map" (rasters by default) or "support"
+    (below the maps, unchecked); ``order`` sorts layers of one role (lower: higher)."""
+    from . import loading
     layer = _file_layer(dest, kind)
     if layer is not None:
         style(layer)
         compat.save_default_style(layer)
+        role = role or loading.role_of(layer)
         del layer
+    loading.note(dest, role or ("map" if kind == "raster" else None), order, name)
     if context.willLoadLayerOnCompletion(dest):
         pp = StylePostProcessor(style)
         _KEEP.append(pp)

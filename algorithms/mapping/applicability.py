@@ -129,10 +129,11 @@ class Applicability(HazardAlgorithm):
                                     *self.parallel(parameters, context), fb, feedback.pushInfo,
                                     seed=self.seed(parameters, context))
         attach_style(context, di, di_style(app.threshold), "raster",
-                     self.tr("Dissimilarity index"))
+                     self.tr("Dissimilarity index"), role="support", order=1)
         out = {P.OUTPUT_DI: di}
         if mask:
-            attach_style(context, mask, aoa_mask(), "raster", self.tr("Area of applicability"))
+            attach_style(context, mask, aoa_mask(), "raster", self.tr("Area of applicability"),
+                         role="support")
             out[P.OUTPUT_AOA] = mask
         return out, res
 

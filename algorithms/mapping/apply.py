@@ -114,10 +114,11 @@ class ApplyModel(HazardAlgorithm):
                       self.seed(parameters, context), fb, feedback.pushInfo,
                       spread if out_spread else None, out_spread or None)
         res = {P.OUTPUT: out}
-        attach_style(context, out, probability(), "raster", self.tr("Susceptibility"))
+        attach_style(context, out, probability(), "raster", self.tr("Susceptibility"),
+                     order=1)  # under the classes
         if out_spread:
             attach_style(context, out_spread, sequential("models agree", "models disagree"),
-                         "raster", self.tr("Prediction uncertainty"))
+                         "raster", self.tr("Prediction uncertainty"), role="support")
             res[P.OUTPUT_UNCERTAINTY] = out_spread
         if out_cls:
             feedback.pushInfo("Class limits: " + ", ".join(f"{v:.4f}" for v in m.limits) +

@@ -124,8 +124,11 @@ class MapMultiHazard(HazardAlgorithm):
                 diverging(-1.0, 1.0) if product == "rho" else \
                 sequential("more certain", "less certain") if product == "logdet" else \
                 sequential("Late Fusion", "Early Fusion")  # the gate weight of EF
+            # the MoE maps under the bivariate classes; the others supporting, unchecked
+            main = product[:3] == "moe"
             attach_style(context, dest, style, "raster", dict(
-                (k, t) for k, _, t, _ in OUTPUTS)[key])
+                (k, t) for k, _, t, _ in OUTPUTS)[key], role="map" if main else "support",
+                order=(1 + len(res)) if main else len(res))
             res[key] = dest
         if biv:
             for h, lim in summary["breaks"].items():

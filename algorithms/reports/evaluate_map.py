@@ -9,7 +9,7 @@ from ...core.susceptibility.evaluation import (MAP_EVALUATION_COLUMNS, evaluate_
                                                inside_outside, map_evaluation_report, score_at)
 from ...core.io.raster import AlignedStack, Band, Grid
 from .. import compat
-from ..base import HazardAlgorithm, raster_path
+from ..base import HazardAlgorithm, raster_path, source_name
 from ..report_common import (add_independent_parameters, background, hazard_xy,
                              independent_xy, other_labels)
 from .. import params as P
@@ -121,13 +121,13 @@ class EvaluateMap(HazardAlgorithm):
         html = self.parameterAsFileOutput(parameters, P.OUTPUT_HTML, context)
         inventory = self.parameterAsSource(parameters, P.HAZARDS, context)
         sources = {"map": os.path.abspath(path),
-                   "inventory": self.parameterAsCompatibleSourceLayerPath(
-                       parameters, P.HAZARDS, context, ["gpkg", "shp"]) if inventory else "",
+                   "inventory": source_name(self, parameters, P.HAZARDS, context)
+                   if inventory else "",
                    "labels": f"'{label_field}' = 1 presences" if label_field else
                    "every feature a presence"}
         if independent is not None:
-            sources["independent inventory"] = self.parameterAsCompatibleSourceLayerPath(
-                parameters, P.INDEPENDENT, context, ["gpkg", "shp"])
+            sources["independent inventory"] = source_name(self, parameters, P.INDEPENDENT,
+                                                           context)
         map_evaluation_report(html, lyr.name(), m, scai, stats, roc, how, sources, independent,
                               extra)
         out = {P.OUTPUT_HTML: html}

@@ -86,10 +86,12 @@ class MahalanobisAbsences(SamplingAlgorithm):
                                    "Mahalanobis samples")
         out = {P.OUTPUT: dest}
         if d2_path:
-            attach_style(context, d2_path, critical_value(model.critical), "raster", "D²")
+            attach_style(context, d2_path, critical_value(model.critical), "raster", "D²",
+                         role="support", order=1)
             out[P.OUTPUT_D2] = d2_path
         if mask_path:
-            attach_style(context, mask_path, sampling_mask(), "raster", "Sampling space")
+            attach_style(context, mask_path, sampling_mask(), "raster", "Sampling space",
+                         role="support")
             out[P.OUTPUT_MASK] = mask_path
         html = self.parameterAsFileOutput(parameters, P.OUTPUT_HTML, context)
         if html:

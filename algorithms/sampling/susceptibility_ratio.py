@@ -55,7 +55,7 @@ class SusceptibilityRatioAbsences(SamplingAlgorithm):
         dest = self.write_absences(parameters, context, crs, pres, res.x, res.y,
                                    "Susceptibility-ratio samples")
         attach_style(context, map_path, probability(), "raster",
-                     "Initial susceptibility")
+                     "Initial susceptibility", role="support")
         out = {P.OUTPUT: dest, P.OUTPUT_MAP: map_path}
         html = self.parameterAsFileOutput(parameters, P.OUTPUT_HTML, context)
         if html:

@@ -4,7 +4,7 @@ import os
 from qgis.core import QgsProcessingException, QgsProcessingModelAlgorithm
 
 from ..base import PLUGIN_DIR, HazardAlgorithm
-from .. import compat
+from .. import compat, guard, loading
 from .. import params as P
 
 WORKFLOWS = {
@@ -75,6 +75,7 @@ class Workflow(HazardAlgorithm):
         if not self.model.fromFile(self.path):
             raise QgsProcessingException(f"Cannot load the workflow {self.path}")
         self.outputs_map = {}  # our output name -> (model output name, file extension)
+        self.folder = ""  # OUTPUT_FOLDER of this run, once resolved
 
     def createInstance(self):
         return Workflow(self.key)
@@ -110,10 +111,30 @@ class Workflow(HazardAlgorithm):
         self.addParameter(QgsProcessingParameterFolderDestination(
             P.OUTPUT_FOLDER, self.tr("Folder for the outputs not named above"), optional=True))
 
+    def resolve_destinations(self, parameters, context):
+        """OUTPUT_FOLDER first (the dialog's default is a temporary folder), then every output
+        left TEMPORARY_OUTPUT: into OUTPUT_FOLDER when there is one, under its own name."""
+        from qgis.core import QgsProcessingUtils
+        params = dict(parameters)
+        folder = params.get(P.OUTPUT_FOLDER)
+        if folder is not None and guard.is_temporary(folder):
+            params[P.OUTPUT_FOLDER] = guard.with_sink(
+                folder, QgsProcessingUtils.generateTempFilename(self.key))
+        self.folder = self.parameterAsFileOutput(params, P.OUTPUT_FOLDER, context) \
+            if params.get(P.OUTPUT_FOLDER) else ""
+        return super().resolve_destinations(params, context)
+
+    def temporary_destination(self, definition, parameters, context):
+        if self.folder and definition.name() in self.outputs_map:
+            ext = self.outputs_map[definition.name()][1]
+            return os.path.join(self.folder, definition.name().lower() + (f".{ext}" if ext
+                                                                            else ""))
+        return super().temporary_destination(definition, parameters, context)
+
     def compute(self, parameters, context, feedback, fb):
         import processing
         from qgis.core import QgsApplication
-        folder = self.parameterAsString(parameters, P.OUTPUT_FOLDER, context)
+        folder = self.folder
         params = {k: v for k, v in parameters.items() if k not in self.outputs_map and
                   k != P.OUTPUT_FOLDER}
         missing = [n for n in self.outputs_map if not parameters.get(n)]
@@ -126,16 +147,16 @@ class Workflow(HazardAlgorithm):
             os.makedirs(folder, exist_ok=True)
         for name, (model_name, ext) in self.outputs_map.items():
             given = parameters.get(name)
-            if given:
-                params[model_name] = given
-            elif folder:
-                params[model_name] = os.path.join(folder, name.lower() + (f".{ext}" if ext
-                                                                          else ""))
-            else:
-                params[model_name] = "TEMPORARY_OUTPUT"
+            if not given:  # not asked for: into the folder (or a temporary file), not loaded
+                given = self.temporary_destination(self.parameterDefinition(name), parameters,
+                                                   context)
+            params[model_name] = given
         res = processing.run(self.model, params, context=context, feedback=feedback,
                              is_child_algorithm=True)
         out = {name: res.get(model_name) for name, (model_name, _) in self.outputs_map.items()}
+        for name, dest in out.items():  # loaded under the workflow's names of its outputs
+            if isinstance(dest, str):
+                loading.note(dest, name=self.parameterDefinition(name).description())
         if folder:
             out[P.OUTPUT_FOLDER] = folder
         return out
