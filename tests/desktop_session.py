@@ -211,7 +211,7 @@ def _run_model(job, record):
     timer.timeout.connect(in_the_dialog)
     timer.start(1000)
     _keep.append(timer)
-    modeler.runModel()  # modal until in_the_dialog closes it
+    modeler.actionRun().trigger()  # its Run button: modal until in_the_dialog closes it
     if errors:
         raise RuntimeError(errors[0])
     modeler.hide()
