@@ -191,27 +191,42 @@ def _run_model(job, record):
     modeler = _modeler(job["alg"])
     modeler.show()
     _wait(0.5)
-    errors = []
+    errors, done = [], []
+
+    def run_dialog():
+        """The dialog the Run button opened: modal in QGIS 3.22 (activeModalWidget), maybe
+        not in later versions (a new visible top-level algorithm dialog)."""
+        w = QApplication.activeModalWidget()
+        if w is not None and hasattr(w, "runButton"):
+            return w
+        for w in QApplication.topLevelWidgets():
+            if w.isVisible() and hasattr(w, "runButton") and hasattr(w, "results"):
+                return w
+        return None
 
     def in_the_dialog():
         try:
-            dlg = QApplication.activeModalWidget()
-            if dlg is None or not hasattr(dlg, "runButton"):
-                raise RuntimeError(f"no run dialog after the Modeler's Run: {dlg}")
+            dlg = run_dialog()
+            if dlg is None:
+                raise RuntimeError("no run dialog after the Modeler's Run")
             dlg.setParameters(job["params"])
             _drive(dlg, job, record)
             dlg.close()
         except Exception:  # noqa: BLE001
             errors.append(traceback.format_exc())
-            w = QApplication.activeModalWidget()
+            w = run_dialog()
             if w is not None:
                 w.close()
+        done.append(True)
     timer = QTimer()
     timer.setSingleShot(True)
     timer.timeout.connect(in_the_dialog)
     timer.start(1000)
     _keep.append(timer)
-    modeler.actionRun().trigger()  # its Run button: modal until in_the_dialog closes it
+    modeler.actionRun().trigger()  # its Run button (modal in 3.22: returns when closed)
+    t0 = time.time()
+    while not done and time.time() - t0 < JOB_TIMEOUT + 30:
+        _wait(0.25)
     if errors:
         raise RuntimeError(errors[0])
     modeler.hide()
