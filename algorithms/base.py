@@ -122,6 +122,7 @@ class HazardAlgorithm(QgsProcessingAlgorithm):
                 parameter.isDestination() and (parameter.defaultValue() is not None or
                                                parameter.flags() & compat.FLAG_OPTIONAL):
             parameter.setFlags(parameter.flags() | compat.FLAG_ADVANCED)
+        _set_decimals(parameter)
         return super().addParameter(parameter, createOutput)
 
     def missing_packages(self):
@@ -349,6 +350,36 @@ class HazardAlgorithm(QgsProcessingAlgorithm):
         if estimate:
             feedback.pushWarning(estimate)
         return stack
+
+
+def decimals_for(parameter):
+    """The decimals a number widget shows: enough for the default (0.0001: 4), at least 2 for
+    values under 100 (shares, ratios: 0.30, 1.00), 1 above (2000.0), 3 for a value up to 1
+    that may be below 0.01 (a significance level: 0.050); QGIS's widget shows 6
+    ("0.300000", "2000.000000") when not told."""
+    default = parameter.defaultValue()
+    needed = 0
+    if isinstance(default, (int, float)):
+        text = f"{float(default):.6f}".rstrip("0")
+        needed = len(text.split(".")[1]) if "." in text else 0
+    floor = 2 if not isinstance(default, (int, float)) or abs(default) < 100 else 1
+    if parameter.maximum() <= 1 and parameter.minimum() < 0.01:
+        floor = 3  # a significance level or a share that may be small: 0.001 can be typed
+    return min(6, max(needed, floor))
+
+
+def _set_decimals(parameter):
+    from qgis.core import QgsProcessingParameterNumber
+    if not isinstance(parameter, QgsProcessingParameterNumber) or \
+            parameter.dataType() != compat.NUMBER_DOUBLE:
+        return
+    meta = dict(parameter.metadata())
+    wrapper = dict(meta.get("widget_wrapper") or {})
+    if "decimals" in wrapper:
+        return
+    wrapper["decimals"] = decimals_for(parameter)
+    meta["widget_wrapper"] = wrapper
+    parameter.setMetadata(meta)
 
 
 def _plain(value, context):

@@ -161,8 +161,11 @@ def place(root, layer, token, key, role, group=None, uncheck=False):
     parent = node.parent()
     target = parent
     if group:
-        if isinstance(parent, QgsLayerTreeGroup) and \
-                parent.customProperty(RUN_PROPERTY) == token:
+        if isinstance(parent, QgsLayerTreeGroup) and (
+                parent.customProperty(RUN_PROPERTY) == token or
+                parent.name() == group and parent.customProperty(RUN_PROPERTY) is None):
+            # ours, or the one QGIS 3.32+ made from LayerDetails.groupName
+            parent.setCustomProperty(RUN_PROPERTY, token)
             target = parent
         else:
             target = _run_group(root, parent, token, group)

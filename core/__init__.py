@@ -13,7 +13,7 @@ names its public API::
 - :mod:`.susceptibility` models, training, applying, evaluating (section 2)
 - :mod:`.hnn` the Hierarchical Neural Network (section 3)
 - :mod:`.multihazard` flood-landslide multi-hazard (section 4)
-- :mod:`.geodetector` GeoDetector (paper 002, section 4.7)
+- :mod:`.geodetector` GeoDetector (FL-MHSM study, section 4.7)
 - :mod:`.io` rasters, stacks, writers, zonal statistics, terrain, tiles, the sample area
 - :mod:`.stats` metrics, class breaks, compiled kernels
 - :mod:`.util` errors, progress, optional packages, installer, worker, provenance, reports

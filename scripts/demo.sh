@@ -35,13 +35,13 @@ step "4/19 Hold out 30 % of the landslides in whole 2 km blocks, for an honest e
   METHOD=1 BLOCK_SIZE=2000 SEED="$seed" OUTPUT_TRAINING="$out/landslides_training.gpkg" \
   OUTPUT_HELD_OUT="$out/landslides_held_out.gpkg" | tail -n 3
 
-step "5/19 Absences by Mahalanobis distance (paper 003), 1:1, at least 100 m from landslides"
+step "5/19 Absences by Mahalanobis distance (Rangamati Mahalanobis study), 1:1, at least 100 m from landslides"
 "$qp" run hazard:mahalanobisabsences -- PRESENCES="$out/landslides_training.gpkg" "${sampling[@]}" \
   FACTORS="$sa/factors/slope.tif" RATIO=1 MIN_DISTANCE=100 SEED="$seed" \
   OUTPUT="$out/samples_mahalanobis.gpkg" OUTPUT_D2="$out/mahalanobis_d2.tif" \
   OUTPUT_MASK="$out/mahalanobis_space.tif" OUTPUT_HTML="$out/mahalanobis_summary.html" | tail -n 6
 
-step "6/19 Absences on slopes below 3 degrees (the common practice paper 003 compares against)"
+step "6/19 Absences on slopes below 3 degrees (the common practice the Rangamati Mahalanobis study compares against)"
 "$qp" run hazard:slopeabsences -- PRESENCES="$out/landslides_training.gpkg" \
   SLOPE="$sa/factors/slope.tif" "${sampling[@]}" THRESHOLD=3 RATIO=1 MIN_DISTANCE=100 \
   SEED="$seed" OUTPUT="$out/samples_slope.gpkg" | tail -n 4
@@ -74,14 +74,14 @@ step "10/19 Evaluate the map on the held-out landslides (AUC, kappa, SCAI, LSI),
   UNCERTAINTY="$out/uncertainty.tif" SEED="$seed" OUTPUT_HTML="$out/evaluation.html" \
   OUTPUT_CSV="$out/evaluation.csv" | grep -E "AUC|AOA"
 
-step "11/19 Compare Mahalanobis and slope-threshold sampling (paper 003): own split, common yardstick, held-out landslides"
+step "11/19 Compare Mahalanobis and slope-threshold sampling (Rangamati Mahalanobis study): own split, common yardstick, held-out landslides"
 "$qp" run hazard:comparesampling -- SCENARIOS="$out/samples_mahalanobis.gpkg" \
   SCENARIOS="$out/samples_slope.gpkg" "${model_factors[@]}" TREES=200 \
   INDEPENDENT="$out/landslides_held_out.gpkg" SEED="$seed" \
   OUTPUT_HTML="$out/comparison.html" OUTPUT_CSV="$out/comparison.csv" \
   OUTPUT_MAPS="$out/comparison_maps" | tail -n 4
 
-step "12/19 Landslide size classes per slope unit (paper 000: GVF >= 0.85, small classes merged)"
+step "12/19 Landslide size classes per slope unit (Aguilera et al. (2022): GVF >= 0.85, small classes merged)"
 "$qp" run native:extractbyexpression -- INPUT="$out/slope_unit_stats.gpkg" \
   EXPRESSION='"n_pixels" > 0' OUTPUT="$out/slope_units_valid.gpkg" > /dev/null
 "$qp" run hazard:hnnsizeclasses -- UNITS="$out/slope_units_valid.gpkg" AREA_FIELD=ls_area \
@@ -108,7 +108,7 @@ step "14/19 Multi-hazard samples: KDE-augmented presences, one-class-SVM absence
   LANDSLIDES="$sa/landslide_points.gpkg" "${mh_args[@]}" ZONES="$sa/zones.gpkg" KDE_RATIO=1.5 \
   SEED="$seed" OUTPUT="$mh/samples.gpkg" | tail -n 3
 
-step "15/19 Zone-wise feature selection (Pearson |r| > 0.7, SHAP shares; paper 002 table 4)"
+step "15/19 Zone-wise feature selection (Pearson |r| > 0.7, SHAP shares; FL-MHSM study, table 4)"
 features=$("$qp" run hazard:zonefeatureselection -- SAMPLES="$mh/samples.gpkg" "${mh_args[@]}" \
   SEED="$seed" OUTPUT_HTML="$mh/feature_selection.html" OUTPUT_CSV="$mh/feature_selection.csv" \
   | sed -n 's/^FEATURES:\t//p')
@@ -183,7 +183,7 @@ Demo done. Written to $out:
                                and the slope units with P(landslide) and P(class)
   slope_units_applicability.gpkg, hnn_applicability.html
                                the slope units' DI to the HNN's training units, inside/outside
-  multihazard/                 paper 002: samples.gpkg; feature_selection.html (table 4);
+  multihazard/                 the FL-MHSM study: samples.gpkg; feature_selection.html (table 4);
                                models.mhz and training_report.html (table 5: LF, EF, MoE per
                                zone and macro); moe_/lf_/ef_flood|landslide.tif probabilities,
                                uncertainty.tif, correlation.tif, bivariate.tif (25 classes,

@@ -20,7 +20,7 @@ class SlopeUnitStatistics(HazardAlgorithm):
     DISPLAY = "Slope-unit statistics"
     GROUP = "data"
     HELP = (
-        "Computes the slope-unit features of Aguilera et al. (2022, paper 000): for every "
+        "Computes the slope-unit features of Aguilera et al. (2022): for every "
         "slope-unit polygon and every factor, the mean and the (population) standard deviation "
         "of the factor's pixels inside the unit, the unit's area and, when landslide polygons "
         "are given, the landslide area inside the unit.<br><br>"

@@ -1,4 +1,4 @@
-"""hazard:hnnlossweights and hazard:hnnablation: paper 000's sensitivity tests."""
+"""hazard:hnnlossweights and hazard:hnnablation: Aguilera et al.'s (2022) sensitivity tests."""
 from qgis.core import QgsProcessingParameterFileDestination
 
 from ...core.hnn import report as rp
@@ -38,7 +38,8 @@ class HnnLossWeights(_HnnTest):
     NAME = "hnnlossweights"
     DISPLAY = "HNN loss-weight test"
     HELP = (
-        "Paper 000's loss-weight test (fig. 10): the network is trained for alpha = 0.0, 0.1, "
+        "Aguilera et al.'s (2022) loss-weight test (fig. 10): the network is trained for alpha = "
+        "0.0, 0.1, "
         "..., 1.0 (loss = alpha BCE + (1 - alpha) CCE) on the same split and seed, and the "
         "binary AUC and the class AUC (macro one-vs-rest) on the held-out units are reported "
         "for each. Paper: best class AUC at 0.8 (8:2), best binary AUC at 1.0 (10:0).")
@@ -57,7 +58,8 @@ class HnnAblation(_HnnTest):
     NAME = "hnnablation"
     DISPLAY = "HNN factor ablation"
     HELP = (
-        "Paper 000's ablation (figs. 6 and 9): for each factor, its mean and standard deviation "
+        "Aguilera et al.'s (2022) ablation (figs. 6 and 9): for each factor, its mean and "
+        "standard deviation "
         "columns are removed together, the network is retrained on the same split and seed, "
         "and the drop in binary AUC and in each class's one-vs-rest AUC against the full model "
         "is reported. A large drop marks an important factor.")

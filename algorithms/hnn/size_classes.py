@@ -1,4 +1,5 @@
-"""hazard:hnnsizeclasses: landslide size classes per slope unit (paper 000 tables 2-3)."""
+"""hazard:hnnsizeclasses: landslide size classes per slope unit (Aguilera et al. 2022, tables
+2-3)."""
 import numpy as np
 from qgis.core import (QgsProcessingException, QgsProcessingParameterBoolean,
                        QgsProcessingParameterFeatureSink, QgsProcessingParameterFeatureSource,
@@ -20,7 +21,7 @@ class HnnSizeClasses(HazardAlgorithm):
     GROUP = "hnn"
     REQUIRES = ("kmeans1d",)
     HELP = (
-        "Size classes of the landslide area per slope unit, as paper 000 (Aguilera et al. 2022, "
+        "Size classes of the landslide area per slope unit, as Aguilera et al. (2022, "
         "tables 2-3) builds them for the Hierarchical Neural Network.<br><br>"
         "Class 0 = no landslide (area 0). The non-zero areas are split by Fisher-Jenks natural "
         "breaks with the smallest k &ge; 2 whose goodness of variance fit (GVF) reaches the "

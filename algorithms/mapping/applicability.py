@@ -154,7 +154,7 @@ class Applicability(HazardAlgorithm):
         attach_style(context, dest, categorized("aoa", [
             (aoa.INSIDE, "#a1d99b", "inside: like the training data"),
             (aoa.OUTSIDE, "#525252", "outside: the model extrapolates")]), "vector",
-            self.tr("Slope units: area of applicability"))
+            self.tr("Slope units: area of applicability"), role="support")
         if np.isnan(d).any():
             feedback.pushWarning(f"{int(np.isnan(d).sum())} unit(s) lack a feature value: NULL "
                                  f"DI and AOA.")

@@ -34,9 +34,10 @@ class TrainModel(HazardAlgorithm):
         "Trains a susceptibility model on labelled samples (label 1 presence, 0 absence, e.g. "
         "from this plugin's samplers) and factor rasters, or on a slope-unit layer's feature "
         "fields.<br><br>"
-        "<b>Models</b>: random forest (papers 001, 003; default 500 trees, sqrt features), "
-        "XGBoost (paper 002; default 300 trees, depth 6, learning rate 0.1, subsample and "
-        "column sample 0.8) and the binomial GLM (logistic regression on z-scores, paper 000's "
+        "<b>Models</b>: random forest (Li & Tian 2025; the Rangamati Mahalanobis study; default 500 trees, sqrt features), "
+        "XGBoost (the FL-MHSM study; default 300 trees, depth 6, learning rate 0.1, subsample and "
+        "column sample 0.8) and the binomial GLM (logistic regression on z-scores, Aguilera et "
+        "al.'s (2022) "
         "baseline). Categorical factors are one-hot encoded.<br>"
         "<b>Validation</b>: stratified random split (test share, default 0.3), an existing split "
         "field ('train'/'test'), spatial k-fold over square blocks of a given size, or k-fold "
@@ -77,8 +78,8 @@ class TrainModel(HazardAlgorithm):
             [compat.TYPE_VECTOR_ANY]))
         # optional only because QGIS 3.22 ignores a field parameter's default when checking it
         self.addParameter(QgsProcessingParameterField(
-            P.LABEL_FIELD, self.tr("Label field (1 presence, 0 absence)"), "label", P.SAMPLES,
-            optional=True))
+            P.LABEL_FIELD, self.tr("Label field (1 presence, 0 absence; empty: 'label')"), None,
+            P.SAMPLES, optional=True))
         self.addParameter(QgsProcessingParameterMultipleLayers(
             P.FACTORS, self.tr("Continuous factor rasters"), compat.TYPE_RASTER, optional=True))
         self.addParameter(QgsProcessingParameterMultipleLayers(
@@ -121,8 +122,8 @@ class TrainModel(HazardAlgorithm):
             P.TEST_SHARE, self.tr("Test share (random split)"), compat.NUMBER_DOUBLE, 0.3,
             minValue=0.05, maxValue=0.9))
         self.addParameter(QgsProcessingParameterField(
-            P.SPLIT_FIELD, self.tr("Split field ('train'/'test')"), "split", P.SAMPLES,
-            optional=True))
+            P.SPLIT_FIELD, self.tr("Split field ('train'/'test', for the split by field; "
+                                   "empty: 'split')"), None, P.SAMPLES, optional=True))
         self.addParameter(QgsProcessingParameterNumber(
             P.BLOCK_SIZE, self.tr("Block size (map units, spatial k-fold)"), compat.NUMBER_DOUBLE,
             2000.0, minValue=1.0))
@@ -290,7 +291,7 @@ class TrainModel(HazardAlgorithm):
             return {"method": "random",
                     "test_share": self.parameterAsDouble(parameters, P.TEST_SHARE, context)}
         if method == "field":
-            name = self.parameterAsString(parameters, P.SPLIT_FIELD, context)
+            name = self.parameterAsString(parameters, P.SPLIT_FIELD, context) or "split"
             if not name or src.fields().indexOf(name) < 0:
                 raise QgsProcessingException("Choose the split field holding 'train'/'test' "
                                              "[SPLIT_FIELD].")

@@ -1,4 +1,5 @@
-"""hazard:evaluatemultihazard: Jaccard agreement, MH density and zonal uncertainty (paper 002)."""
+"""hazard:evaluatemultihazard: Jaccard agreement, MH density and zonal uncertainty (FL-MHSM
+study)."""
 
 from qgis.core import (QgsProcessingParameterFeatureSource,
                        QgsProcessingParameterFileDestination, QgsProcessingParameterNumber,
@@ -24,7 +25,7 @@ class EvaluateMultiHazard(HazardAlgorithm):
     GROUP = "multihazard"
     REQUIRES = ("kmeans1d", "matplotlib")
     HELP = (
-        "Compares the maps of 'Map multi-hazard susceptibility' as paper 002 does:<br>"
+        "Compares the maps of 'Map multi-hazard susceptibility' as the FL-MHSM study does:<br>"
         "<b>Spatial agreement</b>: for each hazard and each pair of models given, the Jaccard "
         "index |A &cap; B| / |A &cup; B| of their high + very high masks (levels 4 and 5 of "
         "5 natural-breaks classes of each map; breaks from a seeded sample).<br>"
@@ -34,7 +35,7 @@ class EvaluateMultiHazard(HazardAlgorithm):
         "inventory, the % of the area and the % of the inventory's points in each of the 5 "
         "natural-breaks levels (a saturated map shows as much area in its high levels).<br>"
         "<b>Zonal uncertainty</b>: mean joint log-uncertainty and mean inter-hazard correlation "
-        "per contextual zone (paper 002, table 6), and the zonal mean of every map given.<br>"
+        "per contextual zone (FL-MHSM study, table 6), and the zonal mean of every map given.<br>"
         "Each part runs when its inputs are given. Outputs: an HTML report and CSV tables.")
 
     def initAlgorithm(self, config=None):

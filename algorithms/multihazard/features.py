@@ -1,4 +1,5 @@
-"""hazard:zonefeatureselection: Pearson screening and SHAP shares per zone (paper 002 table 4)."""
+"""hazard:zonefeatureselection: Pearson screening and SHAP shares per zone (FL-MHSM study, table
+4)."""
 import json
 
 import numpy as np
@@ -19,7 +20,7 @@ class ZoneFeatureSelection(HazardAlgorithm):
     GROUP = "multihazard"
     REQUIRES = ("xgboost",)
     HELP = (
-        "Selects the factors of each contextual zone as paper 002 (FL-MHSM, table 4) does: "
+        "Selects the factors of each contextual zone as the FL-MHSM study (table 4) does: "
         "first one factor of each pair of continuous factors with |Pearson r| above the "
         "threshold (default 0.7) is dropped (the later one in the factor order; constant "
         "factors too); categorical factors are not screened (a correlation of category codes "

@@ -1,5 +1,5 @@
 """hazard:multihazardsamples: presences split 80/10/10 per zone, KDE augmentation of the
-training presences and one-class-SVM absences per hazard (paper 002)."""
+training presences and one-class-SVM absences per hazard (FL-MHSM study)."""
 from qgis.core import QgsProcessingParameterFeatureSource, QgsProcessingParameterNumber
 
 from ...core.multihazard.samples import HAZARD_INPUTS, multihazard_samples, split_counts
@@ -16,7 +16,7 @@ class MultiHazardSamples(SamplingAlgorithm):
     GROUP = "multihazard"
     REQUIRES = ("sklearn", "scipy")
     HELP = (
-        "Prepares the training samples of paper 002 (FL-MHSM) for two hazards, flood and "
+        "Prepares the training samples of the FL-MHSM study for two hazards, flood and "
         "landslide.<br><br>"
         "For each hazard: its presences (points, or the pixels of polygons; layers in any CRS "
         "are reprojected), each with its contextual zone (from the zone polygons, whose "

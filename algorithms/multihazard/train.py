@@ -22,7 +22,7 @@ class TrainMultiHazard(HazardAlgorithm):
     GROUP = "multihazard"
     REQUIRES = ("tensorflow", "xgboost", "sklearn", "matplotlib")
     HELP = (
-        "Trains paper 002's (FL-MHSM) model set for flood and landslide, per contextual "
+        "Trains the FL-MHSM study's model set for flood and landslide, per contextual "
         "zone:<br>"
         "<b>Late Fusion</b>: one XGBoost classifier per hazard; hyperparameters (trees, depth, "
         "learning rate, subsample, column sample, the regularisation min_child_weight, gamma and "
@@ -53,7 +53,7 @@ class TrainMultiHazard(HazardAlgorithm):
         "optionally the FEATURES of 'Zone-wise feature selection'.<br>"
         "<b>Outputs</b>: one model bundle (.mhz: a zip of XGBoost JSON, the networks' weights "
         "as plain arrays and a JSON manifest; the networks are rebuilt from the plugin's code, "
-        "so nothing in the file can run code), and a report with paper 002's table "
+        "so nothing in the file can run code), and a report with the FL-MHSM study's table "
         "5: AUC, precision, recall, F1 (threshold 0.5), Brier and accuracy on each zone's test "
         "split and macro-averaged over zones, for LF, EF and MoE. TensorFlow runs in a separate "
         "Python process; cancelling stops it.")

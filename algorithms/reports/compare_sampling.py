@@ -26,8 +26,8 @@ class CompareSampling(HazardAlgorithm):
     REQUIRES = ("sklearn", "matplotlib", "kmeans1d")
     HELP = (
         "Trains the same model on several labelled sample sets (layers, or the groups of a "
-        "field such as the multi-ratio sampler's 'ratio') and compares them, as papers 001 "
-        "and 003 compare sampling strategies.<br><br>"
+        "field such as the multi-ratio sampler's 'ratio') and compares them, as Li & Tian "
+        "(2025) and the Rangamati Mahalanobis study compare sampling strategies.<br><br>"
         "A seeded share of the presences (default 30%) is held out of every training set, "
         "and the same share of each scenario's absences. Each scenario's model is scored "
         "(AUC, kappa and Brier at 0.5) by two protocols: <b>own test split</b>, its held-out "
@@ -42,7 +42,8 @@ class CompareSampling(HazardAlgorithm):
         "held-out presences, LSI mean, standard deviation and histogram, and class area "
         "shares, side by side.<br>"
         "Scenarios whose absences were drawn by slope threshold leave the slope factor out (its "
-        "name is a parameter), as paper 003 recommends. The maps go to the output folder when "
+        "name is a parameter), as the Rangamati Mahalanobis study recommends. The maps go to the "
+        "output folder when "
         "one is given.")
 
     def initAlgorithm(self, config=None):

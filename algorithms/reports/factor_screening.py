@@ -18,7 +18,7 @@ class FactorScreening(HazardAlgorithm):
     GROUP = "reports"
     REQUIRES = ("matplotlib",)
     HELP = (
-        "Screens continuous factors for multicollinearity before modelling (paper 001): the "
+        "Screens continuous factors for multicollinearity before modelling (Li & Tian 2025): the "
         "variance inflation factor VIF_j = 1 / (1 - R_j²), R_j² from regressing factor j on the "
         "others, flagged above a threshold (default 10), and the Pearson correlation matrix, "
         "pairs flagged above |r| (default 0.7). Values come from the samples you give (e.g. "

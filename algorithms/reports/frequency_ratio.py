@@ -1,4 +1,4 @@
-"""hazard:frequencyratio: paper 001's frequency-ratio table, and the FR-index raster."""
+"""hazard:frequencyratio: Li & Tian's (2025) frequency-ratio table, and the FR-index raster."""
 from qgis.core import (QgsProcessingParameterFeatureSource, QgsProcessingParameterFileDestination,
                        QgsProcessingParameterNumber, QgsProcessingParameterRasterDestination,
                        QgsProcessingParameterString)
@@ -17,7 +17,7 @@ class FrequencyRatio(HazardAlgorithm):
     GROUP = "reports"
     REQUIRES = ("kmeans1d",)
     HELP = (
-        "The frequency-ratio table of paper 001 (Li & Tian 2025, table 2) for any set of "
+        "The frequency-ratio table of Li & Tian (2025, table 2) for any set of "
         "factors: continuous factors in natural-breaks classes (5 by default, from a seeded "
         "sample of 100,000 pixels), categorical factors one class per value, aspect factors "
         "(named in the parameter) in 8 compass sectors. Per class: pixels, hazards, % of area "

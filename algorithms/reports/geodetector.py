@@ -34,7 +34,7 @@ class GeoDetector(HazardAlgorithm):
     HELP = (
         "Explains what drives the spatial pattern of a response (a susceptibility map, a hazard "
         "density, any numeric variable) with the four detectors of GeoDetector (Wang et al. "
-        "2010), as used in paper 002 (FL-MHSM, sections 4.7 and 6.6).<br><br>"
+        "2010), as used in the FL-MHSM study (sections 4.7 and 6.6).<br><br>"
         "<b>Response</b>: a raster band (every pixel, or a seeded random sample of them), or a "
         "numeric field of a vector layer.<br>"
         "<b>Factors</b>: rasters (continuous, or categorical taken as they are) and, with a "

@@ -40,9 +40,10 @@ class SamplingAlgorithm(HazardAlgorithm):
             P.PRESENCES, self.tr("Hazard presences (points, or polygons: their pixels)"),
             [compat.TYPE_VECTOR_POINT, compat.TYPE_VECTOR_POLYGON]))
         self.addParameter(QgsProcessingParameterField(
-            P.LABEL_FIELD, self.tr("Label field of a labelled layer (only label 1 "
-                                            "are presences; a layer without it: all)"),
-            "label", P.PRESENCES, compat.FIELD_ANY, optional=True))
+            P.LABEL_FIELD, self.tr("Label field of labelled samples (only label 1 are presences; "
+                                   "empty: the field 'label' if there is one, else every "
+                                   "feature)"),
+            None, P.PRESENCES, compat.FIELD_ANY, optional=True))
 
     def add_count_parameters(self, ratio=1.0):
         self.addParameter(QgsProcessingParameterNumber(
@@ -98,6 +99,8 @@ class SamplingAlgorithm(HazardAlgorithm):
         presences."""
         from ..features import number
         field = self.parameterAsString(parameters, P.LABEL_FIELD, context) or ""
+        if not field and src.fields().indexOf("label") >= 0:
+            field = "label"  # labelled samples given as presences: their label 1 only
         if not field or src.fields().indexOf(field) < 0:
             if field and field != "label":
                 raise QgsProcessingException(f"The presence layer has no field '{field}' "

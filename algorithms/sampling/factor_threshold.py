@@ -19,7 +19,7 @@ class FactorThresholdAbsences(SamplingAlgorithm):
     SAMPLER = "factor_threshold"
     REQUIRES = ("xgboost",)
     HELP = (
-        "Scenario 3 of paper 001 (Li & Tian 2025, NDVI &lt; 0.8 there): absences lying on the "
+        "Scenario 3 of Li & Tian (2025, NDVI &lt; 0.8 there): absences lying on the "
         "hazard-prone side of a factor's threshold are dropped and replaced by as many absences "
         "drawn on the other side.<br><br>"
         "The threshold is given, or derived from SHAP: a gradient-boosted tree model (XGBoost) "

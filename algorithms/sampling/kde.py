@@ -14,7 +14,7 @@ class KdeAugmentation(SamplingAlgorithm):
     REQUIRES = ("scipy",)
     HELP = (
         "Adds synthetic presences drawn from a Gaussian kernel density estimate of the "
-        "presence coordinates, as paper 002 (FL-MHSM) does to balance scarce inventories.<br><br>"
+        "presence coordinates, as the FL-MHSM study does to balance scarce inventories.<br><br>"
         "Each synthetic point is at least the spacing (default 100 m) from every existing "
         "presence and every point accepted before it, inside the factor rasters and on valid "
         "pixels. The bandwidth is Scott's rule by default ('silverman' or a number are "

@@ -20,7 +20,7 @@ class MahalanobisAbsences(SamplingAlgorithm):
     REQUIRES = ("scipy",)
     HELP = (
         "Draws absence (non-hazard) samples where the environment is unlike the presences', after "
-        "the Mahalanobis-distance sampling of paper 003 (Sci. Rep., Rangamati).<br><br>"
+        "the Mahalanobis-distance sampling of the Rangamati study (Scientific Reports).<br><br>"
         "m and C are the mean and covariance of the continuous factors over the presences; for "
         "every pixel D&sup2; = (x-m)<sup>T</sup>C<sup>-1</sup>(x-m). The sampling space is "
         "D&sup2; &gt; c, c = &chi;&sup2;<sub>1-&alpha;</sub>(dof), dof = p-1 as published (or p); "

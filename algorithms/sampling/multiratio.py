@@ -13,7 +13,7 @@ class MultiRatioAbsences(SamplingAlgorithm):
     DISPLAY = "Random absences for several ratios"
     SAMPLER = "random"
     HELP = (
-        "Scenario 1 of paper 001 (Li & Tian 2025): one run produces a sample set for each "
+        "Scenario 1 of Li & Tian (2025): one run produces a sample set for each "
         "presence:absence ratio of a list (default 1:1, 1:5, 1:50, 1:100, 1:150, 1:200). Each "
         "set holds every presence and its own random absences (drawn uniformly among the valid "
         "pixels, seeded, at least the minimum distance from the presences), and its own "

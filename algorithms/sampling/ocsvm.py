@@ -15,7 +15,7 @@ class OcsvmAbsences(SamplingAlgorithm):
     HELP = (
         "Draws absence samples that a one-class SVM fitted on the (standardised) coordinates "
         "of the presences predicts as outliers, at least the minimum distance (default 100 m) "
-        "from every presence, as in paper 002 (FL-MHSM) for both hazards.<br><br>"
+        "from every presence, as in the FL-MHSM study for both hazards.<br><br>"
         "Candidates are drawn uniformly among the valid pixels of the factor rasters (seeded, "
         "one per pixel at most, never on a presence pixel); those inside the SVM's support are "
         "rejected. nu bounds the share of presences treated as outliers by the SVM (RBF "

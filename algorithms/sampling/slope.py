@@ -14,12 +14,14 @@ class SlopeAbsences(SamplingAlgorithm):
     SAMPLER = "slope_threshold"
     HELP = (
         "Draws absence samples where the slope is below a threshold (default 3 degrees), the "
-        "common practice that paper 003 compares Mahalanobis sampling against.<br><br>"
+        "common practice that the Rangamati Mahalanobis study compares Mahalanobis sampling "
+        "against.<br><br>"
         "Absences are drawn uniformly among pixels with slope &lt; threshold, seeded, one per "
         "pixel at most, never on a presence pixel or on nodata (of the slope or of the optional "
         "other factors), and at least the minimum distance from every presence.<br><br>"
         "<b>Warning</b>: absences chosen by slope make slope a perfect separator of the classes, "
-        "so slope must then be left out of the model (paper 003 recommends it). The output "
+        "so slope must then be left out of the model (the Rangamati Mahalanobis study recommends "
+        "it). The output "
         "EXCLUDE_FACTOR names the slope layer so a model can drop it; the log says so too.")
 
     def initAlgorithm(self, config=None):
@@ -50,7 +52,7 @@ class SlopeAbsences(SamplingAlgorithm):
             crs = stack.grid.crs_wkt
         feedback.pushWarning(f"Absences were chosen by slope < {t:g}: leave the slope factor "
                              f"('{slope.name()}') out of the model, or it will separate the "
-                             f"classes by construction (paper 003).")
+                             f"classes by construction (Rangamati Mahalanobis study).")
         dest = self.write_absences(parameters, context, crs, pres, ax, ay,
                                    "Slope-threshold samples")
         return {P.OUTPUT: dest, P.EXCLUDE_FACTOR: slope.name()}

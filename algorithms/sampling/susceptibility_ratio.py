@@ -16,7 +16,7 @@ class SusceptibilityRatioAbsences(SamplingAlgorithm):
     SAMPLER = "susceptibility_ratio"
     REQUIRES = ("sklearn", "kmeans1d")
     HELP = (
-        "Scenario 2 of paper 001 (Li & Tian 2025): the number of absences follows from an "
+        "Scenario 2 of Li & Tian (2025): the number of absences follows from an "
         "initial susceptibility map. A random forest is fitted on the presences and as many "
         "random absences (1:1), it predicts every valid pixel, the map is cut into 5 natural-"
         "breaks classes (Fisher-Jenks, on a seeded sample of 100,000 values), and the ratio "

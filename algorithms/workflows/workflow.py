@@ -11,7 +11,8 @@ WORKFLOWS = {
     # id: (file in models/, display name, help)
     "workflowmahalanobis": (
         "landslide_mahalanobis.model3", "Workflow: landslide susceptibility (Mahalanobis)",
-        "Paper 003's workflow as a Graphical Modeler model, evaluated on data it never saw: "
+        "The workflow of the Rangamati Mahalanobis study as a Graphical Modeler model, evaluated "
+        "on data it never saw: "
         "a share of the inventory held out in whole spatial blocks (HOLDOUT, BLOCK_SIZE), "
         "absences by Mahalanobis distance (1:1) for the rest, a random forest (scored on the "
         "held-out landslides beside its internal score), the susceptibility map with 5 "
@@ -22,7 +23,8 @@ WORKFLOWS = {
         "to see or change the chain."),
     "workflowhnn": (
         "landslide_size_hnn.model3", "Workflow: landslide occurrence and size per slope unit",
-        "Paper 000's workflow as a Graphical Modeler model: slope-unit statistics of the factors "
+        "The workflow of Aguilera et al. (2022) as a Graphical Modeler model: slope-unit "
+        "statistics of the factors "
         "with the landslide area per unit, units without data left out, landslide size classes, "
         "and the Hierarchical Neural Network with its report (ROC against the GLM, class AUCs, "
         "Moran's I), and the units' area of applicability (dissimilarity index to the "
@@ -31,7 +33,7 @@ WORKFLOWS = {
     "workflowmultihazard": (
         "flood_landslide_multihazard.model3",
         "Workflow: flood-landslide multi-hazard susceptibility",
-        "Paper 002's workflow (FL-MHSM) as a Graphical Modeler model: multi-hazard samples (KDE "
+        "The FL-MHSM study's workflow as a Graphical Modeler model: multi-hazard samples (KDE "
         "augmentation, one-class-SVM absences, 80/10/10 per zone), zone-wise feature selection, "
         "Late Fusion, Early Fusion and the Mixture of Experts per zone, the maps on overlapping "
         "tiles with uncertainty, correlation, the area of applicability of each zone's models and "
@@ -58,6 +60,17 @@ def _child_algorithm(alg_id):
     return QgsApplication.processingRegistry().algorithmById(alg_id)
 
 
+def _steps_requires(model):
+    from ...provider import _algorithm_classes
+    classes = {cls.NAME: cls for cls in _algorithm_classes()}
+    needed = []
+    for child in model.childAlgorithms().values():
+        provider, _, name = child.algorithmId().partition(":")
+        if provider == "hazard" and name in classes:
+            needed += [m for m in classes[name].REQUIRES if m not in needed]
+    return tuple(needed)
+
+
 class Workflow(HazardAlgorithm):
     """A shipped model offered as an algorithm: its inputs in workflow order (as laid out in
     the model), its outputs under their own UPPER_SNAKE names with descriptions (the model
@@ -75,6 +88,10 @@ class Workflow(HazardAlgorithm):
         if not self.model.fromFile(self.path):
             raise QgsProcessingException(f"Cannot load the workflow {self.path}")
         self.outputs_map = {}  # our output name -> (model output name, file extension)
+        # every step's packages, checked before the first step runs: a missing one had
+        # stopped the run at its step, after the steps before it, and its message came back
+        # again wrapped in the model's "Error encountered while running <step>"
+        self.REQUIRES = _steps_requires(self.model)
         self.folder = ""  # OUTPUT_FOLDER of this run, once resolved
 
     def createInstance(self):
@@ -105,6 +122,9 @@ class Workflow(HazardAlgorithm):
                 c.setHelp(f"{out.description()}: from the step '{child.description()}' "
                           f"({child.algorithmId()}, {out.childOutputName()}).")
                 c.setFlags(c.flags() | compat.FLAG_OPTIONAL)
+                # every output is written (into OUTPUT_FOLDER when not named): the dialog
+                # offers each as a temporary layer, loaded, rather than "[Skip output]"
+                c.setCreateByDefault(True)
                 self.addParameter(c)
                 self.outputs_map[out.name()] = (f"{cid}:{out.name()}",
                                                 d.defaultFileExtension() or "")

@@ -1,4 +1,4 @@
-"""GeoDetector (Wang et al. 2010; paper 002 section 4.7): factor, interaction, risk and
+"""GeoDetector (Wang et al. 2010; FL-MHSM study, section 4.7): factor, interaction, risk and
 ecological detectors on tables and rasters, optionally per zone, and their report.
 
 Modules: detectors, report, run.

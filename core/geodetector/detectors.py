@@ -1,4 +1,4 @@
-"""GeoDetector (Wang et al. 2010; paper 002 section 4.7): factor, interaction, risk and
+"""GeoDetector (Wang et al. 2010; FL-MHSM study, section 4.7): factor, interaction, risk and
 ecological detectors.
 
 Conventions (METHODS.md section 5, as the reference R package ``geodetector``):

@@ -21,7 +21,8 @@ CONVENTIONS = (
     "member have no variance: their t-tests are NaN and they are left out of the ANOVA (they "
     "still count in q). Ecological detector: F = N1(N2-1)SSW1 / [N2(N1-1)SSW2], F test with "
     "(N1-1, N2-1) degrees of freedom; significant means factor 1's effect is weaker than "
-    "factor 2's. Method: Wang et al. (2010); screening as in paper 002 (factor detector on all "
+    "factor 2's. Method: Wang et al. (2010); screening as in the FL-MHSM study (factor detector "
+    "on all "
     "factors, interactions among the top N, risk detector on the top factor).")
 
 

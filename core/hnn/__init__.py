@@ -1,4 +1,5 @@
-"""The Hierarchical Neural Network of paper 000 (METHODS.md section 3): occurrence and size class
+"""The Hierarchical Neural Network of Aguilera et al. (2022) (METHODS.md section 3): occurrence
+and size class
 per slope unit.
 
 Modules: jobs (its TensorFlow work in the worker process), network, report.

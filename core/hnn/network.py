@@ -1,4 +1,4 @@
-"""The Hierarchical Neural Network of paper 000 (Aguilera et al. 2022): landslide occurrence and
+"""The Hierarchical Neural Network of Aguilera et al. (2022): landslide occurrence and
 size class per slope unit, in one TensorFlow/Keras network (METHODS.md section 3)."""
 from __future__ import annotations
 
@@ -155,7 +155,7 @@ def build_model(n_features, n_classes, arch, alpha):
     """input -> block 1 (n1 x Dense u1, ReLU, L2, dropout) -> binary head (sigmoid, L2);
     concat(block 1, binary) -> block 2 (n2 x Dense u2, LeakyReLU, L2, dropout) -> class head
     (softmax, L2). Loss = alpha BCE + (1 - alpha) CCE + l2 x the sum of squared kernel
-    weights of every Dense layer, the output layers included (paper 000, appendix A)."""
+    weights of every Dense layer, the output layers included (Aguilera et al. 2022, appendix A)."""
     tf = _tf()
     keras = tf.keras
     reg = keras.regularizers.l2(arch.l2)
@@ -320,7 +320,8 @@ def class_metrics(classes, pc, n_classes):
 
 
 def glm_baseline(X, classes, train_idx, test_idx, seed=0):
-    """Binary AUC of paper 000's baseline, a plain (unpenalised) binomial GLM, on the same
+    """Binary AUC of Aguilera et al.'s (2022) baseline, a plain (unpenalised) binomial GLM, on
+    the same
     features and split: the same converged GLM as 'Train susceptibility model' (scikit-learn's
     default C = 1 had penalised it)."""
     from sklearn.metrics import roc_auc_score

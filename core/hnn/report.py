@@ -1,4 +1,5 @@
-"""HTML reports of the Hierarchical Neural Network: training, paper 000's loss-weight test and
+"""HTML reports of the Hierarchical Neural Network: training, Aguilera et al.'s (2022)
+loss-weight test and
 factor ablation, and the landslide size classes."""
 import re
 
@@ -70,7 +71,8 @@ def training_report(path, result, alpha, ev, glm_auc, y_test, pb, glm_p, pc, mor
     rep.heading("Spatial autocorrelation of occurrence")
     rep.paragraph(f"Moran's I = {moran['I']:.4f}, E[I] = {moran['E']:.6f}, z = {moran['z']:.2f}, "
                   f"p = {moran['p']:.3g} (queen contiguity, binary weights, normality "
-                  f"assumption). For scale only: paper 000 reports I = 0.2077 for its own "
+                  f"assumption). For scale only: Aguilera et al. (2022) reports I = 0.2077 for "
+                  f"its own "
                   f"study area; it is not a target for this one.")
     if search_rows:
         rep.heading("Monte Carlo search")
@@ -134,7 +136,8 @@ def loss_weight_report(path, rows):
     ax.set_ylabel("AUC (held-out units)")
     ax.legend()
     return _table_report(path, "HNN loss-weight test", rows,
-                         "Same split and seed for every alpha (paper 000, fig. 10).", fig)
+                         "Same split and seed for every alpha (Aguilera et al. 2022, fig. 10).",
+                         fig)
 
 
 def ablation_report(path, rows, full):
@@ -159,5 +162,5 @@ def size_class_report(path, sc, rows):
         rep.paragraph(f"<b>Warning</b>: {w}")
     rep.table(rows, ["class", "name", "min_excl", "max_incl", "count"], left=("name",))
     rep.paragraph("Bounds in the area field's units (m²); the lowest bound is the "
-                  "smallest non-zero area - 1e-6 (paper 000, tables 2-3).", note=True)
+                  "smallest non-zero area - 1e-6 (Aguilera et al. 2022, tables 2-3).", note=True)
     return rep.write(path)

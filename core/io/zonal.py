@@ -309,7 +309,7 @@ def overlap_area(zones, parts, feedback=None):
 
 
 def slope_unit_statistics(stack, unit_geoms, landslide_geoms=None, feedback=None):
-    """Slope-unit features of paper 000: per unit and continuous factor, mean and std
+    """Slope-unit features of Aguilera et al. (2022): per unit and continuous factor, mean and std
     (categorical factors: the majority class, ``<name>_major``); unit area;
     number of valid pixels; landslide area inside the unit (when polygons are given).
 

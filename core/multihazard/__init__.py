@@ -1,4 +1,4 @@
-"""Flood-landslide multi-hazard susceptibility of paper 002 (METHODS.md section 4): Late
+"""Flood-landslide multi-hazard susceptibility of the FL-MHSM study (METHODS.md section 4): Late
 Fusion, Early Fusion, the Mixture of Experts, per contextual zone and tile.
 
 Modules: blocks, evaluation, jobs (its TensorFlow work in the worker process), mapping, report,

@@ -1,4 +1,4 @@
-"""Building blocks of the flood-landslide multi-hazard method (paper 002, METHODS.md section 4):
+"""Building blocks of the flood-landslide multi-hazard method (FL-MHSM study, METHODS.md section 4):
 the multivariate-Gaussian negative log-likelihood of Early Fusion, beta calibration, overlapping
 tiles merged by inverse-distance weighting, and bivariate classes."""
 from __future__ import annotations
@@ -225,7 +225,8 @@ def pearson_screen(X, names, r_max=0.7, categorical=None):
     """Drop one factor of each pair of continuous factors with |r| > r_max, in factor order
     (the later one goes): returns (kept names, {dropped: (kept partner, r)}). Categorical
     factors (``categorical[j]`` true) are not screened: a Pearson correlation of category codes
-    means nothing (paper 002 screens continuous predictors); only a constant one is dropped."""
+    means nothing (the FL-MHSM study screens continuous predictors); only a constant one is
+    dropped."""
     X = np.asarray(X, float)
     cat = list(categorical) if categorical is not None else [False] * X.shape[1]
     sd = X.std(axis=0)

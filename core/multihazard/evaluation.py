@@ -1,4 +1,5 @@
-"""Evaluation of the multi-hazard maps as paper 002 does: spatial agreement of the high + very
+"""Evaluation of the multi-hazard maps as the FL-MHSM study does: spatial agreement of the high
++ very
 high areas (Jaccard), MH density of the inventories over the 25 bivariate cells, and zonal means
 of the maps and their uncertainty (table 6); with the report of all three."""
 from __future__ import annotations
@@ -158,7 +159,7 @@ def mh_density(bivariate_path, points):
 
 
 def zonal_means(paths, zone_path, zone_names, feedback=None):
-    """Mean of each raster in ``paths`` {name: path} per zone (table 6 of paper 002);
+    """Mean of each raster in ``paths`` {name: path} per zone (table 6 of the FL-MHSM study);
     ``zone_names`` maps the zone raster's codes to zone names. Rows (zone, mean_<name>,
     pixels_<name>)."""
     from ..io.raster import iter_windows
@@ -287,7 +288,7 @@ def evaluation_report(path, ev):
                                   f"hold {sum(r['inventory_pct'] for r in top):.1f} % of the "
                                   f"{top[0]['points']} inventory points.")
     if ev.zonal:
-        rep.heading("Zonal means (paper 002, table 6)")
+        rep.heading("Zonal means (FL-MHSM study, table 6)")
         rep.table(ev.zonal, ev.zonal_columns, left=("zone",))
     rep.write(path)
     return path

@@ -24,7 +24,7 @@ def training_report(path, result, predictions=None):
     rep = HtmlReport("Multi-hazard models: Late Fusion, Early Fusion, Mixture of Experts")
     rep.paragraph("Metrics on each zone's test split (the hazard's own samples), threshold 0.5 "
                   "for precision, recall, F1 and accuracy; 'macro' rows average the zones "
-                  "(paper 002, table 5).", note=True)
+                  "(FL-MHSM study, table 5).", note=True)
     counts = result.get("counts") or []
     if counts:
         rep.heading("Samples per split")
@@ -94,9 +94,9 @@ def feature_selection_columns(rows):
 
 
 def feature_selection_report(path, rows):
-    """The report of the zone-wise feature selection (paper 002, table 4)."""
+    """The report of the zone-wise feature selection (FL-MHSM study, table 4)."""
     rep = HtmlReport("Zone-wise feature selection")
-    rep.paragraph("Pearson screening, then SHAP shares per hazard (paper 002, table 4).",
+    rep.paragraph("Pearson screening, then SHAP shares per hazard (FL-MHSM study, table 4).",
                   note=True)
     rep.table(rows, feature_selection_columns(rows), left=("zone", "factor", "reason"))
     return rep.write(path)

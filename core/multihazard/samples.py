@@ -1,4 +1,4 @@
-"""Multi-hazard samples (paper 002): per hazard, the presences, KDE-augmented presences and
+"""Multi-hazard samples (FL-MHSM study): per hazard, the presences, KDE-augmented presences and
 one-class-SVM absences; every sample's contextual zone; a stratified 80/10/10 split per zone,
 hazard and label of the real points, synthetic presences in the training split only."""
 from __future__ import annotations
@@ -21,7 +21,7 @@ def multihazard_samples(stack, inventories, zones_at, seed=0, kde_ratio=1.5, spa
     split first (80/10/10 per zone); round(kde_ratio x training presences) synthetic presences
     (augmented = 1) are drawn from a KDE of the training presences only, at least ``spacing``
     from every real presence, and all go to the training split: validation and test hold real
-    points only (paper 002 augments the training data; METHODS 1.8 marks synthetic points so
+    points only (the FL-MHSM study augments the training data; METHODS 1.8 marks synthetic points so
     that evaluation can leave them out). round(absence_ratio x (presences + synthetic))
     absences, split 80/10/10 per zone. Samples outside every zone are left out (with a
     warning). Returns (x, y, columns) with columns hazard, label, augmented, sampler, zone,

@@ -1,4 +1,5 @@
-"""The multi-hazard model set of paper 002 (METHODS.md section 4): per contextual zone a Late
+"""The multi-hazard model set of the FL-MHSM study (METHODS.md section 4): per contextual zone a
+Late
 Fusion XGBoost per hazard, an Early Fusion MVG-NLL network for both hazards and a soft-gating
 Mixture of Experts trained on the validation split's expert outputs; a zone with too few
 samples of a hazard falls back to the model trained on all zones. The set is saved as one
@@ -61,7 +62,7 @@ def joint_labels(x, y, hazard, label, radius, augmented=None):
 
 
 def scores(y, p, threshold=0.5):
-    """AUC, precision, recall, F1, Brier and accuracy (paper 002 table 5): the
+    """AUC, precision, recall, F1, Brier and accuracy (FL-MHSM study, table 5): the
     single-hazard metrics of :func:`metrics.threshold_metrics` (both classes needed)."""
     from ..stats.metrics import threshold_metrics
     m = threshold_metrics(y, p, threshold)

@@ -1,4 +1,5 @@
-"""Mahalanobis chi-square absence sampling (paper 003, METHODS.md section 1.1) over a factor
+"""Mahalanobis chi-square absence sampling (Rangamati Mahalanobis study, METHODS.md section 1.1)
+over a factor
 stack: the D² and sampling-space rasters, the draw, and the summary report."""
 from __future__ import annotations
 
@@ -108,6 +109,6 @@ def mahalanobis_report(path, model, result, n_presences):
     rep.heading("Presence statistics")
     rep.table([{"factor": n, "mean": float(m), "std": float(np.sqrt(model.cov[i, i]))}
                for i, (n, m) in enumerate(zip(model.names, model.mean))], left=("factor",))
-    rep.paragraph("Method: paper 003 (Mahalanobis distance based absence-data sampling); "
+    rep.paragraph("Method: the Rangamati study (Mahalanobis distance based absence-data sampling); "
                   "METHODS.md section 1.1.", note=True)
     return rep.write(path)

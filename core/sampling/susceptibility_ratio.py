@@ -1,4 +1,4 @@
-"""The absence ratio from an initial susceptibility map (paper 001, scenario 2; METHODS.md
+"""The absence ratio from an initial susceptibility map (Li & Tian 2025, scenario 2; METHODS.md
 section 1.5): a random forest on the presences and as many random absences maps an initial
 susceptibility; its 5 natural-breaks classes give r = area(very low) / area(very high), and
 r x presences absences are drawn."""
@@ -76,5 +76,5 @@ def susceptibility_ratio_report(path, res, n_presences):
     ax.set_ylabel("area (km²)")
     ax.set_title("Initial susceptibility classes")
     rep.add_figure(fig, "class areas")
-    rep.paragraph("Method: paper 001, scenario 2; METHODS.md section 1.5.", note=True)
+    rep.paragraph("Method: Li & Tian (2025), scenario 2; METHODS.md section 1.5.", note=True)
     return rep.write(path)

@@ -1,4 +1,4 @@
-"""Absences corrected by a factor threshold (paper 001, scenario 3; METHODS.md section 1.6):
+"""Absences corrected by a factor threshold (Li & Tian 2025, scenario 3; METHODS.md section 1.6):
 absences on the hazard-prone side of a factor's threshold are replaced by as many absences drawn
 on the other side; the threshold and the side may come from the factor's SHAP dependence."""
 from __future__ import annotations
@@ -119,6 +119,6 @@ def threshold_report(path, res):
         ax.set_ylabel("SHAP value (log-odds)")
         ax.legend()
         rep.add_figure(fig, "SHAP dependence")
-    rep.paragraph("Method: paper 001, scenario 3; METHODS.md section 1.6. SHAP values are "
+    rep.paragraph("Method: Li & Tian (2025), scenario 3; METHODS.md section 1.6. SHAP values are "
                   "XGBoost's exact TreeSHAP (pred_contribs).", note=True)
     return rep.write(path)

@@ -8,7 +8,8 @@ from ..util.errors import InputError
 
 def confusion(y, p, threshold=0.5):
     """(TP, FP, TN, FN) of probabilities ``p`` at ``threshold``: a probability that *exceeds*
-    the threshold is positive, as paper 003 says (random-forest vote fractions hit 0.5
+    the threshold is positive, as the Rangamati Mahalanobis study says (random-forest vote
+    fractions hit 0.5
     exactly, and a tie is not a prediction of presence)."""
     y = np.asarray(y).astype(int)
     pred = np.asarray(p, float) > threshold

@@ -1,4 +1,4 @@
-"""Sampling scenarios compared (papers 001 and 003): the same model trained on several labelled
+"""Sampling scenarios compared (Li & Tian (2025) and the Rangamati Mahalanobis study): the same model trained on several labelled
 sample sets and evaluated by three protocols: each set on its own test split (the papers'
 protocol), all sets on the same held-out presences against one common background (a common
 yardstick), and optionally all sets on an independent inventory."""
@@ -26,7 +26,7 @@ from ..util import tempfiles
 class Scenario:
     """One labelled sample set: point coordinates in the stack's CRS and labels 1/0.
     ``slope_threshold``: its absences were drawn by slope threshold (the slope factor is left
-    out of its model, as paper 003 recommends)."""
+    out of its model, as the Rangamati Mahalanobis study recommends)."""
     name: str
     xy: np.ndarray
     y: np.ndarray
@@ -58,7 +58,7 @@ def compare_scenarios(stack, scenarios, kind="rf", params=None, holdout=0.3, slo
     every training set, and the same share of each scenario's absences (seeded, per scenario);
     train ``kind`` on each scenario's remaining samples and score it by three protocols:
 
-    * own test split (papers 001 and 003): its held-out presences and its held-out absences;
+    * own test split (Li & Tian (2025) and the Rangamati Mahalanobis study): its held-out presences and its held-out absences;
     * common yardstick: all held-out presences against 10 random valid background pixels per
       held-out presence, the same for every scenario (columns without a suffix);
     * independent inventory, when ``independent`` = (presences xy, absences xy, how) is given:
@@ -186,7 +186,7 @@ def comparison_report(path, comp):
         f"training. Each scenario is scored by two protocols"
         f"{' and an independent inventory' if comp.independent else ''}:")
     rep.paragraph(
-        "<b>Own test split</b> (papers 001 and 003): its held-out presences against its own "
+        "<b>Own test split</b> (Li & Tian (2025) and the Rangamati Mahalanobis study): its held-out presences against its own "
         "held-out absences. Each set is judged by its own absences, so a sampler that puts "
         "absences where presences never are (far in factor space, on flat ground) scores "
         "high by construction: these figures can be set beside the papers', not beside each "

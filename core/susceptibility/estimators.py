@@ -22,12 +22,12 @@ from ..util.errors import InputError
 KINDS = ("rf", "xgboost", "glm")
 
 DEFAULTS = {
-    # random forest as in papers 001 and 003
+    # random forest as in Li & Tian (2025) and the Rangamati Mahalanobis study
     "rf": {"n_estimators": 500, "max_depth": 0, "min_samples_leaf": 1, "max_features": "sqrt"},
-    # XGBoost as in paper 002's search space centre
+    # XGBoost as in the FL-MHSM study's search space centre
     "xgboost": {"n_estimators": 300, "max_depth": 6, "learning_rate": 0.1, "subsample": 0.8,
                 "colsample_bytree": 0.8},
-    # binomial GLM (paper 000's baseline): unpenalised logistic regression on z-scores
+    # binomial GLM (Aguilera et al.'s (2022) baseline): unpenalised logistic regression on z-scores
     "glm": {"C": 1e12, "max_iter": 200},
 }
 

@@ -146,7 +146,8 @@ def score_at(stack, stats, presences_xy, absences_xy, threshold=0.5,
 
 def frequency_ratio_table(stack, presences_xy, classes=5, aspect=(), feedback=None,
                           sample=100_000, seed=0):
-    """Paper 001 table 2 for every factor of ``stack``: classes (natural breaks for continuous
+    """Li & Tian (2025) table 2 for every factor of ``stack``: classes (natural breaks for
+    continuous
     factors, one class per value for categorical ones, 8 compass sectors for the factors named
     in ``aspect``), pixels, hazards, %area E, %hazard F, FR = F/E, RF and the factor's maximum
     FR. Returns (rows, plan) where plan[name] = ("breaks"|"values"|"aspect", limits/values)."""
@@ -248,7 +249,7 @@ def frequency_ratio_report(path, rows, n_hazards):
     from ..util.report import HtmlReport
     rep = HtmlReport("Frequency ratio")
     rep.paragraph(f"{n_hazards} hazard samples. FR = %hazard / %area; RF = FR / sum of FR over "
-                  f"the factor's classes (%). Method: paper 001, table 2.", note=True)
+                  f"the factor's classes (%). Method: Li & Tian (2025), table 2.", note=True)
     rep.table(rows, FR_COLUMNS, left=("factor", "class"))
     return rep.write(path)
 

@@ -101,6 +101,8 @@ def test_each_destination_is_resolved_once_per_run(project, sample_area, small_m
     res, fb, loaded, context = run_like_dialog(
         "hazard:applymodel", {"MODEL": small_model[0], "FACTORS": _factors(folder)}, project,
         _every("hazard:applymodel"))
+    assert set(context.layersToLoadOnCompletion()) == {
+        res["OUTPUT"], res["OUTPUT_CLASSES"], res["OUTPUT_UNCERTAINTY"]}
     names = sorted(lyr.name() for lyr in project.mapLayers().values())
     assert names == ["Prediction uncertainty", "Susceptibility", "Susceptibility classes"]
     assert {lyr.source() for lyr in project.mapLayers().values()} == {
@@ -142,3 +144,28 @@ def test_a_second_run_goes_on_top_of_the_first(project, sample_area, small_model
     assert names == ["Susceptibility classes", "Susceptibility", "Prediction uncertainty"] * 2
     srcs = [project.layerTreeRoot().children()[i].layer().source() for i in (0, 3)]
     assert srcs[0] != srcs[1]
+
+
+def test_placing_after_qgis_3_32_has_grouped_and_sorted_the_layers(project, sample_area):
+    """QGIS 3.32+ adds every loaded layer first (into LayerDetails.groupName, in its own order)
+    and calls the post-processors after: the placing finds the group QGIS made, makes no second
+    one, and orders the run's layers whatever order they came in."""
+    from qgis.core import QgsLayerTreeGroup, QgsRasterLayer, QgsVectorLayer
+
+    from hazard_susceptibility.algorithms import loading
+    folder, _ = sample_area
+    layers = {"support": QgsRasterLayer(str(folder / "factors" / "ndvi.tif"), "uncertainty"),
+              "map": QgsRasterLayer(str(folder / "factors" / "slope.tif"), "classes"),
+              "points": QgsVectorLayer(str(folder / "landslide_points.gpkg"), "points")}
+    group = project.layerTreeRoot().insertGroup(0, "Workflow run (12:00:00)")
+    for lyr in layers.values():  # QGIS's order: any
+        project.addMapLayer(lyr, False)
+        group.addLayer(lyr)
+    for role in ("map", "support", "points"):
+        loading.place(project.layerTreeRoot(), layers[role], "token", loading.ROLE_KEYS[role],
+                      role, "Workflow run (12:00:00)", uncheck=role == "support")
+    top = project.layerTreeRoot().children()
+    assert len(top) == 1 and isinstance(top[0], QgsLayerTreeGroup)
+    assert [n for _, n, _ in layer_tree(project) if n] == ["points", "classes", "uncertainty"]
+    assert [c for _, n, c in layer_tree(project) if n] == [True, True, False]
+    assert set(project.mapLayers()) == {lyr.id() for lyr in layers.values()}
