@@ -72,10 +72,15 @@ class Layout:
     def inputs(self, defs):
         """The model's inputs, in the order the workflow algorithm offers them (and, from
         QGIS 3.26 on, the model's own parameter order)."""
-        from qgis.core import QgsProcessingModelParameter
+        from hazard_susceptibility.algorithms import compat
+        from hazard_susceptibility.algorithms.base import decimals_for
+        from qgis.core import QgsProcessingModelParameter, QgsProcessingParameterNumber
         from qgis.PyQt.QtCore import QPointF, QSizeF
         x = LEFT
         for defn in defs:
+            if isinstance(defn, QgsProcessingParameterNumber) and \
+                    defn.dataType() == compat.NUMBER_DOUBLE:  # 0.30, not QGIS's 0.300000
+                defn.setMetadata({"widget_wrapper": {"decimals": decimals_for(defn)}})
             w = box_width([defn.description()])
             p = QgsProcessingModelParameter(defn.name())
             p.setSize(QSizeF(w, BOX_H))

@@ -145,3 +145,15 @@ def test_titles_and_step_names_are_readable(provider, path):
     for cid, child in m.childAlgorithms().items():
         d = child.description()
         assert d != cid and d.replace(" ", "_").lower() != cid and len(d.split()) >= 3, d
+
+
+@pytest.mark.parametrize("path", MODELS, ids=IDS)
+def test_number_inputs_show_sensible_decimals(provider, path):
+    """The Modeler's Run dialog shows a model's own inputs: 0.30 and 2000.0, not QGIS's
+    default 0.300000 and 2000.000000."""
+    from qgis.core import QgsProcessingParameterNumber
+    m = _model(path)
+    for d in m.parameterDefinitions():
+        if isinstance(d, QgsProcessingParameterNumber) and d.dataType() == 1:  # Double
+            decimals = (d.metadata().get("widget_wrapper") or {}).get("decimals")
+            assert decimals is not None and 1 <= decimals <= 4, (d.name(), decimals)
