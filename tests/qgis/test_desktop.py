@@ -195,8 +195,10 @@ def desktop(small_model, sample_area, request):
     with open(os.path.join(SHOTS, "index.json"), "w") as fh:
         json.dump([{k: records.get(j["id"], {}).get(k) for k in
                     ("id", "kind", "alg", "seconds", "completed", "not_correctly_generated",
-                     "window", "dialog", "modeler", "modeler_100")} | {"id": j["id"],
-                   "exit_code": codes.get(j["id"])} for j in plan], fh, indent=1)
+                     "window", "dialog", "modeler", "modeler_100")} | {
+                   "id": j["id"], "exit_code": codes.get(j["id"]),
+                   "alg": os.path.relpath(j["alg"], ROOT) if os.path.isabs(j["alg"]) else j["alg"]}
+                   for j in plan], fh, indent=1)
     return records, codes, out, {j["id"]: j for j in plan}
 
 
