@@ -148,7 +148,7 @@ class HazardAlgorithm(QgsProcessingAlgorithm):
         parameters = self.resolve_destinations(parameters, context)
         before = set(context.layersToLoadOnCompletion())
         run, owner = loading.begin(loading.group_name(self.displayName())
-                                   if self.GROUP == "workflows" else None)
+                                   if self.GROUP == "workflows" else None, context, before)
         try:
             return self._process(parameters, context, feedback, before, run if owner else None)
         finally:

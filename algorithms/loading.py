@@ -34,18 +34,50 @@ class Run:
         self.group = group
         self.roles = {}  # destination -> (role, order)
         self.names = {}  # destination -> layer name
+        self.dests = set()  # what it registered for loading
 
 
-def begin(group=None):
+_MODEL_RUNS = []  # recent runs of Graphical Modeler models (their steps are separate runs)
+MODEL_TITLES = {}  # model name -> title of its group (the shipped models: their workflow's)
+
+
+def begin(group=None, context=None, before=()):
     """Start a run in this thread, or join the one under way (a workflow's steps run in its
-    thread); returns (run, owner): the owner ends it."""
+    thread); returns (run, owner): the owner places what the run loads and ends it.
+
+    A step of a Graphical Modeler model (the Modeler's Run button, or a shipped .model3 run
+    as it is) runs on its own, one after the other in the model's context: it joins the run
+    of the model's earlier steps, found by the layers they registered in that context, so that
+    the whole model run is ordered together, in one group."""
     run = getattr(_local, "run", None)
     if run is not None:
         if group and not run.group:
             run.group = group
         return run, False
+    model = _model_name(context)
+    if model:
+        run = next((r for r in _MODEL_RUNS if r.dests & set(before)), None)
+        if run is None:
+            run = Run(group_name(MODEL_TITLES.get(model, model)))
+            _MODEL_RUNS.append(run)
+            del _MODEL_RUNS[:-20]
+        _local.run = run
+        return run, True
     _local.run = Run(group)
     return _local.run, True
+
+
+def _model_name(context):
+    """The name of the model whose step runs in ``context`` (None outside a model)."""
+    if context is None:
+        return None
+    try:
+        scope = context.expressionContext()
+        if scope.hasVariable("model_name"):
+            return str(scope.variable("model_name") or "") or None
+    except Exception:  # noqa: BLE001  (a context without an expression context)
+        return None
+    return None
 
 
 def end():
@@ -98,7 +130,9 @@ def apply(context, run, before=()):
            for dest, details in context.layersToLoadOnCompletion().items() if dest not in before}
     # supporting layers are unchecked when the run loads something they support (alone, as
     # from 'Area of applicability', they are what was asked for)
-    primary = any(role != "support" for role, _ in new.values())
+    run.dests.update(new)
+    primary = any(role != "support" for role, _ in new.values()) or any(
+        role != "support" for role, _ in run.roles.values())
     for dest, (role, order) in new.items():
         key = ROLE_KEYS.get(role, ROLE_KEYS["polygons"]) + order if role else None
         d = context.layerToLoadOnCompletionDetails(dest)

@@ -44,6 +44,9 @@ WORKFLOWS = {
         "the chain."),
 }
 
+for _file, _title, _ in WORKFLOWS.values():  # a shipped model run in the Modeler: its group
+    loading.MODEL_TITLES[os.path.splitext(_file)[0]] = _title
+
 
 def _child_algorithm(alg_id):
     """A child's algorithm with its parameters: this plugin's from its own classes (the
@@ -98,8 +101,12 @@ class Workflow(HazardAlgorithm):
         return Workflow(self.key)
 
     def shortHelpString(self):
-        return self.tr(self.HELP + " Outputs you do not name go into OUTPUT_FOLDER (in QGIS "
-                       "desktop, without it, into temporary files loaded into the project).")
+        return self.tr(self.HELP + "<br><br>Every output you do not name (left as a temporary "
+                       "layer or file) is written into OUTPUT_FOLDER under its own name; the "
+                       "dialog's default for that folder is a temporary one. The layers load "
+                       "into one group per run: the samples on top, then the map, the "
+                       "supporting layers (uncertainty, dissimilarity, area of applicability, "
+                       "D²) below it, unchecked.")
 
     def initAlgorithm(self, config=None):
         from qgis.core import QgsProcessingParameterFolderDestination

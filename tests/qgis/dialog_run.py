@@ -73,7 +73,8 @@ def run_like_dialog(alg_id, inputs, project=None, outputs=None, timeout=900):
     from processing.tools import dataobjects
     from qgis.PyQt.QtCore import QCoreApplication
     project = project or QgsProject.instance()
-    alg = QgsApplication.processingRegistry().createAlgorithmById(alg_id)
+    alg = QgsApplication.processingRegistry().createAlgorithmById(alg_id) \
+        if isinstance(alg_id, str) else alg_id  # or an algorithm, e.g. a model from its file
     fb = RecordingFeedback()
     context = dataobjects.createContext(fb)
     context.setProject(project)
@@ -88,7 +89,7 @@ def run_like_dialog(alg_id, inputs, project=None, outputs=None, timeout=900):
     while "ok" not in done:
         QCoreApplication.processEvents()
         time.sleep(0.005)
-        assert time.time() - start < timeout, f"{alg_id} did not finish in {timeout} s"
+        assert time.time() - start < timeout, f"{alg.id()} did not finish in {timeout} s"
     assert done["ok"], "\n".join(fb.errors)
     loaded = handleAlgorithmResults(alg, context, fb, parameters=done["results"])
     return done["results"], fb, loaded, context

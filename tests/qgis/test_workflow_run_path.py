@@ -92,3 +92,24 @@ def test_qgis_process_runs_a_workflow_with_a_temporary_held_out_part(provider, s
     # left temporary, it went into OUTPUT_FOLDER like every output not named
     assert (tmp_path / "out" / "held_out.gpkg").is_file()
     assert "held_out.gpkg" in (tmp_path / "out" / "evaluation_report.html").read_text()
+
+
+def test_the_shipped_model_run_from_the_modeler_loads_its_outputs_in_one_group(project,
+                                                                               sample_area):
+    """The Modeler's Run button runs the .model3 itself, each step a run of its own: no crash,
+    nothing "not correctly generated", and the steps' layers ordered together in one group
+    (the area of applicability had landed on top of the map, visible)."""
+    from qgis.core import QgsLayerTreeGroup, QgsProcessingModelAlgorithm
+    m = QgsProcessingModelAlgorithm()
+    assert m.fromFile(os.path.join(ROOT, "models", "landslide_mahalanobis.model3"))
+    folder, _ = sample_area
+    res, fb, loaded, context = run_like_dialog(m, _inputs(folder), project)
+    assert loaded and not [e for e in fb.errors if "not correctly generated" in e], fb.errors
+    top = project.layerTreeRoot().children()
+    assert len(top) == 1 and isinstance(top[0], QgsLayerTreeGroup), layer_tree(project)
+    assert top[0].name().startswith("Workflow: landslide susceptibility (Mahalanobis)")
+    tree = [(n, c) for _, n, c in layer_tree(project) if n]
+    names = [n for n, _ in tree]
+    assert set(names[:2]) == {"Held-out part", "Mahalanobis samples"}, names
+    assert names[2:4] == ["Susceptibility classes", "Susceptibility"], names
+    assert all(not c for _, c in tree[4:]), tree
