@@ -1,7 +1,7 @@
 # Hazard Susceptibility Toolkit: set-up, tests, demo, packaging.
 #   make demo    set everything up, build the sample study area and run the plugin on it
 #   make test    set everything up and run every test
-#   make gallery picture every demo output and report (docs/gallery.md)
+#   make gallery picture every demo output and report, and QGIS desktop (docs/gallery.md)
 SHELL := /bin/bash
 PLUGIN := hazard_susceptibility
 SYS_PYTHON := /usr/bin/python3
@@ -20,7 +20,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 setup: system-deps $(STAMP) $(LINK)
 
-# QGIS and its Python bindings from Debian, installed only when missing
+# QGIS and its Python bindings, and Xvfb, from Debian, installed only when missing
 system-deps:
 	@if ! $(SYS_PYTHON) -c "import qgis.core, osgeo.gdal, numpy, matplotlib, ensurepip" >/dev/null 2>&1 \
 	   || ! { [ -x /usr/bin/qgis_process.bin ] || [ -x /usr/bin/qgis_process ]; }; then \
@@ -28,6 +28,13 @@ system-deps:
 	  $(SUDO) apt-get update -q && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends \
 	    qgis python3-qgis qgis-providers python3-matplotlib python3-venv python3-pip; \
+	fi
+	@# Xvfb, for the desktop test (tests/qgis/test_desktop.py runs /usr/bin/qgis in it)
+	@if ! command -v xvfb-run >/dev/null || ! command -v xauth >/dev/null; then \
+	  echo "Installing Xvfb from Debian's packages..."; \
+	  $(SUDO) apt-get update -q && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends \
+	    xvfb xauth; \
 	fi
 
 # the venv, from the lock of this platform (Python x numpy of Debian: constraints/<tag>.txt)
@@ -62,6 +69,7 @@ gallery: setup
 	@[ -f demo_output/multihazard/bivariate.tif ] || bash scripts/demo.sh $(SEED)
 	@command -v chromium >/dev/null || { $(SUDO) apt-get update -q && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends chromium; }
+	@[ -f docs/gallery/desktop/index.json ] || $(PY) -m pytest -q tests/qgis/test_desktop.py || true
 	@$(PY) scripts/gallery.py demo_output docs
 
 bench: setup

@@ -164,14 +164,59 @@ def trim(path, margin=24):
         image.copy(0, 0, image.width(), last + margin).save(path, "PNG")
 
 
+#: the folder under docs/gallery where tests/qgis/test_desktop.py saves its screenshots
+DESKTOP = "desktop"
+DESKTOP_CAPTIONS = {"modeler": "in the Graphical Modeler (whole model)",
+                    "modeler_100": "in the Graphical Modeler (its top, at 100 %)",
+                    "window": "QGIS after the run (layers loaded)",
+                    "dialog": "its dialog after the run (log)"}
+
+
+def desktop_section(pictures):
+    """The screenshots of the desktop test (real QGIS under Xvfb, `make test`), in its run
+    order, each with what it shows and how its run ended."""
+    import json
+    folder = os.path.join(pictures, DESKTOP)
+    index = os.path.join(folder, "index.json")
+    lines = ["## QGIS desktop", ""]
+    if not os.path.exists(index):
+        return lines + ["No screenshots: `make test` (tests/qgis/test_desktop.py, which needs "
+                        "xvfb-run and /usr/bin/qgis) makes them in docs/gallery/desktop.", ""]
+    lines += ["The real QGIS application under Xvfb with the plugin in a fresh profile, as "
+              "tests/qgis/test_desktop.py drives it: each dialog run with its outputs left "
+              "temporary, each shipped model run as the Modeler's Run button runs it, and each "
+              "model opened in the Graphical Modeler.", ""]
+    with open(index) as fh:
+        jobs = json.load(fh)
+    for job in jobs:
+        state = ("QGIS crashed (exit code %s)" % job.get("exit_code")
+                 if job.get("exit_code") not in (0, None) else
+                 "did not finish" if job.get("exit_code") is None else
+                 "" if job.get("kind") == "modeler" else
+                 "completed" if job.get("completed") else "failed")
+        if job.get("not_correctly_generated"):
+            state += ', log in red: "not correctly generated"'
+        lines += [f"### {job['id']}", "", f"`{job.get('alg')}`" + (
+            f" ({state}{', %s s' % job['seconds'] if job.get('seconds') else ''})"
+            if state else ""), ""]
+        for key, caption in DESKTOP_CAPTIONS.items():
+            name = job.get(key)
+            if name and os.path.exists(os.path.join(folder, name)):
+                lines += [f"![{job['id']}: {caption}](gallery/{DESKTOP}/{name})", ""]
+    return lines
+
+
 def main(demo, docs):
     from qgis.core import QgsApplication
     app = QgsApplication([], False)
     app.initQgis()
     pictures = os.path.join(docs, "gallery")
     if os.path.isdir(pictures):  # pictures of outputs that no longer exist must not stay
-        shutil.rmtree(pictures)
-    os.makedirs(pictures)
+        for name in os.listdir(pictures):  # (the desktop test's own folder stays)
+            if name != DESKTOP:
+                p = os.path.join(pictures, name)
+                shutil.rmtree(p) if os.path.isdir(p) else os.remove(p)
+    os.makedirs(pictures, exist_ok=True)
     lines = ["# Gallery", "",
              "Every output of `make demo` (seed 42, the bundled sample study area) as QGIS opens "
              "it, with the style the plugin saved beside it, and every report as a browser "
@@ -200,6 +245,7 @@ def main(demo, docs):
             print("wrote", png)
         else:
             lines += [f"### {rel}", "", "(no browser to picture it: install chromium)", ""]
+    lines += desktop_section(pictures)
     if missing:
         lines += ["## Not found", "", "Outputs of the list that this demo run did not write: " +
                   ", ".join(f"`{m}`" for m in missing), ""]
