@@ -39,9 +39,9 @@ class TrainHnn(HnnAlgorithm):
         "ReLU, L2 penalty, dropout) to the binary head (sigmoid); block 2 takes block 1's "
         "output together with the binary head's (N2 layers of U2 units, LeakyReLU, L2, dropout) "
         "to the class head (softmax); the L2 penalty applies to every layer, both heads "
-        "included (paper 000, appendix A). Loss = &alpha; BCE + (1 - &alpha;) CCE (paper: best class "
-        "AUC at &alpha; = 0.8, best binary AUC at 1.0). Adam, early stopping on the validation "
-        "loss (patience 15, up to 300 epochs, 80:20 train/validation), keeping the best "
+        "included (paper 000, appendix A). Loss = &alpha; BCE + (1 - &alpha;) CCE (paper: best "
+        "class AUC at &alpha; = 0.8, best binary AUC at 1.0). Adam, early stopping on the "
+        "validation loss (patience 15, up to 300 epochs, 80:20 train/validation), keeping the best "
         "epoch's weights. SMOTE balances the size classes of the training part only. A held-out "
         "test share (default 20%) is used for the report. With search trials &gt; 0, a Monte "
         "Carlo search over the paper's space (table 5; trials x repeats, lowest mean minimum "
@@ -117,4 +117,3 @@ class TrainHnn(HnnAlgorithm):
         out = {P.OUTPUT_MODEL: path, P.OUTPUT: dest, P.OUTPUT_HTML: html}
         out.update(self.optional_csv(parameters, context, rows, ["metric", "value"]))
         return out
-

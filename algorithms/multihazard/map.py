@@ -76,8 +76,8 @@ class MapMultiHazard(HazardAlgorithm):
         self.add_parallel_parameters()
         self.addParameter(QgsProcessingParameterEnum(
             P.BIVARIATE_MODEL, self.tr("Model of the bivariate map"), ["Mixture of Experts",
-                                                                      "Late Fusion",
-                                                                      "Early Fusion"], 0,
+                                                                       "Late Fusion",
+                                                                       "Early Fusion"], 0,
             optional=True))  # optional: QGIS 3.22 ignores defaults of mandatory enums
         self.addParameter(QgsProcessingParameterNumber(
             P.BREAK_SAMPLE, self.tr("Values sampled for the natural breaks"),
@@ -102,7 +102,7 @@ class MapMultiHazard(HazardAlgorithm):
             with self.factor_stack(parameters, context) as stack:
                 bands, grid = stack.bands, stack.grid
             zb, codes = zone_band(self, parameters, context, grid, tmp, man.zones,
-                                   feedback=feedback)
+                                  feedback=feedback)
             summary = mh_map.map_bundle(
                 path, bands, grid, zb, codes, dict(outputs.values()), biv,
                 BIVARIATE_MODELS[self.parameterAsEnum(parameters, P.BIVARIATE_MODEL, context)],

@@ -136,4 +136,3 @@ class CompareSampling(HazardAlgorithm):
                 out.append(Scenario(key, np.array(d["xy"]), np.array(d["y"]),
                                     d["samplers"] == {"slope_threshold"}))
         return out
-

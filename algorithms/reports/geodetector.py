@@ -12,7 +12,7 @@ from qgis.core import (QgsCoordinateReferenceSystem, QgsProcessingException,
 
 from ...core.geodetector.report import write_outputs
 from ...core.geodetector.run import (Options, categories, detect_raster, detect_table,
-                                      rename_zones)
+                                     rename_zones)
 from ...core.io.raster import AlignedStack, Band, Grid, bands_of, sample_at, unique_names
 from ...core.io.zonal import points_in_zones, zones_raster
 from .. import compat
@@ -181,7 +181,7 @@ class GeoDetector(HazardAlgorithm):
         sample = self.parameterAsInt(parameters, P.SAMPLE_SIZE, context)
         results, total = detect_raster(bands, grid, zone_index, opts, sample, fb)
         fb.info(f"{total} complete pixels used" + (f" (a seeded sample of {sample})"
-                                                     if sample else " (all of them)"))
+                                                   if sample else " (all of them)"))
         results = rename_zones(results, zone_values)
         note = f"; a seeded sample of {total} pixels" if sample else \
             f"; all {total} complete pixels"
@@ -244,4 +244,3 @@ class GeoDetector(HazardAlgorithm):
             fb.info(f"{dropped} feature(s) without a response, a factor value or a zone were "
                     f"left out.")
         return rename_zones(results, zone_values), f"{rfield}", f"; {total} features"
-

@@ -41,7 +41,7 @@ class SamplingAlgorithm(HazardAlgorithm):
             [compat.TYPE_VECTOR_POINT, compat.TYPE_VECTOR_POLYGON]))
         self.addParameter(QgsProcessingParameterField(
             P.LABEL_FIELD, self.tr("Label field of a labelled layer (only label 1 "
-                                            "are presences; a layer without it: all)"),
+                                   "are presences; a layer without it: all)"),
             "label", P.PRESENCES, compat.FIELD_ANY, optional=True))
 
     def add_count_parameters(self, ratio=1.0):

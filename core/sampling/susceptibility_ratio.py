@@ -16,6 +16,7 @@ from ..util.progress import as_feedback
 from ..util.report import HtmlReport, figure
 from .samplers import Admissible, absence_count, draw, sample_at
 
+
 @dataclass
 class RatioDraw:
     x: np.ndarray

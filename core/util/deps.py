@@ -87,7 +87,7 @@ def default_target():
     base = os.environ.get("APPDATA") if os.name == "nt" else os.path.join(
         os.path.expanduser("~"), ".local", "share")
     return os.path.join(base, "hazard_susceptibility", f"python{sys.version_info[0]}"
-                                                        f"{sys.version_info[1]}")
+                                                       f"{sys.version_info[1]}")
 
 
 def chosen_lock(version_info=None, numpy_major=None, lock_dir=None):

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
+import subprocess  # nosec B404  # runs pip, with the arguments plan() builds from the lock
 import sys
 
 from . import locks
@@ -26,9 +26,10 @@ from .progress import as_feedback
 PLUGIN_DIR = locks.PLUGIN_DIR
 NEVER = set(locks.NEVER)  # QGIS's own: never installed over it
 # import name of the packages worth checking before installing
-IMPORT_NAMES = {"scikit-learn": "sklearn", "xgboost-cpu": "xgboost", "tensorflow-cpu": "tensorflow",
-                "imbalanced-learn": "imblearn", "protobuf": "google.protobuf",
-                "google-pasta": "pasta", "absl-py": "absl", "typing-extensions": "typing_extensions",
+IMPORT_NAMES = {"scikit-learn": "sklearn", "xgboost-cpu": "xgboost",
+                "tensorflow-cpu": "tensorflow", "imbalanced-learn": "imblearn",
+                "protobuf": "google.protobuf", "google-pasta": "pasta", "absl-py": "absl",
+                "typing-extensions": "typing_extensions",
                 "grpcio": "grpc", "libclang": "clang", "markdown-it-py": "markdown_it",
                 "pyyaml": "yaml", "python-dateutil": "dateutil"}
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
@@ -66,7 +67,7 @@ def _requested(packages, pins):
         s = spec.strip()
         name, _, version = s.partition("==")
         if not _NAME.fullmatch(name) or (version and not re.fullmatch(r"[A-Za-z0-9.+!-]+",
-                                                                        version)):
+                                                                      version)):
             raise InputError(f"'{s}' is not a package name: give names from the plugin's pinned "
                              f"set, without pip options, URLs or paths.", "PACKAGES")
         n = locks.norm(name)
@@ -118,8 +119,8 @@ def install(packages=None, target=None, find_links=None, dry_run=False, feedback
         return report
     os.makedirs(target, exist_ok=True)
     env = dict(os.environ, PIP_NO_INPUT="1")
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            env=env)
+    proc = subprocess.Popen(  # nosec B603  # no shell; pip of QGIS's Python, pins of the lock only
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
     lines, done = [], 0
     for line in proc.stdout:
         lines.append(line.rstrip())

@@ -17,7 +17,7 @@ from __future__ import annotations
 import importlib
 import json
 import os
-import subprocess
+import subprocess  # nosec B404  # starts the plugin's own worker module in QGIS's Python
 import sys
 import time
 import typing
@@ -66,9 +66,9 @@ def run(job, arrays, feedback=None, timeout=None):
         paths = [plugin_parent] + [p for p in sys.path if p and os.path.isdir(p)]
         env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths))
         env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-        proc = subprocess.Popen([python_executable(), "-m", f"{PACKAGE}.core.util.worker", td],
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                env=env, bufsize=1)
+        proc = subprocess.Popen(  # nosec B603  # no shell; QGIS's Python runs this plugin's worker
+            [python_executable(), "-m", f"{PACKAGE}.core.util.worker", td],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, bufsize=1)
         import threading
         lines = []
 
