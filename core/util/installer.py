@@ -3,11 +3,13 @@
 The set comes from the lock of QGIS's own platform (Python minor version x numpy major version,
 ``constraints/<tag>.txt``, see :mod:`.locks`): Debian 12's QGIS 3.22 gets ``py311-numpy1``,
 Debian 13's QGIS 3.40 ``py313-numpy2``, a QGIS 3.40 on Python 3.12 ``py312-numpy1`` or
-``py312-numpy2``. numpy and GDAL are QGIS's own and never installed. pip installs the exact
-pins with ``--no-deps --target`` into a folder of the user's own (no administrator rights, and
-pip's externally-managed guard does not apply to a target folder); the folder goes on
-``sys.path`` just before the first site-packages folder, as a venv's packages would, and since
-it never holds numpy or GDAL, QGIS's numpy and GDAL keep precedence.
+``py312-numpy2``, a QGIS 3.44 on Python 3.14 (Debian forky/sid) ``py314-numpy2``, which has no
+TensorFlow (no release for Python 3.14): the report says so (``without``). numpy and GDAL are
+QGIS's own and never installed. pip installs the exact pins with ``--no-deps --target`` into a
+folder of the user's own (no administrator rights, and pip's externally-managed guard does not
+apply to a target folder); the folder goes on ``sys.path`` just before the first site-packages
+folder, as a venv's packages would, and since it never holds numpy or GDAL, QGIS's numpy and
+GDAL keep precedence.
 
 Only requirement names from the lock can be asked for: no pip option, URL or path gets through.
 """
@@ -97,6 +99,18 @@ def plan(packages=None, target=None, find_links=None, lock=None):
     return cmd + pk, pk, target, (tag, lock)
 
 
+def without_note(tag, without):
+    """What a pinned set leaves out ({pip name: why}, locks.lock_without) and what follows."""
+    if not without:
+        return ""
+    from .deps import OPTIONAL
+    uses = {pip: use for pip, use in OPTIONAL.values()}
+    return (f"The pinned set {tag} has no " +
+            "; no ".join(f"{n}: {why}" for n, why in without.items()) +
+            ". The algorithms that need it (" + "; ".join(uses.get(n, n) for n in without) +
+            ") refuse on this Python and say what to do; every other algorithm works.")
+
+
 def missing_now(packages):
     out = []
     for spec in packages:
@@ -112,9 +126,11 @@ def install(packages=None, target=None, find_links=None, dry_run=False, feedback
     """Run pip (or only describe what it would do). Returns a report dict."""
     fb = as_feedback(feedback)
     cmd, pk, target, (tag, lock) = plan(packages, target, find_links, lock)
+    without = locks.lock_without(lock)
     report = {"target": target, "packages": pk, "command": " ".join(cmd), "tag": tag,
               "lock": lock, "lock_notes": locks.lock_header(lock),
-              "missing_before": missing_now(pk)}
+              "missing_before": missing_now(pk), "without": without,
+              "without_note": without_note(tag, without)}
     if dry_run:
         return report
     os.makedirs(target, exist_ok=True)
