@@ -61,9 +61,10 @@ def add_to_path(target=None):
     return target
 
 
-def _requested(packages, pins):
+def _requested(packages, pins, without=None):
     """The pins asked for by name (``name`` or ``name==its pinned version``), refusing
-    anything that is not a requirement name of the lock (options, URLs, paths, other versions)."""
+    anything that is not a requirement name of the lock (options, URLs, paths, other versions);
+    a package the lock leaves out (``without``: {name: why}) is refused with the reason."""
     out = []
     for spec in packages:
         s = spec.strip()
@@ -76,6 +77,9 @@ def _requested(packages, pins):
         if n in NEVER:
             raise InputError(f"'{n}' is QGIS's own: the plugin never installs over it.",
                              "PACKAGES")
+        if n not in pins and n in (without or {}):
+            raise InputError(f"'{n}' cannot be installed for the Python that QGIS runs: "
+                             f"{without[n]}.", "PACKAGES")
         if n not in pins:
             raise InputError(f"'{n}' is not in the plugin's pinned set for this QGIS; "
                              f"the set holds: {', '.join(sorted(pins))}.", "PACKAGES")
@@ -90,7 +94,8 @@ def plan(packages=None, target=None, find_links=None, lock=None):
     """The pip command, the packages it would install, the target and the (tag, lock) used."""
     tag, lock = (locks.platform_tag(), lock) if lock else chosen_lock()
     pins = dict(pinned(lock))
-    pk = _requested(packages, pins) if packages else [f"{n}=={v}" for n, v in pins.items()]
+    pk = (_requested(packages, pins, locks.lock_without(lock)) if packages
+          else [f"{n}=={v}" for n, v in pins.items()])
     target = target or default_target()
     cmd = [python_executable(), "-m", "pip", "install", "--no-deps", "--upgrade", "--target",
            target, "--disable-pip-version-check"]

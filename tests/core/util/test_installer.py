@@ -166,6 +166,11 @@ def test_the_installer_on_python_314_plans_that_set_and_says_so(python314, tmp_p
     assert "py314-numpy2 has no tensorflow-cpu" in note and "neural networks" in note
     assert "every other algorithm works" in note
     assert not (tmp_path / "t").exists()
+    with pytest.raises(InputError, match=r"'tensorflow-cpu' cannot be installed for the Python "
+                                         r"that QGIS runs: TensorFlow has no release for Python "
+                                         r"3\.14") as err:
+        installer.plan(["tensorflow-cpu"])
+    assert err.value.input_name == "PACKAGES"
 
 
 def test_tensorflow_on_python_314_is_refused_naming_the_python_and_what_to_do(
