@@ -2,6 +2,7 @@
 #   make demo    set everything up, build the sample study area and run the plugin on it
 #   make test    set everything up and run every test
 #   make gallery picture every demo output and report, and QGIS desktop (docs/gallery.md)
+#   make package the plugin zip (dist/); make check-package checks it as plugins.qgis.org would
 SHELL := /bin/bash
 PLUGIN := hazard_susceptibility
 SYS_PYTHON := /usr/bin/python3
@@ -16,7 +17,8 @@ export QT_QPA_PLATFORM ?= offscreen
 # root installs with apt-get directly; anyone else through sudo
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup system-deps lock test test-core test-other-debian demo gallery bench package deploy clean
+.PHONY: setup system-deps lock test test-core test-other-debian demo gallery bench package \
+	check-package deploy clean
 
 setup: system-deps $(STAMP) $(LINK)
 
@@ -53,6 +55,9 @@ $(LINK):
 
 test: setup
 	$(PY) -m pytest tests
+	@if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then \
+	  $(MAKE) --no-print-directory check-package; \
+	else echo "check-package: skipped: not a git checkout (make package is git archive)"; fi
 
 # make test on a clean clone inside a chroot of the other Debian release (root; see .ci/run)
 test-other-debian:
@@ -81,6 +86,11 @@ package:
 	@mkdir -p dist
 	git archive --format=zip --prefix=$(PLUGIN)/ -o dist/$(PLUGIN).zip HEAD
 	@echo "wrote dist/$(PLUGIN).zip"
+
+# that zip checked as the plugin repository (plugins.qgis.org) checks an upload: structure,
+# metadata, file modes, Bandit, detect-secrets, flake8 (scripts/check_package.py says what)
+check-package: setup package
+	@$(PY) scripts/check_package.py dist/$(PLUGIN).zip
 
 # link the working tree into the user's default QGIS profile
 deploy:

@@ -247,8 +247,8 @@ def output_paths(alg, parameters, context):
         try:
             dest = alg.parameterAsOutputLayer(parameters, d.name(), context) or \
                 alg.parameterAsFileOutput(parameters, d.name(), context)
-        except Exception:  # noqa: BLE001  (a destination of a kind without a path)
-            continue
+        except (QgsProcessingException, TypeError, ValueError):  # a value QGIS cannot read
+            continue  # as a path: nothing of this destination to roll back
         if dest and not dest.startswith("memory:"):
             paths.append(split_source(dest)[0])
     return paths
@@ -301,7 +301,7 @@ def forget_unwritten(context, before):
 def _layer_destination(value, path, layer):
     """``value`` (a string or an output definition) pointing at ``layer`` of ``path``."""
     uri = "ogr:dbname='{}' table=\"{}\" (geom)".format(path.replace("'", "''"),
-                                                      layer.replace('"', '""'))
+                                                       layer.replace('"', '""'))
     if isinstance(value, QgsProcessingOutputLayerDefinition):
         out = QgsProcessingOutputLayerDefinition(value)
         out.sink.setStaticValue(uri)

@@ -81,7 +81,7 @@ def _file_layer(dest, kind):
     if not os.path.isfile(path):
         return None
     layer = QgsRasterLayer(dest, "styled") if kind == "raster" else QgsVectorLayer(dest, "styled",
-                                                                                 "ogr")
+                                                                                   "ogr")
     return layer if layer.isValid() else None
 
 
@@ -128,7 +128,7 @@ CLASS_COLORS = ["#1a9641", "#a6d96a", "#ffffbf", "#fdae61", "#d7191c"]
 def susceptibility_classes(names):
     """Paletted classes 1..5 labelled very low .. very high, green to red."""
     colors = CLASS_COLORS if len(names) == 5 else [CLASS_COLORS[min(4, i)]
-                                                     for i in range(len(names))]
+                                                   for i in range(len(names))]
     return paletted([(i + 1, c, n) for i, (c, n) in enumerate(zip(colors, names))])
 
 

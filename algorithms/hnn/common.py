@@ -128,5 +128,3 @@ class HnnAlgorithm(HazardAlgorithm):
         self.addParameter(QgsProcessingParameterFeatureSink(
             P.OUTPUT, self.tr("Slope units with P(landslide) and P(class)"),
             compat.TYPE_VECTOR_POLYGON))
-
-

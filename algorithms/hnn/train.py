@@ -118,4 +118,3 @@ class TrainHnn(HnnAlgorithm):
         out = {P.OUTPUT_MODEL: path, P.OUTPUT: dest, P.OUTPUT_HTML: html}
         out.update(self.optional_csv(parameters, context, rows, ["metric", "value"]))
         return out
-

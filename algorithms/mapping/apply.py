@@ -175,4 +175,3 @@ class ApplyModel(HazardAlgorithm):
         attach_style(context, dest, probability_field("probability"), "vector",
                      self.tr("Slope-unit susceptibility"))
         return {P.OUTPUT_UNITS: dest}
-

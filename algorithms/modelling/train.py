@@ -11,8 +11,8 @@ from ...core.io.raster import sample_at
 from ...core.susceptibility.estimators import DEFAULTS
 from ...core.susceptibility import holdout
 from ...core.susceptibility.training import (METRIC_COLS, add_independent, describe_optimism,
-                                              metric_rows, one_per_pixel, predict, report, save,
-                                              separating_check, train)
+                                             metric_rows, one_per_pixel, predict, report, save,
+                                             separating_check, train)
 from ...core.io.zonal import geometries_from_wkb, point_coordinates
 from .. import compat
 from ..features import numbers, surface_points
@@ -128,8 +128,8 @@ class TrainModel(HazardAlgorithm):
             P.BLOCK_SIZE, self.tr("Block size (map units, spatial k-fold)"), compat.NUMBER_DOUBLE,
             2000.0, minValue=1.0))
         self.addParameter(QgsProcessingParameterField(
-            P.ZONE_FIELD, self.tr("Zone field (spatial k-fold)"), parentLayerParameterName=P.SAMPLES,
-            optional=True))
+            P.ZONE_FIELD, self.tr("Zone field (spatial k-fold)"),
+            parentLayerParameterName=P.SAMPLES, optional=True))
         self.addParameter(QgsProcessingParameterNumber(
             P.FOLDS, self.tr("Folds"), compat.NUMBER_INTEGER, 5, minValue=2))
         self.addParameter(QgsProcessingParameterBoolean(
@@ -156,6 +156,7 @@ class TrainModel(HazardAlgorithm):
                                          f"[LABEL_FIELD].")
         kind = MODELS[self.parameterAsEnum(parameters, P.MODEL, context)]
         seed = self.seed(parameters, context)
+
         def given(key, read):  # an optional number: None when not set
             return read(parameters, key, context) if parameters.get(key) not in (None, "") \
                 else None
@@ -163,7 +164,8 @@ class TrainModel(HazardAlgorithm):
                   "max_depth": given(P.MAX_DEPTH, self.parameterAsInt),
                   "learning_rate": given(P.LEARNING_RATE, self.parameterAsDouble)}
         params = {k: v for k, v in params.items() if v is not None and kind != "glm"}
-        feature_fields = compat.parameter_as_fields(self, parameters, P.FEATURE_FIELDS, context) or []
+        feature_fields = compat.parameter_as_fields(self, parameters, P.FEATURE_FIELDS,
+                                                    context) or []
         feats = list(src.getFeatures())
         y = numbers(feats, [label_field])[:, 0]
         if not np.isfinite(y).all():
@@ -309,4 +311,3 @@ class TrainModel(HazardAlgorithm):
                     "groups": np.array([str(f[name]) for f in feats])[keep],
                     "k": self.parameterAsInt(parameters, P.FOLDS, context)}
         return {"method": "none"}
-

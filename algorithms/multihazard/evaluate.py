@@ -95,7 +95,7 @@ class EvaluateMultiHazard(HazardAlgorithm):
             feedback.pushWarning("MH density needs the bivariate classes [BIVARIATE].")
         with tempfiles.workdir("hazard_mheval_") as tmp:
             first = next(iter([*extra.values()] + [p for d in maps.values()
-                                                    for p in d.values()]), None)
+                                                   for p in d.values()]), None)
             zones = (None, None)
             if first:
                 zones = zone_band(self, parameters, context, Grid.from_path(first), tmp,

@@ -81,8 +81,8 @@ class MapMultiHazard(HazardAlgorithm):
         self.add_parallel_parameters()
         self.addParameter(QgsProcessingParameterEnum(
             P.BIVARIATE_MODEL, self.tr("Model of the bivariate map"), ["Mixture of Experts",
-                                                                      "Late Fusion",
-                                                                      "Early Fusion"], 0,
+                                                                       "Late Fusion",
+                                                                       "Early Fusion"], 0,
             optional=True))  # optional: QGIS 3.22 ignores defaults of mandatory enums
         self.addParameter(QgsProcessingParameterNumber(
             P.BREAK_SAMPLE, self.tr("Values sampled for the natural breaks"),
@@ -110,7 +110,7 @@ class MapMultiHazard(HazardAlgorithm):
                 check_bundle(path, stack, self.seed(parameters, context), feedback.pushInfo,
                              feedback.pushWarning)  # names a factor unlike its training values
             zb, codes = zone_band(self, parameters, context, grid, tmp, man.zones,
-                                   feedback=feedback)
+                                  feedback=feedback)
             summary = mh_map.map_bundle(
                 path, bands, grid, zb, codes, dict(outputs.values()), biv,
                 BIVARIATE_MODELS[self.parameterAsEnum(parameters, P.BIVARIATE_MODEL, context)],

@@ -74,7 +74,8 @@ class MultiHazardSamples(SamplingAlgorithm):
         num = {k: self.parameterAsDouble(parameters, k, context) for k in (
             P.KDE_RATIO, P.SPACING, P.ABSENCE_RATIO, P.MIN_DISTANCE, P.NU)}
         with self.factor_stack(parameters, context) as stack:
-            zones_at = zone_lookup(self, parameters, context, stack, feedback)  # checked before sampling
+            # the zones are checked before sampling
+            zones_at = zone_lookup(self, parameters, context, stack, feedback)
             inventories = {name: hazard_xy(self, parameters, key, context, stack, feedback)
                            for key, name in HAZARD_INPUTS}
             feedback.pushInfo(samples_memory(inventories, num[P.KDE_RATIO],

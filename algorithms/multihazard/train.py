@@ -15,7 +15,6 @@ from .common import read_samples
 from .. import params as P
 
 
-
 class TrainMultiHazard(HazardAlgorithm):
     NAME = "trainmultihazard"
     DISPLAY = "Train multi-hazard models"
@@ -129,6 +128,5 @@ class TrainMultiHazard(HazardAlgorithm):
         training_report(html, result, predictions)
         out = {P.OUTPUT_MODEL: path, P.OUTPUT_HTML: html}
         out.update(self.optional_csv(parameters, context, rows, ["zone", "hazard", "model", "n"] +
-                                          list(METRICS)))
+                                     list(METRICS)))
         return out
-

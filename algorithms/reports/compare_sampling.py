@@ -137,4 +137,3 @@ class CompareSampling(HazardAlgorithm):
                 out.append(Scenario(key, np.array(d["xy"]), np.array(d["y"]),
                                     d["samplers"] == {"slope_threshold"}))
         return out
-

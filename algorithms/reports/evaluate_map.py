@@ -55,8 +55,8 @@ class EvaluateMap(HazardAlgorithm):
             P.LABEL_FIELD, self.tr("Label field, when the inventory holds labelled samples"),
             parentLayerParameterName=P.HAZARDS, optional=True))
         self.addParameter(QgsProcessingParameterFeatureSource(
-            P.ABSENCES, self.tr("Absences (when not given: random background pixels)"), [compat.TYPE_VECTOR_POINT],
-            optional=True))
+            P.ABSENCES, self.tr("Absences (when not given: random background pixels)"),
+            [compat.TYPE_VECTOR_POINT], optional=True))
         self.addParameter(QgsProcessingParameterString(
             P.CLASS_LIMITS, self.tr("Class limits (comma-separated; empty: natural breaks)"),
             optional=True))
@@ -169,4 +169,3 @@ class EvaluateMap(HazardAlgorithm):
         with AlignedStack(bands, st.grid, "near") as extra:
             return inside_outside(extra, stats["limits"], pres, absn, threshold,
                                   idx.get("aoa"), idx.get("uncertainty"), fb)
-

@@ -28,8 +28,8 @@ class FactorScreening(HazardAlgorithm):
     def initAlgorithm(self, config=None):
         self.add_factor_parameters()
         self.addParameter(QgsProcessingParameterFeatureSource(
-            P.SAMPLES, self.tr("Sample points (when not given: random pixels)"), [compat.TYPE_VECTOR_POINT],
-            optional=True))
+            P.SAMPLES, self.tr("Sample points (when not given: random pixels)"),
+            [compat.TYPE_VECTOR_POINT], optional=True))
         self.addParameter(QgsProcessingParameterNumber(
             P.PIXELS, self.tr("Random pixels (without samples)"), compat.NUMBER_INTEGER, 10000,
             minValue=50))

@@ -11,6 +11,7 @@ from ..report_common import hazard_xy
 from ..styles import attach_style, raster_pseudocolor
 from .. import params as P
 
+
 class FrequencyRatio(HazardAlgorithm):
     NAME = "frequencyratio"
     DISPLAY = "Frequency ratio report"

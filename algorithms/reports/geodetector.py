@@ -186,7 +186,7 @@ class GeoDetector(HazardAlgorithm):
         sample = self.parameterAsInt(parameters, P.SAMPLE_SIZE, context)
         results, total = detect_raster(bands, grid, zone_index, opts, sample, fb)
         fb.info(f"{total} complete pixels used" + (f" (a seeded sample of {sample})"
-                                                     if sample else " (all of them)"))
+                                                   if sample else " (all of them)"))
         results = rename_zones(results, zone_values)
         note = f"; a seeded sample of {total} pixels" if sample else \
             f"; all {total} complete pixels"
@@ -251,4 +251,3 @@ class GeoDetector(HazardAlgorithm):
             fb.info(f"{dropped} feature(s) without a response, a factor value or a zone were "
                     f"left out.")
         return rename_zones(results, zone_values), f"{rfield}", f"; {total} features"
-

@@ -13,6 +13,7 @@ from ..base import source_geometries
 from .common import SamplingAlgorithm
 from .. import params as P
 
+
 class FactorThresholdAbsences(SamplingAlgorithm):
     NAME = "factorthresholdabsences"
     DISPLAY = "Absences corrected by a factor threshold (SHAP)"
@@ -59,7 +60,7 @@ class FactorThresholdAbsences(SamplingAlgorithm):
     def compute(self, parameters, context, feedback, fb):
         given = parameters.get(P.THRESHOLD)
         given = None if given in (None, "") else self.parameterAsDouble(parameters, P.THRESHOLD,
-                                                                         context)
+                                                                        context)
         start = self.parameterAsSource(parameters, P.START_ABSENCES, context)
         with self.factor_stack(parameters, context) as stack:
             j = self._factor_index(stack, self.parameterAsRasterLayer(

@@ -2,7 +2,7 @@
 from qgis.core import (QgsProcessingOutputString, QgsProcessingParameterBoolean,
                        QgsProcessingParameterFile, QgsProcessingParameterString)
 
-from ...core.util import installer
+from ...core.util import deps, installer
 from ..base import HazardAlgorithm
 from .. import compat
 from .. import params as P
@@ -18,8 +18,12 @@ class InstallDependencies(HazardAlgorithm):
         "was tested with, for the Python that QGIS runs. It is never run automatically.<br><br>"
         "The pinned set is chosen for QGIS's own Python and numpy: QGIS 3.22 on Python 3.11 with "
         "numpy 1 (py311-numpy1), QGIS 3.34/3.40 on Python 3.12 with numpy 1 or 2 (py312-numpy1, "
-        "py312-numpy2), QGIS 3.40 on Python 3.13 with numpy 2 (py313-numpy2); the log says which "
-        "set it used. numpy and GDAL are QGIS's own and never installed.<br><br>"
+        "py312-numpy2), QGIS 3.40/3.44 on Python 3.13 with numpy 2 (py313-numpy2), QGIS 3.44 on "
+        "Python 3.14 with numpy 2 (py314-numpy2, e.g. Debian forky/sid); the log says which set "
+        "it used. numpy and GDAL are QGIS's own and never installed. The set for Python 3.14 has "
+        "no TensorFlow, which has no release for Python 3.14 yet: there the neural-network "
+        "algorithms (HNN, multi-hazard training) refuse and say what to do, and every other "
+        "algorithm works.<br><br>"
         "The packages go into a folder of your own (by default ~/.local/share/"
         "hazard_susceptibility/pythonX.Y, or %APPDATA% on Windows), which the plugin adds to "
         "Python's path before its site-packages (as a virtual environment would); QGIS's own "
@@ -50,6 +54,8 @@ class InstallDependencies(HazardAlgorithm):
                                 self.parameterAsBool(parameters, P.DRY_RUN, context), fb)
         notes = rep["lock_notes"][0] if rep["lock_notes"] else ""
         feedback.pushInfo(f"Pinned set: {rep['tag']} ({rep['lock']}). {notes}")
+        if rep["without"]:
+            feedback.pushWarning(rep["without_note"] + self._refusing(rep["without"]))
         feedback.pushInfo(f"Target: {rep['target']}")
         feedback.pushInfo(f"Command: {rep['command']}")
         missing = rep["missing_before"]
@@ -61,3 +67,11 @@ class InstallDependencies(HazardAlgorithm):
             feedback.pushInfo("Installed. Restart QGIS if an algorithm still reports a missing "
                               "package.")
         return {P.TARGET_USED: rep["target"], P.COMMAND: rep["command"], P.PINNED_SET: rep["tag"]}
+
+    def _refusing(self, without):
+        """' Here: <the provider's algorithms that need a package of ``without``>.'"""
+        imports = {mod for mod, (pip, _use) in deps.OPTIONAL.items() if pip in without}
+        provider = self.provider()
+        names = sorted(a.displayName() for a in (provider.algorithms() if provider else [])
+                       if imports & set(getattr(a, "REQUIRES", ())))
+        return f" Here: {', '.join(names)}." if names else ""

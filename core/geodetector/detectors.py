@@ -299,7 +299,8 @@ class GeoDetectorResult:
     factors: list = field(default_factory=list)      # dicts: factor, q, p, strata, rank
     interactions: list = field(default_factory=list)  # dicts: factor_1, factor_2, q1, q2, q12, type
     risk: list = field(default_factory=list)          # dicts: factor, stratum, label, n, mean
-    risk_tests: list = field(default_factory=list)    # dicts: factor, stratum_a, stratum_b, t, p, significant
+    # dicts: factor, stratum_a, stratum_b, t, p, significant
+    risk_tests: list = field(default_factory=list)
     anova: list = field(default_factory=list)         # dicts: factor, F, p
     ecological: list = field(default_factory=list)    # dicts: factor_1, factor_2, weaker, F, p, ...
     skipped: list = field(default_factory=list)       # (factor, reason)
@@ -347,6 +348,7 @@ def screen(single, pair_stats, names, top_n=5, risk_factors=None, labels=None, a
                              f"({', '.join(names)}).", "RISK_FACTORS")
         lab = (labels or {}).get(name)
         rr = risk_from_stats(single[name], None, alpha)
+
         # strata by the user's own values (a categorical factor's codes, a continuous one's
         # class ranges) in every table and chart: internal codes 0..L-1 cannot be traced back
         def value(code):

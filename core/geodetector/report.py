@@ -99,7 +99,7 @@ def write_outputs(results, html_path=None, csv_folder=None, response="response",
         for name, why in r.skipped:
             rep.paragraph(f"Factor {name} skipped: {why}", note=True)
         for key, rows in (("factor_detector", r.factors), ("interaction_detector",
-                                                          r.interactions),
+                                                           r.interactions),
                           ("risk_detector", r.risk), ("risk_tests", r.risk_tests),
                           ("anova", r.anova), ("ecological_detector", r.ecological)):
             tables[key] += [dict(zone=zone, **row) for row in rows]

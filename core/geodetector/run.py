@@ -1,10 +1,11 @@
 """GeoDetector on tables and on rasters, optionally per zone.
 
 Data come as chunks ``(y, X, z)`` (response (n,), factors (p, n), zone values (n,) or None),
-already restricted to complete samples. Three passes: (1) counts, categories and a seeded sample of each continuous
-factor per zone, from which class limits are computed; (2) per-stratum statistics of every
-factor; (3) statistics of the overlays of the top factors' pairs. Every pass adds sufficient
-statistics, so rasters are read block by block and memory stays bounded.
+already restricted to complete samples. Three passes: (1) counts, categories and a seeded
+sample of each continuous factor per zone, from which class limits are computed; (2)
+per-stratum statistics of every factor; (3) statistics of the overlays of the top factors'
+pairs. Every pass adds sufficient statistics, so rasters are read block by block and memory
+stays bounded.
 """
 from __future__ import annotations
 

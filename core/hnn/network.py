@@ -431,7 +431,7 @@ def morans_i(values, neighbours):
     S0 = float(len(pairs))
     num = float((z[i_idx] * z[j_idx]).sum())
     den = float((z * z).sum())
-    I = n / S0 * num / den
+    I = n / S0 * num / den  # noqa: E741  (Moran's I, the statistic's own name)
     E = -1.0 / (n - 1)
     S1 = 2.0 * S0  # symmetric binary weights: 1/2 sum (w_ij + w_ji)^2 over ordered pairs
     deg = np.bincount(i_idx, minlength=n) + np.bincount(j_idx, minlength=n)

@@ -335,4 +335,3 @@ def _read_npy(z, info, where):
                              f"({exc or type(exc).__name__}).")
     arr = np.frombuffer(data, dtype=dtype, count=count)
     return arr.reshape(shape, order="F" if fortran else "C")
-

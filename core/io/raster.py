@@ -662,9 +662,9 @@ def decoding_threads():
 
     Without it one read decompresses its tiles one after the other on one core (a block of a
     single band is often one tile); GDAL_NUM_THREADS (GeoTIFF, GDAL >= 3.6; older GDAL ignores
-    it) makes one read decode its tiles in parallel. A GeoTIFF takes the setting when it is opened, a VRT's
-    sources when a read opens them: both are wrapped. Set for the calling thread only, and
-    restored after.
+    it) makes one read decode its tiles in parallel. A GeoTIFF takes the setting when it is
+    opened, a VRT's sources when a read opens them: both are wrapped. Set for the calling
+    thread only, and restored after.
     """
     prev = gdal.GetThreadLocalConfigOption("GDAL_NUM_THREADS", None)
     gdal.SetThreadLocalConfigOption("GDAL_NUM_THREADS", DECODE_THREADS)

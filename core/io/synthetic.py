@@ -295,7 +295,7 @@ def _polygonize(lab, transform, srs, path, layer, field):
         f.SetGeometry(mp)
         _create(lyr, f, path)
     lyr.CommitTransaction()
-    ds = None
+    del ds  # closes the file
     _closed_with(path, len(geoms))
     return len(geoms)
 
@@ -432,7 +432,7 @@ def _generate(folder, seed, size, fb, n_landslides, n_floods, channel_cells, min
         _create(ls_lyr, f, "landslides.gpkg")
         ls_records.append((px, py))
     ls_lyr.CommitTransaction()
-    ls_ds = None
+    del ls_ds  # closes the file
     _closed_with(os.path.join(folder, "landslides.gpkg"), len(ls_records))
     # the initiation (scarp) points, as inventories often give them
     _write_points(os.path.join(folder, "landslide_points.gpkg"), "landslide_points", "ls_id",

@@ -49,8 +49,9 @@ def run_tiles(items, compute, consume, stack_args, shared, workers=1, scheduler=
             finally:
                 try:
                     client.run(_close_worker_stacks)
-                except Exception:  # noqa: BLE001  (a lost worker holds nothing any more)
-                    pass
+                except Exception as exc:  # noqa: BLE001  (a lost worker holds nothing any more)
+                    fb.info(f"Dask: the workers' rasters of this run were not closed ({exc}); "
+                            f"they close when the workers restart.")
                 client.close()
         elif workers > 1:
             with ThreadPoolExecutor(max_workers=workers) as ex:

@@ -321,7 +321,8 @@ def slope_unit_statistics(stack, unit_geoms, landslide_geoms=None, feedback=None
     gx = stack.grid.extent
     uenv = bounding_boxes(unit_geoms)
     ok = ~np.isnan(uenv[:, 0])
-    hit = ok & (uenv[:, 0] < gx[2]) & (uenv[:, 2] > gx[0]) & (uenv[:, 1] < gx[3]) & (uenv[:, 3] > gx[1])
+    hit = ok & (uenv[:, 0] < gx[2]) & (uenv[:, 2] > gx[0]) & (uenv[:, 1] < gx[3]) & \
+        (uenv[:, 3] > gx[1])
     if not hit.any():
         raise InputError("No slope unit overlaps the factor rasters: check the CRS and extent of "
                          "the slope-unit layer and of the factors.", "SLOPE_UNITS")

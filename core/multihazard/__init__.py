@@ -12,7 +12,8 @@ from .blocks import (BetaCalibration, GELU_C, LEVELS, LF_SPACE, LN_EPSILON, biva
                      early_fusion_forward, edge_weights, gate_forward,
                      gelu, keras_mvg_nll, masked_bce, mvg_nll, n_chol,
                      pearson_screen, shap_shares, split_three, tiles, train_early_fusion,
-                     train_late_fusion, uncertainty_and_correlation, zone_feature_selection)  # noqa: F401
+                     train_late_fusion, uncertainty_and_correlation,  # noqa: F401
+                     zone_feature_selection)
 from .report import (feature_selection_columns, feature_selection_report,
                      training_report)  # noqa: F401
 from .training import (ALL, BundleManifest, HAZARDS, METRICS, MODELS, ModelSet, ModelSetSpec,

@@ -20,7 +20,7 @@ from ..util import tempfiles
 # (log det Sigma), the inter-hazard correlation, the gate's weight of the EF expert, and the
 # dissimilarity index and area of applicability (1 inside, 0 outside) of each zone's models
 PRODUCTS = tuple(f"{m}_{h}" for m in MODELS for h in HAZARDS) + ("logdet", "rho", "w_ef", "di",
-                                                                  "aoa")
+                                                                 "aoa")
 #: products of one value per pixel (not a probability per hazard)
 SINGLE = ("logdet", "rho", "w_ef", "di", "aoa")
 BIVARIATE_NODATA = 255
@@ -88,7 +88,7 @@ class _StripMerger:
             for p in self.num:
                 self.num[p] = np.vstack([self.num[p], grow])
         w = mh.edge_weights(pad.rows, pad.cols)[sub.row - pad.row:sub.row - pad.row + sub.rows,
-                                                 sub.col - pad.col:sub.col - pad.col + sub.cols]
+                                                sub.col - pad.col:sub.col - pad.col + sub.cols]
         r0, c0 = sub.row - self.top, sub.col - self.win.col
         sl = (slice(r0, r0 + sub.rows), slice(c0, c0 + sub.cols))
         ok = ~np.isnan(next(iter(arrays.values())))

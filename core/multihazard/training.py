@@ -137,8 +137,8 @@ class TrainResult:
 
 
 def train(X, names, categorical, hazard, label, zone, split, x, y, features_by_zone=None,
-          radius=100.0, min_samples=10, min_val=5, seed=0, n_iter=10, ef_epochs=100, gate_epochs=200,
-          patience=10, batch=256, feedback=None, augmented=None):
+          radius=100.0, min_samples=10, min_val=5, seed=0, n_iter=10, ef_epochs=100,
+          gate_epochs=200, patience=10, batch=256, feedback=None, augmented=None):
     """Train LF, EF and the MoE gate per zone (with fallback to all zones) and evaluate them on
     each zone's test split. ``X`` (n, factors) holds every factor at the samples;
     ``augmented`` (1: a synthetic presence) keeps synthetic points in training only: any in

@@ -29,10 +29,10 @@ class MahalanobisDraw:
 def mahalanobis_absences(stack, presences, columns, model, count, rng, d2_path, mask_path,
                          min_distance=100.0, feedback=None):
     """Write D² (float32) and the sampling space (1 where D² exceeds the critical value, 0
-    elsewhere, 255 nodata; each only when its path is given) of the stack's bands ``columns`` block by block, then draw ``count``
-    absences among the admissible pixels (sampling space, at least ``min_distance`` from every
-    presence). The rasters take their names only once the absences are drawn: a failed draw
-    (too few admissible pixels) leaves nothing behind."""
+    elsewhere, 255 nodata; each only when its path is given) of the stack's bands ``columns``
+    block by block, then draw ``count`` absences among the admissible pixels (sampling space,
+    at least ``min_distance`` from every presence). The rasters take their names only once
+    the absences are drawn: a failed draw (too few admissible pixels) leaves nothing behind."""
     from osgeo import gdal
     fb = as_feedback(feedback)
 

@@ -17,6 +17,7 @@ from ..util.report import HtmlReport, figure
 from ..susceptibility.estimators import check_forest
 from .samplers import Admissible, absence_count, draw, sample_at
 
+
 @dataclass
 class RatioDraw:
     x: np.ndarray

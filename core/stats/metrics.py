@@ -71,7 +71,8 @@ def threshold_metrics(y, p, threshold=0.5):
             "TP": tp, "FP": fp, "TN": tn, "FN": fn,
             "TPR": rec, "TNR": ratio(tn, tn + fp), "accuracy": ratio(tp + tn, len(y)),
             "precision": prec, "recall": rec,
-            "F1": ratio(2 * prec * rec, prec + rec) if prec == prec and rec == rec else float("nan"),
+            "F1": (ratio(2 * prec * rec, prec + rec) if prec == prec and rec == rec
+                   else float("nan")),
             "kappa": kappa(tp, fp, tn, fn), "AUC": roc_auc(y, p),
             "Brier": float(np.mean((p - y) ** 2))}
 

@@ -42,6 +42,7 @@ class Comparison:
     holdout: float = 0.3
     independent: dict = None  # {"how", "presences", "absences", "left_out"} when given
 
+
 #: the metrics of each protocol: (column suffix, what it is)
 PROTOCOLS = ((" (own split)", "own test split"), ("", "common yardstick"),
              (" (independent)", "independent inventory"))
@@ -183,8 +184,8 @@ def comparison_report(path, comp):
     share = f"{100 * comp.holdout:g} %"
     rep.paragraph(
         f"Model: {KIND_NAMES.get(comp.kind, comp.kind)}. {comp.n_held} presences ({share} of "
-        f"the unique presence locations, seeded) and {share} of each scenario's absences were held out of "
-        f"training. Each scenario is scored by two protocols"
+        f"the unique presence locations, seeded) and {share} of each scenario's absences were "
+        f"held out of training. Each scenario is scored by two protocols"
         f"{' and an independent inventory' if comp.independent else ''}:")
     rep.paragraph(
         "<b>Own test split</b> (Li & Tian (2025) and the Rangamati Mahalanobis study): its held-out presences against its own "

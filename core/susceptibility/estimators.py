@@ -31,6 +31,7 @@ DEFAULTS = {
     "glm": {"C": 1e12, "max_iter": 200},
 }
 
+
 @dataclass
 class Encoding:
     """How factor values become model columns: continuous as they are, categorical one-hot."""
@@ -335,7 +336,7 @@ def save_model(path, estimator, kind, enc, seed, aoa=None, fold_models=(), **fie
     if aoa is not None:
         X, folds, weights, how = aoa
         arrays.update({"aoa/train": np.asarray(X, float), "aoa/folds": np.asarray(folds,
-                                                                                   np.int64),
+                                                                                  np.int64),
                        "aoa/weights": np.asarray(weights, float)})
         fields.update(aoa_rows=int(len(X)), aoa_folds=how)
     spec = EstimatorSpec(len(enc.columns), [int(c) for c in estimator.classes_], n_trees)

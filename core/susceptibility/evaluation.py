@@ -234,7 +234,6 @@ def frequency_ratio_table(stack, presences_xy, classes=5, aspect=(), feedback=No
     return rows, plan
 
 
-
 FR_COLUMNS = ["factor", "class", "pixels", "hazards", "area_pct", "hazard_pct", "FR", "RF",
               "max_FR"]
 
@@ -275,7 +274,6 @@ def frequency_ratio_report(path, rows, n_hazards):
                   f"the factor's classes (%). Method: Li & Tian (2025), table 2.", note=True)
     rep.table(rows, FR_COLUMNS, left=("factor", "class"))
     return rep.write(path)
-
 
 
 MAP_EVALUATION_COLUMNS = (["table"] + METRIC_COLS[1:] +

@@ -87,7 +87,7 @@ def default_target():
     base = os.environ.get("APPDATA") if os.name == "nt" else os.path.join(
         os.path.expanduser("~"), ".local", "share")
     return os.path.join(base, "hazard_susceptibility", f"python{sys.version_info[0]}"
-                                                        f"{sys.version_info[1]}")
+                                                       f"{sys.version_info[1]}")
 
 
 def chosen_lock(version_info=None, numpy_major=None, lock_dir=None):
@@ -108,10 +108,53 @@ def shell_command():
             f'-r "{lock}"')
 
 
+def left_out(pip_names, lock=None):
+    """{pip name: why} of those of ``pip_names`` that the pinned set of the running Python
+    leaves out on purpose, having no release for it (TensorFlow on Python 3.14): the header
+    lines ``# without: <name>: <why>`` of its lock."""
+    try:
+        lock = lock or chosen_lock()[1]
+    except HazardError:
+        return {}
+    without = locks.lock_without(lock)
+    return {n: without[locks.norm(n)] for n in pip_names if locks.norm(n) in without}
+
+
+def left_out_message(gone, others=(), purpose=""):
+    """Why an algorithm cannot run on this Python at all (``gone``: {pip name: why}, from
+    :func:`left_out`), and what to do: a QGIS on a Python the packages support, or waiting."""
+    import sys
+    version = f"{sys.version_info[0]}.{sys.version_info[1]}"
+    uses = {pip: use for pip, use in OPTIONAL.values()}
+    names = ", ".join(gone)
+    purpose = purpose or "; ".join(uses[n] for n in gone if uses.get(n))
+    newest = max((t.split("-")[0] for n in gone for t in locks.tags_with(n)),
+                 key=lambda t: (int(t[2]), int(t[3:])), default=None)
+    text = (f"This algorithm needs {names}{(' (' + purpose + ')') if purpose else ''}, which "
+            f"cannot be installed for the Python that QGIS runs (Python {version}, "
+            f"{python_executable()}): {'; '.join(gone.values())}. Every other algorithm of the "
+            f"plugin works on this QGIS. To run this one, use a QGIS that runs ")
+    if newest:
+        text += (f"Python {newest[2]}.{newest[3:]} or older (for example Debian 13's QGIS, on "
+                 f"Python 3.13), where 'Install Python dependencies' installs {names}, ")
+    else:
+        text += "an older Python, "
+    text += (f"or wait for a release of {names} for Python {version} and a version of the "
+             f"plugin that pins it.")
+    if others:
+        text += (f" It also needs {', '.join(others)}, which 'Install Python dependencies' "
+                 f"installs.")
+    return text
+
+
 def missing_message(missing, purpose=""):
     """What to do about missing packages, for the Python that QGIS runs: the plugin's installer
-    first, then a shell command that works on an externally managed (Debian) Python too."""
+    first, then a shell command that works on an externally managed (Debian) Python too; or,
+    for a package that has no release for this Python, why the algorithm cannot run here."""
     import sys
+    gone = left_out(missing)
+    if gone:
+        return left_out_message(gone, [m for m in missing if m not in gone], purpose)
     exe = python_executable()
     version = f"{sys.version_info[0]}.{sys.version_info[1]}"
     try:

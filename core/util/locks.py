@@ -9,6 +9,10 @@ the test tools. The first comment lines of a lock say how it was made and whethe
 This module imports nothing of the plugin (``make setup`` runs it with the system Python before
 anything is installed): ``python3 core/util/locks.py tag`` prints the running Python's tag,
 ``python3 core/util/locks.py path`` the lock that fits it (exit 3 when none does).
+
+A lock may leave out a package of requirements.txt that has no release for its Python (the
+set for Python 3.14 has no TensorFlow); a header line ``# without: <name>: <why>`` says so, and
+the algorithms that need it refuse on that platform with the reason (:func:`lock_without`).
 """
 from __future__ import annotations
 
@@ -84,6 +88,24 @@ def lock_header(path):
                 break
             lines.append(line[1:].strip())
     return lines
+
+
+def lock_without(path):
+    """{normal name: why} of the packages a lock leaves out on purpose, from its header lines
+    ``# without: <name>: <why>`` (TensorFlow in the set for Python 3.14, which it has no
+    release for). The algorithms that need such a package refuse on that platform, saying why."""
+    out = {}
+    for line in lock_header(path):
+        m = re.match(r"without:\s*([A-Za-z0-9][A-Za-z0-9_.\-]*)\s*:\s*(\S.*)$", line)
+        if m:
+            out[norm(m.group(1))] = m.group(2).strip()
+    return out
+
+
+def tags_with(package, lock_dir=LOCK_DIR):
+    """The platform tags whose lock pins ``package``, sorted."""
+    return [t for t in available_tags(lock_dir)
+            if norm(package) in read_lock(os.path.join(lock_dir, f"{t}.txt"))]
 
 
 def main(argv):

@@ -24,8 +24,8 @@ def sha256(path, chunk=1 << 20):
 
 
 def plugin_version():
-    meta = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
-                        "metadata.txt")
+    plugin_dir = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    meta = os.path.join(plugin_dir, "metadata.txt")
     try:
         with open(meta, encoding="utf-8") as fh:
             for line in fh:

@@ -26,7 +26,7 @@ import importlib
 import json
 import os
 import signal
-import subprocess
+import subprocess  # nosec B404  # starts the plugin's own worker module in QGIS's Python
 import sys
 import time
 import typing
@@ -108,9 +108,10 @@ def run(job, arrays, feedback=None, timeout=None):
         env[PARENT_ENV] = str(os.getpid())
         # stdin: a pipe held open here and never written; its end of file tells the worker
         # that this process is gone (its watchdog, on every system)
-        proc = subprocess.Popen([python_executable(), "-m", f"{PACKAGE}.core.util.worker", td],
-                                stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True, env=env, bufsize=1)
+        proc = subprocess.Popen(  # nosec B603  # no shell; QGIS's Python runs this plugin's worker
+            [python_executable(), "-m", f"{PACKAGE}.core.util.worker", td],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            env=env, bufsize=1)
         import threading
         lines = []
 

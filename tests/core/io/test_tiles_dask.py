@@ -39,3 +39,27 @@ def test_workers_read_their_own_windows_and_keep_their_rasters_for_one_run(tmp_p
         assert len({r[1] for r in out}) == 1  # one stack for the whole run
         assert all(r[2] and set(r[2]) == {1} for r in out)  # BLAS on one thread
     assert got["first"][0][1] != got["second"][0][1]  # a new run opens the rasters again
+
+
+def test_rasters_left_open_on_the_workers_are_reported_not_passed_over(tmp_path, monkeypatch):
+    """Closing the workers' rasters after a run can fail (a worker lost, a closed connection):
+    the run's results stand, and the log says what was left open instead of saying nothing."""
+    pytest.importorskip("distributed")
+    from distributed import Client, LocalCluster
+
+    from hazard_susceptibility.core.util.progress import Feedback
+
+    def lost(self, *args, **kwargs):
+        raise OSError("connection to the worker closed")
+    monkeypatch.setattr(Client, "run", lost)
+    a = np.ones((32, 16))
+    path = write_raster(tmp_path / "a.tif", a, (0, 10, 0, 320, 0, -10))
+    wins = [Window(r, 0, 16, 16) for r in (0, 16)]
+    out, log = [], []
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                      dashboard_address=None) as cluster:
+        run_tiles(wins, _probe, lambda w, r, k: out.append(r[3]),
+                  ([Band(path)], Grid.from_path(path)), 1.0,
+                  scheduler=cluster.scheduler_address, feedback=Feedback(log=log.append))
+    assert out == [256.0, 256.0]
+    assert any("not closed (connection to the worker closed)" in m for m in log), log

@@ -1,6 +1,8 @@
 """The dependency installer's choice of pinned set, its refusals and a real offline install
 (a hand-made wheel into a temporary target), without QGIS."""
+import json
 import os
+import subprocess
 import sys
 import zipfile
 from importlib import metadata
@@ -118,3 +120,101 @@ def test_the_missing_package_message_names_qgis_python_and_a_working_command():
     assert (f'"{py}" -m pip install --no-deps --target "{installer.default_target()}" '
             f'-r "{lock}"') in msg
     assert msg.count("xgboost-cpu") == 1
+
+
+# --- Python 3.14: a set without TensorFlow, which has no release for it --------------------------
+
+LOCK_314 = os.path.join(locks.LOCK_DIR, "py314-numpy2.txt")
+
+
+def _requirements():
+    with open(os.path.join(locks.PLUGIN_DIR, "requirements.txt"), encoding="utf-8") as fh:
+        return [locks.norm(ln.split("#")[0].strip()) for ln in fh if ln.split("#")[0].strip()]
+
+
+@pytest.fixture()
+def python314(monkeypatch):
+    """This process seen as QGIS 3.44's Python 3.14 with numpy 2 (Debian forky/sid)."""
+    monkeypatch.setattr(sys, "version_info", (3, 14, 0, "final", 0))
+    monkeypatch.setattr(locks, "numpy_major", lambda default=None: 2)
+
+
+def test_python_314_gets_a_complete_set_that_says_it_has_no_tensorflow():
+    tag, lock = installer.chosen_lock((3, 14), 2)
+    assert tag == "py314-numpy2" and lock == LOCK_314
+    pins, without = locks.read_lock(lock), locks.lock_without(lock)
+    assert list(without) == ["tensorflow-cpu"]
+    assert "no release for Python 3.14" in without["tensorflow-cpu"]
+    assert not any(n.startswith(("tensorflow", "keras", "tensorboard")) for n in pins)
+    assert "numpy" not in pins and "gdal" not in pins
+    for name in _requirements():  # everything else the plugin uses is pinned
+        assert name in pins or name in without, name
+    assert all(v[0].isdigit() for v in pins.values())
+    # the other sets leave nothing out
+    for other in locks.available_tags():
+        if other != "py314-numpy2":
+            assert locks.lock_without(locks.lock_path(other)) == {}, other
+
+
+def test_the_installer_on_python_314_plans_that_set_and_says_so(python314, tmp_path):
+    rep = installer.install(target=str(tmp_path / "t"), dry_run=True)
+    assert rep["tag"] == "py314-numpy2" and rep["lock"] == LOCK_314
+    assert not any(p.startswith("tensorflow") for p in rep["packages"])
+    assert any(p.startswith("scikit-learn==") for p in rep["packages"])
+    assert list(rep["without"]) == ["tensorflow-cpu"]
+    note = rep["without_note"]
+    assert "py314-numpy2 has no tensorflow-cpu" in note and "neural networks" in note
+    assert "every other algorithm works" in note
+    assert not (tmp_path / "t").exists()
+    with pytest.raises(InputError, match=r"'tensorflow-cpu' cannot be installed for the Python "
+                                         r"that QGIS runs: TensorFlow has no release for Python "
+                                         r"3\.14") as err:
+        installer.plan(["tensorflow-cpu"])
+    assert err.value.input_name == "PACKAGES"
+
+
+def test_tensorflow_on_python_314_is_refused_naming_the_python_and_what_to_do(
+        python314, monkeypatch):
+    msg = deps.missing_message(["tensorflow-cpu", "imbalanced-learn"])
+    assert f"Python 3.14, {deps.python_executable()})" in msg
+    assert "no release for Python 3.14" in msg
+    assert "use a QGIS that runs Python 3.13 or older" in msg
+    assert "wait for a release of tensorflow-cpu for Python 3.14" in msg
+    assert "Every other algorithm of the plugin works" in msg
+    assert "It also needs imbalanced-learn" in msg
+    assert " -m pip install" not in msg  # no command that cannot work
+    # the core's own check says the same
+    real = deps.available
+    monkeypatch.setattr(deps, "available", lambda m: False if m == "tensorflow" else real(m))
+    with pytest.raises(deps.DependencyError, match="use a QGIS that runs Python 3.13 or older"):
+        deps.require("tensorflow")
+    # a package the 3.14 set has is still the installer's job
+    msg = deps.missing_message(["scikit-learn"])
+    assert "Install Python dependencies" in msg and "cannot be installed" not in msg
+
+
+def test_the_python_314_set_resolves_for_python_314_with_pip(tmp_path):
+    """pip resolves requirements.txt (less what the set leaves out) for CPython 3.14 on this
+    platform, wheels only, held to the lock and to a numpy 2 QGIS could have: every pin has a
+    3.14 wheel, the pins agree with each other and nothing outside the set is needed."""
+    pip = [sys.executable, "-m", "pip"]
+    probe = subprocess.run(pip + ["index", "versions", "pip", "--retries", "0", "--timeout", "15"],
+                           capture_output=True, text=True)
+    if probe.returncode != 0:
+        pytest.skip(f"the package index is unreachable: {probe.stderr.strip()[-200:]}")
+    pins, without = locks.read_lock(LOCK_314), locks.lock_without(LOCK_314)
+    (tmp_path / "req.txt").write_text("\n".join(n for n in _requirements() if n not in without))
+    (tmp_path / "numpy.txt").write_text("numpy>=2.3.3,<2.6\n")  # the lock's header
+    r = subprocess.run(pip + ["install", "--dry-run", "--ignore-installed", "--python-version",
+                              "3.14", "--only-binary=:all:", "--target", str(tmp_path / "t"),
+                              "--report", str(tmp_path / "report.json"), "--timeout", "60",
+                              "-r", str(tmp_path / "req.txt"), "-c", LOCK_314,
+                              "-c", str(tmp_path / "numpy.txt")],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, (r.stdout + r.stderr)[-3000:]
+    with open(tmp_path / "report.json", encoding="utf-8") as fh:
+        got = {locks.norm(i["metadata"]["name"]): i["metadata"]["version"]
+               for i in json.load(fh)["install"]}
+    assert got.pop("numpy").startswith("2.")
+    assert got == pins
+    assert not (tmp_path / "t").exists()
