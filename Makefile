@@ -17,8 +17,8 @@ export QT_QPA_PLATFORM ?= offscreen
 # root installs with apt-get directly; anyone else through sudo
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup system-deps lock test test-core test-other-debian demo gallery bench package \
-	check-package deploy clean
+.PHONY: setup system-deps lock test test-core test-other-debian test-322 test-344 check-qt6 \
+	demo gallery bench package check-package deploy clean
 
 setup: system-deps $(STAMP) $(LINK)
 
@@ -53,15 +53,30 @@ $(LINK):
 	@mkdir -p $(dir $@)
 	@ln -sfn "$(CURDIR)" $@
 
+# TESTS: what pytest runs (default: everything), e.g. make test TESTS=tests/qgis/test_compat.py
+TESTS ?= tests
 test: setup
-	$(PY) -m pytest tests
+	$(PY) -m pytest $(TESTS)
 	@if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then \
 	  $(MAKE) --no-print-directory check-package; \
 	else echo "check-package: skipped: not a git checkout (make package is git archive)"; fi
 
-# make test on a clean clone inside a chroot of the other Debian release (root; see .ci/run)
+# make test on a clean clone inside a chroot of the QGIS this machine does not have (root; see
+# .ci/run): 3.44 LTR (trixie-backports) from Debian 12, 3.22 (bookworm) from Debian 13
 test-other-debian:
-	@bash .ci/other-debian test
+	@bash .ci/other-debian test TESTS="$(TESTS)"
+
+# the current LTR alone, QGIS 3.44 in a trixie-backports chroot, on the committed state
+# (HAZARD_CI_WORKTREE=1: on the working tree, uncommitted changes included); and the oldest, 3.22
+test-344:
+	@bash .ci/other-debian --qgis 3.44 $${HAZARD_CI_WORKTREE:+--worktree} test TESTS="$(TESTS)"
+
+test-322:
+	@bash .ci/other-debian --qgis 3.22 $${HAZARD_CI_WORKTREE:+--worktree} test TESTS="$(TESTS)"
+
+# the static Qt 6 / QGIS 4 gate alone (make test runs it too: tests/qgis/test_qt6_gate.py)
+check-qt6: setup
+	$(PY) scripts/qt6_gate.py
 
 test-core: setup
 	$(PY) -m pytest tests/core
@@ -92,10 +107,18 @@ package:
 check-package: setup package
 	@$(PY) scripts/check_package.py dist/$(PLUGIN).zip
 
-# link the working tree into the user's default QGIS profile
+# link the working tree into the user's default QGIS profile: QGIS 3's (QGIS/QGIS3) and QGIS 4's
+# (QGIS/QGIS4), each one that exists; QGIS 3's when neither does (a QGIS4 folder made here would
+# stop QGIS 4 from migrating the QGIS 3 profiles on its first start); or $QGIS_PROFILE_DIR alone
 deploy:
-	@d="$${QGIS_PROFILE_DIR:-$$HOME/.local/share/QGIS/QGIS3/profiles/default}/python/plugins"; \
-	mkdir -p "$$d" && ln -sfn "$(CURDIR)" "$$d/$(PLUGIN)" && echo "linked $$d/$(PLUGIN)"
+	@if [ -n "$${QGIS_PROFILE_DIR:-}" ]; then profiles="$$QGIS_PROFILE_DIR"; else \
+	  base="$${XDG_DATA_HOME:-$$HOME/.local/share}/QGIS"; profiles=""; \
+	  for v in 3 4; do [ -d "$$base/QGIS$$v" ] && profiles="$$profiles $$base/QGIS$$v/profiles/default"; done; \
+	  [ -n "$$profiles" ] || profiles="$$base/QGIS3/profiles/default"; \
+	fi; \
+	for p in $$profiles; do d="$$p/python/plugins"; \
+	  mkdir -p "$$d" && ln -sfn "$(CURDIR)" "$$d/$(PLUGIN)" && echo "linked $$d/$(PLUGIN)" || exit 1; \
+	done
 
 clean:
 	rm -rf .build demo_output dist .pytest_cache

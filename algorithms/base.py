@@ -396,7 +396,7 @@ def _plain(value, context):
     if isinstance(value, QgsProcessingOutputLayerDefinition):
         value = value.sink
     if isinstance(value, QgsProperty):
-        return value.staticValue() if value.propertyType() == QgsProperty.StaticProperty \
+        return value.staticValue() if value.propertyType() == compat.PROPERTY_STATIC \
             else value.expressionString()
     if isinstance(value, (str, int, float, bool)) or value is None:
         if isinstance(value, str):

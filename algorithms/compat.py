@@ -1,4 +1,8 @@
-"""Every difference between the QGIS versions we support (3.22 .. 3.40+) lives here."""
+"""Every difference between the QGIS versions we support (3.22 .. 3.44, and QGIS 4) lives here.
+
+Every enum is written in its scoped form (Enum.Member), the only one PyQt6 and QGIS 4 have; 3.22
+has the scoped forms of its own (class-level) enums too. Where QGIS moved an enum (3.30+/3.36+:
+Qgis.X), the new name comes first and the 3.22 one is the fallback."""
 from qgis.core import Qgis, QgsProcessing, QgsProcessingParameterNumber
 
 QGIS_VERSION_INT = Qgis.QGIS_VERSION_INT
@@ -7,8 +11,8 @@ try:  # 3.36+: scoped enums
     NUMBER_INTEGER = Qgis.ProcessingNumberParameterType.Integer
     NUMBER_DOUBLE = Qgis.ProcessingNumberParameterType.Double
 except AttributeError:  # 3.22 .. 3.34
-    NUMBER_INTEGER = QgsProcessingParameterNumber.Integer
-    NUMBER_DOUBLE = QgsProcessingParameterNumber.Double
+    NUMBER_INTEGER = QgsProcessingParameterNumber.Type.Integer
+    NUMBER_DOUBLE = QgsProcessingParameterNumber.Type.Double
 
 try:
     TYPE_RASTER = Qgis.ProcessingSourceType.Raster
@@ -17,19 +21,19 @@ try:
     TYPE_VECTOR_LINE = Qgis.ProcessingSourceType.VectorLine
     TYPE_VECTOR_ANY = Qgis.ProcessingSourceType.VectorAnyGeometry
 except AttributeError:
-    TYPE_RASTER = QgsProcessing.TypeRaster
-    TYPE_VECTOR_POINT = QgsProcessing.TypeVectorPoint
-    TYPE_VECTOR_POLYGON = QgsProcessing.TypeVectorPolygon
-    TYPE_VECTOR_LINE = QgsProcessing.TypeVectorLine
-    TYPE_VECTOR_ANY = QgsProcessing.TypeVectorAnyGeometry
+    TYPE_RASTER = QgsProcessing.SourceType.TypeRaster
+    TYPE_VECTOR_POINT = QgsProcessing.SourceType.TypeVectorPoint
+    TYPE_VECTOR_POLYGON = QgsProcessing.SourceType.TypeVectorPolygon
+    TYPE_VECTOR_LINE = QgsProcessing.SourceType.TypeVectorLine
+    TYPE_VECTOR_ANY = QgsProcessing.SourceType.TypeVectorAnyGeometry
 
 
 def save_default_style(layer):
     """Save ``layer``'s style as its default (GeoPackage: in the database; else a .qml)."""
     try:  # 3.26+: (categories) overload returning (message, ok)
         from qgis.core import QgsMapLayer
-        res = layer.saveDefaultStyle(QgsMapLayer.AllStyleCategories)
-    except TypeError:
+        res = layer.saveDefaultStyle(QgsMapLayer.StyleCategory.AllStyleCategories)
+    except (TypeError, AttributeError):
         res = layer.saveDefaultStyle()
     if isinstance(res, tuple):
         return res[-1] if isinstance(res[-1], bool) else bool(res[0])
@@ -37,13 +41,13 @@ def save_default_style(layer):
 
 
 def _field(name, kind):
-    """A QgsField of a basic type, across the QVariant (< 3.38) to QMetaType switch."""
+    """A QgsField of a basic type, across the QVariant (< 3.38) to QMetaType switch, with no
+    QVariant type named (PyQt6 has none): before 3.38 QgsField takes QVariant's type code, which
+    for these types is QMetaType's (Double 6, Int 2, QString 10)."""
     from qgis.core import QgsField
-    if QGIS_VERSION_INT >= 33800:
-        from qgis.PyQt.QtCore import QMetaType
-        return QgsField(name, getattr(QMetaType.Type, {"String": "QString"}.get(kind, kind)))
-    from qgis.PyQt.QtCore import QVariant
-    return QgsField(name, getattr(QVariant, kind))
+    from qgis.PyQt.QtCore import QMetaType
+    code = getattr(QMetaType.Type, {"String": "QString"}.get(kind, kind))
+    return QgsField(name, code if QGIS_VERSION_INT >= 33800 else int(code))
 
 
 def double_field(name):
@@ -63,13 +67,13 @@ try:  # 3.36+
     FIELD_ANY = Qgis.ProcessingFieldParameterDataType.Any
 except AttributeError:
     from qgis.core import QgsProcessingParameterField as _F
-    FIELD_NUMERIC = _F.Numeric
-    FIELD_ANY = _F.Any
+    FIELD_NUMERIC = _F.DataType.Numeric
+    FIELD_ANY = _F.DataType.Any
 
 
 def _scoped(new, old):
     """The scoped enum value ``new`` ("Qgis.X.Y", 3.30+/3.36+) where it exists, else ``old``
-    (the unscoped one of 3.22, removed in QGIS 4)."""
+    (the scoped form of 3.22's enum)."""
     from qgis import core
     obj = core
     try:
@@ -84,24 +88,27 @@ def _scoped(new, old):
 
 
 # geometry and WKB types (3.30+: Qgis.GeometryType, Qgis.WkbType)
-GEOM_POINT = _scoped("Qgis.GeometryType.Point", "QgsWkbTypes.PointGeometry")
-GEOM_LINE = _scoped("Qgis.GeometryType.Line", "QgsWkbTypes.LineGeometry")
-GEOM_POLYGON = _scoped("Qgis.GeometryType.Polygon", "QgsWkbTypes.PolygonGeometry")
-WKB_POINT = _scoped("Qgis.WkbType.Point", "QgsWkbTypes.Point")
+GEOM_POINT = _scoped("Qgis.GeometryType.Point", "QgsWkbTypes.GeometryType.PointGeometry")
+GEOM_LINE = _scoped("Qgis.GeometryType.Line", "QgsWkbTypes.GeometryType.LineGeometry")
+GEOM_POLYGON = _scoped("Qgis.GeometryType.Polygon", "QgsWkbTypes.GeometryType.PolygonGeometry")
+WKB_POINT = _scoped("Qgis.WkbType.Point", "QgsWkbTypes.Type.Point")
 # colour ramp shader interpolation (3.36+: Qgis.ShaderInterpolationMethod)
 RAMP_INTERPOLATED = _scoped("Qgis.ShaderInterpolationMethod.Linear",
-                            "QgsColorRampShader.Interpolated")
-RAMP_DISCRETE = _scoped("Qgis.ShaderInterpolationMethod.Discrete", "QgsColorRampShader.Discrete")
+                            "QgsColorRampShader.Type.Interpolated")
+RAMP_DISCRETE = _scoped("Qgis.ShaderInterpolationMethod.Discrete",
+                        "QgsColorRampShader.Type.Discrete")
 # parameter flags (3.36+: Qgis.ProcessingParameterFlag)
 FLAG_OPTIONAL = _scoped("Qgis.ProcessingParameterFlag.Optional",
-                        "QgsProcessingParameterDefinition.FlagOptional")
+                        "QgsProcessingParameterDefinition.Flag.FlagOptional")
 FLAG_ADVANCED = _scoped("Qgis.ProcessingParameterFlag.Advanced",
-                        "QgsProcessingParameterDefinition.FlagAdvanced")
+                        "QgsProcessingParameterDefinition.Flag.FlagAdvanced")
 # file parameter behaviour (3.36+: Qgis.ProcessingFileParameterBehavior)
 FILE_FOLDER = _scoped("Qgis.ProcessingFileParameterBehavior.Folder",
-                      "QgsProcessingParameterFile.Folder")
-# feature sink flags (3.40: QgsFeatureSink.Flag)
-FAST_INSERT = _scoped("QgsFeatureSink.Flag.FastInsert", "QgsFeatureSink.FastInsert")
+                      "QgsProcessingParameterFile.Behavior.Folder")
+# property types (3.36+: Qgis.PropertyType)
+PROPERTY_STATIC = _scoped("Qgis.PropertyType.Static", "QgsProperty.Type.StaticProperty")
+# feature sink flags (QgsFeatureSink.Flag, scoped, on 3.22 .. 3.44)
+FAST_INSERT = _scoped("QgsFeatureSink.Flag.FastInsert", "QgsFeatureSink.Flag.FastInsert")
 
 
 def band_min_max(provider, band):

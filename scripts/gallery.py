@@ -74,7 +74,9 @@ def render(out, path, caption, dpi=80):
                            QgsLayoutSize, QgsProject, QgsRasterLayer, QgsUnitTypes,
                            QgsVectorLayer)
     from qgis.PyQt.QtGui import QColor, QFont
-    mm = QgsUnitTypes.LayoutMillimeters
+    from qgis.core import Qgis
+    mm = Qgis.LayoutUnit.Millimeters if hasattr(Qgis, "LayoutUnit") \
+        else QgsUnitTypes.LayoutUnit.LayoutMillimeters  # 3.22 .. 3.28
     if path.lower().endswith(".tif"):
         layer = QgsRasterLayer(path, os.path.basename(path))
         qml = os.path.splitext(path)[0] + ".qml"
