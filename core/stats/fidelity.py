@@ -317,6 +317,12 @@ DEMO_MAPS = (
     ("MoE flood", "flood", "multihazard/moe_flood.tif"),
     ("LF flood", "flood", "multihazard/lf_flood.tif"),
     ("EF flood", "flood", "multihazard/ef_flood.tif"),
+    ("paper 002 settings: MoE landslide", "landslide", "multihazard_paper/moe_landslide.tif"),
+    ("paper 002 settings: LF landslide", "landslide", "multihazard_paper/lf_landslide.tif"),
+    ("paper 002 settings: EF landslide", "landslide", "multihazard_paper/ef_landslide.tif"),
+    ("paper 002 settings: MoE flood", "flood", "multihazard_paper/moe_flood.tif"),
+    ("paper 002 settings: LF flood", "flood", "multihazard_paper/lf_flood.tif"),
+    ("paper 002 settings: EF flood", "flood", "multihazard_paper/ef_flood.tif"),
 )
 
 

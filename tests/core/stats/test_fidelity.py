@@ -74,3 +74,35 @@ def test_sample_area_truth_matches_its_calibration(sample_area):
     assert set(np.unique(t["zones"])) == {1, 2, 3, 4}
     rows = F.fidelity_table([("truth", "flood", p_fl)], t, n_draws=50_000)
     assert rows[0]["spearman"] == pytest.approx(1.0)
+
+
+def test_region_truth_scores_itself(tmp_path):
+    """The bench region's truth, written as a map, scores Spearman 1 and the truth's own AUC
+    and seam ratio; a map of one factor scores less."""
+    from osgeo import gdal
+    from hazard_susceptibility.core.io import region as R
+    truth = R.generate_region(str(tmp_path), pixels=60_000, seed=3, n_landslides=300,
+                              n_floods=300)
+    reg = R.Region(truth["rows"], truth["cols"], truth["seed"])
+    rr, cc = np.arange(reg.rows)[:, None], np.arange(reg.cols)[None, :]
+    p = 1 / (1 + np.exp(-(np.asarray(reg.logit("landslide", rr, cc), float)
+                          + truth["intercepts"]["landslide"])))
+    p = np.where(reg.valid(rr, cc), p, -9999.0)
+    slope = np.where(reg.valid(rr, cc), reg.latent("slope", rr, cc), -9999.0)
+    paths = {}
+    for name, a in (("truth", p), ("slope", slope)):
+        paths[name] = str(tmp_path / f"{name}.tif")
+        ds = gdal.GetDriverByName("GTiff").Create(paths[name], reg.cols, reg.rows, 1,
+                                                  gdal.GDT_Float64)
+        ds.SetGeoTransform(R.transform())
+        ds.GetRasterBand(1).SetNoDataValue(-9999.0)
+        ds.GetRasterBand(1).WriteArray(a)
+        ds = None
+    rows = {r["map"]: r for r in F.region_fidelity(
+        [("truth", "landslide", paths["truth"]), ("slope", "landslide", paths["slope"])],
+        str(tmp_path), n_pixels=20_000, n_draws=20_000)}
+    t, s = rows["truth"], rows["slope"]
+    assert t["spearman"] == pytest.approx(1.0)
+    assert t["auc"] == pytest.approx(t["auc_truth"])
+    assert t["seam"] == pytest.approx(t["seam_truth"])
+    assert 0.3 < s["spearman"] < 0.95 and s["auc"] < t["auc"]
