@@ -174,8 +174,11 @@ def multihazard_workflow():
     from hazard_susceptibility.algorithms import compat
     from qgis.core import (QgsProcessingModelAlgorithm,
                            QgsProcessingModelChildParameterSource as P,
+                           QgsProcessingParameterEnum,
                            QgsProcessingParameterFeatureSource, QgsProcessingParameterField,
                            QgsProcessingParameterMultipleLayers, QgsProcessingParameterNumber)
+    from hazard_susceptibility.core.multihazard.samples import (
+        ABSENCE_METHODS, DEFAULT_ABSENCES, DEFAULT_KDE_RATIO)
     m = QgsProcessingModelAlgorithm("flood_landslide_multihazard", "Workflows", "workflows")
     hazard_types = [compat.TYPE_VECTOR_POINT, compat.TYPE_VECTOR_POLYGON]
     _inputs(m, [QgsProcessingParameterFeatureSource("FLOODS", "Flood inventory", hazard_types),
@@ -190,8 +193,14 @@ def multihazard_workflow():
                 QgsProcessingParameterField("ZONE_FIELD", "Zone field", "zone", "ZONES"),
                 QgsProcessingParameterNumber("SEED", "Random seed",
                                              compat.NUMBER_INTEGER, 42),
-                QgsProcessingParameterNumber("KDE_RATIO", "Synthetic presences per presence",
-                                             compat.NUMBER_DOUBLE, 1.5),
+                QgsProcessingParameterNumber("KDE_RATIO", "Synthetic presences per presence "
+                                             "(paper 002: 1.5)", compat.NUMBER_DOUBLE,
+                                             DEFAULT_KDE_RATIO),
+                QgsProcessingParameterEnum("ABSENCE_METHOD", "Absences (paper 002: the "
+                                           "one-class SVM on the coordinates)",
+                                           [ABSENCE_METHODS[k][1] for k in ABSENCE_METHODS],
+                                           False, list(ABSENCE_METHODS).index(DEFAULT_ABSENCES),
+                                           True),
                 QgsProcessingParameterNumber("TILE_SIZE", "Tile size (pixels)",
                                              compat.NUMBER_INTEGER, 512)])
     seed = P.fromModelParameter("SEED")
@@ -202,7 +211,8 @@ def multihazard_workflow():
     _child(m, "hazard:multihazardsamples", "samples", dict(
         fac, **zones, FLOODS=P.fromModelParameter("FLOODS"),
         LANDSLIDES=P.fromModelParameter("LANDSLIDES"),
-        KDE_RATIO=P.fromModelParameter("KDE_RATIO"), SEED=seed),
+        KDE_RATIO=P.fromModelParameter("KDE_RATIO"),
+        ABSENCE_METHOD=P.fromModelParameter("ABSENCE_METHOD"), SEED=seed),
         {"OUTPUT": ("SAMPLES", "Multi-hazard samples")}, 200)
     _child(m, "hazard:zonefeatureselection", "features", dict(
         fac, SAMPLES=P.fromChildOutput("samples", "OUTPUT"), SEED=seed),
