@@ -39,7 +39,8 @@ def run(seed, absences, zone_mode="paper", shrink_k=None, band_px=None, out=None
     from hazard_susceptibility.core.stats import fidelity as F
     from hazard_susceptibility.core.util import worker
     sa = sample_area(600, seed)
-    out = out or os.path.join(WORK, "mhfid", f"{seed}_{absences}_{zone_mode}_{shrink_k}_{band_px}_{KDE}_{RATIO}")
+    out = out or os.path.join(WORK, "mhfid", f"{seed}_{absences}_{zone_mode}_{shrink_k}_"
+                                             f"{band_px}_{KDE}_{RATIO}")
     os.makedirs(out, exist_ok=True)
     bands = [Band(os.path.join(sa, "factors", n + ".tif"), 1, n, n == "lithology")
              for n in FACTORS]

@@ -1,8 +1,9 @@
 """hazard:multihazardsamples: presences split 80/10/10 per zone, KDE augmentation of the
 training presences and one-class-SVM absences per hazard (paper 002)."""
 import numpy as np
-from qgis.core import (QgsProcessingException, QgsProcessingParameterEnum, QgsProcessingParameterFeatureSink,
-                       QgsProcessingParameterFeatureSource, QgsProcessingParameterNumber)
+from qgis.core import (QgsProcessingException, QgsProcessingParameterEnum,
+                       QgsProcessingParameterFeatureSink, QgsProcessingParameterFeatureSource,
+                       QgsProcessingParameterNumber)
 
 from ...core.multihazard.samples import (ABSENCE_METHODS, DEFAULT_ABSENCE_RATIO,
                                          DEFAULT_ABSENCES, DEFAULT_KDE_RATIO, HAZARD_INPUTS,

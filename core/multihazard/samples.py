@@ -98,7 +98,8 @@ def draw_absences(stack, pres, count, rng, method="ocsvm_xy", min_distance=100.0
 
 
 def multihazard_samples(stack, inventories, zones_at, seed=0, kde_ratio=1.5, spacing=100.0,
-                        absence_ratio=DEFAULT_ABSENCE_RATIO, min_distance=100.0, nu=0.1, feedback=None, log=None,
+                        absence_ratio=DEFAULT_ABSENCE_RATIO, min_distance=100.0, nu=0.1,
+                        feedback=None, log=None,
                         warn=None, absences=DEFAULT_ABSENCES):
     """``inventories`` {hazard: (x, y)} in the stack's CRS (flood, then landslide);
     ``zones_at(x, y)`` gives each point's zone name or None. Per hazard, the real presences are

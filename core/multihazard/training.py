@@ -149,10 +149,10 @@ def train(X, names, categorical, hazard, label, zone, split, x, y, features_by_z
     own models'; "shrink": the models on all zones are always trained, and each zone's
     prediction of a hazard leans on them by its sample size: logit p = w logit p_zone +
     (1 - w) logit p_all with w = n / (n + ``shrink_k``), n the zone's real training presences
-    of that hazard (a zone with few samples borrows strength from all zones). ``X`` (n, factors) holds every factor at the samples;
-    ``augmented`` (1: a synthetic presence) keeps synthetic points in training only: any in
-    the validation or test split are left out with a note, and they never count as the other
-    hazard's events."""
+    of that hazard (a zone with few samples borrows strength from all zones). ``X`` (n,
+    factors) holds every factor at the samples; ``augmented`` (1: a synthetic presence) keeps
+    synthetic points in training only: any in the validation or test split are left out with
+    a note, and they never count as the other hazard's events."""
     from ..hnn.network import set_seed
     fb = as_feedback(feedback)
     if zone_mode not in ZONE_MODES:

@@ -523,7 +523,6 @@ def test_zone_aucs_carry_intervals_and_few_presences_warn(trained):
 
 
 def test_heldout_scores_against_random_background(tmp_path):
-    from sklearn.metrics import roc_auc_score
     from hazard_susceptibility.core.multihazard.evaluation import heldout_scores
     vals = np.tile(np.arange(100, dtype=float), (50, 1))  # rises eastwards
     good = write_raster(tmp_path / "good.tif", vals, T)
