@@ -169,7 +169,7 @@ step "21/22 Paper 002's maps (no blending across zone borders)"
 step "22/22 Fidelity to the truth: every probability map against the processes the sample area was drawn from (truth.json)"
 fidelity=$(cd "$here/.build/plugins" && "$here/.venv/bin/python" -m \
   hazard_susceptibility.core.stats.fidelity "$out" "$seed")
-echo "$fidelity"
+
 
 cat <<MSG
 
