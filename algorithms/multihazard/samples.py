@@ -108,7 +108,7 @@ class MultiHazardSamples(SamplingAlgorithm):
                 raise QgsProcessingException(
                     "A share is held out but the held-out presences are not written: name "
                     "the held-out layer, or set the share to 0 [OUTPUT_HELD_OUT].")
-            if block:
+            if share and block:  # the default block size means nothing without a hold-out
                 stack.grid.check_distance(block, P.BLOCK_SIZE, "block size")
             inventories, held = split_held_out(inventories, share,
                                                self.seed(parameters, context), block)
