@@ -1,4 +1,4 @@
-"""A regional-scale multi-hazard run (paper 002's Nepal: about 160 million pixels at 30 m, 15
+"""A regional-scale multi-hazard run (the FL-MHSM study's Nepal: about 160 million pixels at 30 m, 15
 factors) through the plugin's own code, stage by stage, with each stage's time and the peak
 memory of every process it runs (this one, the training worker, Dask's workers).
 
@@ -6,17 +6,22 @@ The region is synthetic (core.io.region: seeded, written once as tiled compresse
 under .build/bench/, its generation not counted): 15 factors, 4 contextual zones, flood and
 landslide inventories from known processes. The chain, with the Processing algorithms' defaults:
 
-1. samples: KDE-augmented presences and one-class-SVM absences per hazard, 80/10/10 per zone
-   (core.multihazard.samples, as 'Prepare multi-hazard samples');
+1. samples: random absences outside a 100 m buffer, 3 per presence, no synthetic presences,
+   80/10/10 per zone (core.multihazard.samples, as 'Prepare multi-hazard samples' by default);
 2. factor values at the samples (core.io.raster.sample_at, as every algorithm reads them);
 3. zone-wise feature selection (Pearson screening, then SHAP shares on a seeded sample of the
    training rows: core.multihazard.blocks.zone_feature_selection);
-4. training LF, EF and the MoE gate per zone, in the TensorFlow worker process
+4. training LF, EF and the MoE gate per zone and on all zones, each zone leaning on the
+   all-zone models by its sample size, in the TensorFlow worker process
    (core.multihazard.jobs.TrainMultiHazard, as 'Train multi-hazard models');
-5. maps: the three models' probabilities per hazard, the EF uncertainty and correlation, and
-   the bivariate classes of the MoE maps (core.multihazard.mapping.map_bundle);
+5. maps: the three models' probabilities per hazard (blended across zone borders), the EF
+   uncertainty and correlation, and the bivariate classes of the MoE maps
+   (core.multihazard.mapping.map_bundle);
 6. evaluation: Jaccard of H+VH masks, MH density, class shares and zonal means
-   (core.multihazard.evaluation.evaluate) and its report.
+   (core.multihazard.evaluation.evaluate) and its report;
+7. (not timed) the maps' fidelity to the processes the region was drawn from
+   (core.stats.fidelity.region_fidelity): Spearman with the true logit, AUC against Bernoulli
+   draws from the true probability beside the truth's own, zone-seam ratios.
 
 Environment: ``BENCH_REGION_PIXELS`` (default 160000000), ``BENCH_REGION_WORKERS`` (default 2),
 ``BENCH_REGION_TILE`` (tile side of the maps, default 1024 with the default 32 px overlap),
@@ -145,7 +150,8 @@ def chain(folder, truth, mem, pixels=PIXELS):
     from hazard_susceptibility.core.multihazard import evaluation as mh_eval
     from hazard_susceptibility.core.multihazard import jobs, mapping
     from hazard_susceptibility.core.multihazard.blocks import zone_feature_selection
-    from hazard_susceptibility.core.multihazard.samples import multihazard_samples
+    from hazard_susceptibility.core.multihazard.samples import (
+        DEFAULT_ABSENCE_RATIO, DEFAULT_KDE_RATIO, multihazard_samples)
     from hazard_susceptibility.core.util import worker
     bands = bands_of(folder, truth)
     grid = Grid.from_path(bands[0].path)
@@ -166,8 +172,8 @@ def chain(folder, truth, mem, pixels=PIXELS):
         return [None if not np.isfinite(a) or a == 0 else str(int(a)) for a in v]
 
     with AlignedStack(bands, grid) as stack:
-        x, y, cols = st.run("samples", multihazard_samples, stack, inv, zones_at, 0, 0.5,
-                            100.0, 1.0, 100.0, 0.1)
+        x, y, cols = st.run("samples", multihazard_samples, stack, inv, zones_at, 0,
+                            DEFAULT_KDE_RATIO, 100.0, DEFAULT_ABSENCE_RATIO, 100.0, 0.1)
         X = st.run("factor values", sample_at, stack, x, y)
     names = [b.name for b in bands]
     categorical = [b.categorical for b in bands]
@@ -183,14 +189,15 @@ def chain(folder, truth, mem, pixels=PIXELS):
     result, _ = st.run("training", worker.run, jobs.TrainMultiHazard(
         names=names, categorical=categorical, features_by_zone=kept, seed=0, radius=100.0,
         bundle_path=bundle, min_samples=10, min_val=5, n_iter=10, ef_epochs=100,
-        gate_epochs=200, patience=10, batch=256), arrays)
+        gate_epochs=200, patience=10, batch=256, zone_mode="shrink"), arrays)
     maps = {m: {h: os.path.join(out, f"{m}_{h}.tif") for h in ("flood", "landslide")}
             for m in ("lf", "ef", "moe")}
     outputs = {f"{m}_{h}": p for m, d in maps.items() for h, p in d.items()}
     outputs.update(logdet=os.path.join(out, "logdet.tif"), rho=os.path.join(out, "rho.tif"))
     biv = os.path.join(out, "bivariate.tif")
     summary = st.run("maps", mapping.map_bundle, bundle, bands, grid, zone_band, zone_names,
-                     outputs, biv, "moe", TILE, 32, WORKERS, SCHEDULER)
+                     outputs, biv, "moe", TILE, 32, WORKERS, SCHEDULER,
+                     blend_px=mapping.BLEND_PX)
     ev = st.run("evaluation", lambda: mh_eval.evaluate(
         maps, biv, {f"{h} inventory": v for h, v in inv.items()},
         {"logdet": outputs["logdet"], "rho": outputs["rho"]}, (zone_band, zone_names)))
@@ -201,6 +208,15 @@ def chain(folder, truth, mem, pixels=PIXELS):
     for r in ev.jaccard:
         print(f"  Jaccard {r['hazard']} {r['pair']}: {r['jaccard']:.3f}")
     print(f"  {summary['valid_pixels']:,} pixels mapped in {summary['tiles']} tiles of {TILE} px")
+    # fidelity to the processes the region was drawn from (not timed: a check, not a stage)
+    from hazard_susceptibility.core.stats import fidelity as F
+    fid = F.region_fidelity([(f"{m.upper()} {h}", h, p) for m, d in maps.items()
+                             for h, p in d.items()], folder)
+    F.write_csv(os.path.join(out, "fidelity.csv"), fid)
+    print("fidelity to the region's truth (Spearman with the true logit at 2 million seeded "
+          "pixels; AUC on 200,000 Bernoulli draws, the truth's own in brackets; zone seams on "
+          "16 strips of 64 rows, the truth's own in brackets):")
+    print(F.format_table(fid), flush=True)
     return st.rows
 
 

@@ -146,7 +146,7 @@ class Layout:
 
 
 def mahalanobis_workflow():
-    """Paper 003, evaluated honestly: the inventory split (whole spatial blocks held out) ->
+    """The Rangamati Mahalanobis study, evaluated honestly: the inventory split (whole spatial blocks held out) ->
     Mahalanobis absences for the training part -> random forest (scored on the held-out part
     too) -> map in 5 classes with the trees' spread -> the area of applicability -> the map's
     evaluation on the held-out part (and on an independent inventory when given), inside and
@@ -212,7 +212,7 @@ def mahalanobis_workflow():
 
 
 def hnn_workflow():
-    """Paper 000: slope units + factors + landslide polygons -> statistics -> size classes ->
+    """Aguilera et al. (2022): slope units + factors + landslide polygons -> statistics -> size classes ->
     Hierarchical Neural Network and its report -> the units' area of applicability."""
     from hazard_susceptibility.algorithms import compat
     from qgis.core import (QgsProcessingModelAlgorithm,
@@ -257,13 +257,16 @@ def hnn_workflow():
 
 
 def multihazard_workflow():
-    """Paper 002: factors + two inventories + zones -> samples -> feature selection -> LF, EF
+    """The FL-MHSM study: factors + two inventories + zones -> samples -> feature selection -> LF, EF
     and MoE per zone -> maps with the bivariate classes -> evaluation and GeoDetector."""
     from hazard_susceptibility.algorithms import compat
     from qgis.core import (QgsProcessingModelAlgorithm,
                            QgsProcessingModelChildParameterSource as P,
+                           QgsProcessingParameterEnum,
                            QgsProcessingParameterFeatureSource, QgsProcessingParameterField,
                            QgsProcessingParameterMultipleLayers, QgsProcessingParameterNumber)
+    from hazard_susceptibility.core.multihazard.samples import (
+        ABSENCE_METHODS, DEFAULT_ABSENCES, DEFAULT_KDE_RATIO)
     m = QgsProcessingModelAlgorithm("flood_landslide_multihazard", "Workflows", "workflows")
     hazard_types = [compat.TYPE_VECTOR_POINT, compat.TYPE_VECTOR_POLYGON]
     lay = Layout(m)
@@ -279,8 +282,14 @@ def multihazard_workflow():
                 QgsProcessingParameterField("ZONE_FIELD", "Zone field", "zone", "ZONES"),
                 QgsProcessingParameterNumber("SEED", "Random seed",
                                              compat.NUMBER_INTEGER, 42),
-                QgsProcessingParameterNumber("KDE_RATIO", "Synthetic presences per presence",
-                                             compat.NUMBER_DOUBLE, 1.5),
+                QgsProcessingParameterNumber("KDE_RATIO", "Synthetic presences per presence "
+                                             "(the FL-MHSM study: 1.5)", compat.NUMBER_DOUBLE,
+                                             DEFAULT_KDE_RATIO),
+                QgsProcessingParameterEnum("ABSENCE_METHOD", "Absences (the FL-MHSM study: the "
+                                           "one-class SVM on the coordinates)",
+                                           [ABSENCE_METHODS[k][1] for k in ABSENCE_METHODS],
+                                           False, list(ABSENCE_METHODS).index(DEFAULT_ABSENCES),
+                                           True),
                 QgsProcessingParameterNumber("TILE_SIZE", "Tile size (pixels)",
                                              compat.NUMBER_INTEGER, 512)])
     seed = P.fromModelParameter("SEED")
@@ -289,10 +298,11 @@ def multihazard_workflow():
     zones = {"ZONES": P.fromModelParameter("ZONES"),
              "ZONE_FIELD": P.fromModelParameter("ZONE_FIELD")}
     lay.step("hazard:multihazardsamples", "samples",
-             "Samples: KDE presences, one-class-SVM absences", dict(
+             "Samples: absences by the chosen method, 80/10/10 per zone", dict(
         fac, **zones, FLOODS=P.fromModelParameter("FLOODS"),
         LANDSLIDES=P.fromModelParameter("LANDSLIDES"),
-        KDE_RATIO=P.fromModelParameter("KDE_RATIO"), SEED=seed),
+        KDE_RATIO=P.fromModelParameter("KDE_RATIO"),
+        ABSENCE_METHOD=P.fromModelParameter("ABSENCE_METHOD"), SEED=seed),
         {"OUTPUT": ("SAMPLES", "Multi-hazard samples")})
     lay.step("hazard:zonefeatureselection", "features", "Feature selection per zone", dict(
         fac, SAMPLES=P.fromChildOutput("samples", "OUTPUT"), SEED=seed),

@@ -121,7 +121,9 @@ def read_samples(alg, parameters, context, stack, fb, splits=None):
     except (TypeError, ValueError):
         raise QgsProcessingException("Field 'augmented' must hold 0 (a real sample) or 1 (a "
                                      "synthetic presence) [SAMPLES].")
-    return {"x": xy[:, 0], "y": xy[:, 1], "X": X, "augmented": augmented,
+    has_sampler = src.fields().indexOf("sampler") >= 0
+    sampler = np.array([str(f["sampler"]) if has_sampler else "" for f in sel])
+    return {"x": xy[:, 0], "y": xy[:, 1], "X": X, "augmented": augmented, "sampler": sampler,
             "hazard": np.array([str(f["hazard"]) for f in sel]), "label": label,
             "zone": np.array([str(f["zone"]) for f in sel]),
             "split": np.array([str(f["split"]) if has_split else "" for f in sel])}

@@ -1,14 +1,17 @@
 """hazard:evaluatemultihazard: Jaccard agreement, MH density and zonal uncertainty (FL-MHSM
 study)."""
 
-from qgis.core import (QgsProcessingParameterFeatureSource,
+import numpy as np
+from qgis.core import (QgsCoordinateReferenceSystem, QgsProcessingException,
+                       QgsProcessingParameterFeatureSource,
                        QgsProcessingParameterFileDestination, QgsProcessingParameterNumber,
                        QgsProcessingParameterRasterLayer)
 
 from ...core.io.raster import AlignedStack, Band, Grid
 from ...core.multihazard import evaluation as mh_eval
 from .. import compat
-from ..base import HazardAlgorithm, raster_path
+from ...core.io.zonal import geometries_from_wkb, point_coordinates
+from ..base import HazardAlgorithm, raster_path, source_geometries
 from .common import add_zone_parameters, zone_band
 from ..report_common import hazard_xy
 from .. import params as P
@@ -35,7 +38,11 @@ class EvaluateMultiHazard(HazardAlgorithm):
         "inventory, the % of the area and the % of the inventory's points in each of the 5 "
         "natural-breaks levels (a saturated map shows as much area in its high levels).<br>"
         "<b>Zonal uncertainty</b>: mean joint log-uncertainty and mean inter-hazard correlation "
-        "per contextual zone (FL-MHSM study, table 6), and the zonal mean of every map given.<br>"
+        "per contextual zone (the FL-MHSM study, table 6), and the zonal mean of every map given.<br>"
+        "<b>Held-out scores</b>: with the held-out presences of 'Prepare multi-hazard "
+        "samples', each map's AUC on them against random background pixels of the map "
+        "(seeded, the same for every map), with a 95 % bootstrap interval: unlike the "
+        "training report's test AUCs, no sampler's absences enter it.<br>"
         "Each part runs when its inputs are given. Outputs: an HTML report and CSV tables.")
 
     def initAlgorithm(self, config=None):
@@ -55,6 +62,12 @@ class EvaluateMultiHazard(HazardAlgorithm):
             P.UNCERTAINTY, self.tr("Joint log-uncertainty"), optional=True))
         self.addParameter(QgsProcessingParameterRasterLayer(
             P.CORRELATION, self.tr("Inter-hazard correlation"), optional=True))
+        self.addParameter(QgsProcessingParameterFeatureSource(
+            P.HELD_OUT, self.tr("Held-out presences (field hazard: flood or landslide)"),
+            [compat.TYPE_VECTOR_POINT], optional=True))
+        self.addParameter(QgsProcessingParameterNumber(
+            P.BACKGROUND, self.tr("Random background pixels (held-out scores)"),
+            compat.NUMBER_INTEGER, 10_000, minValue=100))
         add_zone_parameters(self, optional=True)
         self.addParameter(QgsProcessingParameterNumber(
             P.BREAK_SAMPLE, self.tr("Values sampled for the natural breaks"),
@@ -91,6 +104,22 @@ class EvaluateMultiHazard(HazardAlgorithm):
                     xy = hazard_xy(self, parameters, key, context, st, feedback)
                     if xy is not None:
                         inv[f"{name} inventory"] = xy
+        held = None
+        src = self.parameterAsSource(parameters, P.HELD_OUT, context)
+        if src is not None and on:
+            if src.fields().indexOf("hazard") < 0:
+                raise QgsProcessingException("The held-out layer lacks the field 'hazard': use "
+                                             "the held-out output of 'Prepare multi-hazard "
+                                             "samples' [HELD_OUT].")
+            crs = QgsCoordinateReferenceSystem.fromWkt(Grid.from_path(on).crs_wkt)
+            wkbs, feats = source_geometries(src, P.HELD_OUT, crs, context)
+            xy = point_coordinates(geometries_from_wkb(wkbs, "point"))
+            hz = np.array([str(f["hazard"]) for f in feats])
+            held = {h: (xy[hz == h, 0], xy[hz == h, 1]) for h in ("flood", "landslide")
+                    if (hz == h).any()}
+            if not held:
+                raise QgsProcessingException("The held-out layer holds no flood or landslide "
+                                             "presence [HELD_OUT].")
         if not biv and inv:
             feedback.pushWarning("MH density needs the bivariate classes [BIVARIATE].")
         with tempfiles.workdir("hazard_mheval_") as tmp:
@@ -104,7 +133,12 @@ class EvaluateMultiHazard(HazardAlgorithm):
                 maps, biv, inv, extra,
                 zones if zones[0] is not None else None,
                 self.parameterAsInt(parameters, P.BREAK_SAMPLE, context),
-                self.seed(parameters, context), fb)
+                self.seed(parameters, context), fb, held_out=held,
+                n_background=self.parameterAsInt(parameters, P.BACKGROUND, context))
+        for r in ev.held_out:
+            feedback.pushInfo(f"held-out {r['hazard']} {r['model']}: AUC {r['auc']:.3f} "
+                              f"({r['presences']} presences against {r['background']} "
+                              f"background pixels)")
         for r in ev.jaccard:
             feedback.pushInfo(f"Jaccard {r['hazard']} {r['pair']}: {r['jaccard']:.3f}")
         out = {P.OUTPUT_HTML: mh_eval.evaluation_report(

@@ -5,6 +5,7 @@ from qgis.core import (QgsProcessingParameterEnum, QgsProcessingParameterFile,
                        QgsProcessingParameterNumber, QgsProcessingParameterRasterDestination)
 
 from ...core.multihazard import mapping as mh_map
+from ...core.multihazard.mapping import BLEND_PX
 from ...core.multihazard.training import read_manifest
 from .. import compat
 from ..base import HazardAlgorithm
@@ -39,8 +40,13 @@ class MapMultiHazard(HazardAlgorithm):
     HELP = (
         "Applies a model bundle from 'Train multi-hazard models' over the factor rasters "
         "(matched by name) and the contextual zones: each zone's pixels go through that zone's "
-        "models (or the all-zone models it fell back to); pixels outside every zone the bundle "
-        "knows stay nodata.<br>"
+        "models (or the all-zone models it fell back to, or leans on); pixels outside every "
+        "zone the bundle knows stay nodata. <b>Zone borders</b>: the probabilities pass from "
+        "one zone's models to the next over a transition band (the given number of pixels on "
+        "each side, weights falling linearly with the distance to the border) instead of "
+        "jumping at the border; 0 cuts as the FL-MHSM study does. The band can be no wider than the "
+        "tile overlap. Uncertainty, correlation, gate weight and applicability stay the "
+        "pixel's own zone's.<br>"
         "<b>Outputs</b> (choose which; skipped ones are not computed): flood and landslide "
         "probabilities of the Mixture of Experts, of Late Fusion and of Early Fusion; EF's joint "
         "log-uncertainty log det &Sigma; = 2 &Sigma; log L_ii and inter-hazard correlation "
@@ -78,6 +84,9 @@ class MapMultiHazard(HazardAlgorithm):
         self.addParameter(QgsProcessingParameterNumber(
             P.OVERLAP, self.tr("Tile overlap on each side (pixels)"), compat.NUMBER_INTEGER, 32,
             minValue=0))
+        self.addParameter(QgsProcessingParameterNumber(
+            P.BLEND, self.tr("Blend across zone borders over (pixels each side; 0: cut; at "
+                             "most the overlap)"), compat.NUMBER_INTEGER, BLEND_PX, minValue=0))
         self.add_parallel_parameters()
         self.addParameter(QgsProcessingParameterEnum(
             P.BIVARIATE_MODEL, self.tr("Model of the bivariate map"), ["Mixture of Experts",
@@ -118,7 +127,8 @@ class MapMultiHazard(HazardAlgorithm):
                 self.parameterAsInt(parameters, P.OVERLAP, context),
                 *self.parallel(parameters, context),
                 self.parameterAsInt(parameters, P.BREAK_SAMPLE, context),
-                self.seed(parameters, context), fb)
+                self.seed(parameters, context), fb,
+                blend_px=self.parameterAsInt(parameters, P.BLEND, context))
         if summary.get("unknown_zones"):
             feedback.pushWarning(f"Zone(s) {', '.join(summary['unknown_zones'])} are not in the "
                                  f"model bundle: their pixels are left as nodata.")

@@ -1,14 +1,16 @@
 """hazard:trainmultihazard: Late Fusion, Early Fusion and the Mixture of Experts per zone."""
 import json
 
-from qgis.core import (QgsProcessingException, QgsProcessingParameterFeatureSource,
+from qgis.core import (QgsProcessingException, QgsProcessingParameterEnum,
+                       QgsProcessingParameterFeatureSource,
                        QgsProcessingParameterFileDestination, QgsProcessingParameterNumber,
                        QgsProcessingParameterString)
 
 from ...core.multihazard import jobs
 from ...core.util import worker
 from ...core.multihazard.report import training_report
-from ...core.multihazard.training import METRICS
+from ...core.multihazard.samples import separating_caution
+from ...core.multihazard.training import METRICS, SHRINK_K, ZONE_MODES
 from .. import compat
 from ..base import HazardAlgorithm
 from .common import read_samples
@@ -48,6 +50,13 @@ class TrainMultiHazard(HazardAlgorithm):
         "and synthetic points each split holds.<br>"
         "A zone with fewer than the minimum training presences or absences of a hazard uses "
         "the models trained on all zones, and the report says so.<br>"
+        "<b>Zone models</b>: <i>borrow strength</i> (the default) always trains the models on "
+        "all zones too, and each zone's prediction of a hazard leans on them by its sample "
+        "size: logit p = w logit p_zone + (1 - w) logit p_all, w = n / (n + k), n the zone's "
+        "real training presences of that hazard and k the prior size; a zone of few samples "
+        "follows all zones, a well-sampled one its own models. <i>Per zone (FL-MHSM study)</i> "
+        "uses each zone's own models only, which tear the map at zone borders when zones have "
+        "few samples.<br>"
         "Input: the samples of 'Prepare multi-hazard samples' (hazard, label, zone, split) and "
         "optionally the FEATURES of 'Zone-wise feature selection'.<br>"
         "<b>Outputs</b>: one model bundle (.mhz: a zip of XGBoost JSON, the networks' weights "
@@ -80,6 +89,14 @@ class TrainMultiHazard(HazardAlgorithm):
                 (P.BATCH, "Batch size", compat.NUMBER_INTEGER, 256, 1)):
             self.addParameter(QgsProcessingParameterNumber(key, self.tr(text), kind, default,
                                                            minValue=lo))
+        self.addParameter(QgsProcessingParameterEnum(
+            P.ZONE_MODE, self.tr("Zone models"), ["Borrow strength from all zones "
+                                                  "(shrinkage by sample size)",
+                                                  "Per zone only (FL-MHSM study)"], 0,
+            optional=True))  # optional: QGIS 3.22 ignores defaults of mandatory enums
+        self.addParameter(QgsProcessingParameterNumber(
+            P.SHRINK_K, self.tr("Prior size k of the shrinkage (presences)"),
+            compat.NUMBER_DOUBLE, SHRINK_K, minValue=0.0))
         self.add_seed_parameter()
         self.addParameter(QgsProcessingParameterFileDestination(
             P.OUTPUT_MODEL, self.tr("Multi-hazard model bundle"),
@@ -114,12 +131,19 @@ class TrainMultiHazard(HazardAlgorithm):
         result, predictions = worker.run(jobs.TrainMultiHazard(
             names=names, categorical=categorical, features_by_zone=features, seed=seed,
             radius=radius, bundle_path=path,
-            crs_wkt=crs_wkt, algorithm=self.id(), **ints),
+            crs_wkt=crs_wkt, algorithm=self.id(),
+            zone_mode=ZONE_MODES[self.parameterAsEnum(parameters, P.ZONE_MODE, context)],
+            shrink_k=self.parameterAsDouble(parameters, P.SHRINK_K, context), **ints),
             {k: d[k] for k in ("X", "label", "x", "y", "augmented")} | {
                 k: d[k].astype(str) for k in ("hazard", "zone", "split")}, fb.sub(0.05, 0.95))
         for note in result["notes"]:
             feedback.pushWarning(note)
         rows = result["metrics"]
+        macro = ", ".join(f"{r['hazard']} {r['model']} {r['auc']:.3f}" for r in rows
+                          if r["zone"] == "macro")
+        result["caution"] = separating_caution(d["sampler"], d["label"], macro)
+        if result["caution"]:
+            feedback.pushWarning(result["caution"])
         for r in rows:
             if r["zone"] == "macro":
                 feedback.pushInfo(f"macro {r['hazard']:9s} {r['model']:3s}: AUC {r['auc']:.3f}, "
@@ -127,6 +151,7 @@ class TrainMultiHazard(HazardAlgorithm):
         html = self.parameterAsFileOutput(parameters, P.OUTPUT_HTML, context)
         training_report(html, result, predictions)
         out = {P.OUTPUT_MODEL: path, P.OUTPUT_HTML: html}
-        out.update(self.optional_csv(parameters, context, rows, ["zone", "hazard", "model", "n"] +
-                                     list(METRICS)))
+        out.update(self.optional_csv(parameters, context, rows, ["zone", "hazard", "model", "n",
+                                                                 "presences", "auc_low",
+                                                                 "auc_high"] + list(METRICS)))
         return out

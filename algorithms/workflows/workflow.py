@@ -33,11 +33,15 @@ WORKFLOWS = {
     "workflowmultihazard": (
         "flood_landslide_multihazard.model3",
         "Workflow: flood-landslide multi-hazard susceptibility",
-        "The FL-MHSM study's workflow as a Graphical Modeler model: multi-hazard samples (KDE "
-        "augmentation, one-class-SVM absences, 80/10/10 per zone), zone-wise feature selection, "
-        "Late Fusion, Early Fusion and the Mixture of Experts per zone, the maps on overlapping "
-        "tiles with uncertainty, correlation, the area of applicability of each zone's models and "
-        "the 25-class bivariate map, the evaluation "
+        "The FL-MHSM study's workflow as a Graphical Modeler model: multi-hazard samples "
+        "(absences by ABSENCE_METHOD: by default random outside a buffer, 3 per presence; "
+        "the FL-MHSM study's one-class SVM on the coordinates, a one-class SVM in factor space or "
+        "Mahalanobis chi-square on request; synthetic KDE presences by KDE_RATIO, none by "
+        "default, the FL-MHSM study: 1.5; 80/10/10 per zone), zone-wise feature selection, "
+        "Late Fusion, Early Fusion and the Mixture of Experts per zone (each zone leaning on "
+        "the all-zone models by its sample size), the maps on overlapping "
+        "tiles (blended across zone borders) with uncertainty, correlation, the area of "
+        "applicability of each zone's models and the 25-class bivariate map, the evaluation "
         "report (Jaccard, MH density, zonal uncertainty) and GeoDetector on the MoE maps per "
         "zone (all factors, interactions among the top 5, risk detector on the top one). Open "
         "models/flood_landslide_multihazard.model3 in the Graphical Modeler to see or change "

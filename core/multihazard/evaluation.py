@@ -200,6 +200,7 @@ class MhEvaluation:
     zonal: list = field(default_factory=list)
     zonal_columns: list = field(default_factory=list)
     shares: list = field(default_factory=list)  # class_shares rows
+    held_out: list = field(default_factory=list)  # heldout_scores rows
 
     def density_rows(self):
         return [{"inventory": k, "cell": f"flood {LEVELS[i]} - landslide {LEVELS[j]}",
@@ -207,15 +208,78 @@ class MhEvaluation:
                 for k, d in self.density.items() for i in range(5) for j in range(5)]
 
 
+def heldout_scores(maps, held, n_background=10_000, seed=0):
+    """AUC of each map on held-out presences against random background: ``maps`` {model:
+    {hazard: path}}, ``held`` {hazard: (x, y)} in the maps' CRS (presences split off before
+    any sampling, e.g. by 'Prepare multi-hazard samples'). The background is ``n_background``
+    seeded pixels drawn uniformly among the map's valid pixels (the same pixels for every map
+    on one grid with the same valid area), so no sampler's choice of absences enters the
+    score. Rows model, hazard, presences (on valid pixels), background, auc, auc_low,
+    auc_high (95 % bootstrap interval)."""
+    from ..stats.metrics import roc_auc
+    from .training import auc_interval
+    rows = []
+    for m, d in maps.items():
+        for h, path in d.items():
+            if h not in held or len(held[h][0]) == 0:
+                continue
+            ds = open_raster(path)
+            b = ds.GetRasterBand(1)
+            nd = b.GetNoDataValue()
+            nx, ny = ds.RasterXSize, ds.RasterYSize
+            t = ds.GetGeoTransform()
+            x, y = (np.asarray(v, float) for v in held[h])
+            col = np.floor((x - t[0]) / t[1]).astype(np.int64)
+            row = np.floor((y - t[3]) / t[5]).astype(np.int64)
+            inside = (col >= 0) & (col < nx) & (row >= 0) & (row < ny)
+            rng = np.random.default_rng([int(seed), 31])
+            bg_r = rng.integers(0, ny, 4 * n_background)
+            bg_c = rng.integers(0, nx, 4 * n_background)
+            rr = np.r_[row[inside], bg_r]
+            cc = np.r_[col[inside], bg_c]
+            vals = np.full(len(rr), np.nan)
+            order = np.argsort(rr, kind="stable")
+            for r0 in range(0, ny, 512):
+                lo, hi = np.searchsorted(rr[order], [r0, r0 + 512])
+                if lo == hi:
+                    continue
+                blk = b.ReadAsArray(0, r0, nx, min(512, ny - r0)).astype(float)
+                if nd is not None:
+                    blk[blk == nd] = np.nan
+                idx = order[lo:hi]
+                vals[idx] = blk[rr[idx] - r0, cc[idx]]
+            ds = None
+            n_in = int(inside.sum())
+            pv, bv = vals[:n_in], vals[n_in:]
+            pv = pv[np.isfinite(pv)]
+            bv = bv[np.isfinite(bv)][:n_background]
+            if len(pv) == 0 or len(bv) == 0:
+                rows.append(dict(model=m, hazard=h, presences=len(pv), background=len(bv),
+                                 auc=float("nan"), auc_low=float("nan"),
+                                 auc_high=float("nan")))
+                continue
+            yy = np.r_[np.ones(len(pv), int), np.zeros(len(bv), int)]
+            pp = np.r_[pv, bv]
+            lo_, hi_ = auc_interval(yy, pp, seed=seed)
+            rows.append(dict(model=m, hazard=h, presences=int(len(pv)),
+                             background=int(len(bv)), auc=roc_auc(yy, pp), auc_low=lo_,
+                             auc_high=hi_))
+    return rows
+
+
 def evaluate(maps, bivariate=None, inventories=None, extra=None, zones=None, sample=1_000_000,
-             seed=0, feedback=None):
+             seed=0, feedback=None, held_out=None, n_background=10_000):
     """Each part runs when its inputs are given: ``maps`` {model: {hazard: path}} (Jaccard when
     two models map a hazard), ``bivariate`` path with ``inventories`` {name: (x, y)} in its CRS
     (MH density; "both inventories" is added when there are two), ``extra`` {name: path} of
     further rasters (uncertainty, correlation) and ``zones`` (Band, {code: name}) for the zonal
-    means of every map (the zones are resampled to the maps' grid when on another)."""
+    means of every map (the zones are resampled to the maps' grid when on another);
+    ``held_out`` {hazard: (x, y)}: held-out presences, each map scored on them against random
+    background (:func:`heldout_scores`)."""
     fb = as_feedback(feedback)
     ev = MhEvaluation()
+    if held_out and maps:
+        ev.held_out = heldout_scores(maps, held_out, n_background, seed)
     inv = dict(inventories or {})
     two_models = sum(1 for d in maps.values() if d) >= 2
     edges = level_edges(maps, sample, seed, fb.sub(0, 0.3)) if maps and (two_models or inv) \
@@ -243,7 +307,7 @@ def evaluate(maps, bivariate=None, inventories=None, extra=None, zones=None, sam
                     write_stack(zs, zpath)
             ev.zonal = zonal_means(zonal_inputs, zpath, codes, fb.sub(0.6, 1.0))
             ev.zonal_columns = ["zone"] + [f"mean_{k}" for k in zonal_inputs]
-    if not (ev.jaccard or ev.density or ev.zonal):
+    if not (ev.jaccard or ev.density or ev.zonal or ev.held_out):
         raise InputError("Nothing to evaluate: give at least two models' maps of a hazard "
                          "(Jaccard), the bivariate classes with an inventory (MH density), or "
                          "maps with zones (zonal means).")
@@ -253,6 +317,14 @@ def evaluate(maps, bivariate=None, inventories=None, extra=None, zones=None, sam
 def evaluation_report(path, ev):
     """The HTML report of an :class:`MhEvaluation`."""
     rep = HtmlReport("Multi-hazard evaluation")
+    if ev.held_out:
+        rep.heading("Held-out presences against random background")
+        rep.paragraph("Each map's AUC on presences held out before any sampling, against "
+                      "random background pixels of the map (the same for every map): no "
+                      "sampler's absences enter this score, unlike the test AUCs of the "
+                      "training report. auc_low and auc_high: 95 % bootstrap interval.",
+                      note=True)
+        rep.table(ev.held_out, left=("model", "hazard"))
     if ev.jaccard:
         rep.heading("Spatial agreement of the high + very high areas (Jaccard)")
         rep.table(ev.jaccard, left=("hazard", "pair"))

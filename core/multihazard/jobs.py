@@ -31,6 +31,8 @@ class TrainMultiHazard(Job):
     features_by_zone: typing.Optional[dict[str, list[str]]] = None
     crs_wkt: str = ""
     algorithm: str = ""
+    zone_mode: str = "paper"
+    shrink_k: float = training.SHRINK_K
 
     def run(self, a, fb):
         res = training.train(
@@ -39,7 +41,7 @@ class TrainMultiHazard(Job):
             min_samples=self.min_samples, min_val=self.min_val, seed=self.seed,
             n_iter=self.n_iter, ef_epochs=self.ef_epochs, gate_epochs=self.gate_epochs,
             patience=self.patience, batch=self.batch, feedback=fb.sub(0, 0.98),
-            augmented=a["augmented"])
+            augmented=a["augmented"], zone_mode=self.zone_mode, shrink_k=self.shrink_k)
         training.save_bundle(self.bundle_path, res, seed=self.seed, crs_wkt=self.crs_wkt,
                              algorithm=self.algorithm)
         return ({"metrics": res.metrics, "notes": res.notes, "sources": res.sources,

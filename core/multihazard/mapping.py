@@ -24,6 +24,9 @@ PRODUCTS = tuple(f"{m}_{h}" for m in MODELS for h in HAZARDS) + ("logdet", "rho"
 #: products of one value per pixel (not a probability per hazard)
 SINGLE = ("logdet", "rho", "w_ef", "di", "aoa")
 BIVARIATE_NODATA = 255
+#: default half-width (pixels) of the transition band across zone borders of the algorithm
+#: 'Map multi-hazard susceptibility' (measured on the sample area: README, issue 30)
+BLEND_PX = 8
 
 
 def _wanted_models(products):
@@ -36,20 +39,51 @@ def _wanted_models(products):
         ("di",) if {"di", "aoa"} & set(products) else ())
 
 
-def predict_tile(stack, pad, predictor, zone_names, products):
+def predict_tile(stack, pad, predictor, zone_names, products, blend_px=0):
     """Every requested product on one window: dict product -> float32 (rows, cols), NaN on
     nodata or outside the zones the bundle knows. Each zone's portion of the window goes
-    through that zone's models."""
+    through that zone's models. With ``blend_px`` > 0 the probabilities are blended across
+    zone borders: each zone's models weigh 0.5 + s / (2 blend_px) (clipped to 0..1) at a pixel
+    at signed distance s pixels from the border (positive inside the zone), so the map passes
+    from one zone's models to the next over 2 x ``blend_px`` pixels instead of jumping; the
+    other products (uncertainty, correlation, gate weight, applicability) stay the pixel's own
+    zone's. Zones farther than the window's edge are not seen: keep ``blend_px`` within the
+    tiles' overlap."""
     data = stack.read(pad)
     zcode = data[-1]
     out = {p: np.full((pad.rows, pad.cols), np.nan, np.float32) for p in products}
     wanted = _wanted_models(products)
     known = predictor.zones
-    for code in np.unique(zcode[~np.isnan(zcode)]).astype(int):
-        name = zone_names.get(code)
-        if name not in known:
-            continue
+    codes = [int(c) for c in np.unique(zcode[~np.isnan(zcode)])
+             if zone_names.get(int(c)) in known]
+    probs = [p for p in products if p not in SINGLE]
+    blend = blend_px > 0 and len(codes) > 1 and probs
+    if blend:
+        from scipy import ndimage
+        valid = ~np.isnan(zcode) & np.isin(np.nan_to_num(zcode, nan=-1), codes) & \
+            ~np.isnan(data[:-1]).any(axis=0)
+        num = {p: np.zeros((pad.rows, pad.cols)) for p in probs}
+        den = np.zeros((pad.rows, pad.cols))
+    for code in codes:
+        name = zone_names[code]
         sel = zcode == code
+        if blend:
+            d_in = ndimage.distance_transform_edt(sel)
+            d_out = ndimage.distance_transform_edt(~sel)
+            signed = np.where(sel, d_in - 0.5, 0.5 - d_out)
+            wgt = np.clip(0.5 + signed / (2.0 * blend_px), 0.0, 1.0)
+            reach = valid & (wgt > 0)
+            res = predictor.predict_zone(name, data[:-1, reach].T, wanted)
+            w = wgt[reach]
+            den[reach] += w
+            for p in probs:
+                m, h = p.split("_")
+                num[p][reach] += w * res[f"p_{m}"][:, HAZARDS.index(h)]
+            own = sel[reach]
+            for p in products:
+                if p in SINGLE:
+                    out[p][sel & reach] = res[p][own]
+            continue
         res = predictor.predict_zone(name, data[:-1, sel].T, wanted)
         for p in products:
             if p in SINGLE:
@@ -57,13 +91,17 @@ def predict_tile(stack, pad, predictor, zone_names, products):
             else:
                 m, h = p.split("_")
                 out[p][sel] = res[f"p_{m}"][:, HAZARDS.index(h)]
+    if blend:
+        ok = den > 0
+        for p in probs:
+            out[p][ok] = (num[p][ok] / den[ok]).astype(np.float32)
     return out
 
 
 def _predict_item(stack, item, shared):
     """A tile-plan item's part to predict (see :func:`tile_plan`), for ``run_tiles``."""
-    predictor, zone_names, products = shared
-    return predict_tile(stack, item[2], predictor, zone_names, products)
+    predictor, zone_names, products, blend_px = shared
+    return predict_tile(stack, item[2], predictor, zone_names, products, blend_px)
 
 
 class _StripMerger:
@@ -149,12 +187,18 @@ def tile_plan(grid, size, overlap, band_px=4096):
 
 def map_multihazard(predictor, bands, grid, zone_band, zone_names, outputs, bivariate=None,
                     bivariate_model="moe", size=512, overlap=32, workers=1, scheduler=None,
-                    sample=1_000_000, seed=0, feedback=None, band_px=4096):
+                    sample=1_000_000, seed=0, feedback=None, band_px=4096, blend_px=0):
     """Write the products named in ``outputs`` (product -> GeoTIFF path) and, if ``bivariate``
     is a path, the bivariate classes of ``bivariate_model``. ``zone_band`` is a raster of zone
     codes; ``zone_names`` maps a code to its zone's name. Returns a summary dict (breaks,
-    class counts, valid pixels, pixels in zones the bundle does not know)."""
+    class counts, valid pixels, pixels in zones the bundle does not know). ``blend_px``: the
+    half-width of the transition band across zone borders (:func:`predict_tile`), at most the
+    overlap."""
     from ..io.tiles import run_tiles
+    if blend_px < 0 or (blend_px > overlap and blend_px > 0):
+        raise InputError(f"The zone-border transition ({blend_px} px) must be between 0 and "
+                         f"the tiles' overlap ({overlap} px): a tile sees no farther.",
+                         "BLEND")
     fb = as_feedback(feedback)
     man = predictor.manifest
     names = man.names
@@ -228,7 +272,7 @@ def map_multihazard(predictor, bands, grid, zone_band, zone_names, outputs, biva
             with AlignedStack(stack_bands, grid):  # fail early on bad rasters, in this thread
                 pass
             run_tiles(plan, _predict_item, consume, (stack_bands, grid),
-                      (predictor, zone_names, order), workers, scheduler, fb)
+                      (predictor, zone_names, order, int(blend_px)), workers, scheduler, fb)
             if state["merger"] is not None:
                 state["merger"].flush(grid.ysize)
         finally:
@@ -257,7 +301,7 @@ def map_multihazard(predictor, bands, grid, zone_band, zone_names, outputs, biva
 
 def map_bundle(bundle_path, bands, grid, zone_band, zone_names, outputs, bivariate=None,
                bivariate_model="moe", size=512, overlap=32, workers=1, scheduler=None,
-               sample=1_000_000, seed=0, feedback=None):
+               sample=1_000_000, seed=0, feedback=None, blend_px=0):
     """:func:`map_multihazard` with the bundle read from ``bundle_path``: refuses an overlap not
     smaller than the tile or zones of which none is the bundle's, and writes every file under a
     temporary name, moved into place only when all are complete."""
@@ -281,7 +325,7 @@ def map_bundle(bundle_path, bands, grid, zone_band, zone_names, outputs, bivaria
         biv_tmp = stages.enter_context(AtomicOutput(bivariate)) if bivariate else None
         return map_multihazard(predictor, bands, grid, zone_band, zone_names, tmp, biv_tmp,
                                bivariate_model, size, overlap, workers, scheduler, sample, seed,
-                               feedback)
+                               feedback, blend_px=blend_px)
 
 
 def bivariate_legend():

@@ -52,9 +52,18 @@ def training_report(path, result, predictions=None):
         rep.add_figure(fig, "macro AUC per model and hazard")
     calibration_section(rep, calibration_groups(predictions or {}),
                         "the test splits of every zone (real points only)")
+    caution = result.get("caution")
+    if caution:
+        rep.heading("Caution: optimistic scores")
+        rep.paragraph(caution)
     rep.heading("Per zone")
-    rep.table([r for r in rows if r["zone"] != "macro"], ["zone", "hazard", "model", "n"] +
-              list(METRICS), left=("zone", "hazard", "model"))
+    rep.paragraph("auc_low and auc_high: the 95 % percentile bootstrap interval of the test AUC "
+                  "(500 seeded resamples within each class). A zone's test split with fewer "
+                  "than 30 presences is flagged among the notes.", note=True)
+    per_zone = [r for r in rows if r["zone"] != "macro"]
+    extra = [c for c in ("presences", "auc_low", "auc_high") if any(c in r for r in per_zone)]
+    rep.table(per_zone, ["zone", "hazard", "model", "n"] + extra + list(METRICS),
+              left=("zone", "hazard", "model"))
     rep.heading("Models each zone uses")
     rep.table([dict(zone=z, **s) for z, s in result["sources"].items()])
     if result["notes"]:

@@ -12,10 +12,95 @@ from .blocks import split_three
 
 HAZARD_INPUTS = (("FLOODS", "flood"), ("LANDSLIDES", "landslide"))
 
+#: absence methods: key -> (value of the 'sampler' field, description). The order is the
+#: algorithms' enum order; DEFAULT_ABSENCES recovers the sample area's truth best (README)
+ABSENCE_METHODS = {
+    "ocsvm_xy": ("ocsvm", "one-class SVM on the presences' coordinates (FL-MHSM study)"),
+    "ocsvm_factors": ("ocsvm_factors", "one-class SVM on the presences' factor values"),
+    "buffer_random": ("buffer_random", "random, outside a buffer around every presence"),
+    "mahalanobis": ("mahalanobis", "Mahalanobis chi-square, far from the presences in factor "
+                                   "space (Rangamati Mahalanobis study)"),
+}
+DEFAULT_ABSENCES = "buffer_random"
+#: synthetic (KDE) presences per training presence of the algorithm 'Prepare multi-hazard
+#: samples' (the FL-MHSM study uses 1.5): a KDE of the presences' coordinates with Scott's bandwidth
+#: spreads its points kilometres around them, i.e. draws the inventory's density, not the
+#: hazard's conditions; on the sample area every ratio above 0 lowered the maps' rank
+#: correlation with the truth (README, issue 30)
+DEFAULT_KDE_RATIO = 0.0
+#: absences per presence of the algorithm (the FL-MHSM study: 1): random background needs more points
+#: than presences to show the models the landscape the presences are rare in; on the sample
+#: area 3 raised the flood map's rank correlation with the truth from 0.77 to 0.83 (README)
+DEFAULT_ABSENCE_RATIO = 3.0
+#: samplers that set absences apart from the presences by construction (the training report's
+#: caution): the susceptibility training's list plus the coordinate one-class SVM, whose
+#: absences lie geographically outside the inventory's outline
+SEPARATING = {"ocsvm": "outside the one-class SVM's outline of the presences' coordinates",
+              "ocsvm_factors": "outside the one-class SVM's outline of the presences' factor "
+                               "values",
+              "mahalanobis": "far from the presences in factor space (Mahalanobis chi-square)",
+              "buffer_random": "outside a buffer around every presence"}
+
+
+def draw_absences(stack, pres, count, rng, method="ocsvm_xy", min_distance=100.0, nu=0.1,
+                  feedback=None):
+    """``count`` absences of one hazard by ``method`` (:data:`ABSENCE_METHODS`), at least
+    ``min_distance`` from every presence: (x, y)."""
+    if method not in ABSENCE_METHODS:
+        raise InputError(f"Unknown absence method '{method}': choose among "
+                         f"{', '.join(ABSENCE_METHODS)}.", "ABSENCES")
+    if method == "ocsvm_xy":
+        ax, ay, _, _, _ = smp.ocsvm_absences(stack, pres, count, rng, min_distance, nu,
+                                             feedback=feedback)
+        return ax, ay
+    if method == "buffer_random":
+        ax, ay, _ = smp.draw(smp.Admissible(stack, pres, min_distance), count, rng, feedback)
+        return ax, ay
+    cont = [j for j, b in enumerate(stack.bands) if not b.categorical]
+    if not cont:
+        raise InputError("Absences in factor space need at least one continuous factor.",
+                         "FACTORS")
+    names = [stack.bands[j].name for j in cont]
+    V = pres.values[:, cont]
+    if method == "mahalanobis":
+        from ..sampling.mahalanobis import mahalanobis_absences
+        model = smp.mahalanobis_model(V, names, allow_pinv=True)
+        res = mahalanobis_absences(stack, pres, cont, model, count, rng, None, None,
+                                   min_distance, feedback)
+        return res.x, res.y
+    from sklearn.svm import OneClassSVM
+    from ..io.raster import sample_at
+    mu, sd = V.mean(axis=0), V.std(axis=0)
+    sd[sd == 0] = 1.0
+    svm = OneClassSVM(nu=nu, gamma="scale").fit((V - mu) / sd)
+    adm = smp.Admissible(stack, pres, min_distance)
+    xs, ys, got, taken = [], [], 0, np.empty(0, np.int64)
+    for _ in range(20):
+        adm.exclude = taken if len(taken) else None
+        try:
+            cx, cy, cf = smp.draw(adm, max(4 * (count - got), 100), rng, at_most=True)
+        except InputError:
+            break
+        cv = sample_at(stack, cx, cy)[:, cont]
+        out = svm.predict((cv - mu) / sd) == -1
+        cx, cy = cx[out][:count - got], cy[out][:count - got]
+        xs.append(cx)
+        ys.append(cy)
+        got += len(cx)
+        taken = np.concatenate([taken, cf])
+        if got >= count:
+            break
+    if got < count:
+        raise InputError(f"Only {got} one-class-SVM outliers in factor space at least "
+                         f"{min_distance:g} from every presence for {count} absences: lower "
+                         f"the ratio or the minimum distance, or raise nu.", "ABSENCE_RATIO")
+    return np.concatenate(xs), np.concatenate(ys)
+
 
 def multihazard_samples(stack, inventories, zones_at, seed=0, kde_ratio=1.5, spacing=100.0,
-                        absence_ratio=1.0, min_distance=100.0, nu=0.1, feedback=None, log=None,
-                        warn=None):
+                        absence_ratio=DEFAULT_ABSENCE_RATIO, min_distance=100.0, nu=0.1,
+                        feedback=None, log=None,
+                        warn=None, absences=DEFAULT_ABSENCES):
     """``inventories`` {hazard: (x, y)} in the stack's CRS (flood, then landslide);
     ``zones_at(x, y)`` gives each point's zone name or None. Per hazard, the real presences are
     split first (80/10/10 per zone); round(kde_ratio x training presences) synthetic presences
@@ -23,10 +108,14 @@ def multihazard_samples(stack, inventories, zones_at, seed=0, kde_ratio=1.5, spa
     from every real presence, and all go to the training split: validation and test hold real
     points only (the FL-MHSM study augments the training data; METHODS 1.8 marks synthetic points so
     that evaluation can leave them out). round(absence_ratio x (presences + synthetic))
-    absences, split 80/10/10 per zone. Samples outside every zone are left out (with a
+    absences by ``absences`` (:data:`ABSENCE_METHODS`; 'sampler' says which), split 80/10/10
+    per zone. Samples outside every zone are left out (with a
     warning). Returns (x, y, columns) with columns hazard, label, augmented, sampler, zone,
     split (:func:`split_counts` tells what each split holds)."""
     stack.grid.check_distance(spacing, "SPACING", "spacing of the synthetic presences")
+    if absences not in ABSENCE_METHODS:
+        raise InputError(f"Unknown absence method '{absences}': choose among "
+                         f"{', '.join(ABSENCE_METHODS)}.", "ABSENCES")
     fb = as_feedback(feedback)
     log = log or (lambda msg: None)
     warn = warn or log
@@ -60,8 +149,8 @@ def multihazard_samples(stack, inventories, zones_at, seed=0, kde_ratio=1.5, spa
                                      keep_away=np.column_stack([pres.x[~train],
                                                                 pres.y[~train]]))
         n_abs = int(round(absence_ratio * (len(pres) + n_kde)))
-        ax, ay, _, _, _ = smp.ocsvm_absences(stack, pres, n_abs, rng, min_distance, nu,
-                                             feedback=step.sub(0.4, 1.0))
+        ax, ay = draw_absences(stack, pres, n_abs, rng, absences, min_distance, nu,
+                               step.sub(0.4, 1.0))
         kz, az = zones(kx, ky), zones(ax, ay)
         asplit = np.full(len(ax), "", object)
         ain = az != ""
@@ -70,7 +159,7 @@ def multihazard_samples(stack, inventories, zones_at, seed=0, kde_ratio=1.5, spa
         for x, y, lab, aug, samp, z, sp in (
                 (pres.x, pres.y, 1, 0, "presence", pz, psplit),
                 (kx, ky, 1, 1, "kde", kz, np.full(len(kx), "train", object)),
-                (ax, ay, 0, 0, "ocsvm", az, asplit)):
+                (ax, ay, 0, 0, ABSENCE_METHODS[absences][0], az, asplit)):
             keep = z != ""
             n = int(keep.sum())
             parts.append((x[keep], y[keep], np.full(n, name, object), np.full(n, lab),
@@ -105,3 +194,44 @@ def split_counts(hazard, label, augmented, split):
                              synthetic=int((m & (label == 1) & (augmented == 1)).sum()),
                              absences=int((m & (label == 0)).sum())))
     return rows
+
+
+def separating_caution(sampler, label, macro_auc=None):
+    """The caution about test scores on absences that a sampler of :data:`SEPARATING` set
+    apart from the presences by construction (None when there are none): the models partly
+    learn where the sampler put the absences, and any split of these samples rewards it."""
+    sampler = np.asarray(sampler).astype(str)
+    label = np.asarray(label).astype(int)
+    found = {s: int(((sampler == s) & (label == 0)).sum()) for s in SEPARATING}
+    found = {s: n for s, n in found.items() if n}
+    if not found:
+        return None
+    how = "; ".join(f"{n} absences from '{s}', drawn {SEPARATING[s]}" for s, n in found.items())
+    auc = f" (macro AUCs {macro_auc})" if macro_auc else ""
+    return (f"The test scores{auc} are optimistic. {how}: the models partly learn where the "
+            f"sampler put the absences, and any split of these samples rewards it. Score the "
+            f"maps on held-out presences against random background ('Multi-hazard evaluation "
+            f"report' with the held-out inventories of 'Prepare multi-hazard samples') before "
+            f"trusting them.")
+
+
+def split_held_out(inventories, share, seed=0, block_size=2000.0):
+    """Hold out ``share`` of each hazard's inventory {hazard: (x, y)} before any sampling, in
+    whole square blocks of ``block_size`` map units (None: at random), as 'Split inventory'
+    does (core.susceptibility.holdout.holdout_mask, seeded per hazard). Returns (training
+    inventories, held-out inventories), both {hazard: (x, y)}; share 0 holds nothing out."""
+    if not share:
+        return dict(inventories), {h: (np.empty(0), np.empty(0)) for h in inventories}
+    from ..susceptibility.holdout import holdout_mask
+    train, held = {}, {}
+    for k, (key, name) in enumerate(HAZARD_INPUTS):
+        if name not in inventories:
+            continue
+        x, y = (np.asarray(v, float) for v in inventories[name])
+        try:
+            m = holdout_mask(x, y, share, seed + 20 + k, block_size)
+        except InputError as exc:
+            raise InputError(f"{name} inventory: {exc.args[0]}", exc.input_name or key) from None
+        train[name] = (x[~m], y[~m])
+        held[name] = (x[m], y[m])
+    return train, held

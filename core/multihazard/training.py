@@ -33,6 +33,10 @@ from ..util.progress import as_feedback
 
 HAZARDS = ("flood", "landslide")
 MODELS = ("lf", "ef", "moe")
+ZONE_MODES = ("shrink", "paper")
+#: the prior sample size of the shrinkage towards the all-zone models (zone_mode "shrink"):
+#: w = n / (n + SHRINK_K); measured on the sample area (README, issue 30)
+SHRINK_K = 200.0
 METRICS = ("auc", "precision", "recall", "f1", "brier", "accuracy")
 ALL = "all"
 
@@ -134,18 +138,30 @@ class TrainResult:
     zones: list
     counts: list = field(default_factory=list)  # what each split holds (samples.split_counts)
     test_predictions: dict = field(default_factory=dict)  # "y_<h>", "<model>_<h>": pooled test
+    shrink: dict = field(default_factory=dict)  # zone -> {hazard: weight of its own models}
 
 
 def train(X, names, categorical, hazard, label, zone, split, x, y, features_by_zone=None,
           radius=100.0, min_samples=10, min_val=5, seed=0, n_iter=10, ef_epochs=100,
-          gate_epochs=200, patience=10, batch=256, feedback=None, augmented=None):
+          gate_epochs=200, patience=10, batch=256, feedback=None, augmented=None,
+          zone_mode="paper", shrink_k=SHRINK_K):
     """Train LF, EF and the MoE gate per zone (with fallback to all zones) and evaluate them on
-    each zone's test split. ``X`` (n, factors) holds every factor at the samples;
-    ``augmented`` (1: a synthetic presence) keeps synthetic points in training only: any in
-    the validation or test split are left out with a note, and they never count as the other
-    hazard's events."""
+    each zone's test split. ``zone_mode`` "paper" (FL-MHSM study): each zone's predictions are its
+    own models'; "shrink": the models on all zones are always trained, and each zone's
+    prediction of a hazard leans on them by its sample size: logit p = w logit p_zone +
+    (1 - w) logit p_all with w = n / (n + ``shrink_k``), n the zone's real training presences
+    of that hazard (a zone with few samples borrows strength from all zones). ``X`` (n,
+    factors) holds every factor at the samples; ``augmented`` (1: a synthetic presence) keeps
+    synthetic points in training only: any in the validation or test split are left out with
+    a note, and they never count as the other hazard's events."""
     from ..hnn.network import set_seed
     fb = as_feedback(feedback)
+    if zone_mode not in ZONE_MODES:
+        raise InputError(f"Unknown zone mode '{zone_mode}': choose among "
+                         f"{', '.join(ZONE_MODES)}.", "ZONE_MODE")
+    if not shrink_k >= 0:
+        raise InputError(f"The shrinkage's prior size must be 0 or more, not {shrink_k}.",
+                         "SHRINK_K")
     X = np.asarray(X, float)
     hazard = np.asarray(hazard).astype(str)
     label = np.asarray(label).astype(int)
@@ -230,8 +246,8 @@ def train(X, names, categorical, hazard, label, zone, split, x, y, features_by_z
                          f"gate trained on all zones.")
         s["gate"] = z if ef_ok else ALL
         plan[z] = s
-    need_all = any(v == ALL for s in plan.values() for k, v in s.items() if not
-                   k.startswith("cal_"))
+    need_all = zone_mode == "shrink" or any(
+        v == ALL for s in plan.values() for k, v in s.items() if not k.startswith("cal_"))
     keys = zones + ([ALL] if need_all else [])
     steps = len(keys)
     for k, key in enumerate(keys):
@@ -277,6 +293,18 @@ def train(X, names, categorical, hazard, label, zone, split, x, y, features_by_z
     # resolve the sources of every zone, then train the gates on validation outputs
     for z in zones:
         sources[z] = {k: v for k, v in plan[z].items() if not k.startswith("cal_")}
+    shrink = {}
+    if zone_mode == "shrink":
+        tr_real = (split == "train") & (augmented == 0) & (label == 1)
+        for z in zones:
+            shrink[z] = {}
+            for h in HAZARDS:
+                n = int((tr_real & (zone == z) & (hazard == h)).sum())
+                shrink[z][h] = float(n / (n + shrink_k)) if n + shrink_k > 0 else 1.0
+            notes.append(f"Zone {z}: its predictions lean on the models trained on all zones "
+                         f"(weight of the zone's own models: " + ", ".join(
+                             f"{h} {shrink[z][h]:.2f}" for h in HAZARDS) +
+                         f"; n / (n + {shrink_k:g}), n its training presences).")
 
     def experts(z, rows_mask):
         """Expert probabilities z = [p_LF(flood), p_LF(landslide), p_EF(flood), p_EF(...)]
@@ -287,7 +315,8 @@ def train(X, names, categorical, hazard, label, zone, split, x, y, features_by_z
         ef = sets[src["ef"]].ef_predict(Xr)[0]
         return np.column_stack([lf, ef]).astype(np.float32)
 
-    gate_keys = sorted({s["gate"] for s in sources.values()}, key=lambda k: (k == ALL, k))
+    gate_keys = sorted({s["gate"] for s in sources.values()} |
+                       ({ALL} if zone_mode == "shrink" else set()), key=lambda k: (k == ALL, k))
     for key in gate_keys:
         if key == ALL:
             Zs, Ys = [], []
@@ -308,7 +337,7 @@ def train(X, names, categorical, hazard, label, zone, split, x, y, features_by_z
     # test metrics per zone and hazard, then macro averages over zones
     from .samples import split_counts
     result = TrainResult(sets, sources, [], notes, list(names), list(categorical), zones,
-                         split_counts(hazard, label, augmented, split))
+                         split_counts(hazard, label, augmented, split), shrink=shrink)
     pred = Predictor.from_result(result)
     rows_out = []
     pooled = collections.defaultdict(list)
@@ -326,10 +355,18 @@ def train(X, names, categorical, hazard, label, zone, split, x, y, features_by_z
                              f"metrics for it.")
                 continue
             pooled[f"y_{h}"].append(yt)
+            n_pres = int(yt.sum())
+            if n_pres < MIN_TEST_PRESENCES:
+                notes.append(f"Zone {z}: its {h} test split holds {n_pres} presence(s), fewer "
+                             f"than {MIN_TEST_PRESENCES}: its {h} AUCs are uncertain (see "
+                             f"their 95 % bootstrap intervals).")
             for m in MODELS:
+                pm = out[f"p_{m}"][own, j]
+                lo, hi = auc_interval(yt, pm, seed=seed)
                 rows_out.append(dict(zone=z, hazard=h, model=m.upper(), n=int(own.sum()),
-                                     **scores(yt, out[f"p_{m}"][own, j])))
-                pooled[f"{m}_{h}"].append(out[f"p_{m}"][own, j])
+                                     presences=n_pres, **scores(yt, pm), auc_low=lo,
+                                     auc_high=hi))
+                pooled[f"{m}_{h}"].append(pm)
     for h in HAZARDS:
         for m in MODELS:
             sel = [r for r in rows_out if r["hazard"] == h and r["model"] == m.upper()]
@@ -341,6 +378,29 @@ def train(X, names, categorical, hazard, label, zone, split, x, y, features_by_z
     result.test_predictions = {k: np.concatenate(v).astype(float) for k, v in pooled.items()}
     fb.report(1.0)
     return result
+
+
+#: a zone's test split with fewer presences than this gets a warning about its AUCs
+MIN_TEST_PRESENCES = 30
+
+
+def auc_interval(y, p, n_boot=500, seed=0, level=0.95):
+    """Percentile bootstrap interval of the AUC of (y, p): ``n_boot`` seeded resamples of the
+    rows, stratified by class (each resample keeps the presences' and absences' counts)."""
+    from ..stats.metrics import roc_auc
+    y = np.asarray(y).astype(int)
+    p = np.asarray(p, float)
+    pos, neg = np.flatnonzero(y == 1), np.flatnonzero(y == 0)
+    if len(pos) == 0 or len(neg) == 0:
+        return float("nan"), float("nan")
+    rng = np.random.default_rng([int(seed), 30])
+    yy = np.r_[np.ones(len(pos), int), np.zeros(len(neg), int)]
+    vals = np.empty(n_boot)
+    for b in range(n_boot):
+        idx = np.r_[rng.choice(pos, len(pos)), rng.choice(neg, len(neg))]
+        vals[b] = roc_auc(yy, p[idx])
+    a = (1 - level) / 2
+    return float(np.quantile(vals, a)), float(np.quantile(vals, 1 - a))
 
 
 def train_gate(Z, Y, seed=0, epochs=200, batch=256, patience=10, holdout=0.2):
@@ -401,9 +461,26 @@ class Predictor:
 
     def predict_zone(self, z, Xall, wanted=MODELS):
         """Dict of arrays for the rows ``Xall`` (every bundle factor) in zone ``z``: p_lf,
-        p_ef, p_moe (n, 2), logdet and rho (n,), w_ef (n,)."""
+        p_ef, p_moe (n, 2), logdet and rho (n,), w_ef (n,). With shrinkage weights in the
+        bundle, the probabilities lean on the all-zone models (see :func:`train`)."""
         sets, sources = self._load()
-        src = sources[z]
+        w = self.manifest.shrink.get(z)
+        out = self._predict_sources(sets, sources[z], Xall, wanted)
+        if w is None or all(v >= 1.0 for v in w.values()):
+            return out
+        base = self._predict_sources(sets, {k: ALL for k in sources[z]}, Xall,
+                                     tuple(m for m in wanted if m in MODELS))
+        wz = np.array([w[h] for h in HAZARDS])[None, :]
+        for m in MODELS:
+            key = f"p_{m}"
+            if key in out:
+                a = np.clip(out[key], 1e-7, 1 - 1e-7)
+                b = np.clip(base[key], 1e-7, 1 - 1e-7)
+                lg = wz * np.log(a / (1 - a)) + (1 - wz) * np.log(b / (1 - b))
+                out[key] = 1 / (1 + np.exp(-lg))
+        return out
+
+    def _predict_sources(self, sets, src, Xall, wanted):
         out = {}
         need_ef = "ef" in wanted or "moe" in wanted
         need_lf = "lf" in wanted or "moe" in wanted
@@ -475,11 +552,16 @@ class BundleManifest(Manifest):
     metrics: Free = None
     notes: Free = None
     versions: dict[str, str] = field(default_factory=dict)
+    shrink: dict[str, dict[str, float]] = field(default_factory=dict)
 
     def validate(self, where):
         keys = [s.key for s in self.sets]
         bad = self.hazards != list(HAZARDS) or len(self.names) != len(self.categorical) \
             or len(set(keys)) != len(keys) or set(self.sources) != set(self.zones)
+        bad |= not set(self.shrink) <= set(self.zones) or (
+            bool(self.shrink) and ALL not in keys) or any(
+            set(w) != set(HAZARDS) or not all(0.0 <= v <= 1.0 for v in w.values())
+            for w in self.shrink.values())
         for src in self.sources.values():
             bad |= not set(src) <= {"lf_flood", "lf_landslide", "ef", "gate"} or \
                 not set(src.values()) <= set(keys)
@@ -513,7 +595,8 @@ def bundle_manifest(result, **fields):
     return BundleManifest(hazards=list(HAZARDS), names=list(result.names),
                           categorical=list(result.categorical), zones=list(result.zones),
                           sources=result.sources, sets=sets, metrics=result.metrics,
-                          notes=result.notes, versions=versions(), **fields)
+                          notes=result.notes, versions=versions(),
+                          shrink=dict(result.shrink), **fields)
 
 
 def save_bundle(path, result, **fields):

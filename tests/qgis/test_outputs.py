@@ -58,7 +58,7 @@ DESTINATIONS = {  # every destination parameter of each algorithm (test_provider
                               "OUTPUT_UNCERTAINTY", "OUTPUT_CORRELATION", "OUTPUT_GATE",
                               "OUTPUT_DI", "OUTPUT_AOA", "OUTPUT_BIVARIATE"],
     "hazard:ocsvmabsences": ["OUTPUT"],
-    "hazard:multihazardsamples": ["OUTPUT"],
+    "hazard:multihazardsamples": ["OUTPUT", "OUTPUT_HELD_OUT"],
     "hazard:multiratioabsences": ["OUTPUT"],
     "hazard:susceptibilityratioabsences": ["OUTPUT", "OUTPUT_MAP", "OUTPUT_HTML"],
     "hazard:factorthresholdabsences": ["OUTPUT", "OUTPUT_HTML"],

@@ -46,7 +46,8 @@ WORKFLOW_ORDER = {
                             "SEED"],
     "workflowhnn": ["UNITS", "FACTORS", "LANDSLIDES", "SEED", "EPOCHS"],
     "workflowmultihazard": ["FLOODS", "LANDSLIDES", "FACTORS", "CATEGORICAL", "ZONES",
-                            "ZONE_FIELD", "SEED", "KDE_RATIO", "TILE_SIZE"],
+                            "ZONE_FIELD", "SEED", "KDE_RATIO", "ABSENCE_METHOD",
+                            "TILE_SIZE"],
 }
 
 

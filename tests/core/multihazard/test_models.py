@@ -12,6 +12,7 @@ from hazard_susceptibility.core.multihazard import evaluation as mh_eval
 from hazard_susceptibility.core.multihazard import training as mh_train
 from hazard_susceptibility.core.multihazard import blocks as mh
 from hazard_susceptibility.core.io.raster import Band, Grid
+from hazard_susceptibility.core.util.errors import InputError
 from tests.helpers import write_raster
 
 T = (500000.0, 30.0, 0.0, 9000000.0, 0.0, -30.0)
@@ -419,3 +420,122 @@ def test_area_of_applicability_per_zone_equals_brute_force(trained):
     X2 = d["X"][d["zone"] == "2"][:50]
     got2 = mh_train.Predictor.from_result(res).predict_zone("2", X2, ("di",))
     np.testing.assert_allclose(got2["di"], app2.di(res.sets["all"].columns(X2)))
+
+
+@pytest.fixture(scope="module")
+def trained_shrink(trained):
+    d, _, _, tmp = trained
+    res = mh_train.train(d["X"], ["a", "b", "noise"], [False] * 3, d["hazard"], d["label"],
+                         d["zone"], d["split"], d["x"], d["y"], radius=30, min_samples=10,
+                         seed=5, n_iter=2, ef_epochs=8, gate_epochs=8, patience=3, batch=128,
+                         augmented=d["augmented"], zone_mode="shrink", shrink_k=50.0)
+    path = str(tmp / "shrink.mhz")
+    mh_train.save_bundle(path, res, seed=5)
+    return d, res, path, tmp
+
+
+def test_shrinkage_mixes_zone_and_all_zone_logits_by_sample_size(trained_shrink):
+    d, res, path, _ = trained_shrink
+    assert mh_train.ALL in res.sets and res.sets[mh_train.ALL].gate_w is not None
+    real = (d["split"] == "train") & (d["augmented"] == 0) & (d["label"] == 1)
+    for z in ("1", "2"):
+        for h in mh_train.HAZARDS:
+            n = int((real & (d["zone"] == z) & (d["hazard"] == h)).sum())
+            assert res.shrink[z][h] == pytest.approx(n / (n + 50.0))
+    pred = mh_train.Predictor.from_file(path)
+    rows = d["X"][d["zone"] == "1"][:300]
+    got = pred.predict_zone("1", rows)
+    sets, sources = pred._load()
+    own = pred._predict_sources(sets, sources["1"], rows, mh_train.MODELS)
+    base = pred._predict_sources(sets, {k: mh_train.ALL for k in sources["1"]}, rows,
+                                 mh_train.MODELS)
+    w = np.array([res.shrink["1"][h] for h in mh_train.HAZARDS])
+
+    def logit(p):
+        p = np.clip(p, 1e-7, 1 - 1e-7)
+        return np.log(p) - np.log1p(-p)
+    for m in ("lf", "ef", "moe"):
+        want = 1 / (1 + np.exp(-(w * logit(own[f"p_{m}"]) + (1 - w) * logit(base[f"p_{m}"]))))
+        np.testing.assert_allclose(got[f"p_{m}"], want, rtol=1e-6, atol=1e-9)
+    np.testing.assert_array_equal(got["rho"], own["rho"])  # not a probability: its own zone's
+    # paper mode writes no weights, and bad settings are named
+    with pytest.raises(InputError) as e:
+        mh_train.train(d["X"], ["a", "b", "noise"], [False] * 3, d["hazard"], d["label"],
+                       d["zone"], d["split"], d["x"], d["y"], zone_mode="pooled")
+    assert e.value.input_name == "ZONE_MODE"
+
+
+def test_blending_across_zone_borders(trained_shrink):
+    """Far from the border the blended map is the cut map; at the border it lies between the
+    two zones' models; the map jumps less at the border; a band wider than the overlap is
+    refused."""
+    from hazard_susceptibility.core.stats.fidelity import seam_ratio
+    d, res, path, tmp = trained_shrink
+    pred = mh_train.Predictor.from_file(path)
+    zone = Band(d["zpath"])
+    out = {}
+    for name, blend in (("cut", 0), ("blend", 4)):
+        prods = {p: str(tmp / f"{name}_{p}.tif") for p in ("moe_flood", "moe_landslide", "rho")}
+        mh_map.map_multihazard(pred, [Band(b.path) for b in d["bands"]], d["grid"], zone,
+                               {1: "1", 2: "2"}, prods, size=1000, overlap=8, blend_px=blend)
+        out[name] = {p: _read(v) for p, v in prods.items()}
+    half = SHAPE[1] // 2
+    far = np.r_[0:half - 4, half + 4:SHAPE[1]]
+    for p in ("moe_flood", "moe_landslide", "rho"):
+        np.testing.assert_allclose(out["blend"][p][:, far], out["cut"][p][:, far], rtol=1e-6)
+    np.testing.assert_array_equal(out["blend"]["rho"], out["cut"]["rho"])
+    # the column beside the border: between the two zones' models at those pixels
+    cut, bl = out["cut"]["moe_landslide"], out["blend"]["moe_landslide"]
+    Xc = np.column_stack([_read(b.path)[:, half - 1] for b in d["bands"]])
+    p1 = pred.predict_zone("1", Xc)["p_moe"][:, 1]
+    p2 = pred.predict_zone("2", Xc)["p_moe"][:, 1]
+    np.testing.assert_allclose(cut[:, half - 1], p1, rtol=1e-5)  # zone 1's own, when cut
+    w = 0.5 + 0.5 / 8  # 1 px inside zone 1: 0.5 + (1 - 0.5) / (2 x 4)
+    np.testing.assert_allclose(bl[:, half - 1], w * p1 + (1 - w) * p2, rtol=1e-5)
+    zones = _read(d["zpath"])
+    assert seam_ratio(bl, zones) < seam_ratio(cut, zones)
+    with pytest.raises(InputError) as e:
+        mh_map.map_multihazard(pred, [Band(b.path) for b in d["bands"]], d["grid"], zone,
+                               {1: "1", 2: "2"}, {"moe_flood": str(tmp / "x.tif")}, size=1000,
+                               overlap=8, blend_px=9)
+    assert e.value.input_name == "BLEND"
+
+
+def test_auc_interval_brackets_the_auc_and_is_seeded():
+    from sklearn.metrics import roc_auc_score
+    rng = np.random.default_rng(0)
+    y = np.r_[np.ones(40, int), np.zeros(200, int)]
+    p = np.r_[rng.normal(1, 1, 40), rng.normal(0, 1, 200)]
+    lo, hi = mh_train.auc_interval(y, p, seed=3)
+    assert lo < roc_auc_score(y, p) < hi and hi - lo < 0.3
+    assert (lo, hi) == mh_train.auc_interval(y, p, seed=3)
+    assert np.isnan(mh_train.auc_interval(np.zeros(5), np.arange(5))[0])
+
+
+def test_zone_aucs_carry_intervals_and_few_presences_warn(trained):
+    d, res, _, _ = trained
+    rows = [r for r in res.metrics if r["zone"] != "macro"]
+    assert all(r["auc_low"] <= r["auc"] <= r["auc_high"] for r in rows)
+    for r in rows:
+        warned = any(f"Zone {r['zone']}: its {r['hazard']} test split holds "
+                     f"{r['presences']} presence" in n for n in res.notes)
+        assert warned == (r["presences"] < mh_train.MIN_TEST_PRESENCES)
+
+
+def test_heldout_scores_against_random_background(tmp_path):
+    from hazard_susceptibility.core.multihazard.evaluation import heldout_scores
+    vals = np.tile(np.arange(100, dtype=float), (50, 1))  # rises eastwards
+    good = write_raster(tmp_path / "good.tif", vals, T)
+    bad = write_raster(tmp_path / "bad.tif", -vals, T)
+    # held-out presences in the 10 easternmost columns
+    rng = np.random.default_rng(1)
+    c, r = rng.integers(90, 100, 40), rng.integers(0, 50, 40)
+    x, y = T[0] + (c + 0.5) * T[1], T[3] + (r + 0.5) * T[5]
+    rows = heldout_scores({"moe": {"flood": good}, "lf": {"flood": bad}}, {"flood": (x, y)},
+                          n_background=2000, seed=2)
+    by = {r_["model"]: r_ for r_ in rows}
+    assert by["moe"]["presences"] == 40 and by["moe"]["background"] == 2000
+    # the background is uniform: AUC = mean share of background below a presence's value
+    assert by["moe"]["auc"] == pytest.approx(0.95, abs=0.02)
+    assert by["lf"]["auc"] == pytest.approx(1 - by["moe"]["auc"], abs=1e-9)
+    assert by["moe"]["auc_low"] < by["moe"]["auc"] < by["moe"]["auc_high"]

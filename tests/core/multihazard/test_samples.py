@@ -33,9 +33,10 @@ def test_counts_zones_and_a_stratified_split(tmp_path):
     warnings = []
     with _stack(tmp_path) as st:
         x, y, cols = multihazard_samples(st, inv, zones_at, seed=3, kde_ratio=1.5, spacing=20,
-                                         absence_ratio=1.0, min_distance=20, warn=warnings.append)
+                                         absence_ratio=1.0, min_distance=20, warn=warnings.append,
+                                         absences="ocsvm_xy")
         again = multihazard_samples(st, inv, zones_at, seed=3, kde_ratio=1.5, spacing=20,
-                                    min_distance=20)
+                                    absence_ratio=1.0, min_distance=20, absences="ocsvm_xy")
     np.testing.assert_array_equal(x, again[0])
     assert list(cols["split"]) == list(again[2]["split"])
     inside = np.array([z is not None for z in zones_at(x, y)])
@@ -71,7 +72,8 @@ def test_synthetic_presences_only_in_training_and_away_from_held_out_ones(tmp_pa
     inv = {"flood": _points(rng, 50, 0, 100), "landslide": _points(rng, 40, 0, 100)}
     with _stack(tmp_path) as st:
         x, y, cols = multihazard_samples(st, inv, lambda x, y: ["z"] * len(x), seed=5,
-                                         kde_ratio=2.0, spacing=15, min_distance=15)
+                                         kde_ratio=2.0, spacing=15, min_distance=15,
+                                         absence_ratio=1.0, absences="ocsvm_xy")
     syn = cols["augmented"] == 1
     assert syn.any() and set(cols["split"][syn]) == {"train"}
     for name, n in (("flood", 50), ("landslide", 40)):
@@ -97,3 +99,67 @@ def test_too_few_presences_names_the_inventory(tmp_path):
     with _stack(tmp_path) as st, pytest.raises(InputError) as e:
         multihazard_samples(st, inv, lambda x, y: ["z"] * len(x), seed=1)
     assert e.value.input_name == "LANDSLIDES"
+
+
+@pytest.mark.parametrize("method", ["ocsvm_xy", "ocsvm_factors", "buffer_random",
+                                    "mahalanobis"])
+def test_every_absence_method_draws_its_count_away_from_the_presences(tmp_path, method):
+    from scipy.spatial import cKDTree
+    from hazard_susceptibility.core.io.raster import sample_at
+    from hazard_susceptibility.core.multihazard.samples import ABSENCE_METHODS
+    rng = np.random.default_rng(7)
+    inv = {"flood": _points(rng, 30, 0, 100), "landslide": _points(rng, 25, 0, 100)}
+    with _stack(tmp_path) as st:
+        x, y, cols = multihazard_samples(st, inv, lambda x, y: ["z"] * len(x), seed=2,
+                                         kde_ratio=0.0, min_distance=25, absences=method,
+                                         absence_ratio=1.0)
+        X = sample_at(st, x, y)
+    for name, n in (("flood", 30), ("landslide", 25)):
+        h = cols["hazard"] == name
+        ab = h & (cols["label"] == 0)
+        assert int(ab.sum()) == n  # 1 absence per presence, no synthetic ones
+        assert set(cols["sampler"][ab]) == {ABSENCE_METHODS[method][0]}
+        pres = np.column_stack(inv[name])
+        d, _ = cKDTree(pres).query(np.column_stack([x[ab], y[ab]]))
+        assert d.min() >= 25
+    if method == "mahalanobis":  # beyond the chi-square critical value of the presences
+        from hazard_susceptibility.core.sampling.samplers import (mahalanobis_d2,
+                                                                   mahalanobis_model)
+        with _stack(tmp_path) as st:
+            P = sample_at(st, *inv["flood"])
+        m = mahalanobis_model(P, ["a", "b"], allow_pinv=True)
+        fl = (cols["hazard"] == "flood") & (cols["label"] == 0)
+        assert (mahalanobis_d2(m, X[fl]) > m.critical).all()
+
+
+def test_unknown_absence_method_is_named(tmp_path):
+    rng = np.random.default_rng(2)
+    inv = {"flood": _points(rng, 10, 0, 100), "landslide": _points(rng, 10, 0, 100)}
+    with _stack(tmp_path) as st, pytest.raises(InputError) as e:
+        multihazard_samples(st, inv, lambda x, y: ["z"] * len(x), seed=1, absences="nearby")
+    assert e.value.input_name == "ABSENCES"
+
+
+def test_held_out_inventories_are_whole_blocks():
+    from hazard_susceptibility.core.multihazard.samples import split_held_out
+    rng = np.random.default_rng(3)
+    inv = {"flood": (rng.uniform(0, 10000, 300), rng.uniform(0, 10000, 300)),
+           "landslide": (rng.uniform(0, 10000, 200), rng.uniform(0, 10000, 200))}
+    train, held = split_held_out(inv, 0.2, seed=4, block_size=2000.0)
+    for h, (x, y) in inv.items():
+        assert len(train[h][0]) + len(held[h][0]) == len(x)
+        assert len(held[h][0]) == pytest.approx(0.2 * len(x), abs=0.08 * len(x))
+        blocks = {tuple(b) for b in np.floor(np.column_stack(held[h]) / 2000.0).astype(int)}
+        kept = {tuple(b) for b in np.floor(np.column_stack(train[h]) / 2000.0).astype(int)}
+        assert not blocks & kept  # no block split between the two
+    again = split_held_out(inv, 0.2, seed=4, block_size=2000.0)[1]
+    np.testing.assert_array_equal(again["flood"][0], held["flood"][0])
+    train0, held0 = split_held_out(inv, 0.0)
+    assert len(held0["flood"][0]) == 0 and len(train0["flood"][0]) == 300
+
+
+def test_caution_names_the_separating_samplers():
+    from hazard_susceptibility.core.multihazard.samples import separating_caution
+    text = separating_caution(["presence", "ocsvm", "ocsvm", "kde"], [1, 0, 0, 1], "0.9")
+    assert "2 absences from 'ocsvm'" in text and "optimistic" in text
+    assert separating_caution(["presence", "other"], [1, 0]) is None
