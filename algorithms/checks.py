@@ -36,7 +36,7 @@ def check_parameters(alg, parameters, context):
         name = d.name()
         value = parameters.get(name)
         if isinstance(value, QgsProperty):
-            if value.propertyType() != QgsProperty.StaticProperty:
+            if value.propertyType() != compat.PROPERTY_STATIC:
                 continue  # an expression: QGIS evaluates it, parameterAsDouble below checks
             value = value.staticValue()
         if value is None or value == "":
@@ -96,7 +96,7 @@ def _one_layer(d, value, context):
     if isinstance(value, QgsProcessingFeatureSourceDefinition):
         value = value.source
         if isinstance(value, QgsProperty):
-            if value.propertyType() != QgsProperty.StaticProperty:
+            if value.propertyType() != compat.PROPERTY_STATIC:
                 return
             value = value.staticValue()
     if not isinstance(value, str) or not value:

@@ -260,10 +260,10 @@ TEMPORARY = "TEMPORARY_OUTPUT"
 def _sink_text(value):
     """The destination text of a destination value (a string or an output definition with a
     static sink); None for an expression-based sink."""
-    from qgis.core import QgsProperty
+    from . import compat
     if isinstance(value, QgsProcessingOutputLayerDefinition):
         sink = value.sink
-        if sink.propertyType() != QgsProperty.StaticProperty:
+        if sink.propertyType() != compat.PROPERTY_STATIC:
             return None
         return str(sink.staticValue() or "")
     return value if isinstance(value, str) else None

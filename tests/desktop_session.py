@@ -43,7 +43,7 @@ def _wait(seconds):
     from qgis.PyQt.QtCore import QCoreApplication, QEventLoop
     end = time.time() + seconds
     while time.time() < end:
-        QCoreApplication.processEvents(QEventLoop.AllEvents, 50)
+        QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
         time.sleep(0.02)
 
 
@@ -81,8 +81,9 @@ def _layers():
         kind = "raster" if layer.type() == QgsMapLayerType.RasterLayer else "vector"
         geom = None
         if kind == "vector":
-            geom = {QgsWkbTypes.PointGeometry: "point", QgsWkbTypes.LineGeometry: "line",
-                    QgsWkbTypes.PolygonGeometry: "polygon"}.get(layer.geometryType(), "none")
+            gt = QgsWkbTypes.GeometryType
+            geom = {gt.PointGeometry: "point", gt.LineGeometry: "line",
+                    gt.PolygonGeometry: "polygon"}.get(layer.geometryType(), "none")
         parents = []
         p = node.parent()
         while p is not None and p != root:
@@ -254,7 +255,7 @@ def _open_modeler(job, record):
     from qgis.PyQt.QtCore import Qt
     view = dlg.view()
     view.fitInView(view.scene().itemsBoundingRect().adjusted(-20, -20, 20, 20),
-                   Qt.KeepAspectRatio)
+                   Qt.AspectRatioMode.KeepAspectRatio)
     _wait(0.5)
     record["modeler"] = _grab(dlg, f"{job['id']}_modeler.png")
     # the same at 100 %: the top of the graph, as it opens to an analyst

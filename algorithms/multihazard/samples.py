@@ -40,7 +40,8 @@ class MultiHazardSamples(SamplingAlgorithm):
         "For each hazard: its presences (points, or the pixels of polygons; layers in any CRS "
         "are reprojected), each with its contextual zone (from the zone polygons, whose "
         "overlaps are refused, or from a categorical zone raster), split first: 80% train, 10% "
-        "validation, 10% test per zone. Synthetic presences (none by default; the FL-MHSM study uses "
+        "validation, 10% test per zone. Synthetic presences (none by default; the FL-MHSM "
+        "study uses "
         "1.5 per training presence) come from a Gaussian KDE of the <i>training</i> "
         "presences' coordinates only, at least the spacing apart and from every real "
         "presence (marked augmented = 1), and all go to the training split. With Scott's "
@@ -53,10 +54,12 @@ class MultiHazardSamples(SamplingAlgorithm):
         "presences, split 80/10/10 per zone, by one of four methods: <i>random outside the "
         "buffer</i> (the default: of the four, the one whose maps recover the sample area's "
         "known processes best on several seeds, see the README); a <i>one-class SVM on the "
-        "presences' coordinates</i> (the FL-MHSM study's, kept to reproduce it: its absences ring the "
+        "presences' coordinates</i> (the FL-MHSM study's, kept to reproduce it: its absences "
+        "ring the "
         "inventory's outline, so the maps learn where the inventory is dense rather than what "
         "makes the hazard); a <i>one-class SVM on the presences' factor values</i>; "
-        "<i>Mahalanobis chi-square</i> (the Rangamati Mahalanobis study: far from the presences in factor space). "
+        "<i>Mahalanobis chi-square</i> (the Rangamati Mahalanobis study: far from the "
+        "presences in factor space). "
         "Every method but random background sets absences apart from the presences by "
         "construction, and the training report says how much that flatters its scores. The "
         "log says how many real and synthetic points each split holds.<br>"
@@ -87,8 +90,7 @@ class MultiHazardSamples(SamplingAlgorithm):
         self.addParameter(QgsProcessingParameterEnum(
             P.ABSENCE_METHOD, self.tr("Absences"), [ABSENCE_METHODS[k][1] for k in
                                                     ABSENCE_METHODS],
-            defaultValue=list(ABSENCE_METHODS).index(DEFAULT_ABSENCES),
-            optional=True))  # optional: QGIS 3.22 ignores defaults of mandatory enums
+            defaultValue=list(ABSENCE_METHODS).index(DEFAULT_ABSENCES)))
         self.addParameter(QgsProcessingParameterNumber(
             P.ABSENCE_RATIO, self.tr("Absences per presence (the FL-MHSM study: 1)"),
             compat.NUMBER_DOUBLE, DEFAULT_ABSENCE_RATIO, minValue=0.01))

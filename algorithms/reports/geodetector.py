@@ -12,7 +12,7 @@ from qgis.core import (QgsCoordinateReferenceSystem, QgsProcessingException,
 
 from ...core.geodetector.report import write_outputs
 from ...core.geodetector.run import (Options, categories, category_codes, detect_raster,
-                                      detect_table, rename_zones)
+                                     detect_table, rename_zones)
 from ...core.io.raster import AlignedStack, Band, Grid, bands_of, sample_at, unique_names
 from ...core.io.zonal import points_in_zones, zones_raster
 from .. import compat

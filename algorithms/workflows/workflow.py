@@ -158,8 +158,8 @@ class Workflow(HazardAlgorithm):
     def temporary_destination(self, definition, parameters, context):
         if self.folder and definition.name() in self.outputs_map:
             ext = self.outputs_map[definition.name()][1]
-            return os.path.join(self.folder, definition.name().lower() + (f".{ext}" if ext
-                                                                            else ""))
+            suffix = f".{ext}" if ext else ""
+            return os.path.join(self.folder, definition.name().lower() + suffix)
         return super().temporary_destination(definition, parameters, context)
 
     def compute(self, parameters, context, feedback, fb):

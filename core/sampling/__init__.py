@@ -1,4 +1,5 @@
-"""Absence sampling and presence augmentation (METHODS.md section 1; Li & Tian (2025) and the Rangamati Mahalanobis study).
+"""Absence sampling and presence augmentation (METHODS.md section 1; Li & Tian (2025) and the
+Rangamati Mahalanobis study).
 
 Modules: mahalanobis, samplers, susceptibility_ratio, threshold.
 """

@@ -1,4 +1,5 @@
-"""Sampling scenarios compared (Li & Tian (2025) and the Rangamati Mahalanobis study): the same model trained on several labelled
+"""Sampling scenarios compared (Li & Tian (2025) and the Rangamati Mahalanobis study): the same
+model trained on several labelled
 sample sets and evaluated by three protocols: each set on its own test split (the papers'
 protocol), all sets on the same held-out presences against one common background (a common
 yardstick), and optionally all sets on an independent inventory."""
@@ -59,7 +60,8 @@ def compare_scenarios(stack, scenarios, kind="rf", params=None, holdout=0.3, slo
     every training set, and the same share of each scenario's absences (seeded, per scenario);
     train ``kind`` on each scenario's remaining samples and score it by three protocols:
 
-    * own test split (Li & Tian (2025) and the Rangamati Mahalanobis study): its held-out presences and its held-out absences;
+    * own test split (Li & Tian (2025) and the Rangamati Mahalanobis study): its held-out
+    presences and its held-out absences;
     * common yardstick: all held-out presences against 10 random valid background pixels per
       held-out presence, the same for every scenario (columns without a suffix);
     * independent inventory, when ``independent`` = (presences xy, absences xy, how) is given:
@@ -188,7 +190,8 @@ def comparison_report(path, comp):
         f"held out of training. Each scenario is scored by two protocols"
         f"{' and an independent inventory' if comp.independent else ''}:")
     rep.paragraph(
-        "<b>Own test split</b> (Li & Tian (2025) and the Rangamati Mahalanobis study): its held-out presences against its own "
+        "<b>Own test split</b> (Li & Tian (2025) and the Rangamati Mahalanobis study): its "
+        "held-out presences against its own "
         "held-out absences. Each set is judged by its own absences, so a sampler that puts "
         "absences where presences never are (far in factor space, on flat ground) scores "
         "high by construction: these figures can be set beside the papers', not beside each "

@@ -22,9 +22,13 @@ def available():
     """Bytes of memory available to a new allocation without swapping, or None if unknown."""
     try:
         import psutil
-        return int(psutil.virtual_memory().available)
-    except Exception:  # noqa: BLE001 (psutil absent or unable to read)
-        pass
+    except ImportError:
+        psutil = None
+    if psutil is not None:
+        try:
+            return int(psutil.virtual_memory().available)
+        except (OSError, RuntimeError, AttributeError, ValueError):
+            psutil = None  # unable to read: ask Linux below
     try:
         with open(MEMINFO, encoding="ascii") as fh:
             for line in fh:

@@ -26,8 +26,8 @@ def _expand(m):
     from qgis.PyQt.QtCore import Qt
     for cid in list(m.childAlgorithms()):
         c = m.childAlgorithm(cid)
-        c.setLinksCollapsed(Qt.TopEdge, False)
-        c.setLinksCollapsed(Qt.BottomEdge, False)
+        c.setLinksCollapsed(Qt.Edge.TopEdge, False)
+        c.setLinksCollapsed(Qt.Edge.BottomEdge, False)
 
 
 def _scene_items(m):
