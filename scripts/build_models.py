@@ -288,8 +288,7 @@ def multihazard_workflow():
                 QgsProcessingParameterEnum("ABSENCE_METHOD", "Absences (the FL-MHSM study: the "
                                            "one-class SVM on the coordinates)",
                                            [ABSENCE_METHODS[k][1] for k in ABSENCE_METHODS],
-                                           False, list(ABSENCE_METHODS).index(DEFAULT_ABSENCES),
-                                           True),
+                                           False, list(ABSENCE_METHODS).index(DEFAULT_ABSENCES)),
                 QgsProcessingParameterNumber("TILE_SIZE", "Tile size (pixels)",
                                              compat.NUMBER_INTEGER, 512)])
     seed = P.fromModelParameter("SEED")
