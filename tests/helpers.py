@@ -75,3 +75,18 @@ def write_points(path, xy, epsg=32717, ints=None):
         lyr.CreateFeature(f)
     ds = None
     return str(path)
+
+
+def listening_feedback():
+    """A Processing feedback that keeps every info and warning line: (feedback, lines)."""
+    from qgis.core import QgsProcessingFeedback
+    lines = []
+
+    class Listening(QgsProcessingFeedback):
+        def pushInfo(self, text):  # noqa: N802
+            lines.append(text)
+
+        def pushWarning(self, text):  # noqa: N802
+            lines.append(text)
+
+    return Listening(), lines

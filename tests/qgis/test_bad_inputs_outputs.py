@@ -397,7 +397,7 @@ def test_a_rerun_onto_a_raster_does_not_keep_its_old_statistics(run, area, tmp_p
 def test_features_without_geometry_are_counted_in_the_log(run, area, tmp_path):
     """Slope units with a NULL and an empty geometry: both are written (their attributes are
     data), and the log says how many have no geometry."""
-    from qgis.core import QgsProcessingFeedback
+    from tests.helpers import listening_feedback
     src = tmp_path / "units.gpkg"
     ds = ogr.GetDriverByName("GPKG").CopyDataSource(
         ogr.Open(str(area / "slope_units.gpkg")), str(src))
@@ -409,14 +409,7 @@ def test_features_without_geometry_are_counted_in_the_log(run, area, tmp_path):
     lyr.SetFeature(feats[1])
     n = lyr.GetFeatureCount()
     ds = lyr = feats = None
-    said = []
-
-    class Listening(QgsProcessingFeedback):
-        def pushInfo(self, text):  # noqa: N802
-            said.append(text)
-
-        def pushWarning(self, text):  # noqa: N802
-            said.append(text)
+    listening, said = listening_feedback()
 
     import processing
     from qgis.core import QgsProcessingContext, QgsProject
@@ -425,7 +418,7 @@ def test_features_without_geometry_are_counted_in_the_log(run, area, tmp_path):
     out = tmp_path / "su.gpkg"
     processing.run("hazard:slopeunitstats", {
         "SLOPE_UNITS": str(src), "FACTORS": [str(area / "factors" / "slope.tif")],
-        "OUTPUT": str(out)}, context=ctx, feedback=Listening())
+        "OUTPUT": str(out)}, context=ctx, feedback=listening)
     written = _layer_state(out)[0]
     assert written == n
     assert any(f"2 of {n} features have no geometry" in t for t in said), said
@@ -435,7 +428,8 @@ def test_features_without_geometry_left_out_are_counted_in_the_log(provider, are
     """mergesamples leaves out presences without geometry (nothing to sample): it had done so
     without a word."""
     import processing
-    from qgis.core import QgsProcessingContext, QgsProcessingFeedback, QgsProject
+    from qgis.core import QgsProcessingContext, QgsProject
+    from tests.helpers import listening_feedback
     src = tmp_path / "pres.gpkg"
     ds = ogr.GetDriverByName("GPKG").CopyDataSource(
         ogr.Open(str(area / "landslide_points.gpkg")), str(src))
@@ -448,20 +442,13 @@ def test_features_without_geometry_left_out_are_counted_in_the_log(provider, are
     feats[2].SetGeometryDirectly(ogr.Geometry(ogr.wkbPoint))  # empty
     lyr.SetFeature(feats[2])
     ds = lyr = feats = None
-    said = []
-
-    class Listening(QgsProcessingFeedback):
-        def pushInfo(self, text):  # noqa: N802
-            said.append(text)
-
-        def pushWarning(self, text):  # noqa: N802
-            said.append(text)
+    listening, said = listening_feedback()
     ctx = QgsProcessingContext()
     ctx.setProject(QgsProject.instance())
     out = tmp_path / "merged.gpkg"
     processing.run("hazard:mergesamples", {"PRESENCES": str(src), "ABSENCES": str(src),
                                            "OUTPUT": str(out)}, context=ctx,
-                   feedback=Listening())
+                   feedback=listening)
     assert _layer_state(out)[0] == 2 * (n - 3)
     assert any("3 feature(s) of [PRESENCES] without a usable geometry" in t for t in said), said
     assert any("3 feature(s) of [ABSENCES] without a usable geometry" in t for t in said), said
