@@ -28,9 +28,8 @@ DEFAULT_ABSENCES = "buffer_random"
 #: hazard's conditions; on the sample area every ratio above 0 lowered the maps' rank
 #: correlation with the truth (README, issue 30)
 DEFAULT_KDE_RATIO = 0.0
-#: absences per presence of the algorithm (the FL-MHSM study: 1): random background needs more
-#: points
-#: than presences to show the models the landscape the presences are rare in; on the sample
+#: absences per presence of the algorithm (the FL-MHSM study: 1): random background needs
+#: more points than presences to show the models the landscape the presences are rare in; on the sample
 #: area 3 raised the flood map's rank correlation with the truth from 0.77 to 0.83 (README)
 DEFAULT_ABSENCE_RATIO = 3.0
 #: samplers that set absences apart from the presences by construction (the training report's
@@ -52,7 +51,7 @@ def draw_absences(stack, pres, count, rng, method="ocsvm_xy", min_distance=100.0
                          f"{', '.join(ABSENCE_METHODS)}.", "ABSENCES")
     if method == "ocsvm_xy":
         ax, ay, _, _, _ = smp.ocsvm_absences(stack, pres, count, rng, min_distance, nu,
-                                             feedback=feedback)
+                                             feedback=feedback, param="ABSENCE_RATIO")
         return ax, ay
     if method == "buffer_random":
         ax, ay, _ = smp.draw(smp.Admissible(stack, pres, min_distance), count, rng, feedback)
@@ -69,33 +68,9 @@ def draw_absences(stack, pres, count, rng, method="ocsvm_xy", min_distance=100.0
         res = mahalanobis_absences(stack, pres, cont, model, count, rng, None, None,
                                    min_distance, feedback)
         return res.x, res.y
-    from sklearn.svm import OneClassSVM
-    from ..io.raster import sample_at
-    mu, sd = V.mean(axis=0), V.std(axis=0)
-    sd[sd == 0] = 1.0
-    svm = OneClassSVM(nu=nu, gamma="scale").fit((V - mu) / sd)
-    adm = smp.Admissible(stack, pres, min_distance)
-    xs, ys, got, taken = [], [], 0, np.empty(0, np.int64)
-    for _ in range(20):
-        adm.exclude = taken if len(taken) else None
-        try:
-            cx, cy, cf = smp.draw(adm, max(4 * (count - got), 100), rng, at_most=True)
-        except InputError:
-            break
-        cv = sample_at(stack, cx, cy)[:, cont]
-        out = svm.predict((cv - mu) / sd) == -1
-        cx, cy = cx[out][:count - got], cy[out][:count - got]
-        xs.append(cx)
-        ys.append(cy)
-        got += len(cx)
-        taken = np.concatenate([taken, cf])
-        if got >= count:
-            break
-    if got < count:
-        raise InputError(f"Only {got} one-class-SVM outliers in factor space at least "
-                         f"{min_distance:g} from every presence for {count} absences: lower "
-                         f"the ratio or the minimum distance, or raise nu.", "ABSENCE_RATIO")
-    return np.concatenate(xs), np.concatenate(ys)
+    ax, ay, _, _, _ = smp.ocsvm_absences(stack, pres, count, rng, min_distance, nu,
+                                         feedback=feedback, columns=cont, param="ABSENCE_RATIO")
+    return ax, ay
 
 
 def multihazard_samples(stack, inventories, zones_at, seed=0, kde_ratio=1.5, spacing=100.0,

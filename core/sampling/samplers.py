@@ -368,15 +368,20 @@ def mahalanobis_d2(model, X):
 
 # -- one-class SVM, KDE -----------------------------------------------------------------------
 def ocsvm_absences(stack, presences, count, rng, min_distance=100.0, nu=0.1, gamma="scale",
-                   feedback=None, max_rounds=20):
+                   feedback=None, max_rounds=20, columns=None, param="COUNT"):
     """Absences among random candidates that a one-class SVM fitted on the standardised
-    presence coordinates calls outliers, at least ``min_distance`` from every presence."""
+    presences calls outliers, at least ``min_distance`` from every presence: fitted on their
+    coordinates, or with ``columns`` (band indices of the stack) on their factor values.
+    ``param`` names the count's parameter in the refusal when too few outliers are found."""
     from sklearn.svm import OneClassSVM
     fb = as_feedback(feedback)
     if len(presences.x) < 3:
         raise InputError(f"Only {len(presences.x)} presence(s) on valid pixels: a one-class SVM "
                          f"of their locations needs at least 3.", "PRESENCES")
-    P = np.column_stack([presences.x, presences.y])
+
+    def features(x, y, values):
+        return np.column_stack([x, y]) if columns is None else values[:, columns]
+    P = features(presences.x, presences.y, presences.values)
     mu, sd = P.mean(axis=0), P.std(axis=0)
     sd[sd == 0] = 1.0
     svm = OneClassSVM(nu=nu, gamma=gamma).fit((P - mu) / sd)
@@ -395,7 +400,8 @@ def ocsvm_absences(stack, presences, count, rng, min_distance=100.0, nu=0.1, gam
                               at_most=True)
         except InputError:
             break
-        outlier = svm.predict((np.column_stack([cx, cy]) - mu) / sd) == -1
+        values = None if columns is None else sample_at(stack, cx, cy)
+        outlier = svm.predict((features(cx, cy, values) - mu) / sd) == -1
         cx, cy, cf = cx[outlier][:need], cy[outlier][:need], cf[outlier][:need]
         xs.append(cx)
         ys.append(cy)
@@ -405,9 +411,10 @@ def ocsvm_absences(stack, presences, count, rng, min_distance=100.0, nu=0.1, gam
         if got >= count:
             break
     if got < count:
-        raise InputError(f"Only {got} one-class-SVM outliers at least {min_distance:g} from every "
-                         f"presence could be found for {count} absences: lower the count or the "
-                         f"minimum distance, or raise nu.", "COUNT")
+        where = "" if columns is None else " in factor space"
+        raise InputError(f"Only {got} one-class-SVM outliers{where} at least {min_distance:g} "
+                         f"from every presence could be found for {count} absences: lower the "
+                         f"count or the minimum distance, or raise nu.", param)
     return np.concatenate(xs), np.concatenate(ys), np.concatenate(fl), svm, (mu, sd)
 
 
