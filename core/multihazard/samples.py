@@ -30,7 +30,8 @@ DEFAULT_ABSENCES = "buffer_random"
 DEFAULT_KDE_RATIO = 0.0
 #: absences per presence of the algorithm (the FL-MHSM study: 1): random background needs
 #: more points than presences to show the models the landscape the presences are rare in; on
-#: the sample area 3 raised the flood map's rank correlation with the truth from 0.77 to 0.83 (README)
+#: the sample area 3 raised the flood map's rank correlation with the truth from 0.77 to
+#: 0.83 (README)
 DEFAULT_ABSENCE_RATIO = 3.0
 #: samplers that set absences apart from the presences by construction (the training report's
 #: caution): the susceptibility training's list plus the coordinate one-class SVM, whose
