@@ -111,11 +111,28 @@ PROPERTY_STATIC = _scoped("Qgis.PropertyType.Static", "QgsProperty.Type.StaticPr
 FAST_INSERT = _scoped("QgsFeatureSink.Flag.FastInsert", "QgsFeatureSink.Flag.FastInsert")
 
 
-def band_min_max(provider, band):
-    """(minimum, maximum) of a raster band. On 3.40 every bandStatistics() call that names the
-    statistics is deprecated (the flags overloads); the one without them is not, on 3.22 too."""
-    st = provider.bandStatistics(band)
-    return st.minimumValue, st.maximumValue
+def band_min_max(layer, band):
+    """(minimum, maximum) of a band of a raster layer, read by GDAL from the layer's file.
+
+    A style never asks the layer for its data provider: a layer styled in a Processing task
+    thread (the dialog's run) then handed to the project can come back from
+    ``layer.dataProvider()`` as a Python wrapper whose C++ object is gone ("wrapped C/C++ object
+    of type QgsRasterDataProvider has been deleted"), which failed runs from the dialog at
+    random. GDAL's exact minimum and maximum skip nodata and write no .aux.xml."""
+    from osgeo import gdal
+    path = layer.source().split("|")[0]
+    try:
+        ds = gdal.Open(path)
+        if ds is None or not 1 <= band <= ds.RasterCount:
+            return 0.0, 1.0
+        lo, hi = ds.GetRasterBand(band).ComputeRasterMinMax(False)
+    except RuntimeError:  # every pixel nodata (GDAL with exceptions on)
+        return 0.0, 1.0
+    finally:
+        ds = None
+    if lo is None or hi is None:
+        return 0.0, 1.0
+    return float(lo), float(hi)
 
 
 def geometry_type(wkb_type):

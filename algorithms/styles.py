@@ -48,17 +48,17 @@ def raster_pseudocolor(band=1, ramp="Viridis"):
     def apply(layer):
         if not isinstance(layer, QgsRasterLayer):
             return
-        prov = layer.dataProvider()
-        lo, hi = compat.band_min_max(prov, band)
+        lo, hi = compat.band_min_max(layer, band)
         if not (hi > lo):
             hi = lo + 1.0
         fcn = QgsColorRampShader(lo, hi)
         fcn.setSourceColorRamp(_ramp(ramp))
         fcn.setColorRampType(compat.RAMP_INTERPOLATED)
-        fcn.classifyColorRamp(5, band, layer.extent(), prov)
+        fcn.classifyColorRamp(5, band, layer.extent(), None)  # continuous: no data read
         shader = QgsRasterShader(lo, hi)
         shader.setRasterShaderFunction(fcn)
-        r = QgsSingleBandPseudoColorRenderer(prov, band, shader)
+        # no input: the layer's pipe connects its provider when it takes the renderer
+        r = QgsSingleBandPseudoColorRenderer(None, band, shader)
         r.setClassificationMin(lo)
         r.setClassificationMax(hi)
         layer.setRenderer(r)
@@ -155,7 +155,7 @@ def ramp_items(stops, interpolated=True, legend_items=False):
             fcn.setLegendSettings(settings)
         shader = QgsRasterShader(lo, hi)
         shader.setRasterShaderFunction(fcn)
-        r = QgsSingleBandPseudoColorRenderer(layer.dataProvider(), 1, shader)
+        r = QgsSingleBandPseudoColorRenderer(None, 1, shader)
         r.setClassificationMin(lo)
         r.setClassificationMax(hi)
         layer.setRenderer(r)
@@ -177,7 +177,7 @@ def diverging(lo=-1.0, hi=1.0, title="correlation"):
 
 
 def _min_max(layer):
-    lo, hi = compat.band_min_max(layer.dataProvider(), 1)
+    lo, hi = compat.band_min_max(layer, 1)
     return (lo, hi) if hi > lo else (lo, lo + 1.0)
 
 
@@ -212,7 +212,7 @@ def paletted(classes):
         if not isinstance(layer, QgsRasterLayer):
             return
         layer.setRenderer(QgsPalettedRasterRenderer(
-            layer.dataProvider(), 1, [QgsPalettedRasterRenderer.Class(int(c), QColor(col), lab)
+            None, 1, [QgsPalettedRasterRenderer.Class(int(c), QColor(col), lab)
                                       for c, col, lab in classes]))
     return apply
 

@@ -72,7 +72,9 @@ def test_band_statistics_and_ramp_shader(qgis_app, tmp_path):
     ds.GetRasterBand(1).WriteArray(np.arange(12, dtype=np.float32).reshape(3, 4) - 2.5)
     ds = None
     layer = QgsRasterLayer(path, "r")
-    assert compat.band_min_max(layer.dataProvider(), 1) == (-2.5, 8.5)
+    # read by GDAL from the file, never through the layer's provider, and no .aux.xml left
+    assert compat.band_min_max(layer, 1) == (-2.5, 8.5)
+    assert not os.path.exists(path + ".aux.xml")
     fcn = QgsColorRampShader(0.0, 1.0)
     fcn.setColorRampType(compat.RAMP_INTERPOLATED)
     assert fcn.colorRampType() == compat.RAMP_INTERPOLATED
