@@ -170,7 +170,7 @@ def mahalanobis_workflow():
                                              "units)", compat.NUMBER_DOUBLE, 2000.0,
                                              minValue=0.0),
                 _helped(QgsProcessingParameterFeatureSource(
-                    "INDEPENDENT", "Independent inventory (optional)", hazard_types,
+                    "INDEPENDENT", "Independent inventory", hazard_types,
                     optional=True), "Another inventory, not used in training, to evaluate the "
                     "map on beside the held-out part."),
                 QgsProcessingParameterNumber("SEED", "Random seed",

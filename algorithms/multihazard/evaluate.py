@@ -27,6 +27,8 @@ class EvaluateMultiHazard(HazardAlgorithm):
     DISPLAY = "Multi-hazard evaluation report"
     GROUP = "multihazard"
     REQUIRES = ("kmeans1d", "matplotlib")
+    # the held-out scores' background and its seed: defaults that serve
+    ADVANCED = (P.BACKGROUND, P.SEED)
     HELP = (
         "Compares the maps of 'Map multi-hazard susceptibility' as the FL-MHSM study does:<br>"
         "<b>Spatial agreement</b>: for each hazard and each pair of models given, the Jaccard "
