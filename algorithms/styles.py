@@ -211,9 +211,9 @@ def paletted(classes):
         from qgis.PyQt.QtGui import QColor
         if not isinstance(layer, QgsRasterLayer):
             return
-        layer.setRenderer(QgsPalettedRasterRenderer(
-            None, 1, [QgsPalettedRasterRenderer.Class(int(c), QColor(col), lab)
-                                      for c, col, lab in classes]))
+        items = [QgsPalettedRasterRenderer.Class(int(c), QColor(col), lab)
+                 for c, col, lab in classes]
+        layer.setRenderer(QgsPalettedRasterRenderer(None, 1, items))
     return apply
 
 
