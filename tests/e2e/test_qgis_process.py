@@ -175,7 +175,13 @@ def test_shipped_multihazard_workflow_runs_through_qgis_process(qgis_process, sa
     assert "Interaction detector" in (tmp_path / "gd.html").read_text()
     from osgeo import gdal
     b = gdal.Open(str(tmp_path / "biv.tif")).ReadAsArray()
-    assert set(np.unique(b)) - {255} == set(range(25))
+    codes = set(np.unique(b).tolist()) - {255}
+    assert codes <= set(range(25))
+    # every level of each hazard shows; not every pair must: on the sample area floods keep to
+    # the flat valleys and landslides to the steep slopes, so maps that follow the truth leave
+    # 'flood very high - landslide high' empty (the old maps, drawn by the inventories'
+    # outlines, filled all 25)
+    assert {c // 5 for c in codes} == set(range(5)) and {c % 5 for c in codes} == set(range(5))
 
 
 @pytest.mark.timeout(1800)  # the whole demo, twice at once: 6-10 minutes on 2 cores
