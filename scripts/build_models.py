@@ -21,9 +21,9 @@ sys.path.append("/usr/share/qgis/python/plugins")
 #: drawn centred on its position; a step's In labels (one line per parameter, plus two for the
 #: "In" header) stack above it and its Out labels (one per output, plus two) below it once
 #: expanded, each line 1.2 font heights (18 px at the default font; LINE keeps a margin)
-LINE = 19.0
+LINE = 21.0
 BOX_H = 30.0
-GAP = 30.0            # between two boxes' label areas
+GAP = 40.0            # between two boxes' label areas
 COLUMN_GAP = 60.0     # between a step and the outputs beside it
 OUTPUT_STEP = 44.0    # between two outputs of one step
 #: the top left corner of the graph: the Modeler's canvas starts at 0, 0 and does not draw
@@ -41,7 +41,8 @@ def text_width(text):
 def box_width(texts, least=200.0):
     """A box wide enough that the Modeler does not clip any of ``texts``: it elides a title
     wider than the box less 25 px of margin and 16 px of buttons."""
-    need = max([text_width(t) for t in texts] + [0.0]) + 25 + 16 + 10
+    # 15 % to spare: fonts differ between systems (3.44 on Debian 13 draws wider than 3.22)
+    need = 1.15 * max([text_width(t) for t in texts] + [0.0]) + 25 + 16 + 10
     return float(max(least, 10 * -(-need // 10)))
 
 
@@ -122,8 +123,9 @@ class Layout:
         """Places the steps and their outputs, and adds the steps to the model."""
         from qgis.PyQt.QtCore import QPointF, QSizeF
         step_w = box_width([c.description() for c, _ in self.steps], least=260.0)
-        out_w = box_width([o.name() for c, _ in self.steps  # the Modeler shows the name
-                           for o in c.modelOutputs().values()])
+        # QGIS 3.22 shows an output's name, 3.44 its description: wide enough for either
+        out_w = box_width([t for c, _ in self.steps for o in c.modelOutputs().values()
+                           for t in (o.name(), o.description())])
         x = LEFT + step_w / 2
         out_x = LEFT + step_w + COLUMN_GAP + out_w / 2
         bottom = TOP + BOX_H  # of the inputs' row
