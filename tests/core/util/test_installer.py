@@ -216,5 +216,9 @@ def test_the_python_314_set_resolves_for_python_314_with_pip(tmp_path):
         got = {locks.norm(i["metadata"]["name"]): i["metadata"]["version"]
                for i in json.load(fh)["install"]}
     assert got.pop("numpy").startswith("2.")
-    assert got == pins
+    # every package pip needs is held at its pin; pips differ in a few conditional dependencies
+    # (Debian 12's asks for importlib-metadata, lazy-importer and zipp, Debian 13's does not),
+    # so the lock may pin a few more than one pip asks for, never other versions
+    assert {k: pins.get(k) for k in got} == got
+    assert len(pins) - len(got) <= 3, sorted(set(pins) - set(got))
     assert not (tmp_path / "t").exists()
