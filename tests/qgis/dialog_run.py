@@ -91,7 +91,17 @@ def run_like_dialog(alg_id, inputs, project=None, outputs=None, timeout=900):
         time.sleep(0.005)
         assert time.time() - start < timeout, f"{alg.id()} did not finish in {timeout} s"
     assert done["ok"], "\n".join(fb.errors)
-    loaded = handleAlgorithmResults(alg, context, fb, parameters=done["results"])
+    # QGIS 3.44's load step hands iface's layer tree view to C++: pytest-qgis's stand-in iface
+    # has none (a mock), so it goes as the headless desktop's would, without a view
+    import processing.gui.Postprocessing as post
+    from qgis.gui import QgsLayerTreeView
+    saved = getattr(post, "iface", None)
+    if saved is not None and not isinstance(saved.layerTreeView(), QgsLayerTreeView):
+        post.iface = None
+    try:
+        loaded = handleAlgorithmResults(alg, context, fb, parameters=done["results"])
+    finally:
+        post.iface = saved
     return done["results"], fb, loaded, context
 
 
