@@ -11,8 +11,13 @@ import html
 import io
 import math
 import os
+import threading
 
 from ..io.raster import AtomicOutput
+
+#: one figure drawn at a time in this process: two reports drawing at once in two threads (a
+#: desktop run's task beside another) crashed QGIS 3.44 inside matplotlib's image resampling
+_DRAWING = threading.Lock()
 
 CSS = """
 body{font-family:sans-serif;margin:1.5em;color:#222;max-width:70em}
@@ -75,9 +80,10 @@ class HtmlReport:
 
     def add_figure(self, fig, alt=""):
         buf = io.BytesIO()
-        fig.tight_layout()
-        fig.savefig(buf, format="png")
-        fig.clf()  # free the figure's artists now, not at interpreter exit
+        with _DRAWING:  # matplotlib is not thread-safe, even on separate figures
+            fig.tight_layout()
+            fig.savefig(buf, format="png")
+            fig.clf()  # free the figure's artists now, not at interpreter exit
         data = base64.b64encode(buf.getvalue()).decode("ascii")
         self.parts.append(f'<p><img alt="{html.escape(alt)}" src="data:image/png;base64,{data}"/>'
                           f"</p>")
