@@ -15,8 +15,8 @@ import threading
 
 from ..io.raster import AtomicOutput
 
-#: one figure drawn at a time in this process: two reports drawing at once in two threads (a
-#: desktop run's task beside another) crashed QGIS 3.44 inside matplotlib's image resampling
+#: one figure drawn at a time in this process: matplotlib is not thread-safe, and reports can be
+#: written from Processing task threads side by side
 _DRAWING = threading.Lock()
 
 CSS = """
