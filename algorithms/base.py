@@ -205,8 +205,7 @@ class HazardAlgorithm(QgsProcessingAlgorithm):
         from qgis.core import QgsProcessingUtils
         ext = definition.defaultFileExtension() if hasattr(definition,
                                                            "defaultFileExtension") else ""
-        return QgsProcessingUtils.generateTempFilename(
-            definition.name().lower() + (f".{ext}" if ext else ""))
+        return QgsProcessingUtils.generateTempFilename(output_file_name(definition, ext))
 
     def _check_geometry_types(self, parameters, context):
         """Refuse a vector layer whose geometry type its parameter does not accept (QGIS does
@@ -351,6 +350,12 @@ class HazardAlgorithm(QgsProcessingAlgorithm):
         if estimate:
             feedback.pushWarning(estimate)
         return stack
+
+
+def output_file_name(definition, ext):
+    """The file name of an output written where the run chooses: its name, lower case, with
+    the extension ``ext`` (none for a folder)."""
+    return definition.name().lower() + (f".{ext}" if ext else "")
 
 
 def decimals_for(parameter):

@@ -316,11 +316,9 @@ def _with_sink(value, path, layer=None):
     """``value`` (a string or an output definition) written to the file ``path`` instead,
     into a layer named ``layer`` (QGIS cannot parse a hidden file's name in an
     ``ogr:dbname=`` destination, so the layer name goes in the creation options)."""
-    if isinstance(value, QgsProcessingOutputLayerDefinition):
-        out = QgsProcessingOutputLayerDefinition(value)
-        out.sink.setStaticValue(path)
-    else:
-        out = QgsProcessingOutputLayerDefinition(path)
+    out = with_sink(value, path)
+    if not isinstance(out, QgsProcessingOutputLayerDefinition):
+        out = QgsProcessingOutputLayerDefinition(out)
     if layer is not None:
         opts = dict(out.createOptions or {})
         opts["layerName"] = layer

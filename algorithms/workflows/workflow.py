@@ -3,7 +3,7 @@ import os
 
 from qgis.core import QgsProcessingException, QgsProcessingModelAlgorithm
 
-from ..base import PLUGIN_DIR, HazardAlgorithm
+from ..base import PLUGIN_DIR, HazardAlgorithm, output_file_name
 from .. import compat, guard, loading
 from .. import params as P
 
@@ -157,9 +157,8 @@ class Workflow(HazardAlgorithm):
 
     def temporary_destination(self, definition, parameters, context):
         if self.folder and definition.name() in self.outputs_map:
-            ext = self.outputs_map[definition.name()][1]
-            suffix = f".{ext}" if ext else ""
-            return os.path.join(self.folder, definition.name().lower() + suffix)
+            return os.path.join(self.folder, output_file_name(
+                definition, self.outputs_map[definition.name()][1]))
         return super().temporary_destination(definition, parameters, context)
 
     def compute(self, parameters, context, feedback, fb):
