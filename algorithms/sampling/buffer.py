@@ -7,7 +7,7 @@ from .. import params as P
 class BufferAbsences(SamplingAlgorithm):
     NAME = "bufferabsences"
     DISPLAY = "Random absences outside a buffer"
-    SAMPLER = "buffer_random"
+    SAMPLER = smp.BUFFER_RANDOM.name
     HELP = (
         "Draws absence samples uniformly at random among the valid pixels of the factor "
         "rasters that lie at least the buffer distance from every presence (METHODS.md 1.3). "

@@ -6,7 +6,8 @@ from qgis.core import (QgsCoordinateReferenceSystem, QgsProcessingException,
                        QgsProcessingParameterFileDestination, QgsProcessingParameterNumber,
                        QgsProcessingParameterRasterLayer)
 
-from ...core.sampling.threshold import SIDES, threshold_correction, threshold_report
+from ...core.sampling.threshold import (FACTOR_THRESHOLD, SIDES, threshold_correction,
+                                        threshold_report)
 from ...core.io.zonal import geometries_from_wkb, point_coordinates
 from .. import compat
 from ..base import source_geometries
@@ -17,7 +18,7 @@ from .. import params as P
 class FactorThresholdAbsences(SamplingAlgorithm):
     NAME = "factorthresholdabsences"
     DISPLAY = "Absences corrected by a factor threshold (SHAP)"
-    SAMPLER = "factor_threshold"
+    SAMPLER = FACTOR_THRESHOLD.name
     REQUIRES = ("xgboost",)
     HELP = (
         "Scenario 3 of Li & Tian (2025, NDVI &lt; 0.8 there): absences lying on the "

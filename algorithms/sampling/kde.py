@@ -10,7 +10,7 @@ from .. import params as P
 class KdeAugmentation(SamplingAlgorithm):
     NAME = "kdeaugmentation"
     DISPLAY = "Augment presences by kernel density"
-    SAMPLER = "kde"
+    SAMPLER = smp.KDE.name
     REQUIRES = ("scipy",)
     HELP = (
         "Adds synthetic presences drawn from a Gaussian kernel density estimate of the "

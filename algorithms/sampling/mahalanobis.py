@@ -4,7 +4,8 @@ from qgis.core import (QgsProcessingParameterBoolean, QgsProcessingParameterEnum
                        QgsProcessingParameterRasterDestination)
 
 from ...core.sampling import samplers as smp
-from ...core.sampling.mahalanobis import mahalanobis_absences, mahalanobis_report
+from ...core.sampling.mahalanobis import (MAHALANOBIS, mahalanobis_absences,
+                                          mahalanobis_report)
 from .. import compat
 from .common import SamplingAlgorithm
 from ..styles import attach_style, critical_value, sampling_mask
@@ -16,7 +17,7 @@ DOFS = ["p-1", "p"]
 class MahalanobisAbsences(SamplingAlgorithm):
     NAME = "mahalanobisabsences"
     DISPLAY = "Absences by Mahalanobis distance (chi-square)"
-    SAMPLER = "mahalanobis"
+    SAMPLER = MAHALANOBIS.name
     REQUIRES = ("scipy",)
     HELP = (
         "Draws absence (non-hazard) samples where the environment is unlike the presences', after "

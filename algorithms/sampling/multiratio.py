@@ -11,7 +11,7 @@ from .. import params as P
 class MultiRatioAbsences(SamplingAlgorithm):
     NAME = "multiratioabsences"
     DISPLAY = "Random absences for several ratios"
-    SAMPLER = "random"
+    SAMPLER = smp.RANDOM.name
     HELP = (
         "Scenario 1 of Li & Tian (2025): one run produces a sample set for each "
         "presence:absence ratio of a list (default 1:1, 1:5, 1:50, 1:100, 1:150, 1:200). Each "

@@ -10,7 +10,7 @@ from .. import params as P
 class OcsvmAbsences(SamplingAlgorithm):
     NAME = "ocsvmabsences"
     DISPLAY = "Absences by one-class SVM"
-    SAMPLER = "ocsvm"
+    SAMPLER = smp.OCSVM.name
     REQUIRES = ("sklearn",)
     HELP = (
         "Draws absence samples that a one-class SVM fitted on the (standardised) coordinates "

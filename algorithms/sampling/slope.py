@@ -11,7 +11,7 @@ from .. import params as P
 class SlopeAbsences(SamplingAlgorithm):
     NAME = "slopeabsences"
     DISPLAY = "Absences on gentle slopes (slope threshold)"
-    SAMPLER = "slope_threshold"
+    SAMPLER = smp.SLOPE_THRESHOLD.name
     HELP = (
         "Draws absence samples where the slope is below a threshold (default 3 degrees), the "
         "common practice that the Rangamati Mahalanobis study compares Mahalanobis sampling "

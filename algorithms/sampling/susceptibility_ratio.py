@@ -2,7 +2,8 @@
 from qgis.core import (QgsProcessingParameterFileDestination, QgsProcessingParameterNumber,
                        QgsProcessingParameterRasterDestination)
 
-from ...core.sampling.susceptibility_ratio import (susceptibility_ratio_absences,
+from ...core.sampling.susceptibility_ratio import (SUSCEPTIBILITY_RATIO,
+                                                   susceptibility_ratio_absences,
                                                    susceptibility_ratio_report)
 from .. import compat
 from .common import SamplingAlgorithm
@@ -13,7 +14,7 @@ from .. import params as P
 class SusceptibilityRatioAbsences(SamplingAlgorithm):
     NAME = "susceptibilityratioabsences"
     DISPLAY = "Absences at a susceptibility-based ratio"
-    SAMPLER = "susceptibility_ratio"
+    SAMPLER = SUSCEPTIBILITY_RATIO.name
     REQUIRES = ("sklearn", "kmeans1d")
     HELP = (
         "Scenario 2 of Li & Tian (2025): the number of absences follows from an "

@@ -33,14 +33,6 @@ DEFAULT_KDE_RATIO = 0.0
 #: the sample area 3 raised the flood map's rank correlation with the truth from 0.77 to
 #: 0.83 (README)
 DEFAULT_ABSENCE_RATIO = 3.0
-#: samplers that set absences apart from the presences by construction (the training report's
-#: caution): the susceptibility training's list plus the coordinate one-class SVM, whose
-#: absences lie geographically outside the inventory's outline
-SEPARATING = {"ocsvm": "outside the one-class SVM's outline of the presences' coordinates",
-              "ocsvm_factors": "outside the one-class SVM's outline of the presences' factor "
-                               "values",
-              "mahalanobis": "far from the presences in factor space (Mahalanobis chi-square)",
-              "buffer_random": "outside a buffer around every presence"}
 
 
 def draw_absences(stack, pres, count, rng, method="ocsvm_xy", min_distance=100.0, nu=0.1,
@@ -174,16 +166,15 @@ def split_counts(hazard, label, augmented, split):
 
 
 def separating_caution(sampler, label, macro_auc=None):
-    """The caution about test scores on absences that a sampler of :data:`SEPARATING` set
-    apart from the presences by construction (None when there are none): the models partly
-    learn where the sampler put the absences, and any split of these samples rewards it."""
-    sampler = np.asarray(sampler).astype(str)
-    label = np.asarray(label).astype(int)
-    found = {s: int(((sampler == s) & (label == 0)).sum()) for s in SEPARATING}
-    found = {s: n for s, n in found.items() if n}
+    """The caution about test scores on absences that a sampler set apart from the presences
+    by construction (its declaration says so: core.sampling.samplers.Sampler; None when there
+    are none): the models partly learn where the sampler put the absences, and any split of
+    these samples rewards it."""
+    found = smp.separating(sampler, label)
     if not found:
         return None
-    how = "; ".join(f"{n} absences from '{s}', drawn {SEPARATING[s]}" for s, n in found.items())
+    how = "; ".join(f"{n} absences from '{s}', drawn {smp.SAMPLERS[s].separates}"
+                    for s, n in found.items())
     auc = f" (macro AUCs {macro_auc})" if macro_auc else ""
     return (f"The test scores{auc} are optimistic. {how}: the models partly learn where the "
             f"sampler put the absences, and any split of these samples rewards it. Score the "

@@ -12,8 +12,11 @@ import numpy as np
 from ..io.raster import AtomicOutput, RasterWriter
 from ..util.progress import as_feedback
 from ..util.report import HtmlReport, figure
-from .samplers import Admissible, draw, mahalanobis_d2
+from .samplers import Admissible, declare, draw, mahalanobis_d2
 
+MAHALANOBIS = declare("mahalanobis", space="factor",
+                      separates="far from the presences in factor space (Mahalanobis "
+                                "chi-square)")
 D2_BINS = np.concatenate([[0.0], np.logspace(-2, 4, 121)])
 
 

@@ -6,6 +6,12 @@ distance from every presence, and the sampler's own constraint (D^2 > c, slope <
 Drawing is exact and seeded: a first pass counts the admissible pixels of each block, ``count``
 ranks are drawn without replacement, and a second pass turns ranks into pixels; so there is
 never more than one sample per pixel and memory stays bounded.
+
+Every sampler declares what it is beside its code (:func:`declare`: the value of its 'sampler'
+field, whether it separates its absences from the presences by construction, needs the
+presences, draws in geographic or factor space); training reads :data:`SAMPLERS`. A sampler
+module is imported by ``core/sampling/__init__.py``, so the registry is complete whenever any
+part of the package is.
 """
 from __future__ import annotations
 
@@ -20,6 +26,58 @@ from ..util.progress import as_feedback
 from ..io.raster import sample_at
 
 LABEL_ABSENCE, LABEL_PRESENCE = 0, 1
+
+
+# -- what a sampler is -------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Sampler:
+    """What a sampler declares of itself, beside its code (:func:`declare`).
+
+    ``name``: the value it writes in the samples' 'sampler' field; ``label``: of the points it
+    draws (0 absences, 1 presences); ``needs_presences``: it cannot draw without them (it
+    models them or draws around them; False when they only keep its draws off their pixels);
+    ``space``: where it draws, "geographic" (pixels or coordinates) or "factor" (factor
+    values); ``separates``: how it sets its absences apart from the presences by construction,
+    "" when it does not. A model trained on separating absences partly learns where the
+    sampler put them, and any split of those samples rewards it: training says so."""
+
+    name: str
+    label: int = LABEL_ABSENCE
+    needs_presences: bool = True
+    space: str = "geographic"
+    separates: str = ""
+
+
+#: every sampler, by its 'sampler' field value, as declared by its module
+SAMPLERS: dict = {}
+
+
+def declare(name, **properties):
+    """Declare the sampler ``name`` with its properties (:class:`Sampler`); returns it."""
+    out = Sampler(name, **properties)
+    if out.space not in ("geographic", "factor") or SAMPLERS.get(name, out) != out:
+        raise ValueError(f"sampler {name!r}: space {out.space!r}, or declared twice otherwise")
+    SAMPLERS[name] = out
+    return out
+
+
+def separating(samplers, labels=None):
+    """{sampler name: count} of the absences (``labels`` 0; all when None) in ``samplers`` (the
+    samples' 'sampler' values) whose sampler separates them from the presences by
+    construction, in the order the samplers were declared."""
+    names = np.asarray([str(v) for v in samplers], dtype=object)
+    if labels is not None:
+        names = names[np.asarray(labels).astype(int) == LABEL_ABSENCE]
+    names = list(names)
+    return {n: names.count(n) for n, s in SAMPLERS.items() if s.separates and n in names}
+
+
+PRESENCE = declare("presence", label=LABEL_PRESENCE, needs_presences=False)  # the inventory's
+RANDOM = declare("random", needs_presences=False)  # uniform among the admissible pixels (draw)
+BUFFER_RANDOM = declare("buffer_random", separates="outside a buffer around every presence")
+SLOPE_THRESHOLD = declare(  # draw with the constraint slope < threshold
+    "slope_threshold", needs_presences=False, space="factor",
+    separates="on gentle slopes below a threshold, where presences are rare by construction")
 
 
 @dataclass
@@ -367,6 +425,14 @@ def mahalanobis_d2(model, X):
 
 
 # -- one-class SVM, KDE -----------------------------------------------------------------------
+OCSVM = declare("ocsvm", separates="outside the one-class SVM's outline of the presences' "
+                                   "coordinates")
+OCSVM_FACTORS = declare("ocsvm_factors", space="factor",
+                        separates="outside the one-class SVM's outline of the presences' "
+                                  "factor values")
+KDE = declare("kde", label=LABEL_PRESENCE)
+
+
 def ocsvm_absences(stack, presences, count, rng, min_distance=100.0, nu=0.1, gamma="scale",
                    feedback=None, max_rounds=20, columns=None, param="COUNT"):
     """Absences among random candidates that a one-class SVM fitted on the standardised

@@ -15,7 +15,10 @@ from ..util.errors import InputError
 from ..util.progress import as_feedback
 from ..util.report import HtmlReport, figure
 from ..susceptibility.estimators import check_forest
-from .samplers import Admissible, absence_count, draw, sample_at
+from .samplers import Admissible, absence_count, declare, draw, sample_at
+
+#: random absences; only their number comes from the initial map
+SUSCEPTIBILITY_RATIO = declare("susceptibility_ratio")
 
 
 @dataclass

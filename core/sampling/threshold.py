@@ -10,10 +10,13 @@ import numpy as np
 from ..util.errors import InputError
 from ..util.progress import as_feedback
 from ..util.report import HtmlReport, figure
-from .samplers import (Admissible, draw, locate_presences, sample_at, shap_crossings,
+from .samplers import (Admissible, declare, draw, locate_presences, sample_at, shap_crossings,
                        shap_dependence, shap_threshold)
 
 SIDES = ("auto", "below", "above")
+FACTOR_THRESHOLD = declare("factor_threshold", space="factor",
+                           separates="on the side of a factor's threshold where presences are "
+                                     "rare (those on the prone side replaced)")
 
 
 @dataclass

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..sampling.samplers import SAMPLERS, separating
 from ..stats import metrics as mt
 from ..util.errors import InputError
 from .applicability import assign_folds
@@ -216,23 +217,16 @@ def save(res, path, grid=None, resampling="bilinear", **fields):
                       fold_models=res.fold_models, **fields)
 
 
-# samplers that place absences away from the presences by construction (field 'sampler')
-SEPARATING = {"mahalanobis": "far from the presences in factor space (Mahalanobis chi-square)",
-              "slope_threshold": "on gentle slopes below a threshold, where presences are rare "
-                                 "by construction",
-              "buffer_random": "outside a buffer around every presence"}
-
-
 def separating_check(samplers, X, y, names, categorical, kind, params, coords, seed, size,
                      k=5, threshold=0.5, feedback=None, spatial=None):
-    """When some absences come from a sampler of SEPARATING (``samplers``: the 'sampler'
-    values of the absences), the held-out score on such samples is optimistic: the model
-    learns where the sampler put the absences. Returns None, or {"samplers": {name: count},
+    """When some absences come from a sampler that separates them from the presences by
+    construction (its declaration says so: core.sampling.samplers.Sampler; ``samplers``: the
+    'sampler' values of the absences), the held-out score on such samples is optimistic: the
+    model learns where the sampler put the absences. Returns None, or {"samplers": {name: count},
     "spatial": metrics of a spatial k-fold over blocks of ``size`` (None when the blocks are
     too few), "size", "k"} to set beside the internal score. ``spatial``: those metrics when
     the model's own validation was that spatial k-fold already (nothing is trained again)."""
-    samplers = [str(v) for v in samplers]
-    found = {s_: samplers.count(s_) for s_ in SEPARATING if s_ in samplers}
+    found = separating(samplers)
     if not found:
         return None
     if spatial is None:
@@ -250,7 +244,7 @@ def describe_optimism(opt, internal_auc, independent=None):
     """The caution about an internal score on separating samplers, as plain text (the log's
     warning and the report's paragraph); ``independent``: the independent score, when there
     is one, quoted instead of the advice to get one."""
-    how = "; ".join(f"{n} absences from '{s_}', drawn {SEPARATING[s_]}"
+    how = "; ".join(f"{n} absences from '{s_}', drawn {SAMPLERS[s_].separates}"
                     for s_, n in opt["samplers"].items())
     text = (f"The internal AUC ({internal_auc:.3f}) is optimistic. {how}: the model "
             f"partly learns where the sampler put the absences, and any split of these samples "
