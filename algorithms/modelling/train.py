@@ -8,8 +8,7 @@ from qgis.core import (QgsCoordinateReferenceSystem, QgsProcessingException,
                        QgsProcessingParameterRasterLayer)
 
 from ...core.io.raster import sample_at
-from ...core.susceptibility.estimators import DEFAULTS
-from ...core.susceptibility import holdout
+from ...core.susceptibility import holdout, models
 from ...core.susceptibility.training import (METRIC_COLS, add_independent, describe_optimism,
                                              metric_rows, one_per_pixel, predict, report, save,
                                              separating_check, train)
@@ -20,7 +19,8 @@ from ..base import RESAMPLING, HazardAlgorithm, source_geometries
 from ..report_common import add_independent_parameters, independent_xy
 from .. import params as P
 
-MODELS = ["rf", "xgboost", "glm"]
+MODELS = list(models.NAMES)  # the 'Model' enum: the registry's order, a new kind last
+TREE_KINDS = [k for k in models.KINDS if k.trees]
 VALIDATIONS = ["random", "field", "blocks", "zones", "none"]
 
 
@@ -34,20 +34,17 @@ class TrainModel(HazardAlgorithm):
         "Trains a susceptibility model on labelled samples (label 1 presence, 0 absence, e.g. "
         "from this plugin's samplers) and factor rasters, or on a slope-unit layer's feature "
         "fields.<br><br>"
-        "<b>Models</b>: random forest (Li & Tian 2025; the Rangamati Mahalanobis study; "
-        "default 500 trees, sqrt features), "
-        "XGBoost (the FL-MHSM study; default 300 trees, depth 6, learning rate 0.1, subsample and "
-        "column sample 0.8) and the binomial GLM (logistic regression on z-scores, Aguilera et "
-        "al.'s (2022) "
-        "baseline). Categorical factors are one-hot encoded.<br>"
+        "<b>Models</b>: " + "; ".join(k.help for k in models.KINDS) + ". Categorical factors "
+        "are one-hot encoded.<br>"
         "<b>Validation</b>: stratified random split (test share, default 0.3), an existing split "
         "field ('train'/'test'), spatial k-fold over square blocks of a given size, or k-fold "
         "over a zone field (spatial folds avoid the optimism of random splits on spatially "
         "autocorrelated samples); with k-fold the final model is fitted on all samples and the "
         "metrics are out-of-fold.<br>"
         "<b>Optimism</b>: when absences come from a sampler that separates them from the "
-        "presences by construction (Mahalanobis, slope threshold, buffer; read from the "
-        "'sampler' field the samplers write), the log and the report say that the internal "
+        "presences by construction (Mahalanobis, slope threshold, buffer, one-class SVM, "
+        "factor threshold: each sampler declares it; read from the 'sampler' field the "
+        "samplers write), the log and the report say that the internal "
         "AUC is optimistic and show a spatial k-fold score (block size and folds as set "
         "below) beside it; the calibration section shows the reliability of the held-out "
         "predictions.<br>"
@@ -63,10 +60,10 @@ class TrainModel(HazardAlgorithm):
         "k-fold's own; else spatial blocks of the block size, or random folds when the blocks "
         "are too few), for 'Area of applicability'; with XGBoost and the GLM it keeps one "
         "model per fold too (trained on the other folds; a k-fold's own models), whose spread "
-        "'Apply susceptibility model' maps as prediction uncertainty (the random forest's "
-        "spread comes from its trees).<br><br>"
-        "<b>Outputs</b>: a model file (.hsm: a zip of plain data, the random forest as its "
-        "trees' node arrays, the GLM as its coefficients, XGBoost as its own JSON, and a "
+        "'Apply susceptibility model' maps as prediction uncertainty (a forest's spread "
+        "comes from its trees).<br><br>"
+        "<b>Outputs</b>: a model file (.hsm: a zip of plain data, a forest as its trees' node "
+        "arrays, the GLM as its coefficients, XGBoost as its own JSON, and a "
         "manifest with the factor names and order, categories, grid and CRS, metrics, "
         "versions, seed and parameters; opening it never runs code), an HTML report "
         "(ROC curves, threshold metrics, confusion matrix, importance, SHAP summary for tree "
@@ -97,23 +94,23 @@ class TrainModel(HazardAlgorithm):
             parentLayerParameterName=P.SAMPLES, type=compat.FIELD_NUMERIC, allowMultiple=True,
             optional=True))
         self.addParameter(QgsProcessingParameterEnum(
-            P.MODEL, self.tr("Model"), ["Random forest", "XGBoost", "Logistic GLM"],
-            defaultValue=0))
-        d = DEFAULTS
+            P.MODEL, self.tr("Model"), models.titles(), defaultValue=0))
         self.addParameter(QgsProcessingParameterNumber(
-            P.TREES, self.tr(f"Trees (not set: {d['rf']['n_estimators']} for the random "
-                             f"forest, {d['xgboost']['n_estimators']} for XGBoost)"),
+            P.TREES, self.tr("Trees (not set: " + ", ".join(
+                f"{k.defaults['n_estimators']} for {k.display}" for k in TREE_KINDS) + ")"),
             compat.NUMBER_INTEGER, None, optional=True, minValue=1))
         self.addParameter(QgsProcessingParameterNumber(
             P.SHAP_SAMPLE, self.tr("Training rows explained by SHAP (a seeded sample; 0: no "
                                    "SHAP)"), compat.NUMBER_INTEGER, 2000, minValue=0))
         self.addParameter(QgsProcessingParameterNumber(
-            P.MAX_DEPTH, self.tr(f"Maximum depth (not set: unlimited for the random forest, "
-                                 f"{d['xgboost']['max_depth']} for XGBoost)"),
+            P.MAX_DEPTH, self.tr("Maximum depth (not set: " + ", ".join(
+                f"{k.defaults['max_depth'] or 'unlimited'} for {k.display}"
+                for k in TREE_KINDS) + ")"),
             compat.NUMBER_INTEGER, None, optional=True, minValue=1))
         self.addParameter(QgsProcessingParameterNumber(
-            P.LEARNING_RATE, self.tr(f"Learning rate of XGBoost (not set: "
-                                     f"{d['xgboost']['learning_rate']})"),
+            P.LEARNING_RATE, self.tr("Learning rate (not set: " + ", ".join(
+                f"{k.defaults['learning_rate']} for {k.display}" for k in models.KINDS
+                if "learning_rate" in k.defaults) + ")"),
             compat.NUMBER_DOUBLE, None, optional=True, minValue=1e-6, maxValue=1.0))
         self.addParameter(QgsProcessingParameterEnum(
             P.VALIDATION, self.tr("Validation"),
@@ -134,8 +131,9 @@ class TrainModel(HazardAlgorithm):
         self.addParameter(QgsProcessingParameterNumber(
             P.FOLDS, self.tr("Folds"), compat.NUMBER_INTEGER, 5, minValue=2))
         self.addParameter(QgsProcessingParameterBoolean(
-            P.FOLD_MODELS, self.tr("Keep one model per fold (XGBoost, GLM: the prediction "
-                                   "spread of 'Apply susceptibility model')"), True))
+            P.FOLD_MODELS, self.tr("Keep one model per fold (" + ", ".join(
+                k.display for k in models.KINDS if not k.spread_of_trees) + ": the prediction "
+                "spread of 'Apply susceptibility model')"), True))
         add_independent_parameters(self)
         self.add_seed_parameter()
         self.addParameter(QgsProcessingParameterFileDestination(
@@ -164,7 +162,7 @@ class TrainModel(HazardAlgorithm):
         params = {"n_estimators": given(P.TREES, self.parameterAsInt),
                   "max_depth": given(P.MAX_DEPTH, self.parameterAsInt),
                   "learning_rate": given(P.LEARNING_RATE, self.parameterAsDouble)}
-        params = {k: v for k, v in params.items() if v is not None and kind != "glm"}
+        params = models.get(kind).own(params)  # the values set that this kind has
         feature_fields = compat.parameter_as_fields(self, parameters, P.FEATURE_FIELDS,
                                                     context) or []
         feats = list(src.getFeatures())

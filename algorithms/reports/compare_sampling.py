@@ -10,13 +10,14 @@ from qgis.core import (QgsCoordinateReferenceSystem, QgsProcessingException,
 
 from ...core.susceptibility.comparison import (Scenario, compare_scenarios, comparison_report,
                                                safe_name)
+from ...core.susceptibility import models
 from .. import compat
 from ..base import HazardAlgorithm
 from ..report_common import add_independent_parameters, independent_xy
 from ..styles import attach_style, probability
 from .. import params as P
 
-MODELS = ["rf", "xgboost", "glm"]
+MODELS = list(models.NAMES)  # the 'Model' enum: the registry's order, a new kind last
 
 
 class CompareSampling(HazardAlgorithm):
@@ -56,10 +57,10 @@ class CompareSampling(HazardAlgorithm):
             P.LABEL_FIELD, self.tr("Label field"), "label"))
         self.add_factor_parameters()
         self.addParameter(QgsProcessingParameterEnum(
-            P.MODEL, self.tr("Model"), ["Random forest", "XGBoost", "Logistic GLM"],
-            defaultValue=0))
+            P.MODEL, self.tr("Model"), models.titles(), defaultValue=0))
         self.addParameter(QgsProcessingParameterNumber(
-            P.TREES, self.tr("Trees (random forest and XGBoost)"), compat.NUMBER_INTEGER, 200,
+            P.TREES, self.tr("Trees (" + ", ".join(k.display for k in models.KINDS if k.trees)
+                             + ")"), compat.NUMBER_INTEGER, 200,
             minValue=1))
         self.addParameter(QgsProcessingParameterNumber(
             P.HOLDOUT, self.tr("Share of presences held out"), compat.NUMBER_DOUBLE, 0.3,
@@ -92,7 +93,7 @@ class CompareSampling(HazardAlgorithm):
                                  (every[:, 0], every[:, 1]), fb.sub(0, 0.02))
             comp = compare_scenarios(
                 stack, scenarios, kind,
-                {"n_estimators": trees} if trees and kind != "glm" else {},
+                models.get(kind).own({"n_estimators": trees or None}),
                 self.parameterAsDouble(parameters, P.HOLDOUT, context),
                 self.parameterAsString(parameters, P.SLOPE_FACTOR, context) or None,
                 seed, maps, fb.sub(0.02, 1.0), feedback.pushInfo, ind)

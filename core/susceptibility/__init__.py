@@ -1,12 +1,13 @@
-"""Susceptibility models (METHODS.md section 2): encoding, random forest / XGBoost / GLM
-estimators, validation splits, the model file, training and its report, applying a model over a
-factor stack, evaluating a map, comparing sampling scenarios, holding out an inventory and
-scoring an independent one.
+"""Susceptibility models (METHODS.md section 2): the model kinds (random forest, XGBoost,
+logistic GLM, extremely randomized trees: one module each in ``models``, listed by its
+registry), encoding, validation splits, the model file, training and its report, applying a
+model over a factor stack, evaluating a map, comparing sampling scenarios, holding out an
+inventory and scoring an independent one.
 
-Modules: apply, comparison, estimators, evaluation, holdout, screening, training.
+Modules: apply, comparison, estimators, evaluation, holdout, models, screening, training.
 """
-from . import (apply, comparison, estimators, evaluation, holdout, screening,  # noqa: F401
-               training)
+from . import (apply, comparison, estimators, evaluation, holdout, models,  # noqa: F401
+               screening, training)
 from .holdout import Independent, holdout_mask, on_pixels, same_rows, score  # noqa: F401
 from .screening import VIF_COLUMNS, Screening, screen_factors, screening_report  # noqa: F401
 from .estimators import (DEFAULTS, Encoding, EstimatorSpec, KINDS, ModelManifest, block_folds,
@@ -30,6 +31,7 @@ __all__ = ['CLASS_NAMES', 'Comparison', 'Independent', 'holdout', 'holdout_mask'
            'codes', 'compare_scenarios', 'comparison', 'comparison_report', 'estimators',
            'evaluate_map', 'evaluation', 'frequency_ratio_report', 'frequency_ratio_table',
            'group_folds', 'importance', 'load_model', 'make_estimator', 'map_evaluation_report',
-           'map_model', 'map_statistics', 'match_factors', 'metric_rows', 'random_split', 'report',
+           'map_model', 'map_statistics', 'match_factors', 'metric_rows', 'models',
+           'random_split', 'report',
            'save', 'save_model', 'screen_factors', 'screening', 'screening_report', 'shap_values',
            'train', 'training', 'versions', 'write_classes', 'write_fr_index']

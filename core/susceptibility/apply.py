@@ -10,6 +10,7 @@ from ..stats.breaks import CLASS_NAMES, class_names, classify  # noqa: F401 (CLA
 from ..util.progress import as_feedback
 from ..io.raster import Grid, RasterWriter, iter_windows, open_raster, read_window
 from ..io.tiles import run_tiles
+from . import models
 
 
 def _raster_blocks(path, feedback=None):
@@ -153,27 +154,10 @@ def model_bands(manifest, bands, log=None):
 
 
 def spread_function(estimator, kind, fold_models=()):
-    """The prediction spread of a model at encoded rows: the standard deviation of its random
-    forest's trees' probabilities, or of the probabilities of its fold models (XGBoost, GLM).
-    None when the model has neither."""
-    if kind == "rf":
-        trees = estimator.estimators_
-
-        def spread(Xt):
-            s1 = np.zeros(len(Xt))
-            s2 = np.zeros(len(Xt))
-            for t in trees:  # running sums: memory of one tree's output, not of all trees'
-                p = t.predict_proba(Xt)[:, 1]
-                s1 += p
-                s2 += p * p
-            m = s1 / len(trees)
-            return np.sqrt(np.clip(s2 / len(trees) - m * m, 0, None))
-        return spread
-    if len(fold_models) >= 2:
-        def spread(Xt):
-            return np.std([m.predict_proba(Xt)[:, 1] for m in fold_models], axis=0)
-        return spread
-    return None
+    """The prediction spread of a model at encoded rows, as its kind gives it: the standard
+    deviation of a forest's trees' probabilities, or of the probabilities of its fold models
+    (XGBoost, GLM). None when the model has neither."""
+    return models.get(kind).spread(estimator, fold_models)
 
 
 def map_model(estimator, manifest, bands, out_path, classes_path=None, workers=1,

@@ -18,7 +18,7 @@ from ..util.progress import as_feedback
 from ..util.report import HtmlReport, figure
 from .apply import CLASS_NAMES, apply_to_raster
 from .estimators import Encoding, make_estimator
-from .training import KIND_NAMES
+from .models import display_name
 from .evaluation import HIST_BINS, map_statistics
 from ..util import tempfiles
 
@@ -185,7 +185,7 @@ def comparison_report(path, comp):
     rep = HtmlReport("Sampling scenarios compared")
     share = f"{100 * comp.holdout:g} %"
     rep.paragraph(
-        f"Model: {KIND_NAMES.get(comp.kind, comp.kind)}. {comp.n_held} presences ({share} of "
+        f"Model: {display_name(comp.kind)}. {comp.n_held} presences ({share} of "
         f"the unique presence locations, seeded) and {share} of each scenario's absences were "
         f"held out of training. Each scenario is scored by two protocols"
         f"{' and an independent inventory' if comp.independent else ''}:")

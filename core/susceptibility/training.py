@@ -8,6 +8,7 @@ import numpy as np
 from ..sampling.samplers import SAMPLERS, separating
 from ..stats import metrics as mt
 from ..util.errors import InputError
+from . import models
 from .applicability import assign_folds
 from .estimators import (Encoding, block_folds, check_training_data, column_importance,
                          group_folds, importance, make_estimator, random_split, save_model,
@@ -44,7 +45,8 @@ class TrainResult:
     fit_folds: np.ndarray = None    # their cross-validation fold
     folds_how: str = ""             # where those folds come from
     column_weights: np.ndarray = None  # the model's importance of each encoded column
-    fold_models: list = field(default_factory=list)  # XGBoost/GLM: one model per fold
+    fold_models: list = field(default_factory=list)  # one model per fold (a kind whose
+    # spread does not come from its own trees)
 
 
 def one_per_pixel(grid, x, y, labels):
@@ -87,10 +89,12 @@ def train(X, y, names, categorical, kind, params=None, validation=None, seed=0, 
     The rows the final model is fitted on are kept with a cross-validation fold each (the
     k-fold's own, else ``aoa_folds`` = (k, block size): spatial blocks when they suffice,
     random folds otherwise) and the model's importance of each column, for the area of
-    applicability. ``fold_models``: keep one XGBoost or GLM per fold (trained on the other
-    folds) for the prediction spread; a k-fold keeps its own, the others are trained here.
+    applicability. ``fold_models``: keep one model per fold (trained on the other folds) for
+    the prediction spread of a kind whose trees do not give it (XGBoost, GLM); a k-fold keeps
+    its own, the others are trained here.
     """
     fb = as_feedback(feedback)
+    mk = models.get(kind)
     X = np.asarray(X, float)
     y = np.asarray(y, float)  # checked before it becomes an integer: 0.5 must not become 0
     ok = np.isfinite(X).all(axis=1)
@@ -165,7 +169,7 @@ def train(X, y, names, categorical, kind, params=None, validation=None, seed=0, 
         res.folds_how = (f"the model's spatial {k}-fold over blocks of "
                          f"{float(validation['size']):g} map units" if method == "blocks" else
                          f"the model's {k}-fold over the zones of '{validation.get('field')}'")
-        if fold_models and kind in ("xgboost", "glm"):
+        if fold_models and not mk.spread_of_trees:
             res.fold_models = cv_models
     elif method == "none":
         est = _fit(kind, params, seed, Xt, y)
@@ -185,13 +189,13 @@ def train(X, y, names, categorical, kind, params=None, validation=None, seed=0, 
         res.fit_folds, res.folds_how = assign_folds(
             *(fit_xy if fit_xy is not None else (None, None)), len(fit_X), int(k), seed,
             size if fit_xy is not None else None)
-        if fold_models and kind in ("xgboost", "glm"):
+        if fold_models and not mk.spread_of_trees:
             for f in np.unique(res.fit_folds):
                 fb.check()
                 te = res.fit_folds == f
                 if len(np.unique(fit_y[~te])) == 2:
                     res.fold_models.append(_fit(kind, params, seed, fit_X[~te], fit_y[~te]))
-    if kind in ("rf", "xgboost") and shap_sample > 0:  # 0: no SHAP values
+    if mk.shap_unit and shap_sample > 0:  # 0: no SHAP values
         rng = np.random.default_rng(seed)
         idx = rng.choice(len(fit_X), min(shap_sample, len(fit_X)), replace=False)
         res.shap = shap_values(res.estimator, kind, fit_X[idx])
@@ -295,11 +299,6 @@ METRIC_COLS = ["set", "n", "presences", "AUC", "TPR", "TNR", "accuracy", "precis
                "F1", "kappa", "Brier"]
 
 
-KIND_NAMES = {"rf": "random forest", "xgboost": "XGBoost", "glm": "logistic GLM"}
-PARAM_NAMES = {"n_estimators": "trees", "max_depth": "maximum depth",
-               "learning_rate": "learning rate"}
-
-
 def describe_validation(v):
     """The validation of a TrainResult as a sentence."""
     m = v.get("method")
@@ -319,33 +318,18 @@ def describe_validation(v):
 
 def describe_params(kind, params):
     """The hyperparameters as text, the defaults that apply included."""
-    from .estimators import DEFAULTS
-    p = dict(DEFAULTS.get(kind, {}), **(params or {}))
-    shown = {k: p[k] for k in ("n_estimators", "max_depth", "learning_rate") if k in p}
-    if kind == "rf" and not shown.get("max_depth"):
-        shown["max_depth"] = "unlimited"
-    if kind == "glm":
-        return "unpenalised (binomial GLM on standardised factors)"
-    return ", ".join(f"{PARAM_NAMES[k]} {v}" for k, v in shown.items())
+    return models.get(kind).describe(params)
 
 
 def glm_coefficients(res):
     """Rows (column, coefficient per unit, standardised coefficient) and the intercept of a
-    GLM, from its z-score pipeline back to the factors' own units: b_j = g_j / s_j and
-    b_0 = g_0 - sum(g_j m_j / s_j) (m, s: the training means and deviations)."""
-    scaler, lr = res.estimator.steps[0][1], res.estimator.steps[-1][1]
-    g, g0 = lr.coef_[0], float(lr.intercept_[0])
-    mean, scale = scaler.mean_, scaler.scale_
-    b = g / scale
-    b0 = g0 - float(np.sum(g * mean / scale))
-    rows = [{"column": c, "coefficient": float(bj), "standardised": float(gj)}
-            for c, bj, gj in zip(res.encoding.columns, b, g)]
-    return rows, b0
+    model with an equation (the GLM), in the factors' own units; None for other kinds."""
+    return models.get(res.kind).coefficients(res.estimator, res.encoding.columns)
 
 
 def report(res, path, title="Susceptibility model"):
     rep = HtmlReport(title)
-    rep.paragraph(f"Model: <b>{KIND_NAMES.get(res.kind, res.kind)}</b> "
+    rep.paragraph(f"Model: <b>{models.display_name(res.kind)}</b> "
                   f"({describe_params(res.kind, res.params)}), seed {res.seed}. Validation: "
                   f"{describe_validation(res.validation)}.")
     if res.optimism:
@@ -379,9 +363,9 @@ def report(res, path, title="Susceptibility model"):
     groups = {}
     if res.held_out is not None:
         name, yh, ph = res.held_out
-        groups[f"{KIND_NAMES.get(res.kind, res.kind)} ({name})"] = (yh, ph)
+        groups[f"{models.display_name(res.kind)} ({name})"] = (yh, ph)
     if res.independent is not None:
-        groups[f"{KIND_NAMES.get(res.kind, res.kind)} (independent inventory)"] = \
+        groups[f"{models.display_name(res.kind)} (independent inventory)"] = \
             res.independent.samples
     if groups:
         where = ("the test samples" if res.held_out and res.held_out[0] == "test" else
@@ -394,8 +378,9 @@ def report(res, path, title="Susceptibility model"):
     rep.table([{"": "observed 1", "predicted 1": m["TP"], "predicted 0": m["FN"]},
                {"": "observed 0", "predicted 1": m["FP"], "predicted 0": m["TN"]}],
               ["", "predicted 1", "predicted 0"], left=("",))
-    if res.kind == "glm":
-        rows, b0 = glm_coefficients(res)
+    equation = glm_coefficients(res)
+    if equation is not None:
+        rows, b0 = equation
         rep.heading("Coefficients")
         terms = " ".join(f"{'+' if r['coefficient'] >= 0 else '-'} {abs(r['coefficient']):.6g}"
                          f" &middot; {r['column']}" for r in rows)
@@ -425,7 +410,7 @@ def report(res, path, title="Susceptibility model"):
         ax.set_yticks(range(len(order)))
         ax.set_yticklabels([cols[j] for j in order[::-1]])
         ax.axvline(0, color="black", lw=0.8)
-        unit = "log-odds" if res.kind == "xgboost" else "probability"
+        unit = models.get(res.kind).shap_unit
         ax.set_xlabel(f"SHAP value ({unit}; colour: factor value, blue low, red high)")
         ax.set_title("SHAP summary")
         n, total = res.shap_rows
