@@ -17,7 +17,7 @@ from .base import (BYTES_PER_NODE, ModelKind, check_forest, forest_bytes,  # noq
 
 #: the kinds' modules, in the order of the algorithms' 'Model' enum (a new kind goes last, so
 #: that saved models and scripts keep their choice)
-MODULES = ("random_forest", "xgb", "glm")
+MODULES = ("random_forest", "xgb", "glm", "extra_trees")
 
 KINDS = tuple(importlib.import_module(f"{__name__}.{m}").KIND for m in MODULES)
 NAMES = tuple(k.name for k in KINDS)
