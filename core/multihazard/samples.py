@@ -8,7 +8,6 @@ import numpy as np
 from ..sampling import samplers as smp
 from ..util.errors import InputError
 from ..util.progress import as_feedback
-from .blocks import split_three
 
 HAZARD_INPUTS = (("FLOODS", "flood"), ("LANDSLIDES", "landslide"))
 
@@ -156,6 +155,26 @@ def multihazard_samples(stack, inventories, zones_at, seed=0, kde_ratio=1.5, spa
                 augmented=augmented.astype(int), sampler=sampler.astype(str),
                 zone=zone.astype(str), split=split.astype(str))
     return x, y, cols
+
+
+def split_three(labels, groups, shares=(0.8, 0.1, 0.1), seed=0):
+    """'train'/'val'/'test' per sample, stratified by (group, label): within each stratum the
+    samples are shuffled (seeded) and cut at the cumulative shares."""
+    labels = np.asarray(labels)
+    groups = np.asarray(groups).astype(str)
+    rng = np.random.default_rng(seed)
+    out = np.empty(len(labels), dtype=object)
+    for g in np.unique(groups):
+        for lab in np.unique(labels[groups == g]):
+            idx = np.nonzero((groups == g) & (labels == lab))[0]
+            idx = idx[rng.permutation(len(idx))]
+            n = len(idx)
+            n_tr = int(round(shares[0] * n))
+            n_va = int(round(shares[1] * n))
+            out[idx[:n_tr]] = "train"
+            out[idx[n_tr:n_tr + n_va]] = "val"
+            out[idx[n_tr + n_va:]] = "test"
+    return out
 
 
 def split_counts(hazard, label, augmented, split):

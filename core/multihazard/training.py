@@ -25,7 +25,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import blocks as mh
+from .experts import build_gate, train_early_fusion, train_late_fusion
+from .forward import early_fusion_forward, gate_forward
+from .uncertainty import BetaCalibration, n_chol, uncertainty_and_correlation
 from ..io.modelfile import Free, Manifest, MiB, ModelFileError
 from ..util.errors import InputError
 from ..susceptibility.estimators import Encoding
@@ -110,7 +112,7 @@ class ModelSet:
 
     def ef_raw(self, Xall):
         Z = (self.columns(Xall) - self.ef_mean) / self.ef_std
-        return mh.early_fusion_forward(self.ef_w, Z).astype(float)
+        return early_fusion_forward(self.ef_w, Z).astype(float)
 
     def ef_predict(self, Xall):
         """Calibrated probabilities (n, 2), joint log-uncertainty and correlation."""
@@ -118,7 +120,7 @@ class ModelSet:
         H = len(HAZARDS)
         p = np.column_stack([c.predict(1 / (1 + np.exp(-raw[:, j])))
                              for j, c in enumerate(self.ef_cal)])
-        logdet, rho = mh.uncertainty_and_correlation(raw[:, H:], H)
+        logdet, rho = uncertainty_and_correlation(raw[:, H:], H)
         return p, logdet, rho
 
 
@@ -261,8 +263,8 @@ def train(X, names, categorical, hazard, label, zone, split, x, y, features_by_z
             if own_plan is not None and own_plan[f"lf_{h}"] != key:
                 continue
             sel = rows & (hazard == h) & (split == "train")
-            est, params, cv_auc = mh.train_late_fusion(C[sel], label[sel], seed=seed,
-                                                       n_iter=n_iter)
+            est, params, cv_auc = train_late_fusion(C[sel], label[sel], seed=seed,
+                                                    n_iter=n_iter)
             ms.lf[h], ms.lf_params[h] = est, dict(params, cv_auc=cv_auc)
             step.report(0.15 * (j + 1))
         # the area of applicability: the set's real training rows (synthetic presences are
@@ -284,7 +286,7 @@ def train(X, names, categorical, hazard, label, zone, split, x, y, features_by_z
             va = rows & (split == "val")
             cal_rows = [hazard[va] == h for h in HAZARDS]
             set_seed(seed)
-            model, mean, std, cal, hist = mh.train_early_fusion(
+            model, mean, std, cal, hist = train_early_fusion(
                 C[tr], Y[tr], C[va], Y[va], seed=seed, epochs=ef_epochs, batch=batch,
                 patience=patience, feedback=step.sub(0.3, 0.8), cal_rows=cal_rows)
             ms.ef_w, ms.ef_mean, ms.ef_std, ms.ef_cal = model.get_weights(), mean, std, cal
@@ -409,7 +411,7 @@ def train_gate(Z, Y, seed=0, epochs=200, batch=256, patience=10, holdout=0.2):
     from ..util import nnfit
     from ..util.deps import require
     require("tensorflow")
-    gate, _ = mh.build_gate(n_experts=2, h=len(HAZARDS))
+    gate, _ = build_gate(n_experts=2, h=len(HAZARDS))
     rng = np.random.default_rng(seed)
     perm = rng.permutation(len(Z))
     n_ho = max(1, int(round(holdout * len(Z))))
@@ -501,7 +503,7 @@ class Predictor:
         if "moe" in wanted:
             zz = np.column_stack([out["p_lf"], out["p_ef"]]).astype(np.float32)  # as in training
             g = sets[src["gate"]]
-            p_moe, w = mh.gate_forward(g.gate_w, zz, len(HAZARDS))
+            p_moe, w = gate_forward(g.gate_w, zz, len(HAZARDS))
             out["p_moe"], out["w_ef"] = p_moe.astype(float), w[:, 1].astype(float)
         return out
 
@@ -645,7 +647,7 @@ def _load_bundle(data):
             ms.ef_mean, ms.ef_std = np.array(e.ef_mean), np.array(e.ef_std)
             ms.ef_cal = []
             for a, b, c in e.ef_cal:
-                cal = mh.BetaCalibration()
+                cal = BetaCalibration()
                 cal.a, cal.b, cal.c = a, b, c
                 ms.ef_cal.append(cal)
         if e.gate:
@@ -667,10 +669,10 @@ def _weights(mf, prefix, n, n_inputs):
             raise ValueError("extra or non-finite arrays")
         z = np.zeros((1, n_inputs))
         if n == EF_WEIGHTS:
-            if mh.early_fusion_forward(w, z).shape[1] != len(HAZARDS) + mh.n_chol(len(HAZARDS)):
+            if early_fusion_forward(w, z).shape[1] != len(HAZARDS) + n_chol(len(HAZARDS)):
                 raise ValueError("the network's outputs are not a mean and a Cholesky factor")
         else:
-            mh.gate_forward(w, z, len(HAZARDS))
+            gate_forward(w, z, len(HAZARDS))
     except (ValueError, IndexError) as exc:
         raise ModelFileError(f"The network weights '{prefix}*' in the bundle do not fit the "
                              f"network ({exc}): the file is damaged or altered. "
