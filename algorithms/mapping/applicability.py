@@ -88,7 +88,7 @@ class Applicability(HazardAlgorithm):
     def compute(self, parameters, context, feedback, fb):
         path = self.parameterAsFile(parameters, P.MODEL, context)
         if path.lower().endswith(".hnn"):
-            from ...core.hnn.network import applicability_rows
+            from ...core.hnn.modelfile import applicability_rows
             man, rows = applicability_rows(path)
             columns, names, encode = man.features, man.features, (lambda X: X)
         else:

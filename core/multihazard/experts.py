@@ -83,7 +83,7 @@ def train_early_fusion(X, Y, Xval, Yval, seed=0, epochs=100, batch=256, patience
     then beta-calibrate sigmoid(mu_h) on the validation split (on the rows ``cal_rows[h]`` of
     it when given). Returns (model, mean, std, calibrators, history)."""
     from ..util.deps import require
-    from ..hnn.network import set_seed
+    from ..util.nnfit import set_seed
     from ..util import nnfit
     from ..util.progress import as_feedback
     require("tensorflow")

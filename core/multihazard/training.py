@@ -156,7 +156,7 @@ def train(X, names, categorical, hazard, label, zone, split, x, y, features_by_z
     factors) holds every factor at the samples; ``augmented`` (1: a synthetic presence) keeps
     synthetic points in training only: any in the validation or test split are left out with
     a note, and they never count as the other hazard's events."""
-    from ..hnn.network import set_seed
+    from ..util.nnfit import set_seed
     fb = as_feedback(feedback)
     if zone_mode not in ZONE_MODES:
         raise InputError(f"Unknown zone mode '{zone_mode}': choose among "
