@@ -10,7 +10,7 @@ from qgis.core import (QgsProcessingException, QgsProcessingParameterFeatureSink
 from ...core.hnn.network import Architecture
 from ...core.hnn.training import check_units, held_out_units
 from .. import compat
-from ..features import numbers, write_with_columns
+from ..vector_io import numbers, write_with_columns
 from ..base import HazardAlgorithm
 from ..styles import attach_style, probability_field
 from .. import params as P

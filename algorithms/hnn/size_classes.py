@@ -9,7 +9,7 @@ from qgis.core import (QgsProcessingException, QgsProcessingParameterBoolean,
 from ...core.hnn.sizes import size_classes
 from ...core.hnn.report import size_class_report
 from .. import compat
-from ..features import numbers, write_with_columns
+from ..vector_io import numbers, write_with_columns
 from ..base import HazardAlgorithm
 from ..styles import attach_style, categorized, size_class_legend
 from .. import params as P

@@ -9,7 +9,7 @@ from ...core.hnn.report import training_report
 from ...core.io.zonal import geometries_from_wkb
 from .. import compat
 from ..base import source_geometries
-from ..features import numbers
+from ..vector_io import numbers
 from .common import HnnAlgorithm
 from .. import params as P
 
