@@ -30,7 +30,7 @@ def _algorithm_classes():
     from .algorithms.sampling.merge import MergeSamples
     from .algorithms.sampling.split import SplitInventory
     from .algorithms.multihazard.evaluate import EvaluateMultiHazard
-    from .algorithms.multihazard.features import ZoneFeatureSelection
+    from .algorithms.multihazard.feature_selection import ZoneFeatureSelection
     from .algorithms.multihazard.map import MapMultiHazard
     from .algorithms.multihazard.samples import MultiHazardSamples
     from .algorithms.multihazard.train import TrainMultiHazard

@@ -13,7 +13,7 @@ from qgis.core import (QgsClassificationQuantile, QgsColorRampShader, QgsGraduat
                        QgsStyle, QgsVectorLayer)
 
 from . import compat
-from ..core.multihazard.blocks import bivariate_colors
+from ..core.multihazard.bivariate import bivariate_colors
 
 # post-processors must outlive the algorithm run that created them
 _KEEP = []

@@ -75,12 +75,12 @@ def train_bundle(folder, path):
     import numpy as np
     from osgeo import ogr
     from hazard_susceptibility.core.multihazard import training as mh_train
-    from hazard_susceptibility.core.multihazard import blocks as mh
+    from hazard_susceptibility.core.multihazard import experts, samples
     from hazard_susceptibility.core.io.raster import AlignedStack, Band, Grid, sample_at
     if os.path.exists(path):
         return
-    mh.LF_SPACE = {"n_estimators": [100], "max_depth": [4], "learning_rate": [0.1],
-                   "subsample": [0.85], "colsample_bytree": [0.85]}
+    experts.LF_SPACE = {"n_estimators": [100], "max_depth": [4], "learning_rate": [0.1],
+                        "subsample": [0.85], "colsample_bytree": [0.85]}
     grid = Grid.from_path(os.path.join(folder, "dem.tif"))
     bands = [Band(os.path.join(folder, "factors", n + ".tif"), 1, n) for n in NAMES]
     rng = np.random.default_rng(0)
@@ -105,7 +105,7 @@ def train_bundle(folder, path):
     ok = np.isfinite(v).all(axis=1)
     X, zone = v[ok, :-1], v[ok, -1].astype(int).astype(str)
     hz, lab, x, y = hz[ok], lab[ok], x[ok], y[ok]
-    split = mh.split_three(lab, np.char.add(zone, hz), seed=0)
+    split = samples.split_three(lab, np.char.add(zone, hz), seed=0)
     res = mh_train.train(X, NAMES, [False] * len(NAMES), hz, lab, zone, split, x, y, seed=0,
                          n_iter=1, ef_epochs=30, gate_epochs=50)
     mh_train.save_bundle(path, res)

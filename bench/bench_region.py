@@ -10,7 +10,7 @@ landslide inventories from known processes. The chain, with the Processing algor
    80/10/10 per zone (core.multihazard.samples, as 'Prepare multi-hazard samples' by default);
 2. factor values at the samples (core.io.raster.sample_at, as every algorithm reads them);
 3. zone-wise feature selection (Pearson screening, then SHAP shares on a seeded sample of the
-   training rows: core.multihazard.blocks.zone_feature_selection);
+   training rows: core.multihazard.selection.zone_feature_selection);
 4. training LF, EF and the MoE gate per zone and on all zones, each zone leaning on the
    all-zone models by its sample size, in the TensorFlow worker process
    (core.multihazard.jobs.TrainMultiHazard, as 'Train multi-hazard models');
@@ -149,7 +149,7 @@ def chain(folder, truth, mem, pixels=PIXELS):
     from hazard_susceptibility.core.io.raster import AlignedStack, Band, Grid, sample_at
     from hazard_susceptibility.core.multihazard import evaluation as mh_eval
     from hazard_susceptibility.core.multihazard import jobs, mapping
-    from hazard_susceptibility.core.multihazard.blocks import zone_feature_selection
+    from hazard_susceptibility.core.multihazard.selection import zone_feature_selection
     from hazard_susceptibility.core.multihazard.samples import (
         DEFAULT_ABSENCE_RATIO, DEFAULT_KDE_RATIO, multihazard_samples)
     from hazard_susceptibility.core.util import worker

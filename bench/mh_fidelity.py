@@ -34,7 +34,7 @@ def run(seed, absences, zone_mode="paper", shrink_k=None, band_px=None, out=None
     import numpy as np
     from hazard_susceptibility.core.io.raster import AlignedStack, Band, Grid, sample_at
     from hazard_susceptibility.core.multihazard import jobs, mapping
-    from hazard_susceptibility.core.multihazard.blocks import zone_feature_selection
+    from hazard_susceptibility.core.multihazard.selection import zone_feature_selection
     from hazard_susceptibility.core.multihazard.samples import multihazard_samples
     from hazard_susceptibility.core.stats import fidelity as F
     from hazard_susceptibility.core.util import worker

@@ -5,7 +5,7 @@ from qgis.core import (QgsCoordinateReferenceSystem, QgsProcessingException,
 
 from ...core.io.zonal import geometries_from_wkb, overlapping_pairs, slope_unit_statistics
 from .. import compat
-from ..features import write_with_columns
+from ..vector_io import write_with_columns
 from ..base import HazardAlgorithm, source_geometries
 from ..styles import attach_style, graduated
 from .. import params as P

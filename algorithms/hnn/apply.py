@@ -2,7 +2,7 @@
 from qgis.core import (QgsProcessingException, QgsProcessingParameterFile,
                        QgsProcessingParameterNumber)
 
-from ...core.hnn import network as hnn
+from ...core.hnn.modelfile import applicability_rows
 from ...core.hnn import jobs
 from ...core.util import worker
 from .common import HnnAlgorithm
@@ -40,7 +40,7 @@ class ApplyHnn(HnnAlgorithm):
 
     def compute(self, parameters, context, feedback, fb):
         path = self.parameterAsFile(parameters, P.MODEL, context)
-        man, rows = hnn.applicability_rows(path)  # the manifest, and the training units
+        man, rows = applicability_rows(path)  # the manifest, and the training units
         src = self.parameterAsSource(parameters, P.UNITS, context)
         if src is None:
             raise QgsProcessingException("The slope-unit layer could not be opened [UNITS].")

@@ -7,9 +7,10 @@ from qgis.core import (QgsProcessingException, QgsProcessingParameterFeatureSink
                        QgsProcessingParameterFeatureSource, QgsProcessingParameterField,
                        QgsProcessingParameterNumber)
 
-from ...core.hnn import network as hnn
+from ...core.hnn.network import Architecture
+from ...core.hnn.training import check_units, held_out_units
 from .. import compat
-from ..features import numbers, write_with_columns
+from ..vector_io import numbers, write_with_columns
 from ..base import HazardAlgorithm
 from ..styles import attach_style, probability_field
 from .. import params as P
@@ -61,11 +62,11 @@ class HnnAlgorithm(HazardAlgorithm):
         self.add_seed_parameter()
 
     def arch(self, parameters, context):
-        return hnn.Architecture(*(self.parameterAsInt(parameters, k, context)
-                                  for k in (P.N1, P.U1, P.N2, P.U2)),
-                                self.parameterAsDouble(parameters, P.LR, context),
-                                self.parameterAsDouble(parameters, P.L2, context),
-                                self.parameterAsDouble(parameters, P.DROPOUT, context))
+        return Architecture(*(self.parameterAsInt(parameters, k, context)
+                              for k in (P.N1, P.U1, P.N2, P.U2)),
+                            self.parameterAsDouble(parameters, P.LR, context),
+                            self.parameterAsDouble(parameters, P.L2, context),
+                            self.parameterAsDouble(parameters, P.DROPOUT, context))
 
     def train_kwargs(self, parameters, context):
         return {"epochs": self.parameterAsInt(parameters, P.EPOCHS, context),
@@ -98,13 +99,13 @@ class HnnAlgorithm(HazardAlgorithm):
                 raise QgsProcessingException(f"The slope-unit layer has no field '{cf}': run "
                                              f"'Landslide size classes' first [CLASS_FIELD].")
             classes = np.array([int(v) if v == v else -1 for v in numbers(feats, [cf])[:, 0]])
-        hnn.check_units(X, names, classes, cf)
+        check_units(X, names, classes, cf)
         return src, feats, names, X, classes
 
     def test_split(self, classes, parameters, context):
-        return hnn.held_out_units(classes, self.parameterAsDouble(parameters, P.TEST_SHARE,
-                                                                  context),
-                                  self.seed(parameters, context))
+        return held_out_units(classes, self.parameterAsDouble(parameters, P.TEST_SHARE,
+                                                              context),
+                              self.seed(parameters, context))
 
     def write_units(self, parameters, context, src, feats, pb, pc, name=P.OUTPUT, split=None,
                     spread=None, extra=None):

@@ -6,10 +6,10 @@ from qgis.core import (QgsProcessingException, QgsProcessingParameterBoolean,
                        QgsProcessingParameterField, QgsProcessingParameterFileDestination,
                        QgsProcessingParameterNumber, QgsProcessingParameterString)
 
-from ...core.hnn import network as hnn
+from ...core.hnn.sizes import size_classes
 from ...core.hnn.report import size_class_report
 from .. import compat
-from ..features import numbers, write_with_columns
+from ..vector_io import numbers, write_with_columns
 from ..base import HazardAlgorithm
 from ..styles import attach_style, categorized, size_class_legend
 from .. import params as P
@@ -83,11 +83,11 @@ class HnnSizeClasses(HazardAlgorithm):
             raise QgsProcessingException(f"Class bounds '{bounds_txt}' are not numbers: give "
                                          f"upper bounds in the area field's unit, separated by "
                                          f"commas, e.g. 1000, 10000 [BOUNDS].") from None
-        sc = hnn.size_classes(areas, self.parameterAsDouble(parameters, P.GVF, context),
-                              self.parameterAsInt(parameters, P.MIN_MEMBERS, context),
-                              k_max=self.parameterAsInt(parameters, P.K_MAX, context),
-                              bounds=bounds,
-                              merge=self.parameterAsBool(parameters, P.MERGE, context))
+        sc = size_classes(areas, self.parameterAsDouble(parameters, P.GVF, context),
+                          self.parameterAsInt(parameters, P.MIN_MEMBERS, context),
+                          k_max=self.parameterAsInt(parameters, P.K_MAX, context),
+                          bounds=bounds,
+                          merge=self.parameterAsBool(parameters, P.MERGE, context))
         for w in sc.warnings():
             feedback.pushWarning(w)
         feedback.pushInfo(f"GVF {sc.gvf:.3f} with k = {sc.k_initial}; final classes: GVF "

@@ -2,14 +2,14 @@
 import numpy as np
 from qgis.core import QgsProcessingParameterFileDestination, QgsProcessingParameterNumber
 
-from ...core.hnn import network as hnn
+from ...core.hnn.spatial import morans_i, queen_neighbours
 from ...core.hnn import jobs
 from ...core.util import worker
 from ...core.hnn.report import training_report
 from ...core.io.zonal import geometries_from_wkb
 from .. import compat
 from ..base import source_geometries
-from ..features import numbers
+from ..vector_io import numbers
 from .common import HnnAlgorithm
 from .. import params as P
 
@@ -92,8 +92,8 @@ class TrainHnn(HnnAlgorithm):
         glm_auc, glm_p = result["glm_auc"], arr["glm_p"]
         crs = src.sourceCrs()
         wkbs, _ = source_geometries(src, P.UNITS, crs, context)
-        moran = hnn.morans_i((classes > 0).astype(float),
-                             hnn.queen_neighbours(geometries_from_wkb(wkbs)))
+        moran = morans_i((classes > 0).astype(float),
+                         queen_neighbours(geometries_from_wkb(wkbs)))
         path = self.parameterAsFileOutput(parameters, P.OUTPUT_MODEL, context)
         split = np.full(len(classes), "validation", dtype=object)
         split[arr["train_idx"].astype(int)] = "train"

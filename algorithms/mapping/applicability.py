@@ -12,7 +12,7 @@ from ...core.susceptibility import applicability as aoa
 from ...core.susceptibility import estimators as models
 from .. import compat
 from ..base import HazardAlgorithm
-from ..features import numbers, write_with_columns
+from ..vector_io import numbers, write_with_columns
 from .apply import add_model_inputs, factor_bands
 from ..styles import attach_style, categorized, critical_value, paletted
 from .. import params as P
@@ -88,7 +88,7 @@ class Applicability(HazardAlgorithm):
     def compute(self, parameters, context, feedback, fb):
         path = self.parameterAsFile(parameters, P.MODEL, context)
         if path.lower().endswith(".hnn"):
-            from ...core.hnn.network import applicability_rows
+            from ...core.hnn.modelfile import applicability_rows
             man, rows = applicability_rows(path)
             columns, names, encode = man.features, man.features, (lambda X: X)
         else:

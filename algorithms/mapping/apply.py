@@ -10,7 +10,7 @@ from ...core.susceptibility import estimators as models
 from ...core.susceptibility.apply import map_model, spread_function
 from ...core.io.raster import bands_of
 from .. import compat
-from ..features import numbers, write_with_columns
+from ..vector_io import numbers, write_with_columns
 from ..base import HazardAlgorithm, raster_path
 from ..styles import (attach_style, probability, probability_field, sequential,
                       susceptibility_classes)

@@ -14,7 +14,7 @@ from ...core.susceptibility.training import (METRIC_COLS, add_independent, descr
                                              separating_check, train)
 from ...core.io.zonal import geometries_from_wkb, point_coordinates
 from .. import compat
-from ..features import numbers, surface_points
+from ..vector_io import numbers, surface_points
 from ..base import RESAMPLING, HazardAlgorithm, source_geometries
 from ..report_common import add_independent_parameters, independent_xy
 from .. import params as P

@@ -12,7 +12,7 @@ from ...core.io.zonal import (geometries_from_wkb, points_in_zones,
                               point_coordinates, raster_zone_values, zones_raster)
 from .. import compat
 from ..base import raster_path, source_geometries
-from ..features import zone_polygons
+from ..vector_io import zone_polygons
 from .. import params as P
 
 

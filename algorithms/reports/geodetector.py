@@ -16,7 +16,7 @@ from ...core.geodetector.run import (Options, categories, category_codes, detect
 from ...core.io.raster import AlignedStack, Band, Grid, bands_of, sample_at, unique_names
 from ...core.io.zonal import points_in_zones, zones_raster
 from .. import compat
-from ..features import number, surface_points, zone_polygons
+from ..vector_io import number, surface_points, zone_polygons
 from ..base import HazardAlgorithm, raster_path
 from .. import params as P
 from ...core.util import tempfiles

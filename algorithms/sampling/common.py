@@ -98,7 +98,7 @@ class SamplingAlgorithm(HazardAlgorithm):
         """Of a labelled layer (presences and absences, e.g. an inventory with its authors'
         absences) only the features labelled 1; a layer without the label field is all
         presences."""
-        from ..features import number
+        from ..vector_io import number
         field = self.parameterAsString(parameters, P.LABEL_FIELD, context) or ""
         if not field and src.fields().indexOf("label") >= 0:
             field = "label"  # labelled samples given as presences: their label 1 only

@@ -7,7 +7,7 @@ from qgis.core import (QgsProcessingException, QgsProcessingParameterEnum,
 from ...core.susceptibility.holdout import holdout_mask
 from .. import compat
 from ..base import HazardAlgorithm
-from ..features import surface_points
+from ..vector_io import surface_points
 from ..guard import CheckedSink
 from ..styles import attach_style, single_symbol
 from .. import params as P

@@ -8,8 +8,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..util.nnfit import set_seed
 from ..util.worker import Job
-from . import network as hnn
+from .cost import check_training
+from .evaluation import evaluate, glm_baseline
+from .modelfile import load_hnn, save_hnn
+from .network import Architecture, dropout_spread, predict
+from .search import monte_carlo_search
+from .training import train_hnn
 
 
 @dataclass
@@ -20,7 +26,7 @@ class _Training(Job):
     ARRAYS = ("X", "classes", "test")
 
     n_classes: int
-    arch: hnn.Architecture
+    arch: Architecture
     epochs: int
     patience: int
     val_share: float
@@ -29,8 +35,8 @@ class _Training(Job):
     def _check(self, a, trials=0, repeats=1, n_networks=1):
         X = np.asarray(a["X"])
         test_share = len(a["test"]) / max(1, len(X))
-        return hnn.check_training(len(X), X.shape[1], a["classes"], self.arch, self.epochs,
-                                  self.val_share, test_share, trials, repeats, n_networks)
+        return check_training(len(X), X.shape[1], a["classes"], self.arch, self.epochs,
+                              self.val_share, test_share, trials, repeats, n_networks)
 
 
 @dataclass
@@ -54,18 +60,18 @@ class TrainHnn(_Training):
         X, classes, test = a["X"], a["classes"].astype(int), a["test"].astype(int)
         arch, search = self.arch, []
         if self.trials:
-            arch, search = hnn.monte_carlo_search(
+            arch, search = monte_carlo_search(
                 X, classes, self.n_classes, self.trials, self.repeats, self.alpha, self.epochs,
                 self.patience, self.seed, test, fb.sub(0, 0.5))
-        res = hnn.train_hnn(X, classes, self.n_classes, arch, self.alpha, self.epochs,
-                            self.patience, self.val_share, test, self.seed,
-                            feedback=fb.sub(0.5 if search else 0, 0.95))
-        ev, pb_t, pc_t = hnn.evaluate(res, X, classes, test)
-        glm_auc, glm_p = hnn.glm_baseline(X, classes, res.train_idx, test, self.seed)
-        hnn.save_hnn(self.model_path, res, self.features, self.seed, X[res.train_idx],
-                     crs_authid=self.crs_authid,
-                     glm_auc=glm_auc, metrics={k: v for k, v in ev.items() if k != "confusion"})
-        pb, pc = hnn.predict(res, X)
+        res = train_hnn(X, classes, self.n_classes, arch, self.alpha, self.epochs,
+                        self.patience, self.val_share, test, self.seed,
+                        feedback=fb.sub(0.5 if search else 0, 0.95))
+        ev, pb_t, pc_t = evaluate(res, X, classes, test)
+        glm_auc, glm_p = glm_baseline(X, classes, res.train_idx, test, self.seed)
+        save_hnn(self.model_path, res, self.features, self.seed, X[res.train_idx],
+                 crs_authid=self.crs_authid,
+                 glm_auc=glm_auc, metrics={k: v for k, v in ev.items() if k != "confusion"})
+        pb, pc = predict(res, X)
         fb.report(1.0)
         return ({"metrics": ev, "history": res.history, "arch": res.arch.to_json(),
                  "smote": res.smote_counts, "search": search, "glm_auc": glm_auc},
@@ -97,10 +103,10 @@ class EvaluateHnns(_Training):
         out, n = [], len(self.configs)
         for k, cfg in enumerate(self.configs):
             Xc = X if cfg.cols is None else X[:, cfg.cols]
-            res = hnn.train_hnn(Xc, classes, self.n_classes, self.arch, cfg.alpha, self.epochs,
-                                self.patience, self.val_share, test, self.seed,
-                                feedback=fb.sub(k / n, (k + 1) / n))
-            ev, _, _ = hnn.evaluate(res, Xc, classes, test)
+            res = train_hnn(Xc, classes, self.n_classes, self.arch, cfg.alpha, self.epochs,
+                            self.patience, self.val_share, test, self.seed,
+                            feedback=fb.sub(k / n, (k + 1) / n))
+            ev, _, _ = evaluate(res, Xc, classes, test)
             ev.pop("confusion", None)
             out.append(ev)
         return {"results": out}, {}
@@ -118,11 +124,11 @@ class PredictHnn(Job):
     seed: int = 0
 
     def run(self, a, fb):
-        hnn.set_seed(self.seed)  # before the network is built: its dropout layers' seeds
-        model, man = hnn.load_hnn(self.model_path)
+        set_seed(self.seed)  # before the network is built: its dropout layers' seeds
+        model, man = load_hnn(self.model_path)
         mean, std = np.array(man.mean), np.array(man.std)
-        pb, pc = hnn.predict(model, a["X"], mean, std)
+        pb, pc = predict(model, a["X"], mean, std)
         out = {"pb": pb, "pc": pc}
         if self.passes:
-            out["spread"] = hnn.dropout_spread(model, a["X"], mean, std, self.passes, self.seed)
+            out["spread"] = dropout_spread(model, a["X"], mean, std, self.passes, self.seed)
         return {"features": man.features, "n_classes": man.n_classes}, out

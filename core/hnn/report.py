@@ -44,25 +44,9 @@ def training_report(path, result, alpha, ev, glm_auc, y_test, pb, glm_p, pc, mor
                for c, a in ev["per_class"].items()],
               ["class", "landslide area of its units", "one-vs-rest AUC"],
               left=("landslide area of its units",))
-    fig, ax = figure(6, 3.2)
-    for k in ("loss", "val_loss"):
-        ax.plot(history[k], label=k)
-    ax.set_xlabel("epoch")
-    ax.legend()
-    ax.set_title("Training curves")
-    rep.add_figure(fig, "training curves")
-    fig, ax = figure(5, 4.5)
+    _curves_figure(rep, history)
     yb = (y_test > 0).astype(int)
-    ax.plot(*mt.roc_curve(yb, pb), label=f"HNN (AUC {ev['binary_auc']:.3f})")
-    ax.plot(*mt.roc_curve(yb, glm_p), label=f"GLM (AUC {glm_auc:.3f})")
-    for c in ev["per_class"]:
-        ax.plot(*mt.roc_curve(y_test == int(c), pc[:, int(c)]), lw=0.8, ls=":",
-                label=f"class {c} vs rest")
-    ax.plot([0, 1], [0, 1], "k--", lw=0.6)
-    ax.set_xlabel("false positive rate")
-    ax.set_ylabel("true positive rate")
-    ax.legend(fontsize=7, loc="lower right")
-    rep.add_figure(fig, "ROC")
+    _roc_figure(rep, ev, glm_auc, y_test, yb, pb, glm_p, pc)
     calibration_section(rep, {"HNN P(landslide)": (yb, pb), "GLM": (yb, glm_p)},
                         "the test slope units")
     rep.heading("Confusion matrix (rows observed, columns predicted)")
@@ -79,6 +63,31 @@ def training_report(path, result, alpha, ev, glm_auc, y_test, pb, glm_p, pc, mor
         rep.table(search_rows)
     rep.write(path)
     return path
+
+
+def _curves_figure(rep, history):
+    fig, ax = figure(6, 3.2)
+    for k in ("loss", "val_loss"):
+        ax.plot(history[k], label=k)
+    ax.set_xlabel("epoch")
+    ax.legend()
+    ax.set_title("Training curves")
+    rep.add_figure(fig, "training curves")
+
+
+def _roc_figure(rep, ev, glm_auc, y_test, yb, pb, glm_p, pc):
+    """ROC curves of the test units: occurrence by the HNN and the GLM, each size class."""
+    fig, ax = figure(5, 4.5)
+    ax.plot(*mt.roc_curve(yb, pb), label=f"HNN (AUC {ev['binary_auc']:.3f})")
+    ax.plot(*mt.roc_curve(yb, glm_p), label=f"GLM (AUC {glm_auc:.3f})")
+    for c in ev["per_class"]:
+        ax.plot(*mt.roc_curve(y_test == int(c), pc[:, int(c)]), lw=0.8, ls=":",
+                label=f"class {c} vs rest")
+    ax.plot([0, 1], [0, 1], "k--", lw=0.6)
+    ax.set_xlabel("false positive rate")
+    ax.set_ylabel("true positive rate")
+    ax.legend(fontsize=7, loc="lower right")
+    rep.add_figure(fig, "ROC")
 
 
 def factor_groups(names):

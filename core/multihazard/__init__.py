@@ -1,19 +1,23 @@
 """Flood-landslide multi-hazard susceptibility of the FL-MHSM study (METHODS.md section 4): Late
 Fusion, Early Fusion, the Mixture of Experts, per contextual zone and tile.
 
-Modules: blocks, evaluation, jobs (its TensorFlow work in the worker process), mapping, report,
-samples, training.
+Modules: bivariate, evaluation, experts (Late Fusion, Early Fusion and the gate, built and
+fitted), forward (the networks' forward passes in numpy), jobs (its TensorFlow work in the
+worker process), mapping, report, samples, selection (zone-wise feature selection), tiling,
+training (the model set per zone and its bundle file), uncertainty (the MVG likelihood and beta
+calibration).
 """
-from . import blocks, evaluation, jobs, mapping, report, samples, training  # noqa: F401
-from .samples import HAZARD_INPUTS, multihazard_samples  # noqa: F401
-from .blocks import (BetaCalibration, GELU_C, LEVELS, LF_SPACE, LN_EPSILON, bivariate_codes,
-                     bivariate_colors,
-                     bivariate_label, build_early_fusion, build_gate, chol_from_raw,
-                     early_fusion_forward, edge_weights, gate_forward,
-                     gelu, keras_mvg_nll, masked_bce, mvg_nll, n_chol,
-                     pearson_screen, shap_shares, split_three, tiles, train_early_fusion,
-                     train_late_fusion, uncertainty_and_correlation,  # noqa: F401
-                     zone_feature_selection)
+from . import (bivariate, evaluation, experts, forward, jobs, mapping, report,  # noqa: F401
+               samples, selection, tiling, training, uncertainty)
+from .samples import HAZARD_INPUTS, multihazard_samples, split_three  # noqa: F401
+from .bivariate import LEVELS, bivariate_codes, bivariate_colors, bivariate_label  # noqa: F401
+from .experts import (LF_SPACE, build_early_fusion, build_gate, masked_bce,  # noqa: F401
+                      train_early_fusion, train_late_fusion)
+from .forward import GELU_C, LN_EPSILON, early_fusion_forward, gate_forward, gelu  # noqa: F401
+from .selection import pearson_screen, shap_shares, zone_feature_selection  # noqa: F401
+from .tiling import edge_weights, tiles  # noqa: F401
+from .uncertainty import (BetaCalibration, chol_from_raw, keras_mvg_nll, mvg_nll,  # noqa: F401
+                          n_chol, uncertainty_and_correlation)
 from .report import (feature_selection_columns, feature_selection_report,
                      training_report)  # noqa: F401
 from .training import (ALL, BundleManifest, HAZARDS, METRICS, MODELS, ModelSet, ModelSetSpec,
@@ -24,17 +28,17 @@ from .mapping import (BIVARIATE_NODATA, PRODUCTS, bivariate_legend, map_multihaz
 from .evaluation import (MhEvaluation, density_heatmaps, evaluate, evaluation_report,
                          jaccard_high, mh_density, zonal_means)  # noqa: F401
 __all__ = ['ALL', 'BIVARIATE_NODATA', 'BetaCalibration', 'BundleManifest', 'GELU_C', 'HAZARDS',
-           'HAZARD_INPUTS', 'LEVELS', 'LF_SPACE', 'LN_EPSILON', 'METRICS', 'MODELS',
-           'MhEvaluation', 'ModelSet', 'ModelSetSpec', 'PRODUCTS', 'Predictor', 'TrainResult',
-           'bivariate_codes', 'bivariate_colors', 'bivariate_label', 'bivariate_legend', 'blocks',
+           'HAZARD_INPUTS', 'LEVELS', 'LF_SPACE', 'LN_EPSILON', 'METRICS', 'MODELS', 'MhEvaluation',
+           'ModelSet', 'ModelSetSpec', 'PRODUCTS', 'Predictor', 'TrainResult', 'bivariate',
+           'bivariate_codes', 'bivariate_colors', 'bivariate_label', 'bivariate_legend',
            'build_early_fusion', 'build_gate', 'bundle_manifest', 'chol_from_raw',
-           'density_heatmaps', 'early_fusion_forward', 'edge_weights',
-           'evaluate', 'evaluation', 'evaluation_report', 'feature_selection_columns',
-           'feature_selection_report', 'gate_forward', 'gelu', 'jaccard_high', 'jobs',
-           'joint_labels', 'keras_mvg_nll', 'map_multihazard', 'mapping', 'masked_bce',
-           'mh_density', 'multihazard_samples', 'mvg_nll', 'n_chol',
-           'pearson_screen', 'predict_tile', 'read_manifest', 'report', 'samples', 'save_bundle',
-           'scores', 'shap_shares', 'split_three', 'tile_plan', 'tiles', 'train',
+           'density_heatmaps', 'early_fusion_forward', 'edge_weights', 'evaluate', 'evaluation',
+           'evaluation_report', 'experts', 'feature_selection_columns', 'feature_selection_report',
+           'forward', 'gate_forward', 'gelu', 'jaccard_high', 'jobs', 'joint_labels',
+           'keras_mvg_nll', 'map_multihazard', 'mapping', 'masked_bce', 'mh_density',
+           'multihazard_samples', 'mvg_nll', 'n_chol', 'pearson_screen', 'predict_tile',
+           'read_manifest', 'report', 'samples', 'save_bundle', 'scores', 'selection',
+           'shap_shares', 'split_three', 'tile_plan', 'tiles', 'tiling', 'train',
            'train_early_fusion', 'train_gate', 'train_late_fusion', 'training', 'training_report',
-           'uncertainty_and_correlation', 'write_bivariate', 'zonal_means',
+           'uncertainty', 'uncertainty_and_correlation', 'write_bivariate', 'zonal_means',
            'zone_feature_selection']

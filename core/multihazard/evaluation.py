@@ -15,7 +15,7 @@ from ..stats.breaks import classify, natural_breaks
 from ..util.errors import InputError
 from ..util.progress import as_feedback
 from ..util.report import HtmlReport, figure
-from .blocks import LEVELS, bivariate_colors
+from .bivariate import LEVELS, bivariate_colors
 from .training import HAZARDS
 from ..util import tempfiles
 

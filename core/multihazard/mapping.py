@@ -8,7 +8,8 @@ import os
 
 import numpy as np
 
-from . import blocks as mh
+from .bivariate import LEVELS, bivariate_codes
+from .tiling import edge_weights, tiles
 from ..stats.breaks import classify, natural_breaks
 from ..util.errors import InputError
 from .training import HAZARDS, MODELS
@@ -125,8 +126,8 @@ class _StripMerger:
             self.den = np.vstack([self.den, grow])
             for p in self.num:
                 self.num[p] = np.vstack([self.num[p], grow])
-        w = mh.edge_weights(pad.rows, pad.cols)[sub.row - pad.row:sub.row - pad.row + sub.rows,
-                                                sub.col - pad.col:sub.col - pad.col + sub.cols]
+        w = edge_weights(pad.rows, pad.cols)[sub.row - pad.row:sub.row - pad.row + sub.rows,
+                                             sub.col - pad.col:sub.col - pad.col + sub.cols]
         r0, c0 = sub.row - self.top, sub.col - self.win.col
         sl = (slice(r0, r0 + sub.rows), slice(c0, c0 + sub.cols))
         ok = ~np.isnan(next(iter(arrays.values())))
@@ -162,7 +163,7 @@ def tile_plan(grid, size, overlap, band_px=4096):
     its own factor values only), so a tile is predicted on its padded window clipped to the
     band; the overlap rows and columns are predicted by every tile that covers them and merged
     by their weights."""
-    tl = mh.tiles(grid, size, overlap)
+    tl = tiles(grid, size, overlap)
     cols = sorted({core.col for _, core in tl})
     per_band = max(1, band_px // size)
     plan = []
@@ -330,7 +331,7 @@ def map_bundle(bundle_path, bands, grid, zone_band, zone_names, outputs, bivaria
 
 def bivariate_legend():
     """(code, label) of the 25 classes: 'flood X - landslide Y'."""
-    return [(c, f"flood {mh.LEVELS[c // 5]} - landslide {mh.LEVELS[c % 5]}") for c in range(25)]
+    return [(c, f"flood {LEVELS[c // 5]} - landslide {LEVELS[c % 5]}") for c in range(25)]
 
 
 def write_bivariate(flood_path, landslide_path, breaks, out_path, feedback=None):
@@ -347,8 +348,8 @@ def write_bivariate(flood_path, landslide_path, breaks, out_path, feedback=None)
         wins = list(iter_windows(grid, 2))
         for k, win in enumerate(wins):
             fb.check()
-            codes = mh.bivariate_codes(classify(read_window(fa, win), breaks[HAZARDS[0]]),
-                                       classify(read_window(la, win), breaks[HAZARDS[1]]))
+            codes = bivariate_codes(classify(read_window(fa, win), breaks[HAZARDS[0]]),
+                                    classify(read_window(la, win), breaks[HAZARDS[1]]))
             counts += np.bincount(codes[codes >= 0], minlength=25)
             w.write(win, np.where(codes < 0, BIVARIATE_NODATA, codes).astype(np.uint8))
             fb.report((k + 1) / len(wins))

@@ -37,19 +37,7 @@ def training_report(path, result, predictions=None):
     macro = [r for r in rows if r["zone"] == "macro"]
     rep.table(macro, ["hazard", "model", "n"] + list(METRICS), left=("hazard", "model"))
     if macro:
-        fig, ax = figure(6, 3.2)
-        hazards = sorted({r["hazard"] for r in macro})
-        models = ["LF", "EF", "MOE"]
-        for i, m in enumerate(models):
-            vals = [next((r["auc"] for r in macro if r["hazard"] == h and r["model"] == m),
-                         np.nan) for h in hazards]
-            ax.bar(np.arange(len(hazards)) + (i - 1) * 0.27, vals, 0.25, label=m)
-        ax.set_xticks(range(len(hazards)))
-        ax.set_xticklabels(hazards)
-        ax.set_ylim(0.5, 1.0)
-        ax.set_ylabel("macro AUC")
-        ax.legend()
-        rep.add_figure(fig, "macro AUC per model and hazard")
+        _macro_auc_figure(rep, macro)
     calibration_section(rep, calibration_groups(predictions or {}),
                         "the test splits of every zone (real points only)")
     caution = result.get("caution")
@@ -78,22 +66,44 @@ def training_report(path, result, predictions=None):
                 v, float) else f"{k} = {v}" for k, v in sorted(p.items())))
     hist = result["history"]
     if any("ef" in h for h in hist.values()):
-        fig, axes = figure(8, 3.2)
-        fig.clf()
-        a1, a2 = fig.add_subplot(1, 2, 1), fig.add_subplot(1, 2, 2)
-        for key, h in hist.items():
-            if "ef" in h:
-                a1.plot(h["ef"]["val_loss"], label=f"{key}")
-            if "gate" in h:
-                a2.plot(h["gate"]["val_loss"], label=f"{key}")
-        a1.set_title("Early Fusion: validation NLL")
-        a2.set_title("Gate: hold-out loss")
-        for a in (a1, a2):
-            a.set_xlabel("epoch")
-            a.legend(fontsize=7)
-        rep.add_figure(fig, "training curves")
+        _curves_figure(rep, hist)
     rep.write(path)
     return path
+
+
+def _macro_auc_figure(rep, macro):
+    """Bars of the macro AUC per model and hazard."""
+    fig, ax = figure(6, 3.2)
+    hazards = sorted({r["hazard"] for r in macro})
+    models = ["LF", "EF", "MOE"]
+    for i, m in enumerate(models):
+        vals = [next((r["auc"] for r in macro if r["hazard"] == h and r["model"] == m),
+                     np.nan) for h in hazards]
+        ax.bar(np.arange(len(hazards)) + (i - 1) * 0.27, vals, 0.25, label=m)
+    ax.set_xticks(range(len(hazards)))
+    ax.set_xticklabels(hazards)
+    ax.set_ylim(0.5, 1.0)
+    ax.set_ylabel("macro AUC")
+    ax.legend()
+    rep.add_figure(fig, "macro AUC per model and hazard")
+
+
+def _curves_figure(rep, hist):
+    """The validation losses of every Early Fusion network and gate, epoch by epoch."""
+    fig, axes = figure(8, 3.2)
+    fig.clf()
+    a1, a2 = fig.add_subplot(1, 2, 1), fig.add_subplot(1, 2, 2)
+    for key, h in hist.items():
+        if "ef" in h:
+            a1.plot(h["ef"]["val_loss"], label=f"{key}")
+        if "gate" in h:
+            a2.plot(h["gate"]["val_loss"], label=f"{key}")
+    a1.set_title("Early Fusion: validation NLL")
+    a2.set_title("Gate: hold-out loss")
+    for a in (a1, a2):
+        a.set_xlabel("epoch")
+        a.legend(fontsize=7)
+    rep.add_figure(fig, "training curves")
 
 
 def feature_selection_columns(rows):

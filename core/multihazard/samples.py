@@ -8,7 +8,6 @@ import numpy as np
 from ..sampling import samplers as smp
 from ..util.errors import InputError
 from ..util.progress import as_feedback
-from .blocks import split_three
 
 HAZARD_INPUTS = (("FLOODS", "flood"), ("LANDSLIDES", "landslide"))
 
@@ -91,40 +90,21 @@ def multihazard_samples(stack, inventories, zones_at, seed=0, kde_ratio=1.5, spa
     rng = np.random.default_rng(seed)
     parts = []  # (x, y, hazard, label, augmented, sampler, zone, split)
     dropped = 0
-
-    def zones(x, y):
-        return np.array([z if z is not None else "" for z in zones_at(x, y)], object) \
-            if len(x) else np.empty(0, object)
-
     for h, (key, name) in enumerate(HAZARD_INPUTS):
         step = fb.sub(h / 2, (h + 1) / 2)
-        pres = smp.locate_presences(stack, *inventories[name])
-        if len(pres) < 3:
-            raise InputError(f"Only {len(pres)} {name} presence(s) on valid pixels.", key)
-        pz = zones(pres.x, pres.y)
-        inside = pz != ""
-        dropped += int((~inside).sum())
-        psplit = np.full(len(pres), "", object)
-        psplit[inside] = split_three(np.ones(int(inside.sum()), int), pz[inside], seed=seed + h)
+        pres, pz, psplit = _split_presences(stack, inventories[name], zones_at, key, name,
+                                            seed + h)
         train = psplit == "train"
         n_kde = int(round(kde_ratio * int(train.sum())))
-        kx = ky = np.empty(0)
-        if n_kde:
-            if train.sum() < 3:
-                raise InputError(f"Only {int(train.sum())} {name} presence(s) in the training "
-                                 f"split inside the zones: KDE augmentation needs 3.", key)
-            tr = smp.Presences(pres.x[train], pres.y[train], pres.flat, pres.values[train])
-            kx, ky = smp.kde_augment(stack, tr, n_kde, rng, spacing, feedback=step.sub(0, 0.4),
-                                     keep_away=np.column_stack([pres.x[~train],
-                                                                pres.y[~train]]))
+        kx, ky = _synthetic_presences(stack, pres, train, n_kde, rng, spacing, key, name, step)
         n_abs = int(round(absence_ratio * (len(pres) + n_kde)))
         ax, ay = draw_absences(stack, pres, n_abs, rng, absences, min_distance, nu,
                                step.sub(0.4, 1.0))
-        kz, az = zones(kx, ky), zones(ax, ay)
+        kz, az = _zones(zones_at, kx, ky), _zones(zones_at, ax, ay)
         asplit = np.full(len(ax), "", object)
         ain = az != ""
         asplit[ain] = split_three(np.zeros(int(ain.sum()), int), az[ain], seed=seed + 10 + h)
-        dropped += int((kz == "").sum() + (~ain).sum())
+        dropped += int((pz == "").sum() + (kz == "").sum() + (~ain).sum())
         for x, y, lab, aug, samp, z, sp in (
                 (pres.x, pres.y, 1, 0, "presence", pz, psplit),
                 (kx, ky, 1, 1, "kde", kz, np.full(len(kx), "train", object)),
@@ -139,15 +119,71 @@ def multihazard_samples(stack, inventories, zones_at, seed=0, kde_ratio=1.5, spa
                                                             zip(*parts))
     if dropped:
         warn(f"{dropped} sample(s) outside every zone were left out.")
+    _warn_zones_without_presences(zone, hazard, label, warn)
+    cols = dict(hazard=hazard.astype(str), label=label.astype(int),
+                augmented=augmented.astype(int), sampler=sampler.astype(str),
+                zone=zone.astype(str), split=split.astype(str))
+    return x, y, cols
+
+
+def _warn_zones_without_presences(zone, hazard, label, warn):
     for z in sorted(set(zone)):
         for _, name in HAZARD_INPUTS:
             if not ((zone == z) & (hazard == name) & (label == 1)).any():
                 warn(f"Zone {z} holds no {name} presence: its {name} models will fall back to "
                      f"all zones.")
-    cols = dict(hazard=hazard.astype(str), label=label.astype(int),
-                augmented=augmented.astype(int), sampler=sampler.astype(str),
-                zone=zone.astype(str), split=split.astype(str))
-    return x, y, cols
+
+
+def _zones(zones_at, x, y):
+    """Each point's zone name, "" outside every zone."""
+    return np.array([z if z is not None else "" for z in zones_at(x, y)], object) \
+        if len(x) else np.empty(0, object)
+
+
+def _split_presences(stack, xy, zones_at, key, name, seed):
+    """(presences on valid pixels, their zones, their split 80/10/10 per zone; "" outside
+    every zone)."""
+    pres = smp.locate_presences(stack, *xy)
+    if len(pres) < 3:
+        raise InputError(f"Only {len(pres)} {name} presence(s) on valid pixels.", key)
+    pz = _zones(zones_at, pres.x, pres.y)
+    inside = pz != ""
+    psplit = np.full(len(pres), "", object)
+    psplit[inside] = split_three(np.ones(int(inside.sum()), int), pz[inside], seed=seed)
+    return pres, pz, psplit
+
+
+def _synthetic_presences(stack, pres, train, n_kde, rng, spacing, key, name, step):
+    """``n_kde`` synthetic presences from a KDE of the ``train`` presences, away from the
+    others."""
+    if not n_kde:
+        return np.empty(0), np.empty(0)
+    if train.sum() < 3:
+        raise InputError(f"Only {int(train.sum())} {name} presence(s) in the training "
+                         f"split inside the zones: KDE augmentation needs 3.", key)
+    tr = smp.Presences(pres.x[train], pres.y[train], pres.flat, pres.values[train])
+    return smp.kde_augment(stack, tr, n_kde, rng, spacing, feedback=step.sub(0, 0.4),
+                           keep_away=np.column_stack([pres.x[~train], pres.y[~train]]))
+
+
+def split_three(labels, groups, shares=(0.8, 0.1, 0.1), seed=0):
+    """'train'/'val'/'test' per sample, stratified by (group, label): within each stratum the
+    samples are shuffled (seeded) and cut at the cumulative shares."""
+    labels = np.asarray(labels)
+    groups = np.asarray(groups).astype(str)
+    rng = np.random.default_rng(seed)
+    out = np.empty(len(labels), dtype=object)
+    for g in np.unique(groups):
+        for lab in np.unique(labels[groups == g]):
+            idx = np.nonzero((groups == g) & (labels == lab))[0]
+            idx = idx[rng.permutation(len(idx))]
+            n = len(idx)
+            n_tr = int(round(shares[0] * n))
+            n_va = int(round(shares[1] * n))
+            out[idx[:n_tr]] = "train"
+            out[idx[n_tr:n_tr + n_va]] = "val"
+            out[idx[n_tr + n_va:]] = "test"
+    return out
 
 
 def split_counts(hazard, label, augmented, split):

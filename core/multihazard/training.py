@@ -25,10 +25,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import blocks as mh
+from .experts import build_gate, train_early_fusion, train_late_fusion
+from .forward import early_fusion_forward, gate_forward
+from .uncertainty import BetaCalibration, n_chol, uncertainty_and_correlation
 from ..io.modelfile import Free, Manifest, MiB, ModelFileError
 from ..util.errors import InputError
 from ..susceptibility.estimators import Encoding
+from ..util.nnfit import set_seed
 from ..util.progress import as_feedback
 
 HAZARDS = ("flood", "landslide")
@@ -110,7 +113,7 @@ class ModelSet:
 
     def ef_raw(self, Xall):
         Z = (self.columns(Xall) - self.ef_mean) / self.ef_std
-        return mh.early_fusion_forward(self.ef_w, Z).astype(float)
+        return early_fusion_forward(self.ef_w, Z).astype(float)
 
     def ef_predict(self, Xall):
         """Calibrated probabilities (n, 2), joint log-uncertainty and correlation."""
@@ -118,7 +121,7 @@ class ModelSet:
         H = len(HAZARDS)
         p = np.column_stack([c.predict(1 / (1 + np.exp(-raw[:, j])))
                              for j, c in enumerate(self.ef_cal)])
-        logdet, rho = mh.uncertainty_and_correlation(raw[:, H:], H)
+        logdet, rho = uncertainty_and_correlation(raw[:, H:], H)
         return p, logdet, rho
 
 
@@ -154,14 +157,66 @@ def train(X, names, categorical, hazard, label, zone, split, x, y, features_by_z
     factors) holds every factor at the samples; ``augmented`` (1: a synthetic presence) keeps
     synthetic points in training only: any in the validation or test split are left out with
     a note, and they never count as the other hazard's events."""
-    from ..hnn.network import set_seed
     fb = as_feedback(feedback)
+    _check_zone_mode(zone_mode, shrink_k)
+    notes = []
+    s = _clean_samples(X, hazard, label, zone, split, x, y, augmented, notes, fb)
+    _check_counts(s, min_samples, min_val)
+    s.Y = joint_labels(s.x, s.y, s.hazard, s.label, radius, s.augmented)
+    features_by_zone = _check_features(features_by_zone, names)
+    plan = _plan_zones(s, min_samples, min_val, notes)
+    need_all = zone_mode == "shrink" or any(
+        v == ALL for p in plan.values() for k, v in p.items() if not k.startswith("cal_"))
+    keys = s.zones + ([ALL] if need_all else [])
+    sets = {}
+    for k, key in enumerate(keys):
+        ms = sets[key] = _model_set(key, s, names, categorical, features_by_zone)
+        _train_set(ms, s, plan.get(key), fb.sub(k / len(keys), (k + 1) / len(keys)), seed=seed,
+                   n_iter=n_iter, ef_epochs=ef_epochs, batch=batch, patience=patience)
+        fb.check()
+    # resolve the sources of every zone, then train the gates on validation outputs
+    sources = {z: {k: v for k, v in plan[z].items() if not k.startswith("cal_")}
+               for z in s.zones}
+    shrink = _shrink_weights(s, shrink_k, notes) if zone_mode == "shrink" else {}
+    _train_gates(s, sets, sources, zone_mode == "shrink", seed, gate_epochs, batch, patience)
+    fb.report(0.97)
+    from .samples import split_counts
+    result = TrainResult(sets, sources, [], notes, list(names), list(categorical), s.zones,
+                         split_counts(s.hazard, s.label, s.augmented, s.split), shrink=shrink)
+    result.metrics, result.test_predictions = _test_metrics(s, result, seed, notes)
+    fb.report(1.0)
+    return result
+
+
+@dataclass
+class _Samples:
+    """The samples :func:`train` works on: every factor finite, synthetic presences in the
+    training split only; ``Y`` the joint labels (:func:`joint_labels`), ``zones`` sorted."""
+
+    X: np.ndarray
+    hazard: np.ndarray
+    label: np.ndarray
+    zone: np.ndarray
+    split: np.ndarray
+    augmented: np.ndarray
+    x: np.ndarray
+    y: np.ndarray
+    zones: list = field(default_factory=list)
+    Y: np.ndarray = None
+
+
+def _check_zone_mode(zone_mode, shrink_k):
     if zone_mode not in ZONE_MODES:
         raise InputError(f"Unknown zone mode '{zone_mode}': choose among "
                          f"{', '.join(ZONE_MODES)}.", "ZONE_MODE")
     if not shrink_k >= 0:
         raise InputError(f"The shrinkage's prior size must be 0 or more, not {shrink_k}.",
                          "SHRINK_K")
+
+
+def _clean_samples(X, hazard, label, zone, split, x, y, augmented, notes, fb):
+    """The samples as arrays, checked; those on nodata of a factor and synthetic presences
+    outside the training split left out (the latter with a note)."""
     X = np.asarray(X, float)
     hazard = np.asarray(hazard).astype(str)
     label = np.asarray(label).astype(int)
@@ -176,7 +231,6 @@ def train(X, names, categorical, hazard, label, zone, split, x, y, features_by_z
         raise InputError(f"Unknown split value(s) {bad}: expected train, val, test.", "SAMPLES")
     augmented = np.zeros(len(X), int) if augmented is None else \
         (np.asarray(augmented).astype(int) != 0).astype(int)
-    notes = []
     ok = np.isfinite(X).all(axis=1)
     if not ok.all():
         fb.info(f"{int((~ok).sum())} sample(s) on nodata of a factor were left out.")
@@ -186,170 +240,186 @@ def train(X, names, categorical, hazard, label, zone, split, x, y, features_by_z
                      f"validation or test split were left out: synthetic points are drawn "
                      f"next to the training presences and would flatter every score.")
         ok &= ~held_syn
-    X, hazard, label, zone, split = X[ok], hazard[ok], label[ok], zone[ok], split[ok]
-    augmented = augmented[ok]
-    x, y = np.asarray(x, float)[ok], np.asarray(y, float)[ok]
+    return _Samples(X[ok], hazard[ok], label[ok], zone[ok], split[ok], augmented[ok],
+                    np.asarray(x, float)[ok], np.asarray(y, float)[ok], sorted(set(zone[ok])))
+
+
+def _check_counts(s, min_samples, min_val):
+    """Enough presences and absences of each hazard over all zones, or an InputError."""
     for h in HAZARDS:
-        if not _counts_ok(label[(hazard == h) & (split == "val")], min_val):
+        if not _counts_ok(s.label[(s.hazard == h) & (s.split == "val")], min_val):
             raise InputError(f"Too few {h} samples in the validation split: at least {min_val} "
                              f"presences and {min_val} absences are needed over all zones.",
                              "SAMPLES")
-        if not _counts_ok(label[(hazard == h) & (split == "train")], min_samples):
+        if not _counts_ok(s.label[(s.hazard == h) & (s.split == "train")], min_samples):
             raise InputError(f"Too few {h} samples to train even on all zones: at least "
                              f"{min_samples} presences and {min_samples} absences are needed in "
                              f"the training split.", "SAMPLES")
-    Y = joint_labels(x, y, hazard, label, radius, augmented)
-    zones = sorted(set(zone))
+
+
+def _check_features(features_by_zone, names):
+    """{zone: factor names}, every name among ``names``."""
     features_by_zone = dict(features_by_zone or {})
-    idx = {n: i for i, n in enumerate(names)}
     for z, feats in features_by_zone.items():
-        missing = [f for f in feats if f not in idx]
+        missing = [f for f in feats if f not in names]
         if missing:
             raise InputError(f"Zone {z}'s feature list names {', '.join(missing)}, which are not "
                              f"among the factors given.", "FEATURES")
+    return features_by_zone
 
-    def make_set(key):
-        if key == ALL:
-            wanted = set().union(*[features_by_zone.get(z, names) for z in zones]) \
-                if features_by_zone else set(names)
-            feats = [i for i, n in enumerate(names) if n in wanted]
-        else:
-            feats = [idx[n] for n in features_by_zone.get(key, names)]
-        if not feats:
-            raise InputError(f"Zone {key} keeps no factor.", "FEATURES")
-        cat = [categorical[i] for i in feats]
-        enc = Encoding.fit(X[:, feats], [names[i] for i in feats], cat)
-        return ModelSet(key, feats, enc)
 
-    sets, sources = {}, {}
+def _model_set(key, s, names, categorical, features_by_zone):
+    """An empty ModelSet of zone ``key`` (or of all zones) on its factors, encoded."""
+    if key == ALL:
+        wanted = set().union(*[features_by_zone.get(z, names) for z in s.zones]) \
+            if features_by_zone else set(names)
+        feats = [i for i, n in enumerate(names) if n in wanted]
+    else:
+        idx = {n: i for i, n in enumerate(names)}
+        feats = [idx[n] for n in features_by_zone.get(key, names)]
+    if not feats:
+        raise InputError(f"Zone {key} keeps no factor.", "FEATURES")
+    cat = [categorical[i] for i in feats]
+    enc = Encoding.fit(s.X[:, feats], [names[i] for i in feats], cat)
+    return ModelSet(key, feats, enc)
+
+
+def _plan_zones(s, min_samples, min_val, notes):
+    """Per zone, the key of the models each of its predictions takes: its own or ALL's
+    ("lf_<hazard>", "ef", "gate"), and whether it can calibrate each hazard ("cal_<hazard>")."""
     plan = {}
-    for z in zones:
-        inz = zone == z
-        s = {}
+    for z in s.zones:
+        inz = s.zone == z
+        p = {}
         for h in HAZARDS:
-            own = inz & (hazard == h)
-            tr_ok = _counts_ok(label[own & (split == "train")], min_samples)
-            va_ok = _counts_ok(label[own & (split == "val")], min_val)
-            s[f"lf_{h}"] = z if tr_ok else ALL
-            s[f"cal_{h}"] = va_ok
+            own = inz & (s.hazard == h)
+            tr_ok = _counts_ok(s.label[own & (s.split == "train")], min_samples)
+            va_ok = _counts_ok(s.label[own & (s.split == "val")], min_val)
+            p[f"lf_{h}"] = z if tr_ok else ALL
+            p[f"cal_{h}"] = va_ok
             if not tr_ok:
                 notes.append(f"Zone {z}: too few {h} training samples (fewer than {min_samples} "
                              f"presences or absences); its {h} Late Fusion model is the one "
                              f"trained on all zones.")
-        ef_ok = all(s[f"lf_{h}"] == z and s[f"cal_{h}"] for h in HAZARDS)
-        s["ef"] = z if ef_ok else ALL
+        ef_ok = all(p[f"lf_{h}"] == z and p[f"cal_{h}"] for h in HAZARDS)
+        p["ef"] = z if ef_ok else ALL
         if not ef_ok:
-            short = [h for h in HAZARDS if s[f"lf_{h}"] != z or not s[f"cal_{h}"]]
+            short = [h for h in HAZARDS if p[f"lf_{h}"] != z or not p[f"cal_{h}"]]
             notes.append(f"Zone {z}: Early Fusion and its gate need at least {min_samples} "
                          f"training and {min_val} validation presences and absences of each "
                          f"hazard ({', '.join(short)} short); the zone uses the network and "
                          f"gate trained on all zones.")
-        s["gate"] = z if ef_ok else ALL
-        plan[z] = s
-    need_all = zone_mode == "shrink" or any(
-        v == ALL for s in plan.values() for k, v in s.items() if not k.startswith("cal_"))
-    keys = zones + ([ALL] if need_all else [])
-    steps = len(keys)
-    for k, key in enumerate(keys):
-        step = fb.sub(k / steps, (k + 1) / steps)
-        rows = np.ones(len(X), bool) if key == ALL else zone == key
-        ms = sets[key] = make_set(key)
-        C = ms.columns(X)
-        own_plan = plan.get(key)
-        # Late Fusion
-        for j, h in enumerate(HAZARDS):
-            if own_plan is not None and own_plan[f"lf_{h}"] != key:
-                continue
-            sel = rows & (hazard == h) & (split == "train")
-            est, params, cv_auc = mh.train_late_fusion(C[sel], label[sel], seed=seed,
-                                                       n_iter=n_iter)
-            ms.lf[h], ms.lf_params[h] = est, dict(params, cv_auc=cv_auc)
-            step.report(0.15 * (j + 1))
-        # the area of applicability: the set's real training rows (synthetic presences are
-        # drawn next to real ones and would stretch it), random folds, the Late Fusion models'
-        # importance of each column (equal weights when the set has none)
-        real = rows & (split == "train") & (augmented == 0)
-        if real.sum() >= 10:
-            w = np.zeros(C.shape[1])
-            for est in ms.lf.values():
-                imp = np.asarray(est.feature_importances_, float)
-                w += imp / (imp.sum() or 1.0)
-            if not (w > 0).any():
-                w = np.ones(C.shape[1])
-            from ..susceptibility.applicability import assign_folds
-            ms.aoa = (C[real], assign_folds(None, None, int(real.sum()), 5, seed)[0], w)
-        # Early Fusion
-        if own_plan is None or own_plan["ef"] == key:
-            tr = rows & (split == "train")
-            va = rows & (split == "val")
-            cal_rows = [hazard[va] == h for h in HAZARDS]
-            set_seed(seed)
-            model, mean, std, cal, hist = mh.train_early_fusion(
-                C[tr], Y[tr], C[va], Y[va], seed=seed, epochs=ef_epochs, batch=batch,
-                patience=patience, feedback=step.sub(0.3, 0.8), cal_rows=cal_rows)
-            ms.ef_w, ms.ef_mean, ms.ef_std, ms.ef_cal = model.get_weights(), mean, std, cal
-            ms.history["ef"] = hist
-        fb.check()
-    # resolve the sources of every zone, then train the gates on validation outputs
-    for z in zones:
-        sources[z] = {k: v for k, v in plan[z].items() if not k.startswith("cal_")}
+        p["gate"] = z if ef_ok else ALL
+        plan[z] = p
+    return plan
+
+
+def _train_set(ms, s, own_plan, step, seed, n_iter, ef_epochs, batch, patience):
+    """Fit the Late Fusion models and the Early Fusion network of one set (those its zone's
+    ``own_plan`` takes from it; every one for ALL), and keep its rows for the area of
+    applicability."""
+    key = ms.key
+    rows = np.ones(len(s.X), bool) if key == ALL else s.zone == key
+    C = ms.columns(s.X)
+    for j, h in enumerate(HAZARDS):
+        if own_plan is not None and own_plan[f"lf_{h}"] != key:
+            continue
+        sel = rows & (s.hazard == h) & (s.split == "train")
+        est, params, cv_auc = train_late_fusion(C[sel], s.label[sel], seed=seed, n_iter=n_iter)
+        ms.lf[h], ms.lf_params[h] = est, dict(params, cv_auc=cv_auc)
+        step.report(0.15 * (j + 1))
+    _keep_applicability(ms, C, rows & (s.split == "train") & (s.augmented == 0), seed)
+    if own_plan is None or own_plan["ef"] == key:
+        tr = rows & (s.split == "train")
+        va = rows & (s.split == "val")
+        cal_rows = [s.hazard[va] == h for h in HAZARDS]
+        set_seed(seed)
+        model, mean, std, cal, hist = train_early_fusion(
+            C[tr], s.Y[tr], C[va], s.Y[va], seed=seed, epochs=ef_epochs, batch=batch,
+            patience=patience, feedback=step.sub(0.3, 0.8), cal_rows=cal_rows)
+        ms.ef_w, ms.ef_mean, ms.ef_std, ms.ef_cal = model.get_weights(), mean, std, cal
+        ms.history["ef"] = hist
+
+
+def _keep_applicability(ms, C, real, seed):
+    """The area of applicability: the set's ``real`` training rows (synthetic presences are
+    drawn next to real ones and would stretch it), random folds, the Late Fusion models'
+    importance of each column (equal weights when the set has none)."""
+    if real.sum() >= 10:
+        w = np.zeros(C.shape[1])
+        for est in ms.lf.values():
+            imp = np.asarray(est.feature_importances_, float)
+            w += imp / (imp.sum() or 1.0)
+        if not (w > 0).any():
+            w = np.ones(C.shape[1])
+        from ..susceptibility.applicability import assign_folds
+        ms.aoa = (C[real], assign_folds(None, None, int(real.sum()), 5, seed)[0], w)
+
+
+def _shrink_weights(s, shrink_k, notes):
+    """{zone: {hazard: weight of the zone's own models}}: n / (n + shrink_k), n the zone's real
+    training presences of the hazard."""
     shrink = {}
-    if zone_mode == "shrink":
-        tr_real = (split == "train") & (augmented == 0) & (label == 1)
-        for z in zones:
-            shrink[z] = {}
-            for h in HAZARDS:
-                n = int((tr_real & (zone == z) & (hazard == h)).sum())
-                shrink[z][h] = float(n / (n + shrink_k)) if n + shrink_k > 0 else 1.0
-            notes.append(f"Zone {z}: its predictions lean on the models trained on all zones "
-                         f"(weight of the zone's own models: " + ", ".join(
-                             f"{h} {shrink[z][h]:.2f}" for h in HAZARDS) +
-                         f"; n / (n + {shrink_k:g}), n its training presences).")
+    tr_real = (s.split == "train") & (s.augmented == 0) & (s.label == 1)
+    for z in s.zones:
+        shrink[z] = {}
+        for h in HAZARDS:
+            n = int((tr_real & (s.zone == z) & (s.hazard == h)).sum())
+            shrink[z][h] = float(n / (n + shrink_k)) if n + shrink_k > 0 else 1.0
+        notes.append(f"Zone {z}: its predictions lean on the models trained on all zones "
+                     f"(weight of the zone's own models: " + ", ".join(
+                         f"{h} {shrink[z][h]:.2f}" for h in HAZARDS) +
+                     f"; n / (n + {shrink_k:g}), n its training presences).")
+    return shrink
 
-    def experts(z, rows_mask):
-        """Expert probabilities z = [p_LF(flood), p_LF(landslide), p_EF(flood), p_EF(...)]
-        of the rows with zone z's resolved models."""
-        src = sources[z]
-        Xr = X[rows_mask]
-        lf = np.column_stack([sets[src[f"lf_{h}"]].lf_predict(h, Xr) for h in HAZARDS])
-        ef = sets[src["ef"]].ef_predict(Xr)[0]
-        return np.column_stack([lf, ef]).astype(np.float32)
 
-    gate_keys = sorted({s["gate"] for s in sources.values()} |
-                       ({ALL} if zone_mode == "shrink" else set()), key=lambda k: (k == ALL, k))
+def _experts(s, sets, src, rows_mask):
+    """Expert probabilities z = [p_LF(flood), p_LF(landslide), p_EF(flood), p_EF(...)] of the
+    rows with a zone's resolved models ``src``."""
+    Xr = s.X[rows_mask]
+    lf = np.column_stack([sets[src[f"lf_{h}"]].lf_predict(h, Xr) for h in HAZARDS])
+    ef = sets[src["ef"]].ef_predict(Xr)[0]
+    return np.column_stack([lf, ef]).astype(np.float32)
+
+
+def _train_gates(s, sets, sources, with_all, seed, gate_epochs, batch, patience):
+    """Fit every gate that a zone uses (and ALL's when ``with_all``) on the expert outputs of
+    its validation rows."""
+    gate_keys = sorted({p["gate"] for p in sources.values()} | ({ALL} if with_all else set()),
+                       key=lambda k: (k == ALL, k))
     for key in gate_keys:
         if key == ALL:
             Zs, Ys = [], []
-            for z in zones:
-                va = (zone == z) & (split == "val")
+            for z in s.zones:
+                va = (s.zone == z) & (s.split == "val")
                 if va.any():
-                    Zs.append(experts(z, va))
-                    Ys.append(Y[va])
+                    Zs.append(_experts(s, sets, sources[z], va))
+                    Ys.append(s.Y[va])
             Zv, Yv = np.concatenate(Zs), np.concatenate(Ys)
         else:
-            va = (zone == key) & (split == "val")
-            Zv, Yv = experts(key, va), Y[va]
+            va = (s.zone == key) & (s.split == "val")
+            Zv, Yv = _experts(s, sets, sources[key], va), s.Y[va]
         set_seed(seed)
         gate, hist = train_gate(Zv, Yv, seed, gate_epochs, batch, patience)
         sets[key].gate_w = gate.get_weights()
         sets[key].history["gate"] = hist
-    fb.report(0.97)
-    # test metrics per zone and hazard, then macro averages over zones
-    from .samples import split_counts
-    result = TrainResult(sets, sources, [], notes, list(names), list(categorical), zones,
-                         split_counts(hazard, label, augmented, split), shrink=shrink)
+
+
+def _test_metrics(s, result, seed, notes):
+    """(rows zone, hazard, model, metrics on the zone's test split, then their macro averages
+    over the zones; the pooled test labels and predictions)."""
     pred = Predictor.from_result(result)
     rows_out = []
     pooled = collections.defaultdict(list)
-    for z in zones:
-        te = (zone == z) & (split == "test")
+    for z in s.zones:
+        te = (s.zone == z) & (s.split == "test")
         if not te.any():
             notes.append(f"Zone {z} has no test samples.")
             continue
-        out = pred.predict_zone(z, X[te])
+        out = pred.predict_zone(z, s.X[te])
         for j, h in enumerate(HAZARDS):
-            own = hazard[te] == h
-            yt = label[te][own]
+            own = s.hazard[te] == h
+            yt = s.label[te][own]
             if len(np.unique(yt)) < 2:
                 notes.append(f"Zone {z}: its {h} test samples hold one class only; no {h} "
                              f"metrics for it.")
@@ -367,17 +437,21 @@ def train(X, names, categorical, hazard, label, zone, split, x, y, features_by_z
                                      presences=n_pres, **scores(yt, pm), auc_low=lo,
                                      auc_high=hi))
                 pooled[f"{m}_{h}"].append(pm)
+    return rows_out + _macro_rows(rows_out), \
+        {k: np.concatenate(v).astype(float) for k, v in pooled.items()}
+
+
+def _macro_rows(rows):
+    """Per hazard and model, the metrics averaged over the zones (NaN left out)."""
+    out = []
     for h in HAZARDS:
         for m in MODELS:
-            sel = [r for r in rows_out if r["hazard"] == h and r["model"] == m.upper()]
+            sel = [r for r in rows if r["hazard"] == h and r["model"] == m.upper()]
             if sel:
                 macro = {k: float(np.nanmean([r[k] for r in sel])) for k in METRICS}
-                rows_out.append(dict(zone="macro", hazard=h, model=m.upper(),
-                                     n=int(sum(r["n"] for r in sel)), **macro))
-    result.metrics = rows_out
-    result.test_predictions = {k: np.concatenate(v).astype(float) for k, v in pooled.items()}
-    fb.report(1.0)
-    return result
+                out.append(dict(zone="macro", hazard=h, model=m.upper(),
+                                n=int(sum(r["n"] for r in sel)), **macro))
+    return out
 
 
 #: a zone's test split with fewer presences than this gets a warning about its AUCs
@@ -409,7 +483,7 @@ def train_gate(Z, Y, seed=0, epochs=200, batch=256, patience=10, holdout=0.2):
     from ..util import nnfit
     from ..util.deps import require
     require("tensorflow")
-    gate, _ = mh.build_gate(n_experts=2, h=len(HAZARDS))
+    gate, _ = build_gate(n_experts=2, h=len(HAZARDS))
     rng = np.random.default_rng(seed)
     perm = rng.permutation(len(Z))
     n_ho = max(1, int(round(holdout * len(Z))))
@@ -501,7 +575,7 @@ class Predictor:
         if "moe" in wanted:
             zz = np.column_stack([out["p_lf"], out["p_ef"]]).astype(np.float32)  # as in training
             g = sets[src["gate"]]
-            p_moe, w = mh.gate_forward(g.gate_w, zz, len(HAZARDS))
+            p_moe, w = gate_forward(g.gate_w, zz, len(HAZARDS))
             out["p_moe"], out["w_ef"] = p_moe.astype(float), w[:, 1].astype(float)
         return out
 
@@ -645,7 +719,7 @@ def _load_bundle(data):
             ms.ef_mean, ms.ef_std = np.array(e.ef_mean), np.array(e.ef_std)
             ms.ef_cal = []
             for a, b, c in e.ef_cal:
-                cal = mh.BetaCalibration()
+                cal = BetaCalibration()
                 cal.a, cal.b, cal.c = a, b, c
                 ms.ef_cal.append(cal)
         if e.gate:
@@ -667,10 +741,10 @@ def _weights(mf, prefix, n, n_inputs):
             raise ValueError("extra or non-finite arrays")
         z = np.zeros((1, n_inputs))
         if n == EF_WEIGHTS:
-            if mh.early_fusion_forward(w, z).shape[1] != len(HAZARDS) + mh.n_chol(len(HAZARDS)):
+            if early_fusion_forward(w, z).shape[1] != len(HAZARDS) + n_chol(len(HAZARDS)):
                 raise ValueError("the network's outputs are not a mean and a Cholesky factor")
         else:
-            mh.gate_forward(w, z, len(HAZARDS))
+            gate_forward(w, z, len(HAZARDS))
     except (ValueError, IndexError) as exc:
         raise ModelFileError(f"The network weights '{prefix}*' in the bundle do not fit the "
                              f"network ({exc}): the file is damaged or altered. "

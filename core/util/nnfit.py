@@ -18,6 +18,17 @@ from .errors import InputError
 from .progress import as_feedback
 
 
+def set_seed(seed):
+    """Seed TensorFlow, Keras, numpy and Python for a network about to be built, and ask
+    TensorFlow for deterministic kernels (where this version of it can)."""
+    tf = require("tensorflow")
+    tf.keras.utils.set_random_seed(int(seed))
+    try:
+        tf.config.experimental.enable_op_determinism()
+    except (AttributeError, RuntimeError):
+        pass
+
+
 def _f32(data):
     if isinstance(data, dict):
         return {k: np.asarray(v, np.float32) for k, v in data.items()}

@@ -7,7 +7,7 @@ from hypothesis.extra.numpy import arrays
 
 from hazard_susceptibility.core.geodetector import detectors as gd
 from hazard_susceptibility.core.stats import metrics as mt
-from hazard_susceptibility.core.multihazard import blocks as mh
+from hazard_susceptibility.core.multihazard import uncertainty
 from hazard_susceptibility.core.sampling import samplers as smp
 from hazard_susceptibility.core.stats.breaks import classify, gvf, natural_breaks
 from hazard_susceptibility.core.util.errors import HazardError
@@ -84,11 +84,11 @@ def test_natural_breaks_skip_nan_and_inf(v, k):
 def test_mvg_nll_is_finite_and_matches_its_definition(h, n, seed):
     rng = np.random.default_rng(seed)
     mu = rng.normal(size=(n, h))
-    raw = rng.normal(scale=2.0, size=(n, mh.n_chol(h)))
+    raw = rng.normal(scale=2.0, size=(n, uncertainty.n_chol(h)))
     y = rng.normal(size=(n, h))
-    nll = mh.mvg_nll(y, mu, raw)
+    nll = uncertainty.mvg_nll(y, mu, raw)
     assert np.isfinite(nll).all()
-    logdet, rho = mh.uncertainty_and_correlation(raw, h)
+    logdet, rho = uncertainty.uncertainty_and_correlation(raw, h)
     assert np.isfinite(logdet).all() and (np.abs(rho) <= 1).all()
 
 

@@ -201,18 +201,19 @@ def test_the_largest_hnn_is_refused_beyond_memory(run, units, tmp_path, memory_o
 
 def test_the_hnn_estimate_names_memory_and_time():
     """The estimate of the largest network: about the 10.5 GB seen when it was run."""
-    from hazard_susceptibility.core.hnn import network as hnn
+    from hazard_susceptibility.core.hnn.cost import training_estimate
+    from hazard_susceptibility.core.hnn.network import Architecture, build_model, n_weights
     from hazard_susceptibility.core.util import memory
     classes = np.r_[np.zeros(1500, int), np.ones(300, int), np.full(150, 2), np.full(50, 3)]
-    est = hnn.training_estimate(2000, 20, classes, hnn.Architecture(16, 4096, 16, 4096), 300)
+    est = training_estimate(2000, 20, classes, Architecture(16, 4096, 16, 4096), 300)
     assert 9 * GB < est["bytes"] < 13 * GB
     assert est["seconds"] == pytest.approx(300 * est["epoch_seconds"])
-    small = hnn.training_estimate(2000, 20, classes, hnn.Architecture(), 300)
+    small = training_estimate(2000, 20, classes, Architecture(), 300)
     assert small["bytes"] < GB and small["weights"] < 2000
     # the weights counted against a Keras model, when TensorFlow is here
     if pytest.importorskip("tensorflow", reason="TensorFlow not installed"):
-        m = hnn.build_model(20, 4, hnn.Architecture(2, 16, 2, 8), 0.8)
-        assert m.count_params() == hnn.n_weights(20, 4, hnn.Architecture(2, 16, 2, 8))
+        m = build_model(20, 4, Architecture(2, 16, 2, 8), 0.8)
+        assert m.count_params() == n_weights(20, 4, Architecture(2, 16, 2, 8))
     assert memory.duration_text(0.2) == "under a second"
 
 

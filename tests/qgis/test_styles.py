@@ -141,7 +141,7 @@ def test_correlation_is_centred_at_zero_and_uncertainty_is_sequential(provider, 
 def test_bivariate_classes_are_visible_and_distinct():
     """VL-VL had been pure white (reads as no data) and the four high-high cells nearly
     black."""
-    from hazard_susceptibility.core.multihazard.blocks import bivariate_colors
+    from hazard_susceptibility.core.multihazard.bivariate import bivariate_colors
     cols = np.array([[int(c[i:i + 2], 16) for i in (1, 3, 5)] for c in bivariate_colors()],
                     float)
     assert cols[0].min() < 245, cols[0]  # not white

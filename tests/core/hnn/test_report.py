@@ -42,7 +42,7 @@ def test_loss_weight_rows_follow_the_eleven_alphas(tmp_path):
 
 def test_units_are_checked_and_the_held_out_share_is_stratified():
     import numpy as np
-    from hazard_susceptibility.core.hnn.network import check_units, held_out_units
+    from hazard_susceptibility.core.hnn.training import check_units, held_out_units
     from hazard_susceptibility.core.util.errors import InputError
     X = np.ones((6, 2))
     check_units(X, ["a", "b"], np.array([0, 0, 1, 1, 2, 2]))

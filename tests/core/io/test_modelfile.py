@@ -297,7 +297,7 @@ def test_a_tampered_xgboost_or_glm_is_refused(tmp_path):
 
 
 def test_hnn_and_bundle_manifests_are_checked_without_tensorflow(tmp_path):
-    from hazard_susceptibility.core.hnn import network as hnn
+    from hazard_susceptibility.core.hnn import modelfile as hnn
     from hazard_susceptibility.core.multihazard import training as mh
     good = {"format": "hazard-susceptibility-hnn/2", "features": ["a", "b"], "n_classes": 3,
             "arch": {"n1": 1, "u1": 4, "n2": 1, "u2": 4, "lr": 0.001, "l2": 0.0001,
@@ -321,7 +321,7 @@ def test_hnn_and_bundle_manifests_are_checked_without_tensorflow(tmp_path):
 
 
 def test_caps_per_kind():
-    from hazard_susceptibility.core.hnn.network import HnnManifest
+    from hazard_susceptibility.core.hnn.modelfile import HnnManifest
     from hazard_susceptibility.core.multihazard.training import BundleManifest
     assert HnnManifest.MAX_BYTES < BundleManifest.MAX_BYTES < models.ModelManifest.MAX_BYTES
     assert modelfile.CAPS["manifest"] == 16 << 20

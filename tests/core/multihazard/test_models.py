@@ -10,7 +10,7 @@ from scipy import stats
 from hazard_susceptibility.core.multihazard import mapping as mh_map
 from hazard_susceptibility.core.multihazard import evaluation as mh_eval
 from hazard_susceptibility.core.multihazard import training as mh_train
-from hazard_susceptibility.core.multihazard import blocks as mh
+from hazard_susceptibility.core.multihazard import bivariate, experts, forward, samples, uncertainty
 from hazard_susceptibility.core.io.raster import Band, Grid
 from hazard_susceptibility.core.util.errors import InputError
 from tests.helpers import write_raster
@@ -34,9 +34,9 @@ def test_masked_mvg_nll_is_the_marginal_likelihood():
     y[:10, 1] = np.nan
     y[10:20, 0] = np.nan
     y[20:22] = np.nan
-    L = mh.chol_from_raw(raw, 2)
+    L = uncertainty.chol_from_raw(raw, 2)
     S = L @ np.transpose(L, (0, 2, 1))
-    got = mh.mvg_nll(y, mu, raw)
+    got = uncertainty.mvg_nll(y, mu, raw)
     for i in range(n):
         o = ~np.isnan(y[i])
         if o.all():
@@ -49,8 +49,8 @@ def test_masked_mvg_nll_is_the_marginal_likelihood():
         assert got[i] == pytest.approx(ref, rel=1e-10, abs=1e-12)
     from hazard_susceptibility.core.util.deps import available
     if available("tensorflow"):
-        k = np.asarray(mh.keras_mvg_nll(2)(y.astype("float32"),
-                                           np.hstack([mu, raw]).astype("float32")))
+        k = np.asarray(uncertainty.keras_mvg_nll(2)(y.astype("float32"),
+                                                    np.hstack([mu, raw]).astype("float32")))
         np.testing.assert_allclose(k, got, rtol=1e-4, atol=1e-5)
 
 
@@ -123,7 +123,7 @@ def _region(tmp_path):
     X, hazard, label, zone = X[keep], hazard[keep], label[keep], zone[keep]
     x = T[0] + (cols[keep] + 0.5) * T[1]
     y = T[3] + (rows[keep] + 0.5) * T[5]
-    split = mh.split_three(label, np.char.add(zone, hazard), seed=3)
+    split = samples.split_three(label, np.char.add(zone, hazard), seed=3)
     return dict(bands=bands, grid=Grid.from_path(paths[0]), zpath=zpath, X=X, hazard=hazard,
                 label=label, zone=zone, split=split, x=x, y=y, a=a, b=b)
 
@@ -330,8 +330,8 @@ def test_class_shares_of_a_map_with_five_known_levels(tmp_path):
     x, y = T[0] + (c + 0.5) * T[1], T[3] + (r + 0.5) * T[5]
     rows = mh_eval.class_shares({"moe": {"flood": pa, "landslide": pa}},
                                 {"flood inventory": (x, y)}, seed=0)
-    assert [r["level"] for r in rows] == list(mh.LEVELS) and {r["hazard"] for r in rows} == \
-        {"flood"}  # no landslide inventory given: no rows for it
+    assert [r["level"] for r in rows] == list(bivariate.LEVELS)
+    assert {r["hazard"] for r in rows} == {"flood"}  # no landslide inventory given: none for it
     np.testing.assert_allclose([r["area_pct"] for r in rows], [20] * 5)
     np.testing.assert_allclose([r["inventory_pct"] for r in rows], [20, 0, 0, 0, 80])
     assert rows[0]["points"] == 10
@@ -379,17 +379,17 @@ def test_evaluation_runs_the_parts_given_and_aligns_coarser_zones(tmp_path):
 def test_numpy_inference_equals_keras():
     _tf_or_skip()
     rng = np.random.default_rng(9)
-    ef = mh.build_early_fusion(7, 2)
+    ef = experts.build_early_fusion(7, 2)
     ef.set_weights([rng.normal(scale=0.3, size=w.shape).astype("float32")
                     for w in ef.get_weights()])
     Z = rng.normal(size=(500, 7)).astype("float32")
-    np.testing.assert_allclose(mh.early_fusion_forward(ef.get_weights(), Z),
+    np.testing.assert_allclose(forward.early_fusion_forward(ef.get_weights(), Z),
                                np.asarray(ef(Z, training=False)), rtol=1e-4, atol=1e-5)
-    gate, weights = mh.build_gate()
+    gate, weights = experts.build_gate()
     gate.set_weights([rng.normal(scale=0.5, size=w.shape).astype("float32")
                       for w in gate.get_weights()])
     z = rng.random((300, 4)).astype("float32")
-    p, w = mh.gate_forward(gate.get_weights(), z)
+    p, w = forward.gate_forward(gate.get_weights(), z)
     np.testing.assert_allclose(p, np.asarray(gate(z, training=False)), rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(w, np.asarray(weights(z, training=False)), rtol=1e-5,
                                atol=1e-6)

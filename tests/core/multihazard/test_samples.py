@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from hazard_susceptibility.core.io.raster import AlignedStack, Band, Grid
-from hazard_susceptibility.core.multihazard.samples import multihazard_samples
+from hazard_susceptibility.core.multihazard.samples import multihazard_samples, split_three
 from hazard_susceptibility.core.util.errors import InputError
 from tests.helpers import write_raster
 
@@ -163,3 +163,15 @@ def test_caution_names_the_separating_samplers():
     text = separating_caution(["presence", "ocsvm", "ocsvm", "kde"], [1, 0, 0, 1], "0.9")
     assert "2 absences from 'ocsvm'" in text and "optimistic" in text
     assert separating_caution(["presence", "other"], [1, 0]) is None
+
+
+def test_split_three_is_stratified_by_zone_and_label():
+    labels = np.r_[np.ones(100), np.zeros(100), np.ones(50), np.zeros(50)]
+    zones = np.r_[np.full(200, "a"), np.full(100, "b")]
+    s = split_three(labels, zones, seed=0)
+    for z, n in (("a", 100), ("b", 50)):
+        for lab in (0, 1):
+            sel = (zones == z) & (labels == lab)
+            assert (s[sel] == "train").sum() == round(0.8 * n)
+            assert (s[sel] == "val").sum() == round(0.1 * n)
+    assert (split_three(labels, zones, seed=0) == s).all()

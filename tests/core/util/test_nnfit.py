@@ -61,7 +61,7 @@ def test_same_seed_same_weights_and_dict_targets():
     import tensorflow as tf
     X, y = _data(300)
 
-    # as the plugin's networks do (hnn.network.set_seed); without it, whether two runs agree
+    # as the plugin's networks do (core.util.nnfit.set_seed); without it, whether two runs agree
     # depended on whether an earlier test in the process had switched determinism on
     tf.config.experimental.enable_op_determinism()
 

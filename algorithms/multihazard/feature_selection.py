@@ -6,7 +6,7 @@ import numpy as np
 from qgis.core import (QgsProcessingOutputString, QgsProcessingParameterFeatureSource,
                        QgsProcessingParameterFileDestination, QgsProcessingParameterNumber)
 
-from ...core.multihazard.blocks import SHAP_SAMPLE, zone_feature_selection
+from ...core.multihazard.selection import SHAP_SAMPLE, zone_feature_selection
 from ...core.multihazard.report import feature_selection_columns, feature_selection_report
 from .. import compat
 from ..base import HazardAlgorithm
