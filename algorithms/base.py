@@ -247,7 +247,7 @@ class HazardAlgorithm(QgsProcessingAlgorithm):
                 if given is None:
                     continue
                 defaults.append(name)
-            value = _absolute(_plain(given, context))
+            value = _absolute(guard.plain(given, context))
             plain[name] = value
             for v in value if isinstance(value, list) else [value]:
                 inputs.append(v)
@@ -386,30 +386,6 @@ def _set_decimals(parameter):
     wrapper["decimals"] = decimals_for(parameter)
     meta["widget_wrapper"] = wrapper
     parameter.setMetadata(meta)
-
-
-def _plain(value, context):
-    """A parameter value as plain JSON data: layers as their source, lists element-wise."""
-    from qgis.core import (QgsMapLayer, QgsProcessingFeatureSourceDefinition,
-                           QgsProcessingOutputLayerDefinition, QgsProperty)
-    if isinstance(value, (list, tuple)):
-        return [_plain(v, context) for v in value]
-    if isinstance(value, QgsMapLayer):
-        return value.source()
-    if isinstance(value, QgsProcessingFeatureSourceDefinition):
-        value = value.source
-    if isinstance(value, QgsProcessingOutputLayerDefinition):
-        value = value.sink
-    if isinstance(value, QgsProperty):
-        return value.staticValue() if value.propertyType() == compat.PROPERTY_STATIC \
-            else value.expressionString()
-    if isinstance(value, (str, int, float, bool)) or value is None:
-        if isinstance(value, str):
-            lyr = context.getMapLayer(value) if hasattr(context, "getMapLayer") else None
-            if lyr is not None and lyr.id() == value:
-                return lyr.source()
-        return value
-    return str(value)
 
 
 def _absolute(value):

@@ -12,6 +12,8 @@ from qgis.core import (QgsProcessingException, QgsProcessingOutputLayerDefinitio
                        QgsProcessingParameterFeatureSink, QgsProcessingParameterFolderDestination,
                        QgsProcessingParameterVectorDestination, QgsVectorLayer)
 
+from . import compat
+
 _DBNAME = re.compile(r"dbname='((?:[^']|'')*)'")
 _TABLE = re.compile(r'table="((?:[^"]|"")*)"')
 
@@ -45,9 +47,31 @@ def _is_gpkg(path):
     return path.lower().endswith(".gpkg")
 
 
+def plain(value, context):
+    """A parameter value as plain JSON data: layers as their source, lists element-wise."""
+    from qgis.core import QgsMapLayer, QgsProcessingFeatureSourceDefinition, QgsProperty
+    if isinstance(value, (list, tuple)):
+        return [plain(v, context) for v in value]
+    if isinstance(value, QgsMapLayer):
+        return value.source()
+    if isinstance(value, QgsProcessingFeatureSourceDefinition):
+        value = value.source
+    if isinstance(value, QgsProcessingOutputLayerDefinition):
+        value = value.sink
+    if isinstance(value, QgsProperty):
+        return value.staticValue() if value.propertyType() == compat.PROPERTY_STATIC \
+            else value.expressionString()
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        if isinstance(value, str):
+            lyr = context.getMapLayer(value) if hasattr(context, "getMapLayer") else None
+            if lyr is not None and lyr.id() == value:
+                return lyr.source()
+        return value
+    return str(value)
+
+
 def _strings(value, context):
-    from .base import _plain
-    v = _plain(value, context)
+    v = plain(value, context)
     return [x for x in (v if isinstance(v, list) else [v]) if isinstance(x, str) and x]
 
 
@@ -260,7 +284,6 @@ TEMPORARY = "TEMPORARY_OUTPUT"
 def _sink_text(value):
     """The destination text of a destination value (a string or an output definition with a
     static sink); None for an expression-based sink."""
-    from . import compat
     if isinstance(value, QgsProcessingOutputLayerDefinition):
         sink = value.sink
         if sink.propertyType() != compat.PROPERTY_STATIC:
@@ -375,7 +398,6 @@ class CheckedSink:
             raise QgsProcessingException(alg.invalidSinkError(parameters, key))
 
     def add(self, feature):
-        from . import compat
         g = feature.geometry() if feature.hasGeometry() else None
         if g is None or g.isNull() or g.isEmpty():
             self.no_geometry += 1
