@@ -11,7 +11,7 @@ from qgis.core import (QgsCoordinateTransform, QgsMessageLog, QgsProcessingAlgor
 from qgis.PyQt.QtCore import QCoreApplication
 from qgis.PyQt.QtGui import QIcon
 
-from ..core.io.raster import RESAMPLINGS
+from ..core.io.raster import RESAMPLINGS, bands_of
 from ..core.util import deps, tempfiles
 from ..core.util.errors import Cancelled, HazardError
 from ..core.util.progress import Feedback
@@ -306,30 +306,40 @@ class HazardAlgorithm(QgsProcessingAlgorithm):
                    or "").strip() or None
         return workers, address
 
-    def add_factor_parameters(self, optional_reference=True, optional=False):
+    def add_factor_parameters(self, optional=False, grid=True, categorical=True,
+                              text="Continuous factor rasters"):
+        """The factor rasters, declared here for every algorithm (and read by
+        :meth:`factor_bands`): FACTORS, CATEGORICAL unless ``categorical`` is False, and with
+        ``grid`` the REFERENCE grid and the RESAMPLING of continuous factors."""
         self.addParameter(QgsProcessingParameterMultipleLayers(
-            P.FACTORS, self.tr("Continuous factor rasters"), compat.TYPE_RASTER,
-            optional=optional))
-        self.addParameter(QgsProcessingParameterMultipleLayers(
-            P.CATEGORICAL, self.tr("Categorical factor rasters (resampled by nearest neighbour)"),
-            compat.TYPE_RASTER, optional=True))
-        self.addParameter(QgsProcessingParameterRasterLayer(
-            P.REFERENCE, self.tr("Reference grid (default: the first continuous factor)"),
-            optional=optional_reference))
-        self.addParameter(QgsProcessingParameterEnum(
-            P.RESAMPLING, self.tr("Resampling of continuous factors"), RESAMPLING,
-            defaultValue=0))
+            P.FACTORS, self.tr(text), compat.TYPE_RASTER, optional=optional))
+        if categorical:
+            self.addParameter(QgsProcessingParameterMultipleLayers(
+                P.CATEGORICAL, self.tr("Categorical factor rasters (resampled by nearest "
+                                       "neighbour)"), compat.TYPE_RASTER, optional=True))
+        if grid:
+            self.addParameter(QgsProcessingParameterRasterLayer(
+                P.REFERENCE, self.tr("Reference grid (default: the first continuous factor)"),
+                optional=True))
+            self.addParameter(QgsProcessingParameterEnum(
+                P.RESAMPLING, self.tr("Resampling of continuous factors"), RESAMPLING,
+                defaultValue=0))
 
-    def factor_stack(self, parameters, context, first=()):
-        """An :class:`AlignedStack` of every band of the factor layers on the reference grid;
-        ``first`` are (layer, key, categorical) put before them (e.g. a slope raster)."""
-        from ..core.io.raster import AlignedStack, Grid, bands_of
+    def factor_bands(self, parameters, context, first=()):
+        """Every band of the factor rasters given (FACTORS, then CATEGORICAL); ``first`` are
+        (layer, key, categorical) put before them (e.g. a slope raster)."""
         bands = []
         for layer, key, categorical in first:
             bands.extend(bands_of(raster_path(layer, key), layer.name(), categorical))
         for key, categorical in ((P.FACTORS, False), (P.CATEGORICAL, True)):
             for layer in self.parameterAsLayerList(parameters, key, context) or []:
                 bands.extend(bands_of(raster_path(layer, key), layer.name(), categorical))
+        return bands
+
+    def factor_stack(self, parameters, context, first=()):
+        """An :class:`AlignedStack` of :meth:`factor_bands` on the reference grid."""
+        from ..core.io.raster import AlignedStack, Grid
+        bands = self.factor_bands(parameters, context, first)
         if not bands:
             raise QgsProcessingException(self.tr("Give at least one factor raster [FACTORS]."))
         ref = self.parameterAsRasterLayer(parameters, P.REFERENCE, context)

@@ -13,7 +13,7 @@ from ...core.susceptibility import estimators as models
 from .. import compat
 from ..base import HazardAlgorithm
 from ..features import numbers, write_with_columns
-from .apply import add_model_inputs, factor_bands
+from .apply import add_model_inputs
 from ..styles import attach_style, categorized, critical_value, paletted
 from .. import params as P
 
@@ -120,7 +120,7 @@ class Applicability(HazardAlgorithm):
         return out
 
     def _rasters(self, parameters, context, feedback, fb, app, man):
-        bands = factor_bands(self, parameters, context)
+        bands = self.factor_bands(parameters, context)
         di = self.parameterAsOutputLayer(parameters, P.OUTPUT_DI, context)
         mask = self.parameterAsOutputLayer(parameters, P.OUTPUT_AOA, context)
         if not di:

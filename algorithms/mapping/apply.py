@@ -3,15 +3,14 @@
 import numpy as np
 from qgis.core import (QgsProcessingException, QgsProcessingOutputNumber,
                        QgsProcessingParameterFeatureSink, QgsProcessingParameterFeatureSource,
-                       QgsProcessingParameterFile, QgsProcessingParameterMultipleLayers,
-                       QgsProcessingParameterNumber, QgsProcessingParameterRasterDestination)
+                       QgsProcessingParameterFile, QgsProcessingParameterNumber,
+                       QgsProcessingParameterRasterDestination)
 
 from ...core.susceptibility import estimators as models
 from ...core.susceptibility.apply import map_model, spread_function
-from ...core.io.raster import bands_of
 from .. import compat
 from ..features import numbers, write_with_columns
-from ..base import HazardAlgorithm, raster_path
+from ..base import HazardAlgorithm
 from ..styles import (attach_style, probability, probability_field, sequential,
                       susceptibility_classes)
 from .. import params as P
@@ -21,23 +20,10 @@ def add_model_inputs(alg, model):
     """A model file parameter, then the factor rasters (continuous, categorical) and the
     slope units a model of feature fields is applied to."""
     alg.addParameter(model)
-    alg.addParameter(QgsProcessingParameterMultipleLayers(
-        P.FACTORS, alg.tr("Continuous factor rasters"), compat.TYPE_RASTER, optional=True))
-    alg.addParameter(QgsProcessingParameterMultipleLayers(
-        P.CATEGORICAL, alg.tr("Categorical factor rasters"), compat.TYPE_RASTER,
-        optional=True))
+    alg.add_factor_parameters(optional=True, grid=False)  # on the model's grid
     alg.addParameter(QgsProcessingParameterFeatureSource(
         P.UNITS, alg.tr("Slope units (for a model trained on feature fields)"),
         [compat.TYPE_VECTOR_POLYGON], optional=True))
-
-
-def factor_bands(alg, parameters, context):
-    """Every band of the factor rasters given, continuous then categorical."""
-    bands = []
-    for key, cat in ((P.FACTORS, False), (P.CATEGORICAL, True)):
-        for lyr in alg.parameterAsLayerList(parameters, key, context) or []:
-            bands.extend(bands_of(raster_path(lyr, key), lyr.name(), cat))
-    return bands
 
 
 class ApplyModel(HazardAlgorithm):
@@ -104,7 +90,7 @@ class ApplyModel(HazardAlgorithm):
                                  self.seed(parameters, context), fb.check)
             return self._units(parameters, context, feedback, est, man.encoding, spread, app,
                                extras.aoa[0] if extras.aoa is not None else None)
-        bands = factor_bands(self, parameters, context)
+        bands = self.factor_bands(parameters, context)
         from ...core.susceptibility.factor_fit import check_raster_model
         check_raster_model(man, extras.aoa, bands, self.seed(parameters, context),
                            feedback.pushInfo, feedback.pushWarning)  # names a misfit factor

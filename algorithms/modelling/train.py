@@ -1,11 +1,9 @@
 """hazard:trainmodel: labelled samples + factors -> model file, report, metrics."""
 import numpy as np
 from qgis.core import (QgsCoordinateReferenceSystem, QgsProcessingException,
-                       QgsProcessingParameterBoolean,
-                       QgsProcessingParameterEnum, QgsProcessingParameterFeatureSource,
-                       QgsProcessingParameterField, QgsProcessingParameterFileDestination,
-                       QgsProcessingParameterMultipleLayers, QgsProcessingParameterNumber,
-                       QgsProcessingParameterRasterLayer)
+                       QgsProcessingParameterBoolean, QgsProcessingParameterEnum,
+                       QgsProcessingParameterFeatureSource, QgsProcessingParameterField,
+                       QgsProcessingParameterFileDestination, QgsProcessingParameterNumber)
 
 from ...core.io.raster import sample_at
 from ...core.susceptibility.estimators import DEFAULTS
@@ -16,7 +14,7 @@ from ...core.susceptibility.training import (METRIC_COLS, add_independent, descr
 from ...core.io.zonal import geometries_from_wkb, point_coordinates
 from .. import compat
 from ..features import numbers, surface_points
-from ..base import RESAMPLING, HazardAlgorithm, source_geometries
+from ..base import HazardAlgorithm, source_geometries
 from ..report_common import add_independent_parameters, independent_xy
 from .. import params as P
 
@@ -81,17 +79,7 @@ class TrainModel(HazardAlgorithm):
         self.addParameter(QgsProcessingParameterField(
             P.LABEL_FIELD, self.tr("Label field (1 presence, 0 absence; empty: 'label')"), None,
             P.SAMPLES, optional=True))
-        self.addParameter(QgsProcessingParameterMultipleLayers(
-            P.FACTORS, self.tr("Continuous factor rasters"), compat.TYPE_RASTER, optional=True))
-        self.addParameter(QgsProcessingParameterMultipleLayers(
-            P.CATEGORICAL, self.tr("Categorical factor rasters"), compat.TYPE_RASTER,
-            optional=True))
-        self.addParameter(QgsProcessingParameterRasterLayer(
-            P.REFERENCE, self.tr("Reference grid (default: the first continuous factor)"),
-            optional=True))
-        self.addParameter(QgsProcessingParameterEnum(
-            P.RESAMPLING, self.tr("Resampling of continuous factors"), RESAMPLING,
-            defaultValue=0))
+        self.add_factor_parameters(optional=True)
         self.addParameter(QgsProcessingParameterField(
             P.FEATURE_FIELDS, self.tr("Feature fields (instead of rasters, e.g. slope units)"),
             parentLayerParameterName=P.SAMPLES, type=compat.FIELD_NUMERIC, allowMultiple=True,

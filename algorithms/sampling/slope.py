@@ -1,6 +1,6 @@
 """hazard:slopeabsences: absences on gentle slopes (slope < threshold)."""
-from qgis.core import (QgsProcessingOutputString, QgsProcessingParameterMultipleLayers,
-                       QgsProcessingParameterNumber, QgsProcessingParameterRasterLayer)
+from qgis.core import (QgsProcessingOutputString, QgsProcessingParameterNumber,
+                       QgsProcessingParameterRasterLayer)
 
 from ...core.sampling import samplers as smp
 from .. import compat
@@ -30,9 +30,8 @@ class SlopeAbsences(SamplingAlgorithm):
         self.addParameter(QgsProcessingParameterNumber(
             P.THRESHOLD, self.tr("Slope threshold (absences where slope < threshold)"),
             compat.NUMBER_DOUBLE, 3.0))
-        self.addParameter(QgsProcessingParameterMultipleLayers(
-            P.FACTORS, self.tr("Other factor rasters (their nodata is avoided too)"),
-            compat.TYPE_RASTER, optional=True))
+        self.add_factor_parameters(optional=True, grid=False, categorical=False,
+                                   text="Other factor rasters (their nodata is avoided too)")
         self.add_count_parameters()
         self.add_common_parameters()
         self.add_output()
