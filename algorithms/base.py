@@ -11,10 +11,12 @@ from qgis.core import (QgsCoordinateTransform, QgsMessageLog, QgsProcessingAlgor
 from qgis.PyQt.QtCore import QCoreApplication
 from qgis.PyQt.QtGui import QIcon
 
+from ..core.io.outputs import rollback
 from ..core.io.raster import RESAMPLINGS, bands_of
 from ..core.util import deps, tempfiles
 from ..core.util.errors import Cancelled, HazardError
 from ..core.util.progress import Feedback
+from ..core.util.signals import terminations
 from . import checks, compat, guard, loading
 from . import params as P
 
@@ -164,8 +166,7 @@ class HazardAlgorithm(QgsProcessingAlgorithm):
                       is_cancelled=feedback.isCanceled if feedback else None,
                       log=feedback.pushInfo if feedback else None, start=0.0, end=100.0)
         try:
-            with guard.terminations(), guard.rollback(
-                    guard.output_paths(self, parameters, context)):
+            with terminations(), rollback(guard.output_paths(self, parameters, context)):
                 results = self.compute(parameters, context, feedback, fb)
             guard.forget_unwritten(context, before)
             if run is not None:  # the outermost run: every layer it loads, placed
