@@ -5,6 +5,7 @@ import os
 
 from qgis.core import (QgsCoordinateTransform, QgsMessageLog, QgsProcessingAlgorithm,
                        QgsProcessingException, QgsProcessingParameterEnum,
+                       QgsProcessingParameterFileDestination,
                        QgsProcessingParameterMultipleLayers, QgsProcessingParameterNumber,
                        QgsProcessingParameterRasterLayer, QgsProcessingParameterString,
                        QgsRasterLayer)
@@ -264,6 +265,13 @@ class HazardAlgorithm(QgsProcessingAlgorithm):
             QgsMessageLog.logMessage(f"No provenance written: {exc}", "Hazard susceptibility")
 
     # -- shared parameters ----------------------------------------------------------------
+    def add_number(self, key, text, default=None, integer=False, optional=False, **bounds):
+        """The number parameter ``key`` described by ``text``: a double, or an integer when
+        ``integer``; ``bounds``: minValue, maxValue."""
+        return self.addParameter(QgsProcessingParameterNumber(
+            key, self.tr(text), compat.NUMBER_INTEGER if integer else compat.NUMBER_DOUBLE,
+            default, optional, **bounds))
+
     def add_seed_parameter(self, text="Random seed"):
         """The seed every random step of the algorithm takes (42 by default), 0 .. 2^32 - 1."""
         # a whole number shown without decimals: an integer parameter stops at 2^31 - 1 and
@@ -282,6 +290,25 @@ class HazardAlgorithm(QgsProcessingAlgorithm):
                                          f"{MAX_SEED} [SEED].")
         self.seed_used = int(v)  # recorded in the provenance
         return int(v)
+
+    def add_report_outputs(self, html, csv=None, optional=False):
+        """The HTML report OUTPUT_HTML titled ``html`` (``optional``: it may be left out) and,
+        with ``csv``, the optional table OUTPUT_CSV titled so."""
+        self.addParameter(QgsProcessingParameterFileDestination(
+            P.OUTPUT_HTML, self.tr(html), self.tr("HTML files (*.html)"), optional=optional))
+        if csv:
+            self.add_csv_output(csv)
+
+    def add_csv_output(self, text, key=P.OUTPUT_CSV):
+        """An optional CSV table output ``key`` titled ``text`` (see :meth:`optional_csv`)."""
+        self.addParameter(QgsProcessingParameterFileDestination(
+            key, self.tr(text), self.tr("CSV files (*.csv)"), optional=True))
+
+    def optional_report(self, parameters, context, write, *args, **kwargs):
+        """{OUTPUT_HTML: path} with the report ``write(path, *args, **kwargs)`` (returning its
+        path) written when the optional OUTPUT_HTML is set, else {}."""
+        path = self.parameterAsFileOutput(parameters, P.OUTPUT_HTML, context)
+        return {P.OUTPUT_HTML: write(path, *args, **kwargs)} if path else {}
 
     def optional_csv(self, parameters, context, rows, columns=None, key=P.OUTPUT_CSV):
         """{key: path} with the rows written when the optional CSV output ``key`` is set."""
@@ -306,6 +333,11 @@ class HazardAlgorithm(QgsProcessingAlgorithm):
         address = (self.parameterAsString(parameters, P.DASK_SCHEDULER, context)
                    or "").strip() or None
         return workers, address
+
+    def add_break_sample_parameter(self):
+        """BREAK_SAMPLE: the values sampled for natural breaks (core.stats.breaks.BreakSample)."""
+        self.add_number(P.BREAK_SAMPLE, "Values sampled for the natural breaks", 1_000_000,
+                        minValue=1000, integer=True)
 
     def add_factor_parameters(self, optional=False, grid=True, categorical=True,
                               text="Continuous factor rasters"):

@@ -3,8 +3,7 @@
 import numpy as np
 from qgis.core import (QgsProcessingException, QgsProcessingOutputNumber,
                        QgsProcessingParameterFeatureSink, QgsProcessingParameterFeatureSource,
-                       QgsProcessingParameterFile, QgsProcessingParameterNumber,
-                       QgsProcessingParameterRasterDestination)
+                       QgsProcessingParameterFile, QgsProcessingParameterRasterDestination)
 
 from ...core.susceptibility import estimators as models
 from ...core.susceptibility.apply import map_model, spread_function
@@ -24,6 +23,21 @@ def add_model_inputs(alg, model):
     alg.addParameter(QgsProcessingParameterFeatureSource(
         P.UNITS, alg.tr("Slope units (for a model trained on feature fields)"),
         [compat.TYPE_VECTOR_POLYGON], optional=True))
+
+
+def model_units(alg, parameters, context, names):
+    """(source, features, values of the fields ``names``) of the slope units UNITS a model of
+    feature fields is applied to."""
+    src = alg.parameterAsSource(parameters, P.UNITS, context)
+    if src is None:
+        raise QgsProcessingException("This model was trained on feature fields: give the "
+                                     "slope-unit layer [UNITS].")
+    missing = [n for n in names if src.fields().indexOf(n) < 0]
+    if missing:
+        raise QgsProcessingException(f"The slope-unit layer lacks the model's feature "
+                                     f"field(s) {', '.join(missing)} [UNITS].")
+    feats = list(src.getFeatures())
+    return src, feats, numbers(feats, names)
 
 
 class ApplyModel(HazardAlgorithm):
@@ -62,9 +76,7 @@ class ApplyModel(HazardAlgorithm):
         add_model_inputs(self, QgsProcessingParameterFile(
             P.MODEL, self.tr("Model file (.hsm)"), extension="hsm"))
         self.add_parallel_parameters()
-        self.addParameter(QgsProcessingParameterNumber(
-            P.BREAK_SAMPLE, self.tr("Values sampled for the natural breaks"),
-            compat.NUMBER_INTEGER, 1_000_000, minValue=1000))
+        self.add_break_sample_parameter()
         self.add_seed_parameter()
         self.addParameter(QgsProcessingParameterRasterDestination(
             P.OUTPUT, self.tr("Susceptibility (probability)"), optional=True))
@@ -126,16 +138,7 @@ class ApplyModel(HazardAlgorithm):
         return res
 
     def _units(self, parameters, context, feedback, est, enc, spread=None, app=None, rows=None):
-        src = self.parameterAsSource(parameters, P.UNITS, context)
-        if src is None:
-            raise QgsProcessingException("This model was trained on feature fields: give the "
-                                         "slope-unit layer [UNITS].")
-        missing = [n for n in enc.names if src.fields().indexOf(n) < 0]
-        if missing:
-            raise QgsProcessingException(f"The slope-unit layer lacks the model's feature "
-                                         f"field(s) {', '.join(missing)} [UNITS].")
-        feats = list(src.getFeatures())
-        X = numbers(feats, enc.names)
+        src, feats, X = model_units(self, parameters, context, enc.names)
         from ...core.susceptibility.factor_fit import check_unit_fields
         check_unit_fields(rows, enc.columns,
                           X, enc.names, self.seed(parameters, context), feedback.pushInfo,

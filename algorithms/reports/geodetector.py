@@ -5,9 +5,8 @@ import numpy as np
 from qgis.core import (QgsCoordinateReferenceSystem, QgsProcessingException,
                        QgsProcessingParameterBand, QgsProcessingParameterEnum,
                        QgsProcessingParameterFeatureSource, QgsProcessingParameterField,
-                       QgsProcessingParameterFileDestination,
-                       QgsProcessingParameterFolderDestination, QgsProcessingParameterNumber,
-                       QgsProcessingParameterRasterLayer, QgsProcessingParameterString)
+                       QgsProcessingParameterFolderDestination, QgsProcessingParameterRasterLayer,
+                       QgsProcessingParameterString)
 
 from ...core.geodetector.report import write_outputs
 from ...core.geodetector.run import (Options, categories, category_codes, detect_raster,
@@ -88,27 +87,20 @@ class GeoDetector(HazardAlgorithm):
         self.addParameter(QgsProcessingParameterField(
             P.ZONE_FIELD, self.tr("Zone field"), parentLayerParameterName=P.ZONES,
             optional=True))
-        self.addParameter(QgsProcessingParameterNumber(
-            P.CLASSES, self.tr("Classes of continuous factors"), compat.NUMBER_INTEGER, 5,
-            minValue=2, maxValue=50))
+        self.add_number(P.CLASSES, "Classes of continuous factors", 5, minValue=2, maxValue=50,
+                        integer=True)
         self.addParameter(QgsProcessingParameterEnum(
             P.STRATIFICATION, self.tr("Stratification"), ["Quantiles", "Natural breaks (Jenks)"],
             defaultValue=0))
-        self.addParameter(QgsProcessingParameterNumber(
-            P.SAMPLE_SIZE, self.tr("Pixels to sample (0: all)"), compat.NUMBER_INTEGER, 0,
-            minValue=0))
+        self.add_number(P.SAMPLE_SIZE, "Pixels to sample (0: all)", 0, minValue=0, integer=True)
         self.add_seed_parameter()
-        self.addParameter(QgsProcessingParameterNumber(
-            P.TOP_N, self.tr("Top factors for the interaction and ecological detectors"),
-            compat.NUMBER_INTEGER, 5, minValue=2))
+        self.add_number(P.TOP_N, "Top factors for the interaction and ecological detectors", 5,
+                        minValue=2, integer=True)
         self.addParameter(QgsProcessingParameterString(
             P.RISK_FACTORS, self.tr("Factors for the risk detector (comma-separated; default: "
                                     "the top one)"), optional=True))
-        self.addParameter(QgsProcessingParameterNumber(
-            P.ALPHA, self.tr("Significance level"), compat.NUMBER_DOUBLE, 0.05, minValue=1e-6,
-            maxValue=0.5))
-        self.addParameter(QgsProcessingParameterFileDestination(
-            P.OUTPUT_HTML, self.tr("GeoDetector report"), self.tr("HTML files (*.html)")))
+        self.add_number(P.ALPHA, "Significance level", 0.05, minValue=1e-6, maxValue=0.5)
+        self.add_report_outputs("GeoDetector report")
         self.addParameter(QgsProcessingParameterFolderDestination(
             P.OUTPUT_TABLES, self.tr("Folder for the CSV tables"), optional=True))
 
