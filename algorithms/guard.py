@@ -5,14 +5,14 @@ underneath (swapping data sets in, the GeoPackage transaction, undoing a failed 
 is core.io.outputs'; a run stopped by SIGTERM or SIGINT unwinds like an error
 (core.util.signals), so its temporary files and partial outputs go."""
 import os
-import re
 
 from qgis.core import (QgsProcessingException, QgsProcessingOutputLayerDefinition,
                        QgsProcessingParameterFeatureSink, QgsProcessingParameterFolderDestination,
                        QgsProcessingParameterVectorDestination, QgsVectorLayer)
 
-from ..core.io.outputs import (PROVENANCE, copy_layer_in, is_gpkg, remove_dataset,
-                               replace_dataset, same_file, split_source, unwritable)
+from ..core.io.outputs import (PROVENANCE, copy_layer_in, file_destination, gpkg_layer_uri,
+                               is_gpkg, output_problem, remove_dataset, replace_dataset,
+                               same_file, split_source, unwritable)
 from ..core.util.signals import Terminated
 from . import compat
 
@@ -99,42 +99,14 @@ def protect_inputs(alg, parameters, context):
                 raise QgsProcessingException(
                     f"The outputs {other} and {name} are the same file ({path}): give each its "
                     f"own [{other}].")
-    for d, path in checks:
-        _check_output(d, path)
-    return params
-
-
-RASTER_EXTENSIONS = (".tif", ".tiff")
-
-
-def _check_output(d, path):
-    """Refuse an output the run could only write wrongly or with a traceback: a folder that
-    is a file, a file that is a folder, a name too long for its temporary file and records,
-    a raster named as another format than the GeoTIFF it would be."""
     from qgis.core import QgsProcessingParameterRasterDestination
-
-    from ..core.util import partial
-    name = d.name()
-    folder = isinstance(d, QgsProcessingParameterFolderDestination)
-    if folder and os.path.exists(path) and not os.path.isdir(path):
-        raise QgsProcessingException(
-            f"The output folder {name} is an existing file ({path}), not a folder: give a "
-            f"folder (it is made when missing) [{name}].")
-    if not folder and os.path.isdir(path):
-        raise QgsProcessingException(
-            f"The output {name} is an existing folder ({path}): give a file name inside it "
-            f"[{name}].")
-    why = partial.name_too_long(path)
-    if why and not folder:
-        raise QgsProcessingException(f"The output {name} cannot be written to {path}: {why} "
-                                     f"[{name}].")
-    if isinstance(d, QgsProcessingParameterRasterDestination):
-        ext = os.path.splitext(path)[1].lower()
-        if ext and ext not in RASTER_EXTENSIONS:  # no extension names no other format
-            raise QgsProcessingException(
-                f"The output {name} is written as a GeoTIFF, but its name ends in '{ext}', "
-                f"which says another format: name it .tif "
-                f"({os.path.splitext(os.path.basename(path))[0]}.tif) [{name}].")
+    for d, path in checks:
+        why = output_problem(path, d.name(), "folder" if isinstance(
+            d, QgsProcessingParameterFolderDestination) else "raster" if isinstance(
+            d, QgsProcessingParameterRasterDestination) else "file")
+        if why:
+            raise QgsProcessingException(why)
+    return params
 
 
 def output_paths(alg, parameters, context):
@@ -198,16 +170,12 @@ def forget_unwritten(context, before):
 
 def _layer_destination(value, path, layer):
     """``value`` (a string or an output definition) pointing at ``layer`` of ``path``."""
-    uri = "ogr:dbname='{}' table=\"{}\" (geom)".format(path.replace("'", "''"),
-                                                       layer.replace('"', '""'))
+    uri = gpkg_layer_uri(path, layer)
     if isinstance(value, QgsProcessingOutputLayerDefinition):
         out = QgsProcessingOutputLayerDefinition(value)
         out.sink.setStaticValue(uri)
         return out
     return uri
-
-
-_PROVIDER_URI = re.compile(r"^[A-Za-z][A-Za-z0-9_]+:(?!\\)")  # postgres:..., memory:...
 
 
 def _with_sink(value, path, layer=None):
@@ -251,8 +219,7 @@ class CheckedSink:
         self.path, self.layer = split_source(final)
         self.named_layer = self.layer is not None  # results name the layer as given
         params = parameters
-        if final and (not _PROVIDER_URI.match(final) or final.startswith("ogr:")) and \
-                "|" not in final.replace("|layername=", ""):
+        if file_destination(final):
             from ..core.util import partial
             why = partial.name_too_long(self.path)
             if why:

@@ -32,6 +32,24 @@ def split_source(text):
     return parts[0], layer
 
 
+def gpkg_layer_uri(path, layer):
+    """The destination of the layer ``layer`` of the GeoPackage ``path``, as QGIS writes it
+    (``ogr:dbname='path' table="layer" (geom)``; :func:`split_source` reads it back)."""
+    return "ogr:dbname='{}' table=\"{}\" (geom)".format(path.replace("'", "''"),
+                                                        layer.replace('"', '""'))
+
+
+_PROVIDER_URI = re.compile(r"^[A-Za-z][A-Za-z0-9_]+:(?!\\)")  # postgres:..., memory:...
+
+
+def file_destination(text):
+    """Whether the destination ``text`` is a file (or a layer of a GeoPackage) that a run
+    writes to a temporary file first: not a provider's URI (postgres:, memory:) nor a source
+    with options other than the layer name."""
+    return bool(text) and (not _PROVIDER_URI.match(text) or text.startswith("ogr:")) and \
+        "|" not in text.replace("|layername=", "")
+
+
 def same_file(a, b):
     """Whether the paths ``a`` and ``b`` are one file (links and hard links included)."""
     if os.path.exists(a) and os.path.exists(b):
@@ -61,6 +79,32 @@ def unwritable(path):
         return f"'{probe}' is a file, not a folder"
     if not os.access(probe, os.W_OK | os.X_OK):
         return f"the folder '{probe}' is not writable (read-only or another user's)"
+    return None
+
+
+RASTER_EXTENSIONS = (".tif", ".tiff")
+
+
+def output_problem(path, name, kind="file"):
+    """Why the output ``name`` (``kind`` "file", "raster" or "folder") cannot be written to
+    ``path`` as it would be, as a sentence ending in [name], or None: a folder that is a file,
+    a file that is a folder, a file name too long for its temporary file and records, a raster
+    named as another format than the GeoTIFF it is written as."""
+    folder = kind == "folder"
+    if folder and os.path.exists(path) and not os.path.isdir(path):
+        return (f"The output folder {name} is an existing file ({path}), not a folder: give a "
+                f"folder (it is made when missing) [{name}].")
+    if not folder and os.path.isdir(path):
+        return (f"The output {name} is an existing folder ({path}): give a file name inside it "
+                f"[{name}].")
+    why = partial.name_too_long(path)
+    if why and not folder:
+        return f"The output {name} cannot be written to {path}: {why} [{name}]."
+    ext = os.path.splitext(path)[1].lower()
+    if kind == "raster" and ext and ext not in RASTER_EXTENSIONS:  # no extension: no format
+        return (f"The output {name} is written as a GeoTIFF, but its name ends in '{ext}', "
+                f"which says another format: name it .tif "
+                f"({os.path.splitext(os.path.basename(path))[0]}.tif) [{name}].")
     return None
 
 

@@ -129,3 +129,36 @@ def test_copy_layer_in_replaces_one_layer_and_keeps_the_others(tmp_path):
     ds = None
     assert counts == {"roads": 3, "samples": 7}
     assert values == list(range(7))
+
+
+def test_gpkg_layer_uri_is_read_back_by_split_source():
+    for path, layer in (("/d/a.gpkg", "roads"), ("/d/it's.gpkg", 'say "x"')):
+        uri = outputs.gpkg_layer_uri(path, layer)
+        assert uri.startswith("ogr:dbname=") and outputs.split_source(uri) == (path, layer)
+
+
+def test_file_destinations_and_provider_uris():
+    assert outputs.file_destination("/d/out.gpkg")
+    assert outputs.file_destination("/d/out.gpkg|layername=x")
+    assert outputs.file_destination(outputs.gpkg_layer_uri("/d/a.gpkg", "x"))
+    assert outputs.file_destination("C:\\data\\out.shp")  # a drive letter is no provider
+    assert not outputs.file_destination("memory:samples")
+    assert not outputs.file_destination("postgres:dbname='gis' table=\"t\"")
+    assert not outputs.file_destination("/d/a.gpkg|layerid=0|subset=x")
+    assert not outputs.file_destination("")
+
+
+def test_output_problem_names_the_output_and_what_to_do(tmp_path):
+    (tmp_path / "f.txt").write_text("x")
+    assert outputs.output_problem(str(tmp_path / "new.tif"), "OUTPUT", "raster") is None
+    assert outputs.output_problem(str(tmp_path / "dir"), "OUTPUT_FOLDER", "folder") is None
+    why = outputs.output_problem(str(tmp_path / "f.txt"), "OUTPUT_FOLDER", "folder")
+    assert "existing file" in why and why.endswith("[OUTPUT_FOLDER].")
+    why = outputs.output_problem(str(tmp_path), "OUTPUT", "file")
+    assert "existing folder" in why and why.endswith("[OUTPUT].")
+    why = outputs.output_problem(str(tmp_path / "map.png"), "OUTPUT", "raster")
+    assert "map.tif" in why and "'.png'" in why
+    assert outputs.output_problem(str(tmp_path / "map.png"), "OUTPUT", "file") is None
+    assert outputs.output_problem(str(tmp_path / "map"), "OUTPUT", "raster") is None
+    long = str(tmp_path / ("a" * 245 + ".tif"))
+    assert "bytes long" in outputs.output_problem(long, "OUTPUT", "raster")
