@@ -12,49 +12,6 @@ from qgis.PyQt.QtGui import QIcon
 PLUGIN_DIR = os.path.dirname(__file__)
 
 
-def _algorithm_classes():
-    from .algorithms.data.align import AlignFactors
-    from .algorithms.mapping.apply import ApplyModel
-    from .algorithms.mapping.applicability import Applicability
-    from .algorithms.sampling.kde import KdeAugmentation
-    from .algorithms.reports.compare_sampling import CompareSampling
-    from .algorithms.reports.evaluate_map import EvaluateMap
-    from .algorithms.reports.factor_screening import FactorScreening
-    from .algorithms.reports.frequency_ratio import FrequencyRatio
-    from .algorithms.reports.geodetector import GeoDetector
-    from .algorithms.hnn.apply import ApplyHnn
-    from .algorithms.hnn.size_classes import HnnSizeClasses
-    from .algorithms.hnn.experiments import HnnAblation, HnnLossWeights
-    from .algorithms.hnn.train import TrainHnn
-    from .algorithms.setup.install import InstallDependencies
-    from .algorithms.sampling.merge import MergeSamples
-    from .algorithms.sampling.split import SplitInventory
-    from .algorithms.multihazard.evaluate import EvaluateMultiHazard
-    from .algorithms.multihazard.feature_selection import ZoneFeatureSelection
-    from .algorithms.multihazard.map import MapMultiHazard
-    from .algorithms.multihazard.samples import MultiHazardSamples
-    from .algorithms.multihazard.train import TrainMultiHazard
-    from .algorithms.data.sample_area import CreateSampleArea
-    from .algorithms.sampling.buffer import BufferAbsences
-    from .algorithms.sampling.mahalanobis import MahalanobisAbsences
-    from .algorithms.sampling.multiratio import MultiRatioAbsences
-    from .algorithms.sampling.ocsvm import OcsvmAbsences
-    from .algorithms.sampling.slope import SlopeAbsences
-    from .algorithms.sampling.susceptibility_ratio import SusceptibilityRatioAbsences
-    from .algorithms.sampling.factor_threshold import FactorThresholdAbsences
-    from .algorithms.data.slope_units import SlopeUnitStatistics
-    from .algorithms.modelling.train import TrainModel
-    return [AlignFactors, SlopeUnitStatistics, CreateSampleArea, SplitInventory,
-            MahalanobisAbsences, SlopeAbsences, BufferAbsences, MultiRatioAbsences,
-            SusceptibilityRatioAbsences, FactorThresholdAbsences, OcsvmAbsences,
-            KdeAugmentation, MergeSamples, TrainModel, ApplyModel, Applicability, EvaluateMap,
-            FrequencyRatio,
-            FactorScreening, CompareSampling, HnnSizeClasses, TrainHnn, ApplyHnn, HnnLossWeights,
-            HnnAblation, MultiHazardSamples, ZoneFeatureSelection, TrainMultiHazard,
-            MapMultiHazard, EvaluateMultiHazard, GeoDetector,
-            InstallDependencies]
-
-
 class HazardProvider(QgsProcessingProvider):
     def id(self):
         return "hazard"
@@ -72,8 +29,9 @@ class HazardProvider(QgsProcessingProvider):
         return os.path.join(PLUGIN_DIR, "icons", "hazard.svg")
 
     def loadAlgorithms(self):
+        from .algorithms.registry import algorithm_classes
         from .algorithms.workflows.workflow import WORKFLOWS, Workflow
-        for cls in _algorithm_classes():
+        for cls in algorithm_classes():
             self.addAlgorithm(cls())
         for key in WORKFLOWS:  # the Graphical Modeler models shipped in models/
             try:

@@ -5,16 +5,19 @@ import os
 
 from qgis.core import (QgsCoordinateTransform, QgsMessageLog, QgsProcessingAlgorithm,
                        QgsProcessingException, QgsProcessingParameterEnum,
+                       QgsProcessingParameterFileDestination,
                        QgsProcessingParameterMultipleLayers, QgsProcessingParameterNumber,
                        QgsProcessingParameterRasterLayer, QgsProcessingParameterString,
                        QgsRasterLayer)
 from qgis.PyQt.QtCore import QCoreApplication
 from qgis.PyQt.QtGui import QIcon
 
-from ..core.io.raster import RESAMPLINGS
+from ..core.io.outputs import rollback
+from ..core.io.raster import RESAMPLINGS, bands_of
 from ..core.util import deps, tempfiles
 from ..core.util.errors import Cancelled, HazardError
 from ..core.util.progress import Feedback
+from ..core.util.signals import terminations
 from . import checks, compat, guard, loading
 from . import params as P
 
@@ -164,8 +167,7 @@ class HazardAlgorithm(QgsProcessingAlgorithm):
                       is_cancelled=feedback.isCanceled if feedback else None,
                       log=feedback.pushInfo if feedback else None, start=0.0, end=100.0)
         try:
-            with guard.terminations(), guard.rollback(
-                    guard.output_paths(self, parameters, context)):
+            with terminations(), rollback(guard.output_paths(self, parameters, context)):
                 results = self.compute(parameters, context, feedback, fb)
             guard.forget_unwritten(context, before)
             if run is not None:  # the outermost run: every layer it loads, placed
@@ -247,7 +249,7 @@ class HazardAlgorithm(QgsProcessingAlgorithm):
                 if given is None:
                     continue
                 defaults.append(name)
-            value = _absolute(_plain(given, context))
+            value = _absolute(guard.plain(given, context))
             plain[name] = value
             for v in value if isinstance(value, list) else [value]:
                 inputs.append(v)
@@ -263,6 +265,13 @@ class HazardAlgorithm(QgsProcessingAlgorithm):
             QgsMessageLog.logMessage(f"No provenance written: {exc}", "Hazard susceptibility")
 
     # -- shared parameters ----------------------------------------------------------------
+    def add_number(self, key, text, default=None, integer=False, optional=False, **bounds):
+        """The number parameter ``key`` described by ``text``: a double, or an integer when
+        ``integer``; ``bounds``: minValue, maxValue."""
+        return self.addParameter(QgsProcessingParameterNumber(
+            key, self.tr(text), compat.NUMBER_INTEGER if integer else compat.NUMBER_DOUBLE,
+            default, optional, **bounds))
+
     def add_seed_parameter(self, text="Random seed"):
         """The seed every random step of the algorithm takes (42 by default), 0 .. 2^32 - 1."""
         # a whole number shown without decimals: an integer parameter stops at 2^31 - 1 and
@@ -281,6 +290,25 @@ class HazardAlgorithm(QgsProcessingAlgorithm):
                                          f"{MAX_SEED} [SEED].")
         self.seed_used = int(v)  # recorded in the provenance
         return int(v)
+
+    def add_report_outputs(self, html, csv=None, optional=False):
+        """The HTML report OUTPUT_HTML titled ``html`` (``optional``: it may be left out) and,
+        with ``csv``, the optional table OUTPUT_CSV titled so."""
+        self.addParameter(QgsProcessingParameterFileDestination(
+            P.OUTPUT_HTML, self.tr(html), self.tr("HTML files (*.html)"), optional=optional))
+        if csv:
+            self.add_csv_output(csv)
+
+    def add_csv_output(self, text, key=P.OUTPUT_CSV):
+        """An optional CSV table output ``key`` titled ``text`` (see :meth:`optional_csv`)."""
+        self.addParameter(QgsProcessingParameterFileDestination(
+            key, self.tr(text), self.tr("CSV files (*.csv)"), optional=True))
+
+    def optional_report(self, parameters, context, write, *args, **kwargs):
+        """{OUTPUT_HTML: path} with the report ``write(path, *args, **kwargs)`` (returning its
+        path) written when the optional OUTPUT_HTML is set, else {}."""
+        path = self.parameterAsFileOutput(parameters, P.OUTPUT_HTML, context)
+        return {P.OUTPUT_HTML: write(path, *args, **kwargs)} if path else {}
 
     def optional_csv(self, parameters, context, rows, columns=None, key=P.OUTPUT_CSV):
         """{key: path} with the rows written when the optional CSV output ``key`` is set."""
@@ -306,30 +334,45 @@ class HazardAlgorithm(QgsProcessingAlgorithm):
                    or "").strip() or None
         return workers, address
 
-    def add_factor_parameters(self, optional_reference=True, optional=False):
-        self.addParameter(QgsProcessingParameterMultipleLayers(
-            P.FACTORS, self.tr("Continuous factor rasters"), compat.TYPE_RASTER,
-            optional=optional))
-        self.addParameter(QgsProcessingParameterMultipleLayers(
-            P.CATEGORICAL, self.tr("Categorical factor rasters (resampled by nearest neighbour)"),
-            compat.TYPE_RASTER, optional=True))
-        self.addParameter(QgsProcessingParameterRasterLayer(
-            P.REFERENCE, self.tr("Reference grid (default: the first continuous factor)"),
-            optional=optional_reference))
-        self.addParameter(QgsProcessingParameterEnum(
-            P.RESAMPLING, self.tr("Resampling of continuous factors"), RESAMPLING,
-            defaultValue=0))
+    def add_break_sample_parameter(self):
+        """BREAK_SAMPLE: the values sampled for natural breaks (core.stats.breaks.BreakSample)."""
+        self.add_number(P.BREAK_SAMPLE, "Values sampled for the natural breaks", 1_000_000,
+                        minValue=1000, integer=True)
 
-    def factor_stack(self, parameters, context, first=()):
-        """An :class:`AlignedStack` of every band of the factor layers on the reference grid;
-        ``first`` are (layer, key, categorical) put before them (e.g. a slope raster)."""
-        from ..core.io.raster import AlignedStack, Grid, bands_of
+    def add_factor_parameters(self, optional=False, grid=True, categorical=True,
+                              text="Continuous factor rasters"):
+        """The factor rasters, declared here for every algorithm (and read by
+        :meth:`factor_bands`): FACTORS, CATEGORICAL unless ``categorical`` is False, and with
+        ``grid`` the REFERENCE grid and the RESAMPLING of continuous factors."""
+        self.addParameter(QgsProcessingParameterMultipleLayers(
+            P.FACTORS, self.tr(text), compat.TYPE_RASTER, optional=optional))
+        if categorical:
+            self.addParameter(QgsProcessingParameterMultipleLayers(
+                P.CATEGORICAL, self.tr("Categorical factor rasters (resampled by nearest "
+                                       "neighbour)"), compat.TYPE_RASTER, optional=True))
+        if grid:
+            self.addParameter(QgsProcessingParameterRasterLayer(
+                P.REFERENCE, self.tr("Reference grid (default: the first continuous factor)"),
+                optional=True))
+            self.addParameter(QgsProcessingParameterEnum(
+                P.RESAMPLING, self.tr("Resampling of continuous factors"), RESAMPLING,
+                defaultValue=0))
+
+    def factor_bands(self, parameters, context, first=()):
+        """Every band of the factor rasters given (FACTORS, then CATEGORICAL); ``first`` are
+        (layer, key, categorical) put before them (e.g. a slope raster)."""
         bands = []
         for layer, key, categorical in first:
             bands.extend(bands_of(raster_path(layer, key), layer.name(), categorical))
         for key, categorical in ((P.FACTORS, False), (P.CATEGORICAL, True)):
             for layer in self.parameterAsLayerList(parameters, key, context) or []:
                 bands.extend(bands_of(raster_path(layer, key), layer.name(), categorical))
+        return bands
+
+    def factor_stack(self, parameters, context, first=()):
+        """An :class:`AlignedStack` of :meth:`factor_bands` on the reference grid."""
+        from ..core.io.raster import AlignedStack, Grid
+        bands = self.factor_bands(parameters, context, first)
         if not bands:
             raise QgsProcessingException(self.tr("Give at least one factor raster [FACTORS]."))
         ref = self.parameterAsRasterLayer(parameters, P.REFERENCE, context)
@@ -386,30 +429,6 @@ def _set_decimals(parameter):
     wrapper["decimals"] = decimals_for(parameter)
     meta["widget_wrapper"] = wrapper
     parameter.setMetadata(meta)
-
-
-def _plain(value, context):
-    """A parameter value as plain JSON data: layers as their source, lists element-wise."""
-    from qgis.core import (QgsMapLayer, QgsProcessingFeatureSourceDefinition,
-                           QgsProcessingOutputLayerDefinition, QgsProperty)
-    if isinstance(value, (list, tuple)):
-        return [_plain(v, context) for v in value]
-    if isinstance(value, QgsMapLayer):
-        return value.source()
-    if isinstance(value, QgsProcessingFeatureSourceDefinition):
-        value = value.source
-    if isinstance(value, QgsProcessingOutputLayerDefinition):
-        value = value.sink
-    if isinstance(value, QgsProperty):
-        return value.staticValue() if value.propertyType() == compat.PROPERTY_STATIC \
-            else value.expressionString()
-    if isinstance(value, (str, int, float, bool)) or value is None:
-        if isinstance(value, str):
-            lyr = context.getMapLayer(value) if hasattr(context, "getMapLayer") else None
-            if lyr is not None and lyr.id() == value:
-                return lyr.source()
-        return value
-    return str(value)
 
 
 def _absolute(value):

@@ -112,27 +112,16 @@ FAST_INSERT = _scoped("QgsFeatureSink.Flag.FastInsert", "QgsFeatureSink.Flag.Fas
 
 
 def band_min_max(layer, band):
-    """(minimum, maximum) of a band of a raster layer, read by GDAL from the layer's file.
+    """(minimum, maximum) of a band of a raster layer, read by GDAL from the layer's file
+    (core.io.raster.band_min_max).
 
     A style never asks the layer for its data provider: a layer styled in a Processing task
     thread (the dialog's run) then handed to the project can come back from
     ``layer.dataProvider()`` as a Python wrapper whose C++ object is gone ("wrapped C/C++ object
     of type QgsRasterDataProvider has been deleted"), which failed runs from the dialog at
-    random. GDAL's exact minimum and maximum skip nodata and write no .aux.xml."""
-    from osgeo import gdal
-    path = layer.source().split("|")[0]
-    try:
-        ds = gdal.Open(path)
-        if ds is None or not 1 <= band <= ds.RasterCount:
-            return 0.0, 1.0
-        lo, hi = ds.GetRasterBand(band).ComputeRasterMinMax(False)
-    except RuntimeError:  # every pixel nodata (GDAL with exceptions on)
-        return 0.0, 1.0
-    finally:
-        ds = None
-    if lo is None or hi is None:
-        return 0.0, 1.0
-    return float(lo), float(hi)
+    random."""
+    from ..core.io.raster import band_min_max as file_min_max
+    return file_min_max(layer.source().split("|")[0], band)
 
 
 def geometry_type(wkb_type):

@@ -1,53 +1,47 @@
 """What keeps a run from harming anything: outputs that would overwrite an input are refused
 before anything is read, a layer written into an existing GeoPackage replaces only that layer,
-every vector write is checked and counted (a short write leaves nothing), and a run stopped by
-SIGTERM or SIGINT unwinds like an error, so its temporary files and partial outputs go."""
-import contextlib
+and every vector write is checked and counted (a short write leaves nothing). The file work
+underneath (swapping data sets in, the GeoPackage transaction, undoing a failed run's outputs)
+is core.io.outputs'; a run stopped by SIGTERM or SIGINT unwinds like an error
+(core.util.signals), so its temporary files and partial outputs go."""
 import os
-import re
-import signal
-import threading
 
 from qgis.core import (QgsProcessingException, QgsProcessingOutputLayerDefinition,
                        QgsProcessingParameterFeatureSink, QgsProcessingParameterFolderDestination,
                        QgsProcessingParameterVectorDestination, QgsVectorLayer)
 
-_DBNAME = re.compile(r"dbname='((?:[^']|'')*)'")
-_TABLE = re.compile(r'table="((?:[^"]|"")*)"')
+from ..core.io.outputs import (PROVENANCE, copy_layer_in, file_destination, gpkg_layer_uri,
+                               is_gpkg, output_problem, remove_dataset, replace_dataset,
+                               same_file, split_source, unwritable)
+from ..core.util.signals import Terminated
+from . import compat
 
 
-def split_source(text):
-    """(file path, layer name or None) of a data source string: ``path``, ``path|layername=x``
-    or ``ogr:dbname='path' table="x" (geom)``."""
-    text = str(text or "")
-    if text.startswith("ogr:"):
-        db, table = _DBNAME.search(text), _TABLE.search(text)
-        return (db.group(1).replace("''", "'") if db else text[4:],
-                table.group(1).replace('""', '"') if table else None)
-    parts = text.split("|")
-    layer = None
-    for p in parts[1:]:
-        if p.startswith("layername="):
-            layer = p[len("layername="):]
-    return parts[0], layer
-
-
-def _same_file(a, b):
-    if os.path.exists(a) and os.path.exists(b):
-        try:
-            return os.path.samefile(a, b)  # links and hard links included
-        except OSError:
-            return False
-    return os.path.realpath(a) == os.path.realpath(b)
-
-
-def _is_gpkg(path):
-    return path.lower().endswith(".gpkg")
+def plain(value, context):
+    """A parameter value as plain JSON data: layers as their source, lists element-wise."""
+    from qgis.core import QgsMapLayer, QgsProcessingFeatureSourceDefinition, QgsProperty
+    if isinstance(value, (list, tuple)):
+        return [plain(v, context) for v in value]
+    if isinstance(value, QgsMapLayer):
+        return value.source()
+    if isinstance(value, QgsProcessingFeatureSourceDefinition):
+        value = value.source
+    if isinstance(value, QgsProcessingOutputLayerDefinition):
+        value = value.sink
+    if isinstance(value, QgsProperty):
+        return value.staticValue() if value.propertyType() == compat.PROPERTY_STATIC \
+            else value.expressionString()
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        if isinstance(value, str):
+            lyr = context.getMapLayer(value) if hasattr(context, "getMapLayer") else None
+            if lyr is not None and lyr.id() == value:
+                return lyr.source()
+        return value
+    return str(value)
 
 
 def _strings(value, context):
-    from .base import _plain
-    v = _plain(value, context)
+    v = plain(value, context)
     return [x for x in (v if isinstance(v, list) else [v]) if isinstance(x, str) and x]
 
 
@@ -82,160 +76,37 @@ def protect_inputs(alg, parameters, context):
         if not dest or dest.startswith("memory:"):
             continue
         path, layer = split_source(dest)
-        _check_writable(path, d.name())
+        why = unwritable(path)
+        if why:
+            raise QgsProcessingException(
+                f"The output {d.name()} cannot be written to {path}: {why}. Choose another "
+                f"place for {d.name()} [{d.name()}].")
         checks.append((d, path))
         outputs.append((d.name(), path, layer))  # layer None: the whole file
-        if vector and layer is None and _is_gpkg(path) and os.path.isfile(path):
+        if vector and layer is None and is_gpkg(path) and os.path.isfile(path):
             # an existing GeoPackage that is not an input: keep its other layers
             params[d.name()] = _layer_destination(
                 params[d.name()], path, os.path.splitext(os.path.basename(path))[0])
     for name, path, layer in outputs:
         for iname, ipath in inputs:
-            if _same_file(path, ipath):
+            if same_file(path, ipath):
                 raise QgsProcessingException(
                     f"The output {name} would overwrite the input {iname} ({ipath}): choose "
                     f"another file for {name} [{name}].")
     for i, (name, path, layer) in enumerate(outputs):
         for other, opath, olayer in outputs[i + 1:]:
-            if _same_file(path, opath) and (layer is None or olayer is None or layer == olayer):
+            if same_file(path, opath) and (layer is None or olayer is None or layer == olayer):
                 raise QgsProcessingException(
                     f"The outputs {other} and {name} are the same file ({path}): give each its "
                     f"own [{other}].")
-    for d, path in checks:
-        _check_output(d, path)
-    return params
-
-
-RASTER_EXTENSIONS = (".tif", ".tiff")
-
-
-def _check_output(d, path):
-    """Refuse an output the run could only write wrongly or with a traceback: a folder that
-    is a file, a file that is a folder, a name too long for its temporary file and records,
-    a raster named as another format than the GeoTIFF it would be."""
     from qgis.core import QgsProcessingParameterRasterDestination
-
-    from ..core.util import partial
-    name = d.name()
-    folder = isinstance(d, QgsProcessingParameterFolderDestination)
-    if folder and os.path.exists(path) and not os.path.isdir(path):
-        raise QgsProcessingException(
-            f"The output folder {name} is an existing file ({path}), not a folder: give a "
-            f"folder (it is made when missing) [{name}].")
-    if not folder and os.path.isdir(path):
-        raise QgsProcessingException(
-            f"The output {name} is an existing folder ({path}): give a file name inside it "
-            f"[{name}].")
-    why = partial.name_too_long(path)
-    if why and not folder:
-        raise QgsProcessingException(f"The output {name} cannot be written to {path}: {why} "
-                                     f"[{name}].")
-    if isinstance(d, QgsProcessingParameterRasterDestination):
-        ext = os.path.splitext(path)[1].lower()
-        if ext and ext not in RASTER_EXTENSIONS:  # no extension names no other format
-            raise QgsProcessingException(
-                f"The output {name} is written as a GeoTIFF, but its name ends in '{ext}', "
-                f"which says another format: name it .tif "
-                f"({os.path.splitext(os.path.basename(path))[0]}.tif) [{name}].")
-
-
-def _check_writable(path, name):
-    """Refuse an output whose folder cannot be made or written, before any work."""
-    folder = os.path.dirname(os.path.abspath(path))
-    probe = folder
-    while not os.path.exists(probe):
-        parent = os.path.dirname(probe)
-        if parent == probe:
-            break
-        probe = parent
-    if not os.path.isdir(probe):
-        raise QgsProcessingException(
-            f"The output {name} cannot be written to {path}: '{probe}' is a file, not a folder. "
-            f"Choose another place for {name} [{name}].")
-    if not os.access(probe, os.W_OK | os.X_OK):
-        raise QgsProcessingException(
-            f"The output {name} cannot be written to {path}: the folder '{probe}' is not "
-            f"writable (read-only or another user's). Choose another place for {name} [{name}].")
-
-
-SIDECARS = (".qml", ".aux.xml", ".provenance.json", "-wal", "-shm", "-journal")
-PROVENANCE = ".provenance.json"
-
-
-class rollback:
-    """Undoes the file outputs of a failed run, so a run that fails after writing one output
-    of several leaves the outputs as they were: ``with rollback(paths):``. Files it created
-    are removed (with their sidecars); files it replaced are put back, from hard links made
-    when it started (``.name.<pid>-<hex>.partial.ext``: removed on the way out, or, after a
-    kill, by the next run on the output). GeoPackages are not linked (SQLite must not see
-    two names for one database), nor shapefiles and other formats of several files: a layer
-    replaced in them stays replaced."""
-
-    KEEP = ("", ".aux.xml", ".ovr", PROVENANCE)
-
-    def __init__(self, paths):
-        self.paths = [p for p in paths if p]
-        self.new = [p for p in self.paths if not os.path.exists(p)]
-        self.kept = []
-
-    def __enter__(self):
-        from ..core.util import partial
-        for p in self.paths:
-            ext = os.path.splitext(p)[1].lower()
-            if not os.path.isfile(p) or ext in (".gpkg", ".sqlite", ".db") + _DATASET_PARTS:
-                continue  # a database, or one file of several (a shapefile): not linked
-            base, links = partial.temp_path(p), {}
-            for s in self.KEEP:
-                if os.path.isfile(p + s):
-                    try:
-                        os.link(p + s, base + s)
-                        links[s] = base + s
-                    except OSError:  # no hard links here (FAT, some shares): no undo
-                        if s == "":
-                            break
-            if "" in links:
-                self.kept.append((p, links))
-            else:
-                _unlink(links.values())
-        return self
-
-    def __exit__(self, exc_type, exc, tb):
-        if exc_type is None:
-            for _, links in self.kept:
-                _unlink(links.values())
-            return False
-        import shutil
-        for p in self.new:
-            stem = os.path.splitext(p)[0]
-            for q in [p, stem + ".qml"] + [p + s for s in SIDECARS]:
-                if os.path.isdir(q) and q == p:
-                    shutil.rmtree(q, ignore_errors=True)
-                elif os.path.isfile(q):
-                    try:
-                        os.remove(q)
-                    except OSError:
-                        pass
-        for p, links in self.kept:
-            try:
-                same = os.path.exists(p) and os.path.samefile(p, links[""])
-            except OSError:
-                same = False
-            if same:  # not replaced
-                _unlink(links.values())
-                continue
-            try:
-                _unlink(p + s for s in self.KEEP if s not in links)
-                for s, b in links.items():
-                    os.replace(b, p + s)
-            except OSError:
-                pass
-        return False
-
-
-def _unlink(paths):
-    for p in paths:
-        with contextlib.suppress(OSError):
-            os.remove(p)
+    for d, path in checks:
+        why = output_problem(path, d.name(), "folder" if isinstance(
+            d, QgsProcessingParameterFolderDestination) else "raster" if isinstance(
+            d, QgsProcessingParameterRasterDestination) else "file")
+        if why:
+            raise QgsProcessingException(why)
+    return params
 
 
 def output_paths(alg, parameters, context):
@@ -260,7 +131,6 @@ TEMPORARY = "TEMPORARY_OUTPUT"
 def _sink_text(value):
     """The destination text of a destination value (a string or an output definition with a
     static sink); None for an expression-based sink."""
-    from . import compat
     if isinstance(value, QgsProcessingOutputLayerDefinition):
         sink = value.sink
         if sink.propertyType() != compat.PROPERTY_STATIC:
@@ -300,16 +170,12 @@ def forget_unwritten(context, before):
 
 def _layer_destination(value, path, layer):
     """``value`` (a string or an output definition) pointing at ``layer`` of ``path``."""
-    uri = "ogr:dbname='{}' table=\"{}\" (geom)".format(path.replace("'", "''"),
-                                                       layer.replace('"', '""'))
+    uri = gpkg_layer_uri(path, layer)
     if isinstance(value, QgsProcessingOutputLayerDefinition):
         out = QgsProcessingOutputLayerDefinition(value)
         out.sink.setStaticValue(uri)
         return out
     return uri
-
-
-_PROVIDER_URI = re.compile(r"^[A-Za-z][A-Za-z0-9_]+:(?!\\)")  # postgres:..., memory:...
 
 
 def _with_sink(value, path, layer=None):
@@ -353,8 +219,7 @@ class CheckedSink:
         self.path, self.layer = split_source(final)
         self.named_layer = self.layer is not None  # results name the layer as given
         params = parameters
-        if final and (not _PROVIDER_URI.match(final) or final.startswith("ogr:")) and \
-                "|" not in final.replace("|layername=", ""):
+        if file_destination(final):
             from ..core.util import partial
             why = partial.name_too_long(self.path)
             if why:
@@ -362,7 +227,7 @@ class CheckedSink:
                                              f"{self.path}: {why} [{key}].")
             partial.remove_leftovers(self.path)
             self.tmp = partial.temp_path(self.path)
-            if _is_gpkg(self.path):
+            if is_gpkg(self.path):
                 self.layer = self.layer or os.path.splitext(os.path.basename(self.path))[0]
             elif self.layer is not None:  # a layer of another multi-layer format: in place
                 self.tmp = None
@@ -375,7 +240,6 @@ class CheckedSink:
             raise QgsProcessingException(alg.invalidSinkError(parameters, key))
 
     def add(self, feature):
-        from . import compat
         g = feature.geometry() if feature.hasGeometry() else None
         if g is None or g.isNull() or g.isEmpty():
             self.no_geometry += 1
@@ -445,13 +309,13 @@ class CheckedSink:
         final destination."""
         from ..core.util import partial
         with partial.locked(self.path, self._waiting):
-            if _is_gpkg(self.path) and os.path.isfile(self.path):
-                _copy_layer_in(self.tmp, self.path, self.layer)
-                _remove_file(self.tmp)
-            elif _is_gpkg(self.path):
+            if is_gpkg(self.path) and os.path.isfile(self.path):
+                copy_layer_in(self.tmp, self.path, self.layer)
+                remove_dataset(self.tmp)
+            elif is_gpkg(self.path):
                 partial.replace(self.tmp, self.path, stale=(PROVENANCE,))
             else:
-                _replace_dataset(self.tmp, self.path)
+                replace_dataset(self.tmp, self.path)
         if self.named_layer:
             return f"{self.path}|layername={self.layer}"
         return self.path
@@ -485,7 +349,7 @@ class CheckedSink:
         self.sink = None
         if self.tmp is not None:
             self._forget()
-            _remove_file(self.tmp)
+            remove_dataset(self.tmp)
             self.tmp = None
             return
         path, layer = split_source(self.dest)
@@ -503,132 +367,4 @@ class CheckedSink:
     def __exit__(self, exc_type, exc, tb):
         if exc_type is not None and (self.sink is not None or self.tmp is not None):
             self.discard()
-        return False
-
-
-#: files of one data set besides the named one (shapefiles and the like), by extension
-_DATASET_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg", ".qix", ".sbn", ".sbx", ".qpj",
-                  ".fix", ".mif", ".mid", ".tab", ".map", ".id", ".dat", ".ind")
-
-
-def _remove_file(path):
-    """A temporary data set and its sidecars (journal, WAL, a shapefile's parts)."""
-    stem = os.path.splitext(path)[0]
-    for p in [path, path + "-wal", path + "-shm", path + "-journal", path + ".aux.xml"] + \
-            [stem + e for e in _DATASET_PARTS]:
-        with contextlib.suppress(FileNotFoundError, IsADirectoryError):
-            os.remove(p)
-
-
-def _replace_dataset(tmp, path):
-    """Rename ``tmp`` (and its parts, for a shapefile) to ``path``; the parts of the previous
-    data set that the new one does not have (an old spatial index) go first."""
-    tstem, stem = os.path.splitext(tmp)[0], os.path.splitext(path)[0]
-    ext = os.path.splitext(path)[1].lower()
-    parts = [e for e in _DATASET_PARTS if e != ext and os.path.exists(tstem + e)]
-    for e in _DATASET_PARTS:
-        if e != ext and e not in parts:
-            with contextlib.suppress(FileNotFoundError):
-                os.remove(stem + e)
-    with contextlib.suppress(FileNotFoundError):
-        os.remove(path + PROVENANCE)
-    for e in parts:
-        os.replace(tstem + e, stem + e)
-    os.replace(tmp, path)
-
-
-def _copy_layer_in(src_path, dst_path, name):
-    """Replace layer ``name`` of the GeoPackage ``dst_path`` by the only layer of
-    ``src_path`` in one SQLite transaction: a run killed during it leaves the old layer
-    (SQLite rolls the transaction back when the file is next opened)."""
-    from osgeo import gdal, ogr
-    src = ogr.Open(src_path)
-    if src is None or src.GetLayerCount() != 1:
-        raise OSError(f"the temporary file {src_path} could not be read")
-    sl = src.GetLayer(0)
-    with gdal.ExceptionMgr(useExceptions=True) if hasattr(gdal, "ExceptionMgr") else \
-            contextlib.nullcontext():
-        dst = ogr.Open(dst_path, 1)
-        if dst is None:
-            raise OSError(gdal.GetLastErrorMsg() or f"{dst_path} could not be opened")
-        dst.ExecuteSQL("PRAGMA busy_timeout = 30000")  # a reader (QGIS) holds it briefly
-        if dst.StartTransaction() != 0:
-            raise OSError(gdal.GetLastErrorMsg() or "no transaction could be started")
-        try:
-            for i in range(dst.GetLayerCount()):
-                if dst.GetLayer(i).GetName() == name:
-                    if dst.DeleteLayer(i) != 0:
-                        raise OSError(gdal.GetLastErrorMsg() or f"layer {name} stays")
-                    break
-            defn = sl.GetLayerDefn()
-            opts = [f"FID={sl.GetFIDColumn() or 'fid'}",
-                    f"GEOMETRY_NAME={sl.GetGeometryColumn() or 'geom'}"]
-            out = dst.CreateLayer(name, sl.GetSpatialRef(), sl.GetGeomType(), opts)
-            if out is None:
-                raise OSError(gdal.GetLastErrorMsg() or f"layer {name} could not be made")
-            for i in range(defn.GetFieldCount()):
-                if out.CreateField(defn.GetFieldDefn(i)) != 0:
-                    raise OSError(gdal.GetLastErrorMsg() or "a field could not be made")
-            odefn = out.GetLayerDefn()
-            n = 0
-            for f in sl:
-                g = ogr.Feature(odefn)
-                g.SetFrom(f)
-                g.SetFID(f.GetFID())
-                if out.CreateFeature(g) != 0:
-                    raise OSError(gdal.GetLastErrorMsg() or "a feature was refused")
-                n += 1
-            if n != sl.GetFeatureCount():
-                raise OSError(f"{n} of {sl.GetFeatureCount()} features were copied")
-            if dst.CommitTransaction() != 0:
-                raise OSError(gdal.GetLastErrorMsg() or "the transaction failed")
-            # at once (closing the file takes longer): the previous layer's record goes
-            with contextlib.suppress(FileNotFoundError):
-                os.remove(dst_path + PROVENANCE)
-        except BaseException:
-            with contextlib.suppress(Exception):
-                dst.RollbackTransaction()
-            raise
-        finally:
-            out = sl = None
-            dst = None
-            src = None
-
-
-class Terminated(BaseException):
-    """Raised in the main thread by SIGTERM/SIGINT while an algorithm runs, so that every
-    ``with`` and ``finally`` on the way out removes what it made."""
-
-    def __init__(self, signum):
-        super().__init__(signum)
-        self.signum = signum
-
-
-class terminations:
-    """Turns SIGTERM and SIGINT into :class:`Terminated` while active (main thread only: in
-    the desktop algorithms run in a task thread, where QGIS owns the signals)."""
-
-    SIGNALS = (signal.SIGTERM, signal.SIGINT)
-
-    def __enter__(self):
-        self.old = {}
-        if threading.current_thread() is threading.main_thread():
-            for s in self.SIGNALS:
-                try:
-                    self.old[s] = signal.signal(s, self._raise)
-                except (ValueError, OSError):
-                    pass
-        return self
-
-    @staticmethod
-    def _raise(signum, frame):
-        raise Terminated(signum)
-
-    def __exit__(self, exc_type, exc, tb):
-        for s, h in self.old.items():
-            signal.signal(s, h if h is not None else signal.SIG_DFL)
-        if exc_type is Terminated:
-            # cleaned up on the way here: now end as the signal would have
-            signal.signal(exc.signum, signal.SIG_DFL)
-            os.kill(os.getpid(), exc.signum)
         return False

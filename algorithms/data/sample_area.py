@@ -4,11 +4,9 @@ import os
 
 from qgis.core import (QgsProcessingContext, QgsProcessingException, QgsProcessingOutputFile,
                        QgsProcessingOutputMultipleLayers, QgsProcessingOutputRasterLayer,
-                       QgsProcessingOutputVectorLayer, QgsProcessingParameterFolderDestination,
-                       QgsProcessingParameterNumber)
+                       QgsProcessingOutputVectorLayer, QgsProcessingParameterFolderDestination)
 
 from ...core.io.synthetic import FACTORS, generate_study_area
-from .. import compat
 from ..base import HazardAlgorithm
 from ..styles import attach_style, categorized, raster_pseudocolor, single_symbol
 from .. import params as P
@@ -32,9 +30,8 @@ class CreateSampleArea(HazardAlgorithm):
 
     def initAlgorithm(self, config=None):
         self.add_seed_parameter()
-        self.addParameter(QgsProcessingParameterNumber(
-            P.SIZE, self.tr("Size (pixels per side)"), compat.NUMBER_INTEGER, 600,
-            minValue=100, maxValue=4000))
+        self.add_number(P.SIZE, "Size (pixels per side)", 600, minValue=100, maxValue=4000,
+                        integer=True)
         self.addParameter(QgsProcessingParameterFolderDestination(
             P.OUTPUT_FOLDER, self.tr("Output folder")))
         self.addOutput(QgsProcessingOutputRasterLayer(P.DEM, self.tr(P.DEM)))

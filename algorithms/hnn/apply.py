@@ -1,12 +1,10 @@
 """hazard:applyhnn: an HNN model file on slope units."""
-from qgis.core import (QgsProcessingException, QgsProcessingParameterFile,
-                       QgsProcessingParameterNumber)
+from qgis.core import QgsProcessingException, QgsProcessingParameterFile
 
 from ...core.hnn.modelfile import applicability_rows
 from ...core.hnn import jobs
 from ...core.util import worker
 from .common import HnnAlgorithm
-from .. import compat
 from .. import params as P
 
 
@@ -32,9 +30,8 @@ class ApplyHnn(HnnAlgorithm):
         self.addParameter(QgsProcessingParameterFile(
             P.MODEL, self.tr("HNN model file (.hnn)"), extension="hnn"))
         self.add_units(class_field=False)
-        self.addParameter(QgsProcessingParameterNumber(
-            P.MC_PASSES, self.tr("Monte Carlo dropout passes for the spread (0: none)"),
-            compat.NUMBER_INTEGER, 30, minValue=0, maxValue=1000))
+        self.add_number(P.MC_PASSES, "Monte Carlo dropout passes for the spread (0: none)", 30,
+                        minValue=0, maxValue=1000, integer=True)
         self.add_seed_parameter()
         self.add_units_output()
 

@@ -4,8 +4,7 @@ import re
 
 import numpy as np
 from qgis.core import (QgsProcessingException, QgsProcessingParameterFeatureSink,
-                       QgsProcessingParameterFeatureSource, QgsProcessingParameterField,
-                       QgsProcessingParameterNumber)
+                       QgsProcessingParameterFeatureSource, QgsProcessingParameterField)
 
 from ...core.hnn.network import Architecture
 from ...core.hnn.training import check_units, held_out_units
@@ -34,31 +33,21 @@ class HnnAlgorithm(HazardAlgorithm):
                 P.UNITS, type=compat.FIELD_NUMERIC, optional=True))
 
     def add_network(self, alpha=0.8):
-        self.addParameter(QgsProcessingParameterNumber(
-            P.ALPHA, self.tr("Loss weight alpha (binary; 1 - alpha for the size classes)"),
-            compat.NUMBER_DOUBLE, alpha, minValue=0.0, maxValue=1.0))
+        self.add_number(P.ALPHA, "Loss weight alpha (binary; 1 - alpha for the size classes)",
+                        alpha, minValue=0.0, maxValue=1.0)
         for key, text, default in ((P.N1, "Layers of block 1", 2), (P.U1, "Units of block 1", 16),
                                    (P.N2, "Layers of block 2", 2), (P.U2, "Units of block 2", 16)):
-            self.addParameter(QgsProcessingParameterNumber(
-                key, self.tr(text), compat.NUMBER_INTEGER, default, minValue=1))
-        self.addParameter(QgsProcessingParameterNumber(
-            P.LR, self.tr("Learning rate"), compat.NUMBER_DOUBLE, 1e-3, minValue=1e-6))
-        self.addParameter(QgsProcessingParameterNumber(
-            P.L2, self.tr("L2 penalty"), compat.NUMBER_DOUBLE, 1e-4, minValue=0.0))
-        self.addParameter(QgsProcessingParameterNumber(
-            P.DROPOUT, self.tr("Dropout"), compat.NUMBER_DOUBLE, 0.2, minValue=0.0,
-            maxValue=0.9))
-        self.addParameter(QgsProcessingParameterNumber(
-            P.EPOCHS, self.tr("Maximum epochs"), compat.NUMBER_INTEGER, 300, minValue=1))
-        self.addParameter(QgsProcessingParameterNumber(
-            P.PATIENCE, self.tr("Early-stopping patience (epochs)"), compat.NUMBER_INTEGER, 15,
-            minValue=1))
-        self.addParameter(QgsProcessingParameterNumber(
-            P.VAL_SHARE, self.tr("Validation share of the training units"),
-            compat.NUMBER_DOUBLE, 0.2, minValue=0.05, maxValue=0.5))
-        self.addParameter(QgsProcessingParameterNumber(
-            P.TEST_SHARE, self.tr("Held-out test share (for the report)"), compat.NUMBER_DOUBLE,
-            0.2, minValue=0.05, maxValue=0.5))
+            self.add_number(key, text, default, minValue=1, integer=True)
+        self.add_number(P.LR, "Learning rate", 1e-3, minValue=1e-6)
+        self.add_number(P.L2, "L2 penalty", 1e-4, minValue=0.0)
+        self.add_number(P.DROPOUT, "Dropout", 0.2, minValue=0.0, maxValue=0.9)
+        self.add_number(P.EPOCHS, "Maximum epochs", 300, minValue=1, integer=True)
+        self.add_number(P.PATIENCE, "Early-stopping patience (epochs)", 15, minValue=1,
+                        integer=True)
+        self.add_number(P.VAL_SHARE, "Validation share of the training units", 0.2, minValue=0.05,
+                        maxValue=0.5)
+        self.add_number(P.TEST_SHARE, "Held-out test share (for the report)", 0.2, minValue=0.05,
+                        maxValue=0.5)
         self.add_seed_parameter()
 
     def arch(self, parameters, context):

@@ -1,5 +1,4 @@
 """hazard:hnnlossweights and hazard:hnnablation: Aguilera et al.'s (2022) sensitivity tests."""
-from qgis.core import QgsProcessingParameterFileDestination
 
 from ...core.hnn import report as rp
 from ...core.hnn import jobs
@@ -12,10 +11,7 @@ class _HnnTest(HnnAlgorithm):
     def initAlgorithm(self, config=None):
         self.add_units()
         self.add_network()
-        self.addParameter(QgsProcessingParameterFileDestination(
-            P.OUTPUT_HTML, self.tr("Report"), self.tr("HTML files (*.html)")))
-        self.addParameter(QgsProcessingParameterFileDestination(
-            P.OUTPUT_CSV, self.tr("Table (CSV)"), self.tr("CSV files (*.csv)"), optional=True))
+        self.add_report_outputs("Report", "Table (CSV)")
 
     def _evaluate(self, parameters, context, fb, X, classes, configs):
         """Train and evaluate one network per config ({alpha, cols}) in the worker process."""

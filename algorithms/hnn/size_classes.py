@@ -3,8 +3,7 @@
 import numpy as np
 from qgis.core import (QgsProcessingException, QgsProcessingParameterBoolean,
                        QgsProcessingParameterFeatureSink, QgsProcessingParameterFeatureSource,
-                       QgsProcessingParameterField, QgsProcessingParameterFileDestination,
-                       QgsProcessingParameterNumber, QgsProcessingParameterString)
+                       QgsProcessingParameterField, QgsProcessingParameterString)
 
 from ...core.hnn.sizes import size_classes
 from ...core.hnn.report import size_class_report
@@ -36,15 +35,11 @@ class HnnSizeClasses(HazardAlgorithm):
         self.addParameter(QgsProcessingParameterField(
             P.AREA_FIELD, self.tr("Landslide area field"), "ls_area", P.UNITS,
             type=compat.FIELD_NUMERIC, optional=True))
-        self.addParameter(QgsProcessingParameterNumber(
-            P.GVF, self.tr("GVF threshold"), compat.NUMBER_DOUBLE, 0.85, minValue=0.1,
-            maxValue=0.999))
-        self.addParameter(QgsProcessingParameterNumber(
-            P.MIN_MEMBERS, self.tr("Minimum members of a class (SMOTE k_neighbors + 1)"),
-            compat.NUMBER_INTEGER, 6, minValue=2))
-        self.addParameter(QgsProcessingParameterNumber(
-            P.K_MAX, self.tr("Most natural-breaks classes tried (k cap)"),
-            compat.NUMBER_INTEGER, 10, minValue=2, maxValue=50))
+        self.add_number(P.GVF, "GVF threshold", 0.85, minValue=0.1, maxValue=0.999)
+        self.add_number(P.MIN_MEMBERS, "Minimum members of a class (SMOTE k_neighbors + 1)", 6,
+                        minValue=2, integer=True)
+        self.add_number(P.K_MAX, "Most natural-breaks classes tried (k cap)", 10, minValue=2,
+                        maxValue=50, integer=True)
         self.addParameter(QgsProcessingParameterString(
             P.BOUNDS, self.tr("Upper class bounds (comma-separated; empty: natural breaks)"),
             optional=True))
@@ -52,12 +47,7 @@ class HnnSizeClasses(HazardAlgorithm):
             P.MERGE, self.tr("Merge classes too small for SMOTE"), True))
         self.addParameter(QgsProcessingParameterFeatureSink(
             P.OUTPUT, self.tr("Slope units with size classes"), compat.TYPE_VECTOR_POLYGON))
-        self.addParameter(QgsProcessingParameterFileDestination(
-            P.OUTPUT_HTML, self.tr("Size-class report"), self.tr("HTML files (*.html)"),
-            optional=True))
-        self.addParameter(QgsProcessingParameterFileDestination(
-            P.OUTPUT_CSV, self.tr("Size-class table (CSV)"), self.tr("CSV files (*.csv)"),
-            optional=True))
+        self.add_report_outputs("Size-class report", "Size-class table (CSV)", optional=True)
 
     def compute(self, parameters, context, feedback, fb):
         src = self.parameterAsSource(parameters, P.UNITS, context)
@@ -102,8 +92,6 @@ class HnnSizeClasses(HazardAlgorithm):
             feedback.pushInfo(f"class {r['class']}: ({r['min_excl']:.6g}, {r['max_incl']:.6g}] "
                               f"{r['count']} units")
         out = {P.OUTPUT: dest}
-        html = self.parameterAsFileOutput(parameters, P.OUTPUT_HTML, context)
-        if html:
-            out[P.OUTPUT_HTML] = size_class_report(html, sc, rows)
+        out.update(self.optional_report(parameters, context, size_class_report, sc, rows))
         out.update(self.optional_csv(parameters, context, rows))
         return out

@@ -1,31 +1,16 @@
 """hazard:trainhnn: the Hierarchical Neural Network on slope units."""
 import numpy as np
-from qgis.core import QgsProcessingParameterFileDestination, QgsProcessingParameterNumber
+from qgis.core import QgsProcessingParameterFileDestination
 
 from ...core.hnn.spatial import morans_i, queen_neighbours
 from ...core.hnn import jobs
 from ...core.util import worker
-from ...core.hnn.report import training_report
+from ...core.hnn.report import class_area_ranges, training_report, training_rows
 from ...core.io.zonal import geometries_from_wkb
-from .. import compat
 from ..base import source_geometries
 from ..vector_io import numbers
 from .common import HnnAlgorithm
 from .. import params as P
-
-
-def class_area_ranges(feats, classes, field="ls_area"):
-    """{class: (smallest, largest) landslide area of its units} when the units carry the
-    landslide area (as 'Landslide size classes' leaves them), else {}."""
-    if not feats or feats[0].fields().indexOf(field) < 0:
-        return {}
-    area = numbers(feats, [field])[:, 0]
-    out = {}
-    for c in np.unique(classes):
-        a = area[(classes == c) & np.isfinite(area)]
-        if len(a):
-            out[int(c)] = (float(a.min()), float(a.max()))
-    return out
 
 
 class TrainHnn(HnnAlgorithm):
@@ -59,20 +44,13 @@ class TrainHnn(HnnAlgorithm):
     def initAlgorithm(self, config=None):
         self.add_units()
         self.add_network()
-        self.addParameter(QgsProcessingParameterNumber(
-            P.SEARCH_TRIALS, self.tr("Monte Carlo search trials (0: no search)"),
-            compat.NUMBER_INTEGER, 0, minValue=0))
-        self.addParameter(QgsProcessingParameterNumber(
-            P.SEARCH_REPEATS, self.tr("Repeats of each trial"), compat.NUMBER_INTEGER, 1,
-            minValue=1))
+        self.add_number(P.SEARCH_TRIALS, "Monte Carlo search trials (0: no search)", 0, minValue=0,
+                        integer=True)
+        self.add_number(P.SEARCH_REPEATS, "Repeats of each trial", 1, minValue=1, integer=True)
         self.addParameter(QgsProcessingParameterFileDestination(
             P.OUTPUT_MODEL, self.tr("HNN model file"), self.tr("HNN model (*.hnn)")))
         self.add_units_output()
-        self.addParameter(QgsProcessingParameterFileDestination(
-            P.OUTPUT_HTML, self.tr("HNN report"), self.tr("HTML files (*.html)")))
-        self.addParameter(QgsProcessingParameterFileDestination(
-            P.OUTPUT_CSV, self.tr("Test metrics (CSV)"), self.tr("CSV files (*.csv)"),
-            optional=True))
+        self.add_report_outputs("HNN report", "Test metrics (CSV)")
 
     def compute(self, parameters, context, feedback, fb):
         src, feats, names, X, classes = self.units(parameters, context)
@@ -101,18 +79,11 @@ class TrainHnn(HnnAlgorithm):
         dest = self.write_units(parameters, context, src, feats, arr["pb"], arr["pc"],
                                 split=split)
         html = self.parameterAsFileOutput(parameters, P.OUTPUT_HTML, context)
-        ranges = class_area_ranges(feats, classes)
+        ranges = class_area_ranges(numbers(feats, ["ls_area"])[:, 0], classes) \
+            if src.fields().indexOf("ls_area") >= 0 else {}  # as 'Landslide size classes' left
         training_report(html, result, alpha, ev, glm_auc, classes[test], arr["pb_test"], glm_p,
                         arr["pc_test"], moran, names, ranges)
-        rows = [{"metric": "binary AUC (HNN)", "value": ev["binary_auc"]},
-                {"metric": "binary AUC (GLM)", "value": glm_auc},
-                {"metric": "macro one-vs-rest AUC", "value": ev["macro_ovr"]},
-                {"metric": "weighted one-vs-rest AUC", "value": ev["weighted_ovr"]},
-                {"metric": "weighted one-vs-one AUC", "value": ev["weighted_ovo"]}]
-        rows += [{"metric": f"class {c} one-vs-rest AUC", "value": a}
-                 for c, a in ev["per_class"].items()]
-        rows += [{"metric": "test units", "value": int(len(test))},
-                 {"metric": "Moran's I of occurrence", "value": moran["I"]}]
+        rows = training_rows(ev, glm_auc, len(test), moran)
         feedback.pushInfo(f"binary AUC {ev['binary_auc']:.3f} (GLM {glm_auc:.3f}); class AUC "
                           f"macro OvR {ev['macro_ovr']:.3f}; Moran's I {moran['I']:.4f}")
         out = {P.OUTPUT_MODEL: path, P.OUTPUT: dest, P.OUTPUT_HTML: html}

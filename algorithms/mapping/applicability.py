@@ -5,15 +5,14 @@ import os
 import numpy as np
 from qgis.core import (QgsProcessingException, QgsProcessingOutputNumber,
                        QgsProcessingParameterFeatureSink, QgsProcessingParameterFile,
-                       QgsProcessingParameterFileDestination,
                        QgsProcessingParameterRasterDestination)
 
 from ...core.susceptibility import applicability as aoa
 from ...core.susceptibility import estimators as models
 from .. import compat
 from ..base import HazardAlgorithm
-from ..vector_io import numbers, write_with_columns
-from .apply import add_model_inputs, factor_bands
+from ..vector_io import write_with_columns
+from .apply import add_model_inputs, model_units
 from ..styles import attach_style, categorized, critical_value, paletted
 from .. import params as P
 
@@ -77,9 +76,7 @@ class Applicability(HazardAlgorithm):
         self.addParameter(QgsProcessingParameterFeatureSink(
             P.OUTPUT_UNITS, self.tr("Slope units with DI and AOA"), compat.TYPE_VECTOR_POLYGON,
             optional=True, createByDefault=False))
-        self.addParameter(QgsProcessingParameterFileDestination(
-            P.OUTPUT_HTML, self.tr("Applicability report"), self.tr("HTML files (*.html)"),
-            optional=True))
+        self.add_report_outputs("Applicability report", optional=True)
         self.addOutput(QgsProcessingOutputNumber(P.THRESHOLD_USED,
                                                  self.tr("DI threshold of the AOA")))
         self.addOutput(QgsProcessingOutputNumber(P.OUTSIDE_SHARE,
@@ -111,16 +108,14 @@ class Applicability(HazardAlgorithm):
         share = 100.0 * res.outside / max(1, res.inside + res.outside)
         feedback.pushInfo(f"Outside the area of applicability: {share:.1f} % "
                           f"({res.outside:,} of {res.inside + res.outside:,})")
-        html = self.parameterAsFileOutput(parameters, P.OUTPUT_HTML, context)
-        if html:
-            aoa.applicability_report(html, app, res, os.path.basename(path),
-                                     units=getattr(man, "mode", "fields") == "fields")
-            out[P.OUTPUT_HTML] = html
+        out.update(self.optional_report(parameters, context, aoa.applicability_report, app, res,
+                                        os.path.basename(path),
+                                        units=getattr(man, "mode", "fields") == "fields"))
         out.update({P.THRESHOLD_USED: app.threshold, P.OUTSIDE_SHARE: share})
         return out
 
     def _rasters(self, parameters, context, feedback, fb, app, man):
-        bands = factor_bands(self, parameters, context)
+        bands = self.factor_bands(parameters, context)
         di = self.parameterAsOutputLayer(parameters, P.OUTPUT_DI, context)
         mask = self.parameterAsOutputLayer(parameters, P.OUTPUT_AOA, context)
         if not di:
@@ -138,16 +133,8 @@ class Applicability(HazardAlgorithm):
         return out, res
 
     def _units(self, parameters, context, feedback, app, names, encode):
-        src = self.parameterAsSource(parameters, P.UNITS, context)
-        if src is None:
-            raise QgsProcessingException("This model was trained on feature fields: give the "
-                                         "slope-unit layer [UNITS].")
-        missing = [n for n in names if src.fields().indexOf(n) < 0]
-        if missing:
-            raise QgsProcessingException(f"The slope-unit layer lacks the model's feature "
-                                         f"field(s) {', '.join(missing)} [UNITS].")
-        feats = list(src.getFeatures())
-        cols = aoa.unit_fields(app, encode(numbers(feats, names)))
+        src, feats, X = model_units(self, parameters, context, names)
+        cols = aoa.unit_fields(app, encode(X))
         d, inside = cols["di"], cols["aoa"]
         dest = write_with_columns(self, parameters, context, P.OUTPUT_UNITS, src, feats, cols,
                                   ints=("aoa",))

@@ -3,15 +3,13 @@
 import numpy as np
 from qgis.core import (QgsProcessingException, QgsProcessingOutputNumber,
                        QgsProcessingParameterFeatureSink, QgsProcessingParameterFeatureSource,
-                       QgsProcessingParameterFile, QgsProcessingParameterMultipleLayers,
-                       QgsProcessingParameterNumber, QgsProcessingParameterRasterDestination)
+                       QgsProcessingParameterFile, QgsProcessingParameterRasterDestination)
 
 from ...core.susceptibility import estimators as models
 from ...core.susceptibility.apply import map_model, spread_function
-from ...core.io.raster import bands_of
 from .. import compat
 from ..vector_io import numbers, write_with_columns
-from ..base import HazardAlgorithm, raster_path
+from ..base import HazardAlgorithm
 from ..styles import (attach_style, probability, probability_field, sequential,
                       susceptibility_classes)
 from .. import params as P
@@ -21,23 +19,25 @@ def add_model_inputs(alg, model):
     """A model file parameter, then the factor rasters (continuous, categorical) and the
     slope units a model of feature fields is applied to."""
     alg.addParameter(model)
-    alg.addParameter(QgsProcessingParameterMultipleLayers(
-        P.FACTORS, alg.tr("Continuous factor rasters"), compat.TYPE_RASTER, optional=True))
-    alg.addParameter(QgsProcessingParameterMultipleLayers(
-        P.CATEGORICAL, alg.tr("Categorical factor rasters"), compat.TYPE_RASTER,
-        optional=True))
+    alg.add_factor_parameters(optional=True, grid=False)  # on the model's grid
     alg.addParameter(QgsProcessingParameterFeatureSource(
         P.UNITS, alg.tr("Slope units (for a model trained on feature fields)"),
         [compat.TYPE_VECTOR_POLYGON], optional=True))
 
 
-def factor_bands(alg, parameters, context):
-    """Every band of the factor rasters given, continuous then categorical."""
-    bands = []
-    for key, cat in ((P.FACTORS, False), (P.CATEGORICAL, True)):
-        for lyr in alg.parameterAsLayerList(parameters, key, context) or []:
-            bands.extend(bands_of(raster_path(lyr, key), lyr.name(), cat))
-    return bands
+def model_units(alg, parameters, context, names):
+    """(source, features, values of the fields ``names``) of the slope units UNITS a model of
+    feature fields is applied to."""
+    src = alg.parameterAsSource(parameters, P.UNITS, context)
+    if src is None:
+        raise QgsProcessingException("This model was trained on feature fields: give the "
+                                     "slope-unit layer [UNITS].")
+    missing = [n for n in names if src.fields().indexOf(n) < 0]
+    if missing:
+        raise QgsProcessingException(f"The slope-unit layer lacks the model's feature "
+                                     f"field(s) {', '.join(missing)} [UNITS].")
+    feats = list(src.getFeatures())
+    return src, feats, numbers(feats, names)
 
 
 class ApplyModel(HazardAlgorithm):
@@ -76,9 +76,7 @@ class ApplyModel(HazardAlgorithm):
         add_model_inputs(self, QgsProcessingParameterFile(
             P.MODEL, self.tr("Model file (.hsm)"), extension="hsm"))
         self.add_parallel_parameters()
-        self.addParameter(QgsProcessingParameterNumber(
-            P.BREAK_SAMPLE, self.tr("Values sampled for the natural breaks"),
-            compat.NUMBER_INTEGER, 1_000_000, minValue=1000))
+        self.add_break_sample_parameter()
         self.add_seed_parameter()
         self.addParameter(QgsProcessingParameterRasterDestination(
             P.OUTPUT, self.tr("Susceptibility (probability)"), optional=True))
@@ -104,7 +102,7 @@ class ApplyModel(HazardAlgorithm):
                                  self.seed(parameters, context), fb.check)
             return self._units(parameters, context, feedback, est, man.encoding, spread, app,
                                extras.aoa[0] if extras.aoa is not None else None)
-        bands = factor_bands(self, parameters, context)
+        bands = self.factor_bands(parameters, context)
         from ...core.susceptibility.factor_fit import check_raster_model
         check_raster_model(man, extras.aoa, bands, self.seed(parameters, context),
                            feedback.pushInfo, feedback.pushWarning)  # names a misfit factor
@@ -140,16 +138,7 @@ class ApplyModel(HazardAlgorithm):
         return res
 
     def _units(self, parameters, context, feedback, est, enc, spread=None, app=None, rows=None):
-        src = self.parameterAsSource(parameters, P.UNITS, context)
-        if src is None:
-            raise QgsProcessingException("This model was trained on feature fields: give the "
-                                         "slope-unit layer [UNITS].")
-        missing = [n for n in enc.names if src.fields().indexOf(n) < 0]
-        if missing:
-            raise QgsProcessingException(f"The slope-unit layer lacks the model's feature "
-                                         f"field(s) {', '.join(missing)} [UNITS].")
-        feats = list(src.getFeatures())
-        X = numbers(feats, enc.names)
+        src, feats, X = model_units(self, parameters, context, enc.names)
         from ...core.susceptibility.factor_fit import check_unit_fields
         check_unit_fields(rows, enc.columns,
                           X, enc.names, self.seed(parameters, context), feedback.pushInfo,

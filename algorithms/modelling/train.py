@@ -1,11 +1,9 @@
 """hazard:trainmodel: labelled samples + factors -> model file, report, metrics."""
 import numpy as np
 from qgis.core import (QgsCoordinateReferenceSystem, QgsProcessingException,
-                       QgsProcessingParameterBoolean,
-                       QgsProcessingParameterEnum, QgsProcessingParameterFeatureSource,
-                       QgsProcessingParameterField, QgsProcessingParameterFileDestination,
-                       QgsProcessingParameterMultipleLayers, QgsProcessingParameterNumber,
-                       QgsProcessingParameterRasterLayer)
+                       QgsProcessingParameterBoolean, QgsProcessingParameterEnum,
+                       QgsProcessingParameterFeatureSource, QgsProcessingParameterField,
+                       QgsProcessingParameterFileDestination, QgsProcessingParameterNumber)
 
 from ...core.io.raster import sample_at
 from ...core.susceptibility import holdout, models
@@ -15,7 +13,7 @@ from ...core.susceptibility.training import (METRIC_COLS, add_independent, descr
 from ...core.io.zonal import geometries_from_wkb, point_coordinates
 from .. import compat
 from ..vector_io import numbers, surface_points
-from ..base import RESAMPLING, HazardAlgorithm, source_geometries
+from ..base import HazardAlgorithm, source_geometries
 from ..report_common import add_independent_parameters, independent_xy
 from .. import params as P
 
@@ -78,17 +76,7 @@ class TrainModel(HazardAlgorithm):
         self.addParameter(QgsProcessingParameterField(
             P.LABEL_FIELD, self.tr("Label field (1 presence, 0 absence; empty: 'label')"), None,
             P.SAMPLES, optional=True))
-        self.addParameter(QgsProcessingParameterMultipleLayers(
-            P.FACTORS, self.tr("Continuous factor rasters"), compat.TYPE_RASTER, optional=True))
-        self.addParameter(QgsProcessingParameterMultipleLayers(
-            P.CATEGORICAL, self.tr("Categorical factor rasters"), compat.TYPE_RASTER,
-            optional=True))
-        self.addParameter(QgsProcessingParameterRasterLayer(
-            P.REFERENCE, self.tr("Reference grid (default: the first continuous factor)"),
-            optional=True))
-        self.addParameter(QgsProcessingParameterEnum(
-            P.RESAMPLING, self.tr("Resampling of continuous factors"), RESAMPLING,
-            defaultValue=0))
+        self.add_factor_parameters(optional=True)
         self.addParameter(QgsProcessingParameterField(
             P.FEATURE_FIELDS, self.tr("Feature fields (instead of rasters, e.g. slope units)"),
             parentLayerParameterName=P.SAMPLES, type=compat.FIELD_NUMERIC, allowMultiple=True,
@@ -138,10 +126,7 @@ class TrainModel(HazardAlgorithm):
         self.add_seed_parameter()
         self.addParameter(QgsProcessingParameterFileDestination(
             P.OUTPUT_MODEL, self.tr("Model file"), self.tr("Susceptibility model (*.hsm)")))
-        self.addParameter(QgsProcessingParameterFileDestination(
-            P.OUTPUT_HTML, self.tr("Report"), self.tr("HTML files (*.html)")))
-        self.addParameter(QgsProcessingParameterFileDestination(
-            P.OUTPUT_CSV, self.tr("Metrics (CSV)"), self.tr("CSV files (*.csv)"), optional=True))
+        self.add_report_outputs("Report", "Metrics (CSV)")
 
     def compute(self, parameters, context, feedback, fb):
         src = self.parameterAsSource(parameters, P.SAMPLES, context)
@@ -170,45 +155,21 @@ class TrainModel(HazardAlgorithm):
         if not np.isfinite(y).all():
             raise QgsProcessingException(f"Field '{label_field}' holds NULL or text labels: "
                                          f"give 1 (presence) or 0 (absence) [LABEL_FIELD].")
-        keep = np.ones(len(feats), bool)
-        if feature_fields:
-            X = numbers(feats, feature_fields)
-            names, categorical = list(feature_fields), [False] * len(feature_fields)
-            crs = src.sourceCrs()
-            xy = np.column_stack(surface_points(feats))
-            extra = {}
-        else:
-            X, xy, names, categorical, crs, extra = self._at_rasters(parameters, context, src,
-                                                                     feedback, fb)
-            keep = np.isfinite(X).all(axis=1)
-            if not keep.all():
-                feedback.pushWarning(f"{int((~keep).sum())} sample(s) outside the rasters or on "
-                                     f"nodata were left out.")
-            first, mixed = one_per_pixel(extra["grid"], xy[:, 0], xy[:, 1], y)
-            if not first[keep].all():
-                feedback.pushWarning(
-                    f"{int((keep & ~first).sum())} sample(s) repeat another sample of the same "
-                    f"label in the same pixel and were merged into it before the split (they "
-                    f"would be in training and test at once and flatter the test scores).")
-            if mixed:
-                feedback.pushWarning(f"{mixed} pixel(s) hold both a presence and an absence.")
-            keep &= first
-            X, y, xy = X[keep], y[keep], xy[keep]
+        X, y, xy, names, categorical, crs, extra, keep = self._rows(
+            parameters, context, src, feats, y, feature_fields, feedback, fb)
         validation = self._validation(parameters, context, feats, keep, src)
+        folds = max(2, self.parameterAsInt(parameters, P.FOLDS, context))
+        block = self.parameterAsDouble(parameters, P.BLOCK_SIZE, context)
         res = train(X, y, names, categorical, kind, params, validation, seed,
                     coords=(xy[:, 0], xy[:, 1]), feedback=fb.sub(0.1, 0.8),
                     shap_sample=self.parameterAsInt(parameters, P.SHAP_SAMPLE, context),
-                    aoa_folds=(max(2, self.parameterAsInt(parameters, P.FOLDS, context)),
-                               None if feature_fields else
-                               self.parameterAsDouble(parameters, P.BLOCK_SIZE, context)),
+                    aoa_folds=(folds, None if feature_fields else block),
                     fold_models=self.parameterAsBool(parameters, P.FOLD_MODELS, context))
         if src.fields().indexOf("sampler") >= 0:
             samp = np.array([str(f["sampler"]) for f in feats])[keep]
             res.optimism = separating_check(
                 samp[y == 0], X, y, names, categorical, kind, params, (xy[:, 0], xy[:, 1]),
-                seed, self.parameterAsDouble(parameters, P.BLOCK_SIZE, context),
-                max(2, self.parameterAsInt(parameters, P.FOLDS, context)),
-                feedback=fb.sub(0.8, 0.9),
+                seed, block, folds, feedback=fb.sub(0.8, 0.9),
                 spatial=res.test_metrics if validation["method"] == "blocks" else None)
         if self.parameterAsSource(parameters, P.INDEPENDENT, context) is not None:
             ind = (self._independent_fields(parameters, context, res, X, feature_fields)
@@ -218,12 +179,42 @@ class TrainModel(HazardAlgorithm):
             gone = "; ".join(f"{v} {k}" for k, v in ind.left_out.items() if v)
             if gone:
                 feedback.pushWarning(f"Independent inventory: left out {gone}.")
+        return self._outputs(parameters, context, feedback, res, kind, crs, label_field,
+                             len(y), extra)
+
+    def _rows(self, parameters, context, src, feats, y, feature_fields, feedback, fb):
+        """(X, y, xy, names, categorical, crs, extra, kept features): the feature fields of
+        the samples, or the factors at them (samples off the rasters, on nodata, or repeating
+        another of their label in one pixel left out, with a warning)."""
+        if feature_fields:
+            return (numbers(feats, feature_fields), y, np.column_stack(surface_points(feats)),
+                    list(feature_fields), [False] * len(feature_fields), src.sourceCrs(), {},
+                    np.ones(len(feats), bool))
+        X, xy, names, categorical, crs, extra = self._at_rasters(parameters, context, src,
+                                                                 feedback, fb)
+        keep = np.isfinite(X).all(axis=1)
+        if not keep.all():
+            feedback.pushWarning(f"{int((~keep).sum())} sample(s) outside the rasters or on "
+                                 f"nodata were left out.")
+        first, mixed = one_per_pixel(extra["grid"], xy[:, 0], xy[:, 1], y)
+        if not first[keep].all():
+            feedback.pushWarning(
+                f"{int((keep & ~first).sum())} sample(s) repeat another sample of the same "
+                f"label in the same pixel and were merged into it before the split (they "
+                f"would be in training and test at once and flatter the test scores).")
+        if mixed:
+            feedback.pushWarning(f"{mixed} pixel(s) hold both a presence and an absence.")
+        keep &= first
+        return X[keep], y[keep], xy[keep], names, categorical, crs, extra, keep
+
+    def _outputs(self, parameters, context, feedback, res, kind, crs, label_field, n, extra):
+        """The model file, the report and the optional CSV; the scores in the log."""
         if res.optimism:
             m0 = res.test_metrics or res.train_metrics
             feedback.pushWarning(describe_optimism(res.optimism, m0["AUC"], res.independent))
         model_path = self.parameterAsFileOutput(parameters, P.OUTPUT_MODEL, context)
         save(res, model_path, crs_authid=crs.authid(), label_field=label_field,
-             n_samples=int(len(y)), **extra)
+             n_samples=int(n), **extra)
         html = self.parameterAsFileOutput(parameters, P.OUTPUT_HTML, context)
         report(res, html, f"Susceptibility model ({kind})")
         out = {P.OUTPUT_MODEL: model_path, P.OUTPUT_HTML: html}

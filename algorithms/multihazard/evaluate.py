@@ -3,9 +3,7 @@ study)."""
 
 import numpy as np
 from qgis.core import (QgsCoordinateReferenceSystem, QgsProcessingException,
-                       QgsProcessingParameterFeatureSource,
-                       QgsProcessingParameterFileDestination, QgsProcessingParameterNumber,
-                       QgsProcessingParameterRasterLayer)
+                       QgsProcessingParameterFeatureSource, QgsProcessingParameterRasterLayer)
 
 from ...core.io.raster import AlignedStack, Band, Grid
 from ...core.multihazard import evaluation as mh_eval
@@ -68,26 +66,41 @@ class EvaluateMultiHazard(HazardAlgorithm):
         self.addParameter(QgsProcessingParameterFeatureSource(
             P.HELD_OUT, self.tr("Held-out presences (field hazard: flood or landslide)"),
             [compat.TYPE_VECTOR_POINT], optional=True))
-        self.addParameter(QgsProcessingParameterNumber(
-            P.BACKGROUND, self.tr("Random background pixels (held-out scores)"),
-            compat.NUMBER_INTEGER, 10_000, minValue=100))
+        self.add_number(P.BACKGROUND, "Random background pixels (held-out scores)", 10_000,
+                        minValue=100, integer=True)
         add_zone_parameters(self, optional=True)
-        self.addParameter(QgsProcessingParameterNumber(
-            P.BREAK_SAMPLE, self.tr("Values sampled for the natural breaks"),
-            compat.NUMBER_INTEGER, 1_000_000, minValue=1000))
+        self.add_break_sample_parameter()
         self.add_seed_parameter()
-        self.addParameter(QgsProcessingParameterFileDestination(
-            P.OUTPUT_HTML, self.tr("Multi-hazard evaluation report"),
-            self.tr("HTML files (*.html)")))
+        self.add_report_outputs("Multi-hazard evaluation report")
         for key, text in ((P.OUTPUT_JACCARD_CSV, "Jaccard table (CSV)"),
                           (P.OUTPUT_DENSITY_CSV, "MH density table (CSV)"),
                           (P.OUTPUT_ZONAL_CSV, "Zonal means table (CSV)")):
-            self.addParameter(QgsProcessingParameterFileDestination(
-                key, self.tr(text), self.tr("CSV files (*.csv)"), optional=True))
+            self.add_csv_output(text, key)
 
     def _path(self, parameters, key, context):
         lyr = self.parameterAsRasterLayer(parameters, key, context)
         return raster_path(lyr, key) if lyr is not None else None
+
+    def _held_out(self, parameters, context, on):
+        """{hazard: (x, y)} of the held-out presences on the grid of the raster ``on``, or
+        None when none are given."""
+        src = self.parameterAsSource(parameters, P.HELD_OUT, context)
+        if src is None:
+            return None
+        if src.fields().indexOf("hazard") < 0:
+            raise QgsProcessingException("The held-out layer lacks the field 'hazard': use "
+                                         "the held-out output of 'Prepare multi-hazard "
+                                         "samples' [HELD_OUT].")
+        crs = QgsCoordinateReferenceSystem.fromWkt(Grid.from_path(on).crs_wkt)
+        wkbs, feats = source_geometries(src, P.HELD_OUT, crs, context)
+        xy = point_coordinates(geometries_from_wkb(wkbs, "point"))
+        hz = np.array([str(f["hazard"]) for f in feats])
+        held = {h: (xy[hz == h, 0], xy[hz == h, 1]) for h in ("flood", "landslide")
+                if (hz == h).any()}
+        if not held:
+            raise QgsProcessingException("The held-out layer holds no flood or landslide "
+                                         "presence [HELD_OUT].")
+        return held
 
     def compute(self, parameters, context, feedback, fb):
         maps = {}
@@ -107,22 +120,7 @@ class EvaluateMultiHazard(HazardAlgorithm):
                     xy = hazard_xy(self, parameters, key, context, st, feedback)
                     if xy is not None:
                         inv[f"{name} inventory"] = xy
-        held = None
-        src = self.parameterAsSource(parameters, P.HELD_OUT, context)
-        if src is not None and on:
-            if src.fields().indexOf("hazard") < 0:
-                raise QgsProcessingException("The held-out layer lacks the field 'hazard': use "
-                                             "the held-out output of 'Prepare multi-hazard "
-                                             "samples' [HELD_OUT].")
-            crs = QgsCoordinateReferenceSystem.fromWkt(Grid.from_path(on).crs_wkt)
-            wkbs, feats = source_geometries(src, P.HELD_OUT, crs, context)
-            xy = point_coordinates(geometries_from_wkb(wkbs, "point"))
-            hz = np.array([str(f["hazard"]) for f in feats])
-            held = {h: (xy[hz == h, 0], xy[hz == h, 1]) for h in ("flood", "landslide")
-                    if (hz == h).any()}
-            if not held:
-                raise QgsProcessingException("The held-out layer holds no flood or landslide "
-                                             "presence [HELD_OUT].")
+        held = self._held_out(parameters, context, on) if on else None
         if not biv and inv:
             feedback.pushWarning("MH density needs the bivariate classes [BIVARIATE].")
         with tempfiles.workdir("hazard_mheval_") as tmp:

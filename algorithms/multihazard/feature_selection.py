@@ -4,7 +4,7 @@ import json
 
 import numpy as np
 from qgis.core import (QgsProcessingOutputString, QgsProcessingParameterFeatureSource,
-                       QgsProcessingParameterFileDestination, QgsProcessingParameterNumber)
+                       QgsProcessingParameterNumber)
 
 from ...core.multihazard.selection import SHAP_SAMPLE, zone_feature_selection
 from ...core.multihazard.report import feature_selection_columns, feature_selection_report
@@ -40,19 +40,13 @@ class ZoneFeatureSelection(HazardAlgorithm):
         self.addParameter(QgsProcessingParameterFeatureSource(
             P.SAMPLES, self.tr("Multi-hazard samples"), [compat.TYPE_VECTOR_POINT]))
         self.add_factor_parameters()
-        self.addParameter(QgsProcessingParameterNumber(
-            P.R_MAX, self.tr("|r| threshold"), compat.NUMBER_DOUBLE, 0.7, minValue=0.0,
-            maxValue=1.0))
+        self.add_number(P.R_MAX, "|r| threshold", 0.7, minValue=0.0, maxValue=1.0)
         self.addParameter(QgsProcessingParameterNumber(
             P.SHAP_SAMPLE, self.tr("Samples explained by SHAP per zone and hazard (a seeded "
                                    "sample; 0: all)"), compat.NUMBER_INTEGER, SHAP_SAMPLE,
             minValue=0))
         self.add_seed_parameter()
-        self.addParameter(QgsProcessingParameterFileDestination(
-            P.OUTPUT_HTML, self.tr("Feature-selection report"), self.tr("HTML files (*.html)")))
-        self.addParameter(QgsProcessingParameterFileDestination(
-            P.OUTPUT_CSV, self.tr("Feature-selection table (CSV)"), self.tr("CSV files (*.csv)"),
-            optional=True))
+        self.add_report_outputs("Feature-selection report", "Feature-selection table (CSV)")
         self.addOutput(QgsProcessingOutputString(P.FEATURES, self.tr("Kept factors per zone "
                                                                      "(JSON)")))
 

@@ -94,9 +94,7 @@ class MapMultiHazard(HazardAlgorithm):
                                                                        "Late Fusion",
                                                                        "Early Fusion"], 0,
             optional=True))  # optional: QGIS 3.22 ignores defaults of mandatory enums
-        self.addParameter(QgsProcessingParameterNumber(
-            P.BREAK_SAMPLE, self.tr("Values sampled for the natural breaks"),
-            compat.NUMBER_INTEGER, 1_000_000, minValue=1000))
+        self.add_break_sample_parameter()
         self.add_seed_parameter("Random seed (break sample)")
         for key, _, text, default in OUTPUTS:
             self.addParameter(QgsProcessingParameterRasterDestination(

@@ -7,26 +7,13 @@ from qgis.core import (QgsProcessingException, QgsProcessingParameterEnum,
 
 from ...core.multihazard.samples import (ABSENCE_METHODS, DEFAULT_ABSENCE_RATIO,
                                          DEFAULT_ABSENCES, DEFAULT_KDE_RATIO, HAZARD_INPUTS,
-                                         multihazard_samples, split_counts, split_held_out)
+                                         multihazard_samples, samples_memory, split_counts,
+                                         split_held_out)
 from .. import compat
 from .common import add_zone_parameters, zone_lookup
 from ..report_common import hazard_xy
 from ..sampling.common import SamplingAlgorithm
 from .. import params as P
-
-
-def samples_memory(inventories, kde_ratio, absence_ratio):
-    """Refuse, before any is drawn, samples that would not fit in memory (synthetic presences
-    by KDE_RATIO, absences by ABSENCE_RATIO); else a sentence with their memory."""
-    from ...core.sampling.samplers import BYTES_PER_ABSENCE, DRAW_MASK_BYTES
-    from ...core.util import memory
-    n_pres = sum(len(v[0]) for v in inventories.values() if v is not None)
-    n_all = int(n_pres * (1 + kde_ratio) * (1 + absence_ratio))
-    param = P.ABSENCE_RATIO if absence_ratio >= kde_ratio else P.KDE_RATIO
-    return memory.require(n_all * BYTES_PER_ABSENCE + DRAW_MASK_BYTES,
-                          f"Drawing {n_all:,} samples", param,
-                          f"lower the absences per presence [{P.ABSENCE_RATIO}] or the synthetic "
-                          f"presences per training presence [{P.KDE_RATIO}]")
 
 
 class MultiHazardSamples(SamplingAlgorithm):

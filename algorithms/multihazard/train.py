@@ -101,11 +101,7 @@ class TrainMultiHazard(HazardAlgorithm):
         self.addParameter(QgsProcessingParameterFileDestination(
             P.OUTPUT_MODEL, self.tr("Multi-hazard model bundle"),
             self.tr("Multi-hazard bundle (*.mhz)")))
-        self.addParameter(QgsProcessingParameterFileDestination(
-            P.OUTPUT_HTML, self.tr("Multi-hazard training report"), self.tr("HTML files (*.html)")))
-        self.addParameter(QgsProcessingParameterFileDestination(
-            P.OUTPUT_CSV, self.tr("Metrics table (CSV)"), self.tr("CSV files (*.csv)"),
-            optional=True))
+        self.add_report_outputs("Multi-hazard training report", "Metrics table (CSV)")
 
     def compute(self, parameters, context, feedback, fb):
         text = (self.parameterAsString(parameters, P.FEATURES, context) or "").strip()

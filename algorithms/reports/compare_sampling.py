@@ -3,8 +3,7 @@ import os
 
 import numpy as np
 from qgis.core import (QgsCoordinateReferenceSystem, QgsProcessingException,
-                       QgsProcessingParameterEnum, QgsProcessingParameterFileDestination,
-                       QgsProcessingParameterFolderDestination,
+                       QgsProcessingParameterEnum, QgsProcessingParameterFolderDestination,
                        QgsProcessingParameterMultipleLayers, QgsProcessingParameterNumber,
                        QgsProcessingParameterString, QgsVectorLayer)
 
@@ -70,11 +69,7 @@ class CompareSampling(HazardAlgorithm):
             "slope", optional=True))
         add_independent_parameters(self)
         self.add_seed_parameter()
-        self.addParameter(QgsProcessingParameterFileDestination(
-            P.OUTPUT_HTML, self.tr("Comparison report"), self.tr("HTML files (*.html)")))
-        self.addParameter(QgsProcessingParameterFileDestination(
-            P.OUTPUT_CSV, self.tr("Comparison table (CSV)"), self.tr("CSV files (*.csv)"),
-            optional=True))
+        self.add_report_outputs("Comparison report", "Comparison table (CSV)")
         self.addParameter(QgsProcessingParameterFolderDestination(
             P.OUTPUT_MAPS, self.tr("Folder for the scenario maps"), optional=True))
 

@@ -2,7 +2,6 @@
 import os
 
 from qgis.core import (QgsProcessingParameterFeatureSource, QgsProcessingParameterField,
-                       QgsProcessingParameterFileDestination, QgsProcessingParameterNumber,
                        QgsProcessingParameterRasterLayer, QgsProcessingParameterString)
 
 from ...core.susceptibility.evaluation import (MAP_EVALUATION_COLUMNS, evaluate_map,
@@ -60,23 +59,16 @@ class EvaluateMap(HazardAlgorithm):
         self.addParameter(QgsProcessingParameterString(
             P.CLASS_LIMITS, self.tr("Class limits (comma-separated; empty: natural breaks)"),
             optional=True))
-        self.addParameter(QgsProcessingParameterNumber(
-            P.THRESHOLD, self.tr("Probability threshold"), compat.NUMBER_DOUBLE, 0.5, minValue=0,
-            maxValue=1))
-        self.addParameter(QgsProcessingParameterNumber(
-            P.BACKGROUND, self.tr("Background pixels per hazard (without absences)"),
-            compat.NUMBER_INTEGER, 10, minValue=1))
+        self.add_number(P.THRESHOLD, "Probability threshold", 0.5, minValue=0, maxValue=1)
+        self.add_number(P.BACKGROUND, "Background pixels per hazard (without absences)", 10,
+                        minValue=1, integer=True)
         add_independent_parameters(self)
         self.addParameter(QgsProcessingParameterRasterLayer(
             P.AOA, self.tr("Area of applicability (1 inside, 0 outside)"), optional=True))
         self.addParameter(QgsProcessingParameterRasterLayer(
             P.UNCERTAINTY, self.tr("Prediction uncertainty"), optional=True))
         self.add_seed_parameter()
-        self.addParameter(QgsProcessingParameterFileDestination(
-            P.OUTPUT_HTML, self.tr("Evaluation report"), self.tr("HTML files (*.html)")))
-        self.addParameter(QgsProcessingParameterFileDestination(
-            P.OUTPUT_CSV, self.tr("Metrics and SCAI (CSV)"), self.tr("CSV files (*.csv)"),
-            optional=True))
+        self.add_report_outputs("Evaluation report", "Metrics and SCAI (CSV)")
 
     def compute(self, parameters, context, feedback, fb):
         lyr = self.parameterAsRasterLayer(parameters, P.PROBABILITY, context)
@@ -90,29 +82,13 @@ class EvaluateMap(HazardAlgorithm):
         with AlignedStack([Band(path, 1, "probability", layer_name=lyr.name())],
                           Grid.from_path(path)) as st:
             pres = hazard_xy(self, parameters, P.HAZARDS, context, st, feedback, label_field, 1)
-            absn = hazard_xy(self, parameters, P.ABSENCES, context, st, feedback)
-            how = "absence layer"
-            if absn is None and label_field:
-                absn = hazard_xy(self, parameters, P.HAZARDS, context, st, feedback,
-                                 label_field, 0)
-                how = f"label 0 of '{label_field}'"
-            if absn is None:
-                n = self.parameterAsInt(parameters, P.BACKGROUND, context) * len(pres[0])
-                absn = background(st, pres, n, seed, fb.sub(0, 0.1))
-                how = (f"random background pixels, "
-                       f"{self.parameterAsInt(parameters, P.BACKGROUND, context)} per presence "
-                       f"(seed {seed})")
+            absn, how = self._absences(parameters, context, st, feedback, fb, pres, label_field,
+                                       seed)
             threshold = self.parameterAsDouble(parameters, P.THRESHOLD, context)
             m, scai, stats, roc = evaluate_map(st, pres, absn, limits, threshold,
                                                fb.sub(0.1, 0.8), seed)
-            independent = None
-            ind = independent_xy(self, parameters, context, st, feedback, seed, pres,
-                                 fb.sub(0.8, 0.85))
-            if ind is not None:
-                mi, si, ri, dropped, samples = score_at(st, stats, ind[0], ind[1], threshold,
-                                                        (P.INDEPENDENT, P.INDEPENDENT))
-                independent = {"metrics": mi, "scai": si, "roc": ri, "dropped": dropped,
-                               "samples": samples, "how": ind[2]}
+            independent = self._independent(parameters, context, st, feedback, fb, seed, pres,
+                                            stats, threshold)
             extra = self._extra(parameters, context, path, lyr, st, stats, pres, absn,
                                 threshold, fb.sub(0.85, 1.0))
         stats["notes"] = other_labels(self, parameters, P.HAZARDS, context, label_field)
@@ -133,6 +109,49 @@ class EvaluateMap(HazardAlgorithm):
         map_evaluation_report(html, lyr.name(), m, scai, stats, roc, how, sources, independent,
                               extra)
         out = {P.OUTPUT_HTML: html}
+        out.update(self.optional_csv(parameters, context,
+                                     self._rows(feedback, m, scai, extra, independent),
+                                     MAP_EVALUATION_COLUMNS))
+        feedback.pushInfo(f"AUC {m['AUC']:.3f}, kappa {m['kappa']:.3f}; SCAI " +
+                          ", ".join(f"{r['SCAI']:.2f}" for r in scai))
+        if independent is not None:
+            mi = independent["metrics"]
+            feedback.pushInfo(f"Independent inventory: AUC {mi['AUC']:.3f}, kappa "
+                              f"{mi['kappa']:.3f} ({mi['presences']} presences); SCAI " +
+                              ", ".join(f"{r['SCAI']:.2f}" for r in independent["scai"]))
+        return out
+
+    def _absences(self, parameters, context, st, feedback, fb, pres, label_field, seed):
+        """(absences, how they were chosen): the absence layer, else the label 0 of the
+        inventory, else random background pixels."""
+        absn = hazard_xy(self, parameters, P.ABSENCES, context, st, feedback)
+        if absn is not None:
+            return absn, "absence layer"
+        if label_field:
+            absn = hazard_xy(self, parameters, P.HAZARDS, context, st, feedback, label_field, 0)
+            if absn is not None:
+                return absn, f"label 0 of '{label_field}'"
+        per = self.parameterAsInt(parameters, P.BACKGROUND, context)
+        return (background(st, pres, per * len(pres[0]), seed, fb.sub(0, 0.1)),
+                f"random background pixels, {per} per presence (seed {seed})")
+
+    def _independent(self, parameters, context, st, feedback, fb, seed, pres, stats,
+                     threshold):
+        """The independent inventory scored on the map with its classes (None when not
+        given)."""
+        ind = independent_xy(self, parameters, context, st, feedback, seed, pres,
+                             fb.sub(0.8, 0.85))
+        if ind is None:
+            return None
+        mi, si, ri, dropped, samples = score_at(st, stats, ind[0], ind[1], threshold,
+                                                (P.INDEPENDENT, P.INDEPENDENT))
+        return {"metrics": mi, "scai": si, "roc": ri, "dropped": dropped, "samples": samples,
+                "how": ind[2]}
+
+    @staticmethod
+    def _rows(feedback, m, scai, extra, independent):
+        """The CSV's rows: metrics, SCAI, inside and outside the AOA, uncertainty per class,
+        the independent inventory's (the AOA's shares also in the log)."""
         rows = [dict(table="metrics", **m)] + [dict(table="SCAI", **r) for r in scai]
         if extra:
             rows += [dict(r, table="applicability") for r in extra["rows"]]
@@ -144,15 +163,7 @@ class EvaluateMap(HazardAlgorithm):
         if independent is not None:
             rows += [dict(table="metrics (independent)", **independent["metrics"])] + [
                 dict(table="SCAI (independent)", **r) for r in independent["scai"]]
-        out.update(self.optional_csv(parameters, context, rows, MAP_EVALUATION_COLUMNS))
-        feedback.pushInfo(f"AUC {m['AUC']:.3f}, kappa {m['kappa']:.3f}; SCAI " +
-                          ", ".join(f"{r['SCAI']:.2f}" for r in scai))
-        if independent is not None:
-            mi = independent["metrics"]
-            feedback.pushInfo(f"Independent inventory: AUC {mi['AUC']:.3f}, kappa "
-                              f"{mi['kappa']:.3f} ({mi['presences']} presences); SCAI " +
-                              ", ".join(f"{r['SCAI']:.2f}" for r in independent["scai"]))
-        return out
+        return rows
 
     def _extra(self, parameters, context, path, lyr, st, stats, pres, absn, threshold, fb):
         """The AOA mask and the uncertainty raster on the map's grid: metrics inside and

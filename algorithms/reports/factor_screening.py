@@ -1,7 +1,6 @@
 """hazard:factorscreening: VIF and Pearson correlation of the factors."""
 import numpy as np
-from qgis.core import (QgsProcessingParameterFeatureSource, QgsProcessingParameterFileDestination,
-                       QgsProcessingParameterNumber)
+from qgis.core import QgsProcessingParameterFeatureSource
 
 from ...core.sampling import samplers as smp
 from ...core.io.raster import sample_at
@@ -30,20 +29,12 @@ class FactorScreening(HazardAlgorithm):
         self.addParameter(QgsProcessingParameterFeatureSource(
             P.SAMPLES, self.tr("Sample points (when not given: random pixels)"),
             [compat.TYPE_VECTOR_POINT], optional=True))
-        self.addParameter(QgsProcessingParameterNumber(
-            P.PIXELS, self.tr("Random pixels (without samples)"), compat.NUMBER_INTEGER, 10000,
-            minValue=50))
-        self.addParameter(QgsProcessingParameterNumber(
-            P.VIF_MAX, self.tr("VIF flag threshold"), compat.NUMBER_DOUBLE, 10.0, minValue=1.0))
-        self.addParameter(QgsProcessingParameterNumber(
-            P.R_MAX, self.tr("|r| flag threshold"), compat.NUMBER_DOUBLE, 0.7, minValue=0.0,
-            maxValue=1.0))
+        self.add_number(P.PIXELS, "Random pixels (without samples)", 10000, minValue=50,
+                        integer=True)
+        self.add_number(P.VIF_MAX, "VIF flag threshold", 10.0, minValue=1.0)
+        self.add_number(P.R_MAX, "|r| flag threshold", 0.7, minValue=0.0, maxValue=1.0)
         self.add_seed_parameter()
-        self.addParameter(QgsProcessingParameterFileDestination(
-            P.OUTPUT_HTML, self.tr("Screening report"), self.tr("HTML files (*.html)")))
-        self.addParameter(QgsProcessingParameterFileDestination(
-            P.OUTPUT_CSV, self.tr("VIF table (CSV)"), self.tr("CSV files (*.csv)"),
-            optional=True))
+        self.add_report_outputs("Screening report", "VIF table (CSV)")
 
     def compute(self, parameters, context, feedback, fb):
         vmax = self.parameterAsDouble(parameters, P.VIF_MAX, context)

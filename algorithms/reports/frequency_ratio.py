@@ -1,6 +1,5 @@
 """hazard:frequencyratio: Li & Tian's (2025) frequency-ratio table, and the FR-index raster."""
-from qgis.core import (QgsProcessingParameterFeatureSource, QgsProcessingParameterFileDestination,
-                       QgsProcessingParameterNumber, QgsProcessingParameterRasterDestination,
+from qgis.core import (QgsProcessingParameterFeatureSource, QgsProcessingParameterRasterDestination,
                        QgsProcessingParameterString)
 
 from ...core.susceptibility.evaluation import (FR_COLUMNS, frequency_ratio_report,
@@ -31,18 +30,13 @@ class FrequencyRatio(HazardAlgorithm):
             P.HAZARDS, self.tr("Hazard inventory (points or polygons)"),
             [compat.TYPE_VECTOR_POINT, compat.TYPE_VECTOR_POLYGON]))
         self.add_factor_parameters()
-        self.addParameter(QgsProcessingParameterNumber(
-            P.CLASSES, self.tr("Classes of continuous factors"), compat.NUMBER_INTEGER, 5,
-            minValue=2, maxValue=20))
+        self.add_number(P.CLASSES, "Classes of continuous factors", 5, minValue=2, maxValue=20,
+                        integer=True)
         self.addParameter(QgsProcessingParameterString(
             P.ASPECT, self.tr("Aspect factors (names, comma-separated)"), "aspect",
             optional=True))
         self.add_seed_parameter()
-        self.addParameter(QgsProcessingParameterFileDestination(
-            P.OUTPUT_HTML, self.tr("Frequency ratio report"), self.tr("HTML files (*.html)")))
-        self.addParameter(QgsProcessingParameterFileDestination(
-            P.OUTPUT_CSV, self.tr("Frequency ratio table (CSV)"), self.tr("CSV files (*.csv)"),
-            optional=True))
+        self.add_report_outputs("Frequency ratio report", "Frequency ratio table (CSV)")
         self.addParameter(QgsProcessingParameterRasterDestination(
             P.OUTPUT_INDEX, self.tr("FR index"), optional=True, createByDefault=False))
 

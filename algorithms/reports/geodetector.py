@@ -5,15 +5,13 @@ import numpy as np
 from qgis.core import (QgsCoordinateReferenceSystem, QgsProcessingException,
                        QgsProcessingParameterBand, QgsProcessingParameterEnum,
                        QgsProcessingParameterFeatureSource, QgsProcessingParameterField,
-                       QgsProcessingParameterFileDestination,
-                       QgsProcessingParameterFolderDestination,
-                       QgsProcessingParameterMultipleLayers, QgsProcessingParameterNumber,
-                       QgsProcessingParameterRasterLayer, QgsProcessingParameterString)
+                       QgsProcessingParameterFolderDestination, QgsProcessingParameterRasterLayer,
+                       QgsProcessingParameterString)
 
 from ...core.geodetector.report import write_outputs
 from ...core.geodetector.run import (Options, categories, category_codes, detect_raster,
                                      detect_table, rename_zones)
-from ...core.io.raster import AlignedStack, Band, Grid, bands_of, sample_at, unique_names
+from ...core.io.raster import AlignedStack, Band, Grid, sample_at, unique_names
 from ...core.io.zonal import points_in_zones, zones_raster
 from .. import compat
 from ..vector_io import number, surface_points, zone_polygons
@@ -74,11 +72,7 @@ class GeoDetector(HazardAlgorithm):
         self.addParameter(QgsProcessingParameterField(
             P.RESPONSE_FIELD, self.tr("Response field"), parentLayerParameterName=P.RESPONSE_VECTOR,
             type=compat.FIELD_NUMERIC, optional=True))
-        self.addParameter(QgsProcessingParameterMultipleLayers(
-            P.FACTORS, self.tr("Continuous factor rasters"), compat.TYPE_RASTER, optional=True))
-        self.addParameter(QgsProcessingParameterMultipleLayers(
-            P.CATEGORICAL, self.tr("Categorical factor rasters"), compat.TYPE_RASTER,
-            optional=True))
+        self.add_factor_parameters(optional=True, grid=False)  # on the response's grid
         self.addParameter(QgsProcessingParameterField(
             P.FACTOR_FIELDS, self.tr("Continuous factor fields (vector response)"),
             parentLayerParameterName=P.RESPONSE_VECTOR, type=compat.FIELD_NUMERIC,
@@ -93,27 +87,20 @@ class GeoDetector(HazardAlgorithm):
         self.addParameter(QgsProcessingParameterField(
             P.ZONE_FIELD, self.tr("Zone field"), parentLayerParameterName=P.ZONES,
             optional=True))
-        self.addParameter(QgsProcessingParameterNumber(
-            P.CLASSES, self.tr("Classes of continuous factors"), compat.NUMBER_INTEGER, 5,
-            minValue=2, maxValue=50))
+        self.add_number(P.CLASSES, "Classes of continuous factors", 5, minValue=2, maxValue=50,
+                        integer=True)
         self.addParameter(QgsProcessingParameterEnum(
             P.STRATIFICATION, self.tr("Stratification"), ["Quantiles", "Natural breaks (Jenks)"],
             defaultValue=0))
-        self.addParameter(QgsProcessingParameterNumber(
-            P.SAMPLE_SIZE, self.tr("Pixels to sample (0: all)"), compat.NUMBER_INTEGER, 0,
-            minValue=0))
+        self.add_number(P.SAMPLE_SIZE, "Pixels to sample (0: all)", 0, minValue=0, integer=True)
         self.add_seed_parameter()
-        self.addParameter(QgsProcessingParameterNumber(
-            P.TOP_N, self.tr("Top factors for the interaction and ecological detectors"),
-            compat.NUMBER_INTEGER, 5, minValue=2))
+        self.add_number(P.TOP_N, "Top factors for the interaction and ecological detectors", 5,
+                        minValue=2, integer=True)
         self.addParameter(QgsProcessingParameterString(
             P.RISK_FACTORS, self.tr("Factors for the risk detector (comma-separated; default: "
                                     "the top one)"), optional=True))
-        self.addParameter(QgsProcessingParameterNumber(
-            P.ALPHA, self.tr("Significance level"), compat.NUMBER_DOUBLE, 0.05, minValue=1e-6,
-            maxValue=0.5))
-        self.addParameter(QgsProcessingParameterFileDestination(
-            P.OUTPUT_HTML, self.tr("GeoDetector report"), self.tr("HTML files (*.html)")))
+        self.add_number(P.ALPHA, "Significance level", 0.05, minValue=1e-6, maxValue=0.5)
+        self.add_report_outputs("GeoDetector report")
         self.addParameter(QgsProcessingParameterFolderDestination(
             P.OUTPUT_TABLES, self.tr("Folder for the CSV tables"), optional=True))
 
@@ -129,10 +116,6 @@ class GeoDetector(HazardAlgorithm):
         zone_field = self.parameterAsString(parameters, P.ZONE_FIELD, context)
         if zones_src is not None and not zone_field:
             raise QgsProcessingException("Choose the zone field of the zone layer [ZONE_FIELD].")
-        factor_layers = [(lyr, False) for lyr in self.parameterAsLayerList(
-            parameters, P.FACTORS, context) or []]
-        factor_layers += [(lyr, True) for lyr in self.parameterAsLayerList(
-            parameters, P.CATEGORICAL, context) or []]
         response = self.parameterAsRasterLayer(parameters, P.RESPONSE, context)
         vector = self.parameterAsSource(parameters, P.RESPONSE_VECTOR, context)
         if (response is None) == (vector is None):
@@ -141,11 +124,10 @@ class GeoDetector(HazardAlgorithm):
         with tempfiles.workdir("hazard_geodetector_") as td:
             if response is not None:
                 results, label, note = self._raster(parameters, context, response,
-                                                    factor_layers, zones_src, zone_field, td,
-                                                    opts, fb)
+                                                    zones_src, zone_field, td, opts, fb)
             else:
-                results, label, note = self._vector(parameters, context, vector, factor_layers,
-                                                    zones_src, zone_field, opts, fb)
+                results, label, note = self._vector(parameters, context, vector, zones_src,
+                                                    zone_field, opts, fb)
         html = self.parameterAsFileOutput(parameters, P.OUTPUT_HTML, context)
         folder = self.parameterAsString(parameters, P.OUTPUT_TABLES, context) or None
         write_outputs(results, html, folder, label, opts.method, opts.classes, note,
@@ -163,15 +145,12 @@ class GeoDetector(HazardAlgorithm):
         return out
 
     # -- raster response ------------------------------------------------------------------
-    def _raster(self, parameters, context, response, factor_layers, zones_src, zone_field, td,
-                opts, fb):
+    def _raster(self, parameters, context, response, zones_src, zone_field, td, opts, fb):
         band = self.parameterAsInt(parameters, P.RESPONSE_BAND, context) or 1
         rpath = raster_path(response, P.RESPONSE)
         grid = Grid.from_path(rpath)
         resp = Band(rpath, band, "response", layer_name=response.name())
-        bands = [resp]
-        for lyr, cat in factor_layers:
-            bands.extend(bands_of(raster_path(lyr, P.FACTORS), lyr.name(), cat))
+        bands = [resp] + self.factor_bands(parameters, context)
         if len(bands) < 2:
             raise QgsProcessingException("Give at least one factor raster [FACTORS] or "
                                          "[CATEGORICAL].")
@@ -193,8 +172,7 @@ class GeoDetector(HazardAlgorithm):
         return results, f"{response.name()} (band {band})", note
 
     # -- vector response ------------------------------------------------------------------
-    def _vector(self, parameters, context, vector, factor_layers, zones_src, zone_field, opts,
-                fb):
+    def _vector(self, parameters, context, vector, zones_src, zone_field, opts, fb):
         rfield = self.parameterAsString(parameters, P.RESPONSE_FIELD, context)
         if not rfield:
             raise QgsProcessingException("Choose the numeric response field [RESPONSE_FIELD].")
@@ -221,10 +199,8 @@ class GeoDetector(HazardAlgorithm):
             categorical.append(is_cat)
         crs = vector.sourceCrs()
         xs, ys = surface_points(feats)
-        if factor_layers:
-            bands = []
-            for lyr, cat in factor_layers:
-                bands.extend(bands_of(raster_path(lyr, P.FACTORS), lyr.name(), cat))
+        bands = self.factor_bands(parameters, context)
+        if bands:
             unique_names(bands)
             grid = Grid.from_path(bands[0].path)
             gcrs = QgsCoordinateReferenceSystem.fromWkt(grid.crs_wkt)

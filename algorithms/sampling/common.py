@@ -46,12 +46,9 @@ class SamplingAlgorithm(HazardAlgorithm):
             None, P.PRESENCES, compat.FIELD_ANY, optional=True))
 
     def add_count_parameters(self, ratio=1.0):
-        self.addParameter(QgsProcessingParameterNumber(
-            P.COUNT, self.tr("Number of samples (0: use the ratio)"), compat.NUMBER_INTEGER, 0,
-            minValue=0))
-        self.addParameter(QgsProcessingParameterNumber(
-            P.RATIO, self.tr("Ratio of samples per presence"), compat.NUMBER_DOUBLE, ratio,
-            minValue=0.0))
+        self.add_number(P.COUNT, "Number of samples (0: use the ratio)", 0, minValue=0,
+                        integer=True)
+        self.add_number(P.RATIO, "Ratio of samples per presence", ratio, minValue=0.0)
 
     def add_common_parameters(self, min_distance=0.0, include_presences=True):
         self.addParameter(QgsProcessingParameterNumber(

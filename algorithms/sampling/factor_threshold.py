@@ -3,7 +3,6 @@ import numpy as np
 from qgis.core import (QgsCoordinateReferenceSystem, QgsProcessingException,
                        QgsProcessingOutputNumber, QgsProcessingOutputString,
                        QgsProcessingParameterEnum, QgsProcessingParameterFeatureSource,
-                       QgsProcessingParameterFileDestination, QgsProcessingParameterNumber,
                        QgsProcessingParameterRasterLayer)
 
 from ...core.sampling.threshold import (FACTOR_THRESHOLD, SIDES, threshold_correction,
@@ -41,9 +40,7 @@ class FactorThresholdAbsences(SamplingAlgorithm):
         self.add_factor_parameters()
         self.addParameter(QgsProcessingParameterRasterLayer(
             P.THRESHOLD_FACTOR, self.tr("Factor to threshold (one of the factor rasters)")))
-        self.addParameter(QgsProcessingParameterNumber(
-            P.THRESHOLD, self.tr("Threshold (empty: derive it from SHAP)"), compat.NUMBER_DOUBLE,
-            optional=True))
+        self.add_number(P.THRESHOLD, "Threshold (empty: derive it from SHAP)", None, optional=True)
         self.addParameter(QgsProcessingParameterEnum(
             P.PRONE_SIDE, self.tr("Hazard-prone side of the threshold"),
             ["auto (from the SHAP dependence)", "below", "above"], defaultValue=0))
@@ -53,8 +50,7 @@ class FactorThresholdAbsences(SamplingAlgorithm):
         self.add_count_parameters()
         self.add_common_parameters()
         self.add_output()
-        self.addParameter(QgsProcessingParameterFileDestination(
-            P.OUTPUT_HTML, self.tr("Report"), self.tr("HTML files (*.html)"), optional=True))
+        self.add_report_outputs("Report", optional=True)
         self.addOutput(QgsProcessingOutputNumber(P.THRESHOLD_USED, self.tr("Threshold used")))
         self.addOutput(QgsProcessingOutputString(P.PRONE_SIDE_USED, self.tr("Prone side used")))
 
@@ -88,9 +84,7 @@ class FactorThresholdAbsences(SamplingAlgorithm):
         out = {P.OUTPUT: self.write_absences(parameters, context, crs, pres, res.x, res.y,
                                              "Threshold-corrected samples"),
                P.THRESHOLD_USED: res.threshold, P.PRONE_SIDE_USED: res.side}
-        html = self.parameterAsFileOutput(parameters, P.OUTPUT_HTML, context)
-        if html:
-            out[P.OUTPUT_HTML] = threshold_report(html, res)
+        out.update(self.optional_report(parameters, context, threshold_report, res))
         return out
 
     @staticmethod

@@ -1,12 +1,10 @@
 """hazard:mahalanobisabsences: absences where D^2 exceeds the chi-square critical value."""
 from qgis.core import (QgsProcessingParameterBoolean, QgsProcessingParameterEnum,
-                       QgsProcessingParameterFileDestination, QgsProcessingParameterNumber,
                        QgsProcessingParameterRasterDestination)
 
 from ...core.sampling import samplers as smp
 from ...core.sampling.mahalanobis import (MAHALANOBIS, mahalanobis_absences,
                                           mahalanobis_report)
-from .. import compat
 from .common import SamplingAlgorithm
 from ..styles import attach_style, critical_value, sampling_mask
 from .. import params as P
@@ -38,9 +36,7 @@ class MahalanobisAbsences(SamplingAlgorithm):
     def initAlgorithm(self, config=None):
         self.add_presence_parameter()
         self.add_factor_parameters()
-        self.addParameter(QgsProcessingParameterNumber(
-            P.ALPHA, self.tr("Significance level alpha"), compat.NUMBER_DOUBLE, 0.05,
-            minValue=1e-9, maxValue=0.5))
+        self.add_number(P.ALPHA, "Significance level alpha", 0.05, minValue=1e-9, maxValue=0.5)
         self.addParameter(QgsProcessingParameterEnum(
             P.DOF, self.tr("Degrees of freedom"), ["p - 1 (as published)", "p"], defaultValue=0))
         self.addParameter(QgsProcessingParameterBoolean(
@@ -53,8 +49,7 @@ class MahalanobisAbsences(SamplingAlgorithm):
             P.OUTPUT_D2, self.tr("Squared Mahalanobis distance D²"), optional=True))
         self.addParameter(QgsProcessingParameterRasterDestination(
             P.OUTPUT_MASK, self.tr("Sampling space (1: D² > critical value)"), optional=True))
-        self.addParameter(QgsProcessingParameterFileDestination(
-            P.OUTPUT_HTML, self.tr("Summary"), self.tr("HTML files (*.html)"), optional=True))
+        self.add_report_outputs("Summary", optional=True)
 
     def compute(self, parameters, context, feedback, fb):
         with self.factor_stack(parameters, context) as stack:
@@ -94,9 +89,8 @@ class MahalanobisAbsences(SamplingAlgorithm):
             attach_style(context, mask_path, sampling_mask(), "raster", "Sampling space",
                          role="support")
             out[P.OUTPUT_MASK] = mask_path
-        html = self.parameterAsFileOutput(parameters, P.OUTPUT_HTML, context)
-        if html:
-            out[P.OUTPUT_HTML] = mahalanobis_report(html, model, res, len(pres))
+        out.update(self.optional_report(parameters, context, mahalanobis_report, model, res,
+                                        len(pres)))
         feedback.pushInfo(f"Admissible pixels: {n_adm} of {n_valid} valid "
                           f"({100.0 * n_adm / max(1, n_valid):.1f} %); {len(ax)} absences drawn.")
         return out

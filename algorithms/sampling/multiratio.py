@@ -1,9 +1,8 @@
 """hazard:multiratioabsences: random absence sets for a list of ratios, each split."""
 import numpy as np
-from qgis.core import QgsProcessingParameterNumber, QgsProcessingParameterString
+from qgis.core import QgsProcessingParameterString
 
 from ...core.sampling import samplers as smp
-from .. import compat
 from .common import SamplingAlgorithm
 from .. import params as P
 
@@ -26,9 +25,7 @@ class MultiRatioAbsences(SamplingAlgorithm):
         self.add_factor_parameters()
         self.addParameter(QgsProcessingParameterString(
             P.RATIOS, self.tr("Ratios (presence:absence)"), "1:1, 1:5, 1:50, 1:100, 1:150, 1:200"))
-        self.addParameter(QgsProcessingParameterNumber(
-            P.TEST_SHARE, self.tr("Test share of each label"), compat.NUMBER_DOUBLE, 0.3,
-            minValue=0.0, maxValue=0.9))
+        self.add_number(P.TEST_SHARE, "Test share of each label", 0.3, minValue=0.0, maxValue=0.9)
         self.add_common_parameters(include_presences=False)
         self.add_output(text="Sample sets")
 

@@ -1,8 +1,6 @@
 """hazard:ocsvmabsences: absences a one-class SVM of the presence locations calls outliers."""
-from qgis.core import QgsProcessingParameterNumber
 
 from ...core.sampling import samplers as smp
-from .. import compat
 from .common import SamplingAlgorithm
 from .. import params as P
 
@@ -24,9 +22,7 @@ class OcsvmAbsences(SamplingAlgorithm):
     def initAlgorithm(self, config=None):
         self.add_presence_parameter()
         self.add_factor_parameters()
-        self.addParameter(QgsProcessingParameterNumber(
-            P.NU, self.tr("nu of the one-class SVM"), compat.NUMBER_DOUBLE, 0.1, minValue=0.001,
-            maxValue=1.0))
+        self.add_number(P.NU, "nu of the one-class SVM", 0.1, minValue=0.001, maxValue=1.0)
         self.add_count_parameters()
         self.add_common_parameters(min_distance=100.0)
         self.add_output()

@@ -1,9 +1,7 @@
 """hazard:slopeabsences: absences on gentle slopes (slope < threshold)."""
-from qgis.core import (QgsProcessingOutputString, QgsProcessingParameterMultipleLayers,
-                       QgsProcessingParameterNumber, QgsProcessingParameterRasterLayer)
+from qgis.core import QgsProcessingOutputString, QgsProcessingParameterRasterLayer
 
 from ...core.sampling import samplers as smp
-from .. import compat
 from .common import SamplingAlgorithm
 from .. import params as P
 
@@ -27,12 +25,9 @@ class SlopeAbsences(SamplingAlgorithm):
     def initAlgorithm(self, config=None):
         self.add_presence_parameter()
         self.addParameter(QgsProcessingParameterRasterLayer(P.SLOPE, self.tr("Slope raster")))
-        self.addParameter(QgsProcessingParameterNumber(
-            P.THRESHOLD, self.tr("Slope threshold (absences where slope < threshold)"),
-            compat.NUMBER_DOUBLE, 3.0))
-        self.addParameter(QgsProcessingParameterMultipleLayers(
-            P.FACTORS, self.tr("Other factor rasters (their nodata is avoided too)"),
-            compat.TYPE_RASTER, optional=True))
+        self.add_number(P.THRESHOLD, "Slope threshold (absences where slope < threshold)", 3.0)
+        self.add_factor_parameters(optional=True, grid=False, categorical=False,
+                                   text="Other factor rasters (their nodata is avoided too)")
         self.add_count_parameters()
         self.add_common_parameters()
         self.add_output()

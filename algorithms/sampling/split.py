@@ -1,8 +1,7 @@
 """hazard:splitinventory: an inventory -> a training part and a held-out part."""
 import numpy as np
 from qgis.core import (QgsProcessingException, QgsProcessingParameterEnum,
-                       QgsProcessingParameterFeatureSink, QgsProcessingParameterFeatureSource,
-                       QgsProcessingParameterNumber)
+                       QgsProcessingParameterFeatureSink, QgsProcessingParameterFeatureSource)
 
 from ...core.susceptibility.holdout import holdout_mask
 from .. import compat
@@ -44,15 +43,12 @@ class SplitInventory(HazardAlgorithm):
         self.addParameter(QgsProcessingParameterFeatureSource(
             P.INVENTORY, self.tr("Hazard inventory (points or polygons)"),
             [compat.TYPE_VECTOR_POINT, compat.TYPE_VECTOR_POLYGON]))
-        self.addParameter(QgsProcessingParameterNumber(
-            P.TEST_SHARE, self.tr("Share held out"), compat.NUMBER_DOUBLE, 0.3, minValue=0.05,
-            maxValue=0.9))
+        self.add_number(P.TEST_SHARE, "Share held out", 0.3, minValue=0.05, maxValue=0.9)
         self.addParameter(QgsProcessingParameterEnum(
             P.METHOD, self.tr("Hold out"), ["Random features", "Whole spatial blocks"],
             defaultValue=1))
-        self.addParameter(QgsProcessingParameterNumber(
-            P.BLOCK_SIZE, self.tr("Block size (map units, spatial blocks)"), compat.NUMBER_DOUBLE,
-            2000.0, minValue=0.0))
+        self.add_number(P.BLOCK_SIZE, "Block size (map units, spatial blocks)", 2000.0,
+                        minValue=0.0)
         self.add_seed_parameter()
         self.addParameter(QgsProcessingParameterFeatureSink(
             P.OUTPUT_TRAINING, self.tr("Training part")))

@@ -1,11 +1,9 @@
 """hazard:susceptibilityratioabsences: the absence ratio from an initial susceptibility map."""
-from qgis.core import (QgsProcessingParameterFileDestination, QgsProcessingParameterNumber,
-                       QgsProcessingParameterRasterDestination)
+from qgis.core import QgsProcessingParameterRasterDestination
 
 from ...core.sampling.susceptibility_ratio import (SUSCEPTIBILITY_RATIO,
                                                    susceptibility_ratio_absences,
                                                    susceptibility_ratio_report)
-from .. import compat
 from .common import SamplingAlgorithm
 from ..styles import attach_style, probability
 from .. import params as P
@@ -29,15 +27,13 @@ class SusceptibilityRatioAbsences(SamplingAlgorithm):
     def initAlgorithm(self, config=None):
         self.add_presence_parameter()
         self.add_factor_parameters()
-        self.addParameter(QgsProcessingParameterNumber(
-            P.TREES, self.tr("Trees of the initial random forest"), compat.NUMBER_INTEGER, 200,
-            minValue=10))
+        self.add_number(P.TREES, "Trees of the initial random forest", 200, minValue=10,
+                        integer=True)
         self.add_common_parameters()
         self.add_output()
         self.addParameter(QgsProcessingParameterRasterDestination(
             P.OUTPUT_MAP, self.tr("Initial susceptibility map")))
-        self.addParameter(QgsProcessingParameterFileDestination(
-            P.OUTPUT_HTML, self.tr("Report"), self.tr("HTML files (*.html)"), optional=True))
+        self.add_report_outputs("Report", optional=True)
 
     def compute(self, parameters, context, feedback, fb):
         map_path = self.parameterAsOutputLayer(parameters, P.OUTPUT_MAP, context)
@@ -58,7 +54,6 @@ class SusceptibilityRatioAbsences(SamplingAlgorithm):
         attach_style(context, map_path, probability(), "raster",
                      "Initial susceptibility", role="support")
         out = {P.OUTPUT: dest, P.OUTPUT_MAP: map_path}
-        html = self.parameterAsFileOutput(parameters, P.OUTPUT_HTML, context)
-        if html:
-            out[P.OUTPUT_HTML] = susceptibility_ratio_report(html, res, len(pres))
+        out.update(self.optional_report(parameters, context, susceptibility_ratio_report, res,
+                                        len(pres)))
         return out

@@ -5,6 +5,7 @@ from qgis.core import QgsProcessingException, QgsProcessingModelAlgorithm
 
 from ..base import PLUGIN_DIR, HazardAlgorithm, output_file_name
 from .. import compat, guard, loading
+from ..registry import algorithm_classes
 from .. import params as P
 
 WORKFLOWS = {
@@ -58,8 +59,7 @@ def _child_algorithm(alg_id):
     from qgis.core import QgsApplication
     provider, _, name = alg_id.partition(":")
     if provider == "hazard":
-        from ...provider import _algorithm_classes
-        for cls in _algorithm_classes():
+        for cls in algorithm_classes():
             if cls.NAME == name:
                 a = cls()
                 a.initAlgorithm()
@@ -68,8 +68,7 @@ def _child_algorithm(alg_id):
 
 
 def _steps_requires(model):
-    from ...provider import _algorithm_classes
-    classes = {cls.NAME: cls for cls in _algorithm_classes()}
+    classes = {cls.NAME: cls for cls in algorithm_classes()}
     needed = []
     for child in model.childAlgorithms().values():
         provider, _, name = child.algorithmId().partition(":")

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..stats.breaks import classify, natural_breaks, quantile_breaks
+from ..stats.breaks import classify, keep_share, natural_breaks, quantile_breaks
 from ..util.errors import InputError
 from .detectors import Strata, factor_from_stats, screen
 from ..stats.kernels import sums_by_codes, sums_by_limits
@@ -83,13 +83,13 @@ def make_plan(chunks, categorical, classes, method, seed, fb, workers=1, value_l
     so one pass suffices and the chunks can be summarised on ``workers`` threads with the same
     result."""
     p = len(categorical)
-    keep_p = min(1.0, EDGE_SAMPLE / max(1, getattr(chunks, "upper", EDGE_SAMPLE)))
+    share = keep_share(EDGE_SAMPLE, getattr(chunks, "upper", EDGE_SAMPLE))
     cont = [j for j in range(p) if not categorical[j]]
 
     def summarise(k, chunk):
         y, X, z = chunk
-        if keep_p < 1:  # the kept values of every continuous factor, gathered at once
-            kept = np.flatnonzero(np.random.default_rng([seed, k]).random(len(y)) < keep_p)
+        if share < 1:  # the kept values of every continuous factor, gathered at once
+            kept = np.flatnonzero(np.random.default_rng([seed, k]).random(len(y)) < share)
             rows_k = list(X[np.ix_(cont, kept)]) if cont else []
             zk = None if z is None else z[kept]
         else:

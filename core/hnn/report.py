@@ -128,6 +128,31 @@ def ablation_rows(names, evaluations):
     return rows
 
 
+def class_area_ranges(area, classes):
+    """{class: (smallest, largest) landslide area of its units}, NaN areas left out."""
+    area, classes = np.asarray(area, float), np.asarray(classes)
+    out = {}
+    for c in np.unique(classes):
+        a = area[(classes == c) & np.isfinite(area)]
+        if len(a):
+            out[int(c)] = (float(a.min()), float(a.max()))
+    return out
+
+
+def training_rows(ev, glm_auc, n_test, moran):
+    """The table of 'Train Hierarchical Neural Network' (metric, value): the test metrics
+    ``ev`` beside the GLM's AUC, the test units and Moran's I of occurrence."""
+    rows = [{"metric": "binary AUC (HNN)", "value": ev["binary_auc"]},
+            {"metric": "binary AUC (GLM)", "value": glm_auc},
+            {"metric": "macro one-vs-rest AUC", "value": ev["macro_ovr"]},
+            {"metric": "weighted one-vs-rest AUC", "value": ev["weighted_ovr"]},
+            {"metric": "weighted one-vs-one AUC", "value": ev["weighted_ovo"]}]
+    rows += [{"metric": f"class {c} one-vs-rest AUC", "value": a}
+             for c, a in ev["per_class"].items()]
+    return rows + [{"metric": "test units", "value": int(n_test)},
+                   {"metric": "Moran's I of occurrence", "value": moran["I"]}]
+
+
 def _table_report(path, title, rows, note, fig):
     rep = HtmlReport(title)
     rep.paragraph(note, note=True)

@@ -1,10 +1,11 @@
 """Rasters and vectors in and out, block by block: grids and aligned factor stacks, GeoTIFF
 writers, slope-unit (zonal) statistics, terrain derivatives, the one tile runner (local threads
-or Dask), the seeded sample study area and the one model-file format (.hsm, .hnn, .mhz).
+or Dask), the seeded sample study area, the one model-file format (.hsm, .hnn, .mhz) and a
+run's output files (swapped in when complete, undone when the run fails).
 
-Modules: modelfile, raster, synthetic, terrain, tiles, zonal.
+Modules: modelfile, outputs, raster, synthetic, terrain, tiles, zonal.
 """
-from . import modelfile, raster, synthetic, terrain, tiles, zonal  # noqa: F401
+from . import modelfile, outputs, raster, synthetic, terrain, tiles, zonal  # noqa: F401
 from .raster import (AlignedStack, AtomicOutput, BLOCK_BYTES, Band, DECODE_THREADS,
                      GTIFF_OPTIONS, Grid, NODATA, RasterWriter, Window, bands_of, check_valid,
                      decoding_threads, iter_windows, open_raster, read_window, safe_name,
@@ -24,7 +25,7 @@ __all__ = ['AlignedStack', 'AtomicOutput', 'BLOCK_BYTES', 'Band', 'CATEGORICAL',
            'NOISE_FACTORS', 'ORIGIN', 'RasterWriter', 'SIZE_COEF', 'Window', 'ZonalResult',
            'bands_of', 'check_valid', 'curvatures', 'd8_receivers', 'decoding_threads',
            'fill_depressions', 'flow_accumulation', 'fractal_field', 'generate_study_area',
-           'geometries_from_wkb', 'gradient', 'iter_windows', 'modelfile', 'open_raster',
+           'geometries_from_wkb', 'gradient', 'iter_windows', 'modelfile', 'open_raster', 'outputs',
            'ordered_results',
            'overlap_area', 'points_in_zones', 'polygon_areas', 'raster', 'rasterize_ids',
            'read_window', 'run_tiles', 'safe_name', 'same_crs', 'sample_at', 'slope_aspect',

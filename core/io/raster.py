@@ -229,6 +229,23 @@ def open_raster(path, name=None):
     return ds
 
 
+def band_min_max(path, band=1):
+    """(minimum, maximum) of a band of the raster ``path``: GDAL's exact values, nodata
+    skipped, no .aux.xml written; (0, 1) when the band has no valid pixel or cannot be read."""
+    try:
+        ds = gdal.Open(str(path))
+        if ds is None or not 1 <= band <= ds.RasterCount:
+            return 0.0, 1.0
+        lo, hi = ds.GetRasterBand(band).ComputeRasterMinMax(False)
+    except RuntimeError:  # every pixel nodata (GDAL with exceptions on)
+        return 0.0, 1.0
+    finally:
+        ds = None
+    if lo is None or hi is None:
+        return 0.0, 1.0
+    return float(lo), float(hi)
+
+
 @dataclass
 class Band:
     """One factor: a band of a raster file, with its name and kind."""

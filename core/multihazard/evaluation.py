@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..io.raster import AlignedStack, Band, Grid, open_raster, read_window
-from ..stats.breaks import classify, natural_breaks
+from ..stats.breaks import BreakSample, classify, natural_breaks
 from ..util.errors import InputError
 from ..util.progress import as_feedback
 from ..util.report import HtmlReport, figure
@@ -40,12 +40,11 @@ def level_edges(maps, sample=1_000_000, seed=0, feedback=None):
     grid = _check_same_grid({f"{m} {h}": p for (m, h), p in flat.items()})
     ds = {k: open_raster(p) for k, p in flat.items()}
     wins = list(iter_windows(grid, len(flat)))
-    rng = np.random.default_rng(seed)
-    keep_p = min(1.0, sample / max(1, grid.xsize * grid.ysize))
+    sampler = BreakSample(sample, grid.xsize * grid.ysize, seed)
     kept = {k: [] for k in flat}
     for k, win in enumerate(wins):
         fb.check()
-        pick = rng.random((win.rows, win.cols)) < keep_p
+        pick = sampler.pick((win.rows, win.cols))
         for key, d in ds.items():
             a = read_window(d, win)
             kept[key].append(a[pick & ~np.isnan(a)])

@@ -10,7 +10,7 @@ import numpy as np
 
 from .bivariate import LEVELS, bivariate_codes
 from .tiling import edge_weights, tiles
-from ..stats.breaks import classify, natural_breaks
+from ..stats.breaks import BreakSample, classify, natural_breaks
 from ..util.errors import InputError
 from .training import HAZARDS, MODELS
 from ..util.progress import as_feedback
@@ -231,8 +231,7 @@ def map_multihazard(predictor, bands, grid, zone_band, zone_names, outputs, biva
         raise InputError("Choose at least one output.", "OUTPUTS")
     try:
         plan, n_tiles = tile_plan(grid, size, overlap, band_px)
-        rng = np.random.default_rng(seed)
-        keep_p = min(1.0, sample / max(1, grid.xsize * grid.ysize))
+        sampler = BreakSample(sample, grid.xsize * grid.ysize, seed)
         kept = {h: [] for h in HAZARDS}
         n_valid = [0]
 
@@ -245,7 +244,7 @@ def map_multihazard(predictor, bands, grid, zone_band, zone_names, outputs, biva
             b = merged[f"{bivariate_model}_{HAZARDS[1]}"]
             ok = ~np.isnan(a) & ~np.isnan(b)
             n_valid[0] += int(ok.sum())
-            pick = ok & (rng.random(a.shape) < keep_p)
+            pick = ok & sampler.pick(a.shape)
             kept[HAZARDS[0]].append(a[pick].astype(float))
             kept[HAZARDS[1]].append(b[pick].astype(float))
 

@@ -239,3 +239,18 @@ def split_held_out(inventories, share, seed=0, block_size=2000.0):
         train[name] = (x[~m], y[~m])
         held[name] = (x[m], y[m])
     return train, held
+
+
+def samples_memory(inventories, kde_ratio, absence_ratio):
+    """Refuse (InputError naming ABSENCE_RATIO or KDE_RATIO), before any is drawn, samples
+    that would not fit in memory: the presences of ``inventories`` ({hazard: (x, y) or None})
+    with their synthetic presences by ``kde_ratio`` and absences by ``absence_ratio``; else a
+    sentence with their memory."""
+    from ..util import memory
+    n_pres = sum(len(v[0]) for v in inventories.values() if v is not None)
+    n_all = int(n_pres * (1 + kde_ratio) * (1 + absence_ratio))
+    param = "ABSENCE_RATIO" if absence_ratio >= kde_ratio else "KDE_RATIO"
+    return memory.require(n_all * smp.BYTES_PER_ABSENCE + smp.DRAW_MASK_BYTES,
+                          f"Drawing {n_all:,} samples", param,
+                          "lower the absences per presence [ABSENCE_RATIO] or the synthetic "
+                          "presences per training presence [KDE_RATIO]")

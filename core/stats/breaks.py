@@ -61,6 +61,39 @@ def natural_breaks(values, k, sample=100_000, seed=0):
     return np.unique(np.asarray(ends[:-1], float))
 
 
+def keep_share(size, total):
+    """The probability with which each of ``total`` values is kept so that about ``size`` are
+    (1: all of them when there are no more)."""
+    return min(1.0, size / max(1, total))
+
+
+class BreakSample:
+    """The seeded sample of a raster's values that class breaks are computed from, taken in
+    one pass over its windows: each of the ``total`` values (the grid's pixels) is kept with
+    probability :func:`keep_share` (``size``, ``total``), drawn by one generator seeded with
+    ``seed`` window after window in order, so that the same windows in the same order give the
+    same sample, whoever computed them."""
+
+    def __init__(self, size, total, seed=0):
+        self.size = size
+        self.share = keep_share(size, total)
+        self.rng = np.random.default_rng(seed)
+
+    def pick(self, shape):
+        """Where the values of the next window (of ``shape``) are kept: a boolean mask."""
+        return self.rng.random(shape) < self.share
+
+    def take(self, values):
+        """The kept values of the next 1-D array of values."""
+        return values[self.pick(values.size)]
+
+    def at_most(self, values):
+        """``values`` cut to ``size`` by a seeded choice when there are more of them."""
+        if values.size > self.size:
+            return self.rng.choice(values, self.size, replace=False)
+        return values
+
+
 def classify(values, limits):
     """Class codes 0..len(limits) (value <= limit goes low); NaN -> -1."""
     v = np.asarray(values, float)

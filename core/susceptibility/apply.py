@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..stats.breaks import CLASS_NAMES, class_names, classify  # noqa: F401 (CLASS_NAMES: API)
+from ..stats.breaks import BreakSample
 from ..util.progress import as_feedback
 from ..io.raster import Grid, RasterWriter, iter_windows, open_raster, read_window
 from ..io.tiles import run_tiles
@@ -77,8 +78,7 @@ def apply_to_raster(stack, predict, path, workers=1, scheduler=None, feedback=No
     one read of the factors serves every output. Returns (valid pixels, seeded sample of the
     first output's values)."""
     fb = as_feedback(feedback)
-    rng = np.random.default_rng(seed)
-    keep_p = min(1.0, sample / max(1, stack.grid.xsize * stack.grid.ysize))
+    sampler = BreakSample(sample, stack.grid.xsize * stack.grid.ysize, seed)
     wins = list(stack.windows())
     kept, n_valid = [], 0
     paths = [path] if isinstance(path, (str, bytes)) or not hasattr(path, "__len__") \
@@ -94,7 +94,7 @@ def apply_to_raster(stack, predict, path, workers=1, scheduler=None, feedback=No
         valid = out[0][~np.isnan(out[0])].astype(float)
         n_valid += valid.size
         if valid.size:
-            kept.append(valid[rng.random(valid.size) < keep_p])
+            kept.append(sampler.take(valid))
         for w, band in zip(writers, out):
             w.write(win, band)
         fb.report((k + 1) / len(wins))
@@ -108,9 +108,7 @@ def apply_to_raster(stack, predict, path, workers=1, scheduler=None, feedback=No
         for w in writers:
             w.close()
     values = np.concatenate(kept) if kept else np.empty(0)
-    if values.size > sample:
-        values = rng.choice(values, sample, replace=False)
-    return n_valid, values
+    return n_valid, sampler.at_most(values)
 
 
 def write_classes(prob_path, limits, out_path, feedback=None):

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..stats import metrics as mt
-from ..stats.breaks import class_names, classify, natural_breaks
+from ..stats.breaks import BreakSample, class_names, classify, natural_breaks
 from ..util.errors import InputError
 from ..util.progress import as_feedback
 from ..io.raster import sample_at
@@ -18,8 +18,7 @@ def map_statistics(stack, band=0, class_limits=None, feedback=None, sample=1_000
     count of each class (natural breaks of a seeded sample when ``class_limits`` is None) and
     the limits used."""
     fb = as_feedback(feedback)
-    rng = np.random.default_rng(seed)
-    keep_p = min(1.0, sample / max(1, stack.grid.xsize * stack.grid.ysize))
+    sampler = BreakSample(sample, stack.grid.xsize * stack.grid.ysize, seed)
     n = s1 = s2 = 0.0
     lo, hi = np.inf, -np.inf
     hist = np.zeros(len(HIST_BINS) - 1, np.int64)
@@ -35,7 +34,7 @@ def map_statistics(stack, band=0, class_limits=None, feedback=None, sample=1_000
         if v.size:
             lo, hi = min(lo, float(v.min())), max(hi, float(v.max()))
         hist += np.histogram(np.clip(v, 0, 1), HIST_BINS)[0]
-        kept.append(v[rng.random(v.size) < keep_p])
+        kept.append(sampler.take(v))
         fb.report(0.5 * (k + 1) / len(wins))
     if n == 0:
         raise InputError("The susceptibility map holds no valid pixel.", "PROBABILITY")
@@ -173,8 +172,7 @@ def frequency_ratio_table(stack, presences_xy, classes=5, aspect=(), feedback=No
     in ``aspect``), pixels, hazards, %area E, %hazard F, FR = F/E, RF and the factor's maximum
     FR. Returns (rows, plan) where plan[name] = ("breaks"|"values"|"aspect", limits/values)."""
     fb = as_feedback(feedback)
-    rng = np.random.default_rng(seed)
-    keep_p = min(1.0, sample / max(1, stack.grid.xsize * stack.grid.ysize))
+    sampler = BreakSample(sample, stack.grid.xsize * stack.grid.ysize, seed)
     nb = len(stack)
     wins = list(stack.windows())
     samples = [[] for _ in range(nb)]
@@ -183,7 +181,7 @@ def frequency_ratio_table(stack, presences_xy, classes=5, aspect=(), feedback=No
         fb.check()
         d = stack.read(win)
         ok = ~np.isnan(d[0])
-        keep = ok & (rng.random(ok.shape) < keep_p)
+        keep = ok & sampler.pick(ok.shape)
         for j in range(nb):
             if stack.categorical[j]:
                 values[j].update(np.unique(d[j][ok]).tolist())

@@ -2,7 +2,8 @@
 package sets and their installer, the TensorFlow worker process, provenance, HTML reports.
 
 Modules: deps, errors, installer, locks, memory (memory needed against available, before the
-work), progress, provenance, report, schema (typed JSON records), worker.
+work), progress, provenance, report, schema (typed JSON records), signals (SIGTERM and SIGINT
+unwind a run), worker.
 """
 from . import errors, memory, progress, schema  # noqa: F401  (the others by path: they need io)
 from .errors import (Cancelled, DependencyError, HazardError, InputError)  # noqa: F401

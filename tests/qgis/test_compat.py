@@ -167,11 +167,11 @@ def test_feature_sink_fast_insert(qgis_app):
 
 def test_static_property_type(qgis_app):
     """The provenance of a parameter given as a QgsProperty: its value when static, else its
-    expression (base._plain, through compat.PROPERTY_STATIC)."""
+    expression (guard.plain, through compat.PROPERTY_STATIC)."""
     from qgis.core import QgsProcessingContext, QgsProperty
 
     from hazard_susceptibility.algorithms import compat
-    from hazard_susceptibility.algorithms.base import _plain
+    from hazard_susceptibility.algorithms.guard import plain as _plain
     assert QgsProperty.fromValue(5).propertyType() == compat.PROPERTY_STATIC
     assert QgsProperty.fromExpression("1 + 1").propertyType() != compat.PROPERTY_STATIC
     assert _plain(QgsProperty.fromValue(5), QgsProcessingContext()) == 5

@@ -59,3 +59,22 @@ def test_units_are_checked_and_the_held_out_share_is_stratified():
     assert np.bincount(classes[test]).tolist() == [12, 6, 2]
     assert (np.diff(test) > 0).all()
     assert held_out_units(classes, 0.2, seed=4).tolist() == test.tolist()
+
+
+def test_class_area_ranges_and_the_training_table():
+    import numpy as np
+    area = np.array([0.0, 120.0, 80.0, np.nan, 5000.0, 700.0])
+    classes = np.array([0, 1, 1, 1, 2, 2])
+    # each class's smallest and largest area, the NaN of a class-1 unit left out
+    assert rp.class_area_ranges(area, classes) == {0: (0.0, 0.0), 1: (80.0, 120.0),
+                                                   2: (700.0, 5000.0)}
+    assert rp.class_area_ranges(np.array([np.nan]), np.array([3])) == {}
+    ev = dict(_ev(0.9, {"0": 0.8, "1": 0.7}), weighted_ovr=0.75)
+    rows = rp.training_rows(ev, 0.85, 40, {"I": 0.12})
+    table = {r["metric"]: r["value"] for r in rows}
+    assert table == {"binary AUC (HNN)": 0.9, "binary AUC (GLM)": 0.85,
+                     "macro one-vs-rest AUC": 0.7, "weighted one-vs-rest AUC": 0.75,
+                     "weighted one-vs-one AUC": 0.6, "class 0 one-vs-rest AUC": 0.8,
+                     "class 1 one-vs-rest AUC": 0.7, "test units": 40,
+                     "Moran's I of occurrence": 0.12}
+    assert len(rows) == len(table)

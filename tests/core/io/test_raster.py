@@ -1,3 +1,5 @@
+import os
+
 import numpy as np
 import pytest
 from osgeo import gdal
@@ -116,3 +118,21 @@ def test_complex_raster_is_rejected(tmp_path):
                      dtype=gdal.GDT_CFloat32)
     with pytest.raises(InputError, match="complex"):
         bands_of(p, "c")
+
+
+def test_band_min_max_skips_nodata_and_writes_no_sidecar(tmp_path):
+    from hazard_susceptibility.core.io.raster import band_min_max
+    path = str(tmp_path / "r.tif")
+    ds = gdal.GetDriverByName("GTiff").Create(path, 4, 3, 2, gdal.GDT_Float32)
+    ds.SetGeoTransform((0, 1, 0, 3, 0, -1))
+    a = np.arange(12, dtype=np.float32).reshape(3, 4) - 2.5
+    a[0, 0] = -9999  # nodata, below every value
+    for b in (1, 2):
+        ds.GetRasterBand(b).SetNoDataValue(-9999)
+    ds.GetRasterBand(1).WriteArray(a)
+    ds.GetRasterBand(2).WriteArray(np.full((3, 4), -9999, np.float32))
+    ds = None
+    assert band_min_max(path, 1) == (float(a[a > -9999].min()), 8.5)
+    assert band_min_max(path, 2) == (0.0, 1.0)  # no valid pixel
+    assert band_min_max(path, 3) == (0.0, 1.0)  # no such band
+    assert not os.path.exists(path + ".aux.xml")

@@ -175,3 +175,21 @@ def test_split_three_is_stratified_by_zone_and_label():
             assert (s[sel] == "train").sum() == round(0.8 * n)
             assert (s[sel] == "val").sum() == round(0.1 * n)
     assert (split_three(labels, zones, seed=0) == s).all()
+
+
+def test_the_samples_memory_is_checked_before_drawing(monkeypatch):
+    from hazard_susceptibility.core.multihazard import samples
+    from hazard_susceptibility.core.sampling.samplers import BYTES_PER_ABSENCE, DRAW_MASK_BYTES
+    from hazard_susceptibility.core.util import memory
+    inv = {"flood": (np.zeros(10), np.zeros(10)), "landslide": (np.zeros(30), np.zeros(30))}
+    # 40 presences, 1.5 synthetic each, 3 absences per point: 40 x 2.5 x 4 = 400 samples
+    need = 400 * BYTES_PER_ABSENCE + DRAW_MASK_BYTES
+    monkeypatch.setattr(memory, "available", lambda: 10 * need)
+    assert "Drawing 400 samples" in samples.samples_memory(inv, 1.5, 3.0)
+    monkeypatch.setattr(memory, "available", lambda: need // 2)
+    with pytest.raises(InputError) as e:
+        samples.samples_memory(inv, 1.5, 3.0)
+    assert e.value.input_name == "ABSENCE_RATIO"
+    with pytest.raises(InputError) as e:
+        samples.samples_memory(dict(inv, flood=None), 9.0, 0.5)
+    assert e.value.input_name == "KDE_RATIO"
