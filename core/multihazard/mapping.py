@@ -306,7 +306,7 @@ def map_bundle(bundle_path, bands, grid, zone_band, zone_names, outputs, bivaria
     smaller than the tile or zones of which none is the bundle's, and writes every file under a
     temporary name, moved into place only when all are complete."""
     import contextlib
-    from ..io.raster import AtomicOutput
+    from ..util.partial import AtomicOutput
     from .training import Predictor
     if overlap >= size:
         raise InputError(f"The overlap ({overlap} px) must be smaller than the tile size ({size} "

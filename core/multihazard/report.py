@@ -1,7 +1,8 @@
 """HTML reports of the multi-hazard models."""
 import numpy as np
 
-from ..util.report import HtmlReport, calibration_section, figure
+from ..stats.report import calibration_section
+from ..util.report import HtmlReport, figure
 from .training import HAZARDS, METRICS, MODELS
 
 

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..io.raster import AtomicOutput, RasterWriter
+from ..io.raster import RasterWriter
+from ..util.partial import AtomicOutput
 from ..util.progress import as_feedback
 from ..util.report import HtmlReport, figure
 from .samplers import Admissible, draw, mahalanobis_d2

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..io.raster import AtomicOutput
+from ..util.partial import AtomicOutput
 from ..stats.breaks import CLASS_NAMES, classify, gvf, natural_breaks
 from ..util.deps import require
 from ..util.errors import InputError

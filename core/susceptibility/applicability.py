@@ -246,7 +246,8 @@ def applicability_map(app, manifest, bands, di_path, aoa_path=None, workers=1, s
     its training grid), block by block on the tile runner, and the AOA mask when
     ``aoa_path`` is given. Files are written under temporary names and moved into place only
     when complete."""
-    from ..io.raster import AlignedStack, AtomicOutput
+    from ..io.raster import AlignedStack
+    from ..util.partial import AtomicOutput
     from ..util.progress import as_feedback
     from .apply import apply_to_raster, model_bands
     fb = as_feedback(feedback)

@@ -242,7 +242,8 @@ def write_fr_index(stack, rows, plan, path, feedback=None):
     """The FR index raster: the sum over the factors of the frequency ratio of the class each
     pixel falls in (``rows``, ``plan`` from :func:`frequency_ratio_table`); written block by
     block, NaN where the first factor has no value."""
-    from ..io.raster import AtomicOutput, RasterWriter
+    from ..io.raster import RasterWriter
+    from ..util.partial import AtomicOutput
     fb = as_feedback(feedback)
     lookup = {}
     for r in rows:
@@ -384,7 +385,7 @@ def map_evaluation_report(path, name, m, scai, stats, roc, how, sources=None, in
         rep.table(extra["class_uncertainty"], ["class", "pixels", "mean_uncertainty"],
                   left=("class",))
     if "samples" in stats:
-        from ..util.report import calibration_section
+        from ..stats.report import calibration_section
         groups = {name: stats["samples"]}
         if independent is not None:
             groups[f"{name} (independent inventory)"] = independent["samples"]

@@ -12,7 +12,8 @@ from .estimators import (Encoding, block_folds, check_training_data, column_impo
                          group_folds, importance, make_estimator, random_split, save_model,
                          shap_values)
 from ..util.progress import as_feedback
-from ..util.report import HtmlReport, calibration_section, figure
+from ..stats.report import calibration_section
+from ..util.report import HtmlReport, figure
 
 
 # numpy 2 deprecates trapz for trapezoid, which numpy 1.24 (Debian 12) does not have
