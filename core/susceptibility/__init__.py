@@ -7,12 +7,12 @@ Modules: apply, comparison, estimators, evaluation, holdout, screening, training
 """
 from . import (apply, comparison, estimators, evaluation, holdout, screening,  # noqa: F401
                training)
-from .holdout import Independent, holdout_mask, on_pixels, same_rows, score  # noqa: F401
+from .holdout import (Independent, block_folds, group_folds, holdout_mask, on_pixels,
+                      random_split, same_rows, score)  # noqa: F401
 from .screening import VIF_COLUMNS, Screening, screen_factors, screening_report  # noqa: F401
-from .estimators import (DEFAULTS, Encoding, EstimatorSpec, KINDS, ModelManifest, block_folds,
-                         check_training_data, group_folds, importance, load_model,
-                         make_estimator, random_split, save_model, shap_values,
-                         versions)  # noqa: F401
+from .estimators import (DEFAULTS, Encoding, EstimatorSpec, KINDS, ModelManifest,
+                         check_training_data, importance, load_model, make_estimator,
+                         save_model, shap_values, versions)  # noqa: F401
 from .training import (METRIC_COLS, TrainResult, metric_rows, report, save, train)  # noqa: F401
 from .apply import (CLASS_NAMES, MapResult, apply_to_raster, class_counts, map_model,
                     match_factors, write_classes)  # noqa: F401

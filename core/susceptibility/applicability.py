@@ -155,7 +155,7 @@ def assign_folds(x, y, n, k, seed, block_size=None):
     """Cross-validation folds for the AOA when the model was not validated by k-fold: whole
     square blocks of ``block_size`` (as the model's spatial k-fold would) when they number at
     least k, else random folds. Returns (folds, how)."""
-    from .estimators import block_folds
+    from .holdout import block_folds
     if block_size and x is not None:
         try:
             return block_folds(x, y, block_size, k, seed), \

@@ -8,9 +8,9 @@ import numpy as np
 from ..stats import metrics as mt
 from ..util.errors import InputError
 from .applicability import assign_folds
-from .estimators import (Encoding, block_folds, check_training_data, column_importance,
-                         group_folds, importance, make_estimator, random_split, save_model,
-                         shap_values)
+from .estimators import (Encoding, check_training_data, column_importance, importance,
+                         make_estimator, save_model, shap_values)
+from .holdout import block_folds, group_folds, random_split
 from ..util.progress import as_feedback
 from ..stats.report import calibration_section
 from ..util.report import HtmlReport, figure
