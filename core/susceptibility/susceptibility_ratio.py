@@ -1,7 +1,10 @@
 """The absence ratio from an initial susceptibility map (Li & Tian 2025, scenario 2; METHODS.md
 section 1.5): a random forest on the presences and as many random absences maps an initial
 susceptibility; its 5 natural-breaks classes give r = area(very low) / area(very high), and
-r x presences absences are drawn."""
+r x presences absences are drawn.
+
+A sampler that fits and maps a model first: it lives with the models, and draws with
+core.sampling's tools."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -14,8 +17,9 @@ from ..util.deps import require
 from ..util.errors import InputError
 from ..util.progress import as_feedback
 from ..util.report import HtmlReport, figure
-from ..susceptibility.estimators import check_forest
-from .samplers import Admissible, absence_count, draw, sample_at
+from ..sampling.samplers import Admissible, absence_count, draw, sample_at
+from .apply import apply_to_raster, class_counts
+from .estimators import check_forest
 
 
 @dataclass
@@ -34,7 +38,6 @@ def susceptibility_ratio_absences(stack, presences, rng, map_path, trees=100, se
     """Write the initial map to ``map_path`` (only once the absences are drawn) and draw the
     absences; seeded throughout. Raises when the map has too few distinct values for 5 classes
     or an empty 'very high' class."""
-    from ..susceptibility.apply import apply_to_raster, class_counts
     require("sklearn")
     from sklearn.ensemble import RandomForestClassifier
     fb = as_feedback(feedback)
