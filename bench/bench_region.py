@@ -148,6 +148,7 @@ def chain(folder, truth, mem, pixels=PIXELS):
     import numpy as np
     from hazard_susceptibility.core.io.raster import AlignedStack, Band, Grid, sample_at
     from hazard_susceptibility.core.multihazard import evaluation as mh_eval
+    from hazard_susceptibility.core.multihazard import report as mh_report
     from hazard_susceptibility.core.multihazard import jobs, mapping
     from hazard_susceptibility.core.multihazard.blocks import zone_feature_selection
     from hazard_susceptibility.core.multihazard.samples import (
@@ -201,7 +202,7 @@ def chain(folder, truth, mem, pixels=PIXELS):
     ev = st.run("evaluation", lambda: mh_eval.evaluate(
         maps, biv, {f"{h} inventory": v for h, v in inv.items()},
         {"logdet": outputs["logdet"], "rho": outputs["rho"]}, (zone_band, zone_names)))
-    mh_eval.evaluation_report(os.path.join(out, "evaluation.html"), ev)
+    mh_report.evaluation_report(os.path.join(out, "evaluation.html"), ev)
     macro = [r for r in result["metrics"] if r["zone"] == "macro"]
     for r in macro:
         print(f"  test AUC {r['hazard']:9s} {r['model']:3s} {r['auc']:.3f}")

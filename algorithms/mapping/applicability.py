@@ -10,6 +10,7 @@ from qgis.core import (QgsProcessingException, QgsProcessingOutputNumber,
 
 from ...core.susceptibility import applicability as aoa
 from ...core.susceptibility import estimators as models
+from ...core.susceptibility.report import applicability_report
 from .. import compat
 from ..base import HazardAlgorithm
 from ..features import numbers, write_with_columns
@@ -113,8 +114,8 @@ class Applicability(HazardAlgorithm):
                           f"({res.outside:,} of {res.inside + res.outside:,})")
         html = self.parameterAsFileOutput(parameters, P.OUTPUT_HTML, context)
         if html:
-            aoa.applicability_report(html, app, res, os.path.basename(path),
-                                     units=getattr(man, "mode", "fields") == "fields")
+            applicability_report(html, app, res, os.path.basename(path),
+                                 units=getattr(man, "mode", "fields") == "fields")
             out[P.OUTPUT_HTML] = html
         out.update({P.THRESHOLD_USED: app.threshold, P.OUTSIDE_SHARE: share})
         return out

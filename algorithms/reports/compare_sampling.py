@@ -8,8 +8,8 @@ from qgis.core import (QgsCoordinateReferenceSystem, QgsProcessingException,
                        QgsProcessingParameterMultipleLayers, QgsProcessingParameterNumber,
                        QgsProcessingParameterString, QgsVectorLayer)
 
-from ...core.susceptibility.comparison import (Scenario, compare_scenarios, comparison_report,
-                                               safe_name)
+from ...core.susceptibility.comparison import Scenario, compare_scenarios, safe_name
+from ...core.susceptibility.report import comparison_report
 from .. import compat
 from ..base import HazardAlgorithm
 from ..report_common import add_independent_parameters, independent_xy

@@ -4,7 +4,8 @@ from qgis.core import (QgsProcessingParameterBoolean, QgsProcessingParameterEnum
                        QgsProcessingParameterRasterDestination)
 
 from ...core.sampling import samplers as smp
-from ...core.sampling.mahalanobis import mahalanobis_absences, mahalanobis_report
+from ...core.sampling.mahalanobis import mahalanobis_absences
+from ...core.sampling.report import mahalanobis_report
 from .. import compat
 from .common import SamplingAlgorithm
 from ..styles import attach_style, critical_value, sampling_mask

@@ -2,8 +2,8 @@
 from qgis.core import (QgsProcessingParameterFileDestination, QgsProcessingParameterNumber,
                        QgsProcessingParameterRasterDestination)
 
-from ...core.susceptibility.susceptibility_ratio import (susceptibility_ratio_absences,
-                                                         susceptibility_ratio_report)
+from ...core.susceptibility.report import susceptibility_ratio_report
+from ...core.susceptibility.susceptibility_ratio import susceptibility_ratio_absences
 from .. import compat
 from .common import SamplingAlgorithm
 from ..styles import attach_style, probability

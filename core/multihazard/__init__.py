@@ -14,15 +14,15 @@ from .blocks import (BetaCalibration, GELU_C, LEVELS, LF_SPACE, LN_EPSILON, biva
                      pearson_screen, shap_shares, split_three, tiles, train_early_fusion,
                      train_late_fusion, uncertainty_and_correlation,  # noqa: F401
                      zone_feature_selection)
-from .report import (feature_selection_columns, feature_selection_report,
-                     training_report)  # noqa: F401
+from .report import (density_heatmaps, evaluation_report, feature_selection_columns,
+                     feature_selection_report, training_report)  # noqa: F401
 from .training import (ALL, BundleManifest, HAZARDS, METRICS, MODELS, ModelSet, ModelSetSpec,
                        Predictor, TrainResult, bundle_manifest, joint_labels, read_manifest,
                        save_bundle, scores, train, train_gate)  # noqa: F401
 from .mapping import (BIVARIATE_NODATA, PRODUCTS, bivariate_legend, check_bundle,
                       map_multihazard, predict_tile, tile_plan, write_bivariate)  # noqa: F401
-from .evaluation import (MhEvaluation, density_heatmaps, evaluate, evaluation_report,
-                         jaccard_high, mh_density, zonal_means)  # noqa: F401
+from .evaluation import (MhEvaluation, evaluate, jaccard_high, mh_density,
+                         zonal_means)  # noqa: F401
 __all__ = ['ALL', 'BIVARIATE_NODATA', 'BetaCalibration', 'BundleManifest', 'GELU_C', 'HAZARDS',
            'HAZARD_INPUTS', 'LEVELS', 'LF_SPACE', 'LN_EPSILON', 'METRICS', 'MODELS',
            'MhEvaluation', 'ModelSet', 'ModelSetSpec', 'PRODUCTS', 'Predictor', 'TrainResult',

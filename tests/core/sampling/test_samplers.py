@@ -193,8 +193,8 @@ def test_shap_threshold_recovers_the_generators_ndvi_step(sample_area):
 
 def test_mahalanobis_rasters_match_scipy_and_a_failed_draw_leaves_nothing(stack, tmp_path):
     from osgeo import gdal
-    from hazard_susceptibility.core.sampling.mahalanobis import (
-        D2_BINS, mahalanobis_absences, mahalanobis_report)
+    from hazard_susceptibility.core.sampling.mahalanobis import D2_BINS, mahalanobis_absences
+    from hazard_susceptibility.core.sampling.report import mahalanobis_report
     pres = _presences(stack)
     model = smp.mahalanobis_model(pres.values[:, :2], ["a", "b"])
     d2p, mkp = str(tmp_path / "d2.tif"), str(tmp_path / "mask.tif")
@@ -233,8 +233,8 @@ def test_threshold_correction_moves_absences_off_the_prone_side(tmp_path):
     """Presences only where factor f > 0.7 (the truth): the SHAP-derived threshold falls
     between the presences' and most absences' values, the prone side is 'above', and after the
     correction no absence is above the threshold while the kept ones stay where they were."""
-    from hazard_susceptibility.core.sampling.threshold import (threshold_correction,
-                                                               threshold_report)
+    from hazard_susceptibility.core.sampling.report import threshold_report
+    from hazard_susceptibility.core.sampling.threshold import threshold_correction
     rng = np.random.default_rng(0)
     f = np.tile(np.linspace(0, 1, 100), (80, 1))
     g = rng.random((80, 100))
@@ -270,7 +270,8 @@ def test_threshold_correction_moves_absences_off_the_prone_side(tmp_path):
 def test_the_d2_histogram_axis_spans_the_filled_bins():
     """Its log axis had started at 1e-17 (a bar from 0): it now spans the filled bins and the
     critical value."""
-    from hazard_susceptibility.core.sampling.mahalanobis import D2_BINS, d2_histogram
+    from hazard_susceptibility.core.sampling.mahalanobis import D2_BINS
+    from hazard_susceptibility.core.sampling.report import d2_histogram
     hist = np.zeros(len(D2_BINS) - 1, np.int64)
     hist[[0, 40, 90]] = [5, 100, 7]  # the first bin (from 0), ~1, ~100
     fig = d2_histogram(hist, 7.81)

@@ -5,8 +5,9 @@ import pytest
 
 from hazard_susceptibility.core.io.raster import AlignedStack, Band, Grid
 from hazard_susceptibility.core.sampling import samplers as smp
+from hazard_susceptibility.core.susceptibility.report import susceptibility_ratio_report
 from hazard_susceptibility.core.susceptibility.susceptibility_ratio import (
-    susceptibility_ratio_absences, susceptibility_ratio_report)
+    susceptibility_ratio_absences)
 from tests.helpers import write_raster
 
 X0, Y0 = 700000.0, 9500000.0
