@@ -20,7 +20,7 @@ landslide inventories from known processes. The chain, with the Processing algor
 6. evaluation: Jaccard of H+VH masks, MH density, class shares and zonal means
    (core.multihazard.evaluation.evaluate) and its report;
 7. (not timed) the maps' fidelity to the processes the region was drawn from
-   (core.stats.fidelity.region_fidelity): Spearman with the true logit, AUC against Bernoulli
+   (core.io.region.region_fidelity): Spearman with the true logit, AUC against Bernoulli
    draws from the true probability beside the truth's own, zone-seam ratios.
 
 Environment: ``BENCH_REGION_PIXELS`` (default 160000000), ``BENCH_REGION_WORKERS`` (default 2),
@@ -148,6 +148,7 @@ def chain(folder, truth, mem, pixels=PIXELS):
     import numpy as np
     from hazard_susceptibility.core.io.raster import AlignedStack, Band, Grid, sample_at
     from hazard_susceptibility.core.multihazard import evaluation as mh_eval
+    from hazard_susceptibility.core.multihazard import report as mh_report
     from hazard_susceptibility.core.multihazard import jobs, mapping
     from hazard_susceptibility.core.multihazard.selection import zone_feature_selection
     from hazard_susceptibility.core.multihazard.samples import (
@@ -201,7 +202,7 @@ def chain(folder, truth, mem, pixels=PIXELS):
     ev = st.run("evaluation", lambda: mh_eval.evaluate(
         maps, biv, {f"{h} inventory": v for h, v in inv.items()},
         {"logdet": outputs["logdet"], "rho": outputs["rho"]}, (zone_band, zone_names)))
-    mh_eval.evaluation_report(os.path.join(out, "evaluation.html"), ev)
+    mh_report.evaluation_report(os.path.join(out, "evaluation.html"), ev)
     macro = [r for r in result["metrics"] if r["zone"] == "macro"]
     for r in macro:
         print(f"  test AUC {r['hazard']:9s} {r['model']:3s} {r['auc']:.3f}")
@@ -209,9 +210,10 @@ def chain(folder, truth, mem, pixels=PIXELS):
         print(f"  Jaccard {r['hazard']} {r['pair']}: {r['jaccard']:.3f}")
     print(f"  {summary['valid_pixels']:,} pixels mapped in {summary['tiles']} tiles of {TILE} px")
     # fidelity to the processes the region was drawn from (not timed: a check, not a stage)
+    from hazard_susceptibility.core.io.region import region_fidelity
     from hazard_susceptibility.core.stats import fidelity as F
-    fid = F.region_fidelity([(f"{m.upper()} {h}", h, p) for m, d in maps.items()
-                             for h, p in d.items()], folder)
+    fid = region_fidelity([(f"{m.upper()} {h}", h, p) for m, d in maps.items()
+                           for h, p in d.items()], folder)
     F.write_csv(os.path.join(out, "fidelity.csv"), fid)
     print("fidelity to the region's truth (Spearman with the true logit at 2 million seeded "
           "pixels; AUC on 200,000 Bernoulli draws, the truth's own in brackets; zone seams on "

@@ -15,8 +15,13 @@ names its public API::
 - :mod:`.multihazard` flood-landslide multi-hazard (section 4)
 - :mod:`.geodetector` GeoDetector (FL-MHSM study, section 4.7)
 - :mod:`.io` rasters, stacks, writers, zonal statistics, terrain, tiles, the sample area
-- :mod:`.stats` metrics, class breaks, compiled kernels
-- :mod:`.util` errors, progress, optional packages, installer, worker, provenance, reports
+- :mod:`.stats` metrics and calibration, class breaks, compiled kernels
+- :mod:`.util` errors, progress, optional packages, installer, worker, provenance, the generic
+  HTML report
+
+Each package's ``report`` module makes its HTML and figures. The packages stand in layers and
+every import goes down: util, stats, io, sampling, susceptibility, geodetector and hnn,
+multihazard (tests/core/test_import_graph.py).
 
 Nothing is imported here: ``from hazard_susceptibility.core import X`` loads only X.
 """

@@ -9,6 +9,7 @@ from qgis.core import (QgsProcessingException, QgsProcessingOutputNumber,
 
 from ...core.susceptibility import applicability as aoa
 from ...core.susceptibility import estimators as models
+from ...core.susceptibility.report import applicability_report
 from .. import compat
 from ..base import HazardAlgorithm
 from ..vector_io import write_with_columns
@@ -108,7 +109,7 @@ class Applicability(HazardAlgorithm):
         share = 100.0 * res.outside / max(1, res.inside + res.outside)
         feedback.pushInfo(f"Outside the area of applicability: {share:.1f} % "
                           f"({res.outside:,} of {res.inside + res.outside:,})")
-        out.update(self.optional_report(parameters, context, aoa.applicability_report, app, res,
+        out.update(self.optional_report(parameters, context, applicability_report, app, res,
                                         os.path.basename(path),
                                         units=getattr(man, "mode", "fields") == "fields"))
         out.update({P.THRESHOLD_USED: app.threshold, P.OUTSIDE_SHARE: share})

@@ -7,8 +7,9 @@ from qgis.core import (QgsCoordinateReferenceSystem, QgsProcessingException,
 
 from ...core.io.raster import sample_at
 from ...core.susceptibility import holdout, models
+from ...core.susceptibility.report import training_report
 from ...core.susceptibility.training import (METRIC_COLS, add_independent, describe_optimism,
-                                             metric_rows, one_per_pixel, predict, report, save,
+                                             metric_rows, one_per_pixel, predict, save,
                                              separating_check, train)
 from ...core.io.zonal import geometries_from_wkb, point_coordinates
 from .. import compat
@@ -216,7 +217,7 @@ class TrainModel(HazardAlgorithm):
         save(res, model_path, crs_authid=crs.authid(), label_field=label_field,
              n_samples=int(n), **extra)
         html = self.parameterAsFileOutput(parameters, P.OUTPUT_HTML, context)
-        report(res, html, f"Susceptibility model ({kind})")
+        training_report(res, html, f"Susceptibility model ({kind})")
         out = {P.OUTPUT_MODEL: model_path, P.OUTPUT_HTML: html}
         out.update(self.optional_csv(parameters, context, metric_rows(res),
                                      METRIC_COLS + ["TP", "FP", "TN", "FN"]))

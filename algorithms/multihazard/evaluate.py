@@ -7,6 +7,7 @@ from qgis.core import (QgsCoordinateReferenceSystem, QgsProcessingException,
 
 from ...core.io.raster import AlignedStack, Band, Grid
 from ...core.multihazard import evaluation as mh_eval
+from ...core.multihazard.report import evaluation_report
 from .. import compat
 from ...core.io.zonal import geometries_from_wkb, point_coordinates
 from ..base import HazardAlgorithm, raster_path, source_geometries
@@ -142,7 +143,7 @@ class EvaluateMultiHazard(HazardAlgorithm):
                               f"background pixels)")
         for r in ev.jaccard:
             feedback.pushInfo(f"Jaccard {r['hazard']} {r['pair']}: {r['jaccard']:.3f}")
-        out = {P.OUTPUT_HTML: mh_eval.evaluation_report(
+        out = {P.OUTPUT_HTML: evaluation_report(
             self.parameterAsFileOutput(parameters, P.OUTPUT_HTML, context), ev)}
         for key, rows in ((P.OUTPUT_JACCARD_CSV, ev.jaccard),
                           (P.OUTPUT_DENSITY_CSV, ev.density_rows()),

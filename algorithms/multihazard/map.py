@@ -114,9 +114,9 @@ class MapMultiHazard(HazardAlgorithm):
         with tempfiles.workdir("hazard_mhmap_") as tmp:
             with self.factor_stack(parameters, context) as stack:
                 bands, grid = stack.bands, stack.grid
-                from ...core.susceptibility.factor_fit import check_bundle
-                check_bundle(path, stack, self.seed(parameters, context), feedback.pushInfo,
-                             feedback.pushWarning)  # names a factor unlike its training values
+                mh_map.check_bundle(  # names a factor unlike its training values
+                    path, stack, self.seed(parameters, context), feedback.pushInfo,
+                    feedback.pushWarning)
             zb, codes = zone_band(self, parameters, context, grid, tmp, man.zones,
                                   feedback=feedback)
             summary = mh_map.map_bundle(

@@ -7,8 +7,8 @@ from qgis.core import (QgsCoordinateReferenceSystem, QgsProcessingException,
                        QgsProcessingParameterMultipleLayers, QgsProcessingParameterNumber,
                        QgsProcessingParameterString, QgsVectorLayer)
 
-from ...core.susceptibility.comparison import (Scenario, compare_scenarios, comparison_report,
-                                               safe_name)
+from ...core.susceptibility.comparison import Scenario, compare_scenarios, safe_name
+from ...core.susceptibility.report import comparison_report
 from ...core.susceptibility import models
 from .. import compat
 from ..base import HazardAlgorithm

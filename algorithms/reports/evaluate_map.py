@@ -5,7 +5,8 @@ from qgis.core import (QgsProcessingParameterFeatureSource, QgsProcessingParamet
                        QgsProcessingParameterRasterLayer, QgsProcessingParameterString)
 
 from ...core.susceptibility.evaluation import (MAP_EVALUATION_COLUMNS, evaluate_map,
-                                               inside_outside, map_evaluation_report, score_at)
+                                               inside_outside, score_at)
+from ...core.susceptibility.report import map_evaluation_report
 from ...core.io.raster import AlignedStack, Band, Grid
 from .. import compat
 from ..base import HazardAlgorithm, raster_path, source_name

@@ -4,7 +4,8 @@ from qgis.core import QgsProcessingParameterFeatureSource
 
 from ...core.sampling import samplers as smp
 from ...core.io.raster import sample_at
-from ...core.susceptibility.screening import VIF_COLUMNS, screen_factors, screening_report
+from ...core.susceptibility.report import screening_report
+from ...core.susceptibility.screening import VIF_COLUMNS, screen_factors
 from .. import compat
 from ..base import HazardAlgorithm
 from ..report_common import hazard_xy

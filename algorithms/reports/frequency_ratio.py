@@ -2,8 +2,8 @@
 from qgis.core import (QgsProcessingParameterFeatureSource, QgsProcessingParameterRasterDestination,
                        QgsProcessingParameterString)
 
-from ...core.susceptibility.evaluation import (FR_COLUMNS, frequency_ratio_report,
-                                               frequency_ratio_table, write_fr_index)
+from ...core.susceptibility.evaluation import FR_COLUMNS, frequency_ratio_table, write_fr_index
+from ...core.susceptibility.report import frequency_ratio_report
 from .. import compat
 from ..base import HazardAlgorithm
 from ..report_common import hazard_xy

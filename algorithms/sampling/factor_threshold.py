@@ -5,8 +5,8 @@ from qgis.core import (QgsCoordinateReferenceSystem, QgsProcessingException,
                        QgsProcessingParameterEnum, QgsProcessingParameterFeatureSource,
                        QgsProcessingParameterRasterLayer)
 
-from ...core.sampling.threshold import (FACTOR_THRESHOLD, SIDES, threshold_correction,
-                                        threshold_report)
+from ...core.sampling.report import threshold_report
+from ...core.sampling.threshold import FACTOR_THRESHOLD, SIDES, threshold_correction
 from ...core.io.zonal import geometries_from_wkb, point_coordinates
 from .. import compat
 from ..base import source_geometries

@@ -3,8 +3,8 @@ from qgis.core import (QgsProcessingParameterBoolean, QgsProcessingParameterEnum
                        QgsProcessingParameterRasterDestination)
 
 from ...core.sampling import samplers as smp
-from ...core.sampling.mahalanobis import (MAHALANOBIS, mahalanobis_absences,
-                                          mahalanobis_report)
+from ...core.sampling.mahalanobis import MAHALANOBIS, mahalanobis_absences
+from ...core.sampling.report import mahalanobis_report
 from .common import SamplingAlgorithm
 from ..styles import attach_style, critical_value, sampling_mask
 from .. import params as P

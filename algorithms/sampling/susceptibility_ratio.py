@@ -1,9 +1,9 @@
 """hazard:susceptibilityratioabsences: the absence ratio from an initial susceptibility map."""
 from qgis.core import QgsProcessingParameterRasterDestination
 
-from ...core.sampling.susceptibility_ratio import (SUSCEPTIBILITY_RATIO,
-                                                   susceptibility_ratio_absences,
-                                                   susceptibility_ratio_report)
+from ...core.susceptibility.report import susceptibility_ratio_report
+from ...core.susceptibility.susceptibility_ratio import (SUSCEPTIBILITY_RATIO,
+                                                         susceptibility_ratio_absences)
 from .common import SamplingAlgorithm
 from ..styles import attach_style, probability
 from .. import params as P

@@ -6,7 +6,8 @@ import re
 import numpy as np
 
 from ..stats import metrics as mt
-from ..util.report import HtmlReport, calibration_section, figure
+from ..stats.report import calibration_section
+from ..util.report import HtmlReport, figure
 
 LOSS_WEIGHTS = tuple(float(a) for a in np.round(np.linspace(0, 1, 11), 1))
 

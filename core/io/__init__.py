@@ -6,7 +6,7 @@ run's output files (swapped in when complete, undone when the run fails).
 Modules: modelfile, outputs, raster, synthetic, terrain, tiles, zonal.
 """
 from . import modelfile, outputs, raster, synthetic, terrain, tiles, zonal  # noqa: F401
-from .raster import (AlignedStack, AtomicOutput, BLOCK_BYTES, Band, DECODE_THREADS,
+from .raster import (AlignedStack, BLOCK_BYTES, Band, DECODE_THREADS,
                      GTIFF_OPTIONS, Grid, NODATA, RasterWriter, Window, bands_of, check_valid,
                      decoding_threads, iter_windows, open_raster, read_window, safe_name,
                      same_crs, sample_at, unique_names, write_stack)  # noqa: F401
@@ -19,7 +19,7 @@ from .synthetic import (CATEGORICAL, CELL, EPSG, FACTORS, FLOOD_COEF, LANDSLIDE_
                         fractal_field, generate_study_area)  # noqa: F401
 from .terrain import (D8, curvatures, d8_receivers, fill_depressions, flow_accumulation,
                       gradient, slope_aspect, twi)  # noqa: F401
-__all__ = ['AlignedStack', 'AtomicOutput', 'BLOCK_BYTES', 'Band', 'CATEGORICAL', 'CELL',
+__all__ = ['AlignedStack', 'BLOCK_BYTES', 'Band', 'CATEGORICAL', 'CELL',
            'CORE_PACKAGE', 'D8', 'DECODE_THREADS', 'EPSG', 'FACTORS', 'FLOOD_COEF',
            'GTIFF_OPTIONS', 'Grid', 'LANDSLIDE_COEF', 'LANDSLIDE_LITHO', 'NDVI_STEP', 'NODATA',
            'NOISE_FACTORS', 'ORIGIN', 'RasterWriter', 'SIZE_COEF', 'Window', 'ZonalResult',

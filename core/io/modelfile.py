@@ -97,7 +97,7 @@ class Manifest:
 def write(path, manifest, arrays=None, blobs=None):
     """Write a model file atomically: ``manifest`` (a Manifest), ``arrays`` {name: array}
     stored as ``name.npy``, ``blobs`` {name: bytes} stored as ``name.json``."""
-    from .raster import AtomicOutput
+    from ..util.partial import AtomicOutput
     validate = getattr(manifest, "validate", None)
     if validate is not None:  # never write a file that would be refused on reading
         validate(f"the {manifest.LABEL} to write")

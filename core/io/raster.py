@@ -20,6 +20,7 @@ import numpy as np
 from osgeo import gdal, osr
 
 from ..util.errors import InputError
+from ..util.partial import AtomicOutput
 from ..util.progress import as_feedback
 
 gdal.UseExceptions()
@@ -522,46 +523,6 @@ class AlignedStack:
 
     def __exit__(self, *exc):
         self.close()
-
-
-class AtomicOutput:
-    """A temporary path beside ``path`` that replaces ``path`` only on success.
-
-    Used as a context manager: on an exception the partial file is deleted and any earlier
-    file at ``path`` is left untouched, so a failed or killed run never leaves half-written
-    output. The temporary file is hidden and tagged with the writer's process id
-    (:mod:`..util.partial`): the ones killed runs left beside ``path`` are removed here, and
-    the swap (under the output's lock, so two runs on one path swap one after the other)
-    removes the previous file's statistics (.aux.xml), overviews (.ovr) and provenance record,
-    which would otherwise describe the new file.
-    """
-
-    SIDECARS = (".aux.xml",)  # written by GDAL beside the temporary file: they follow it
-    STALE = (".aux.xml", ".ovr", ".provenance.json")
-
-    def __init__(self, path):
-        from ..util import partial
-        self.path = str(path)
-        self.tmp = partial.temp_path(self.path)
-
-    def __enter__(self):
-        from ..util import partial
-        d = os.path.dirname(self.path)
-        if d:
-            os.makedirs(d, exist_ok=True)
-        partial.remove_leftovers(self.path)
-        return self.tmp
-
-    def __exit__(self, exc_type, exc, tb):
-        from ..util import partial
-        if exc_type is None:
-            with partial.locked(self.path):
-                partial.replace(self.tmp, self.path, self.SIDECARS, self.STALE)
-        else:
-            for p in (self.tmp, self.tmp + ".aux.xml"):
-                if os.path.exists(p):
-                    os.remove(p)
-        return False
 
 
 @dataclass

@@ -18,6 +18,9 @@ as high with an irregular outline (nodata outside):
 Every value is a function of the pixel's row and column, so a block, or the points of an
 inventory, are computed without the rest of the raster: same seed, same files, whatever the
 block order. Memory: the noise lattices (a few MB) plus one block of rows.
+
+:func:`region_truth` evaluates the processes on seeded pixels and :func:`region_fidelity`
+scores a map of the region against them (core.stats.fidelity's measures).
 """
 from __future__ import annotations
 
@@ -27,6 +30,7 @@ import os
 
 import numpy as np
 
+from ..stats.fidelity import fidelity, sigmoid
 from ..util.progress import as_feedback
 
 EPSG = 32645  # UTM 45N (Nepal)
@@ -269,3 +273,90 @@ def _inventory(reg, hazard, n, rng, per=60):
     x = ORIGIN[0] + (c + 0.5) * CELL
     y = ORIGIN[1] - (r + 0.5) * CELL
     return np.column_stack([x, y]), float(lo)
+
+
+# -- the maps against the region's truth (issue 30) ------------------------------------------
+def region_truth(folder, n_pixels=2_000_000, seed=42):
+    """The bench region's truth at ``n_pixels`` seeded valid pixels: dict rows, cols (pixel
+    indices), ``landslide`` and ``flood`` (true logits with their intercepts) and zones."""
+    with open(os.path.join(folder, "truth.json"), encoding="utf-8") as fh:
+        truth = json.load(fh)
+    reg = Region(truth["rows"], truth["cols"], truth["seed"])
+    rng = np.random.default_rng(seed)
+    r = rng.integers(0, reg.rows, 3 * n_pixels)
+    c = rng.integers(0, reg.cols, 3 * n_pixels)
+    ok = reg.valid(r, c)
+    r, c = r[ok][:n_pixels], c[ok][:n_pixels]
+    out = {"rows": r, "cols": c, "zones": reg.zone(r, c).astype(int)}
+    for h in ("landslide", "flood"):
+        out[h] = np.asarray(reg.logit(h, r, c), float) + truth["intercepts"][h]
+    return out
+
+
+def region_fidelity(maps, folder, n_pixels=2_000_000, n_draws=200_000, seed=42):
+    """Rows for the bench region's maps [(name, hazard, path)]: Spearman and AUC at seeded
+    pixels; the seam ratios on the map's full rows through the middle of the region (a band
+    of 64 rows around each of the two zone borders would need the whole map: instead every
+    ``step``-th row block is read, see :func:`_region_seams`)."""
+    from osgeo import gdal
+    gdal.UseExceptions()
+    tr = region_truth(folder, n_pixels, seed)
+    with open(os.path.join(folder, "truth.json"), encoding="utf-8") as fh:
+        truth = json.load(fh)
+    reg = Region(truth["rows"], truth["cols"], truth["seed"])
+    rows = []
+    for name, hazard, path in maps:
+        if not os.path.exists(path):
+            continue
+        ds = gdal.Open(path)
+        b = ds.GetRasterBand(1)
+        nd = b.GetNoDataValue()
+        vals = np.empty(len(tr["rows"]))
+        order = np.argsort(tr["rows"], kind="stable")
+        rr = tr["rows"][order]
+        for r0 in range(0, ds.RasterYSize, 1024):
+            lo, hi = np.searchsorted(rr, [r0, r0 + 1024])
+            if lo == hi:
+                continue
+            h_ = min(1024, ds.RasterYSize - r0)
+            blk = b.ReadAsArray(0, r0, ds.RasterXSize, h_).astype(float)
+            if nd is not None:
+                blk[blk == nd] = np.nan
+            idx = order[lo:hi]
+            vals[idx] = blk[tr["rows"][idx] - r0, tr["cols"][idx]]
+        r = fidelity(vals[None, :], tr[hazard][None, :], None, n_draws, seed)
+        r["seam"], r["seam_truth"] = _region_seams(b, nd, reg, hazard, truth)
+        rows.append(dict(map=name, hazard=hazard, **r))
+    return rows
+
+
+def _region_seams(band, nodata, reg, hazard, truth, n_strips=16, height=64):
+    """Seam ratios of a region map and of its truth on ``n_strips`` evenly spaced strips of
+    ``height`` full rows (bounded memory, every zone border crossed)."""
+    acc = {"map": [[0.0, 0], [0.0, 0]], "truth": [[0.0, 0], [0.0, 0]]}
+    rows, cols = band.YSize, band.XSize
+    cc = np.arange(cols)[None, :]
+    for k in range(n_strips):
+        r0 = int((k + 0.5) * rows / n_strips) - height // 2
+        r0 = max(0, min(rows - height, r0))
+        v = band.ReadAsArray(0, r0, cols, height).astype(float)
+        if nodata is not None:
+            v[v == nodata] = np.nan
+        rr = np.arange(r0, r0 + height)[:, None]
+        zz = reg.zone(rr, cc).astype(int)
+        t = sigmoid(np.asarray(reg.logit(hazard, rr, cc), float)
+                    + truth["intercepts"][hazard])
+        t = np.where(np.isfinite(v), t, np.nan)
+        for key, arr in (("map", v), ("truth", t)):
+            for a, b, za, zb in ((arr[:, :-1], arr[:, 1:], zz[:, :-1], zz[:, 1:]),
+                                 (arr[:-1, :], arr[1:, :], zz[:-1, :], zz[1:, :])):
+                ok = np.isfinite(a) & np.isfinite(b)
+                d = np.abs(a - b)
+                for i, m in enumerate((ok & (za != zb), ok & (za == zb))):
+                    acc[key][i][0] += float(d[m].sum())
+                    acc[key][i][1] += int(m.sum())
+    out = []
+    for key in ("map", "truth"):
+        (sa, na), (sw, nw) = acc[key]
+        out.append((sa / na) / (sw / nw) if na and nw and sw else float("nan"))
+    return tuple(out)

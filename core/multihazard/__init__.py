@@ -18,20 +18,21 @@ from .selection import pearson_screen, shap_shares, zone_feature_selection  # no
 from .tiling import edge_weights, tiles  # noqa: F401
 from .uncertainty import (BetaCalibration, chol_from_raw, keras_mvg_nll, mvg_nll,  # noqa: F401
                           n_chol, uncertainty_and_correlation)
-from .report import (feature_selection_columns, feature_selection_report,
-                     training_report)  # noqa: F401
+from .report import (density_heatmaps, evaluation_report, feature_selection_columns,
+                     feature_selection_report, training_report)  # noqa: F401
 from .training import (ALL, BundleManifest, HAZARDS, METRICS, MODELS, ModelSet, ModelSetSpec,
                        Predictor, TrainResult, bundle_manifest, joint_labels, read_manifest,
                        save_bundle, scores, train, train_gate)  # noqa: F401
-from .mapping import (BIVARIATE_NODATA, PRODUCTS, bivariate_legend, map_multihazard,
-                      predict_tile, tile_plan, write_bivariate)  # noqa: F401
-from .evaluation import (MhEvaluation, density_heatmaps, evaluate, evaluation_report,
-                         jaccard_high, mh_density, zonal_means)  # noqa: F401
+from .mapping import (BIVARIATE_NODATA, PRODUCTS, bivariate_legend, check_bundle,
+                      map_multihazard, predict_tile, tile_plan, write_bivariate)  # noqa: F401
+from .evaluation import (MhEvaluation, evaluate, jaccard_high, mh_density,
+                         zonal_means)  # noqa: F401
 __all__ = ['ALL', 'BIVARIATE_NODATA', 'BetaCalibration', 'BundleManifest', 'GELU_C', 'HAZARDS',
            'HAZARD_INPUTS', 'LEVELS', 'LF_SPACE', 'LN_EPSILON', 'METRICS', 'MODELS', 'MhEvaluation',
            'ModelSet', 'ModelSetSpec', 'PRODUCTS', 'Predictor', 'TrainResult', 'bivariate',
            'bivariate_codes', 'bivariate_colors', 'bivariate_label', 'bivariate_legend',
-           'build_early_fusion', 'build_gate', 'bundle_manifest', 'chol_from_raw',
+           'build_early_fusion', 'build_gate', 'bundle_manifest', 'check_bundle',
+           'chol_from_raw',
            'density_heatmaps', 'early_fusion_forward', 'edge_weights', 'evaluate', 'evaluation',
            'evaluation_report', 'experts', 'feature_selection_columns', 'feature_selection_report',
            'forward', 'gate_forward', 'gelu', 'jaccard_high', 'jobs', 'joint_labels',

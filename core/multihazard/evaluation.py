@@ -1,7 +1,7 @@
 """Evaluation of the multi-hazard maps as the FL-MHSM study does: spatial agreement of the high
-+ very
-high areas (Jaccard), MH density of the inventories over the 25 bivariate cells, and zonal means
-of the maps and their uncertainty (table 6); with the report of all three."""
++ very high areas (Jaccard), MH density of the inventories over the 25 bivariate cells, and
+zonal means of the maps and their uncertainty (table 6); the report of all three is
+:func:`.report.evaluation_report`."""
 from __future__ import annotations
 
 import collections
@@ -14,8 +14,7 @@ from ..io.raster import AlignedStack, Band, Grid, open_raster, read_window
 from ..stats.breaks import BreakSample, classify, natural_breaks
 from ..util.errors import InputError
 from ..util.progress import as_feedback
-from ..util.report import HtmlReport, figure
-from .bivariate import LEVELS, bivariate_colors
+from .bivariate import LEVELS
 from .training import HAZARDS
 from ..util import tempfiles
 
@@ -311,87 +310,3 @@ def evaluate(maps, bivariate=None, inventories=None, extra=None, zones=None, sam
                          "(Jaccard), the bivariate classes with an inventory (MH density), or "
                          "maps with zones (zonal means).")
     return ev
-
-
-def evaluation_report(path, ev):
-    """The HTML report of an :class:`MhEvaluation`."""
-    rep = HtmlReport("Multi-hazard evaluation")
-    if ev.held_out:
-        rep.heading("Held-out presences against random background")
-        rep.paragraph("Each map's AUC on presences held out before any sampling, against "
-                      "random background pixels of the map (the same for every map): no "
-                      "sampler's absences enter this score, unlike the test AUCs of the "
-                      "training report. auc_low and auc_high: 95 % bootstrap interval.",
-                      note=True)
-        rep.table(ev.held_out, left=("model", "hazard"))
-    if ev.jaccard:
-        rep.heading("Spatial agreement of the high + very high areas (Jaccard)")
-        rep.table(ev.jaccard, left=("hazard", "pair"))
-    if ev.density:
-        rep.heading("MH density: % of inventory points per bivariate cell")
-        rep.add_figure(density_heatmaps(ev.density, ev.n_on), "MH density heatmaps")
-        top = sorted((r for r in ev.density_rows() if r["inventory"] == "both inventories"),
-                     key=lambda r: -r["percent"])[:5]
-        if top:
-            rep.paragraph("Densest cells (both inventories): " + "; ".join(
-                f"{r['cell']} {r['percent']:.1f} %" for r in top))
-    if ev.shares:
-        rep.heading("Share of area and of inventory per level")
-        rep.paragraph("Each map's natural-breaks levels (very low to very high): the share of "
-                      "the area in the level next to the share of that hazard's inventory "
-                      "points. A useful map puts much of the inventory in little area; a "
-                      "saturated one puts much of the area in its high levels.", note=True)
-        rep.paragraph("These shares count every inventory point given here. The points the "
-                      "models were trained on (the training split of 'Multi-hazard samples') "
-                      "sit in high levels by construction, so an inventory that drew the "
-                      "samples flatters the maps: for held-out evidence give the held-out part "
-                      "of 'Split inventory' (or another inventory) here, and read the training "
-                      "report's metrics, which are on the test split of real points.",
-                      note=True)
-        rep.table(ev.shares, ["model", "hazard", "level", "lo", "hi", "area_pct",
-                              "inventory_pct"], left=("model", "hazard", "level"))
-        for h in HAZARDS:
-            for m in sorted({r["model"] for r in ev.shares if r["hazard"] == h}):
-                top = [r for r in ev.shares if r["hazard"] == h and r["model"] == m][-2:]
-                if top:
-                    rep.paragraph(f"{m} {h}: high + very high cover "
-                                  f"{sum(r['area_pct'] for r in top):.1f} % of the area and "
-                                  f"hold {sum(r['inventory_pct'] for r in top):.1f} % of the "
-                                  f"{top[0]['points']} inventory points.")
-    if ev.zonal:
-        rep.heading("Zonal means (FL-MHSM study, table 6)")
-        rep.table(ev.zonal, ev.zonal_columns, left=("zone",))
-    rep.write(path)
-    return path
-
-
-def density_heatmaps(dens, n_on):
-    """The bivariate palette's legend and one heatmap of % per cell for each inventory."""
-    from matplotlib.colors import to_rgb
-    fig, _ = figure(4.2 * (len(dens) + 1), 4.0)
-    fig.clf()
-    k = len(dens) + 1
-    ax = fig.add_subplot(1, k, 1)
-    cols = bivariate_colors()
-    ax.imshow(np.array([[to_rgb(cols[5 * i + j]) for j in range(5)] for i in range(5)]),
-              origin="lower")
-    ax.set_title("bivariate legend", fontsize=9)
-    for i, (name, d) in enumerate(dens.items(), start=2):
-        ax = fig.add_subplot(1, k, i)
-        im = ax.imshow(d, origin="lower", cmap="magma_r")
-        for a in range(5):
-            for b in range(5):
-                ax.text(b, a, f"{d[a, b]:.1f}", ha="center", va="center", fontsize=7,
-                        color="white" if d[a, b] > d.max() * 0.6 else "black")
-        ax.set_title(f"{name} (n = {n_on[name]})", fontsize=9)
-        fig.colorbar(im, ax=ax, shrink=0.7, label="%")
-    for ax in fig.axes:
-        if ax.get_label() == "<colorbar>":
-            continue
-        ax.set_xticks(range(5))
-        ax.set_xticklabels(LEVELS)
-        ax.set_yticks(range(5))
-        ax.set_yticklabels(LEVELS)
-        ax.set_xlabel("landslide level")
-        ax.set_ylabel("flood level")
-    return fig

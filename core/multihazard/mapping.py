@@ -306,7 +306,7 @@ def map_bundle(bundle_path, bands, grid, zone_band, zone_names, outputs, bivaria
     smaller than the tile or zones of which none is the bundle's, and writes every file under a
     temporary name, moved into place only when all are complete."""
     import contextlib
-    from ..io.raster import AtomicOutput
+    from ..util.partial import AtomicOutput
     from .training import Predictor
     if overlap >= size:
         raise InputError(f"The overlap ({overlap} px) must be smaller than the tile size ({size} "
@@ -356,3 +356,37 @@ def write_bivariate(flood_path, landslide_path, breaks, out_path, feedback=None)
     finally:
         w.close()
     return counts
+
+
+# -- the factors given against the bundle's training rows ------------------------------------
+def bundle_training(path):
+    """{factor name: training values} of a multi-hazard bundle's kept training rows, pooled
+    over its model sets (continuous factors only); read without XGBoost or TensorFlow."""
+    from ..io import modelfile
+    from ..susceptibility.applicability import read_rows
+    from ..susceptibility.factor_fit import training_columns
+    from .training import BundleManifest
+    mf = modelfile.read(path, BundleManifest, f"'{path}'")
+    pooled = {}
+    for i, e in enumerate(mf.manifest.sets):
+        if not e.aoa_rows:
+            continue
+        rows = read_rows(mf, f"sets/{i}/aoa_", e.aoa_rows, len(e.encoding.columns),
+                         f"the bundle (models '{e.key}')", mf.manifest.ADVICE)[0]
+        names = [n for n, c in zip(e.encoding.names, e.encoding.categorical) if not c]
+        for n, v in training_columns(rows, e.encoding.columns, names).items():
+            pooled.setdefault(n, []).append(v)
+    return {n: np.concatenate(v) for n, v in pooled.items()}
+
+
+def check_bundle(path, stack, seed=0, log=None, warn=None):
+    """A multi-hazard bundle's training rows against a seeded sample of ``stack``'s bands
+    (core.susceptibility.factor_fit's rules)."""
+    from ..susceptibility.factor_fit import check, sample_stack
+    train = bundle_training(path)
+    if not train:
+        (log or (lambda msg: None))("The model bundle keeps no training rows: the factors' "
+                                    "values cannot be checked against them.")
+        return []
+    sampled = sample_stack(stack, set(train), seed=seed)
+    return check(train, sampled, "FACTORS", log, warn)

@@ -1,6 +1,6 @@
 """Mahalanobis chi-square absence sampling (Rangamati Mahalanobis study, METHODS.md section 1.1)
-over a factor
-stack: the D² and sampling-space rasters, the draw, and the summary report."""
+over a factor stack: the D² and sampling-space rasters and the draw (the summary report is
+:func:`.report.mahalanobis_report`)."""
 from __future__ import annotations
 
 import contextlib
@@ -9,9 +9,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..io.raster import AtomicOutput, RasterWriter
+from ..io.raster import RasterWriter
+from ..util.partial import AtomicOutput
 from ..util.progress import as_feedback
-from ..util.report import HtmlReport, figure
 from .samplers import Admissible, declare, draw, mahalanobis_d2
 
 MAHALANOBIS = declare("mahalanobis", space="factor",
@@ -74,44 +74,3 @@ def mahalanobis_absences(stack, presences, columns, model, count, rng, d2_path, 
                 w.close()
         ax, ay, _ = draw(adm, count, rng, fb.sub(0.5, 1.0))
     return MahalanobisDraw(ax, ay, hist, n_valid, n_adm)
-
-
-def d2_histogram(hist, critical):
-    """The D² histogram on a log axis from the first to the last filled bin (the first bin,
-    from 0, drawn from half its upper edge: a bar from 0 had stretched the axis to 1e-17),
-    with the critical value marked."""
-    fig, ax = figure(7, 3.5)
-    edges = D2_BINS.copy()
-    edges[0] = edges[1] / 2
-    ax.stairs(hist, edges, fill=True, color="#807dba")
-    ax.set_xscale("log")
-    filled = np.nonzero(hist)[0]
-    lo = edges[filled[0]] if len(filled) else edges[0]
-    hi = edges[filled[-1] + 1] if len(filled) else edges[-1]
-    ax.set_xlim(min(lo, critical / 2), max(hi, critical * 2))
-    ax.axvline(critical, color="#d7301f", lw=2, label=f"critical value {critical:.2f}")
-    ax.set_xlabel("D² (squared Mahalanobis distance to the presences)")
-    ax.set_ylabel("pixels")
-    ax.legend()
-    return fig
-
-
-def mahalanobis_report(path, model, result, n_presences):
-    """The summary: D², critical value and admissible share, the D² histogram against the
-    critical value, and the presences' statistics."""
-    n_valid, n_adm = result.n_valid, result.n_admissible
-    rep = HtmlReport("Mahalanobis chi-square absence sampling")
-    rep.table([{"factors (p)": len(model.names), "dof": model.dof, "alpha": model.alpha,
-                "critical D²": model.critical, "presences": n_presences,
-                "absences": len(result.x), "valid pixels": n_valid,
-                "admissible pixels": n_adm,
-                "admissible share (%)": 100.0 * n_adm / max(1, n_valid),
-                "pseudo-inverse": model.pseudo_inverse}])
-    rep.paragraph("Factors: " + ", ".join(model.names))
-    rep.add_figure(d2_histogram(result.hist, model.critical), "D2 histogram")
-    rep.heading("Presence statistics")
-    rep.table([{"factor": n, "mean": float(m), "std": float(np.sqrt(model.cov[i, i]))}
-               for i, (n, m) in enumerate(zip(model.names, model.mean))], left=("factor",))
-    rep.paragraph("Method: the Rangamati study (Mahalanobis distance based absence-data sampling); "
-                  "METHODS.md section 1.1.", note=True)
-    return rep.write(path)

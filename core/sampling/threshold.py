@@ -9,7 +9,6 @@ import numpy as np
 
 from ..util.errors import InputError
 from ..util.progress import as_feedback
-from ..util.report import HtmlReport, figure
 from .samplers import (Admissible, declare, draw, locate_presences, sample_at, shap_crossings,
                        shap_dependence, shap_threshold)
 
@@ -87,41 +86,3 @@ def threshold_correction(stack, presences, j, rng, seed=0, threshold=None, side=
     return ThresholdCorrection(keep_x, keep_y, stack.names[j], float(t), side,
                                threshold is None, curve, n_rep, len(ax),
                                shap_crossings(curve[2], curve[3]) if curve is not None else None)
-
-
-def threshold_report(path, res):
-    """The correction's summary with the SHAP dependence curve and its threshold."""
-    rep = HtmlReport("Factor-threshold absence correction")
-    rep.table([{"factor": res.factor, "threshold": res.threshold, "prone side": res.side,
-                "threshold from": "SHAP" if res.derived else "user",
-                "absences": res.n_absences, "replaced": res.replaced}],
-              left=("factor", "prone side", "threshold from"))
-    rows = res.crossing_rows()
-    if rows:
-        rep.heading("Sign changes of the binned mean SHAP")
-        rep.paragraph(f"{len(rows)} sign change(s). " + (
-            "The one with the largest jump of the mean is the threshold; the others are "
-            "listed so that you can judge whether the step is clear." if res.derived and
-            len(rows) > 1 else "" if res.derived else "The threshold was given, not "
-            "derived."), note=True)
-        rep.table([{"value": r["value"], "jump of mean SHAP": r["jump"],
-                    "SHAP positive": r["prone"], "taken": "yes" if r["taken"] else ""}
-                   for r in rows], left=("SHAP positive", "taken"))
-    if res.curve is not None:
-        v, s, centres, means = res.curve
-        fig, ax = figure(7, 3.8)
-        ax.scatter(v, s, s=4, alpha=0.3, color="#999999", label="samples")
-        ax.plot(centres, means, "o-", color="#2c7bb6", label="binned mean SHAP")
-        ax.axhline(0, color="black", lw=0.8)
-        others = [r["value"] for r in rows if not r["taken"]]
-        for k, o in enumerate(others):
-            ax.axvline(o, color="#fdae61", lw=1, ls="--",
-                       label="other sign changes" if k == 0 else None)
-        ax.axvline(res.threshold, color="#d7301f", lw=2, label=f"threshold {res.threshold:.4g}")
-        ax.set_xlabel(res.factor)
-        ax.set_ylabel("SHAP value (log-odds)")
-        ax.legend()
-        rep.add_figure(fig, "SHAP dependence")
-    rep.paragraph("Method: Li & Tian (2025), scenario 3; METHODS.md section 1.6. SHAP values are "
-                  "XGBoost's exact TreeSHAP (pred_contribs).", note=True)
-    return rep.write(path)

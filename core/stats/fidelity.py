@@ -3,8 +3,9 @@
 The sample area (core.io.synthetic) and the regional bench's region (core.io.region) are drawn
 from known logistic processes; ``truth.json`` records them. :func:`sample_area_truth` rebuilds
 each hazard's true logit on the sample area's 30 m grid from its factor rasters (rainfall and
-PGA warped back to that grid, as 'Align factors' does); :func:`region_truth` evaluates the
-region's process on a seeded set of pixels. :func:`fidelity` then compares a map with it:
+PGA warped back to that grid, as 'Align factors' does); ``core.io.region.region_truth``
+evaluates the region's process on a seeded set of pixels. :func:`fidelity` then compares a map
+with it:
 
 * ``spearman``: the rank correlation of the map with the true logit (1 for any monotone
   transform of the truth);
@@ -30,7 +31,7 @@ FIELDS = ("map", "hazard", "spearman", "auc", "auc_truth", "seam", "seam_truth",
           "n_draws", "n_events")
 
 
-def _sigmoid(x):
+def sigmoid(x):
     return 1.0 / (1.0 + np.exp(-x))
 
 
@@ -147,7 +148,7 @@ def bernoulli_draws(true_logit, valid, n_draws=200_000, seed=42):
     if flat.size == 0:
         raise InputError("The map and the truth share no valid pixel.", "MAP")
     pix = flat[rng.integers(0, flat.size, n_draws)]
-    y = (rng.random(n_draws) < _sigmoid(np.asarray(true_logit, float).ravel()[pix])).astype(int)
+    y = (rng.random(n_draws) < sigmoid(np.asarray(true_logit, float).ravel()[pix])).astype(int)
     return pix, y
 
 
@@ -179,7 +180,7 @@ def fidelity(values, true_logit, zones=None, n_draws=200_000, seed=42, max_pixel
            "n_pixels": n, "n_draws": int(n_draws), "n_events": int(y.sum())}
     if zones is not None:
         out["seam"] = seam_ratio(v, zones)
-        out["seam_truth"] = seam_ratio(np.where(np.isfinite(v), _sigmoid(t), np.nan), zones)
+        out["seam_truth"] = seam_ratio(np.where(np.isfinite(v), sigmoid(t), np.nan), zones)
     else:
         out["seam"] = out["seam_truth"] = float("nan")
     return out
@@ -217,94 +218,6 @@ def format_table(rows):
         lines.append(f"| {r['map']} | {r['hazard']} | {f(r['spearman'])} | {f(r['auc'])} "
                      f"({f(r['auc_truth'])}) | {f(r['seam'], 2)} ({f(r['seam_truth'], 2)}) |")
     return "\n".join(lines)
-
-
-def region_truth(folder, n_pixels=2_000_000, seed=42):
-    """The bench region's truth at ``n_pixels`` seeded valid pixels: dict rows, cols (pixel
-    indices), ``landslide`` and ``flood`` (true logits with their intercepts) and zones."""
-    from ..io.region import Region
-    with open(os.path.join(folder, "truth.json"), encoding="utf-8") as fh:
-        truth = json.load(fh)
-    reg = Region(truth["rows"], truth["cols"], truth["seed"])
-    rng = np.random.default_rng(seed)
-    r = rng.integers(0, reg.rows, 3 * n_pixels)
-    c = rng.integers(0, reg.cols, 3 * n_pixels)
-    ok = reg.valid(r, c)
-    r, c = r[ok][:n_pixels], c[ok][:n_pixels]
-    out = {"rows": r, "cols": c, "zones": reg.zone(r, c).astype(int)}
-    for h in ("landslide", "flood"):
-        out[h] = np.asarray(reg.logit(h, r, c), float) + truth["intercepts"][h]
-    return out
-
-
-def region_fidelity(maps, folder, n_pixels=2_000_000, n_draws=200_000, seed=42):
-    """Rows for the bench region's maps [(name, hazard, path)]: Spearman and AUC at seeded
-    pixels; the seam ratios on the map's full rows through the middle of the region (a band
-    of 64 rows around each of the two zone borders would need the whole map: instead every
-    ``step``-th row block is read, see :func:`_region_seams`)."""
-    from osgeo import gdal
-    gdal.UseExceptions()
-    tr = region_truth(folder, n_pixels, seed)
-    from ..io.region import Region
-    with open(os.path.join(folder, "truth.json"), encoding="utf-8") as fh:
-        truth = json.load(fh)
-    reg = Region(truth["rows"], truth["cols"], truth["seed"])
-    rows = []
-    for name, hazard, path in maps:
-        if not os.path.exists(path):
-            continue
-        ds = gdal.Open(path)
-        b = ds.GetRasterBand(1)
-        nd = b.GetNoDataValue()
-        vals = np.empty(len(tr["rows"]))
-        order = np.argsort(tr["rows"], kind="stable")
-        rr = tr["rows"][order]
-        for r0 in range(0, ds.RasterYSize, 1024):
-            lo, hi = np.searchsorted(rr, [r0, r0 + 1024])
-            if lo == hi:
-                continue
-            h_ = min(1024, ds.RasterYSize - r0)
-            blk = b.ReadAsArray(0, r0, ds.RasterXSize, h_).astype(float)
-            if nd is not None:
-                blk[blk == nd] = np.nan
-            idx = order[lo:hi]
-            vals[idx] = blk[tr["rows"][idx] - r0, tr["cols"][idx]]
-        r = fidelity(vals[None, :], tr[hazard][None, :], None, n_draws, seed)
-        r["seam"], r["seam_truth"] = _region_seams(b, nd, reg, hazard, truth)
-        rows.append(dict(map=name, hazard=hazard, **r))
-    return rows
-
-
-def _region_seams(band, nodata, reg, hazard, truth, n_strips=16, height=64):
-    """Seam ratios of a region map and of its truth on ``n_strips`` evenly spaced strips of
-    ``height`` full rows (bounded memory, every zone border crossed)."""
-    acc = {"map": [[0.0, 0], [0.0, 0]], "truth": [[0.0, 0], [0.0, 0]]}
-    rows, cols = band.YSize, band.XSize
-    cc = np.arange(cols)[None, :]
-    for k in range(n_strips):
-        r0 = int((k + 0.5) * rows / n_strips) - height // 2
-        r0 = max(0, min(rows - height, r0))
-        v = band.ReadAsArray(0, r0, cols, height).astype(float)
-        if nodata is not None:
-            v[v == nodata] = np.nan
-        rr = np.arange(r0, r0 + height)[:, None]
-        zz = reg.zone(rr, cc).astype(int)
-        t = _sigmoid(np.asarray(reg.logit(hazard, rr, cc), float)
-                     + truth["intercepts"][hazard])
-        t = np.where(np.isfinite(v), t, np.nan)
-        for key, arr in (("map", v), ("truth", t)):
-            for a, b, za, zb in ((arr[:, :-1], arr[:, 1:], zz[:, :-1], zz[:, 1:]),
-                                 (arr[:-1, :], arr[1:, :], zz[:-1, :], zz[1:, :])):
-                ok = np.isfinite(a) & np.isfinite(b)
-                d = np.abs(a - b)
-                for i, m in enumerate((ok & (za != zb), ok & (za == zb))):
-                    acc[key][i][0] += float(d[m].sum())
-                    acc[key][i][1] += int(m.sum())
-    out = []
-    for key in ("map", "truth"):
-        (sa, na), (sw, nw) = acc[key]
-        out.append((sa / na) / (sw / nw) if na and nw and sw else float("nan"))
-    return tuple(out)
 
 
 #: the demo's probability maps: (name, hazard, path relative to demo_output)

@@ -125,6 +125,24 @@ def brier_decomposition(y, p, bins=10):
             "within_variance": wbv / n, "within_covariance": wbc / n}
 
 
+def calibration(groups, bins=10):
+    """The calibration of each of ``groups`` {name: (y, p)} with at least 2 samples:
+    {name: (reliability curve, row)}, the row holding the model's name, n, the mean predicted
+    probability, the observed share of presences and the Brier score's decomposition."""
+    out = {}
+    for name, (y, p) in groups.items():
+        if len(y) < 2:
+            continue
+        y, p = np.asarray(y, float), np.asarray(p, float)
+        d = brier_decomposition(y, p, bins)
+        out[name] = (reliability(y, p, bins),
+                     {"model": name, "n": len(y), "mean predicted": float(p.mean()),
+                      "observed share": float(y.mean()), "Brier": d["brier"],
+                      "reliability": d["reliability"], "resolution": d["resolution"],
+                      "uncertainty": d["uncertainty"]})
+    return out
+
+
 def scai(area_counts, hazard_counts):
     """SCAI_i = (% of area in class i) / (% of hazard samples in class i); inf where a class
     holds no hazard. Returns a list of dicts per class."""

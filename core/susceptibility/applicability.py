@@ -155,7 +155,7 @@ def assign_folds(x, y, n, k, seed, block_size=None):
     """Cross-validation folds for the AOA when the model was not validated by k-fold: whole
     square blocks of ``block_size`` (as the model's spatial k-fold would) when they number at
     least k, else random folds. Returns (folds, how)."""
-    from .estimators import block_folds
+    from .holdout import block_folds
     if block_size and x is not None:
         try:
             return block_folds(x, y, block_size, k, seed), \
@@ -246,7 +246,8 @@ def applicability_map(app, manifest, bands, di_path, aoa_path=None, workers=1, s
     its training grid), block by block on the tile runner, and the AOA mask when
     ``aoa_path`` is given. Files are written under temporary names and moved into place only
     when complete."""
-    from ..io.raster import AlignedStack, AtomicOutput
+    from ..io.raster import AlignedStack
+    from ..util.partial import AtomicOutput
     from ..util.progress import as_feedback
     from .apply import apply_to_raster, model_bands
     fb = as_feedback(feedback)
@@ -271,59 +272,3 @@ def applicability_map(app, manifest, bands, di_path, aoa_path=None, workers=1, s
     else:
         inside, outside = write_mask(di_path, app.threshold, None, fb.sub(0.85, 1.0))
     return AoaResult(n_valid, inside, outside, values)
-
-
-def applicability_report(path, app, res, model_name, units=False):
-    """The HTML report of an area of applicability: what was measured, the share outside, the
-    DI of the map against the training rows' own, the weights."""
-    from ..util.report import HtmlReport, figure
-    rep = HtmlReport(f"Area of applicability of {model_name}")
-    what = "slope units" if units else "pixels"
-    total = res.inside + res.outside
-    share = 100.0 * res.outside / max(1, total)
-    rep.paragraph(
-        f"<b>{share:.1f} %</b> of the {total:,} {what} lie outside the area of applicability "
-        f"(DI above {app.threshold:.4f}): there the factors combine in ways the training "
-        f"samples never showed, and the model extrapolates. Its predictions there are not "
-        f"supported by the validation, whatever the AUC.")
-    rows = [{"": "training rows", "value": f"{len(app.train):,}"},
-            {"": "cross-validation folds", "value": app.folds_how or f"{app.folds}"},
-            {"": "mean distance between training rows (d̄)",
-             "value": f"{app.d_bar:.4f} ({'a seeded sample of ' if app.sampled else 'all '}"
-                      f"{app.pairs:,} pairs)"},
-            {"": "threshold (upper whisker of the training rows' DI across the folds)",
-             "value": f"{app.threshold:.4f}"},
-            {"": f"{what} inside / outside", "value": f"{res.inside:,} / {res.outside:,}"}]
-    rep.table(rows, ["", "value"], left=("", "value"))
-    rep.paragraph(
-        "Dissimilarity index (DI, Meyer &amp; Pebesma 2021): the factors are standardised with "
-        "the training rows' mean and standard deviation and weighted by the model's "
-        "importance of each; DI is the distance to the nearest training row divided by the "
-        "mean distance between training rows (0 on a training row). The threshold is the "
-        "upper whisker (R's boxplot.stats) of the training rows' own DI, each measured to the "
-        "nearest training row outside its cross-validation fold: the dissimilarity the "
-        "validation has seen. Reference: Meyer, H. &amp; Pebesma, E. (2021), Predicting into "
-        "unknown space? Estimating the area of applicability of spatial prediction models, "
-        "Methods in Ecology and Evolution 12, 1620-1633.", note=True)
-    fig, ax = figure(6.5, 3.4)
-    vals = res.sample[np.isfinite(res.sample)]
-    hi = float(max(np.quantile(vals, 0.995) if vals.size else 1.0, app.threshold * 1.5,
-                   np.nanmax(app.train_di)))
-    bins = np.linspace(0, hi, 41)
-    ax.hist(np.clip(vals, 0, hi), bins, density=True, color="#9ecae1",
-            label=f"{what} (a seeded sample)" if not units else what)
-    ax.hist(app.train_di, bins, density=True, histtype="step", color="#08519c", lw=1.5,
-            label="training rows, across the folds")
-    ax.axvline(app.threshold, color="#d7301f", lw=1.5, ls="--",
-               label=f"threshold {app.threshold:.3f}")
-    ax.set_xlabel("dissimilarity index")
-    ax.set_ylabel("density")
-    ax.legend(fontsize=8)
-    rep.add_figure(fig, "DI of the map and of the training rows")
-    tot = float(app.weights.sum()) or 1.0
-    order = np.argsort(-app.weights)
-    rep.heading("Weights (the model's importance of each column)")
-    rep.table([{"column": app.columns[j], "weight (%)": 100 * app.weights[j] / tot}
-               for j in order], ["column", "weight (%)"], left=("column",))
-    rep.write(path)
-    return path

@@ -166,7 +166,8 @@ def map_model(estimator, manifest, bands, out_path, classes_path=None, workers=1
     natural-breaks classes from a seeded sample of the map; with ``spread`` (from
     :func:`spread_function`) and ``spread_path``, the prediction spread in the same pass. Every
     file is written under a temporary name and moved into place only when complete."""
-    from ..io.raster import AlignedStack, AtomicOutput
+    from ..io.raster import AlignedStack
+    from ..util.partial import AtomicOutput
     from ..stats.breaks import gvf, natural_breaks
     from ..util.errors import InputError
     fb = as_feedback(feedback)

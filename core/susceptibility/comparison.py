@@ -15,11 +15,9 @@ from ..stats import metrics as mt
 from ..stats.breaks import classify, natural_breaks
 from ..util.errors import InputError
 from ..util.progress import as_feedback
-from ..util.report import HtmlReport, figure
 from .apply import CLASS_NAMES, apply_to_raster
 from .estimators import Encoding, make_estimator
-from .models import display_name
-from .evaluation import HIST_BINS, map_statistics
+from .evaluation import map_statistics
 from ..util import tempfiles
 
 
@@ -177,73 +175,3 @@ def _scenario(stack, sc, kind, params, slope_name, seed, held_keys, ex, ey, path
         row[f"SCAI {name}"] = r["SCAI"]
         row[f"area % {name}"] = r["area_pct"]
     return row, st["hist"] / max(1, st["hist"].sum())
-
-
-def comparison_report(path, comp):
-    """The HTML report of a :class:`Comparison`."""
-    rows = comp.rows
-    rep = HtmlReport("Sampling scenarios compared")
-    share = f"{100 * comp.holdout:g} %"
-    rep.paragraph(
-        f"Model: {display_name(comp.kind)}. {comp.n_held} presences ({share} of "
-        f"the unique presence locations, seeded) and {share} of each scenario's absences were "
-        f"held out of training. Each scenario is scored by two protocols"
-        f"{' and an independent inventory' if comp.independent else ''}:")
-    rep.paragraph(
-        "<b>Own test split</b> (Li & Tian (2025) and the Rangamati Mahalanobis study): its "
-        "held-out presences against its own "
-        "held-out absences. Each set is judged by its own absences, so a sampler that puts "
-        "absences where presences never are (far in factor space, on flat ground) scores "
-        "high by construction: these figures can be set beside the papers', not beside each "
-        "other.<br><b>Common yardstick</b>: the same held-out presences against one common "
-        "background of random valid pixels (10 per held-out presence) for every scenario: "
-        "the fair comparison between sampling strategies.")
-    cols = ["scenario", "presences", "absences", "factors", "test presences (own)",
-            "test absences (own)"]
-    rep.table(rows, cols, left=("scenario",))
-    rep.heading("Scores by protocol")
-    table = []
-    for r in rows:
-        for suffix, name in PROTOCOLS:
-            if f"AUC{suffix}" in r:
-                table.append({"scenario": r["scenario"], "protocol": name,
-                              "AUC": r[f"AUC{suffix}"], "kappa": r[f"kappa{suffix}"],
-                              "Brier": r[f"Brier{suffix}"]})
-    rep.table(table, ["scenario", "protocol", "AUC", "kappa", "Brier"],
-              left=("scenario", "protocol"))
-    if comp.independent:
-        info = comp.independent
-        gone = "; ".join(f"{v} {k}" for k, v in info["left_out"].items() if v)
-        rep.paragraph(f"Independent inventory: {info['presences']} presences and "
-                      f"{info['absences']} absences ({info['how']})" +
-                      (f"; left out: {gone}" if gone else "") + ".", note=True)
-    best = {name: max(rows, key=lambda r: r[f"AUC{suffix}"])["scenario"]
-            for suffix, name in PROTOCOLS if f"AUC{suffix}" in rows[0]}
-    if len(set(best.values())) > 1:
-        rep.paragraph("The protocols do not agree on the best scenario (" + "; ".join(
-            f"{k}: {v}" for k, v in best.items()) + "): trust the common yardstick and the "
-            "independent inventory over the own split.", note=True)
-    rep.heading("LSI statistics")
-    rep.table(rows, ["scenario", "LSI_mean", "LSI_std"], left=("scenario",))
-    rep.heading("SCAI per class (should fall from very low to very high)")
-    rep.table(rows, ["scenario"] + [f"SCAI {n}" for n in CLASS_NAMES], left=("scenario",))
-    rep.heading("Class area shares (%)")
-    rep.table(rows, ["scenario"] + [f"area % {n}" for n in CLASS_NAMES], left=("scenario",))
-    fig, ax = figure(6.5, 3.5)
-    centres = (HIST_BINS[:-1] + HIST_BINS[1:]) / 2
-    for name, h in comp.hists.items():
-        ax.plot(centres, h, marker="o", ms=3, label=name)
-    ax.set_xlabel("susceptibility index")
-    ax.set_ylabel("share of pixels")
-    ax.legend(fontsize=8)
-    rep.add_figure(fig, "LSI distributions")
-    fig, ax = figure(6.5, 3.5)
-    for r in rows:
-        ax.plot(CLASS_NAMES, [min(r[f"SCAI {n}"], 50) for n in CLASS_NAMES], marker="o",
-                label=r["scenario"])
-    ax.set_yscale("log")
-    ax.set_ylabel("SCAI (capped at 50)")
-    ax.legend(fontsize=8)
-    rep.add_figure(fig, "SCAI")
-    rep.write(path)
-    return path

@@ -1,6 +1,6 @@
-"""Susceptibility models: the encoding of factors into model columns, validation splits and
-model files that open without running code. The model kinds themselves (random forest,
-XGBoost, logistic GLM, extremely randomized trees) are the modules of ``models``.
+"""Susceptibility models: the encoding of factors into model columns and model files that open
+without running code (the validation splits are in :mod:`.holdout`). The model kinds themselves
+(random forest, XGBoost, logistic GLM, extremely randomized trees) are the modules of ``models``.
 
 A model file (``core.io.modelfile``) holds a typed manifest (factor names and order,
 categorical encodings, grid and CRS of training, metrics, package versions, seed, parameters)
@@ -106,43 +106,6 @@ def check_training_data(X, y, names, min_per_class=5):
     if const:
         raise InputError(f"Factor(s) {', '.join(const)} are constant over the samples: they "
                          f"cannot inform a model; leave them out.", "FACTORS")
-
-
-# -- validation splits ------------------------------------------------------------------------
-def random_split(y, test_share, seed):
-    """Boolean test mask, stratified by label."""
-    from ..sampling.samplers import stratified_split
-    return stratified_split(np.asarray(y), test_share, np.random.default_rng(seed)) == "test"
-
-
-def block_folds(x, y_coord, size, k, seed):
-    """Spatial k-fold: square blocks of side ``size`` assigned to k folds at random (seeded);
-    returns the fold (0..k-1) of every sample. No block is split between folds."""
-    bx = np.floor(np.asarray(x) / size).astype(np.int64)
-    by = np.floor(np.asarray(y_coord) / size).astype(np.int64)
-    _, block = np.unique(np.stack([bx, by], 1), axis=0, return_inverse=True)
-    block = block.ravel()
-    nb = block.max() + 1
-    if nb < k:
-        raise InputError(f"Only {nb} blocks of {size:g} map units hold samples for {k} folds: "
-                         f"use smaller blocks or fewer folds.", "BLOCK_SIZE")
-    perm = np.random.default_rng(seed).permutation(nb)
-    fold_of_block = np.empty(nb, np.int64)
-    fold_of_block[perm] = np.arange(nb) % k
-    return fold_of_block[block]
-
-
-def group_folds(groups, k, seed):
-    """k folds over the distinct values of ``groups`` (e.g. zones)."""
-    g = np.asarray(groups).astype(str)
-    uniq, inv = np.unique(g, return_inverse=True)
-    if len(uniq) < 2:
-        raise InputError("Spatial folds need at least two zones.", "ZONE_FIELD")
-    k = min(k, len(uniq))
-    perm = np.random.default_rng(seed).permutation(len(uniq))
-    fold = np.empty(len(uniq), np.int64)
-    fold[perm] = np.arange(len(uniq)) % k
-    return fold[inv.ravel()], k
 
 
 # -- model files ------------------------------------------------------------------------------

@@ -240,7 +240,8 @@ def write_fr_index(stack, rows, plan, path, feedback=None):
     """The FR index raster: the sum over the factors of the frequency ratio of the class each
     pixel falls in (``rows``, ``plan`` from :func:`frequency_ratio_table`); written block by
     block, NaN where the first factor has no value."""
-    from ..io.raster import AtomicOutput, RasterWriter
+    from ..io.raster import RasterWriter
+    from ..util.partial import AtomicOutput
     fb = as_feedback(feedback)
     lookup = {}
     for r in rows:
@@ -265,139 +266,10 @@ def write_fr_index(stack, rows, plan, path, feedback=None):
     return path
 
 
-def frequency_ratio_report(path, rows, n_hazards):
-    from ..util.report import HtmlReport
-    rep = HtmlReport("Frequency ratio")
-    rep.paragraph(f"{n_hazards} hazard samples. FR = %hazard / %area; RF = FR / sum of FR over "
-                  f"the factor's classes (%). Method: Li & Tian (2025), table 2.", note=True)
-    rep.table(rows, FR_COLUMNS, left=("factor", "class"))
-    return rep.write(path)
-
-
 MAP_EVALUATION_COLUMNS = (["table"] + METRIC_COLS[1:] +
                           ["TP", "FP", "TN", "FN", "class", "area_pixels", "area_pct", "hazard",
                            "hazard_pct", "SCAI", "set", "inventory_pct", "pixels",
                            "mean_uncertainty"])
-
-
-def map_evaluation_report(path, name, m, scai, stats, roc, how, sources=None, independent=None,
-                          extra=None):
-    """The report of :func:`evaluate_map`'s results for the map called ``name``; ``how`` says
-    where the absences came from; ``sources`` {what: where} (the map and inventory files) are
-    listed first, with the threshold, so that the numbers can be traced. ``independent``: the
-    score of an independent inventory ({metrics, scai, roc, samples, how, dropped} from
-    :func:`score_at`), set beside the inventory's in every table and chart. ``extra``: what
-    :func:`inside_outside` found (metrics inside and outside the area of applicability, mean
-    prediction uncertainty per class)."""
-    from ..util.report import HtmlReport, figure
-    rep = HtmlReport(f"Evaluation of {name}")
-    rows = [{"": k, "used": v} for k, v in (sources or {}).items()]
-    rows += [{"": "presences", "used": f"{m.get('presences', '?')} on the map"},
-             {"": "absences", "used": f"{m.get('n', 0) - m.get('presences', 0)}: {how}"},
-             {"": "threshold", "used": f"probability > {m.get('threshold', 0.5):g} counts as "
-                                       f"predicted presence (TP, FP, kappa)"}]
-    rep.table(rows, ["", "used"], left=("", "used"))
-    dropped = stats.get("dropped", {})
-    if any(dropped.values()):
-        rep.paragraph(f"Left out, off the map or on its nodata: {dropped['presences']} "
-                      f"presence(s) and {dropped['absences']} absence(s).", note=True)
-    for note in stats.get("notes", []):
-        rep.paragraph(note, note=True)
-    if independent is not None:
-        mi = independent["metrics"]
-        rep.paragraph(f"Independent inventory: {mi['presences']} presences and "
-                      f"{mi['n'] - mi['presences']} absences ({independent['how']}), scored "
-                      f"on the same map with the same classes. If the inventory above was used "
-                      f"to draw the training samples, its score is optimistic and this one is "
-                      f"the honest figure." + (
-                          f" Left out, off the map or on its nodata: "
-                          f"{independent['dropped']['presences']} presence(s) and "
-                          f"{independent['dropped']['absences']} absence(s)."
-                          if any(independent["dropped"].values()) else ""))
-    rep.heading("Metrics")
-    if independent is None:
-        rep.table([m], METRIC_COLS[1:], left=())
-    else:
-        rep.table([dict(m, set="inventory"),
-                   dict(independent["metrics"], set="independent inventory")], METRIC_COLS,
-                  left=("set",))
-    fig, ax = figure(5, 4.5)
-    ax.plot(*roc, label=f"{'inventory, ' if independent else ''}AUC {m['AUC']:.3f}")
-    if independent is not None:
-        ax.plot(*independent["roc"],
-                label=f"independent inventory, AUC {independent['metrics']['AUC']:.3f}")
-    ax.plot([0, 1], [0, 1], "k--", lw=0.8)
-    ax.set_xlabel("false positive rate")
-    ax.set_ylabel("true positive rate")
-    ax.legend(loc="lower right")
-    rep.add_figure(fig, "ROC")
-    rep.heading("SCAI (seed cell area index)")
-    rep.table(scai, ["class", "area_pixels", "area_pct", "hazard", "hazard_pct", "SCAI"],
-              left=("class",))
-    rep.paragraph("Class limits: " + ", ".join(f"{v:.4f}" for v in stats["limits"]))
-    if independent is not None:
-        rep.heading("SCAI with the independent inventory")
-        rep.table(independent["scai"], ["class", "area_pixels", "area_pct", "hazard",
-                                        "hazard_pct", "SCAI"], left=("class",))
-    if scai:
-        fig, ax = figure(6, 3.2)
-        xs = np.arange(len(scai))
-        ax.bar(xs - 0.2, [r["area_pct"] for r in scai], 0.4, color="#bdbdbd", label="area")
-        ax.bar(xs + 0.2, [r["hazard_pct"] for r in scai], 0.4, color="#d7301f",
-               label="inventory (presences)")
-        ax.set_xticks(xs)
-        ax.set_xticklabels([r["class"] for r in scai], fontsize=8)
-        ax.set_ylabel("% per class")
-        ax.legend(fontsize=8)
-        rep.add_figure(fig, "share of area and of inventory per class")
-        if len(scai) >= 2:
-            top = scai[-2:]
-            rep.paragraph(f"The two highest classes cover {sum(r['area_pct'] for r in top):.1f} "
-                          f"% of the area and hold {sum(r['hazard_pct'] for r in top):.1f} % "
-                          f"of the presences. A useful map puts much of the inventory in "
-                          f"little area; a saturated one puts much of the area in its highest "
-                          f"classes.")
-    if extra and extra.get("rows"):
-        rep.heading("Inside and outside the area of applicability")
-        inside, outside = extra["rows"]
-        rep.paragraph(
-            f"{outside['area_pct']:.1f} % of the map's area and {outside['inventory_pct']:.1f} "
-            f"% of the presences lie outside the area of applicability, where the model "
-            f"extrapolates. Metrics need presences and absences on both sides; a side without "
-            f"one of them has counts only.")
-        rep.table(extra["rows"], ["set", "area_pct", "inventory_pct", "n", "presences", "AUC",
-                                  "kappa", "Brier"], left=("set",))
-        a_in, a_out = inside.get("AUC"), outside.get("AUC")
-        if a_in is not None and a_out is not None and a_in == a_in and a_out == a_out:
-            rep.paragraph(f"AUC {a_in:.3f} inside against {a_out:.3f} outside: "
-                          + ("the model does worse where it extrapolates, as expected."
-                             if a_out < a_in else
-                             "no loss outside here; with few points outside, a difference "
-                             "may not show."))
-    if extra and extra.get("class_uncertainty"):
-        rep.heading("Prediction uncertainty per class")
-        rep.paragraph("Mean spread of the model's trees or fold models over the pixels of "
-                      "each class: where it is high, the ensemble disagrees on the class.",
-                      note=True)
-        rep.table(extra["class_uncertainty"], ["class", "pixels", "mean_uncertainty"],
-                  left=("class",))
-    if "samples" in stats:
-        from ..util.report import calibration_section
-        groups = {name: stats["samples"]}
-        if independent is not None:
-            groups[f"{name} (independent inventory)"] = independent["samples"]
-        calibration_section(rep, groups, "the evaluation points")
-    rep.heading("LSI statistics")
-    rep.paragraph(f"mean {stats['mean']:.4f}, standard deviation {stats['std']:.4f}, "
-                  f"{stats['n']} pixels")
-    fig, ax = figure(6, 3)
-    ax.bar(HIST_BINS[:-1], stats["hist"], width=np.diff(HIST_BINS), align="edge",
-           color="#fdae61", edgecolor="white")
-    ax.set_xlabel("susceptibility index")
-    ax.set_ylabel("pixels")
-    rep.add_figure(fig, "LSI histogram")
-    rep.write(path)
-    return path
 
 
 def _n_classes(p):

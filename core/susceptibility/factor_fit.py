@@ -209,7 +209,8 @@ def sample_rows(X, names, n=SAMPLE, seed=0):
     return {name: X[:, j] for j, name in enumerate(names)}
 
 
-# -- the three model kinds -----------------------------------------------------------------------
+# -- the model files: a raster model, slope-unit fields (a multi-hazard bundle: -------------------
+# -- core.multihazard.mapping.check_bundle) -------------------------------------------------------
 def check_raster_model(manifest, aoa, bands, seed=0, log=None, warn=None):
     """A raster model file (.hsm): its kept training rows (``ModelExtras.aoa``, or None: nothing
     to compare, said in ``log``) against a seeded sample of ``bands`` (matched by name on its
@@ -239,33 +240,3 @@ def check_unit_fields(rows, columns, X, names, seed=0, log=None, warn=None):
     train = training_columns(rows, list(columns), names)
     return check(train, sample_rows(X, names, seed=seed), "UNITS", log, warn,
                  what="slope-unit field")
-
-
-def bundle_training(path):
-    """{factor name: training values} of a multi-hazard bundle's kept training rows, pooled
-    over its model sets (continuous factors only); read without XGBoost or TensorFlow."""
-    from ..io import modelfile
-    from ..multihazard.training import BundleManifest
-    from .applicability import read_rows
-    mf = modelfile.read(path, BundleManifest, f"'{path}'")
-    pooled = {}
-    for i, e in enumerate(mf.manifest.sets):
-        if not e.aoa_rows:
-            continue
-        rows = read_rows(mf, f"sets/{i}/aoa_", e.aoa_rows, len(e.encoding.columns),
-                         f"the bundle (models '{e.key}')", mf.manifest.ADVICE)[0]
-        names = [n for n, c in zip(e.encoding.names, e.encoding.categorical) if not c]
-        for n, v in training_columns(rows, e.encoding.columns, names).items():
-            pooled.setdefault(n, []).append(v)
-    return {n: np.concatenate(v) for n, v in pooled.items()}
-
-
-def check_bundle(path, stack, seed=0, log=None, warn=None):
-    """A multi-hazard bundle's training rows against a seeded sample of ``stack``'s bands."""
-    train = bundle_training(path)
-    if not train:
-        (log or (lambda msg: None))("The model bundle keeps no training rows: the factors' "
-                                    "values cannot be checked against them.")
-        return []
-    sampled = sample_stack(stack, set(train), seed=seed)
-    return check(train, sampled, "FACTORS", log, warn)

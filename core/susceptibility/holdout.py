@@ -3,6 +3,8 @@
 * :func:`holdout_mask`: an inventory split before any sampling or training, at random or by
   whole square blocks (a spatial hold-out: no held-out point has a training point in its block),
   seeded;
+* :func:`random_split`, :func:`block_folds` and :func:`group_folds`: a model's validation, a
+  stratified random test split or k folds over square blocks or zones, seeded;
 * :func:`on_pixels` and :func:`same_rows`: which evaluation points are not independent at all
   (they share a pixel, or every factor value, with a training sample) and must be left out;
 * :func:`sample_independent`: an independent inventory's factor values on a stack, less those
@@ -56,6 +58,43 @@ def holdout_mask(x, y, share, seed, block_size=None):
     k = min(k, nb - 2)  # at least one block stays for training
     held[np.isin(block, order[:k + 1])] = True
     return held
+
+
+# -- validation splits: a model's test samples or cross-validation folds ---------------------
+def random_split(y, test_share, seed):
+    """Boolean test mask, stratified by label."""
+    from ..sampling.samplers import stratified_split
+    return stratified_split(np.asarray(y), test_share, np.random.default_rng(seed)) == "test"
+
+
+def block_folds(x, y_coord, size, k, seed):
+    """Spatial k-fold: square blocks of side ``size`` assigned to k folds at random (seeded);
+    returns the fold (0..k-1) of every sample. No block is split between folds."""
+    bx = np.floor(np.asarray(x) / size).astype(np.int64)
+    by = np.floor(np.asarray(y_coord) / size).astype(np.int64)
+    _, block = np.unique(np.stack([bx, by], 1), axis=0, return_inverse=True)
+    block = block.ravel()
+    nb = block.max() + 1
+    if nb < k:
+        raise InputError(f"Only {nb} blocks of {size:g} map units hold samples for {k} folds: "
+                         f"use smaller blocks or fewer folds.", "BLOCK_SIZE")
+    perm = np.random.default_rng(seed).permutation(nb)
+    fold_of_block = np.empty(nb, np.int64)
+    fold_of_block[perm] = np.arange(nb) % k
+    return fold_of_block[block]
+
+
+def group_folds(groups, k, seed):
+    """k folds over the distinct values of ``groups`` (e.g. zones)."""
+    g = np.asarray(groups).astype(str)
+    uniq, inv = np.unique(g, return_inverse=True)
+    if len(uniq) < 2:
+        raise InputError("Spatial folds need at least two zones.", "ZONE_FIELD")
+    k = min(k, len(uniq))
+    perm = np.random.default_rng(seed).permutation(len(uniq))
+    fold = np.empty(len(uniq), np.int64)
+    fold[perm] = np.arange(len(uniq)) % k
+    return fold[inv.ravel()], k
 
 
 def on_pixels(grid, ref_x, ref_y, x, y):

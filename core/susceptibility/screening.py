@@ -8,7 +8,6 @@ import numpy as np
 
 from ..stats import metrics as mt
 from ..util.errors import InputError
-from ..util.report import HtmlReport, figure
 
 VIF_COLUMNS = ["factor", "VIF", "flag"]
 
@@ -47,22 +46,3 @@ def screen_factors(X, names, vif_max=10.0, r_max=0.7):
              for i in range(len(names)) for j in range(i + 1, len(names))
              if abs(r[i, j]) > r_max]
     return Screening(rows, pairs, r, list(names), len(X), vif_max, r_max)
-
-
-def screening_report(path, sc):
-    names = sc.names
-    rep = HtmlReport("Factor screening")
-    rep.paragraph(f"{sc.n} samples. VIF flagged above {sc.vif_max:g}; pairs with |r| > "
-                  f"{sc.r_max:g} listed.")
-    rep.table(sc.rows, VIF_COLUMNS, left=("factor",))
-    rep.heading("Correlated pairs")
-    rep.table(sc.pairs, ["factor_1", "factor_2", "r"], left=("factor_1", "factor_2"))
-    fig, ax = figure(1.5 + 0.5 * len(names), 1.2 + 0.45 * len(names))
-    im = ax.imshow(sc.r, cmap="RdBu_r", vmin=-1, vmax=1)
-    ax.set_xticks(range(len(names)))
-    ax.set_xticklabels(names, rotation=45, ha="right")
-    ax.set_yticks(range(len(names)))
-    ax.set_yticklabels(names)
-    fig.colorbar(im, ax=ax, label="Pearson r")
-    rep.add_figure(fig, "correlation")
-    return rep.write(path)

@@ -10,15 +10,10 @@ from ..stats import metrics as mt
 from ..util.errors import InputError
 from . import models
 from .applicability import assign_folds
-from .estimators import (Encoding, block_folds, check_training_data, column_importance,
-                         group_folds, importance, make_estimator, random_split, save_model,
-                         shap_values)
+from .estimators import (Encoding, check_training_data, column_importance, importance,
+                         make_estimator, save_model, shap_values)
+from .holdout import block_folds, group_folds, random_split
 from ..util.progress import as_feedback
-from ..util.report import HtmlReport, calibration_section, figure
-
-
-# numpy 2 deprecates trapz for trapezoid, which numpy 1.24 (Debian 12) does not have
-_trapezoid = getattr(np, "trapezoid", None) or np.trapz
 
 
 @dataclass
@@ -299,137 +294,9 @@ METRIC_COLS = ["set", "n", "presences", "AUC", "TPR", "TNR", "accuracy", "precis
                "F1", "kappa", "Brier"]
 
 
-def describe_validation(v):
-    """The validation of a TrainResult as a sentence."""
-    m = v.get("method")
-    if m == "random":
-        return (f"a stratified random split, {100 * v.get('test_share', 0.3):g} % of the "
-                f"samples held out for testing")
-    if m == "mask":
-        n = int(np.sum(v.get("test", [])))
-        return f"the split field '{v.get('field')}' ({n} samples marked 'test')"
-    if m == "blocks":
-        return (f"spatial {v.get('k')}-fold cross-validation over square blocks of "
-                f"{v.get('size'):g} map units")
-    if m == "groups":
-        return f"{v.get('k')}-fold cross-validation over the zones of '{v.get('field')}'"
-    return "none (the metrics are on the training samples and are optimistic)"
-
-
-def describe_params(kind, params):
-    """The hyperparameters as text, the defaults that apply included."""
-    return models.get(kind).describe(params)
 
 
 def glm_coefficients(res):
     """Rows (column, coefficient per unit, standardised coefficient) and the intercept of a
     model with an equation (the GLM), in the factors' own units; None for other kinds."""
     return models.get(res.kind).coefficients(res.estimator, res.encoding.columns)
-
-
-def report(res, path, title="Susceptibility model"):
-    rep = HtmlReport(title)
-    rep.paragraph(f"Model: <b>{models.display_name(res.kind)}</b> "
-                  f"({describe_params(res.kind, res.params)}), seed {res.seed}. Validation: "
-                  f"{describe_validation(res.validation)}.")
-    if res.optimism:
-        m0 = res.test_metrics or res.train_metrics
-        rep.paragraph(describe_optimism(res.optimism, m0["AUC"], res.independent))
-    if res.independent is not None:
-        rep.paragraph(res.independent.describe() + " These points share no pixel (or, for "
-                      "feature fields, no row of values) with a training sample; their "
-                      "absences are not the sampler's, so this score does not reward where a "
-                      "sampler put its absences.")
-    else:
-        rep.paragraph("No independent inventory was given: every score below comes from the "
-                      "training samples and their own absences. Give one (INDEPENDENT: e.g. "
-                      "the held-out part of 'Split inventory') to see how the model does on "
-                      "presences it never saw.", note=True)
-    rep.heading("Metrics")
-    rep.table(metric_rows(res), METRIC_COLS, left=("set",))
-    rep.paragraph("Threshold metrics: a probability above 0.5 is a predicted presence. "
-                  "Kappa: P_obs = (TP+TN)/N, P_exp = "
-                  "[(TP+FN)(TP+FP) + (FN+TN)(FP+TN)]/N². Brier = mean((p - y)²).", note=True)
-    fig, ax = figure(5, 4.5)
-    for label, (fpr, tpr) in res.roc.items():
-        auc = _trapezoid(tpr, fpr)
-        ax.plot(fpr, tpr, label=f"{label} (AUC {auc:.3f})")
-    ax.plot([0, 1], [0, 1], "k--", lw=0.8)
-    ax.set_xlabel("false positive rate")
-    ax.set_ylabel("true positive rate")
-    ax.set_title("ROC")
-    ax.legend(loc="lower right")
-    rep.add_figure(fig, "ROC curves")
-    groups = {}
-    if res.held_out is not None:
-        name, yh, ph = res.held_out
-        groups[f"{models.display_name(res.kind)} ({name})"] = (yh, ph)
-    if res.independent is not None:
-        groups[f"{models.display_name(res.kind)} (independent inventory)"] = \
-            res.independent.samples
-    if groups:
-        where = ("the test samples" if res.held_out and res.held_out[0] == "test" else
-                 "the out-of-fold predictions" if res.held_out else "")
-        if res.independent is not None:
-            where = (where + " and " if where else "") + "the independent inventory"
-        calibration_section(rep, groups, where)
-    m = res.test_metrics or res.train_metrics
-    rep.heading("Confusion matrix" + (" (test)" if res.test_metrics else " (train)"))
-    rep.table([{"": "observed 1", "predicted 1": m["TP"], "predicted 0": m["FN"]},
-               {"": "observed 0", "predicted 1": m["FP"], "predicted 0": m["TN"]}],
-              ["", "predicted 1", "predicted 0"], left=("",))
-    equation = glm_coefficients(res)
-    if equation is not None:
-        rows, b0 = equation
-        rep.heading("Coefficients")
-        terms = " ".join(f"{'+' if r['coefficient'] >= 0 else '-'} {abs(r['coefficient']):.6g}"
-                         f" &middot; {r['column']}" for r in rows)
-        rep.paragraph(f"logit(p) = ln(p / (1 - p)) = {b0:.6g} {terms}")
-        rep.paragraph("Coefficients per unit of each factor as given (categorical factors: "
-                      "one column per class, 1 in that class); standardised: per standard "
-                      "deviation of the training samples, the ones comparable across factors.",
-                      note=True)
-        rep.table([{"column": "(intercept)", "coefficient": b0, "standardised": None}] + rows,
-                  ["column", "coefficient", "standardised"], left=("column",))
-    rep.heading("Importance")
-    imp = sorted(res.importance.items(), key=lambda t: -t[1])
-    tot = sum(v for _, v in imp) or 1.0
-    rep.table([{"factor": k, "importance": v, "share (%)": 100 * v / tot} for k, v in imp],
-              left=("factor",))
-    if res.shap is not None:
-        cols = res.encoding.columns
-        mean_abs = np.abs(res.shap).mean(axis=0)
-        order = np.argsort(-mean_abs)[:20]
-        fig, ax = figure(6.5, 0.35 * len(order) + 1.5)
-        rng = np.random.default_rng(0)
-        for rank, j in enumerate(order[::-1]):
-            v = res.shap_X[:, j]
-            span = np.ptp(v) or 1.0
-            ax.scatter(res.shap[:, j], rank + rng.uniform(-0.3, 0.3, len(v)), s=3,
-                       c=(v - v.min()) / span, cmap="coolwarm", alpha=0.6)
-        ax.set_yticks(range(len(order)))
-        ax.set_yticklabels([cols[j] for j in order[::-1]])
-        ax.axvline(0, color="black", lw=0.8)
-        unit = models.get(res.kind).shap_unit
-        ax.set_xlabel(f"SHAP value ({unit}; colour: factor value, blue low, red high)")
-        ax.set_title("SHAP summary")
-        n, total = res.shap_rows
-        which = f"a sample, seeded with the model's seed, of {total}" if n < total else "all"
-        rep.paragraph(f"SHAP values of {n} training rows ({which}); "
-                      f"they are in units of {unit}: a factor's SHAP value is how much it moves "
-                      f"this sample's predicted {unit} away from the average prediction.")
-        rep.add_figure(fig, "SHAP summary")
-        top = order[:3]
-        fig, axes = figure(3.2 * len(top), 3.0, ncols=len(top))
-        for ax, j in zip(np.atleast_1d(axes), top):
-            ax.scatter(res.shap_X[:, j], res.shap[:, j], s=4, alpha=0.5, color="#3182bd")
-            ax.axhline(0, color="black", lw=0.8)
-            ax.set_xlabel(cols[j])
-            ax.set_ylabel(f"SHAP ({unit})")
-        fig.suptitle("SHAP dependence of the three most important columns")
-        rep.add_figure(fig, "SHAP dependence")
-        shares = 100 * mean_abs / (mean_abs.sum() or 1.0)
-        rep.table([{"column": cols[j], "mean |SHAP|": float(mean_abs[j]),
-                    "share (%)": float(shares[j])} for j in order], left=("column",))
-    rep.write(path)
-    return path

@@ -1,11 +1,12 @@
 """Plumbing every method shares: errors, progress and cancellation, optional packages, the pinned
-package sets and their installer, the TensorFlow worker process, provenance, HTML reports.
+package sets and their installer, the TensorFlow worker process, provenance, atomic outputs,
+the generic HTML report. The bottom layer of core/: it imports no other package of core/.
 
 Modules: deps, errors, installer, locks, memory (memory needed against available, before the
-work), progress, provenance, report, schema (typed JSON records), signals (SIGTERM and SIGINT
-unwind a run), worker.
+work), partial (atomic outputs), progress, provenance, report, schema (typed JSON records),
+signals (SIGTERM and SIGINT unwind a run), worker.
 """
-from . import errors, memory, progress, schema  # noqa: F401  (the others by path: they need io)
+from . import errors, memory, progress, schema  # noqa: F401  (the others by path)
 from .errors import (Cancelled, DependencyError, HazardError, InputError)  # noqa: F401
 from .progress import (Feedback, NO_FEEDBACK, as_feedback)  # noqa: F401
 __all__ = ['Cancelled', 'DependencyError', 'Feedback', 'HazardError', 'InputError', 'NO_FEEDBACK',

@@ -1,5 +1,6 @@
-"""Temporary files written beside an output and swapped in when complete, the lock that keeps
-two runs on one output from swapping at once, and the removal of what killed runs left.
+"""Temporary files written beside an output and swapped in when complete (:class:`AtomicOutput`),
+the lock that keeps two runs on one output from swapping at once, and the removal of what killed
+runs left.
 
 A temporary file of the output ``folder/name.ext`` is ``folder/.name.<pid>-<8 hex>.partial.ext``
 (the name cut short so that it, and its sidecars, stay within the 255 bytes a file name may
@@ -214,3 +215,40 @@ def replace(tmp, path, sidecars=(), stale=()):
     for s in sidecars:
         if os.path.exists(tmp + s):
             os.replace(tmp + s, str(path) + s)
+
+
+class AtomicOutput:
+    """A temporary path beside ``path`` that replaces ``path`` only on success.
+
+    Used as a context manager: on an exception the partial file is deleted and any earlier
+    file at ``path`` is left untouched, so a failed or killed run never leaves half-written
+    output. The temporary file is hidden and tagged with the writer's process id
+    (see above): the ones killed runs left beside ``path`` are removed here, and
+    the swap (under the output's lock, so two runs on one path swap one after the other)
+    removes the previous file's statistics (.aux.xml), overviews (.ovr) and provenance record,
+    which would otherwise describe the new file.
+    """
+
+    SIDECARS = (".aux.xml",)  # written by GDAL beside the temporary file: they follow it
+    STALE = (".aux.xml", ".ovr", ".provenance.json")
+
+    def __init__(self, path):
+        self.path = str(path)
+        self.tmp = temp_path(self.path)
+
+    def __enter__(self):
+        d = os.path.dirname(self.path)
+        if d:
+            os.makedirs(d, exist_ok=True)
+        remove_leftovers(self.path)
+        return self.tmp
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is None:
+            with locked(self.path):
+                replace(self.tmp, self.path, self.SIDECARS, self.STALE)
+        else:
+            for p in (self.tmp, self.tmp + ".aux.xml"):
+                if os.path.exists(p):
+                    os.remove(p)
+        return False

@@ -1,4 +1,5 @@
-"""Self-contained HTML reports (figures embedded as PNG) and CSV tables.
+"""Self-contained HTML reports (figures embedded as PNG) and CSV tables: the generic pieces
+every package's ``report`` module builds on.
 
 Figures use matplotlib's object API on the Agg canvas (no pyplot state, no GUI), imported only
 when a figure is made.
@@ -13,7 +14,7 @@ import math
 import os
 import threading
 
-from ..io.raster import AtomicOutput
+from .partial import AtomicOutput
 
 #: one figure drawn at a time in this process: matplotlib is not thread-safe, and reports can be
 #: written from Processing task threads side by side
@@ -116,63 +117,3 @@ def ensure_dir(path):
     if path:
         os.makedirs(path, exist_ok=True)
     return path
-
-
-SMALL_BIN = 10  # reliability bins with fewer samples are drawn hollow
-
-
-def calibration_section(rep, groups, where="the test samples", bins=10):
-    """A reliability diagram and the Brier score's calibration part for each of ``groups``
-    {name: (y, p)}; a sentence when a group over- or under-predicts on average by more than
-    0.1. Groups with fewer than 2 samples or one class only are left out."""
-    from ..stats.metrics import brier_decomposition, reliability
-    import numpy as np
-    groups = {k: (np.asarray(y, float), np.asarray(p, float)) for k, (y, p) in groups.items()
-              if len(y) >= 2}
-    if not groups:
-        return
-    rep.heading("Calibration")
-    rep.paragraph(f"Reliability on {where}: the share of presences among the samples in each "
-                  f"probability bin against the mean predicted probability. A calibrated "
-                  f"model follows the diagonal. 'reliability' is the Brier score's calibration "
-                  f"part (Murphy's decomposition over {bins} bins, 0 is perfect); resolution "
-                  f"is what the model separates. The samples' share of presences is set by "
-                  f"the sampling design (often 1:1), not by the landscape: a probability is "
-                  f"calibrated to that share, not to the area's frequency of events. A "
-                  f"marker's area is the number of samples in its bin; a hollow marker holds "
-                  f"fewer than {SMALL_BIN}, too few to read its position.",
-                  note=True)
-    fig, ax = figure(5.2, 4.2)
-    ax.plot([0, 1], [0, 1], color="#999999", lw=1, ls="--", label="calibrated")
-    rows, warnings = [], []
-    for name, (y, p) in groups.items():
-        curve = reliability(y, p, bins)
-        xs = [r["mean_predicted"] for r in curve]
-        ys = [r["observed"] for r in curve]
-        line, = ax.plot(xs, ys, "-", lw=1.2, label=name)
-        n = np.array([r["n"] for r in curve], float)
-        size = 12 + 140 * n / max(1.0, float(n.max()))  # marker area: samples in the bin
-        few = n < SMALL_BIN
-        ax.scatter(np.array(xs)[~few], np.array(ys)[~few], s=size[~few],
-                   color=line.get_color(), zorder=3)
-        ax.scatter(np.array(xs)[few], np.array(ys)[few], s=size[few], facecolors="white",
-                   edgecolors=line.get_color(), zorder=3)
-        d = brier_decomposition(y, p, bins)
-        rows.append({"model": name, "n": len(y), "mean predicted": float(p.mean()),
-                     "observed share": float(y.mean()), "Brier": d["brier"],
-                     "reliability": d["reliability"], "resolution": d["resolution"],
-                     "uncertainty": d["uncertainty"]})
-        gap = float(p.mean() - y.mean())
-        if abs(gap) > 0.1:
-            warnings.append(f"{name}: mean predicted probability {p.mean():.2f} against an "
-                            f"observed share of {y.mean():.2f}: the model "
-                            f"{'over' if gap > 0 else 'under'}-predicts.")
-    ax.set_xlim(0, 1)
-    ax.set_ylim(0, 1)
-    ax.set_xlabel("mean predicted probability")
-    ax.set_ylabel("observed share of presences")
-    ax.legend(fontsize=7)
-    rep.add_figure(fig, "reliability diagram")
-    rep.table(rows, left=("model",))
-    for w in warnings:
-        rep.paragraph(w)

@@ -384,7 +384,7 @@ def test_apply_hnn_refuses_swapped_fields(run, provider, hnn_model, tmp_path):
 def test_map_multihazard_refuses_swapped_factors(run, provider, more, mh_model, sample_area,
                                                  tmp_path):
     """(The right factors pass: tests/qgis/test_multihazard_algs.py maps its own bundle.)"""
-    from hazard_susceptibility.core.susceptibility import factor_fit
+    from hazard_susceptibility.core.multihazard.mapping import check_bundle
     model, facts = mh_model
     folder, _ = sample_area
     zones = {"ZONES": str(folder / "zones.gpkg"), "ZONE_FIELD": "zone"}
@@ -396,7 +396,7 @@ def test_map_multihazard_refuses_swapped_factors(run, provider, more, mh_model, 
     bands = [b for f in facts for b in bands_of(f)]
     warned = []
     with AlignedStack(bands, Grid.from_path(facts[0])) as st:
-        fits = factor_fit.check_bundle(model, st, 42, warn=warned.append)
+        fits = check_bundle(model, st, 42, warn=warned.append)
     assert len(fits) == 4 and not warned, warned
 
 

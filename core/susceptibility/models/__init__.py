@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import importlib
 
-from .base import (BYTES_PER_NODE, ModelKind, check_forest, forest_bytes,  # noqa: F401
-                   unknown)
+from . import base
+from .base import BYTES_PER_NODE, ModelKind, unknown  # noqa: F401
 
 #: the kinds' modules, in the order of the algorithms' 'Model' enum (a new kind goes last, so
 #: that saved models and scripts keep their choice)
@@ -43,6 +43,16 @@ def known(name):
 def display_name(name):
     """How reports name the kind ``name`` (the name itself when it is unknown)."""
     return _BY_NAME[name].display if name in _BY_NAME else str(name)
+
+
+def forest_bytes(kind, n_trees, n_rows, max_depth=0, min_samples_leaf=1):
+    """:func:`.base.forest_bytes` for a kind or its name."""
+    return base.forest_bytes(get(kind), n_trees, n_rows, max_depth, min_samples_leaf)
+
+
+def check_forest(kind, n_trees, n_rows, max_depth=0, min_samples_leaf=1, param="TREES"):
+    """:func:`.base.check_forest` for a kind or its name."""
+    return base.check_forest(get(kind), n_trees, n_rows, max_depth, min_samples_leaf, param)
 
 
 def titles():

@@ -122,14 +122,11 @@ class ModelKind:
 
 
 def forest_bytes(kind, n_trees, n_rows, max_depth=0, min_samples_leaf=1):
-    """An upper bound of the memory of ``n_trees`` trees of ``kind`` (a ModelKind or its name)
+    """An upper bound of the memory of ``n_trees`` trees of ``kind`` (a ModelKind)
     fitted on ``n_rows`` rows: a tree has at most 2 x leaves nodes, its leaves at most the
     distinct rows it is grown on (tree_rows x rows) / min_samples_leaf, or 2^depth (a forest
     fully grown on 2,000 noisy rows had 671 nodes a tree, this bound 2,528). 0 for a kind
     without trees."""
-    if isinstance(kind, str):
-        from . import get
-        kind = get(kind)
     if not kind.trees:
         return 0
     leaves = max(1, int(kind.tree_rows * int(n_rows)) // max(1, int(min_samples_leaf)))

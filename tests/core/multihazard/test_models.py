@@ -369,7 +369,8 @@ def test_evaluation_runs_the_parts_given_and_aligns_coarser_zones(tmp_path):
     assert list(two.density) == ["flood inventory", "landslide inventory", "both inventories"]
     assert two.n_on["both inventories"] == 4
     assert len(two.density_rows()) == 75
-    html = open(mh_eval.evaluation_report(str(tmp_path / "e.html"), two)).read()
+    from hazard_susceptibility.core.multihazard.report import evaluation_report
+    html = open(evaluation_report(str(tmp_path / "e.html"), two)).read()
     assert "MH density" in html and "Jaccard" not in html and "<img" in html
     assert "Densest cells (both inventories): flood VL - landslide VL 100.0 %" in html
     with pytest.raises(InputError, match="Nothing to evaluate"):

@@ -193,8 +193,8 @@ def test_shap_threshold_recovers_the_generators_ndvi_step(sample_area):
 
 def test_mahalanobis_rasters_match_scipy_and_a_failed_draw_leaves_nothing(stack, tmp_path):
     from osgeo import gdal
-    from hazard_susceptibility.core.sampling.mahalanobis import (
-        D2_BINS, mahalanobis_absences, mahalanobis_report)
+    from hazard_susceptibility.core.sampling.mahalanobis import D2_BINS, mahalanobis_absences
+    from hazard_susceptibility.core.sampling.report import mahalanobis_report
     pres = _presences(stack)
     model = smp.mahalanobis_model(pres.values[:, :2], ["a", "b"])
     d2p, mkp = str(tmp_path / "d2.tif"), str(tmp_path / "mask.tif")
@@ -233,8 +233,8 @@ def test_threshold_correction_moves_absences_off_the_prone_side(tmp_path):
     """Presences only where factor f > 0.7 (the truth): the SHAP-derived threshold falls
     between the presences' and most absences' values, the prone side is 'above', and after the
     correction no absence is above the threshold while the kept ones stay where they were."""
-    from hazard_susceptibility.core.sampling.threshold import (threshold_correction,
-                                                               threshold_report)
+    from hazard_susceptibility.core.sampling.report import threshold_report
+    from hazard_susceptibility.core.sampling.threshold import threshold_correction
     rng = np.random.default_rng(0)
     f = np.tile(np.linspace(0, 1, 100), (80, 1))
     g = rng.random((80, 100))
@@ -267,44 +267,11 @@ def test_threshold_correction_moves_absences_off_the_prone_side(tmp_path):
             threshold_correction(st, pres, 0, rng, side="left", count=5)
 
 
-def test_susceptibility_ratio_counts_the_initial_map_and_draws_r_times(tmp_path):
-    """Presences only in the east (f > 0.8): the initial map is high there, its very-low and
-    very-high areas counted on the written map itself give r, and round(r x presences)
-    absences are drawn; the same seed gives the same absences."""
-    from osgeo import gdal
-    from hazard_susceptibility.core.sampling.susceptibility_ratio import (
-        susceptibility_ratio_absences, susceptibility_ratio_report)
-    rng = np.random.default_rng(0)
-    f = np.tile(np.linspace(0, 1, 100), (80, 1))
-    t = (X0, 10, 0, Y0, 0, -10)
-    paths = [write_raster(tmp_path / "f.tif", f, t),
-             write_raster(tmp_path / "g.tif", rng.random((80, 100)), t)]
-    with AlignedStack([Band(paths[0], 1, "f"), Band(paths[1], 1, "g")],
-                      Grid.from_path(paths[0])) as st:
-        cells = rng.choice(80 * 20, 40, replace=False)
-        pres = smp.locate_presences(st, X0 + (80 + cells % 20 + 0.5) * 10,
-                                    Y0 - (cells // 20 + 0.5) * 10)
-        out = [susceptibility_ratio_absences(st, pres, np.random.default_rng(5),
-                                             str(tmp_path / f"m{k}.tif"), trees=50, seed=5)
-               for k in (0, 1)]
-    res = out[0]
-    m = gdal.Open(str(tmp_path / "m0.tif")).ReadAsArray()
-    m = m[np.isfinite(m) & (m >= 0)]
-    counts = np.bincount(np.searchsorted(res.limits, m, side="left"), minlength=5)
-    assert counts.tolist() == res.counts.tolist()
-    assert res.ratio == pytest.approx(counts[0] / counts[-1])
-    assert len(res.x) == int(round(res.ratio * 40))
-    np.testing.assert_array_equal(res.x, out[1].x)
-    east = gdal.Open(str(tmp_path / "m0.tif")).ReadAsArray()
-    assert east[:, 90:].mean() > 0.8 > 0.2 > east[:, :50].mean()
-    html = open(susceptibility_ratio_report(str(tmp_path / "r.html"), res, 40)).read()
-    assert f"{res.ratio:.3f}" in html and "<img" in html
-
-
 def test_the_d2_histogram_axis_spans_the_filled_bins():
     """Its log axis had started at 1e-17 (a bar from 0): it now spans the filled bins and the
     critical value."""
-    from hazard_susceptibility.core.sampling.mahalanobis import D2_BINS, d2_histogram
+    from hazard_susceptibility.core.sampling.mahalanobis import D2_BINS
+    from hazard_susceptibility.core.sampling.report import d2_histogram
     hist = np.zeros(len(D2_BINS) - 1, np.int64)
     hist[[0, 40, 90]] = [5, 100, 7]  # the first bin (from 0), ~1, ~100
     fig = d2_histogram(hist, 7.81)

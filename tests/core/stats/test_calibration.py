@@ -51,9 +51,31 @@ def test_brier_decomposition_with_continuous_forecasts_and_saturation():
     assert ds["reliability"] == pytest.approx((0.97 - 0.3) ** 2, abs=0.01)
 
 
+
+def test_calibration_per_group_equals_scikit_learn_and_skips_tiny_groups():
+    """The numbers behind the reports' calibration section: per group the reliability curve
+    (scikit-learn's calibration_curve), the Brier score (brier_score_loss), the mean
+    probability and the observed share; a group of one sample is left out."""
+    from sklearn.calibration import calibration_curve
+    from sklearn.metrics import brier_score_loss
+    rng = np.random.default_rng(3)
+    p = rng.random(2000)
+    y = (rng.random(2000) < p ** 2).astype(int)  # over-predicting
+    out = mt.calibration({"over": (y, p), "one": ([1], [0.4])}, bins=8)
+    assert list(out) == ["over"]
+    curve, row = out["over"]
+    true, pred = calibration_curve(y, p, n_bins=8, strategy="uniform")
+    np.testing.assert_allclose([r["observed"] for r in curve], true)
+    np.testing.assert_allclose([r["mean_predicted"] for r in curve], pred)
+    assert row["model"] == "over" and row["n"] == 2000
+    assert row["Brier"] == pytest.approx(brier_score_loss(y, p))
+    assert row["mean predicted"] == pytest.approx(0.5, abs=0.02)  # E[p], p uniform
+    assert row["observed share"] == pytest.approx(1 / 3, abs=0.03)  # E[p^2]
+
 def test_reliability_diagram_sizes_markers_by_bin_count_and_hollows_small_bins(tmp_path):
     """A person reading the diagram sees how many samples stand behind each point: marker
     area grows with the bin's count, and a bin of fewer than 10 is an open circle."""
+    from hazard_susceptibility.core.stats.report import calibration_section
     from hazard_susceptibility.core.util import report as rp
     seen = []
 
@@ -66,7 +88,7 @@ def test_reliability_diagram_sizes_markers_by_bin_count_and_hollows_small_bins(t
     p = np.r_[rng.uniform(0.0, 0.1, 200), rng.uniform(0.5, 0.6, 40), rng.uniform(0.9, 1.0, 3)]
     y = (rng.random(len(p)) < p).astype(float)
     rep = Report("t")
-    rp.calibration_section(rep, {"m": (y, p)})
+    calibration_section(rep, {"m": (y, p)})
     (full_xy, sizes, _), (hollow_xy, _, hollow_face) = seen[-1]
     assert len(sizes) == 2 and sizes[0] > 3 * sizes[1]  # 200 samples against 40
     assert len(hollow_xy) == 1 and hollow_xy[0][0] > 0.9  # the bin of 3

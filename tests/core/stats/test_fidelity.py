@@ -98,7 +98,7 @@ def test_region_truth_scores_itself(tmp_path):
         ds.GetRasterBand(1).SetNoDataValue(-9999.0)
         ds.GetRasterBand(1).WriteArray(a)
         ds = None
-    rows = {r["map"]: r for r in F.region_fidelity(
+    rows = {r["map"]: r for r in R.region_fidelity(
         [("truth", "landslide", paths["truth"]), ("slope", "landslide", paths["slope"])],
         str(tmp_path), n_pixels=20_000, n_draws=20_000)}
     t, s = rows["truth"], rows["slope"]

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 from hazard_susceptibility.core.io.raster import AlignedStack, Band, Grid
-from hazard_susceptibility.core.susceptibility.comparison import (
-    Scenario, compare_scenarios, comparison_report)
+from hazard_susceptibility.core.susceptibility.comparison import Scenario, compare_scenarios
+from hazard_susceptibility.core.susceptibility.report import comparison_report
 from hazard_susceptibility.core.util.errors import InputError
 from tests.helpers import write_raster
 

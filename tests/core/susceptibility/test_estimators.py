@@ -75,7 +75,8 @@ def test_train_recovers_signal_and_ranks_noise_last(kind):
 def test_spatial_block_folds_share_no_block():
     rng = np.random.default_rng(0)
     x, yy = rng.uniform(0, 10000, 500), rng.uniform(0, 10000, 500)
-    fold = models.block_folds(x, yy, 2000.0, 5, seed=1)
+    from hazard_susceptibility.core.susceptibility.holdout import block_folds
+    fold = block_folds(x, yy, 2000.0, 5, seed=1)
     blocks = np.floor(x / 2000).astype(int) * 100 + np.floor(yy / 2000).astype(int)
     for b in np.unique(blocks):
         assert len(np.unique(fold[blocks == b])) == 1
@@ -150,7 +151,7 @@ def test_shap_runs_on_a_seeded_sample_in_the_model_s_own_units(tmp_path):
     sample of SHAP_SAMPLE rows, said so, with the unit that holds: for the forest, the SHAP
     values of a row plus the mean prediction add up to its predicted probability."""
     pytest.importorskip("shap")
-    from hazard_susceptibility.core.susceptibility.training import report
+    from hazard_susceptibility.core.susceptibility.report import training_report
     X, y, names, cat = _data(400)
     a = train(X, y, names, cat, "rf", {"n_estimators": 30}, seed=3, shap_sample=50)
     b = train(X, y, names, cat, "rf", {"n_estimators": 30}, seed=3, shap_sample=50)
@@ -159,7 +160,7 @@ def test_shap_runs_on_a_seeded_sample_in_the_model_s_own_units(tmp_path):
     p = a.estimator.predict_proba(a.shap_X)[:, 1]
     # additivity in probability units: prediction - sum of SHAP is one constant, E[f(X)]
     assert np.ptp(p - a.shap.sum(axis=1)) < 1e-6
-    report(a, str(tmp_path / "r.html"), "t")
+    training_report(a, str(tmp_path / "r.html"), "t")
     html = (tmp_path / "r.html").read_text()
     assert "SHAP values of 50 training rows (a sample, seeded" in html
     assert "units of probability" in html and "log-odds" not in html
@@ -183,7 +184,8 @@ def test_the_glm_report_gives_the_equation_in_the_factors_units(tmp_path):
     """The GLM report had given only |standardised coefficient|: it now gives the intercept and
     signed coefficients per unit, equal to a Newton fit of the same binomial GLM, and the
     equation; and no Python dict dumps for the validation or the parameters."""
-    from hazard_susceptibility.core.susceptibility.training import glm_coefficients, report
+    from hazard_susceptibility.core.susceptibility.report import training_report
+    from hazard_susceptibility.core.susceptibility.training import glm_coefficients
     rng = np.random.default_rng(4)
     n = 800
     X = np.column_stack([rng.normal(10, 3, n), rng.normal(-2, 0.5, n)])
@@ -192,11 +194,11 @@ def test_the_glm_report_gives_the_equation_in_the_factors_units(tmp_path):
                 validation={"method": "random", "test_share": 0.3})
     rows, b0 = glm_coefficients(res)
     # the fit is on the training split: refit that split by Newton
-    from hazard_susceptibility.core.susceptibility.estimators import random_split
+    from hazard_susceptibility.core.susceptibility.holdout import random_split
     test = random_split(y, 0.3, 0)
     ref = _irls(X[~test], y[~test])
     np.testing.assert_allclose([b0] + [r["coefficient"] for r in rows], ref, rtol=1e-6)
-    report(res, str(tmp_path / "r.html"), "GLM")
+    training_report(res, str(tmp_path / "r.html"), "GLM")
     html = (tmp_path / "r.html").read_text()
     assert "logit(p) = ln(p / (1 - p)) = " in html and "slope" in html
     assert f"{b0:.6g}" in html

@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 
 from hazard_susceptibility.core.susceptibility import evaluation as ev
+from hazard_susceptibility.core.susceptibility import report as rp
 from hazard_susceptibility.core.io.raster import AlignedStack, Band, Grid
 from hazard_susceptibility.core.util.errors import InputError
 from tests.helpers import write_raster
@@ -36,7 +37,7 @@ def test_frequency_ratio_on_a_hand_made_raster(tmp_path):
     assert fri[0, 99] == pytest.approx(2.0 + 1.4, rel=1e-6)
     assert fri[99, 0] == pytest.approx(20 / 60 + 30 / 50, rel=1e-6)
     assert np.unique(np.round(fri, 5)).size == 4
-    html = open(ev.frequency_ratio_report(str(tmp_path / "fr.html"), rows, 10)).read()
+    html = open(rp.frequency_ratio_report(str(tmp_path / "fr.html"), rows, 10)).read()
     assert "10 hazard samples" in html and "max_FR" in html
     cat_rows = [r for r in rows if r["factor"] == "cat"]
     assert [r["pixels"] for r in cat_rows] == [6000, 4000]
@@ -70,7 +71,7 @@ def test_map_evaluation(tmp_path):
     assert stats["mean"] == pytest.approx(prob.astype(np.float32).mean(), rel=1e-6)
     assert stats["std"] == pytest.approx(prob.astype(np.float32).std(), rel=1e-5)
     assert stats["hist"].sum() == 6400
-    html = open(ev.map_evaluation_report(str(tmp_path / "e.html"), "my map", m, scai, stats,
+    html = open(rp.map_evaluation_report(str(tmp_path / "e.html"), "my map", m, scai, stats,
                                          roc, "50 hand-picked pixels")).read()
     assert "Evaluation of my map" in html and "50 hand-picked pixels" in html
     assert "probability &gt; 0.5 counts as predicted presence" in html or \
@@ -100,7 +101,7 @@ def test_map_evaluation_counts_what_it_leaves_out_and_refuses_a_non_probability(
         m, scai, stats, roc = ev.evaluate_map(st, (px, py), (ax, ay))
     assert stats["dropped"] == {"presences": 5, "absences": 4}
     assert m["TP"] + m["FN"] == 50 and m["TN"] + m["FP"] == 50
-    html = open(ev.map_evaluation_report(str(tmp_path / "e.html"), "m", m, scai, stats, roc,
+    html = open(rp.map_evaluation_report(str(tmp_path / "e.html"), "m", m, scai, stats, roc,
                                          "x")).read()
     assert "5 presence(s) and 4 absence(s)" in html
     # a slope raster (degrees) is not a probability: refused, naming the input

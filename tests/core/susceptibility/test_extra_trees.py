@@ -12,7 +12,8 @@ from hazard_susceptibility.core.io.raster import Band, Grid
 from hazard_susceptibility.core.susceptibility import applicability as ap
 from hazard_susceptibility.core.susceptibility import estimators, models
 from hazard_susceptibility.core.susceptibility.apply import map_model, spread_function
-from hazard_susceptibility.core.susceptibility.training import report, save, train
+from hazard_susceptibility.core.susceptibility.report import training_report as report
+from hazard_susceptibility.core.susceptibility.training import save, train
 from tests.helpers import write_raster
 
 X0, Y0, N, CELL = 700000.0, 9500000.0, 140, 30.0
@@ -159,8 +160,8 @@ def test_compare_sampling_trains_extra_trees(tmp_path):
     from sklearn.metrics import roc_auc_score
 
     from hazard_susceptibility.core.io.raster import AlignedStack
-    from hazard_susceptibility.core.susceptibility.comparison import (
-        Scenario, compare_scenarios, comparison_report)
+    from hazard_susceptibility.core.susceptibility.comparison import Scenario, compare_scenarios
+    from hazard_susceptibility.core.susceptibility.report import comparison_report
     bands, logit, X, y, xy = _region(tmp_path)
     xy = np.column_stack(xy)
     top = np.argsort(logit.ravel())[-2000:]

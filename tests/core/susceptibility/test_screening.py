@@ -2,7 +2,8 @@
 import numpy as np
 import pytest
 
-from hazard_susceptibility.core.susceptibility.screening import screen_factors, screening_report
+from hazard_susceptibility.core.susceptibility.report import screening_report
+from hazard_susceptibility.core.susceptibility.screening import screen_factors
 from hazard_susceptibility.core.util.errors import InputError
 
 

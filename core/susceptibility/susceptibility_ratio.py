@@ -1,21 +1,24 @@
 """The absence ratio from an initial susceptibility map (Li & Tian 2025, scenario 2; METHODS.md
 section 1.5): a random forest on the presences and as many random absences maps an initial
 susceptibility; its 5 natural-breaks classes give r = area(very low) / area(very high), and
-r x presences absences are drawn."""
+r x presences absences are drawn.
+
+A sampler that fits and maps a model first: it lives with the models, and draws with
+core.sampling's tools."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import numpy as np
 
-from ..io.raster import AtomicOutput
-from ..stats.breaks import CLASS_NAMES, classify, gvf, natural_breaks
+from ..util.partial import AtomicOutput
+from ..stats.breaks import classify, gvf, natural_breaks
 from ..util.deps import require
 from ..util.errors import InputError
 from ..util.progress import as_feedback
-from ..util.report import HtmlReport, figure
-from ..susceptibility.estimators import check_forest
-from .samplers import Admissible, absence_count, declare, draw, sample_at
+from ..sampling.samplers import Admissible, absence_count, declare, draw, sample_at
+from .apply import apply_to_raster, class_counts
+from .models import check_forest
 
 #: random absences; only their number comes from the initial map
 SUSCEPTIBILITY_RATIO = declare("susceptibility_ratio")
@@ -37,7 +40,6 @@ def susceptibility_ratio_absences(stack, presences, rng, map_path, trees=100, se
     """Write the initial map to ``map_path`` (only once the absences are drawn) and draw the
     absences; seeded throughout. Raises when the map has too few distinct values for 5 classes
     or an empty 'very high' class."""
-    from ..susceptibility.apply import apply_to_raster, class_counts
     require("sklearn")
     from sklearn.ensemble import RandomForestClassifier
     fb = as_feedback(feedback)
@@ -63,24 +65,3 @@ def susceptibility_ratio_absences(stack, presences, rng, map_path, trees=100, se
         ax, ay, _ = draw(adm, absence_count(len(presences), ratio=ratio), rng, fb.sub(0.7, 0.95))
     return RatioDraw(ax, ay, float(ratio), counts, limits,
                      float(gvf(sample, classify(sample, limits))), stack.grid.pixel_area)
-
-
-def susceptibility_ratio_report(path, res, n_presences):
-    rep = HtmlReport("Susceptibility-based absence ratio")
-    counts = res.counts
-    rows = [{"class": CLASS_NAMES[k], "pixels": int(c), "area (km²)": c * res.pixel_area / 1e6,
-             "share (%)": 100.0 * c / counts.sum()} for k, c in enumerate(counts)]
-    rep.table(rows, left=("class",))
-    rep.paragraph(f"Class limits (probability): {', '.join(f'{v:.4f}' for v in res.limits)}; "
-                  f"GVF of the breaks on the sample: {res.gvf:.3f}.")
-    rep.paragraph(f"<b>Ratio</b> r = area(very low) / area(very high) = {counts[0]} / "
-                  f"{counts[-1]} = {res.ratio:.3f}, so {len(res.x)} absences for {n_presences} "
-                  f"presences.")
-    fig, ax = figure(6, 3)
-    ax.bar(CLASS_NAMES, [r["area (km²)"] for r in rows],
-           color=["#1a9641", "#a6d96a", "#ffffbf", "#fdae61", "#d7191c"])
-    ax.set_ylabel("area (km²)")
-    ax.set_title("Initial susceptibility classes")
-    rep.add_figure(fig, "class areas")
-    rep.paragraph("Method: Li & Tian (2025), scenario 2; METHODS.md section 1.5.", note=True)
-    return rep.write(path)
