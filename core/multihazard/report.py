@@ -4,7 +4,7 @@ import numpy as np
 
 from ..stats.report import calibration_section
 from ..util.report import HtmlReport, figure
-from .blocks import LEVELS, bivariate_colors
+from .bivariate import LEVELS, bivariate_colors
 from .training import HAZARDS, METRICS, MODELS
 
 
