@@ -294,8 +294,6 @@ METRIC_COLS = ["set", "n", "presences", "AUC", "TPR", "TNR", "accuracy", "precis
                "F1", "kappa", "Brier"]
 
 
-
-
 def glm_coefficients(res):
     """Rows (column, coefficient per unit, standardised coefficient) and the intercept of a
     model with an equation (the GLM), in the factors' own units; None for other kinds."""

@@ -21,7 +21,8 @@ def test_every_sampler_the_plugin_writes_is_declared_once():
             assert not re.search(r'^    SAMPLER = "\w', text, re.M), \
                 f"{name}: name the sampler by its declaration, not by a string"
     declared = {k: v for k, v in vars(smp).items() if isinstance(v, smp.Sampler)}
-    from hazard_susceptibility.core.sampling import mahalanobis, susceptibility_ratio, threshold
+    from hazard_susceptibility.core.sampling import mahalanobis, threshold
+    from hazard_susceptibility.core.susceptibility import susceptibility_ratio
     for mod in (mahalanobis, susceptibility_ratio, threshold):
         declared.update({k: v for k, v in vars(mod).items() if isinstance(v, smp.Sampler)})
     assert refs and refs <= set(declared), refs - set(declared)

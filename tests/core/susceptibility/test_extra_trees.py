@@ -10,7 +10,7 @@ from osgeo import gdal
 
 from hazard_susceptibility.core.io.raster import Band, Grid
 from hazard_susceptibility.core.susceptibility import applicability as ap
-from hazard_susceptibility.core.susceptibility import estimators, models
+from hazard_susceptibility.core.susceptibility import estimators, holdout, models
 from hazard_susceptibility.core.susceptibility.apply import map_model, spread_function
 from hazard_susceptibility.core.susceptibility.report import training_report as report
 from hazard_susceptibility.core.susceptibility.training import save, train
@@ -55,7 +55,7 @@ def test_model_file_round_trip_equals_scikit_learn_s_own_extra_trees(tmp_path):
     assert man.kind == "extratrees" and man.estimator.n_trees == 25
     assert type(est) is ExtraTreesClassifier
     Xt = res.encoding.transform(X)
-    test = estimators.random_split(y, 0.3, 3)
+    test = holdout.random_split(y, 0.3, 3)
     ref = ExtraTreesClassifier(n_estimators=25, max_features="sqrt", random_state=3,
                                n_jobs=1).fit(Xt[~test], y[~test])
     np.testing.assert_array_equal(est.predict_proba(Xt), ref.predict_proba(Xt))
@@ -111,7 +111,7 @@ def test_train_apply_spread_shap_and_aoa_on_a_region_with_a_known_truth(tmp_path
                                                                "test_share": 0.3},
                 seed=4, coords=xy, shap_sample=200, aoa_folds=(5, 1500.0))
     # within 0.04 of the true process's own AUC on the same test split (0.795)
-    test = estimators.random_split(y, 0.3, 4)
+    test = holdout.random_split(y, 0.3, 4)
     truth_auc = roc_auc_score(y[test], 2 * X[test, 0] - 1.5 * X[test, 1])
     assert res.test_metrics["AUC"] > truth_auc - 0.04
     assert res.importance["noise"] < min(res.importance["a"], res.importance["b"])
