@@ -251,6 +251,12 @@ def test_run_from_the_dialog_finishes_without_crash_or_red_log(desktop, job_id):
     assert rec["red"] == [], rec["red"]
 
 
+@pytest.mark.parametrize("job_id", JOBS)
+def test_the_progress_bar_moves_during_the_run(desktop, job_id):
+    rec = _job(desktop, job_id)
+    assert max(rec["progress"] or [0]) > 0, f"{job_id}: the progress bar showed {rec['progress']}"
+
+
 @pytest.mark.parametrize("job_id", [j for j in JOBS if j != "dialog_trainmodel"])
 def test_outputs_are_loaded_styled_and_in_reading_order(desktop, job_id):
     rec = _job(desktop, job_id)
@@ -259,6 +265,9 @@ def test_outputs_are_loaded_styled_and_in_reading_order(desktop, job_id):
     for lay in layers:
         assert lay["valid"] and lay["exists"], lay
         assert lay["styled"], f"{job_id}: {lay['name']} unstyled ({lay['renderer']})"
+        # a raster's legend shows its classes or ramp, not QGIS's "Band 1 (Gray)" heading
+        heads = [t for t in lay["legend"] if t.startswith("Band ")]
+        assert not heads, (lay["name"], lay["legend"])
     # every map output of the results is loaded
     outputs = _output_layers(rec)
     maps = [k for k, v in rec["results"].items() if isinstance(v, str) and
