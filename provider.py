@@ -2,7 +2,9 @@
 
 The provider is registered in ``initProcessing()`` so that ``qgis_process`` and the Graphical
 Modeler see it without a GUI. Nothing here touches ``iface`` at import time, and no optional
-Python package is imported: algorithms import them when they run.
+Python package is imported: algorithms import them when they run, except matplotlib, which
+the desktop imports on its main thread once started (``initGui``, see
+``core.util.deps.import_on_main_thread``).
 """
 import os
 
@@ -58,6 +60,11 @@ class HazardSusceptibilityPlugin:
 
     def initGui(self):  # noqa: N802
         self.initProcessing()
+        # the desktop runs algorithms in pooled threads: matplotlib is imported on this, the
+        # main, thread first (deps.import_on_main_thread), once QGIS's window is up
+        from qgis.PyQt.QtCore import QTimer
+        from .core.util.deps import import_on_main_thread
+        QTimer.singleShot(0, import_on_main_thread)
 
     def unload(self):
         if self.provider is not None:

@@ -221,6 +221,27 @@ def place(root, layer, token, key, role, group=None, uncheck=False):
     node.setCustomProperty(KEY_PROPERTY, int(key))
     if uncheck:
         node.setItemVisibilityChecked(False)
+    legend_without_band_name(node, layer)
+
+
+def legend_without_band_name(node, layer):
+    """QGIS heads the legend of a paletted or colour-ramp raster with its band's name and
+    colour interpretation ("Band 1 (Gray)"), which tells an analyst nothing the layer's name
+    does not: the legend's node order (kept in the project) leaves that first node out and
+    keeps the classes or the ramp."""
+    from qgis.core import QgsMapLayerLegendUtils, QgsRasterLayer
+    from qgis.PyQt.QtCore import Qt
+    renderer = layer.renderer() if isinstance(layer, QgsRasterLayer) else None
+    if renderer is None or renderer.type() not in ("paletted", "singlebandpseudocolor") or \
+            not renderer.usesBands() or layer.legend() is None:
+        return
+    nodes = layer.legend().createLayerTreeModelLegendNodes(node)  # as the Layers panel does
+    texts = [n.data(Qt.ItemDataRole.DisplayRole) for n in nodes]
+    del nodes
+    if len(texts) < 2 or texts[0] != renderer.displayBandName(renderer.usesBands()[0]):
+        return
+    QgsMapLayerLegendUtils.setLegendNodeOrder(node, list(range(1, len(texts))))
+    layer.legendChanged.emit()  # the Layers panel builds the legend anew
 
 
 def _run_group(root, parent, token, name):

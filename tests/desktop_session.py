@@ -69,6 +69,14 @@ def _is_styled(layer):
     return ok
 
 
+def _legend(node):
+    """The texts of ``node``'s legend as the Layers panel shows it."""
+    from qgis.PyQt.QtCore import Qt
+    from qgis.utils import iface
+    model = iface.layerTreeView().layerTreeModel()
+    return [str(n.data(Qt.ItemDataRole.DisplayRole) or "") for n in model.layerLegendNodes(node)]
+
+
 def _layers():
     """Every layer in the project, top of the layer tree first, with what the test checks."""
     from qgis.core import QgsMapLayerType, QgsProject, QgsWkbTypes
@@ -94,7 +102,7 @@ def _layers():
                     "styled": _is_styled(layer), "visible": node.isVisible(),
                     "checked": node.itemVisibilityChecked(), "source": _source_path(layer),
                     "exists": os.path.exists(_source_path(layer)), "groups": parents,
-                    "valid": layer.isValid()})
+                    "valid": layer.isValid(), "legend": _legend(node)})
     return out
 
 
@@ -137,12 +145,23 @@ def _drive(dlg, job, record):
     dlg.resize(900, 760)
     _wait(0.5)
     record["dialog_before"] = _grab(dlg, f"{job['id']}_dialog_before.png")
+    from qgis.PyQt.QtWidgets import QProgressBar
+    bar = dlg.findChild(QProgressBar, "progressBar")
+    seen = set()  # the values the dialog's progress bar showed during the run (a run that
+    # blocks the event loop, as a model's in QGIS 3.22, is seen through the signal only)
+
+    def saw(value):
+        seen.add(value)
+    if bar is not None:
+        bar.valueChanged.connect(saw)
     t0 = time.time()
     _log(f"{job['id']}: Run clicked")
     dlg.runButton().click()
     finished = False
     while time.time() - t0 < JOB_TIMEOUT:
         _wait(0.25)
+        if bar is not None:
+            seen.add(bar.value())
         text, _ = _log_text(dlg)
         done = ("Execution completed in" in text or "Execution failed after" in text or
                 "Wrong or missing parameter" in text)
@@ -153,6 +172,9 @@ def _drive(dlg, job, record):
             finished = True
             break
     record["seconds"] = round(time.time() - t0, 1)
+    record["progress"] = sorted(seen)
+    if bar is not None:
+        bar.valueChanged.disconnect(saw)
     record["finished"] = finished
     _wait(1.0)
     text, html = _log_text(dlg)
@@ -281,8 +303,12 @@ def main():
     from qgis.core import QgsApplication
     from qgis.utils import iface
     ProcessingConfig.setSettingValue(ProcessingConfig.KEEP_DIALOG_OPEN, True)
-    iface.mainWindow().showMaximized()
+    win = iface.mainWindow()
+    win.showMaximized()
     _wait(1.0)
+    if win.width() < 1280:  # QGIS 3.44 under Xvfb (no window manager) stays at ~1030 x 410
+        win.resize(1280, 800)
+        _wait(0.5)
     provider = QgsApplication.processingRegistry().providerById("hazard")
     _write({"id": "_start", "provider": provider is not None,
             "qgis": QgsApplication.instance().applicationVersion() if hasattr(

@@ -1,4 +1,5 @@
-"""Optional dependencies: detected without importing them, imported only when used."""
+"""Optional dependencies: detected without importing them, imported only when used (and
+matplotlib on QGIS desktop's main thread at start: :func:`import_on_main_thread`)."""
 import importlib
 import importlib.util
 
@@ -44,6 +45,39 @@ def require(module):
     if module in ("tensorflow", "keras", "shap") and "tensorflow" not in sys.modules:
         pin_system_sqlite()
     return importlib.import_module(module)
+
+
+#: packages whose first import must happen on QGIS's main thread (see import_on_main_thread)
+MAIN_THREAD_IMPORTS = ("matplotlib",)
+
+
+def import_on_main_thread(modules=MAIN_THREAD_IMPORTS):
+    """Imports now the installed, not yet imported ``modules`` when called on Python's main
+    thread (QGIS's GUI thread); returns the names imported. QGIS desktop calls it once at start.
+
+    matplotlib 3.10's compiled modules (Debian 13's) are built with pybind11 2.x: the first of
+    them imported creates pybind11's shared state and records the Python thread state of that
+    moment as its thread's own. QGIS desktop runs an algorithm in a pooled Qt thread whose
+    Python thread state lives only while the call lasts: if matplotlib was first imported
+    there, a later run on the same thread handed the freed state to pybind11's
+    gil_scoped_acquire and QGIS 3.44 died (SIGSEGV, or "non-NULL old thread state") in the
+    first image drawn, matplotlib's ``_image.resample``. Imported on the main thread, whose state
+    lasts as long as Python, no pooled thread has a recorded state, and pybind11 asks Python
+    for the current one (pybind11 issue 2888, fixed upstream by its pull request 5870)."""
+    import sys
+    import threading
+    if threading.current_thread() is not threading.main_thread():
+        return []
+    done = []
+    for module in modules:
+        if module in sys.modules or not available(module):
+            continue
+        try:
+            importlib.import_module(module)
+            done.append(module)
+        except Exception:  # noqa: BLE001  reported when an algorithm needs it, not at start
+            pass  # nosec B110  # a broken package must not stop QGIS from starting
+    return done
 
 
 def pin_system_sqlite():

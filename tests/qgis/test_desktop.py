@@ -167,7 +167,6 @@ def desktop(small_model, sample_area, request):
     only = os.environ.get("HAZARD_DESKTOP_ONLY")  # a developer's comma-separated job ids
     if only:
         plan = [j for j in plan if j["id"] in only.split(",")]
-    plan = [j for j in plan if j["id"] not in _known_crashes()]
     codes, run = {}, 0
     todo = list(plan)
     while todo:
@@ -203,23 +202,8 @@ def desktop(small_model, sample_area, request):
     return records, codes, out, {j["id"]: j for j in plan}
 
 
-def _known_crashes():
-    """{job id: why} of the jobs left out on this QGIS: on QGIS 3.44 (Debian 13's matplotlib
-    and numpy 2) the desktop process dies with a segmentation fault inside matplotlib's image
-    resampling while the multi-hazard workflow draws its GeoDetector report; the same report
-    draws without fault headless (tests/qgis/test_geodetector*.py) and on 3.22. Open: issue 29."""
-    from qgis.core import Qgis
-    if Qgis.QGIS_VERSION_INT < 34000:
-        return {}
-    why = ("QGIS 3.44 desktop crashes (SIGSEGV) in matplotlib's image resampling during the "
-           "multi-hazard workflow's GeoDetector report: known, open (issue 29)")
-    return {"dialog_workflowmultihazard": why, "model_flood_landslide_multihazard": why}
-
-
 def _job(desktop, job_id):
     records, codes, out, plan = desktop
-    if job_id in _known_crashes():
-        pytest.skip(_known_crashes()[job_id])
     if job_id not in plan:
         pytest.skip(f"{job_id} not in this run (HAZARD_DESKTOP_ONLY)")
     fault = ""
@@ -267,6 +251,12 @@ def test_run_from_the_dialog_finishes_without_crash_or_red_log(desktop, job_id):
     assert rec["red"] == [], rec["red"]
 
 
+@pytest.mark.parametrize("job_id", JOBS)
+def test_the_progress_bar_moves_during_the_run(desktop, job_id):
+    rec = _job(desktop, job_id)
+    assert max(rec["progress"] or [0]) > 0, f"{job_id}: the progress bar showed {rec['progress']}"
+
+
 @pytest.mark.parametrize("job_id", [j for j in JOBS if j != "dialog_trainmodel"])
 def test_outputs_are_loaded_styled_and_in_reading_order(desktop, job_id):
     rec = _job(desktop, job_id)
@@ -275,6 +265,9 @@ def test_outputs_are_loaded_styled_and_in_reading_order(desktop, job_id):
     for lay in layers:
         assert lay["valid"] and lay["exists"], lay
         assert lay["styled"], f"{job_id}: {lay['name']} unstyled ({lay['renderer']})"
+        # a raster's legend shows its classes or ramp, not QGIS's "Band 1 (Gray)" heading
+        heads = [t for t in lay["legend"] if t.startswith("Band ")]
+        assert not heads, (lay["name"], lay["legend"])
     # every map output of the results is loaded
     outputs = _output_layers(rec)
     maps = [k for k, v in rec["results"].items() if isinstance(v, str) and

@@ -197,3 +197,42 @@ def test_the_d2_legend_lists_the_critical_value(provider, tmp_path):
     assert not fn.legendSettings().useContinuousLegend()
     labels = [lab for lab, _ in fn.legendSymbologyItems()]
     assert any("7.81 = critical value" in lab for lab in labels), labels
+
+
+@pytest.mark.parametrize("kind", ["ramp", "classes", "stops"])
+def test_a_loaded_raster_legend_shows_its_classes_not_its_band_name(provider, tmp_path, kind):
+    """The Layers panel headed each styled raster with "Band 1: probability (Gray)" (QGIS's
+    band name and colour interpretation); placed by a run, the legend keeps only the ramp or
+    the classes."""
+    from qgis.core import QgsLayerTreeModel, QgsProject
+    from qgis.PyQt.QtCore import Qt
+
+    from hazard_susceptibility.algorithms import loading
+    from hazard_susceptibility.algorithms.styles import (critical_value, probability,
+                                                         susceptibility_classes)
+    style, values = {"ramp": (probability(), np.linspace(0, 1, 11)),
+                     "classes": (susceptibility_classes(
+                         ["very low", "low", "moderate", "high", "very high"]), [1, 2, 3, 4, 5]),
+                     "stops": (critical_value(7.81), [0.5, 3.0, 20.0, 80.0])}[kind]
+    lyr = _styled_raster(tmp_path, style, values, f"{kind}.tif")
+    project = QgsProject.instance()
+    project.addMapLayer(lyr)
+    try:
+        model = QgsLayerTreeModel(project.layerTreeRoot())
+        node = project.layerTreeRoot().findLayer(lyr.id())
+
+        def texts():
+            return [str(n.data(Qt.ItemDataRole.DisplayRole) or "")
+                    for n in model.layerLegendNodes(node)]
+        before = texts()
+        assert before[0].startswith("Band 1"), before  # what QGIS shows by itself
+        loading.place(project.layerTreeRoot(), lyr, "run-token", None, "map")
+        node = project.layerTreeRoot().findLayer(lyr.id())
+        after = texts()
+        assert after == before[1:], (before, after)
+        if kind == "classes":
+            assert after == ["very low", "low", "moderate", "high", "very high"], after
+        if kind == "stops":
+            assert any("7.81 = critical value" in t for t in after), after
+    finally:
+        project.removeMapLayer(lyr.id())
