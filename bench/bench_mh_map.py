@@ -2,16 +2,18 @@
 and the 4 contextual zones repeated 17 x 17):
 
 * speed-up from 1 to 2 local workers, and to a 2-worker dask.distributed LocalCluster;
-* the overhead of overlapping tiles merged by inverse-distance weighting against predicting
-  every pixel once (the same tiles with no overlap);
+* the overhead of the tiles' overlap against the same tiles with no overlap (each pixel is
+  predicted once either way: the overlap now costs only its merge);
 * peak memory for a quarter of the mosaic and for all of it (flat in raster size), also above
   the memory of only reading each mosaic (``bench_mh_map.py memory`` runs just this part).
 
 These use the Late Fusion products (two XGBoost models per zone): what is measured is the
 tiling, the merge and the parallel machinery, the same for every product. The cost of the full
 set (LF + EF network + gate, uncertainty and correlation) is measured per million pixels on a
-3 x 3 mosaic. The bundle is trained here on the sample area's inventories with a reduced search
-space (100 trees, depth 4), so the benchmark takes minutes, not hours.
+3 x 3 mosaic, with the networks in core.multihazard.forward32's float32 loops and in float64
+numpy (HAZARD_NUMBA=0) in the same run (``bench_mh_map.py full`` runs just this part). The
+bundle is trained here on the sample area's inventories with a reduced search space (100
+trees, depth 4), so the benchmark takes minutes, not hours.
 """
 import os
 import sys
@@ -111,12 +113,13 @@ def train_bundle(folder, path):
     mh_train.save_bundle(path, res)
 
 
-def run(folder, bundle, tiles, products, overlap=32, workers=1, dask=False, read_only=False):
+def run(folder, bundle, tiles, products, overlap=32, workers=1, dask=False, read_only=False,
+        **env):
     code = CHILD.format(plugins=PLUGINS, bench=os.path.dirname(os.path.abspath(__file__)),
                         folder=folder, names=NAMES, tiles=tiles, bundle=bundle,
                         products=products, work=WORK, overlap=overlap, workers=workers,
                         dask=dask, read_only=read_only)
-    return child_result(code, OMP_NUM_THREADS="1")
+    return child_result(code, OMP_NUM_THREADS="1", **env)
 
 
 def memory(folder, bundle, lf, tiles, full=None):
@@ -151,19 +154,26 @@ def main():
     if sys.argv[1:] == ["memory"]:  # only the memory part
         return memory(folder, bundle, lf, 17)
     full = ["moe_flood", "moe_landslide", "logdet", "rho"]
+    if sys.argv[1:] == ["full"]:  # only the full set, float32 against float64
+        lf = None
     f1 = run(folder, bundle, 3, full, workers=1)
     f2 = run(folder, bundle, 3, full, workers=2)
+    f64 = run(folder, bundle, 3, full, workers=1, HAZARD_NUMBA="0")
     print(f"full set (LF + EF + gate, {len(full)} rasters), {f1['px'] / 1e6:.1f} million pixels: "
           f"1 worker {f1['t']:.1f} s ({f1['t'] / f1['px'] * 1e6:.1f} s per million pixels), "
-          f"2 workers {f2['t']:.1f} s (speed-up {f1['t'] / f2['t']:.2f}x)")
+          f"2 workers {f2['t']:.1f} s (speed-up {f1['t'] / f2['t']:.2f}x); the networks in "
+          f"float64 numpy (HAZARD_NUMBA=0) {f64['t']:.1f} s: float32 loops "
+          f"{f64['t'] / f1['t']:.2f}x faster")
+    if lf is None:
+        return
     tiles = 17
     a = run(folder, bundle, tiles, lf, workers=1)
     print(f"Late Fusion maps, {a['px'] / 1e6:.0f} million pixels, tiles 512 px + 32 px overlap:")
     print(f"  1 worker: {a['t']:.1f} s (peak memory {a['rss']:.0f} MiB)")
     b = run(folder, bundle, tiles, lf, overlap=0, workers=1)
-    print(f"  no overlap (every pixel predicted once): {b['t']:.1f} s; overlap and merge "
-          f"overhead {a['t'] / b['t']:.2f}x (compute alone: "
-          f"{((512 + 64) / 512) ** 2:.2f}x more pixels)")
+    print(f"  no overlap: {b['t']:.1f} s; the overlap's overhead {a['t'] / b['t']:.2f}x (each "
+          f"pixel is predicted once; {((512 + 64) / 512) ** 2:.2f}x the pixels when the "
+          f"overlaps were predicted twice)")
     c = run(folder, bundle, tiles, lf, workers=2)
     print(f"  2 local workers: {c['t']:.1f} s, speed-up {a['t'] / c['t']:.2f}x")
     d = run(folder, bundle, tiles, lf, dask=True)

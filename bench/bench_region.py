@@ -209,6 +209,9 @@ def chain(folder, truth, mem, pixels=PIXELS):
     for r in ev.jaccard:
         print(f"  Jaccard {r['hazard']} {r['pair']}: {r['jaccard']:.3f}")
     print(f"  {summary['valid_pixels']:,} pixels mapped in {summary['tiles']} tiles of {TILE} px")
+    t_maps = next(r[1] for r in st.rows if r[0] == "maps")
+    print(f"  maps: {t_maps / 60 / summary['valid_pixels'] * 1e8:.1f} min per 100 million mapped "
+          f"pixels (target 7)")
     # fidelity to the processes the region was drawn from (not timed: a check, not a stage)
     from hazard_susceptibility.core.io.region import region_fidelity
     from hazard_susceptibility.core.stats import fidelity as F

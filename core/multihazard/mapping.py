@@ -1,7 +1,9 @@
-"""Multi-hazard maps (METHODS.md section 4): overlapping lattice tiles predicted independently
-(local threads or a Dask cluster), merged by inverse-distance weighting strip by strip so memory
-stays bounded, then the 25-class bivariate map from global natural breaks, and the evaluation of
-the maps (Jaccard agreement of H+VH masks, MH density, zonal uncertainty and correlation)."""
+"""Multi-hazard maps (METHODS.md section 4): lattice tiles predicted independently (local
+threads or a Dask cluster), each pixel once, the overlapping tiles' blends across zone borders
+merged by inverse-distance weighting, written strip by strip so memory stays bounded, then the
+25-class bivariate map from global natural breaks, and the evaluation of the maps (Jaccard
+agreement of H+VH masks, MH density, zonal uncertainty and correlation). The networks run in
+core.multihazard.forward32's float32 loops when numba is here."""
 from __future__ import annotations
 
 import os
@@ -51,30 +53,34 @@ def predict_tile(stack, pad, predictor, zone_names, products, blend_px=0):
     zone's. Zones farther than the window's edge are not seen: keep ``blend_px`` within the
     tiles' overlap."""
     data = stack.read(pad)
-    zcode = data[-1]
-    out = {p: np.full((pad.rows, pad.cols), np.nan, np.float32) for p in products}
     wanted = _wanted_models(products)
-    known = predictor.zones
+
+    def ask(name, sel):
+        return predictor.predict_zone(name, data[:-1, sel].T, wanted)
+    return _predict_window(data, ask, predictor.zones, zone_names, products, blend_px)
+
+
+def _predict_window(data, ask, known, zone_names, products, blend_px):
+    """:func:`predict_tile` on a window's stack ``data`` (factors, then zone codes), the
+    predictions of zone ``name`` at the pixels ``sel`` given by ``ask(name, sel)``."""
+    zcode = data[-1]
+    rows, cols = zcode.shape
+    out = {p: np.full((rows, cols), np.nan, np.float32) for p in products}
     codes = [int(c) for c in np.unique(zcode[~np.isnan(zcode)])
              if zone_names.get(int(c)) in known]
     probs = [p for p in products if p not in SINGLE]
     blend = blend_px > 0 and len(codes) > 1 and probs
     if blend:
-        from scipy import ndimage
-        valid = ~np.isnan(zcode) & np.isin(np.nan_to_num(zcode, nan=-1), codes) & \
-            ~np.isnan(data[:-1]).any(axis=0)
-        num = {p: np.zeros((pad.rows, pad.cols)) for p in probs}
-        den = np.zeros((pad.rows, pad.cols))
+        valid = _valid(data, codes)
+        num = {p: np.zeros((rows, cols)) for p in probs}
+        den = np.zeros((rows, cols))
     for code in codes:
         name = zone_names[code]
         sel = zcode == code
         if blend:
-            d_in = ndimage.distance_transform_edt(sel)
-            d_out = ndimage.distance_transform_edt(~sel)
-            signed = np.where(sel, d_in - 0.5, 0.5 - d_out)
-            wgt = np.clip(0.5 + signed / (2.0 * blend_px), 0.0, 1.0)
+            wgt = _zone_weight(sel, blend_px)
             reach = valid & (wgt > 0)
-            res = predictor.predict_zone(name, data[:-1, reach].T, wanted)
+            res = ask(name, reach)
             w = wgt[reach]
             den[reach] += w
             for p in probs:
@@ -85,7 +91,7 @@ def predict_tile(stack, pad, predictor, zone_names, products, blend_px=0):
                 if p in SINGLE:
                     out[p][sel & reach] = res[p][own]
             continue
-        res = predictor.predict_zone(name, data[:-1, sel].T, wanted)
+        res = ask(name, sel)
         for p in products:
             if p in SINGLE:
                 out[p][sel] = res[p]
@@ -99,10 +105,119 @@ def predict_tile(stack, pad, predictor, zone_names, products, blend_px=0):
     return out
 
 
+def _valid(data, codes):
+    """Pixels of a window's stack with every factor and a zone among ``codes``."""
+    zcode = data[-1]
+    return ~np.isnan(zcode) & np.isin(np.nan_to_num(zcode, nan=-1), codes) & \
+        ~np.isnan(data[:-1]).any(axis=0)
+
+
+def _zone_weight(sel, blend_px):
+    """A zone's weight at every pixel of a window (``sel``: the zone's pixels): 0.5 + s / (2
+    ``blend_px``) clipped to 0..1, s the signed distance to the zone's border in the window."""
+    from scipy import ndimage
+    d_in = ndimage.distance_transform_edt(sel)
+    d_out = ndimage.distance_transform_edt(~sel)
+    signed = np.where(sel, d_in - 0.5, 0.5 - d_out)
+    return np.clip(0.5 + signed / (2.0 * blend_px), 0.0, 1.0)
+
+
+def predict_core(stack, core, views, predictor, zone_names, products, blend_px=0):
+    """The merged products of the overlapping tiles (:func:`tile_plan`) on one tile's core,
+    every pixel predicted once.
+
+    The models are pointwise (a pixel's prediction depends on its own factor values only), so
+    the tiles covering a pixel predicted the same values and their inverse-distance merge
+    gave those values back: without blending, the core is simply predicted. The blending
+    across zone borders depends on the neighbours: each tile weighs the zones by their
+    distances within its own window (clipped to its column band), and the merge averages the
+    tiles' blends. So where two zones meet within ``blend_px`` + 1 pixels of the core, each
+    zone's models are run once on the core's pixels that any of these tiles sends to them,
+    and every tile ``views`` lists ((padded window, the part it predicted), in the plan's
+    order) blends and is merged exactly as when each predicted its whole window."""
+    wanted = _wanted_models(products)
+    if blend_px <= 0 or not views:
+        return predict_tile(stack, core, predictor, zone_names, products, 0)
+    grid = stack.grid
+    reach = blend_px + 1  # a zone farther from the core weighs nothing there
+    r0, c0 = max(0, core.row - reach), max(0, core.col - reach)
+    halo = Window(r0, c0, min(grid.ysize, core.row + core.rows + reach) - r0,
+                  min(grid.xsize, core.col + core.cols + reach) - c0)
+    data = stack.read(halo)
+    inner = (slice(core.row - r0, core.row - r0 + core.rows),
+             slice(core.col - c0, core.col - c0 + core.cols))
+    zcode = data[-1]
+    codes = [int(c) for c in np.unique(zcode[~np.isnan(zcode)])
+             if zone_names.get(int(c)) in predictor.zones]
+    probs = [p for p in products if p not in SINGLE]
+    if len(codes) < 2 or not probs:  # one zone near the core: nothing to blend
+        part = data[:, inner[0], inner[1]]
+
+        def ask(name, sel):
+            return predictor.predict_zone(name, part[:-1, sel].T, wanted)
+        return _predict_window(part, ask, predictor.zones, zone_names, products, 0)
+    # each zone's models, once, on the core's pixels it weighs in (within blend_px + 0.5 of
+    # the zone: a superset of what each tile's window sees)
+    valid = _valid(data, codes)
+    in_core = np.zeros(zcode.shape, bool)
+    in_core[inner] = True
+    runs = {}
+    for code in codes:
+        need = valid & in_core & (_zone_weight(zcode == code, blend_px) > 0)
+        index = np.full(zcode.shape, -1, np.int64)
+        index[need] = np.arange(int(need.sum()))
+        runs[zone_names[code]] = (index, predictor.predict_zone(
+            zone_names[code], data[:-1, need].T, wanted) if need.any() else None)
+    num = {p: np.zeros((core.rows, core.cols)) for p in products}
+    den = np.zeros((core.rows, core.cols))
+    for pad, sub in views:
+        win = _intersect(sub, halo)
+        at = (slice(win.row - r0, win.row - r0 + win.rows),
+              slice(win.col - c0, win.col - c0 + win.cols))
+
+        def ask(name, sel, at=at):  # outside the core: NaN, never merged
+            index, res = runs[name]
+            i = index[at][sel]
+            got = {}
+            for key in [f"p_{m}" for m in MODELS] + list(SINGLE):
+                if res is not None and key in res:
+                    v = res[key][np.maximum(i, 0)].astype(float)
+                    v[i < 0] = np.nan
+                else:
+                    v = np.full((len(i), len(HAZARDS)) if key.startswith("p_") else len(i),
+                                np.nan)
+                got[key] = v
+            return got
+        arrays = _predict_window(data[:, at[0], at[1]], ask, predictor.zones, zone_names,
+                                 products, blend_px)
+        # the view's part of the core, merged as _StripMerger.add merges a tile
+        part = _intersect(win, core)
+        pr = slice(part.row - win.row, part.row - win.row + part.rows)
+        pc = slice(part.col - win.col, part.col - win.col + part.cols)
+        cr = slice(part.row - core.row, part.row - core.row + part.rows)
+        cc = slice(part.col - core.col, part.col - core.col + part.cols)
+        w = edge_weights(pad.rows, pad.cols)[part.row - pad.row:part.row - pad.row + part.rows,
+                                             part.col - pad.col:part.col - pad.col + part.cols]
+        ok = ~np.isnan(arrays[products[0]][pr, pc])
+        den[cr, cc] += np.where(ok, w, 0.0)
+        for p in products:
+            a = arrays[p][pr, pc]
+            num[p][cr, cc] += np.where(ok & ~np.isnan(a), a * w, 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return {p: np.where(den > 0, num[p] / den, np.nan).astype(np.float32)
+                for p in products}
+
+
+def _intersect(a, b):
+    r0, c0 = max(a.row, b.row), max(a.col, b.col)
+    return Window(r0, c0, max(0, min(a.row + a.rows, b.row + b.rows) - r0),
+                  max(0, min(a.col + a.cols, b.col + b.cols) - c0))
+
+
 def _predict_item(stack, item, shared):
-    """A tile-plan item's part to predict (see :func:`tile_plan`), for ``run_tiles``."""
+    """A plan item's products (see :func:`core_plan`), for ``run_tiles``."""
     predictor, zone_names, products, blend_px = shared
-    return predict_tile(stack, item[2], predictor, zone_names, products, blend_px)
+    return predict_core(stack, item[2], item[4], predictor, zone_names, products, blend_px)
 
 
 class _StripMerger:
@@ -120,12 +235,7 @@ class _StripMerger:
         self.den = np.zeros((0, window.cols))
 
     def add(self, pad, sub, arrays):
-        end = sub.row + sub.rows - self.top
-        if end > len(self.den):
-            grow = np.zeros((end - len(self.den), self.win.cols))
-            self.den = np.vstack([self.den, grow])
-            for p in self.num:
-                self.num[p] = np.vstack([self.num[p], grow])
+        self._grow(sub.row + sub.rows - self.top)
         w = edge_weights(pad.rows, pad.cols)[sub.row - pad.row:sub.row - pad.row + sub.rows,
                                              sub.col - pad.col:sub.col - pad.col + sub.cols]
         r0, c0 = sub.row - self.top, sub.col - self.win.col
@@ -135,6 +245,25 @@ class _StripMerger:
         for p in self.num:
             a = arrays[p]
             self.num[p][sl] += np.where(ok & ~np.isnan(a), a * w, 0.0)
+
+    def put(self, core, arrays):
+        """A tile's core that no other tile covers (:func:`core_plan`): its values as they
+        are (the merge of one tile)."""
+        self._grow(core.row + core.rows - self.top)
+        r0, c0 = core.row - self.top, core.col - self.win.col
+        sl = (slice(r0, r0 + core.rows), slice(c0, c0 + core.cols))
+        ok = ~np.isnan(next(iter(arrays.values())))
+        self.den[sl] = ok
+        for p in self.num:
+            a = arrays[p]
+            self.num[p][sl] = np.where(ok & ~np.isnan(a), a, 0.0)
+
+    def _grow(self, end):
+        if end > len(self.den):
+            grow = np.zeros((end - len(self.den), self.win.cols))
+            self.den = np.vstack([self.den, grow])
+            for p in self.num:
+                self.num[p] = np.vstack([self.num[p], grow])
 
     def flush(self, until):
         """Write rows [top, until) of the band and drop them."""
@@ -157,12 +286,11 @@ class _StripMerger:
 
 
 def tile_plan(grid, size, overlap, band_px=4096):
-    """The order of work: column bands of about ``band_px`` pixels, each a list of items
-    (band window, padded tile window, the part of it to predict, rows final after it or None),
-    row-major within the band. Every model here is pointwise (a pixel's prediction depends on
-    its own factor values only), so a tile is predicted on its padded window clipped to the
-    band; the overlap rows and columns are predicted by every tile that covers them and merged
-    by their weights."""
+    """The overlapping tiles: column bands of about ``band_px`` pixels, each a list of items
+    (band window, padded tile window, the part of it a tile sees, rows final after it or
+    None), row-major within the band. A tile sees its padded window clipped to the band; where
+    tiles overlap, their blends across zone borders are merged by their weights
+    (:func:`predict_core`, which predicts each pixel once, and :class:`_StripMerger`)."""
     tl = tiles(grid, size, overlap)
     cols = sorted({core.col for _, core in tl})
     per_band = max(1, band_px // size)
@@ -186,6 +314,39 @@ def tile_plan(grid, size, overlap, band_px=4096):
     return plan, len(tl)
 
 
+def core_plan(grid, size, overlap, band_px=4096, blend_px=0):
+    """The order of work when every pixel is predicted once (:func:`predict_core`): the column
+    bands and tiles of :func:`tile_plan`, each item (band window, tile core, tile core, rows
+    final after it or None, views), the rows written in the same chunks as tile_plan's merge
+    writes them (so the bivariate breaks' sample is the same). ``views``: with ``blend_px``
+    > 0, the (padded window, predicted part) of tile_plan's items that cover the core, in
+    tile_plan's order; otherwise empty."""
+    plan, n_tiles = tile_plan(grid, size, overlap, band_px)
+    views = {}
+    if blend_px > 0:
+        for _, pad, sub, _ in plan:
+            for ti in range(sub.row // size, (sub.row + sub.rows - 1) // size + 1):
+                for tj in range(sub.col // size, (sub.col + sub.cols - 1) // size + 1):
+                    views.setdefault((ti, tj), []).append((pad, sub))
+    cores = [core for _, core in tiles(grid, size, overlap)]
+    cols = sorted({c.col for c in cores})
+    per_band = max(1, band_px // size)
+    out = []
+    for b in range(0, len(cols), per_band):
+        c0 = cols[b]
+        c1 = cols[b + per_band] if b + per_band < len(cols) else grid.xsize
+        band = Window(0, c0, grid.ysize, c1 - c0)
+        mine = [c for c in cores if c0 <= c.col < c1]
+        starts = sorted({c.row for c in mine})
+        nxt = {r: (starts[i + 1] - overlap if i + 1 < len(starts) else grid.ysize)
+               for i, r in enumerate(starts)}
+        for k, c in enumerate(mine):  # the last core of a tile row finalises rows
+            last = k + 1 == len(mine) or mine[k + 1].row != c.row
+            out.append((band, c, c, nxt[c.row] if last else None,
+                        tuple(views.get((c.row // size, c.col // size), ()))))
+    return out, n_tiles
+
+
 def map_multihazard(predictor, bands, grid, zone_band, zone_names, outputs, bivariate=None,
                     bivariate_model="moe", size=512, overlap=32, workers=1, scheduler=None,
                     sample=1_000_000, seed=0, feedback=None, band_px=4096, blend_px=0):
@@ -194,7 +355,9 @@ def map_multihazard(predictor, bands, grid, zone_band, zone_names, outputs, biva
     codes; ``zone_names`` maps a code to its zone's name. Returns a summary dict (breaks,
     class counts, valid pixels, pixels in zones the bundle does not know). ``blend_px``: the
     half-width of the transition band across zone borders (:func:`predict_tile`), at most the
-    overlap."""
+    overlap. Each pixel is predicted once (:func:`predict_core`); the maps are those of
+    overlapping tiles merged by inverse-distance weights. ``predictor.fast`` (None: numba
+    here) is decided before the tiles go out."""
     from ..io.tiles import run_tiles
     if blend_px < 0 or (blend_px > overlap and blend_px > 0):
         raise InputError(f"The zone-border transition ({blend_px} px) must be between 0 and "
@@ -229,8 +392,21 @@ def map_multihazard(predictor, bands, grid, zone_band, zone_names, outputs, biva
         raise InputError(f"Unknown product(s) {bad}: choose among {', '.join(PRODUCTS)}.")
     if not products:
         raise InputError("Choose at least one output.", "OUTPUTS")
+    if predictor.fast is None and not predictor.use_fast():  # decided once, for every worker
+        fb.info("numba is not available (not installed, or HAZARD_NUMBA=0): the networks run "
+                "in float64 numpy, about twice as slow as the compiled float32 loops ('Install "
+                "Python dependencies' installs numba).")
+    elif predictor.fast:
+        from .forward32 import TOLERANCE, float32_safe
+        sets, _ = predictor._load()
+        steep = [k for k, ms in sets.items()
+                 if ms.ef_w is not None and not float32_safe(ms.ef_w, ms.ef_cal)]
+        if steep:
+            fb.info(f"The Early Fusion network of model set(s) {', '.join(steep)} runs in "
+                    f"float64: its beta calibration is too steep for float32 to keep the maps "
+                    f"within {TOLERANCE:g} of float64 (core/multihazard/forward32.py).")
     try:
-        plan, n_tiles = tile_plan(grid, size, overlap, band_px)
+        plan, n_tiles = core_plan(grid, size, overlap, band_px, blend_px)
         sampler = BreakSample(sample, grid.xsize * grid.ysize, seed)
         kept = {h: [] for h in HAZARDS}
         n_valid = [0]
@@ -258,13 +434,13 @@ def map_multihazard(predictor, bands, grid, zone_band, zone_names, outputs, biva
             state = {"merger": None}
 
             def consume(item, arrays, k):
-                band, pad, sub, final = item
+                band, core, _, final, _ = item
                 m = state["merger"]
                 if m is None or m.win is not band:
                     if m is not None:
                         m.flush(grid.ysize)
                     m = state["merger"] = _StripMerger(band, writers, on_rows)
-                m.add(pad, sub, arrays)
+                m.put(core, arrays)
                 if final is not None:
                     m.flush(final)
                 fb.report(0.9 * (k + 1) / len(plan))

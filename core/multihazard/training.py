@@ -96,6 +96,8 @@ class ModelSet:
     history: dict = field(default_factory=dict)
     aoa: tuple = None  # (real training rows in model columns, their folds, column weights)
     app: object = None  # their Applicability (area of applicability), built when needed
+    ef32: object = None  # the network's weights for the float32 loops (False: it runs in
+    # float64), laid out when needed
 
     def columns(self, Xall):
         return self.encoding.transform(np.asarray(Xall, float)[:, self.features])
@@ -111,13 +113,27 @@ class ModelSet:
     def lf_predict(self, h, Xall):
         return self.lf[h].predict_proba(self.columns(Xall))[:, 1]
 
-    def ef_raw(self, Xall):
+    def ef_raw(self, Xall, fast=False):
+        """The network's raw outputs: the float64 reference, or with ``fast`` the float32
+        loops of core.multihazard.forward32 (what the maps use; float32) unless its
+        calibration is too steep for them (forward32.float32_safe)."""
         Z = (self.columns(Xall) - self.ef_mean) / self.ef_std
+        if fast:
+            from . import forward32
+            if self.ef32 is None:
+                self.ef32 = forward32.EarlyFusion32(self.ef_w) \
+                    if forward32.float32_safe(self.ef_w, self.ef_cal) else False
+            if self.ef32 is not False:
+                return self.ef32.raw(Z)
         return early_fusion_forward(self.ef_w, Z).astype(float)
 
-    def ef_predict(self, Xall):
-        """Calibrated probabilities (n, 2), joint log-uncertainty and correlation."""
-        raw = self.ef_raw(Xall)
+    def ef_predict(self, Xall, fast=False):
+        """Calibrated probabilities (n, 2), joint log-uncertainty and correlation; with
+        ``fast`` from core.multihazard.forward32's loops (the same numbers in every run)."""
+        raw = self.ef_raw(Xall, fast)
+        if fast:
+            from .forward32 import early_fusion_outputs
+            return early_fusion_outputs(raw, self.ef_cal, len(HAZARDS))
         H = len(HAZARDS)
         p = np.column_stack([c.predict(1 / (1 + np.exp(-raw[:, j])))
                              for j, c in enumerate(self.ef_cal)])
@@ -496,11 +512,15 @@ def train_gate(Z, Y, seed=0, epochs=200, batch=256, patience=10, holdout=0.2):
 class Predictor:
     """Applies a model set to factor values of any zone. Built from a bundle file's bytes so
     that it pickles small and loads its models lazily in each process (threads share them);
-    ``manifest`` is the bundle's typed manifest."""
+    ``manifest`` is the bundle's typed manifest. ``fast``: the networks run in the float32
+    loops of core.multihazard.forward32 (True), in the float64 reference (False), or (None)
+    in the loops when numba is here; the maps decide it once, before the tiles go out, so
+    every worker computes the same numbers."""
 
-    def __init__(self, data, manifest=None):
+    def __init__(self, data, manifest=None, fast=None):
         self.data = data
         self.manifest = manifest if manifest is not None else read_manifest(data)
+        self.fast = fast
         self._state = None
         self._lock = threading.Lock()
 
@@ -520,10 +540,11 @@ class Predictor:
         return cls(data, read_manifest(data, path))
 
     def __getstate__(self):
-        return {"data": self.data, "manifest": self.manifest}
+        return {"data": self.data, "manifest": self.manifest, "fast": self.fast}
 
     def __setstate__(self, state):
         self.data, self.manifest = state["data"], state["manifest"]
+        self.fast = state.get("fast")
         self._state = None
         self._lock = threading.Lock()
 
@@ -539,30 +560,42 @@ class Predictor:
         bundle, the probabilities lean on the all-zone models (see :func:`train`)."""
         sets, sources = self._load()
         w = self.manifest.shrink.get(z)
-        out = self._predict_sources(sets, sources[z], Xall, wanted)
+        memo = {}  # a model the zone shares with all zones runs once
+        out = self._predict_sources(sets, sources[z], Xall, wanted, memo)
         if w is None or all(v >= 1.0 for v in w.values()):
             return out
         base = self._predict_sources(sets, {k: ALL for k in sources[z]}, Xall,
-                                     tuple(m for m in wanted if m in MODELS))
+                                     tuple(m for m in wanted if m in MODELS), memo)
         wz = np.array([w[h] for h in HAZARDS])[None, :]
         for m in MODELS:
             key = f"p_{m}"
-            if key in out:
+            if key in out and self.use_fast():
+                from .forward32 import shrink
+                out[key] = shrink(out[key], base[key], wz[0])
+            elif key in out:
                 a = np.clip(out[key], 1e-7, 1 - 1e-7)
                 b = np.clip(base[key], 1e-7, 1 - 1e-7)
                 lg = wz * np.log(a / (1 - a)) + (1 - wz) * np.log(b / (1 - b))
                 out[key] = 1 / (1 + np.exp(-lg))
         return out
 
-    def _predict_sources(self, sets, src, Xall, wanted):
+    def _predict_sources(self, sets, src, Xall, wanted, memo=None):
         out = {}
+        memo = {} if memo is None else memo
+        fast = self.use_fast()
         need_ef = "ef" in wanted or "moe" in wanted
         need_lf = "lf" in wanted or "moe" in wanted
         if need_lf:
-            out["p_lf"] = np.column_stack([sets[src[f"lf_{h}"]].lf_predict(h, Xall)
-                                           for h in HAZARDS])
+            for h in HAZARDS:
+                key = ("lf", src[f"lf_{h}"], h)
+                if key not in memo:
+                    memo[key] = sets[src[f"lf_{h}"]].lf_predict(h, Xall)
+            out["p_lf"] = np.column_stack([memo[("lf", src[f"lf_{h}"], h)] for h in HAZARDS])
         if need_ef:
-            out["p_ef"], out["logdet"], out["rho"] = sets[src["ef"]].ef_predict(Xall)
+            key = ("ef", src["ef"])
+            if key not in memo:
+                memo[key] = sets[src["ef"]].ef_predict(Xall, fast)
+            out["p_ef"], out["logdet"], out["rho"] = memo[key]
         if "di" in wanted:  # the area of applicability of the zone's own (EF) model set
             ms = sets[src["ef"]]
             app = ms.applicability()
@@ -575,9 +608,21 @@ class Predictor:
         if "moe" in wanted:
             zz = np.column_stack([out["p_lf"], out["p_ef"]]).astype(np.float32)  # as in training
             g = sets[src["gate"]]
-            p_moe, w = gate_forward(g.gate_w, zz, len(HAZARDS))
+            if fast:
+                from .forward32 import gate
+                p_moe, w = gate(g.gate_w, zz, len(HAZARDS))
+            else:
+                p_moe, w = gate_forward(g.gate_w, zz, len(HAZARDS))
             out["p_moe"], out["w_ef"] = p_moe.astype(float), w[:, 1].astype(float)
         return out
+
+    def use_fast(self):
+        """Whether the networks run in the float32 loops (``fast``; None: when numba is
+        here, decided once)."""
+        if self.fast is None:
+            from .forward32 import available
+            self.fast = available()
+        return self.fast
 
     @property
     def zones(self):

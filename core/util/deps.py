@@ -19,7 +19,8 @@ OPTIONAL = {
     "matplotlib": ("matplotlib", "for report figures"),
     "scipy": ("scipy", "for statistics"),
     "dask": ("dask[distributed]", "for Dask clusters"),
-    "numba": ("numba", "to compile GeoDetector's inner loops (optional: numpy otherwise)"),
+    "numba": ("numba", "to compile GeoDetector's inner loops and the multi-hazard maps' "
+                       "networks (optional: slower numpy otherwise)"),
 }
 
 
