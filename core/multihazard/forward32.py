@@ -79,7 +79,7 @@ def early_fusion_outputs(raw, calibrations, h=2):
     """(calibrated probabilities (n, h), joint log-uncertainty (n,), correlation (n,)) of the
     network's raw outputs ``raw`` (n, h + h(h+1)/2, float32 or float64), pixel by pixel in
     float64 with the C library's exp and log: as ModelSet.ef_predict with
-    blocks.BetaCalibration and blocks.uncertainty_and_correlation (log det Sigma = 2 sum of
+    uncertainty.BetaCalibration and uncertainty.uncertainty_and_correlation (log det Sigma = 2 sum of
     the raw diagonal entries, the logs of L_ii), for two hazards. Not numpy: its vector exp
     and log give a different last bit than its scalar ones and pick one by the arrays' layout
     and alignment, which change from run to run (seen: 1 pixel in 500 of the float32 maps'
@@ -122,7 +122,7 @@ def _loops():
 
 class EarlyFusion32:
     """The Early Fusion network's weights (Keras' ``get_weights`` order of
-    blocks.build_early_fusion) laid out for the float32 loops: each dense kernel transposed
+    experts.build_early_fusion) laid out for the float32 loops: each dense kernel transposed
     (units x inputs) except the first (inputs x units), everything float32 and contiguous."""
 
     def __init__(self, weights):
@@ -148,8 +148,8 @@ class EarlyFusion32:
 
 
 def gate(weights, z, h=2):
-    """(p_MoE (n, h), expert weights (n, experts)) of the gate (blocks.build_gate) in float64,
-    each pixel's sums in a fixed order; as blocks.gate_forward."""
+    """(p_MoE (n, h), expert weights (n, experts)) of the gate (experts.build_gate) in float64,
+    each pixel's sums in a fixed order; as forward.gate_forward."""
     k1, b1, k2, b2, k3, b3 = [np.ascontiguousarray(w, np.float64) for w in weights]
     z = np.ascontiguousarray(z, np.float64)
     n_exp = k3.shape[1]
@@ -299,7 +299,7 @@ def _compile():
     @numba.njit(**lanes)
     def layer_norm(Y, g, b, eps):
         """Layer normalisation of the rows of Y in place (mean, then the mean square about it,
-        as blocks._layer_norm)."""
+        as forward._layer_norm)."""
         nb, w = Y.shape
         inv_w = one / f32(w)
         for p in range(nb):
@@ -319,7 +319,7 @@ def _compile():
     @numba.njit(nogil=True, cache=True, error_model="numpy")
     def early_fusion(Z, k1, b1, g1, e1, k2, b2, g2, e2, k3, b3, g3, e3, k4, b4, g4, e4, k5, b5,
                      eps, out):
-        """The network of blocks.build_early_fusion on the rows of Z (float32), block by block
+        """The network of experts.build_early_fusion on the rows of Z (float32), block by block
         of ``block`` pixels (the last padded with zeros), into out (rows x outputs)."""
         n, nin = Z.shape
         w1 = k1.shape[1]
@@ -368,7 +368,7 @@ def _compile():
 
     @numba.njit(nogil=True, cache=True, error_model="numpy")
     def gate_loop(z, k1, b1, k2, b2, k3, b3, h, p_out, w_out):
-        """The gate of blocks.build_gate, pixel by pixel in float64, every sum in input
+        """The gate of experts.build_gate, pixel by pixel in float64, every sum in input
         order: ReLU(z k1 + b1) -> ReLU(. k2 + b2) -> softmax(. k3 + b3) = expert weights;
         p_h = sum_e w_e z[e h + h']."""
         n, nz = z.shape
