@@ -13,7 +13,8 @@ applicability of spatial prediction models", Methods in Ecology and Evolution 12
   largest one not above the upper hinge + 1.5 times the hinge spread), and the AOA is where
   DI <= threshold.
 
-Nearest neighbours come from a k-d tree (scipy's cKDTree), queried block by block.
+Nearest distances come from :mod:`core.stats.nearest` (exact: equal to a brute-force minimum),
+queried block by block.
 """
 from __future__ import annotations
 
@@ -52,8 +53,8 @@ class Applicability:
 
     def tree(self):
         if self._tree is None:
-            from scipy.spatial import cKDTree
-            self._tree = cKDTree(self.train)
+            from ..stats.nearest import NearestTree
+            self._tree = NearestTree(self.train)
         return self._tree
 
     def di(self, X):
@@ -62,7 +63,7 @@ class Applicability:
         out = np.full(len(X), np.nan)
         ok = np.isfinite(X).all(axis=1)
         if ok.any():
-            out[ok] = self.tree().query(self.transform(X[ok]), k=1)[0] / self.d_bar
+            out[ok] = self.tree().distances(self.transform(X[ok])) / self.d_bar
         return out
 
     def inside(self, di):
@@ -139,13 +140,13 @@ def fit(X, columns, weights, folds, seed=0, check=None):
     if not d_bar > 0:
         raise InputError("Every training row is the same in the weighted factors: no "
                          "dissimilarity can be measured.", "MODEL")
-    from scipy.spatial import cKDTree
+    from ..stats.nearest import NearestTree
     train_di = np.full(len(X), np.nan)
     for f in np.unique(folds):
         if check:
             check()
         inn = folds == f
-        train_di[inn] = cKDTree(Z[~inn]).query(Z[inn], k=1)[0] / d_bar
+        train_di[inn] = NearestTree(Z[~inn]).distances(Z[inn]) / d_bar
     return Applicability(list(columns), mean, scale, w, Z, d_bar, train_di,
                          upper_whisker(train_di), int(len(np.unique(folds))), int(pairs),
                          sampled)

@@ -151,10 +151,22 @@ def model_bands(manifest, bands, log=None):
     return ordered, manifest.grid or Grid.from_path(ordered[0].path)
 
 
+def one_thread(*models):
+    """Hold each model to one thread of its own: the tiles are the parallelism (one per
+    worker), as for the multi-hazard maps. A model loaded from a file predicts on every core
+    otherwise (XGBoost's default), so two workers ran four threads on two cores and were
+    barely faster than one. Predictions do not depend on it."""
+    for m in models:
+        if m is not None and "n_jobs" in m.get_params(deep=False):
+            m.set_params(n_jobs=1)
+    return models
+
+
 def spread_function(estimator, kind, fold_models=()):
     """The prediction spread of a model at encoded rows, as its kind gives it: the standard
     deviation of a forest's trees' probabilities, or of the probabilities of its fold models
-    (XGBoost, GLM). None when the model has neither."""
+    (XGBoost, GLM), each held to one thread. None when the model has neither."""
+    one_thread(*fold_models)
     return models.get(kind).spread(estimator, fold_models)
 
 
@@ -173,6 +185,7 @@ def map_model(estimator, manifest, bands, out_path, classes_path=None, workers=1
     fb = as_feedback(feedback)
     enc = manifest.encoding
     ordered, grid = model_bands(manifest, bands, log)
+    one_thread(estimator)
 
     def predict(X):
         return estimator.predict_proba(enc.transform(X))[:, 1]

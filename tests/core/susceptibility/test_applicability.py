@@ -80,3 +80,48 @@ def test_refusals_name_what_to_do():
         ap.fit(X, ["a", "b"], [0, 0], np.arange(20) % 2)
     folds, how = ap.assign_folds(np.zeros(20), np.zeros(20), 20, 5, 0, block_size=100.0)
     assert how == "random 5-fold" and sorted(np.bincount(folds)) == [4] * 5
+
+
+def test_di_raster_is_the_brute_force_di_on_1_or_2_workers_and_dask(tmp_path):
+    """The DI of every pixel, tile by tile on threads or Dask worker processes (the search
+    travels to them), equals a brute-force minimum over the training rows."""
+    from osgeo import gdal
+    from hazard_susceptibility.core.io.raster import AlignedStack, Band, Grid
+    from hazard_susceptibility.core.susceptibility.apply import apply_to_raster
+    from tests.helpers import write_raster
+    rng = np.random.default_rng(4)
+    t = (700000.0, 10, 0, 9500000.0, 0, -10)
+    a = np.cumsum(rng.normal(size=(200, 300)), axis=1)  # smooth along rows, like factors
+    b = rng.normal(size=(200, 300))
+    a[:5, :5] = -9999
+    paths = [write_raster(tmp_path / "a.tif", a, t, nodata=-9999),
+             write_raster(tmp_path / "b.tif", b, t)]
+    bands = [Band(p, 1, n) for p, n in zip(paths, "ab")]
+    X = np.c_[rng.choice(a[5:].ravel(), 200), rng.normal(size=200)]
+    X = np.vstack([X, X[:20]])  # duplicate training rows
+    app = ap.fit(X, ["a", "b"], [0.7, 0.3], rng.integers(0, 4, len(X)))
+    outs = {}
+    with AlignedStack(bands, Grid.from_path(paths[0])) as st:
+        for w in (1, 2):
+            apply_to_raster(st, app.di, str(tmp_path / f"w{w}.tif"), workers=w)
+            outs[w] = gdal.Open(str(tmp_path / f"w{w}.tif")).ReadAsArray()
+        pytest.importorskip("distributed")
+        from distributed import LocalCluster
+        with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                          dashboard_address=None) as cluster:
+            apply_to_raster(st, app.di, str(tmp_path / "dask.tif"),
+                            scheduler=cluster.scheduler_address)
+        outs["dask"] = gdal.Open(str(tmp_path / "dask.tif")).ReadAsArray()
+    np.testing.assert_array_equal(outs[1], outs[2])
+    np.testing.assert_array_equal(outs[1], outs["dask"])
+    a, b = (gdal.Open(p).ReadAsArray().astype(float) for p in paths)  # as the stack reads
+    Z = app.transform(np.c_[a.ravel(), b.ravel()])
+    d2 = np.empty(len(Z))
+    for k in range(0, len(Z), 10_000):
+        s = 0.0
+        for j in range(2):  # every pixel against every training row, columns added in order
+            s = s + (Z[k:k + 10_000, None, j] - app.train[None, :, j]) ** 2
+        d2[k:k + 10_000] = s.min(axis=1)
+    want = (np.sqrt(d2) / app.d_bar).astype(np.float32).reshape(a.shape)
+    want[:5, :5] = -9999
+    np.testing.assert_array_equal(outs[1], want)

@@ -87,3 +87,38 @@ def test_map_model_matches_the_estimator_pixel_by_pixel_and_classes_the_map(tmp_
         classes[valid] - 1, minlength=5).tolist()
     assert res.class_names[0] == "very low" and 0.8 < res.gvf <= 1
     assert 49_000 < res.sample_size <= 50_000  # each pixel kept with probability 50000 / n
+
+
+def test_a_loaded_xgboost_model_predicts_on_one_thread_per_worker(tmp_path):
+    """Loaded from a model file, XGBoost would predict on every core in every worker (two
+    workers then ran four threads on two cores): the map holds it, and the fold models of the
+    spread, to one thread each; the map is still the model's own probabilities."""
+    pytest.importorskip("xgboost")
+    from hazard_susceptibility.core.susceptibility.apply import map_model, spread_function
+    from hazard_susceptibility.core.susceptibility.estimators import (
+        Encoding, EstimatorSpec, ModelManifest, make_estimator, xgboost_from_json)
+    bands, grid = _stack(tmp_path)
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(300, 2))
+    y = (X[:, 0] - 0.5 * X[:, 1] + rng.normal(0, 0.5, 300) > 0).astype(int)
+    enc = Encoding.fit(X, ["a", "b"], [False, False])
+
+    def loaded(seed):
+        est = make_estimator("xgboost", {"n_estimators": 20, "max_depth": 3}, seed)
+        raw = est.fit(enc.transform(X), y).get_booster().save_raw("json")
+        return xgboost_from_json(raw, 2, "test")
+    est, folds = loaded(0), [loaded(1), loaded(2)]
+    assert est.n_jobs is None and folds[0].n_jobs is None  # every core, XGBoost's default
+    spread = spread_function(est, "xgboost", folds)
+    man = ModelManifest(kind="xgboost", encoding=enc, estimator=EstimatorSpec(2, [0, 1]), seed=0,
+                        mode="fields")
+    out, out_sd = str(tmp_path / "p.tif"), str(tmp_path / "sd.tif")
+    map_model(est, man, bands, out, workers=2, spread=spread, spread_path=out_sd)
+    assert est.n_jobs == 1 and all(m.n_jobs == 1 for m in folds)
+    a, b = (gdal.Open(bd.path).ReadAsArray() for bd in bands)
+    ok = a != -9999
+    Xt = enc.transform(np.c_[a[ok], b[ok]])
+    np.testing.assert_array_equal(gdal.Open(out).ReadAsArray()[ok],
+                                  est.predict_proba(Xt)[:, 1].astype(np.float32))
+    np.testing.assert_array_equal(gdal.Open(out_sd).ReadAsArray()[ok],
+                                  spread(Xt).astype(np.float32))
