@@ -79,8 +79,8 @@ def early_fusion_outputs(raw, calibrations, h=2):
     """(calibrated probabilities (n, h), joint log-uncertainty (n,), correlation (n,)) of the
     network's raw outputs ``raw`` (n, h + h(h+1)/2, float32 or float64), pixel by pixel in
     float64 with the C library's exp and log: as ModelSet.ef_predict with
-    uncertainty.BetaCalibration and uncertainty.uncertainty_and_correlation (log det Sigma = 2 sum of
-    the raw diagonal entries, the logs of L_ii), for two hazards. Not numpy: its vector exp
+    uncertainty.BetaCalibration and uncertainty.uncertainty_and_correlation (log det Sigma =
+    2 sum of the raw diagonal entries, the logs of L_ii), for two hazards. Not numpy: its vector exp
     and log give a different last bit than its scalar ones and pick one by the arrays' layout
     and alignment, which change from run to run (seen: 1 pixel in 500 of the float32 maps'
     log-uncertainty flipped its last bit between two runs)."""
