@@ -2,7 +2,7 @@
 
 The provider is registered in ``initProcessing()`` so that ``qgis_process`` and the Graphical
 Modeler see it without a GUI. Nothing here touches ``iface`` at import time, and no optional
-Python package is imported: algorithms import them when they run, except matplotlib, which
+Python package is imported: algorithms import them when they run, except matplotlib (3.8 on), which
 the desktop imports on its main thread once started (``initGui``, see
 ``core.util.deps.import_on_main_thread``).
 """

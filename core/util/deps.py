@@ -48,8 +48,9 @@ def require(module):
     return importlib.import_module(module)
 
 
-#: packages whose first import must happen on QGIS's main thread (see import_on_main_thread)
-MAIN_THREAD_IMPORTS = ("matplotlib",)
+#: packages whose first import must happen on QGIS's main thread (see import_on_main_thread),
+#: from the version on whose compiled modules are built with pybind11
+MAIN_THREAD_IMPORTS = {"matplotlib": (3, 8)}
 
 
 def import_on_main_thread(modules=MAIN_THREAD_IMPORTS):
@@ -64,14 +65,18 @@ def import_on_main_thread(modules=MAIN_THREAD_IMPORTS):
     gil_scoped_acquire and QGIS 3.44 died (SIGSEGV, or "non-NULL old thread state") in the
     first image drawn, matplotlib's ``_image.resample``. Imported on the main thread, whose state
     lasts as long as Python, no pooled thread has a recorded state, and pybind11 asks Python
-    for the current one (pybind11 issue 2888, fixed upstream by its pull request 5870)."""
+    for the current one (pybind11 issue 2888, fixed upstream by its pull request 5870).
+    Older matplotlib (Debian 12's 3.6) has no pybind11 module and loads when used: imported
+    at start in QGIS 3.22 desktop, the multi-hazard workflow then failed in 2 full desktop
+    test runs out of 3 ("Fallback transform failed" reading its samples), cause not found."""
     import sys
     import threading
     if threading.current_thread() is not threading.main_thread():
         return []
     done = []
     for module in modules:
-        if module in sys.modules or not available(module):
+        if module in sys.modules or not available(module) or \
+                _version(module) < MAIN_THREAD_IMPORTS.get(module, (0,)):
             continue
         try:
             importlib.import_module(module)
@@ -79,6 +84,18 @@ def import_on_main_thread(modules=MAIN_THREAD_IMPORTS):
         except Exception:  # noqa: BLE001  reported when an algorithm needs it, not at start
             pass  # nosec B110  # a broken package must not stop QGIS from starting
     return done
+
+
+def _version(module):
+    """The installed version of ``module``'s distribution as numbers, read without
+    importing it ((0,) when unknown)."""
+    import re
+    from importlib import metadata
+    try:
+        text = metadata.version(module)
+    except Exception:  # noqa: BLE001
+        return (0,)
+    return tuple(int(x) for x in re.findall(r"\d+", text)[:3]) or (0,)
 
 
 def pin_system_sqlite():

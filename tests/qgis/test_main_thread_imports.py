@@ -3,8 +3,8 @@ thread state that is freed when the call returns. matplotlib 3.10's compiled mod
 2.x, Debian 13) record the thread state of their first import; first imported in such a
 thread, a later run on the same thread drew its first image with the freed state and QGIS
 3.44 died (SIGSEGV in ``_image.resample``; 4 crashes in 4 runs of the script below without
-the main-thread import). The plugin imports matplotlib on the main thread at start
-(``deps.import_on_main_thread``, from ``initGui``)."""
+the main-thread import). The plugin imports matplotlib (3.8 on) on the main thread at
+start (``deps.import_on_main_thread``, from ``initGui``)."""
 import os
 import subprocess
 import sys
@@ -68,7 +68,7 @@ def test_matplotlib_imported_on_the_main_thread_only_when_installed_and_not_load
     assert out == [[]]  # another thread: nothing
     assert deps.import_on_main_thread(("no_such_package_here",)) == []
     assert deps.import_on_main_thread(("sys",)) == []  # already imported
-    assert deps.MAIN_THREAD_IMPORTS == ("matplotlib",)
+    assert deps.MAIN_THREAD_IMPORTS == {"matplotlib": (3, 8)}
 
 
 def test_images_drawn_in_a_pooled_thread_after_matplotlib_was_loaded_there():
@@ -80,6 +80,9 @@ def test_images_drawn_in_a_pooled_thread_after_matplotlib_was_loaded_there():
                        text=True, timeout=120)
     assert p.returncode == 0, (p.returncode, p.stdout, p.stderr[-3000:])
     lines = dict(line.split(":", 1) for line in p.stdout.splitlines() if ":" in line)
-    assert lines["main"].strip() == "['matplotlib']"
+    from hazard_susceptibility.core.util import deps
+    # imported at start where its modules are pybind11 ones (3.8 on; Debian 12 has 3.6)
+    pybind = deps._version("matplotlib") >= (3, 8)
+    assert lines["main"].strip() == ("['matplotlib']" if pybind else "[]")
     threads, png = lines["threads"].split("png:")
     assert threads.strip() == "1" and int(png) > 1000
