@@ -30,10 +30,9 @@ algorithm says in its log.
 """
 from __future__ import annotations
 
-import os
-import threading
-
 import numpy as np
+
+from ..util.jit import compiled_once, numba_enabled
 
 #: pixels per block (a multiple of the dense layers' 4 pixels at a time)
 BLOCK = 64
@@ -44,7 +43,6 @@ BLOCK = 64
 ERROR_FACTOR = 16.0
 #: the maps' tolerance against the float64 reference, in probability
 TOLERANCE = 1e-5
-_LOCK = threading.Lock()
 _COMPILED = {}
 
 
@@ -52,7 +50,7 @@ def available():
     """True when the float32 loops can run here: numba is installed and not switched off
     (``HAZARD_NUMBA=0``, as for the statistics' loops of core.stats.kernels)."""
     from ..util.deps import available as has
-    return os.environ.get("HAZARD_NUMBA", "1") != "0" and has("numba")
+    return numba_enabled() and has("numba")
 
 
 def slope_limits(weights, h=2):
@@ -112,12 +110,7 @@ def shrink(own, base, weights):
 def _loops():
     """The compiled loops (compiled or loaded from numba's cache once per process); raises
     DependencyError naming numba when it is missing."""
-    with _LOCK:
-        if "loops" not in _COMPILED:
-            from ..util.deps import require
-            require("numba")
-            _COMPILED["loops"] = _compile()
-        return _COMPILED["loops"]
+    return compiled_once(_COMPILED, "loops", _compile, required=True)
 
 
 class EarlyFusion32:

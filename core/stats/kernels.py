@@ -13,12 +13,10 @@ response minus a shift; a value equal to a limit goes to the lower class (as
 """
 from __future__ import annotations
 
-import os
-import threading
-
 import numpy as np
 
-_LOCK = threading.Lock()
+from ..util.jit import compiled_once
+
 _COMPILED = {}
 #: stripes of bins the loops spread consecutive values over: strata come in long runs of one
 #: code on rasters, and adding into the same bin again and again waits on the previous addition
@@ -27,17 +25,7 @@ LANES = 4
 
 def _jit():
     """The compiled loops, or None without numba (or with HAZARD_NUMBA=0)."""
-    with _LOCK:
-        if "loops" in _COMPILED:
-            return _COMPILED["loops"]
-        loops = None
-        if os.environ.get("HAZARD_NUMBA", "1") != "0":
-            try:
-                loops = _compile()
-            except (ImportError, OSError):  # numba missing or unusable: numpy it is
-                loops = None
-        _COMPILED["loops"] = loops
-        return loops
+    return compiled_once(_COMPILED, "loops", _compile)
 
 
 def _compile():

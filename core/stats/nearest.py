@@ -30,12 +30,11 @@ space) the compiled search takes about 0.4 of cKDTree's time per query row, and 
 from __future__ import annotations
 
 import math
-import os
-import threading
 
 import numpy as np
 
-_LOCK = threading.Lock()
+from ..util.jit import compiled_once
+
 _COMPILED = {}
 #: reference rows per leaf: at least this many, more when the leaves would exceed MAX_LEAVES
 LEAF_SIZE = 64
@@ -47,17 +46,7 @@ PRUNE_MARGIN = 1e-9
 
 def _jit():
     """The compiled search, or None without numba (or with HAZARD_NUMBA=0)."""
-    with _LOCK:
-        if "search" in _COMPILED:
-            return _COMPILED["search"]
-        search = None
-        if os.environ.get("HAZARD_NUMBA", "1") != "0":
-            try:
-                search = _compile()
-            except (ImportError, OSError):  # numba missing or unusable: scipy it is
-                search = None
-        _COMPILED["search"] = search
-        return search
+    return compiled_once(_COMPILED, "search", _compile)
 
 
 def _compile():
