@@ -161,13 +161,16 @@ def predict_core(stack, core, views, predictor, zone_names, products, blend_px=0
     valid = _valid(data, codes)
     in_core = np.zeros(zcode.shape, bool)
     in_core[inner] = True
-    runs = {}
+    needs = {}  # by zone name (two codes may name one zone)
     for code in codes:
-        need = valid & in_core & (_zone_weight(zcode == code, blend_px) > 0)
+        near = valid & in_core & (_zone_weight(zcode == code, blend_px) > 0)
+        needs[zone_names[code]] = needs.get(zone_names[code], False) | near
+    runs = {}
+    for name, need in needs.items():
         index = np.full(zcode.shape, -1, np.int64)
         index[need] = np.arange(int(need.sum()))
-        runs[zone_names[code]] = (index, predictor.predict_zone(
-            zone_names[code], data[:-1, need].T, wanted) if need.any() else None)
+        runs[name] = (index, predictor.predict_zone(name, data[:-1, need].T, wanted)
+                      if need.any() else None)
     num = {p: np.zeros((core.rows, core.cols)) for p in products}
     den = np.zeros((core.rows, core.cols))
     for pad, sub in views:

@@ -110,14 +110,15 @@ class ModelSet:
             self.app = fit(rows, self.encoding.columns, weights, folds)
         return self.app
 
-    def lf_predict(self, h, Xall):
-        return self.lf[h].predict_proba(self.columns(Xall))[:, 1]
+    def lf_predict(self, h, Xall, cols=None):
+        """``cols``: the rows' model columns (:meth:`columns`) when already computed."""
+        return self.lf[h].predict_proba(self.columns(Xall) if cols is None else cols)[:, 1]
 
-    def ef_raw(self, Xall, fast=False):
+    def ef_raw(self, Xall, fast=False, cols=None):
         """The network's raw outputs: the float64 reference, or with ``fast`` the float32
         loops of core.multihazard.forward32 (what the maps use; float32) unless its
         calibration is too steep for them (forward32.float32_safe)."""
-        Z = (self.columns(Xall) - self.ef_mean) / self.ef_std
+        Z = ((self.columns(Xall) if cols is None else cols) - self.ef_mean) / self.ef_std
         if fast:
             from . import forward32
             if self.ef32 is None:
@@ -127,10 +128,10 @@ class ModelSet:
                 return self.ef32.raw(Z)
         return early_fusion_forward(self.ef_w, Z).astype(float)
 
-    def ef_predict(self, Xall, fast=False):
+    def ef_predict(self, Xall, fast=False, cols=None):
         """Calibrated probabilities (n, 2), joint log-uncertainty and correlation; with
         ``fast`` from core.multihazard.forward32's loops (the same numbers in every run)."""
-        raw = self.ef_raw(Xall, fast)
+        raw = self.ef_raw(Xall, fast, cols)
         if fast:
             from .forward32 import early_fusion_outputs
             return early_fusion_outputs(raw, self.ef_cal, len(HAZARDS))
@@ -425,6 +426,7 @@ def _test_metrics(s, result, seed, notes):
     """(rows zone, hazard, model, metrics on the zone's test split, then their macro averages
     over the zones; the pooled test labels and predictions)."""
     pred = Predictor.from_result(result)
+    pred.fast = False  # the report's scores from the float64 reference
     rows_out = []
     pooled = collections.defaultdict(list)
     for z in s.zones:
@@ -585,16 +587,24 @@ class Predictor:
         fast = self.use_fast()
         need_ef = "ef" in wanted or "moe" in wanted
         need_lf = "lf" in wanted or "moe" in wanted
+
+        def cols(k):  # a set's model columns, once per call
+            if ("cols", k) not in memo:
+                memo[("cols", k)] = sets[k].columns(Xall)
+            return memo[("cols", k)]
         if need_lf:
             for h in HAZARDS:
                 key = ("lf", src[f"lf_{h}"], h)
-                if key not in memo:
-                    memo[key] = sets[src[f"lf_{h}"]].lf_predict(h, Xall)
+                if key not in memo:  # XGBoost reads float32 (the same values, cast once)
+                    if ("cols32", key[1]) not in memo:
+                        memo[("cols32", key[1])] = np.ascontiguousarray(cols(key[1]),
+                                                                        np.float32)
+                    memo[key] = sets[key[1]].lf_predict(h, Xall, memo[("cols32", key[1])])
             out["p_lf"] = np.column_stack([memo[("lf", src[f"lf_{h}"], h)] for h in HAZARDS])
         if need_ef:
             key = ("ef", src["ef"])
             if key not in memo:
-                memo[key] = sets[src["ef"]].ef_predict(Xall, fast)
+                memo[key] = sets[key[1]].ef_predict(Xall, fast, cols(key[1]))
             out["p_ef"], out["logdet"], out["rho"] = memo[key]
         if "di" in wanted:  # the area of applicability of the zone's own (EF) model set
             ms = sets[src["ef"]]
@@ -603,7 +613,7 @@ class Predictor:
                 raise InputError("The model bundle keeps no training rows for the area of "
                                  "applicability (it was written by an earlier version): train "
                                  "it again with 'Train multi-hazard models'.", "MODEL")
-            out["di"] = app.di(ms.columns(Xall))
+            out["di"] = app.di(cols(src["ef"]))
             out["aoa"] = app.inside(out["di"])
         if "moe" in wanted:
             zz = np.column_stack([out["p_lf"], out["p_ef"]]).astype(np.float32)  # as in training
