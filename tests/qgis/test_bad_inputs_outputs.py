@@ -61,8 +61,12 @@ def _finish(p, timeout=300):
 
 
 def _layer_state(path, layer=None):
-    """(features, hash of every feature: fid, geometry, attributes) of a layer, or None."""
-    ds = ogr.Open(str(path))
+    """(features, hash of every feature: fid, geometry, attributes) of a layer, or None.
+    A run killed in the swap's SQLite transaction leaves a hot journal: SQLite rolls it back
+    only on an open that may write (as QGIS and the next run open it); a read-only open of such
+    a file fails (GDAL 3.10: "attempt to write a readonly database"), so it is opened so."""
+    hot = os.path.exists(str(path) + "-journal") and os.path.getsize(str(path) + "-journal")
+    ds = ogr.Open(str(path), 1 if hot else 0)
     if ds is None:
         return None
     lyr = ds.GetLayerByName(layer) if layer else ds.GetLayer(0)
