@@ -149,12 +149,12 @@ done
 
 mp="$out/multihazard_paper"
 mkdir -p "$mp"
-step "20/22 The FL-MHSM study's own settings, for comparison: KDE ratio 1.5, one-class SVM on the coordinates (1:1), zones on their own, cut at the borders"
+step "20/22 The FL-MHSM study's own settings, for comparison: KDE ratio 1.5, one-class SVM on the coordinates (1:1), zones on their own, Early Fusion stopping on the validation split, cut at the borders"
 "$qp" run hazard:multihazardsamples -- FLOODS="$sa/floods.gpkg" \
   LANDSLIDES="$sa/landslide_points.gpkg" "${mh_args[@]}" ZONES="$sa/zones.gpkg" KDE_RATIO=1.5 \
   ABSENCE_METHOD=0 ABSENCE_RATIO=1 SEED="$seed" OUTPUT="$mp/samples.gpkg" | tail -n 1
 "$qp" run hazard:trainmultihazard -- SAMPLES="$mp/samples.gpkg" "${mh_args[@]}" \
-  FEATURES="$features" ZONE_MODE=1 SEED="$seed" OUTPUT_MODEL="$mp/models.mhz" \
+  FEATURES="$features" ZONE_MODE=1 EF_HOLDOUT=0 SEED="$seed" OUTPUT_MODEL="$mp/models.mhz" \
   OUTPUT_HTML="$mp/training_report.html" OUTPUT_CSV="$mp/table5_metrics.csv" | grep -E "macro" || true
 
 step "21/22 The FL-MHSM study's maps (no blending across zone borders)"

@@ -10,7 +10,7 @@ from ...core.multihazard import jobs
 from ...core.util import worker
 from ...core.multihazard.report import training_report
 from ...core.multihazard.samples import separating_caution
-from ...core.multihazard.training import METRICS, SHRINK_K, ZONE_MODES
+from ...core.multihazard.training import EF_HOLDOUT, METRICS, SHRINK_K, ZONE_MODES
 from .. import compat
 from ..base import HazardAlgorithm
 from .common import read_samples
@@ -34,7 +34,8 @@ class TrainMultiHazard(HazardAlgorithm):
         "LayerNorm), dropout 0.1, "
         "linear outputs: two means and the three entries of a Cholesky factor L (diagonal in "
         "log space), trained on the multivariate-Gaussian negative log-likelihood (Adam, batch "
-        "256, early stopping on the validation split); probabilities sigmoid(mu) "
+        "256, early stopping on a seeded tenth of its training rows, which it is then not "
+        "fitted on; the FL-MHSM study stopped on the validation split: share 0); probabilities sigmoid(mu) "
         "beta-calibrated per hazard on the validation split. Labels: each sample carries its own "
         "hazard's label; at a presence, the other hazard's label comes from its inventory (1 "
         "if one of its presences is within the co-location radius); at an absence the other "
@@ -97,6 +98,10 @@ class TrainMultiHazard(HazardAlgorithm):
         self.addParameter(QgsProcessingParameterNumber(
             P.SHRINK_K, self.tr("Prior size k of the shrinkage (presences)"),
             compat.NUMBER_DOUBLE, SHRINK_K, minValue=0.0))
+        self.addParameter(QgsProcessingParameterNumber(
+            P.EF_HOLDOUT, self.tr("Share of training rows the Early Fusion network stops on "
+                                  "(0: the validation split, FL-MHSM study)"),
+            compat.NUMBER_DOUBLE, EF_HOLDOUT, minValue=0.0, maxValue=0.9))
         self.add_seed_parameter()
         self.addParameter(QgsProcessingParameterFileDestination(
             P.OUTPUT_MODEL, self.tr("Multi-hazard model bundle"),
@@ -129,7 +134,8 @@ class TrainMultiHazard(HazardAlgorithm):
             radius=radius, bundle_path=path,
             crs_wkt=crs_wkt, algorithm=self.id(),
             zone_mode=ZONE_MODES[self.parameterAsEnum(parameters, P.ZONE_MODE, context)],
-            shrink_k=self.parameterAsDouble(parameters, P.SHRINK_K, context), **ints),
+            shrink_k=self.parameterAsDouble(parameters, P.SHRINK_K, context),
+            ef_holdout=self.parameterAsDouble(parameters, P.EF_HOLDOUT, context), **ints),
             {k: d[k] for k in ("X", "label", "x", "y", "augmented")} | {
                 k: d[k].astype(str) for k in ("hazard", "zone", "split")}, fb.sub(0.05, 0.95))
         for note in result["notes"]:

@@ -77,11 +77,26 @@ def build_early_fusion(n_features, h=2, noise=0.01, dropout=0.10, lr=1e-3):
     return model
 
 
+def stopping_rows(n, holdout, seed):
+    """(rows fitted on, rows early stopping watches) of ``n`` training rows: a seeded
+    ``holdout`` share of them, in order; (all rows, None) when the share is 0 or leaves
+    either side empty."""
+    n_stop = int(round(holdout * n))
+    if not (holdout > 0 and 1 <= n_stop < n):
+        return np.arange(n), None
+    order = np.random.default_rng([seed, 7]).permutation(n)
+    return np.sort(order[n_stop:]), np.sort(order[:n_stop])
+
+
 def train_early_fusion(X, Y, Xval, Yval, seed=0, epochs=100, batch=256, patience=10,
-                       feedback=None, cal_rows=None):
+                       feedback=None, cal_rows=None, holdout=0.0):
     """Fit the Early Fusion network on z-scored factors X and the hazards' labels Y (n, h);
     then beta-calibrate sigmoid(mu_h) on the validation split (on the rows ``cal_rows[h]`` of
-    it when given). Returns (model, mean, std, calibrators, history)."""
+    it when given). Early stopping watches the validation split (``holdout`` 0, the FL-MHSM
+    study) or a seeded ``holdout`` share of the training rows, which the network is then not
+    fitted on: the validation split of a zone is small (a few hundred rows), the gate weighs
+    the network on those same rows, and an epoch chosen by chance on them is kept.
+    Returns (model, mean, std, calibrators, history)."""
     from ..util.deps import require
     from ..util.nnfit import set_seed
     from ..util import nnfit
@@ -92,10 +107,13 @@ def train_early_fusion(X, Y, Xval, Yval, seed=0, epochs=100, batch=256, patience
     std[std == 0] = 1.0
     set_seed(seed)
     model = build_early_fusion(X.shape[1], Y.shape[1])
-    history = nnfit.fit(model, (X - mean) / std, Y, (Xval - mean) / std, Yval, epochs=epochs,
-                        batch=batch, patience=patience, seed=seed, feedback=fb)
+    Z, Zval = (X - mean) / std, (Xval - mean) / std
+    fit, stop = stopping_rows(len(X), holdout, seed)
+    history = nnfit.fit(model, Z[fit], Y[fit], Zval if stop is None else Z[stop],
+                        Yval if stop is None else Y[stop], epochs=epochs, batch=batch,
+                        patience=patience, seed=seed, feedback=fb)
     fb.check()
-    raw = model.predict((Xval - mean) / std, verbose=0)
+    raw = model.predict(Zval, verbose=0)
     cal = []
     for j in range(Y.shape[1]):
         rows = np.ones(len(Yval), bool) if cal_rows is None else np.asarray(cal_rows[j])

@@ -33,6 +33,7 @@ class TrainMultiHazard(Job):
     algorithm: str = ""
     zone_mode: str = "paper"
     shrink_k: float = training.SHRINK_K
+    ef_holdout: float = training.EF_HOLDOUT
 
     def run(self, a, fb):
         res = training.train(
@@ -41,7 +42,8 @@ class TrainMultiHazard(Job):
             min_samples=self.min_samples, min_val=self.min_val, seed=self.seed,
             n_iter=self.n_iter, ef_epochs=self.ef_epochs, gate_epochs=self.gate_epochs,
             patience=self.patience, batch=self.batch, feedback=fb.sub(0, 0.98),
-            augmented=a["augmented"], zone_mode=self.zone_mode, shrink_k=self.shrink_k)
+            augmented=a["augmented"], zone_mode=self.zone_mode, shrink_k=self.shrink_k,
+            ef_holdout=self.ef_holdout)
         training.save_bundle(self.bundle_path, res, seed=self.seed, crs_wkt=self.crs_wkt,
                              algorithm=self.algorithm)
         return ({"metrics": res.metrics, "notes": res.notes, "sources": res.sources,

@@ -40,6 +40,9 @@ ZONE_MODES = ("shrink", "paper")
 #: the prior sample size of the shrinkage towards the all-zone models (zone_mode "shrink"):
 #: w = n / (n + SHRINK_K); measured on the sample area (README, issue 30)
 SHRINK_K = 200.0
+#: share of a set's training rows the Early Fusion network stops on (0: on the validation
+#: split, the FL-MHSM study); measured on the sample area (README, issue 30)
+EF_HOLDOUT = 0.1
 METRICS = ("auc", "precision", "recall", "f1", "brier", "accuracy")
 ALL = "all"
 
@@ -164,18 +167,24 @@ class TrainResult:
 def train(X, names, categorical, hazard, label, zone, split, x, y, features_by_zone=None,
           radius=100.0, min_samples=10, min_val=5, seed=0, n_iter=10, ef_epochs=100,
           gate_epochs=200, patience=10, batch=256, feedback=None, augmented=None,
-          zone_mode="paper", shrink_k=SHRINK_K):
+          zone_mode="paper", shrink_k=SHRINK_K, ef_holdout=EF_HOLDOUT):
     """Train LF, EF and the MoE gate per zone (with fallback to all zones) and evaluate them on
     each zone's test split. ``zone_mode`` "paper" (FL-MHSM study): each zone's predictions are its
     own models'; "shrink": the models on all zones are always trained, and each zone's
     prediction of a hazard leans on them by its sample size: logit p = w logit p_zone +
     (1 - w) logit p_all with w = n / (n + ``shrink_k``), n the zone's real training presences
-    of that hazard (a zone with few samples borrows strength from all zones). ``X`` (n,
+    of that hazard (a zone with few samples borrows strength from all zones). The Early Fusion
+    network stops early on a seeded ``ef_holdout`` share of its training rows (0: on the
+    validation split, as the FL-MHSM study). ``X`` (n,
     factors) holds every factor at the samples; ``augmented`` (1: a synthetic presence) keeps
     synthetic points in training only: any in the validation or test split are left out with
     a note, and they never count as the other hazard's events."""
     fb = as_feedback(feedback)
     _check_zone_mode(zone_mode, shrink_k)
+    if not 0 <= ef_holdout < 1:  # NaN too
+        raise InputError(f"The Early Fusion network's early-stopping share must be at least 0 "
+                         f"and below 1, not {ef_holdout} (0.1 by default; 0 stops on the "
+                         f"validation split, as the FL-MHSM study).", "EF_HOLDOUT")
     notes = []
     s = _clean_samples(X, hazard, label, zone, split, x, y, augmented, notes, fb)
     _check_counts(s, min_samples, min_val)
@@ -189,7 +198,8 @@ def train(X, names, categorical, hazard, label, zone, split, x, y, features_by_z
     for k, key in enumerate(keys):
         ms = sets[key] = _model_set(key, s, names, categorical, features_by_zone)
         _train_set(ms, s, plan.get(key), fb.sub(k / len(keys), (k + 1) / len(keys)), seed=seed,
-                   n_iter=n_iter, ef_epochs=ef_epochs, batch=batch, patience=patience)
+                   n_iter=n_iter, ef_epochs=ef_epochs, batch=batch, patience=patience,
+                   ef_holdout=ef_holdout)
         fb.check()
     # resolve the sources of every zone, then train the gates on validation outputs
     sources = {z: {k: v for k, v in plan[z].items() if not k.startswith("cal_")}
@@ -331,7 +341,7 @@ def _plan_zones(s, min_samples, min_val, notes):
     return plan
 
 
-def _train_set(ms, s, own_plan, step, seed, n_iter, ef_epochs, batch, patience):
+def _train_set(ms, s, own_plan, step, seed, n_iter, ef_epochs, batch, patience, ef_holdout):
     """Fit the Late Fusion models and the Early Fusion network of one set (those its zone's
     ``own_plan`` takes from it; every one for ALL), and keep its rows for the area of
     applicability."""
@@ -353,7 +363,8 @@ def _train_set(ms, s, own_plan, step, seed, n_iter, ef_epochs, batch, patience):
         set_seed(seed)
         model, mean, std, cal, hist = train_early_fusion(
             C[tr], s.Y[tr], C[va], s.Y[va], seed=seed, epochs=ef_epochs, batch=batch,
-            patience=patience, feedback=step.sub(0.3, 0.8), cal_rows=cal_rows)
+            patience=patience, feedback=step.sub(0.3, 0.8), cal_rows=cal_rows,
+            holdout=ef_holdout)
         ms.ef_w, ms.ef_mean, ms.ef_std, ms.ef_cal = model.get_weights(), mean, std, cal
         ms.history["ef"] = hist
 

@@ -27,6 +27,21 @@ def _tf_or_skip():
         pytest.skip("tensorflow is not installed")
 
 
+def test_early_stopping_rows_are_a_seeded_share_of_the_training_rows():
+    fit, stop = experts.stopping_rows(1000, 0.2, seed=42)
+    assert len(stop) == 200 and len(fit) == 800
+    assert np.array_equal(np.union1d(fit, stop), np.arange(1000))  # disjoint, all rows
+    again = experts.stopping_rows(1000, 0.2, seed=42)
+    assert np.array_equal(again[1], stop) and np.array_equal(again[0], fit)
+    assert not np.array_equal(experts.stopping_rows(1000, 0.2, seed=1)[1], stop)
+    # a random share: about a fifth of the first and of the last half
+    assert 70 < (stop < 500).sum() < 130
+    # share 0 (the FL-MHSM study: stop on the validation split), or nothing left on one side
+    for n, share in ((1000, 0.0), (2, 0.1), (1, 0.5)):
+        f, s = experts.stopping_rows(n, share, seed=0)
+        assert s is None and np.array_equal(f, np.arange(n))
+
+
 def test_early_fusion_learns_and_gives_valid_uncertainty():
     _tf_or_skip()
     rng = np.random.default_rng(0)

@@ -464,6 +464,11 @@ def test_shrinkage_mixes_zone_and_all_zone_logits_by_sample_size(trained_shrink)
         mh_train.train(d["X"], ["a", "b", "noise"], [False] * 3, d["hazard"], d["label"],
                        d["zone"], d["split"], d["x"], d["y"], zone_mode="pooled")
     assert e.value.input_name == "ZONE_MODE"
+    for bad in (float("nan"), -0.1, 1.0):
+        with pytest.raises(InputError) as e:
+            mh_train.train(d["X"], ["a", "b", "noise"], [False] * 3, d["hazard"], d["label"],
+                           d["zone"], d["split"], d["x"], d["y"], ef_holdout=bad)
+        assert e.value.input_name == "EF_HOLDOUT" and "validation split" in str(e.value)
 
 
 def test_blending_across_zone_borders(trained_shrink):
