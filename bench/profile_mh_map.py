@@ -61,7 +61,6 @@ def main():
     from hazard_susceptibility.core.io import raster
     from hazard_susceptibility.core.io.raster import Band, Grid
     from hazard_susceptibility.core.multihazard import forward32, mapping, training, tiling
-    from hazard_susceptibility.core.susceptibility.models import xgb  # noqa: F401
     import xgboost
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     from bench_region import bands_of, region

@@ -363,7 +363,9 @@ def _compile():
     def gate_loop(z, k1, b1, k2, b2, k3, b3, h, p_out, w_out):
         """The gate of experts.build_gate, pixel by pixel in float64, every sum in input
         order: ReLU(z k1 + b1) -> ReLU(. k2 + b2) -> softmax(. k3 + b3) = expert weights;
-        p_h = sum_e w_e z[e h + h']."""
+        p_h = sum_e w_e z[e h + h']. Each unit's sum is the bias, then each input's product
+        added in input order (a multiplication and an addition, never fused), the units side
+        by side in vector lanes: the same operations on each unit as one unit at a time."""
         n, nz = z.shape
         n1 = k1.shape[1]
         n2 = k2.shape[1]
@@ -373,22 +375,33 @@ def _compile():
         a = np.empty(ne)
         for q in range(n):
             for j in range(n1):
-                acc = b1[j]
-                for i in range(nz):
-                    acc += z[q, i] * k1[i, j]
-                g1[j] = acc if acc > 0.0 else 0.0
+                g1[j] = b1[j]
+            for i in range(nz):
+                zi = z[q, i]
+                kr = k1[i]
+                for j in range(n1):
+                    g1[j] += zi * kr[j]
+            for j in range(n1):
+                g1[j] = g1[j] if g1[j] > 0.0 else 0.0
             for j in range(n2):
-                acc = b2[j]
-                for i in range(n1):
-                    acc += g1[i] * k2[i, j]
-                g2[j] = acc if acc > 0.0 else 0.0
+                g2[j] = b2[j]
+            for i in range(n1):
+                gi = g1[i]
+                kr = k2[i]
+                for j in range(n2):
+                    g2[j] += gi * kr[j]
+            for j in range(n2):
+                g2[j] = g2[j] if g2[j] > 0.0 else 0.0
+            for j in range(ne):
+                a[j] = b3[j]
+            for i in range(n2):
+                gi = g2[i]
+                kr = k3[i]
+                for j in range(ne):
+                    a[j] += gi * kr[j]
             top = -np.inf
             for j in range(ne):
-                acc = b3[j]
-                for i in range(n2):
-                    acc += g2[i] * k3[i, j]
-                a[j] = acc
-                top = acc if acc > top else top
+                top = a[j] if a[j] > top else top
             tot = 0.0
             for j in range(ne):
                 a[j] = np.exp(a[j] - top)
