@@ -44,6 +44,7 @@ ERROR_FACTOR = 16.0
 #: the maps' tolerance against the float64 reference, in probability
 TOLERANCE = 1e-5
 _COMPILED = {}
+_NONE = np.empty(0)  # no z-scoring in the loops (EarlyFusion32.raw)
 
 
 def available():
@@ -136,7 +137,23 @@ class EarlyFusion32:
             raise ValueError(f"expected {self.n_inputs} input columns, got {Z.shape}")
         out = np.empty((len(Z), self.n_outputs), np.float32)
         if len(Z):
-            _loops()["early_fusion"](Z, *self.arrays, np.float32(LN_EPSILON), out)
+            _loops()["early_fusion"](Z, _NONE, _NONE, *self.arrays, np.float32(LN_EPSILON), out)
+        return out
+
+    def raw_columns(self, C, mean, std):
+        """:meth:`raw` of ``(C - mean) / std`` (C: model columns, float64), the z-scores
+        computed pixel by pixel inside the loops (in float64, then rounded to float32: the
+        same bits as ``raw((C - mean) / std)``) instead of as two whole arrays first."""
+        from .forward import LN_EPSILON
+        C = np.ascontiguousarray(C, np.float64)
+        mean = np.ascontiguousarray(mean, np.float64).reshape(-1)
+        std = np.ascontiguousarray(std, np.float64).reshape(-1)
+        if C.ndim != 2 or C.shape[1] != self.n_inputs or len(mean) != self.n_inputs or \
+                len(std) != self.n_inputs:
+            raise ValueError(f"expected {self.n_inputs} input columns, got {C.shape}")
+        out = np.empty((len(C), self.n_outputs), np.float32)
+        if len(C):
+            _loops()["early_fusion"](C, mean, std, *self.arrays, np.float32(LN_EPSILON), out)
         return out
 
 
@@ -310,11 +327,14 @@ def _compile():
                 y[j] = (y[j] - m) * inv * g[j] + b[j]
 
     @numba.njit(nogil=True, cache=True, error_model="numpy")
-    def early_fusion(Z, k1, b1, g1, e1, k2, b2, g2, e2, k3, b3, g3, e3, k4, b4, g4, e4, k5, b5,
-                     eps, out):
-        """The network of experts.build_early_fusion on the rows of Z (float32), block by block
-        of ``block`` pixels (the last padded with zeros), into out (rows x outputs)."""
+    def early_fusion(Z, mean, std, k1, b1, g1, e1, k2, b2, g2, e2, k3, b3, g3, e3, k4, b4, g4,
+                     e4, k5, b5, eps, out):
+        """The network of experts.build_early_fusion on the rows of Z, block by block of
+        ``block`` pixels (the last padded with zeros), into out (rows x outputs). With ``mean``
+        and ``std`` not empty, Z holds float64 columns and the network's inputs are
+        float32((Z - mean) / std); otherwise Z holds the inputs."""
         n, nin = Z.shape
+        zscore = mean.shape[0] > 0
         w1 = k1.shape[1]
         w3 = k3.shape[0]
         w4 = k4.shape[0]
@@ -333,9 +353,14 @@ def _compile():
         i4 = np.empty((block, w4), np.int32)
         for start in range(0, n, block):
             rows = min(block, n - start)
-            for p in range(rows):
-                for i in range(nin):
-                    x0[p, i] = Z[start + p, i]
+            if zscore:
+                for p in range(rows):
+                    for i in range(nin):
+                        x0[p, i] = np.float32((Z[start + p, i] - mean[i]) / std[i])
+            else:
+                for p in range(rows):
+                    for i in range(nin):
+                        x0[p, i] = Z[start + p, i]
             for p in range(rows, block):
                 for i in range(nin):
                     x0[p, i] = zero
