@@ -2,10 +2,12 @@
 from the all-zone models; the eight rasters and the bivariate map, 1,024 px tiles, 8 px blend)
 with this tree's code against another revision's (default ``main``), in the same run.
 
-``bench_maps_stage.py [REF [PIXELS]]``: the region of ``bench_region.py`` at
+``bench_maps_stage.py [REF [PIXELS [OURS]]]``: the region of ``bench_region.py`` at
 ``BENCH_REGION_PIXELS`` (default 20 million; run ``bench_region.py`` at that size first for its
 bundle), a centred window of about PIXELS (default 4 million), ``BENCH_REGION_WORKERS`` workers
-(default 2). REF is exported with ``git archive`` under .build/bench/ref_<REF>. Each side runs
+(default 2). REF is exported with ``git archive`` under .build/bench/ref_<REF>; so is OURS when
+given (a revision of this tree, e.g. HEAD, so that editing the tree during the run changes
+nothing), otherwise the tree is measured as it is. Each side runs
 in a fresh process, after a warm-up map of a small window (numba's compilation is not
 counted), twice, alternating (ref, ours, ref, ours): the machine is shared, so the CPU time of
 each process (all its threads) is the figure to read, the wall time is given beside it. The
@@ -109,7 +111,9 @@ def main():
                          f"BENCH_REGION_PIXELS={PIXELS} first")
     base, commit = export(ref)
     bench = os.path.dirname(os.path.abspath(__file__))
-    sides = {"ref": os.path.join(base), "ours": os.path.join(ROOT, ".build", "plugins")}
+    ours = export(sys.argv[3])[0] if len(sys.argv) > 3 else os.path.join(ROOT, ".build",
+                                                                          "plugins")
+    sides = {"ref": base, "ours": ours}
     res = {k: [] for k in sides}
     for rep in range(2):
         for side, plugins in sides.items():
@@ -118,7 +122,8 @@ def main():
                                 tile=TILE, workers=WORKERS, out=out, want=want)
             r = child_result(code, OMP_NUM_THREADS="1")
             res[side].append(r)
-            print(f"  {side} ({ref if side == 'ref' else 'this tree'}), run {rep + 1}: CPU "
+            name = ref if side == "ref" else (sys.argv[3] if len(sys.argv) > 3 else "this tree")
+            print(f"  {side} ({name}), run {rep + 1}: CPU "
                   f"{r['cpu']:.1f} s, wall {r['wall']:.1f} s, {r['px']:,} mapped px, load "
                   f"{r['load']:.1f}", flush=True)
     diff = compare(os.path.join(WORK, "maps_stage_ref"), os.path.join(WORK, "maps_stage_ours"))
