@@ -111,8 +111,8 @@ def main():
                          f"BENCH_REGION_PIXELS={PIXELS} first")
     base, commit = export(ref)
     bench = os.path.dirname(os.path.abspath(__file__))
-    ours = export(sys.argv[3])[0] if len(sys.argv) > 3 else os.path.join(ROOT, ".build",
-                                                                          "plugins")
+    plugins = os.path.join(ROOT, ".build", "plugins")
+    ours = export(sys.argv[3])[0] if len(sys.argv) > 3 else plugins
     sides = {"ref": base, "ours": ours}
     res = {k: [] for k in sides}
     for rep in range(2):
