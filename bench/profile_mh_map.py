@@ -60,7 +60,7 @@ def main():
     import numpy as np
     from hazard_susceptibility.core.io import raster
     from hazard_susceptibility.core.io.raster import Band, Grid
-    from hazard_susceptibility.core.multihazard import forward32, mapping, training, tiling
+    from hazard_susceptibility.core.multihazard import forward32, mapping, training, tiling, trees
     import xgboost
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     from bench_region import bands_of, region
@@ -81,6 +81,9 @@ def main():
     tm.wrap(raster.AlignedStack, "read", "reading")
     tm.wrap(training.ModelSet, "columns", "column encoding", lambda a, kw: len(a[1]))
     tm.wrap(xgboost.XGBClassifier, "predict_proba", "XGBoost (LF)", lambda a, kw: len(a[1]))
+    tm.wrap(trees.CompiledTrees, "predict_proba", "LF trees in our loops",
+            lambda a, kw: len(a[1]))
+    tm.wrap(mapping, "compiled_trees", "compiling the trees (once a process)")
     tm.wrap(forward32.EarlyFusion32, "raw", "EF network (float32)", lambda a, kw: len(a[1]))
     tm.wrap(training, "early_fusion_forward", "EF network (float64)",
             lambda a, kw: len(a[1]))
