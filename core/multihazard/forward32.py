@@ -15,16 +15,21 @@ do not. Here:
 
 - the pixels go through in blocks of :data:`BLOCK`, the last one padded with zeros: every
   pixel, wherever it falls, goes through the same instructions;
-- each unit of a dense layer is a dot product summed in vector lanes in an order fixed when
-  the loop is compiled (it depends on the processor's instruction set, never on the data, the
-  batch or the thread); the first layer (a dozen inputs) adds its inputs one after the other;
+- each unit of a dense layer is a chain of fused multiply-adds over its inputs in their
+  order, from zero, then its bias: the units side by side in vector lanes, never one sum split
+  across lanes (LLVM vector code of our own, :func:`_dense_lanes_intrinsic`: 4 pixels x 64
+  units at a time, the accumulators in registers, near the cores' float32 peak), so the
+  result depends on neither the data, the batch, the thread nor the vector width; the output
+  layer's 5 units are dot products summed in vector lanes in an order fixed when the loop is
+  compiled (it depends on the processor's instruction set only);
 - GELU's exponential is a polynomial of our own, in the same vector code for every element
   (a library's vector and scalar versions can differ in the last bit);
 - the loops use no threads of their own and release the GIL: the maps' parallelism comes from
   their tiles (threads or Dask processes), each tile's pixels computed as above.
 
 The compiled code is cached beside this file (or in the user's cache) after the first call
-(about 10 s to compile, a fraction of a second to load). numba is imported only when a map
+(about 10 s to compile, a fraction of a second to load; the loops reach each other through
+module globals, so that the cache holds across processes). numba is imported only when a map
 needs it; without it the maps use the float64 reference (about twice as slow), as the
 algorithm says in its log.
 """
@@ -36,6 +41,8 @@ from ..util.jit import compiled_once, numba_enabled
 
 #: pixels per block (a multiple of the dense layers' 4 pixels at a time)
 BLOCK = 64
+#: units of a dense layer computed side by side: 4 vectors of 16 float32 lanes
+LANES = 64
 #: the float32 loops' error on an output j of the network, against float64: at most 2.9 to 6.5
 #: x 2^-24 x S_j on trained and random networks (tests/core/multihazard/test_forward32.py), S_j
 #: = sum_i |k5[i, j]| (|g_i| + |beta_i|), the output layer's weights times the size of the last
@@ -44,6 +51,9 @@ ERROR_FACTOR = 16.0
 #: the maps' tolerance against the float64 reference, in probability
 TOLERANCE = 1e-5
 _COMPILED = {}
+_NONE = np.empty(0)  # no z-scoring in the loops (EarlyFusion32.raw)
+# the loops early_fusion calls, made by _compile (module globals: see there)
+_DENSE_LANES = _DENSE = _LAYER = _GELU = _LAYER_NORM = None
 
 
 def available():
@@ -115,16 +125,20 @@ def _loops():
 
 class EarlyFusion32:
     """The Early Fusion network's weights (Keras' ``get_weights`` order of
-    experts.build_early_fusion) laid out for the float32 loops: each dense kernel transposed
-    (units x inputs) except the first (inputs x units), everything float32 and contiguous."""
+    experts.build_early_fusion) laid out for the float32 loops: each dense kernel as it is
+    (inputs x units) when its units are a multiple of :data:`LANES`, transposed (units x
+    inputs) otherwise (the output layer's 5 units), everything float32 and contiguous."""
 
     def __init__(self, weights):
         w = [np.asarray(a) for a in weights]
         if len(w) != 18 or w[4].shape[0] != w[4].shape[1] or w[0].shape[1] != w[4].shape[0]:
             raise ValueError("not the weights of the Early Fusion network")
         f32 = [np.ascontiguousarray(a, np.float32) for a in w]
-        for k in (4, 8, 12, 16):
-            f32[k] = np.ascontiguousarray(f32[k].T)
+        # the kernels (inputs x units) as they are for the layers of a multiple of LANES
+        # units (dense_lanes), transposed (units x inputs) for the others (dense_dot)
+        for k in (0, 4, 8, 12, 16):
+            if f32[k].shape[1] % LANES:
+                f32[k] = np.ascontiguousarray(f32[k].T)
         self.arrays = tuple(f32)
         self.n_inputs, self.n_outputs = w[0].shape[0], w[16].shape[1]
 
@@ -136,7 +150,23 @@ class EarlyFusion32:
             raise ValueError(f"expected {self.n_inputs} input columns, got {Z.shape}")
         out = np.empty((len(Z), self.n_outputs), np.float32)
         if len(Z):
-            _loops()["early_fusion"](Z, *self.arrays, np.float32(LN_EPSILON), out)
+            _loops()["early_fusion"](Z, _NONE, _NONE, *self.arrays, np.float32(LN_EPSILON), out)
+        return out
+
+    def raw_columns(self, C, mean, std):
+        """:meth:`raw` of ``(C - mean) / std`` (C: model columns, float64), the z-scores
+        computed pixel by pixel inside the loops (in float64, then rounded to float32: the
+        same bits as ``raw((C - mean) / std)``) instead of as two whole arrays first."""
+        from .forward import LN_EPSILON
+        C = np.ascontiguousarray(C, np.float64)
+        mean = np.ascontiguousarray(mean, np.float64).reshape(-1)
+        std = np.ascontiguousarray(std, np.float64).reshape(-1)
+        if C.ndim != 2 or C.shape[1] != self.n_inputs or len(mean) != self.n_inputs or \
+                len(std) != self.n_inputs:
+            raise ValueError(f"expected {self.n_inputs} input columns, got {C.shape}")
+        out = np.empty((len(C), self.n_outputs), np.float32)
+        if len(C):
+            _loops()["early_fusion"](C, mean, std, *self.arrays, np.float32(LN_EPSILON), out)
         return out
 
 
@@ -181,29 +211,20 @@ def _compile():
     lanes = dict(nogil=True, cache=True, error_model="numpy", fastmath={"reassoc", "contract"})
     plain = dict(nogil=True, cache=True, error_model="numpy", fastmath={"contract"})
 
-    @numba.njit(**plain)
-    def dense_first(X, K, b, Y):
-        """Y = X K + b for few inputs: per pixel, the inputs added one after the other, the
-        units in vector lanes (K: inputs x units)."""
-        nb, nin = X.shape
-        nout = K.shape[1]
-        for p in range(nb):
-            y = Y[p]
-            x = X[p]
-            for j in range(nout):
-                y[j] = zero
-            for i in range(nin):
-                xi = x[i]
-                k = K[i]
-                for j in range(nout):
-                    y[j] += xi * k[j]
-            for j in range(nout):
-                y[j] += b[j]
+    # the loops call each other through module globals, not closure variables: numba's cache
+    # keys a function on its closure's pickled values, and a compiled function (or a new
+    # intrinsic) pickles differently in every process, so with closures every process
+    # compiled the loops again (and added an entry to the cache)
+    global _DENSE_LANES, _DENSE, _LAYER, _GELU, _LAYER_NORM
+    if _DENSE_LANES is None:
+        _DENSE_LANES = _dense_lanes_intrinsic()
+    n_lanes = LANES
 
     @numba.njit(**lanes)
     def dense(X, KT, b, Y):
         """Y = X K + b, KT = K transposed (units x inputs): 4 pixels x 4 units at a time, each a
-        dot product over the inputs summed in vector lanes."""
+        dot product over the inputs summed in vector lanes (the layers whose units are not a
+        multiple of LANES: the output layer's 5)."""
         nb, nin = X.shape
         nout = KT.shape[0]
         n4 = nout - nout % 4
@@ -267,6 +288,18 @@ def _compile():
                 Y[p + 2, j] = s20 + b[j]
                 Y[p + 3, j] = s30 + b[j]
 
+    _DENSE = dense
+
+    @numba.njit(nogil=True, cache=True, error_model="numpy")
+    def layer(X, K, b, Y):
+        """Y = X K + b: :func:`_dense_lanes_intrinsic` when the units are a multiple of
+        LANES (K: inputs x units), otherwise :func:`dense` (K: units x inputs)."""
+        if Y.shape[1] % n_lanes == 0:
+            _DENSE_LANES(X, K, b, Y)
+        else:
+            _DENSE(X, K, b, Y)
+    _LAYER = layer
+
     @numba.njit(**plain)
     def gelu(Y, E, S):
         """GELU in place on Y (pixels x units, contiguous); E (float32) and S (int32), as Y:
@@ -289,6 +322,8 @@ def _compile():
         for j in range(n):
             y[j] = y[j] / (one + e[j] * two_k[j])
 
+    _GELU = gelu
+
     @numba.njit(**lanes)
     def layer_norm(Y, g, b, eps):
         """Layer normalisation of the rows of Y in place (mean, then the mean square about it,
@@ -309,16 +344,21 @@ def _compile():
             for j in range(w):
                 y[j] = (y[j] - m) * inv * g[j] + b[j]
 
+    _LAYER_NORM = layer_norm
+
     @numba.njit(nogil=True, cache=True, error_model="numpy")
-    def early_fusion(Z, k1, b1, g1, e1, k2, b2, g2, e2, k3, b3, g3, e3, k4, b4, g4, e4, k5, b5,
-                     eps, out):
-        """The network of experts.build_early_fusion on the rows of Z (float32), block by block
-        of ``block`` pixels (the last padded with zeros), into out (rows x outputs)."""
+    def early_fusion(Z, mean, std, k1, b1, g1, e1, k2, b2, g2, e2, k3, b3, g3, e3, k4, b4, g4,
+                     e4, k5, b5, eps, out):
+        """The network of experts.build_early_fusion on the rows of Z, block by block of
+        ``block`` pixels (the last padded with zeros), into out (rows x outputs). With ``mean``
+        and ``std`` not empty, Z holds float64 columns and the network's inputs are
+        float32((Z - mean) / std); otherwise Z holds the inputs."""
         n, nin = Z.shape
-        w1 = k1.shape[1]
-        w3 = k3.shape[0]
-        w4 = k4.shape[0]
-        w5 = k5.shape[0]
+        zscore = mean.shape[0] > 0
+        w1 = b1.shape[0]  # units, whatever the layout of the kernels
+        w3 = b3.shape[0]
+        w4 = b4.shape[0]
+        w5 = b5.shape[0]
         x0 = np.zeros((block, nin), np.float32)
         a = np.empty((block, w1), np.float32)
         r = np.empty((block, w1), np.float32)
@@ -333,28 +373,33 @@ def _compile():
         i4 = np.empty((block, w4), np.int32)
         for start in range(0, n, block):
             rows = min(block, n - start)
-            for p in range(rows):
-                for i in range(nin):
-                    x0[p, i] = Z[start + p, i]
+            if zscore:
+                for p in range(rows):
+                    for i in range(nin):
+                        x0[p, i] = np.float32((Z[start + p, i] - mean[i]) / std[i])
+            else:
+                for p in range(rows):
+                    for i in range(nin):
+                        x0[p, i] = Z[start + p, i]
             for p in range(rows, block):
                 for i in range(nin):
                     x0[p, i] = zero
-            dense_first(x0, k1, b1, a)
-            gelu(a, f1, i1)
-            layer_norm(a, g1, e1, eps)
-            dense(a, k2, b2, r)  # the residual block
-            gelu(r, f1, i1)
+            _LAYER(x0, k1, b1, a)
+            _GELU(a, f1, i1)
+            _LAYER_NORM(a, g1, e1, eps)
+            _LAYER(a, k2, b2, r)  # the residual block
+            _GELU(r, f1, i1)
             for p in range(block):
                 for j in range(w1):
                     a[p, j] += r[p, j]
-            layer_norm(a, g2, e2, eps)
-            dense(a, k3, b3, c)
-            gelu(c, f3, i3)
-            layer_norm(c, g3, e3, eps)
-            dense(c, k4, b4, d)
-            gelu(d, f4, i4)
-            layer_norm(d, g4, e4, eps)
-            dense(d, k5, b5, o)
+            _LAYER_NORM(a, g2, e2, eps)
+            _LAYER(a, k3, b3, c)
+            _GELU(c, f3, i3)
+            _LAYER_NORM(c, g3, e3, eps)
+            _LAYER(c, k4, b4, d)
+            _GELU(d, f4, i4)
+            _LAYER_NORM(d, g4, e4, eps)
+            _LAYER(d, k5, b5, o)
             for p in range(rows):
                 for j in range(w5):
                     out[start + p, j] = o[p, j]
@@ -363,7 +408,9 @@ def _compile():
     def gate_loop(z, k1, b1, k2, b2, k3, b3, h, p_out, w_out):
         """The gate of experts.build_gate, pixel by pixel in float64, every sum in input
         order: ReLU(z k1 + b1) -> ReLU(. k2 + b2) -> softmax(. k3 + b3) = expert weights;
-        p_h = sum_e w_e z[e h + h']."""
+        p_h = sum_e w_e z[e h + h']. Each unit's sum is the bias, then each input's product
+        added in input order (a multiplication and an addition, never fused), the units side
+        by side in vector lanes: the same operations on each unit as one unit at a time."""
         n, nz = z.shape
         n1 = k1.shape[1]
         n2 = k2.shape[1]
@@ -373,22 +420,33 @@ def _compile():
         a = np.empty(ne)
         for q in range(n):
             for j in range(n1):
-                acc = b1[j]
-                for i in range(nz):
-                    acc += z[q, i] * k1[i, j]
-                g1[j] = acc if acc > 0.0 else 0.0
+                g1[j] = b1[j]
+            for i in range(nz):
+                zi = z[q, i]
+                kr = k1[i]
+                for j in range(n1):
+                    g1[j] += zi * kr[j]
+            for j in range(n1):
+                g1[j] = g1[j] if g1[j] > 0.0 else 0.0
             for j in range(n2):
-                acc = b2[j]
-                for i in range(n1):
-                    acc += g1[i] * k2[i, j]
-                g2[j] = acc if acc > 0.0 else 0.0
+                g2[j] = b2[j]
+            for i in range(n1):
+                gi = g1[i]
+                kr = k2[i]
+                for j in range(n2):
+                    g2[j] += gi * kr[j]
+            for j in range(n2):
+                g2[j] = g2[j] if g2[j] > 0.0 else 0.0
+            for j in range(ne):
+                a[j] = b3[j]
+            for i in range(n2):
+                gi = g2[i]
+                kr = k3[i]
+                for j in range(ne):
+                    a[j] += gi * kr[j]
             top = -np.inf
             for j in range(ne):
-                acc = b3[j]
-                for i in range(n2):
-                    acc += g2[i] * k3[i, j]
-                a[j] = acc
-                top = acc if acc > top else top
+                top = a[j] if a[j] > top else top
             tot = 0.0
             for j in range(ne):
                 a[j] = np.exp(a[j] - top)
@@ -434,3 +492,79 @@ def _compile():
 
     return {"early_fusion": early_fusion, "gate": gate_loop, "outputs": outputs,
             "shrink": shrink_loop}
+
+
+def _dense_lanes_intrinsic():
+    """A numba intrinsic ``dense_lanes(X, K, b, Y)``: Y = X K + b for float32 C-contiguous
+    arrays, X (pixels x inputs, pixels a multiple of 4), K (inputs x units, units a multiple
+    of LANES), written as LLVM vector code: 4 pixels x 64 units at a time, 16 accumulators of
+    16 lanes, one unit per lane. Each output is a chain of fused multiply-adds (llvm.fma,
+    rounded once each) over the inputs in their order from zero, then + b: no sum is split
+    across lanes, so the result depends neither on the pixel's place nor on the processor's
+    vector width (AVX-512, AVX2 + FMA or any other, where LLVM splits the vectors), and the
+    accumulators stay in registers (the loops numba writes from Python keep them in memory:
+    they cannot tell that Y does not overlap X or K)."""
+    from llvmlite import ir
+    from numba import types
+    from numba.core import cgutils
+    from numba.extending import intrinsic
+    rows, vecs, width = 4, LANES // 16, 16
+
+    @intrinsic
+    def dense_lanes(typingctx, X, K, b, Y):
+        for t in (X, K, b, Y):
+            if not (isinstance(t, types.Array) and t.dtype == types.float32 and
+                    t.layout == "C"):
+                return None
+        if (X.ndim, K.ndim, b.ndim, Y.ndim) != (2, 2, 1, 2):
+            return None
+
+        def codegen(context, builder, sig, args):
+            vt = ir.VectorType(ir.FloatType(), width)
+            xa, ka, ba, ya = [context.make_array(t)(context, builder, v)
+                              for t, v in zip(sig.args, args)]
+            nb, nin = cgutils.unpack_tuple(builder, xa.shape, 2)
+            nout = cgutils.unpack_tuple(builder, ka.shape, 2)[1]
+            fma = cgutils.get_or_insert_function(builder.module, ir.FunctionType(vt, [vt] * 3),
+                                                 "llvm.fma.v16f32")
+            acc = [cgutils.alloca_once(builder, vt) for _ in range(rows * vecs)]
+            zero = ir.Constant(vt, [0.0] * width)
+            spread = ir.Constant(ir.VectorType(ir.IntType(32), width), [0] * width)
+            undef = ir.Constant(vt, ir.Undefined)
+
+            def const(v):
+                return ir.Constant(nb.type, v)
+
+            def vector(ptr, at):
+                return builder.bitcast(builder.gep(ptr, [at]), vt.as_pointer())
+
+            with cgutils.for_range_slice(builder, const(0), nb, const(rows)) as (p, _):
+                with cgutils.for_range_slice(builder, const(0), nout,
+                                             const(vecs * width)) as (j0, _):
+                    for a in acc:
+                        builder.store(zero, a)
+                    starts = [builder.mul(builder.add(p, const(r)), nin) for r in range(rows)]
+                    with cgutils.for_range(builder, nin) as loop:
+                        i = loop.index
+                        kb = builder.add(builder.mul(i, nout), j0)
+                        kv = [builder.load(vector(ka.data, builder.add(kb, const(q * width))),
+                                           align=4) for q in range(vecs)]
+                        for r in range(rows):
+                            x = builder.load(builder.gep(xa.data, [builder.add(starts[r], i)]))
+                            xv = builder.shuffle_vector(builder.insert_element(
+                                undef, x, ir.Constant(ir.IntType(32), 0)), undef, spread)
+                            for q in range(vecs):
+                                a = acc[r * vecs + q]
+                                builder.store(builder.call(fma, [xv, kv[q], builder.load(a)]),
+                                              a)
+                    for r in range(rows):
+                        yb = builder.add(builder.mul(builder.add(p, const(r)), nout), j0)
+                        for q in range(vecs):
+                            bv = builder.load(vector(ba.data, builder.add(j0, const(q * width))),
+                                              align=4)
+                            builder.store(builder.fadd(builder.load(acc[r * vecs + q]), bv),
+                                          vector(ya.data, builder.add(yb, const(q * width))),
+                                          align=4)
+            return context.get_dummy_value()
+        return types.void(X, K, b, Y), codegen
+    return dense_lanes

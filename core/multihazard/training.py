@@ -121,15 +121,15 @@ class ModelSet:
         """The network's raw outputs: the float64 reference, or with ``fast`` the float32
         loops of core.multihazard.forward32 (what the maps use; float32) unless its
         calibration is too steep for them (forward32.float32_safe)."""
-        Z = ((self.columns(Xall) if cols is None else cols) - self.ef_mean) / self.ef_std
+        C = self.columns(Xall) if cols is None else cols
         if fast:
             from . import forward32
             if self.ef32 is None:
                 self.ef32 = forward32.EarlyFusion32(self.ef_w) \
                     if forward32.float32_safe(self.ef_w, self.ef_cal) else False
-            if self.ef32 is not False:
-                return self.ef32.raw(Z)
-        return early_fusion_forward(self.ef_w, Z).astype(float)
+            if self.ef32 is not False:  # z-scored inside the loops, the same bits
+                return self.ef32.raw_columns(C, self.ef_mean, self.ef_std)
+        return early_fusion_forward(self.ef_w, (C - self.ef_mean) / self.ef_std).astype(float)
 
     def ef_predict(self, Xall, fast=False, cols=None):
         """Calibrated probabilities (n, 2), joint log-uncertainty and correlation; with

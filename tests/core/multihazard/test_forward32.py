@@ -218,6 +218,48 @@ def test_gate_equals_the_reference():
     np.testing.assert_array_equal(forward32.gate(gate_weights(), z[::-1])[0], p[::-1])
 
 
+def test_zscores_inside_the_loops_give_the_same_bits():
+    """raw_columns z-scores each pixel in float64 and rounds it to float32, as numpy does on
+    whole arrays before raw: the same inputs, so the same outputs bit for bit."""
+    rng = np.random.default_rng(11)
+    net = forward32.EarlyFusion32(network())
+    mean, std = rng.normal(100, 50, 14), rng.uniform(0.1, 300, 14)
+    C = mean + std * inputs(3_001)
+    C[5] = mean  # z = 0 exactly
+    want = net.raw((C - mean) / std)
+    np.testing.assert_array_equal(net.raw_columns(C, mean, std), want)
+    np.testing.assert_array_equal(net.raw_columns(C[7:], mean[None, :], std), want[7:])
+    assert net.raw_columns(C[:0], mean, std).shape == (0, 5)
+    with pytest.raises(ValueError):
+        net.raw_columns(C[:, :13], mean[:13], std[:13])
+
+
+def test_gate_is_bit_for_bit_the_documented_order_of_operations():
+    """Each unit: its bias, then each input's product added in input order (no fused
+    multiply-add), whatever the vector lanes; checked against plain Python floats."""
+    import math
+    wts = gate_weights(8)
+    z = np.random.default_rng(9).normal(0.5, 0.6, (300, 4)).astype(np.float32)
+    p, w = forward32.gate(wts, z)
+    k1, b1, k2, b2, k3, b3 = [np.asarray(a, np.float64).tolist() for a in wts]
+
+    def layer(x, k, b, relu):
+        out = []
+        for j in range(len(b)):
+            acc = b[j]
+            for i in range(len(x)):
+                acc += x[i] * k[i][j]
+            out.append((acc if acc > 0.0 else 0.0) if relu else acc)
+        return out
+    for q in range(len(z)):
+        x = [float(v) for v in z[q]]
+        a = layer(layer(layer(x, k1, b1, True), k2, b2, True), k3, b3, False)
+        e = [math.exp(v - max(a)) for v in a]
+        we = [v / sum(e) for v in e]
+        assert w[q].tolist() == we
+        assert p[q].tolist() == [we[0] * x[k] + we[1] * x[2 + k] for k in range(2)]
+
+
 def test_steep_calibrations_are_left_to_float64():
     w = network()
     limits = forward32.slope_limits(w)

@@ -614,3 +614,29 @@ def test_each_pixel_predicted_once_gives_the_overlapping_tiles_maps(trained_shri
     # the blend reached across the wavy border (else the test would not test it)
     assert not np.allclose(_read_nan(str(tmp / "once_6_False_moe_flood.tif")),
                            _read_nan(str(tmp / "once_0_False_moe_flood.tif")), equal_nan=True)
+
+
+def test_compiled_trees_write_the_same_maps_bit_for_bit(trained_shrink, monkeypatch):
+    """The maps with the bundle's XGBoost models in core.multihazard.trees' loops equal, bit
+    for bit, the maps with XGBoost's own prediction (both with the float32 networks)."""
+    pytest.importorskip("numba")
+    from hazard_susceptibility.core.multihazard import trees
+    d, res, path, tmp = trained_shrink
+    bands = [Band(b.path) for b in d["bands"]]
+    products = list(mh_map.PRODUCTS)
+    maps = {}
+    for compiled in (False, True):
+        pred = mh_train.Predictor.from_file(path)
+        pred.fast = True
+        if not compiled:
+            monkeypatch.setattr(mh_map, "compiled_trees", lambda p: None)
+        else:
+            monkeypatch.undo()
+        outs = {p: str(tmp / f"trees_{compiled}_{p}.tif") for p in products}
+        mh_map.map_multihazard(pred, bands, d["grid"], Band(d["zpath"]), {1: "1", 2: "2"}, outs,
+                               size=40, overlap=8, workers=2, blend_px=4)
+        maps[compiled] = {p: _read_nan(outs[p]) for p in products}
+        kinds = {type(est) for ms in pred._load()[0].values() for est in ms.lf.values()}
+        assert (trees.CompiledTrees in kinds) == compiled
+    for p in products:
+        np.testing.assert_array_equal(maps[True][p], maps[False][p], err_msg=p)
