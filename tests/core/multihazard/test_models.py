@@ -236,7 +236,8 @@ def test_maps_are_seamless_and_independent_of_the_workers(trained):
     for name in ("tiles1", "tiles2", "dask", "bands"):
         maps, b2, s2 = out[name]
         for p in mh_map.PRODUCTS:  # the inverse-distance merge leaves no seam
-            np.testing.assert_allclose(maps[p], base[p], rtol=1e-5, atol=5e-6, err_msg=p)  # float32 network
+            # float32 network
+            np.testing.assert_allclose(maps[p], base[p], rtol=1e-5, atol=5e-6, err_msg=p)
         if name in ("tiles2", "dask"):
             for p in mh_map.PRODUCTS:  # same tiles, same numbers, whoever computes them
                 np.testing.assert_array_equal(maps[p], out["tiles1"][0][p], err_msg=p)
@@ -317,7 +318,6 @@ def test_jaccard_density_and_zonal_means_by_hand(tmp_path):
     assert out[0]["zone"] == "west" and out[0]["mean_a"] == pytest.approx(
         a[:, :20].astype(np.float32).mean(), rel=1e-6)
     assert out[1]["pixels_a"] == 60 * 30
-
 
 
 def test_class_shares_of_a_map_with_five_known_levels(tmp_path):
