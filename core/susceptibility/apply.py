@@ -57,12 +57,17 @@ def match_factors(bands, wanted, wanted_categorical=None):
 def _predict_block(stack, window, predict):
     """Predictions of the valid pixels of one window (NaN elsewhere): (rows, cols) for a
     ``predict`` of one value per row, (k, rows, cols) for one of k values per row."""
-    data = stack.read(window)
+    return _predict_data(stack.read(window), predict)
+
+
+def _predict_data(data, predict):
+    """:func:`_predict_block` of a block already read, ``data`` (bands, rows, cols)."""
+    rows, cols = data.shape[1:]
     ok = ~np.isnan(data[0])
     out = None
     if ok.any():
         vals = np.asarray(predict(data[:, ok].T), np.float32)
-        out = np.full(vals.shape[1:] + (window.rows, window.cols), np.nan, np.float32)
+        out = np.full(vals.shape[1:] + (rows, cols), np.nan, np.float32)
         out[..., ok] = vals.T if vals.ndim == 2 else vals
     return out
 
@@ -71,9 +76,16 @@ def apply_to_raster(stack, predict, path, workers=1, scheduler=None, feedback=No
                     sample=1_000_000, seed=0, names=("probability",)):
     """Predict every valid pixel into a GeoTIFF, tile by tile.
 
-    Tiles run on ``workers`` local threads (in order, with a bounded number in flight, so memory
-    stays bounded), or on an existing Dask cluster given its scheduler address. The result does
-    not depend on the number of workers. ``path`` may be a list of k paths, each a one-band
+    With ``workers`` > 1 local threads the calling thread reads the blocks (each read decodes
+    the files on every core, see :func:`core.io.raster.decoding_threads`) and one thread writes
+    the results, in order, while the workers predict, with at most 2 x workers blocks in flight
+    (memory stays bounded). One thread that reads and hands out blocks scales where
+    workers each reading their own blocks did not: reads of one stack on several threads
+    decoded much of the same data again, each with its own datasets (1.19x on 2 workers,
+    ``bench/bench_apply.py``). On an existing Dask cluster, given its scheduler address, each
+    worker reads its own windows (only windows and results travel). The result does not
+    depend on the number of workers: each block's prediction is the same call on the same
+    rows. ``path`` may be a list of k paths, each a one-band
     raster (band description from ``names``), when ``predict`` returns k values per row (n, k):
     one read of the factors serves every output. Returns (valid pixels, seeded sample of the
     first output's values)."""
@@ -102,13 +114,42 @@ def apply_to_raster(stack, predict, path, workers=1, scheduler=None, feedback=No
     try:
         for p, n in zip(paths, names):
             writers.append(RasterWriter(p, stack.grid, [n]))
-        run_tiles(wins, _predict_block, consume, (stack.bands, stack.grid, stack.resampling),
-                  predict, workers, scheduler, fb)
+        if workers > 1 and not scheduler:
+            _read_here_predict_there(stack, wins, predict, workers, consume, fb)
+        else:
+            run_tiles(wins, _predict_block, consume,
+                      (stack.bands, stack.grid, stack.resampling), predict, workers, scheduler,
+                      fb)
     finally:
         for w in writers:
             w.close()
     values = np.concatenate(kept) if kept else np.empty(0)
     return n_valid, sampler.at_most(values)
+
+
+def _read_here_predict_there(stack, wins, predict, workers, consume, fb):
+    """Blocks read by the calling thread from ``stack``, predicted on ``workers`` threads and
+    consumed in window order by one writing thread, while this one reads on (see
+    :func:`apply_to_raster`)."""
+    from concurrent.futures import ThreadPoolExecutor
+    from ..io.tiles import ordered_results
+
+    def blocks():
+        for win in wins:
+            fb.check()
+            yield win, stack.read(win)
+
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="hazard-apply") as ex, \
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="hazard-write") as wr:
+        done = ordered_results(blocks(), lambda wd: ex.submit(_predict_data, wd[1], predict),
+                               2 * workers, fb.check)
+        writing = None
+        for k, ((win, _), out) in enumerate(done):
+            if writing is not None:
+                writing.result()  # one block written at a time, in order
+            writing = wr.submit(consume, win, out, k)
+        if writing is not None:
+            writing.result()
 
 
 def write_classes(prob_path, limits, out_path, feedback=None):
