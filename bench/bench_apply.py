@@ -114,8 +114,8 @@ def main():
           f"XGBoost, 50 trees")
     print(f"reading the stack {r['read']:.1f} s + bare in-memory prediction of {r['n']} pixels "
           f"{r['bare']:.1f} s (from 2 million) = {r['read'] + r['bare']:.1f} s")
-    print(f"our apply, 1 worker: {r['apply1']:.1f} s, ratio {r['apply1'] / (r['read'] + r['bare']):.2f}"
-          f" (target <= 1.3)")
+    print(f"our apply, 1 worker: {r['apply1']:.1f} s, ratio "
+          f"{r['apply1'] / (r['read'] + r['bare']):.2f} (target <= 1.3)")
     print(f"our apply, 2 workers: {r['apply2']:.1f} s, speed-up {r['apply1'] / r['apply2']:.2f}x"
           f" (target >= 1.7; runs in s: 1 worker {r['runs1']}, 2 workers {r['runs2']}); maps "
           f"{'identical bit for bit' if r['same'] else 'DIFFERENT'}")

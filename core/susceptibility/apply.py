@@ -74,21 +74,22 @@ def _predict_data(data, predict):
 
 def apply_to_raster(stack, predict, path, workers=1, scheduler=None, feedback=None,
                     sample=1_000_000, seed=0, names=("probability",)):
-    """Predict every valid pixel into a GeoTIFF, tile by tile.
+    """Predict every valid pixel into a GeoTIFF, block by block.
 
-    With ``workers`` > 1 local threads the calling thread reads the blocks (each read decodes
-    the files on every core, see :func:`core.io.raster.decoding_threads`) and one thread writes
-    the results, in order, while the workers predict, with at most 2 x workers blocks in flight
-    (memory stays bounded). One thread that reads and hands out blocks scales where
-    workers each reading their own blocks did not: reads of one stack on several threads
-    decoded much of the same data again, each with its own datasets (1.19x on 2 workers,
-    ``bench/bench_apply.py``). On an existing Dask cluster, given its scheduler address, each
-    worker reads its own windows (only windows and results travel). The result does not
-    depend on the number of workers: each block's prediction is the same call on the same
-    rows. ``path`` may be a list of k paths, each a one-band
-    raster (band description from ``names``), when ``predict`` returns k values per row (n, k):
-    one read of the factors serves every output. Returns (valid pixels, seeded sample of the
-    first output's values)."""
+    With ``workers`` > 1 local threads, the calling thread reads the blocks (through its own
+    copy of ``stack``; each read decodes the files on every core, see
+    :func:`core.io.raster.decoding_threads`), the workers predict them, and one thread writes
+    the results in order, with at most 2 x workers blocks in flight (memory stays bounded).
+    Workers that each read their own blocks did not scale: reads of one stack on two threads,
+    each with its own datasets, decoded much of the same data twice (1.19x on 2 workers in
+    ``bench/bench_apply.py``). With one worker, or on an existing Dask cluster given its
+    scheduler address, the tile runner reads, predicts and writes (on Dask each worker reads
+    its own windows: only windows and results travel). The result does not depend on the
+    number of workers: each block's prediction is the same call on the same rows.
+
+    ``path`` may be a list of k paths, each a one-band raster (band description from
+    ``names``), when ``predict`` returns k values per row (n, k): one read of the factors
+    serves every output. Returns (valid pixels, seeded sample of the first output's values)."""
     fb = as_feedback(feedback)
     sampler = BreakSample(sample, stack.grid.xsize * stack.grid.ysize, seed)
     wins = list(stack.windows())
@@ -98,7 +99,7 @@ def apply_to_raster(stack, predict, path, workers=1, scheduler=None, feedback=No
     names = list(names) + [f"value {i + 1}" for i in range(len(names), len(paths))]
     writers = []
 
-    def consume(win, out, k):
+    def store(win, out):
         nonlocal n_valid
         if out is None:
             out = np.full((len(paths), win.rows, win.cols), np.nan, np.float32)
@@ -109,13 +110,16 @@ def apply_to_raster(stack, predict, path, workers=1, scheduler=None, feedback=No
             kept.append(sampler.take(valid))
         for w, band in zip(writers, out):
             w.write(win, band)
+
+    def consume(win, out, k):
+        store(win, out)
         fb.report((k + 1) / len(wins))
 
     try:
         for p, n in zip(paths, names):
             writers.append(RasterWriter(p, stack.grid, [n]))
         if workers > 1 and not scheduler:
-            _read_here_predict_there(stack, wins, predict, workers, consume, fb)
+            _read_here_predict_there(stack, wins, predict, workers, store, fb)
         else:
             run_tiles(wins, _predict_block, consume,
                       (stack.bands, stack.grid, stack.resampling), predict, workers, scheduler,
@@ -127,19 +131,20 @@ def apply_to_raster(stack, predict, path, workers=1, scheduler=None, feedback=No
     return n_valid, sampler.at_most(values)
 
 
-def _read_here_predict_there(stack, wins, predict, workers, consume, fb):
+def _read_here_predict_there(stack, wins, predict, workers, store, fb):
     """Blocks read by the calling thread from ``stack``, predicted on ``workers`` threads and
-    consumed in window order by one writing thread, while this one reads on (see
-    :func:`apply_to_raster`)."""
+    stored (``store(window, result)``) in window order by one writing thread, while this one
+    reads on and reports the progress (see :func:`apply_to_raster`)."""
     from concurrent.futures import ThreadPoolExecutor
     from ..io.tiles import ordered_results
 
     def blocks():
         for win in wins:
             fb.check()
-            yield win, stack.read(win)
+            yield win, own.read(win)
 
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="hazard-apply") as ex, \
+    with stack.reopen() as own, \
+            ThreadPoolExecutor(max_workers=workers, thread_name_prefix="hazard-apply") as ex, \
             ThreadPoolExecutor(max_workers=1, thread_name_prefix="hazard-write") as wr:
         done = ordered_results(blocks(), lambda wd: ex.submit(_predict_data, wd[1], predict),
                                2 * workers, fb.check)
@@ -147,9 +152,11 @@ def _read_here_predict_there(stack, wins, predict, workers, consume, fb):
         for k, ((win, _), out) in enumerate(done):
             if writing is not None:
                 writing.result()  # one block written at a time, in order
-            writing = wr.submit(consume, win, out, k)
+                fb.report(k / len(wins))
+            writing = wr.submit(store, win, out)
         if writing is not None:
             writing.result()
+            fb.report(1.0)
 
 
 def write_classes(prob_path, limits, out_path, feedback=None):
