@@ -79,7 +79,8 @@ def apply_to_raster(stack, predict, path, workers=1, scheduler=None, feedback=No
     With ``workers`` > 1 local threads, the calling thread reads the blocks (through its own
     copy of ``stack``; each read decodes the files on every core, see
     :func:`core.io.raster.decoding_threads`), the workers predict them, and one thread writes
-    the results in order, with at most 2 x workers blocks in flight (memory stays bounded).
+    the results in order, with at most :data:`IN_FLIGHT` x workers blocks in flight (memory
+    stays bounded).
     Workers that each read their own blocks did not scale: reads of one stack on two threads,
     each with its own datasets, decoded much of the same data twice (1.19x on 2 workers in
     ``bench/bench_apply.py``). With one worker, or on an existing Dask cluster given its
@@ -131,10 +132,16 @@ def apply_to_raster(stack, predict, path, workers=1, scheduler=None, feedback=No
     return n_valid, sampler.at_most(values)
 
 
+#: blocks read and not yet written per worker, when several workers predict: slack for the
+#: workers' uneven pace (a block of 10 factors is about 5 MB)
+IN_FLIGHT = 4
+
+
 def _read_here_predict_there(stack, wins, predict, workers, store, fb):
     """Blocks read by the calling thread from ``stack``, predicted on ``workers`` threads and
     stored (``store(window, result)``) in window order by one writing thread, while this one
     reads on and reports the progress (see :func:`apply_to_raster`)."""
+    import collections
     from concurrent.futures import ThreadPoolExecutor
     from ..io.tiles import ordered_results
 
@@ -147,16 +154,15 @@ def _read_here_predict_there(stack, wins, predict, workers, store, fb):
             ThreadPoolExecutor(max_workers=workers, thread_name_prefix="hazard-apply") as ex, \
             ThreadPoolExecutor(max_workers=1, thread_name_prefix="hazard-write") as wr:
         done = ordered_results(blocks(), lambda wd: ex.submit(_predict_data, wd[1], predict),
-                               2 * workers, fb.check)
-        writing = None
-        for k, ((win, _), out) in enumerate(done):
-            if writing is not None:
-                writing.result()  # one block written at a time, in order
-                fb.report(k / len(wins))
-            writing = wr.submit(store, win, out)
-        if writing is not None:
-            writing.result()
-            fb.report(1.0)
+                               IN_FLIGHT * workers, fb.check)
+        writing = collections.deque()  # the writing thread stores one block at a time, in order
+        written = 0
+        for (win, _), out in done:
+            writing.append(wr.submit(store, win, out))
+            while len(writing) > 2 or (writing and written + len(writing) == len(wins)):
+                writing.popleft().result()
+                written += 1
+                fb.report(written / len(wins))
 
 
 def write_classes(prob_path, limits, out_path, feedback=None):
