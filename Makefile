@@ -92,9 +92,16 @@ gallery: setup
 	@[ -f docs/gallery/desktop/index.json ] || $(PY) -m pytest -q tests/qgis/test_desktop.py || true
 	@$(PY) scripts/gallery.py demo_output docs
 
+# every benchmark, each script's wall time and the total after it (target: under 45 min on 2
+# cores; bench/README.md has each script's share)
 bench: setup
-	@for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
-	@echo "== bench/bench_region.py parallel"; $(PY) bench/bench_region.py parallel
+	@t0=$$(date +%s); \
+	for b in bench/bench_*.py "bench/bench_region.py parallel"; do \
+	  t=$$(date +%s); echo "== $$b (load $$(cut -d' ' -f1 /proc/loadavg))"; \
+	  $(PY) $$b || exit 1; \
+	  echo "== $$b: $$(( $$(date +%s) - t )) s"; \
+	done; \
+	echo "== make bench: $$(( ($$(date +%s) - t0) / 60 )) min on $$(nproc) cores (target: under 45)"
 
 # a zip that QGIS's "Install from ZIP" accepts: tests and dev files excluded (.gitattributes)
 package:

@@ -57,26 +57,40 @@ def match_factors(bands, wanted, wanted_categorical=None):
 def _predict_block(stack, window, predict):
     """Predictions of the valid pixels of one window (NaN elsewhere): (rows, cols) for a
     ``predict`` of one value per row, (k, rows, cols) for one of k values per row."""
-    data = stack.read(window)
+    return _predict_data(stack.read(window), predict)
+
+
+def _predict_data(data, predict):
+    """:func:`_predict_block` of a block already read, ``data`` (bands, rows, cols)."""
+    rows, cols = data.shape[1:]
     ok = ~np.isnan(data[0])
     out = None
     if ok.any():
         vals = np.asarray(predict(data[:, ok].T), np.float32)
-        out = np.full(vals.shape[1:] + (window.rows, window.cols), np.nan, np.float32)
+        out = np.full(vals.shape[1:] + (rows, cols), np.nan, np.float32)
         out[..., ok] = vals.T if vals.ndim == 2 else vals
     return out
 
 
 def apply_to_raster(stack, predict, path, workers=1, scheduler=None, feedback=None,
                     sample=1_000_000, seed=0, names=("probability",)):
-    """Predict every valid pixel into a GeoTIFF, tile by tile.
+    """Predict every valid pixel into a GeoTIFF, block by block.
 
-    Tiles run on ``workers`` local threads (in order, with a bounded number in flight, so memory
-    stays bounded), or on an existing Dask cluster given its scheduler address. The result does
-    not depend on the number of workers. ``path`` may be a list of k paths, each a one-band
-    raster (band description from ``names``), when ``predict`` returns k values per row (n, k):
-    one read of the factors serves every output. Returns (valid pixels, seeded sample of the
-    first output's values)."""
+    With ``workers`` > 1 local threads, the calling thread reads the blocks (through its own
+    copy of ``stack``; each read decodes the files on every core, see
+    :func:`core.io.raster.decoding_threads`), the workers predict them, and one thread writes
+    the results in order, with at most :data:`IN_FLIGHT` x workers blocks in flight (memory
+    stays bounded).
+    Workers that each read their own blocks did not scale: reads of one stack on two threads,
+    each with its own datasets, decoded much of the same data twice (1.19x on 2 workers in
+    ``bench/bench_apply.py``). With one worker, or on an existing Dask cluster given its
+    scheduler address, the tile runner reads, predicts and writes (on Dask each worker reads
+    its own windows: only windows and results travel). The result does not depend on the
+    number of workers: each block's prediction is the same call on the same rows.
+
+    ``path`` may be a list of k paths, each a one-band raster (band description from
+    ``names``), when ``predict`` returns k values per row (n, k): one read of the factors
+    serves every output. Returns (valid pixels, seeded sample of the first output's values)."""
     fb = as_feedback(feedback)
     sampler = BreakSample(sample, stack.grid.xsize * stack.grid.ysize, seed)
     wins = list(stack.windows())
@@ -86,7 +100,7 @@ def apply_to_raster(stack, predict, path, workers=1, scheduler=None, feedback=No
     names = list(names) + [f"value {i + 1}" for i in range(len(names), len(paths))]
     writers = []
 
-    def consume(win, out, k):
+    def store(win, out):
         nonlocal n_valid
         if out is None:
             out = np.full((len(paths), win.rows, win.cols), np.nan, np.float32)
@@ -97,18 +111,58 @@ def apply_to_raster(stack, predict, path, workers=1, scheduler=None, feedback=No
             kept.append(sampler.take(valid))
         for w, band in zip(writers, out):
             w.write(win, band)
+
+    def consume(win, out, k):
+        store(win, out)
         fb.report((k + 1) / len(wins))
 
     try:
         for p, n in zip(paths, names):
             writers.append(RasterWriter(p, stack.grid, [n]))
-        run_tiles(wins, _predict_block, consume, (stack.bands, stack.grid, stack.resampling),
-                  predict, workers, scheduler, fb)
+        if workers > 1 and not scheduler:
+            _read_here_predict_there(stack, wins, predict, workers, store, fb)
+        else:
+            run_tiles(wins, _predict_block, consume,
+                      (stack.bands, stack.grid, stack.resampling), predict, workers, scheduler,
+                      fb)
     finally:
         for w in writers:
             w.close()
     values = np.concatenate(kept) if kept else np.empty(0)
     return n_valid, sampler.at_most(values)
+
+
+#: blocks read and not yet written per worker, when several workers predict: slack for the
+#: workers' uneven pace (a block of 10 factors is about 5 MB)
+IN_FLIGHT = 4
+
+
+def _read_here_predict_there(stack, wins, predict, workers, store, fb):
+    """Blocks read by the calling thread from ``stack``, predicted on ``workers`` threads and
+    stored (``store(window, result)``) in window order by one writing thread, while this one
+    reads on and reports the progress (see :func:`apply_to_raster`)."""
+    import collections
+    from concurrent.futures import ThreadPoolExecutor
+    from ..io.tiles import ordered_results
+
+    def blocks():
+        for win in wins:
+            fb.check()
+            yield win, own.read(win)
+
+    with stack.reopen() as own, \
+            ThreadPoolExecutor(max_workers=workers, thread_name_prefix="hazard-apply") as ex, \
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="hazard-write") as wr:
+        done = ordered_results(blocks(), lambda wd: ex.submit(_predict_data, wd[1], predict),
+                               IN_FLIGHT * workers, fb.check)
+        writing = collections.deque()  # the writing thread stores one block at a time, in order
+        written = 0
+        for (win, _), out in done:
+            writing.append(wr.submit(store, win, out))
+            while len(writing) > 2 or (writing and written + len(writing) == len(wins)):
+                writing.popleft().result()
+                written += 1
+                fb.report(written / len(wins))
 
 
 def write_classes(prob_path, limits, out_path, feedback=None):

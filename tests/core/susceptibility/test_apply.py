@@ -122,3 +122,45 @@ def test_a_loaded_xgboost_model_predicts_on_one_thread_per_worker(tmp_path):
                                   est.predict_proba(Xt)[:, 1].astype(np.float32))
     np.testing.assert_array_equal(gdal.Open(out_sd).ReadAsArray()[ok],
                                   spread(Xt).astype(np.float32))
+
+
+def test_two_workers_write_the_same_maps_bit_for_bit_as_one(tmp_path):
+    """'Apply susceptibility model' on 2 workers (blocks read by the calling thread, predicted
+    on the workers, written in order by one writing thread) against 1 worker, on 18 blocks
+    (more than the 4 in flight): the probability and spread rasters are equal bit for bit,
+    and so are the valid-pixel count, the break sample, the class limits and counts."""
+    pytest.importorskip("xgboost")
+    from hazard_susceptibility.core.susceptibility.apply import map_model, spread_function
+    from hazard_susceptibility.core.susceptibility.estimators import (
+        Encoding, EstimatorSpec, ModelManifest, make_estimator)
+    rng = np.random.default_rng(3)
+    t = (700000.0, 10, 0, 9500000.0, 0, -10)
+    a, b = rng.normal(size=(2, 700, 2600))
+    a[rng.random(a.shape) < 0.05] = -9999
+    bands = [Band(write_raster(tmp_path / "a.tif", a, t, nodata=-9999), 1, "a"),
+             Band(write_raster(tmp_path / "b.tif", b, t), 1, "b")]
+    with AlignedStack(bands, Grid.from_path(bands[0].path)) as st:
+        assert len(list(st.windows())) == 18
+    X = rng.normal(size=(400, 2))
+    y = (X[:, 0] - 0.5 * X[:, 1] + rng.normal(0, 0.5, 400) > 0).astype(int)
+    enc = Encoding.fit(X, ["a", "b"], [False, False])
+    fit = [make_estimator("xgboost", {"n_estimators": 30, "max_depth": 4}, s).fit(X, y)
+           for s in range(3)]
+    spread = spread_function(fit[0], "xgboost", fit[1:])
+    man = ModelManifest(kind="xgboost", encoding=enc, estimator=EstimatorSpec(2, [0, 1]),
+                        seed=0, mode="fields")
+    maps, res = {}, {}
+    for w in (1, 2):
+        out, sd, cls = (str(tmp_path / f"{n}{w}.tif") for n in ("p", "sd", "c"))
+        res[w] = map_model(fit[0], man, bands, out, cls, workers=w, break_sample=100_000,
+                           seed=5, spread=spread, spread_path=sd)
+        maps[w] = [gdal.Open(p).ReadAsArray() for p in (out, sd, cls)]
+    for one, two in zip(maps[1], maps[2]):
+        assert one.tobytes() == two.tobytes()
+    ok = a != -9999
+    assert res[1].valid_pixels == res[2].valid_pixels == ok.sum()
+    assert res[1].limits.tobytes() == res[2].limits.tobytes()
+    assert res[1].counts.tolist() == res[2].counts.tolist()
+    # and the map is the model's own prediction of each pixel
+    want = fit[0].predict_proba(enc.transform(np.c_[a[ok], b[ok]]))[:, 1].astype(np.float32)
+    np.testing.assert_array_equal(maps[1][0][ok], want)
