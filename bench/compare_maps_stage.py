@@ -2,7 +2,7 @@
 from the all-zone models; the eight rasters and the bivariate map, 1,024 px tiles, 8 px blend)
 with this tree's code against another revision's (default ``main``), in the same run.
 
-``bench_maps_stage.py [REF [PIXELS [OURS]]]``: the region of ``bench_region.py`` at
+``compare_maps_stage.py [REF [PIXELS [OURS]]]``: the region of ``bench_region.py`` at
 ``BENCH_REGION_PIXELS`` (default 20 million; run ``bench_region.py`` at that size first for its
 bundle), a centred window of about PIXELS (default 4 million), ``BENCH_REGION_WORKERS`` workers
 (default 2). REF is exported with ``git archive`` under .build/bench/ref_<REF>; so is OURS when
