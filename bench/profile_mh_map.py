@@ -83,8 +83,10 @@ def main():
     tm.wrap(xgboost.XGBClassifier, "predict_proba", "XGBoost (LF)", lambda a, kw: len(a[1]))
     tm.wrap(trees.CompiledTrees, "predict_proba", "LF trees in our loops",
             lambda a, kw: len(a[1]))
-    tm.wrap(mapping, "compiled_trees", "compiling the trees (once a process)")
+    tm.wrap(trees, "compiled", "compiling the trees (once a process)")
     tm.wrap(forward32.EarlyFusion32, "raw", "EF network (float32)", lambda a, kw: len(a[1]))
+    tm.wrap(forward32.EarlyFusion32, "raw_columns", "EF network (float32)",
+            lambda a, kw: len(a[1]))
     tm.wrap(training, "early_fusion_forward", "EF network (float64)",
             lambda a, kw: len(a[1]))
     tm.wrap(training.ModelSet, "ef_raw", "EF z-scoring", n_of)

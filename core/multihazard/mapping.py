@@ -7,8 +7,6 @@ core.multihazard.forward32's float32 loops when numba is here."""
 from __future__ import annotations
 
 import os
-import threading
-import weakref
 
 import numpy as np
 
@@ -222,31 +220,7 @@ def _intersect(a, b):
 def _predict_item(stack, item, shared):
     """A plan item's products (see :func:`core_plan`), for ``run_tiles``."""
     predictor, zone_names, products, blend_px = shared
-    if predictor.fast:
-        compiled_trees(predictor)
     return predict_core(stack, item[2], item[4], predictor, zone_names, products, blend_px)
-
-
-_TREES = {"lock": threading.Lock(), "seen": weakref.WeakKeyDictionary()}
-
-
-def compiled_trees(predictor):
-    """Put the bundle's XGBoost models, as loaded in this process, in core.multihazard.trees'
-    loops where they reproduce XGBoost bit for bit (every model is checked; the others stay
-    XGBoost's), once per model and process: the same maps, the Late Fusion models about 1.4x
-    faster."""
-    from .trees import compiled
-    sets, _ = predictor._load()
-    with _TREES["lock"]:
-        seen = _TREES["seen"]
-        for ms in sets.values():
-            for h, est in list(ms.lf.items()):
-                if est not in seen:
-                    seen[est] = True
-                    new = compiled(est)
-                    if new is not est:
-                        seen[new] = True
-                        ms.lf[h] = new
 
 
 class _StripMerger:

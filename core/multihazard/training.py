@@ -528,13 +528,16 @@ class Predictor:
     ``manifest`` is the bundle's typed manifest. ``fast``: the networks run in the float32
     loops of core.multihazard.forward32 (True), in the float64 reference (False), or (None)
     in the loops when numba is here; the maps decide it once, before the tiles go out, so
-    every worker computes the same numbers."""
+    every worker computes the same numbers. With ``fast`` the Late Fusion models run in
+    core.multihazard.trees' loops where those give XGBoost's bits (each model checked once per
+    process; the others stay XGBoost's)."""
 
     def __init__(self, data, manifest=None, fast=None):
         self.data = data
         self.manifest = manifest if manifest is not None else read_manifest(data)
         self.fast = fast
         self._state = None
+        self._trees = False  # the Late Fusion models put in compiled loops (with fast)
         self._lock = threading.Lock()
 
     @classmethod
@@ -559,12 +562,18 @@ class Predictor:
         self.data, self.manifest = state["data"], state["manifest"]
         self.fast = state.get("fast")
         self._state = None
+        self._trees = False
         self._lock = threading.Lock()
 
     def _load(self):
         with self._lock:
             if self._state is None:
                 self._state = _load_bundle(self.data)
+            if self.fast and not self._trees:
+                from . import trees
+                for ms in self._state[0].values():
+                    ms.lf = {h: trees.compiled(est) for h, est in ms.lf.items()}
+                self._trees = True
         return self._state
 
     def predict_zone(self, z, Xall, wanted=MODELS):

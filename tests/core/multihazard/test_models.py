@@ -629,7 +629,7 @@ def test_compiled_trees_write_the_same_maps_bit_for_bit(trained_shrink, monkeypa
         pred = mh_train.Predictor.from_file(path)
         pred.fast = True
         if not compiled:
-            monkeypatch.setattr(mh_map, "compiled_trees", lambda p: None)
+            monkeypatch.setattr(trees, "compiled", lambda est, seed=0: est)
         else:
             monkeypatch.undo()
         outs = {p: str(tmp / f"trees_{compiled}_{p}.tif") for p in products}
