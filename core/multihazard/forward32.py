@@ -53,7 +53,7 @@ TOLERANCE = 1e-5
 _COMPILED = {}
 _NONE = np.empty(0)  # no z-scoring in the loops (EarlyFusion32.raw)
 # the loops early_fusion calls, made by _compile (module globals: see there)
-_DENSE_LANES = _DENSE = _LAYER = _GELU = _LAYER_NORM = None
+_DENSE_LANES = _DENSE = _LAYER = _GELU = _LAYER_NORM = _AFFINE = None
 
 
 def available():
@@ -215,7 +215,7 @@ def _compile():
     # keys a function on its closure's pickled values, and a compiled function (or a new
     # intrinsic) pickles differently in every process, so with closures every process
     # compiled the loops again (and added an entry to the cache)
-    global _DENSE_LANES, _DENSE, _LAYER, _GELU, _LAYER_NORM
+    global _DENSE_LANES, _DENSE, _LAYER, _GELU, _LAYER_NORM, _AFFINE
     if _DENSE_LANES is None:
         _DENSE_LANES = _dense_lanes_intrinsic()
     n_lanes = LANES
@@ -405,45 +405,39 @@ def _compile():
                     out[start + p, j] = o[p, j]
 
     @numba.njit(nogil=True, cache=True, error_model="numpy")
+    def affine(x, k, b, g, relu):
+        """g = x k + b (k: inputs x units), then ReLU in place with ``relu``: each unit's sum
+        is the bias, then each input's product added in input order (a multiplication and an
+        addition, never fused), the units side by side in vector lanes: the same operations on
+        each unit as one unit at a time."""
+        nu = g.shape[0]
+        for j in range(nu):
+            g[j] = b[j]
+        for i in range(x.shape[0]):
+            xi = x[i]
+            kr = k[i]
+            for j in range(nu):
+                g[j] += xi * kr[j]
+        if relu:
+            for j in range(nu):
+                g[j] = g[j] if g[j] > 0.0 else 0.0
+
+    _AFFINE = affine
+
+    @numba.njit(nogil=True, cache=True, error_model="numpy")
     def gate_loop(z, k1, b1, k2, b2, k3, b3, h, p_out, w_out):
         """The gate of experts.build_gate, pixel by pixel in float64, every sum in input
-        order: ReLU(z k1 + b1) -> ReLU(. k2 + b2) -> softmax(. k3 + b3) = expert weights;
-        p_h = sum_e w_e z[e h + h']. Each unit's sum is the bias, then each input's product
-        added in input order (a multiplication and an addition, never fused), the units side
-        by side in vector lanes: the same operations on each unit as one unit at a time."""
-        n, nz = z.shape
-        n1 = k1.shape[1]
-        n2 = k2.shape[1]
+        order (:func:`affine`): ReLU(z k1 + b1) -> ReLU(. k2 + b2) -> softmax(. k3 + b3) =
+        expert weights; p_h = sum_e w_e z[e h + h']."""
+        n = z.shape[0]
         ne = k3.shape[1]
-        g1 = np.empty(n1)
-        g2 = np.empty(n2)
+        g1 = np.empty(k1.shape[1])
+        g2 = np.empty(k2.shape[1])
         a = np.empty(ne)
         for q in range(n):
-            for j in range(n1):
-                g1[j] = b1[j]
-            for i in range(nz):
-                zi = z[q, i]
-                kr = k1[i]
-                for j in range(n1):
-                    g1[j] += zi * kr[j]
-            for j in range(n1):
-                g1[j] = g1[j] if g1[j] > 0.0 else 0.0
-            for j in range(n2):
-                g2[j] = b2[j]
-            for i in range(n1):
-                gi = g1[i]
-                kr = k2[i]
-                for j in range(n2):
-                    g2[j] += gi * kr[j]
-            for j in range(n2):
-                g2[j] = g2[j] if g2[j] > 0.0 else 0.0
-            for j in range(ne):
-                a[j] = b3[j]
-            for i in range(n2):
-                gi = g2[i]
-                kr = k3[i]
-                for j in range(ne):
-                    a[j] += gi * kr[j]
+            _AFFINE(z[q], k1, b1, g1, True)
+            _AFFINE(g1, k2, b2, g2, True)
+            _AFFINE(g2, k3, b3, a, False)
             top = -np.inf
             for j in range(ne):
                 top = a[j] if a[j] > top else top
